@@ -1,0 +1,60 @@
+using System.CommandLine;
+
+namespace RelpSae.Cli;
+
+/// <summary>
+/// Runs a command so that user errors become one line on stderr and a non-zero exit code, and
+/// unexpected errors say so and point at --verbose instead of printing a stack trace.
+/// </summary>
+public static class CliRunner
+{
+    public const int UserError = 2;
+    public const int InternalError = 70;
+    public const int Interrupted = 130;
+
+    public static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "Print the full details (stack trace) of an unexpected internal error.",
+        Recursive = true,
+    };
+
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        try
+        {
+            return parse.Invoke(config);
+        }
+        catch (Exception e)
+        {
+            return Report(e, parse.GetValue(Verbose));
+        }
+    }
+
+    /// <summary>Maps an exception to a message on stderr and an exit code.</summary>
+    public static int Report(Exception e, bool verbose)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } agg) e = agg.InnerExceptions[0];
+        switch (e)
+        {
+            case RelpSaeException:
+                Console.Error.WriteLine($"error: {e.Message}");
+                return UserError;
+            case OperationCanceledException:
+                Console.Error.WriteLine("interrupted");
+                return Interrupted;
+            case FileNotFoundException f:
+                Console.Error.WriteLine($"error: file not found: {f.FileName ?? f.Message}");
+                return UserError;
+            case DirectoryNotFoundException or UnauthorizedAccessException:
+                Console.Error.WriteLine($"error: {e.Message}");
+                return UserError;
+            default:
+                Console.Error.WriteLine(verbose
+                    ? $"internal error: {e}"
+                    : $"internal error: {e.GetType().Name}: {e.Message} (this is a bug; rerun with --verbose for details)");
+                return InternalError;
+        }
+    }
+}
