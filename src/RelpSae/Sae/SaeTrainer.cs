@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace RelpSae.Sae;
+
+/// <summary>
+/// Trains an SAE on rows from an <see cref="IActivationSource"/> (DESIGN §7). Inputs are scaled so that
+/// E‖x‖ = √d_in (scale estimated from the first batches, which also give b_dec its data-mean start); the
+/// exported SAE has that scale folded in and works on raw activations. Everything is deterministic for a
+/// seed, and a run resumed from a checkpoint ends with the same weights, bit for bit, as one never stopped.
+/// </summary>
+public sealed class SaeTrainer
+{
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly IActivationSource _source;
+    private readonly SparseAutoencoder _params, _grads;
+    private readonly AdamOptimizer _adam;
+    private readonly DeadLatentTracker _tracker;
+    private readonly SaeObjective _objective;
+    private readonly DeterministicRandom _rng;
+    private readonly float[] _x;
+    private readonly int _auxK;
+    private bool _exhausted;
+
+    public SaeTrainingOptions Options { get; }
+    public int DIn { get; }
+    /// <summary>Optimizer steps taken.</summary>
+    public long Step { get; private set; }
+    /// <summary>Raw activations are multiplied by this before they reach the SAE during training.</summary>
+    public float InputScale { get; }
+    /// <summary>True when all steps are done or the source ran out.</summary>
+    public bool IsComplete => Step >= Options.TotalSteps || _exhausted;
+    /// <summary>True if the source ended before <see cref="SaeTrainingOptions.TotalSteps"/>.</summary>
+    public bool SourceExhausted => _exhausted;
+    /// <summary>Statistics of the most recent step (null before the first).</summary>
+    public SaeTrainingProgress? LastStep { get; private set; }
+
+    private SaeTrainer(SaeTrainingOptions options, IActivationSource source, float inputScale, ulong seed)
+    {
+        options.Validate(source.DIn);
+        Options = options;
+        DIn = source.DIn;
+        _source = source;
+        InputScale = inputScale;
+        var config = new SaeConfig
+        {
+            Architecture = options.Architecture, DIn = DIn, DSae = options.DSae,
+            K = options.Architecture == SaeArchitecture.TopK ? options.K : 0,
+            ApplyBDecToInput = options.ApplyBDecToInput,
+        };
+        _params = new SparseAutoencoder(config);
+        _grads = new SparseAutoencoder(config);
+        _adam = new AdamOptimizer(_params.Parameters);
+        _tracker = new DeadLatentTracker(options.DSae, options.DeadWindowTokens);
+        _auxK = options.AuxKOrDefault(DIn, options.DSae);
+        _objective = new SaeObjective(config, options.BatchSize, _auxK);
+        _rng = new DeterministicRandom(seed);
+        _x = new float[options.BatchSize * DIn];
+    }
+
+    /// <summary>Starts a run: reads the initialisation batches, then initialises the weights.</summary>
+    public static SaeTrainer Start(SaeTrainingOptions options, IActivationSource source)
+    {
+        options.Validate(source.DIn);
+        var (scale, mean) = EstimateScaleAndMean(options, source);
+        var trainer = new SaeTrainer(options, source, scale, options.Seed);
+        trainer.Initialize(mean);
+        return trainer;
+    }
+
+    /// <summary>Continues a run from a checkpoint written by <see cref="SaveCheckpoint"/>; the source is
+    /// moved to where the run left it.</summary>
+    public static SaeTrainer Resume(string checkpointPath, IActivationSource source)
+    {
+        var (header, arrays) = TrainerCheckpoint.Read(checkpointPath);
+        try
+        {
+            var options = header["options"].Deserialize<SaeTrainingOptions>(Json)
+                ?? throw new RelpSaeException($"{checkpointPath}: checkpoint without options");
+            int dIn = header["d_in"]!.GetValue<int>();
+            if (dIn != source.DIn)
+                throw new RelpSaeException($"{checkpointPath}: checkpoint was trained on d_in {dIn}, the activation source gives {source.DIn}");
+            var trainer = new SaeTrainer(options, source, header["input_scale"]!.GetValue<float>(), 1);
+            trainer.Step = header["step"]!.GetValue<long>();
+            trainer._exhausted = header["exhausted"]!.GetValue<bool>();
+            trainer._rng.State = [.. header["rng"]!.AsArray().Select(n => n!.GetValue<ulong>())];
+            trainer._tracker.Restore([.. header["tokens_since_fired"]!.AsArray().Select(n => n!.GetValue<long>())]);
+            foreach (var (name, target) in trainer.StateArrays())
+            {
+                if (!arrays.TryGetValue(name, out var data) || data.Length != target.Length)
+                    throw new RelpSaeException($"{checkpointPath}: array '{name}' is missing or has the wrong length");
+                data.CopyTo(target, 0);
+            }
+            source.Seek(header["source_position"]!.GetValue<long>());
+            return trainer;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException)
+        {
+            throw new RelpSaeException($"{checkpointPath}: corrupt checkpoint ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Writes the full state (atomically: temporary file, then rename).</summary>
+    public void SaveCheckpoint(string path)
+    {
+        var header = new JsonObject
+        {
+            ["format"] = 1,
+            ["d_in"] = DIn,
+            ["options"] = JsonSerializer.SerializeToNode(Options, Json),
+            ["step"] = Step,
+            ["exhausted"] = _exhausted,
+            ["input_scale"] = InputScale,
+            ["source_position"] = _source.Position,
+            ["rng"] = new JsonArray([.. _rng.State.Select(v => (JsonNode)v)]),
+            ["tokens_since_fired"] = new JsonArray([.. _tracker.TokensSinceFired.Select(v => (JsonNode)v)]),
+        };
+        TrainerCheckpoint.Write(path, header, StateArrays());
+    }
+
+    /// <summary>One optimizer step on the next batch; false (and nothing done) when the run is complete
+    /// or the source has no full batch left.</summary>
+    public bool TrainStep()
+    {
+        if (IsComplete) return false;
+        long position = _source.Position;
+        if (_source.Read(_x) < Options.BatchSize)
+        {
+            _source.Seek(position);
+            _exhausted = true;
+            return false;
+        }
+        TensorPrimitives.Multiply(_x, InputScale, _x);
+
+        float lr = TrainingSchedule.LearningRate(Options, Step);
+        float lambda = TrainingSchedule.Sparsity(Options, Step);
+        var settings = new ObjectiveSettings(lambda, Options.JumpReluBandwidth, Options.AuxKCoefficient, _auxK);
+        var terms = _objective.Evaluate(_params, _x, settings, _tracker.Dead, _grads);
+        double gradNorm = AdamOptimizer.ClipGlobalNorm(_grads.Parameters, Options.MaxGradNorm);
+        _adam.Step(_params.Parameters, _grads.Parameters, lr, Step + 1, Options.AdamBeta1, Options.AdamBeta2, Options.AdamEpsilon);
+        if (Options.Architecture == SaeArchitecture.JumpRelu)
+            TensorPrimitives.Max(_params.Threshold, 0f, _params.Threshold);
+        _tracker.Update(_objective.FiredCounts, Options.BatchSize);
+        Step++;
+
+        int resampled = TrainingSchedule.ResampleDue(Options, Step)
+            ? LatentResampler.Resample(_params, _adam, _tracker, _x, _objective.Reconstruction, _objective.RowErrors,
+                _rng, Options.ResampleEncoderScale, Options.JumpReluInitialThreshold)
+            : 0;
+        LastStep = new SaeTrainingProgress(Step, Options.TotalSteps, Step * Options.BatchSize,
+            terms.Loss, terms.Reconstruction / DIn, terms.Sparsity, terms.Aux, terms.L0, terms.ExplainedVariance,
+            _tracker.DeadFraction, lr, lambda, gradNorm, 0, resampled);
+        return true;
+    }
+
+    /// <summary>
+    /// Trains to the end, reporting window averages every <paramref name="progressEverySteps"/> steps and
+    /// checkpointing every <paramref name="checkpointEverySteps"/> (and at the end) when a path is given.
+    /// On cancellation it checkpoints (if it can) and throws <see cref="OperationCanceledException"/>.
+    /// Returns <see cref="ExportSae"/>.
+    /// </summary>
+    public SparseAutoencoder Run(IProgress<SaeTrainingProgress>? progress = null, int progressEverySteps = 100,
+        string? checkpointPath = null, long checkpointEverySteps = 0, CancellationToken cancellationToken = default)
+    {
+        var window = new ProgressWindow();
+        var clock = Stopwatch.StartNew();
+        while (TrainStep())
+        {
+            window.Add(LastStep!);
+            if (checkpointPath is not null && checkpointEverySteps > 0 && Step % checkpointEverySteps == 0)
+                SaveCheckpoint(checkpointPath);
+            if (progress is not null && (Step % Math.Max(1, progressEverySteps) == 0 || IsComplete))
+            {
+                progress.Report(window.Average(LastStep!, clock.Elapsed.TotalSeconds));
+                window = new ProgressWindow();
+                clock.Restart();
+            }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
+        return ExportSae();
+    }
+
+    /// <summary>The SAE as it stands, with the input scale folded in (it expects raw activations) and the
+    /// training options recorded under metadata["relp_sae_training"].</summary>
+    public SparseAutoencoder ExportSae()
+    {
+        var training = new JsonObject
+        {
+            ["options"] = JsonSerializer.SerializeToNode(Options, Json),
+            ["steps"] = Step,
+            ["tokens"] = Step * Options.BatchSize,
+            ["input_scale_folded"] = InputScale,
+        };
+        var sae = _params.Clone(_params.Config with { Extra = new JsonObject { ["relp_sae_training"] = training } });
+        sae.FoldInputScale(InputScale);
+        return sae;
+    }
+
+    private void Initialize(float[] mean)
+    {
+        int d = DIn, s = Options.DSae;
+        for (int i = 0; i < s; i++)
+        {
+            var row = _params.WDec.AsSpan(i * d, d);
+            for (int j = 0; j < d; j++) row[j] = (float)_rng.NextGaussian();
+            TensorPrimitives.Multiply(row, Options.DecoderInitNorm / TensorPrimitives.Norm(row), row);
+            for (int j = 0; j < d; j++) _params.WEnc[(long)j * s + i] = row[j];
+        }
+        mean.CopyTo(_params.BDec, 0);
+        Array.Fill(_params.Threshold, Options.JumpReluInitialThreshold);
+    }
+
+    private static (float Scale, float[] Mean) EstimateScaleAndMean(SaeTrainingOptions options, IActivationSource source)
+    {
+        int d = source.DIn;
+        var batch = new float[options.BatchSize * d];
+        var sum = new double[d];
+        double normSum = 0;
+        long rows = 0;
+        for (int n = 0; n < options.InitializationBatches; n++)
+        {
+            int got = source.Read(batch);
+            for (int r = 0; r < got; r++)
+            {
+                var row = batch.AsSpan(r * d, d);
+                normSum += TensorPrimitives.Norm(row);
+                for (int j = 0; j < d; j++) sum[j] += row[j];
+            }
+            rows += got;
+            if (got < options.BatchSize) break;
+        }
+        if (rows == 0) throw new RelpSaeException("activation source gave no rows to initialise the SAE from");
+        if (!(normSum > 0) || !double.IsFinite(normSum))
+            throw new RelpSaeException($"activation source: the first {rows} rows are all zero or not finite");
+        float scale = options.NormalizeActivations ? (float)(Math.Sqrt(d) / (normSum / rows)) : 1f;
+        return (scale, [.. sum.Select(v => (float)(v / rows * scale))]);
+    }
+
+    private IReadOnlyList<(string Name, float[] Data)> StateArrays()
+    {
+        string[] names = ["W_enc", "b_enc", "W_dec", "b_dec", "threshold"];
+        var list = new List<(string, float[])>();
+        var p = _params.Parameters;
+        for (int a = 0; a < p.Length; a++)
+        {
+            list.Add((names[a], p[a]));
+            list.Add(("adam_m." + names[a], _adam.M[a]));
+            list.Add(("adam_v." + names[a], _adam.V[a]));
+        }
+        return list;
+    }
+
+    /// <summary>Sums step statistics for a report.</summary>
+    private sealed class ProgressWindow
+    {
+        private int _n, _resampled;
+        private double _loss, _mse, _sparsity, _aux, _l0, _ev, _grad;
+
+        public void Add(SaeTrainingProgress p)
+        {
+            _n++;
+            _loss += p.Loss; _mse += p.Mse; _sparsity += p.SparsityLoss; _aux += p.AuxLoss;
+            _l0 += p.L0; _ev += p.ExplainedVariance; _grad += p.GradientNorm; _resampled += p.Resampled;
+        }
+
+        public SaeTrainingProgress Average(SaeTrainingProgress last, double seconds) => last with
+        {
+            Loss = _loss / _n, Mse = _mse / _n, SparsityLoss = _sparsity / _n, AuxLoss = _aux / _n,
+            L0 = _l0 / _n, ExplainedVariance = _ev / _n, GradientNorm = _grad / _n, Resampled = _resampled,
+            TokensPerSecond = seconds > 0 ? _n * (double)last.Tokens / last.Step / seconds : 0,
+        };
+    }
+}

@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using RelpSae.Formats;
+using RelpSae.Numerics;
+
+namespace RelpSae.Sae;
+
+/// <summary>
+/// A sparse autoencoder in SAELens' convention, on row-major batches:
+/// f = act((x − b_dec·[apply_b_dec_to_input])·W_enc + b_enc), x̂ = f·W_dec + b_dec.
+/// The weight arrays are the SAE's own storage (the trainer updates them in place).
+/// </summary>
+public sealed class SparseAutoencoder
+{
+    public SaeConfig Config { get; }
+    public int DIn => Config.DIn;
+    public int DSae => Config.DSae;
+    /// <summary>[d_in × d_sae]</summary>
+    public float[] WEnc { get; }
+    /// <summary>[d_sae]</summary>
+    public float[] BEnc { get; }
+    /// <summary>[d_sae × d_in]: row i is feature i's direction in the model's activation space.</summary>
+    public float[] WDec { get; }
+    /// <summary>[d_in]</summary>
+    public float[] BDec { get; }
+    /// <summary>[d_sae] for JumpReLU, empty otherwise.</summary>
+    public float[] Threshold { get; }
+
+    /// <summary>An SAE of the given shape with all weights zero.</summary>
+    public SparseAutoencoder(SaeConfig config)
+    {
+        config.Validate("SAE config");
+        Config = config;
+        WEnc = new float[(long)config.DIn * config.DSae];
+        BEnc = new float[config.DSae];
+        WDec = new float[(long)config.DSae * config.DIn];
+        BDec = new float[config.DIn];
+        Threshold = new float[config.Architecture == SaeArchitecture.JumpRelu ? config.DSae : 0];
+    }
+
+    /// <summary>The trainable arrays, in a fixed order (W_enc, b_enc, W_dec, b_dec[, threshold]).</summary>
+    internal float[][] Parameters =>
+        Threshold.Length > 0 ? [WEnc, BEnc, WDec, BDec, Threshold] : [WEnc, BEnc, WDec, BDec];
+
+    /// <summary>Builds an SAE from SAELens-named tensors (W_enc, b_enc, W_dec, b_dec, threshold), checking
+    /// every shape against the config; <paramref name="source"/> names the file in errors.</summary>
+    public static SparseAutoencoder FromTensors(SaeConfig config, IEnumerable<FloatTensor> tensors, string source)
+    {
+        var sae = new SparseAutoencoder(config);
+        var byName = new Dictionary<string, FloatTensor>();
+        foreach (var t in tensors) byName[t.Name] = t;
+        sae.Fill(byName, "W_enc", [config.DIn, config.DSae], sae.WEnc, source);
+        sae.Fill(byName, "b_enc", [config.DSae], sae.BEnc, source);
+        sae.Fill(byName, "W_dec", [config.DSae, config.DIn], sae.WDec, source);
+        sae.Fill(byName, "b_dec", [config.DIn], sae.BDec, source);
+        if (config.Architecture == SaeArchitecture.JumpRelu)
+        {
+            if (byName.ContainsKey("threshold") || !byName.ContainsKey("log_threshold"))
+                sae.Fill(byName, "threshold", [config.DSae], sae.Threshold, source);
+            else
+            {
+                sae.Fill(byName, "log_threshold", [config.DSae], sae.Threshold, source);
+                for (int i = 0; i < sae.Threshold.Length; i++) sae.Threshold[i] = MathF.Exp(sae.Threshold[i]);
+            }
+        }
+        // SAELens once saved an all-ones scaling_factor with every SAE; anything else changes the features.
+        if (byName.Remove("scaling_factor", out var scaling) && scaling.Data.Any(v => v != 1f))
+            throw new RelpSaeException($"{source}: tensor 'scaling_factor' is not all ones (finetuning scaling is not supported)");
+        if (byName.Count > 0)
+            throw new RelpSaeException($"{source}: unexpected tensor '{byName.Keys.First()}' for a {SaeLensConfig.ArchitectureName(config.Architecture)} SAE");
+        return sae;
+    }
+
+    /// <summary>The weights as SAELens names them, for sae_weights.safetensors.</summary>
+    public IReadOnlyList<FloatTensor> ToTensors()
+    {
+        var list = new List<FloatTensor>
+        {
+            new("W_enc", [DIn, DSae], (float[])WEnc.Clone()),
+            new("b_enc", [DSae], (float[])BEnc.Clone()),
+            new("W_dec", [DSae, DIn], (float[])WDec.Clone()),
+            new("b_dec", [DIn], (float[])BDec.Clone()),
+        };
+        if (Threshold.Length > 0) list.Add(new("threshold", [DSae], (float[])Threshold.Clone()));
+        return list;
+    }
+
+    /// <summary>A deep copy, optionally under another config of the same shape.</summary>
+    public SparseAutoencoder Clone(SaeConfig? config = null)
+    {
+        var copy = new SparseAutoencoder(config ?? Config);
+        if (copy.DIn != DIn || copy.DSae != DSae || copy.Config.Architecture != Config.Architecture)
+            throw new ArgumentException("a clone keeps the SAE's shape and architecture", nameof(config));
+        var from = Parameters;
+        var to = copy.Parameters;
+        for (int p = 0; p < from.Length; p++) from[p].CopyTo(to[p], 0);
+        return copy;
+    }
+
+    /// <summary>Feature activations f [n × d_sae] of a batch x [n × d_in].</summary>
+    public void Encode(ReadOnlySpan<float> x, Span<float> features)
+    {
+        int n = Rows(x, DIn, nameof(x));
+        CheckLength(features, n, DSae, nameof(features));
+        // (x − b_dec)·W_enc + b_enc = x·W_enc + (b_enc − b_dec·W_enc): no copy of x needed.
+        float[] bias = ArrayPool<float>.Shared.Rent(DSae);
+        try
+        {
+            var b = bias.AsSpan(0, DSae);
+            if (Config.ApplyBDecToInput)
+            {
+                Gemm.Multiply(1, DSae, DIn, BDec, DIn, false, WEnc, DSae, false, b, DSae);
+                for (int i = 0; i < DSae; i++) b[i] = BEnc[i] - b[i];
+            }
+            else BEnc.CopyTo(b);
+            Gemm.Multiply(n, DSae, DIn, x, DIn, false, WEnc, DSae, false, features, DSae);
+            for (int r = 0; r < n; r++) Add(features.Slice(r * DSae, DSae), b);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(bias);
+        }
+        Activate(features);
+    }
+
+    public float[] Encode(ReadOnlySpan<float> x)
+    {
+        var f = new float[(long)Rows(x, DIn, nameof(x)) * DSae];
+        Encode(x, f);
+        return f;
+    }
+
+    /// <summary>Reconstruction x̂ = f·W_dec + b_dec [n × d_in] of features f [n × d_sae].</summary>
+    public void Decode(ReadOnlySpan<float> features, Span<float> reconstruction)
+    {
+        int n = Rows(features, DSae, nameof(features));
+        CheckLength(reconstruction, n, DIn, nameof(reconstruction));
+        for (int r = 0; r < n; r++) BDec.CopyTo(reconstruction.Slice(r * DIn, DIn));
+        Gemm.Multiply(n, DIn, DSae, features, DSae, false, WDec, DIn, false, reconstruction, DIn, accumulate: true);
+    }
+
+    public float[] Decode(ReadOnlySpan<float> features)
+    {
+        var x = new float[(long)Rows(features, DSae, nameof(features)) * DIn];
+        Decode(features, x);
+        return x;
+    }
+
+    /// <summary>Feature i's decoder direction W_dec[i, :] (what one unit of f_i adds to x̂).</summary>
+    public ReadOnlySpan<float> DecoderRow(int feature) => WDec.AsSpan(feature * DIn, DIn);
+
+    /// <summary>x += delta·W_dec[feature, :]: the change in x̂ when f_feature changes by delta.</summary>
+    public void AddFeatureContribution(int feature, float delta, Span<float> x)
+    {
+        CheckLength(x, 1, DIn, nameof(x));
+        TensorPrimitives.MultiplyAdd(DecoderRow(feature), delta, x, x);
+    }
+
+    /// <summary>Turns pre-activations [n × d_sae] into feature activations, in place.</summary>
+    public void Activate(Span<float> values)
+    {
+        switch (Config.Architecture)
+        {
+            case SaeArchitecture.Standard:
+                TensorPrimitives.Max(values, 0f, values);
+                break;
+            case SaeArchitecture.JumpRelu:
+                for (int r = 0; r < values.Length / DSae; r++)
+                {
+                    var row = values.Slice(r * DSae, DSae);
+                    for (int i = 0; i < DSae; i++)
+                        if (!(row[i] > Threshold[i] && row[i] > 0)) row[i] = 0;
+                }
+                break;
+            case SaeArchitecture.TopK:
+                TopKSelection.KeepTopK(values, DSae, Config.K);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Makes an SAE that expects inputs scaled by <paramref name="scale"/> work on unscaled ones: with
+    /// x = x_raw·s, W_enc·s, W_dec/s and b_dec/s give the same features and x̂_raw = x̂/s (SAELens'
+    /// fold_activation_norm_scaling_factor).
+    /// </summary>
+    public void FoldInputScale(float scale)
+    {
+        if (!(scale > 0) || !float.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale));
+        TensorPrimitives.Multiply(WEnc, scale, WEnc);
+        TensorPrimitives.Divide(WDec, scale, WDec);
+        TensorPrimitives.Divide(BDec, scale, BDec);
+    }
+
+    private void Fill(Dictionary<string, FloatTensor> tensors, string name, int[] shape, float[] target, string source)
+    {
+        if (!tensors.Remove(name, out var t))
+            throw new RelpSaeException($"{source}: missing tensor '{name}'");
+        if (!t.Shape.SequenceEqual(shape))
+            throw new RelpSaeException(
+                $"{source}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but cfg.json (d_in {DIn}, d_sae {DSae}) needs [{string.Join(", ", shape)}]");
+        t.Data.CopyTo(target, 0);
+    }
+
+    private static void Add(Span<float> row, ReadOnlySpan<float> bias) =>
+        TensorPrimitives.Add(row, bias, row);
+
+    private static int Rows(ReadOnlySpan<float> data, int width, string name) =>
+        data.Length % width == 0 ? data.Length / width
+            : throw new ArgumentException($"length {data.Length} is not a multiple of {width}", name);
+
+    private static void CheckLength(Span<float> data, int rows, int width, string name)
+    {
+        if (data.Length != (long)rows * width)
+            throw new ArgumentException($"expected {rows}×{width} values, got {data.Length}", name);
+    }
+}
