@@ -59,6 +59,9 @@ internal sealed class SaeObjective
     public ReadOnlySpan<float> Reconstruction => _xhat;
     /// <summary>f of the last batch [B × d_sae].</summary>
     public ReadOnlySpan<float> Features => _f;
+    /// <summary>AuxK of the last batch: per row, how many dead latents it used, and which (B × k_aux).</summary>
+    public ReadOnlySpan<int> AuxCounts => _auxCounts;
+    public ReadOnlySpan<int> AuxIndices => _auxIndices;
 
     /// <summary>Loss of <paramref name="p"/> on batch x [B × d_in]; with <paramref name="grads"/>, also writes
     /// dL/dparameter into it (same shapes as p). <paramref name="dead"/> marks dead latents (AuxK).</summary>

@@ -1,0 +1,119 @@
+using RelpSae.Sae;
+
+namespace RelpSae.Tests.Sae;
+
+/// <summary>The hand-written backward pass against central finite differences of the loss.</summary>
+public class SaeObjectiveTests
+{
+    private const int DIn = 6, DSae = 10, Batch = 5;
+
+    [Theory]
+    [InlineData(SaeArchitecture.Standard, true)]
+    [InlineData(SaeArchitecture.Standard, false)]
+    [InlineData(SaeArchitecture.JumpRelu, true)]
+    [InlineData(SaeArchitecture.TopK, true)]
+    [InlineData(SaeArchitecture.TopK, false)]
+    public void GradientsMatchFiniteDifferences(SaeArchitecture architecture, bool applyBDec)
+    {
+        var config = SaeTestData.Config(architecture, DIn, DSae, k: 3, applyBDec);
+        var sae = SaeTestData.RandomSae(config, 100, encoderBias: 0.2);
+        var x = SaeTestData.Gaussian(Batch * DIn, 101);
+        var settings = new ObjectiveSettings(Sparsity: 0.7f, JumpReluBandwidth: 1e-3f, AuxKCoefficient: 0, AuxK: 2);
+        // The threshold gets a pseudo-gradient, not a derivative: it is tested on its own below.
+        int checkedCount = CheckAgainstFiniteDifferences(sae, x, settings, [], skipArray: 4, onlyLatents: null);
+        Assert.True(checkedCount > 100, $"only {checkedCount} entries were away from a kink");
+    }
+
+    [Fact]
+    public void AuxKGradientOfDeadLatentsMatchesFiniteDifferences()
+    {
+        var config = SaeTestData.Config(SaeArchitecture.TopK, DIn, DSae, k: 2);
+        var sae = SaeTestData.RandomSae(config, 200, encoderBias: 0.5);
+        var x = SaeTestData.Gaussian(Batch * DIn, 201);
+        var settings = new ObjectiveSettings(0, 1e-3f, AuxKCoefficient: 0.5f, AuxK: 3);
+        var objective = new SaeObjective(config, Batch, settings.AuxK);
+        objective.Evaluate(sae, x, settings, [], null);
+        // Latents silent in this batch play the dead ones: their parameters reach the loss only through AuxK,
+        // and the residual x − x̂ they are fitted to does not depend on them.
+        var dead = Enumerable.Range(0, DSae).Select(i => objective.FiredCounts[i] == 0).ToArray();
+        Assert.InRange(dead.Count(d => d), 2, DSae - 2);
+        var auxOnly = objective.Evaluate(sae, x, settings, dead, null);
+        Assert.True(auxOnly.Aux > 0);
+
+        int checkedCount = CheckAgainstFiniteDifferences(sae, x, settings, dead, skipArray: -1, onlyLatents: dead);
+        Assert.True(checkedCount > 20, $"only {checkedCount} entries checked");
+    }
+
+    [Fact]
+    public void JumpReluThresholdPseudoGradientEstimatesTheL0DensityTerm()
+    {
+        // One latent whose pre-activation is x_0, uniform on [0, 1): the expected L0 penalty is λ·P(pre > θ)
+        // = λ(1 − θ), so its derivative in θ is −λ. With W_dec = 0 nothing else depends on θ.
+        const int rows = 20000;
+        var config = SaeTestData.Config(SaeArchitecture.JumpRelu, 1, 1, applyBDec: false);
+        var sae = new SparseAutoencoder(config);
+        sae.WEnc[0] = 1;
+        sae.Threshold[0] = 0.4f;
+        var rng = new DeterministicRandom(7);
+        var x = Enumerable.Range(0, rows).Select(_ => (float)rng.NextDouble()).ToArray();
+        var grads = new SparseAutoencoder(config);
+        const float lambda = 2f;
+        new SaeObjective(config, rows, 1).Evaluate(sae, x, new ObjectiveSettings(lambda, 0.05f, 0, 1), [], grads);
+        Assert.Equal(-lambda, grads.Threshold[0], 0.1);
+    }
+
+    private static int CheckAgainstFiniteDifferences(SparseAutoencoder sae, float[] x, ObjectiveSettings settings,
+        bool[] dead, int skipArray, bool[]? onlyLatents)
+    {
+        var config = sae.Config;
+        var objective = new SaeObjective(config, Batch, settings.AuxK);
+        var grads = new SparseAutoencoder(config);
+        objective.Evaluate(sae, x, settings, dead, grads);
+        var pattern = ActivePattern(objective);
+
+        const float h = 1e-2f;
+        int checkedCount = 0;
+        var parameters = sae.Parameters;
+        for (int a = 0; a < parameters.Length; a++)
+        {
+            if (a == skipArray) continue;
+            for (int e = 0; e < parameters[a].Length; e++)
+            {
+                if (onlyLatents is not null && LatentOf(a, e) is var latent && (latent < 0 || !onlyLatents[latent])) continue;
+                float saved = parameters[a][e];
+                parameters[a][e] = saved + h;
+                double plus = objective.Evaluate(sae, x, settings, dead, null).Loss;
+                bool same = pattern.SequenceEqual(ActivePattern(objective));
+                parameters[a][e] = saved - h;
+                double minus = objective.Evaluate(sae, x, settings, dead, null).Loss;
+                same &= pattern.SequenceEqual(ActivePattern(objective));
+                parameters[a][e] = saved;
+                if (!same) continue; // a feature switched on or off inside the step: no derivative to compare
+                double numeric = (plus - minus) / (2 * h);
+                double analytic = grads.Parameters[a][e];
+                Assert.True(Math.Abs(numeric - analytic) <= 2e-3 * (1 + Math.Abs(numeric)),
+                    $"array {a} entry {e}: finite difference {numeric}, backward {analytic}");
+                checkedCount++;
+            }
+        }
+        return checkedCount;
+    }
+
+    // The latent an entry of W_enc, b_enc, W_dec or threshold belongs to; -1 for b_dec.
+    private static int LatentOf(int array, int entry) => array switch
+    {
+        0 => entry % DSae,
+        1 or 4 => entry,
+        2 => entry / DIn,
+        _ => -1,
+    };
+
+    // Which latents are on, in the main pass and in AuxK's selection: the loss is smooth while this holds.
+    private static int[] ActivePattern(SaeObjective objective)
+    {
+        var pattern = objective.Features.ToArray().Select(v => v != 0 ? 1 : 0).ToList();
+        for (int r = 0; r < objective.AuxCounts.Length; r++)
+            pattern.AddRange(objective.AuxIndices.Slice(r * objective.AuxIndices.Length / Batch, objective.AuxCounts[r]).ToArray().Order());
+        return [.. pattern];
+    }
+}
