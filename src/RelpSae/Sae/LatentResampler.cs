@@ -16,18 +16,20 @@ internal static class LatentResampler
         DeterministicRandom rng, float encoderScale, float initialThreshold)
     {
         int d = p.DIn, s = p.DSae, rows = rowErrors.Length;
+        int dead = tracker.Dead.Count(x => x);
+        if (dead == 0) return 0;
+        // New latents take the typical size of the alive ones (of all, when none is alive).
         double decNorm = 0, encNorm = 0, total = 0;
-        int alive = 0;
+        int counted = 0;
         for (int i = 0; i < s; i++)
         {
-            if (tracker.Dead[i]) continue;
-            alive++;
+            if (tracker.Dead[i] && dead < s) continue;
+            counted++;
             decNorm += TensorPrimitives.Norm(p.DecoderRow(i));
             encNorm += EncoderColumnNorm(p, i);
         }
-        if (alive == 0 || alive == s) return 0;
-        decNorm /= alive;
-        encNorm /= alive;
+        decNorm /= counted;
+        encNorm /= counted;
         for (int r = 0; r < rows; r++) total += (double)rowErrors[r] * rowErrors[r];
         if (total == 0) return 0;
 

@@ -34,8 +34,8 @@ public sealed record SaeTrainingOptions
     public long SparsityWarmupSteps { get; init; }
 
     /// <summary>Width ε of the rectangle kernel in JumpReLU's threshold pseudo-gradient.</summary>
-    public float JumpReluBandwidth { get; init; } = 1e-3f;
-    public float JumpReluInitialThreshold { get; init; } = 1e-3f;
+    public float JumpReluBandwidth { get; init; } = 0.05f;
+    public float JumpReluInitialThreshold { get; init; } = 0.01f;
 
     /// <summary>AuxK (TopK): weight α of the dead latents' reconstruction of the residual.</summary>
     public float AuxKCoefficient { get; init; } = 1f / 32;

@@ -32,16 +32,19 @@ internal static class SaeTestData
 
 /// <summary>
 /// Rows x = offset + Σ_j a_j·atom_j over a fixed dictionary of unit atoms, each atom active with a set
-/// probability and a magnitude uniform in [0.5, 1.5]. Row r depends only on (seed, r), so Seek is exact.
+/// probability and a magnitude uniform in [0.5, 1.5], all times a gain. Row r depends only on (seed, r), so
+/// Seek is exact.
 /// </summary>
 internal sealed class SyntheticDictionarySource : IActivationSource
 {
     private readonly ulong _seed;
     private readonly double _activeProbability;
     private readonly float[] _offset;
+    private readonly float _gain;
 
-    public SyntheticDictionarySource(int dIn, int atoms, double activeProbability, ulong seed, float offsetScale = 0)
+    public SyntheticDictionarySource(int dIn, int atoms, double activeProbability, ulong seed, float offsetScale = 0, float gain = 1)
     {
+        _gain = gain;
         DIn = dIn;
         _seed = seed;
         _activeProbability = activeProbability;
@@ -81,5 +84,6 @@ internal sealed class SyntheticDictionarySource : IActivationSource
             if (rng.NextDouble() < _activeProbability)
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(
                     Atoms.AsSpan(a * DIn, DIn), (float)(0.5 + rng.NextDouble()), row, row);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(row, _gain, row);
     }
 }
