@@ -1,0 +1,28 @@
+using System.CommandLine;
+using RelpSae.Reports;
+
+namespace RelpSae.Cli.Commands;
+
+/// <summary><c>relp-sae merge DIR... --out DIR</c>: combine the shards of an `evaluate --shard i/n` job array.</summary>
+public static class MergeCommand
+{
+    public static Command Create()
+    {
+        var shards = new Argument<string[]>("shards") { Description = "Output folders of `evaluate --shard i/n` runs.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "Folder for the merged results.", Required = true };
+        var command = new Command("merge", "Combine sharded evaluate outputs into one results.json, CSVs and report.html.") { shards, output };
+        command.SetAction(parse =>
+        {
+            var records = parse.GetValue(shards)!.SelectMany(EvaluationFiles.ReadRaw).ToList();
+            var duplicate = records.GroupBy(r => r.Index).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate != null) throw new RelpSaeException($"prompt {duplicate.Key} appears in more than one shard: were the same shards given twice?");
+            if (records.Count == 0) throw new RelpSaeException("the shards hold no evaluated prompts");
+            var methods = records[0].Scores.Keys.ToList();
+            var outDir = parse.GetValue(output)!;
+            EvaluationFiles.WriteAll(outDir, records, methods, "RelP-SAE faithfulness report (merged)");
+            Console.WriteLine($"merged {records.Count} prompts from {parse.GetValue(shards)!.Length} shards into {outDir}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RelpSae.Attribution;
+
+namespace RelpSae.Reports;
+
+/// <summary>
+/// The files `evaluate` writes: the raw per-prompt records (evaluations.jsonl, what `merge` reads back),
+/// results.json (the summary), one CSV per method and report.html.
+/// </summary>
+public static class EvaluationFiles
+{
+    public const string RawFile = "evaluations.jsonl";
+
+    public static void WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, string title)
+    {
+        Directory.CreateDirectory(dir);
+        var ordered = prompts.OrderBy(p => p.Index).ToList();
+        var summaries = methods.Select(m => MethodSummary.Summarize(m, ordered)).ToList();
+        WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
+        WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered));
+        foreach (var m in methods)
+            WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
+        WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(title, summaries, ordered));
+    }
+
+    public static IReadOnlyList<PromptEvaluation> ReadRaw(string dir)
+    {
+        var path = Path.Combine(dir, RawFile);
+        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it an evaluate output folder?");
+        var list = new List<PromptEvaluation>();
+        int line = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            line++;
+            if (text.Length == 0) continue;
+            try { list.Add(FromJsonLine(text)); }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new RelpSaeException($"{path}:{line}: not a valid evaluation record ({e.Message.Split('\n')[0]})");
+            }
+        }
+        return list;
+    }
+
+    public static string ResultsJson(IReadOnlyList<MethodSummary> summaries, IReadOnlyList<PromptEvaluation> prompts)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("methods");
+            foreach (var s in summaries)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", s.Name);
+                WriteEstimate(w, "pearson", s.Pearson);
+                WriteEstimate(w, "spearman", s.Spearman);
+                WriteEstimate(w, "top5", s.Top5);
+                WriteEstimate(w, "top10", s.Top10);
+                WriteEstimate(w, "sign_agreement", s.SignAgreement);
+                WriteEstimate(w, "relative_error", s.RelativeError);
+                w.WriteNumberOrNull("mean_prompt_pearson", s.MeanPromptPearson);
+                w.WriteNumberOrNull("seconds_per_prompt", s.SecondsPerPrompt);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteNumberOrNull("ground_truth_seconds_per_prompt", prompts.Count == 0 ? double.NaN : prompts.Average(p => p.TruthSeconds));
+            w.WriteNumber("prompts", prompts.Count);
+            w.WriteNumber("features", prompts.Sum(p => p.Features.Length));
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static void WriteEstimate(Utf8JsonWriter w, string name, Estimate e)
+    {
+        w.WriteNumberOrNull(name, e.Value);
+        w.WriteStartArray(name + "_ci95");
+        foreach (var v in new[] { e.Low, e.High })
+            if (double.IsFinite(v)) w.WriteNumberValue(v); else w.WriteNullValue();
+        w.WriteEndArray();
+    }
+
+    private static string Csv(string method, IReadOnlyList<PromptEvaluation> prompts)
+    {
+        var sb = new StringBuilder("prompt,feature,score,true_effect\n");
+        foreach (var p in prompts)
+            for (int i = 0; i < p.Features.Length; i++)
+                sb.Append(CultureInfo.InvariantCulture, $"{p.Index},{p.Features[i]},{p.Scores[method][i]:R},{p.Truth[i]:R}\n");
+        return sb.ToString();
+    }
+
+    internal static string ToJsonLine(PromptEvaluation p) => JsonSerializer.Serialize(new
+    {
+        index = p.Index, prompt = p.Prompt, metric = p.Metric,
+        metric_clean = p.MetricClean, metric_baseline = p.MetricBaseline,
+        features = p.Features, truth = p.Truth, scores = p.Scores, seconds = p.Seconds, truth_seconds = p.TruthSeconds,
+    });
+
+    internal static PromptEvaluation FromJsonLine(string line)
+    {
+        var e = JsonDocument.Parse(line).RootElement;
+        double[] Doubles(JsonElement a) => a.EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        return new PromptEvaluation(
+            e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
+            e.GetProperty("metric_clean").GetDouble(), e.GetProperty("metric_baseline").GetDouble(),
+            e.GetProperty("features").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
+            Doubles(e.GetProperty("truth")),
+            e.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => Doubles(p.Value)),
+            e.GetProperty("seconds").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
+            e.GetProperty("truth_seconds").GetDouble());
+    }
+
+    /// <summary>Write to a temporary file and rename, so a crash never leaves a half-written result.</summary>
+    public static void WriteAtomically(string path, string text)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, path, overwrite: true);
+    }
+}

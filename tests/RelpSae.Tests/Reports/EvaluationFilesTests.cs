@@ -1,0 +1,79 @@
+using System.Text.Json;
+using RelpSae.Attribution;
+using RelpSae.Reports;
+
+namespace RelpSae.Tests.Reports;
+
+public class EvaluationFilesTests
+{
+    private static readonly string[] Methods = ["gradient", "relp"];
+
+    private static List<PromptEvaluation> Synthetic(int n)
+    {
+        var rng = new Random(5);
+        return Enumerable.Range(0, n).Select(i =>
+        {
+            int f = 6 + i % 4;
+            var truth = Enumerable.Range(0, f).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+            var scores = new Dictionary<string, double[]>
+            {
+                ["gradient"] = truth.Select(t => t + 0.5 * (rng.NextDouble() - 0.5)).ToArray(),
+                ["relp"] = truth.Select(t => t * 1.01).ToArray(),
+            };
+            return new PromptEvaluation(i, $"prompt {i}", "logit", 3, 1, Enumerable.Range(10 * i, f).ToArray(), truth,
+                scores, new Dictionary<string, double> { ["gradient"] = 0.01, ["relp"] = 0.012 }, 0.3);
+        }).ToList();
+    }
+
+    [Fact]
+    public void ResultsJsonHasTheDocumentedKeysAndExactStatistics()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var prompts = Synthetic(8);
+        EvaluationFiles.WriteAll(dir, prompts, Methods, "test");
+        var root = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json"))).RootElement;
+        Assert.Equal(8, root.GetProperty("prompts").GetInt32());
+        Assert.Equal(0.3, root.GetProperty("ground_truth_seconds_per_prompt").GetDouble(), 12);
+        var relp = root.GetProperty("methods").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "relp");
+        // relp's scores are the truth scaled by 1.01: a perfect correlation and ranking, 1% relative error.
+        Assert.Equal(1.0, relp.GetProperty("pearson").GetDouble(), 9);
+        Assert.Equal(1.0, relp.GetProperty("spearman").GetDouble(), 9);
+        Assert.Equal(1.0, relp.GetProperty("top5").GetDouble(), 9);
+        Assert.Equal(1.0, relp.GetProperty("sign_agreement").GetDouble(), 9);
+        Assert.Equal(0.01, relp.GetProperty("relative_error").GetDouble(), 9);
+        Assert.Equal(0.012, relp.GetProperty("seconds_per_prompt").GetDouble(), 12);
+        var pooled = Agreement.Pearson(prompts.SelectMany(p => p.Scores["gradient"]).ToArray(), prompts.SelectMany(p => p.Truth).ToArray());
+        var gradient = root.GetProperty("methods").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "gradient");
+        Assert.Equal(pooled, gradient.GetProperty("pearson").GetDouble(), 12);
+        Assert.True(pooled < 0.99);
+        Assert.Equal(1 + prompts.Sum(p => p.Features.Length), File.ReadAllLines(Path.Combine(dir, "gradient.csv")).Length);
+        Assert.Contains("data:image/png;base64,", File.ReadAllText(Path.Combine(dir, "report.html")));
+    }
+
+    [Fact]
+    public void ShardsMergeIntoExactlyTheUnshardedResults()
+    {
+        var prompts = Synthetic(9);
+        var whole = Directory.CreateTempSubdirectory().FullName;
+        EvaluationFiles.WriteAll(whole, prompts, Methods, "t");
+        var shards = Enumerable.Range(0, 3).Select(s =>
+        {
+            var d = Directory.CreateTempSubdirectory().FullName;
+            EvaluationFiles.WriteAll(d, prompts.Where(p => p.Index % 3 == s).ToList(), Methods, "t");
+            return d;
+        }).ToList();
+        var merged = Directory.CreateTempSubdirectory().FullName;
+        EvaluationFiles.WriteAll(merged, shards.SelectMany(EvaluationFiles.ReadRaw).ToList(), Methods, "t");
+        foreach (var file in new[] { "results.json", "gradient.csv", "relp.csv", EvaluationFiles.RawFile })
+            Assert.Equal(File.ReadAllText(Path.Combine(whole, file)), File.ReadAllText(Path.Combine(merged, file)));
+    }
+
+    [Fact]
+    public void ReadingAFolderWithoutRecordsIsAClearError()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        Assert.Contains("evaluations.jsonl", Assert.Throws<RelpSaeException>(() => EvaluationFiles.ReadRaw(dir)).Message);
+        File.WriteAllText(Path.Combine(dir, EvaluationFiles.RawFile), "{\"index\":1}\n");
+        Assert.Contains(":1: not a valid evaluation record", Assert.Throws<RelpSaeException>(() => EvaluationFiles.ReadRaw(dir)).Message);
+    }
+}
