@@ -7,7 +7,8 @@ internal static class SaeTestData
 {
     public static SaeConfig Config(SaeArchitecture architecture, int dIn, int dSae, int k = 0, bool applyBDec = true) => new()
     {
-        Architecture = architecture, DIn = dIn, DSae = dSae, K = k, ApplyBDecToInput = applyBDec,
+        Architecture = architecture, DIn = dIn, DSae = dSae, ApplyBDecToInput = applyBDec,
+        K = architecture == SaeArchitecture.TopK ? k : 0,
     };
 
     public static float[] Gaussian(int length, ulong seed, double scale = 1, double mean = 0)

@@ -94,7 +94,7 @@ public class SaeTrainerResumeTests : IDisposable
         else Assert.Contains(uninterrupted.Reports, p => p.Resampled > 0);
 
         // Interrupted: Ctrl-C after step 17 checkpoints and stops; the trainer object is then dropped.
-        string checkpoint = Path.Combine(_dir, "state.ckpt");
+        string checkpoint = Path.Combine(_dir, "trainer_state.safetensors");
         using var cancel = new CancellationTokenSource();
         var killed = SaeTrainer.Start(options, Source());
         Assert.Throws<OperationCanceledException>(() => killed.Run(
@@ -107,7 +107,7 @@ public class SaeTrainerResumeTests : IDisposable
         var actual = resumed.Run(checkpointPath: checkpoint, checkpointEverySteps: 5);
         Assert.Equal(options.TotalSteps, resumed.Step);
         AssertBitIdentical(expected, actual);
-        Assert.False(File.Exists(checkpoint + ".tmp"));
+        Assert.Equal([checkpoint], Directory.GetFiles(_dir)); // no temporary files left behind
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public class SaeTrainerResumeTests : IDisposable
     [Fact]
     public void BadCheckpointsAreClearErrors()
     {
-        string path = Path.Combine(_dir, "state.ckpt");
+        string path = Path.Combine(_dir, "trainer_state.safetensors");
         var trainer = SaeTrainer.Start(Options(SaeArchitecture.Standard), Source());
         trainer.TrainStep();
         trainer.SaveCheckpoint(path);
@@ -165,8 +165,11 @@ public class SaeTrainerResumeTests : IDisposable
 
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length - 10)]);
-        Assert.Contains("truncated", Assert.Throws<RelpSaeException>(() => SaeTrainer.Resume(path, Source())).Message);
+        Assert.StartsWith(path + ": ", Assert.Throws<RelpSaeException>(() => SaeTrainer.Resume(path, Source())).Message);
         File.WriteAllText(path, "not a checkpoint");
+        Assert.StartsWith(path + ": ", Assert.Throws<RelpSaeException>(() => SaeTrainer.Resume(path, Source())).Message);
+        // A safetensors file, but an SAE's weights rather than a trainer's state.
+        RelpSae.Formats.SafetensorsWriter.Write(path, trainer.ExportSae().ToTensors());
         Assert.Contains("not a relp-sae training checkpoint", Assert.Throws<RelpSaeException>(() => SaeTrainer.Resume(path, Source())).Message);
         Assert.Contains("not found", Assert.Throws<RelpSaeException>(() => SaeTrainer.Resume(path + ".missing", Source())).Message);
     }

@@ -1,0 +1,59 @@
+using RelpSae.Formats;
+
+namespace RelpSae.Sae;
+
+/// <summary>
+/// An SAE on disk in SAELens' layout: a folder with cfg.json, sae_weights.safetensors (W_enc [d_in, d_sae],
+/// b_enc, W_dec [d_sae, d_in], b_dec, and threshold for JumpReLU) and optionally sparsity.safetensors
+/// (<c>sparsity</c> [d_sae] = log10 of each feature's firing density).
+/// </summary>
+public static class SaeFiles
+{
+    public const string ConfigFile = "cfg.json";
+    public const string WeightsFile = "sae_weights.safetensors";
+    public const string SparsityFile = "sparsity.safetensors";
+    public const string SparsityTensor = "sparsity";
+
+    /// <summary>Loads the SAE in <paramref name="path"/> (the folder, or any file in it).</summary>
+    public static SparseAutoencoder Load(string path)
+    {
+        string folder = Folder(path);
+        string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
+        if (!File.Exists(cfgPath)) throw new RelpSaeException($"{cfgPath}: no such file (an SAE folder needs {ConfigFile} and {WeightsFile})");
+        var config = SaeLensConfig.Parse(File.ReadAllText(cfgPath), cfgPath);
+        if (!File.Exists(weightsPath)) throw new RelpSaeException($"{weightsPath}: no such file");
+        using var weights = SafetensorsFile.Open(weightsPath);
+        return SparseAutoencoder.FromTensors(config, weights.ReadAll().Values, weightsPath);
+    }
+
+    /// <summary>The log10 feature densities from sparsity.safetensors, or null when the folder has none.</summary>
+    public static float[]? LoadLogSparsity(string path, int dSae)
+    {
+        string file = Path.Combine(Folder(path), SparsityFile);
+        if (!File.Exists(file)) return null;
+        using var sparsity = SafetensorsFile.Open(file);
+        var tensor = sparsity.ReadFloat(SparsityTensor);
+        if (tensor.Data.Length != dSae)
+            throw new RelpSaeException($"{file}: tensor '{SparsityTensor}' has {tensor.Data.Length} values but the SAE has d_sae {dSae}");
+        return tensor.Data;
+    }
+
+    /// <summary>Writes the SAE (and, if given, its log10 feature densities) into <paramref name="folder"/>.</summary>
+    public static void Save(string folder, SparseAutoencoder sae, IReadOnlyList<float>? logSparsity = null)
+    {
+        if (logSparsity is not null && logSparsity.Count != sae.DSae)
+            throw new ArgumentException($"{logSparsity.Count} sparsity values for d_sae {sae.DSae}", nameof(logSparsity));
+        Directory.CreateDirectory(folder);
+        SafetensorsWriter.Write(Path.Combine(folder, WeightsFile), sae.ToTensors());
+        if (logSparsity is not null)
+            SafetensorsWriter.Write(Path.Combine(folder, SparsityFile), [new FloatTensor(SparsityTensor, [sae.DSae], [.. logSparsity])]);
+        string cfgPath = Path.Combine(folder, ConfigFile), temp = cfgPath + ".tmp";
+        File.WriteAllText(temp, SaeLensConfig.Write(sae.Config));
+        File.Move(temp, cfgPath, overwrite: true);
+    }
+
+    private static string Folder(string path) =>
+        Directory.Exists(path) ? path
+        : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
+        : throw new RelpSaeException($"{path}: no such SAE folder");
+}
