@@ -25,7 +25,7 @@ internal sealed class SaeObjective
 {
     private readonly SaeConfig _config;
     private readonly int _b, _d, _s;
-    private readonly float[] _xin, _pre, _f, _grad, _xhat, _dxhat, _decNorm, _tmpD;
+    private readonly float[] _xin, _pre, _f, _grad, _xhat, _dxhat, _decNorm, _featureSum, _tmpD;
     private readonly float[] _auxRecon, _auxValues;
     private readonly int[] _auxIndices, _auxCounts;
 
@@ -40,6 +40,7 @@ internal sealed class SaeObjective
         _xhat = new float[_b * _d];
         _dxhat = new float[_b * _d];
         _decNorm = new float[_s];
+        _featureSum = new float[_s];
         _tmpD = new float[_d];
         bool aux = config.Architecture == SaeArchitecture.TopK;
         _auxRecon = new float[aux ? _b * _d : 0];
@@ -135,12 +136,12 @@ internal sealed class SaeObjective
                 // λ f_i ‖W_dec[i]‖: into f (added to every entry; the mask below keeps the active ones) and into W_dec[i].
                 for (int r = 0; r < b; r++)
                     TensorPrimitives.MultiplyAdd(_decNorm, lambdaPerRow, _grad.AsSpan(r * s, s), _grad.AsSpan(r * s, s));
+                Array.Clear(_featureSum);
+                for (int r = 0; r < b; r++) TensorPrimitives.Add(_featureSum, _f.AsSpan(r * s, s), _featureSum);
                 for (int i = 0; i < s; i++)
                 {
                     if (_decNorm[i] == 0) continue;
-                    double fSum = 0;
-                    for (int r = 0; r < b; r++) fSum += _f[(long)r * s + i];
-                    TensorPrimitives.MultiplyAdd(p.DecoderRow(i), (float)(lambdaPerRow * fSum / _decNorm[i]),
+                    TensorPrimitives.MultiplyAdd(p.DecoderRow(i), lambdaPerRow * _featureSum[i] / _decNorm[i],
                         g.WDec.AsSpan(i * d, d), g.WDec.AsSpan(i * d, d));
                 }
                 break;

@@ -161,12 +161,13 @@ public sealed class SaeTrainer
     /// Trains to the end, reporting window averages every <paramref name="progressEverySteps"/> steps and
     /// checkpointing every <paramref name="checkpointEverySteps"/> (and at the end) when a path is given.
     /// On cancellation it checkpoints (if it can) and throws <see cref="OperationCanceledException"/>.
-    /// Returns <see cref="ExportSae"/>.
+    /// Returns <see cref="ExportSae"/>(<paramref name="provenance"/>).
     /// </summary>
     public SparseAutoencoder Run(IProgress<SaeTrainingProgress>? progress = null, int progressEverySteps = 100,
-        string? checkpointPath = null, long checkpointEverySteps = 0, CancellationToken cancellationToken = default)
+        string? checkpointPath = null, long checkpointEverySteps = 0, SaeProvenance? provenance = null,
+        CancellationToken cancellationToken = default)
     {
-        var window = new ProgressWindow();
+        var window = new ProgressWindow(Options.BatchSize);
         var clock = Stopwatch.StartNew();
         while (TrainStep())
         {
@@ -176,7 +177,7 @@ public sealed class SaeTrainer
             if (progress is not null && (Step % Math.Max(1, progressEverySteps) == 0 || IsComplete))
             {
                 progress.Report(window.Average(LastStep!, clock.Elapsed.TotalSeconds));
-                window = new ProgressWindow();
+                window = new ProgressWindow(Options.BatchSize);
                 clock.Restart();
             }
             if (cancellationToken.IsCancellationRequested)
@@ -186,21 +187,26 @@ public sealed class SaeTrainer
             }
         }
         if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
-        return ExportSae();
+        return ExportSae(provenance);
     }
 
-    /// <summary>The SAE as it stands, with the input scale folded in (it expects raw activations) and the
-    /// training options recorded under metadata["relp_sae_training"].</summary>
-    public SparseAutoencoder ExportSae()
+    /// <summary>The SAE as it stands, with the input scale folded in (it expects raw activations), described by
+    /// <paramref name="provenance"/>, and with the training options recorded under metadata["relp_sae_training"].</summary>
+    public SparseAutoencoder ExportSae(SaeProvenance? provenance = null)
     {
-        var training = new JsonObject
+        var extra = (JsonObject?)provenance?.Extra?.DeepClone() ?? [];
+        extra["relp_sae_training"] = new JsonObject
         {
             ["options"] = JsonSerializer.SerializeToNode(Options, Json),
             ["steps"] = Step,
             ["tokens"] = Step * Options.BatchSize,
             ["input_scale_folded"] = InputScale,
         };
-        var sae = _params.Clone(_params.Config with { Extra = new JsonObject { ["relp_sae_training"] = training } });
+        var sae = _params.Clone(_params.Config with
+        {
+            HookName = provenance?.HookName, ModelName = provenance?.ModelName, ContextSize = provenance?.ContextSize,
+            PrependBos = provenance?.PrependBos, DatasetPath = provenance?.DatasetPath, Extra = extra,
+        });
         sae.FoldInputScale(InputScale);
         return sae;
     }
@@ -260,7 +266,7 @@ public sealed class SaeTrainer
     }
 
     /// <summary>Sums step statistics for a report.</summary>
-    private sealed class ProgressWindow
+    private sealed class ProgressWindow(int batchSize)
     {
         private int _n, _resampled;
         private double _loss, _mse, _sparsity, _aux, _l0, _ev, _grad;
@@ -276,7 +282,7 @@ public sealed class SaeTrainer
         {
             Loss = _loss / _n, Mse = _mse / _n, SparsityLoss = _sparsity / _n, AuxLoss = _aux / _n,
             L0 = _l0 / _n, ExplainedVariance = _ev / _n, GradientNorm = _grad / _n, Resampled = _resampled,
-            TokensPerSecond = seconds > 0 ? _n * (double)last.Tokens / last.Step / seconds : 0,
+            TokensPerSecond = seconds > 0 ? (double)_n * batchSize / seconds : 0,
         };
     }
 }

@@ -153,6 +153,27 @@ public class SaeTrainerResumeTests : IDisposable
     }
 
     [Fact]
+    public void ExportRecordsProvenanceAndTrainingOptionsInCfgJson()
+    {
+        var options = Options(SaeArchitecture.TopK) with { TotalSteps = 3, LrWarmupSteps = 0, LrDecaySteps = 0 };
+        var trainer = SaeTrainer.Start(options, Source());
+        var provenance = new SaeProvenance("blocks.1.hook_resid_pre", "tarot-gpt2", 64, true, "corpus.txt",
+            new System.Text.Json.Nodes.JsonObject { ["relp_sae_command"] = "relp-sae train-sae --steps 3" });
+        var sae = trainer.Run(provenance: provenance);
+        SaeFiles.Save(_dir, sae);
+
+        var config = SaeFiles.Load(_dir).Config;
+        Assert.Equal(("blocks.1.hook_resid_pre", "tarot-gpt2", 64, true, "corpus.txt"),
+            (config.HookName, config.ModelName, config.ContextSize, config.PrependBos, config.DatasetPath));
+        Assert.Equal((SaeArchitecture.TopK, 16, 48, 3), (config.Architecture, config.DIn, config.DSae, config.K));
+        Assert.Equal("relp-sae train-sae --steps 3", config.Extra["relp_sae_command"]!.GetValue<string>());
+        var training = config.Extra["relp_sae_training"]!;
+        Assert.Equal(3, training["steps"]!.GetValue<long>());
+        Assert.Equal(trainer.InputScale, training["input_scale_folded"]!.GetValue<float>());
+        Assert.Equal("TopK", training["options"]!["Architecture"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void BadCheckpointsAreClearErrors()
     {
         string path = Path.Combine(_dir, "trainer_state.safetensors");
