@@ -83,7 +83,7 @@ internal sealed class SaeObjective
         p.Decode(_f, _xhat);
 
         for (int i = 0; i < s; i++) _decNorm[i] = TensorPrimitives.Norm(p.DecoderRow(i));
-        double squaredError = 0, penalty = 0;
+        double squaredError = 0, l1 = 0;
         long active = 0;
         Array.Clear(FiredCounts);
         for (int r = 0; r < b; r++)
@@ -97,12 +97,15 @@ internal sealed class SaeObjective
                 if (fr[i] == 0) continue;
                 active++;
                 FiredCounts[i]++;
-                if (_config.Architecture == SaeArchitecture.Standard) penalty += fr[i] * _decNorm[i];
+                l1 += fr[i] * _decNorm[i];
             }
         }
-        if (_config.Architecture == SaeArchitecture.JumpRelu) penalty = active;
-        else if (_config.Architecture == SaeArchitecture.TopK) penalty = 0;
-        penalty *= settings.Sparsity / b;
+        double penalty = settings.Sparsity / b * _config.Architecture switch
+        {
+            SaeArchitecture.Standard => l1,
+            SaeArchitecture.JumpRelu => active,
+            _ => 0,
+        };
 
         double aux = UseAux(settings, dead) ? AuxForward(p, x, settings, dead) : 0;
         double reconstruction = squaredError / b;

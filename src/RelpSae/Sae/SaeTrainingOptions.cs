@@ -61,7 +61,7 @@ public sealed record SaeTrainingOptions
     public static float DefaultSparsityCoefficient(SaeArchitecture architecture) => architecture switch
     {
         SaeArchitecture.Standard => 5f,
-        SaeArchitecture.JumpRelu => 1e-2f,
+        SaeArchitecture.JumpRelu => 0.2f,
         _ => 0f,
     };
 
@@ -93,5 +93,7 @@ public sealed record SaeTrainingOptions
         Check(DecoderInitNorm > 0, "decoder init norm must be positive");
         Check(DeadWindowTokens > 0 && ResampleIntervalSteps >= 0, "dead window must be positive, resample interval >= 0");
         Check(dIn > 0, $"d_in must be positive (got {dIn})");
+        Check((long)BatchSize * Math.Max(DSae, dIn) <= Array.MaxLength,
+            $"batch size × d_sae ({(long)BatchSize * DSae}) exceeds one array's {Array.MaxLength} elements");
     }
 }

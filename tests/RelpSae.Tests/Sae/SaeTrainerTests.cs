@@ -31,7 +31,7 @@ public class SaeTrainerTests(ITestOutputHelper output)
         {
             Architecture = architecture, DSae = 128, K = 4, BatchSize = 128, TotalSteps = 1500, Seed = 1,
             LearningRate = 3e-3f, LrWarmupSteps = 50, LrDecaySteps = 300, SparsityWarmupSteps = 200,
-            SparsityCoefficient = architecture == SaeArchitecture.JumpRelu ? 0.1f : 1f,
+            SparsityCoefficient = architecture == SaeArchitecture.JumpRelu ? 0.2f : 1f,
             DeadWindowTokens = 128 * 200, ResampleIntervalSteps = 250,
         };
         var clock = Stopwatch.StartNew();
