@@ -5,7 +5,6 @@ internal sealed class DeadLatentTracker(int dSae, long windowTokens)
 {
     public long[] TokensSinceFired { get; } = new long[dSae];
     public bool[] Dead { get; } = new bool[dSae];
-    public long WindowTokens => windowTokens;
 
     public void Update(ReadOnlySpan<int> firedCounts, int tokens)
     {

@@ -49,9 +49,6 @@ public sealed class DeterministicRandom
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 
-    /// <summary>Uniform integer in [0, n).</summary>
-    public int NextInt(int n) => (int)(NextDouble() * n);
-
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

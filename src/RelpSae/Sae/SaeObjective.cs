@@ -51,7 +51,6 @@ internal sealed class SaeObjective
         RowErrors = new float[_b];
     }
 
-    public int BatchSize => _b;
     /// <summary>Per latent: rows of the last batch where it fired.</summary>
     public int[] FiredCounts { get; }
     /// <summary>Per row of the last batch: ‖x − x̂‖².</summary>
