@@ -1,0 +1,41 @@
+using System.Globalization;
+
+namespace RelpSae.Reports;
+
+/// <summary>
+/// Reads the libtorch anchor's output (../shared/anchors/libtorch-cpu/run.sh, saved to a file): its
+/// markdown tables of forward, forward+backward and 1024³ matmul timings, as bench rows. The anchor's
+/// "slim head" forward+backward (only the needed logit computed) is the same work as our backward
+/// workloads, so it is the one compared with them.
+/// </summary>
+public static class AnchorResults
+{
+    public static IReadOnlyList<BenchRow> Parse(string path)
+    {
+        if (!File.Exists(path)) throw new RelpSaeException($"anchor results not found: {path}");
+        var rows = new List<BenchRow>();
+        foreach (var line in File.ReadLines(path))
+        {
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            if (cells.Length < 5 || !int.TryParse(cells[1], out int threads)) continue;
+            var shape = cells[2].Split('x');
+            if (shape.Length == 2 && int.TryParse(shape[0], out int batch) && int.TryParse(shape[1], out int tokens) && cells.Length >= 7)
+            {
+                rows.Add(new BenchRow("forward", batch, tokens, threads, Median(cells[3], path)));
+                rows.Add(new BenchRow("backward_exact", batch, tokens, threads, Median(cells[5], path)));
+            }
+            else if (double.TryParse(cells[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double ms))
+                rows.Add(new BenchRow("gemm_1024", 1024, 1024, threads, ms));
+        }
+        if (rows.Count == 0) throw new RelpSaeException($"{path} holds no anchor timing tables: save the output of run.sh to it");
+        return rows;
+    }
+
+    // Cells read "  123.4 (120.1-130.2)": the median, then the range.
+    private static double Median(string cell, string path)
+    {
+        var first = cell.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+        return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out double v)
+            ? v : throw new RelpSaeException($"{path}: cannot read a time from \"{cell}\"");
+    }
+}
