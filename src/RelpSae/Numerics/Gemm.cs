@@ -1,26 +1,76 @@
+using System.Runtime.Intrinsics;
+
 namespace RelpSae.Numerics;
 
-/// <summary>Single-precision matrix multiply on row-major matrices.</summary>
+/// <summary>
+/// Single-precision matrix multiply on row-major matrices: packed operands, cache blocking and a
+/// register-blocked micro-kernel (Vector512, Vector256 or scalar, whichever the machine accelerates),
+/// split over <see cref="Threads.Count"/> threads when the product is large enough to gain from it.
+/// Safe to call from several threads at once; see <see cref="Threads.Count"/> for how calls nest.
+/// </summary>
 public static class Gemm
 {
+    /// <summary>Multiply-adds below which a product stays on the calling thread (waking a worker costs more).</summary>
+    internal const long ParallelThreshold = 1 << 20;
+
     /// <summary>
     /// C[m×n] = op(A)·op(B) (or C += … when <paramref name="accumulate"/>), all row-major.
     /// op(A) is A[m×k] (lda ≥ k) or, transposed, Aᵀ with A stored [k×m] (lda ≥ m); likewise op(B)
-    /// is B[k×n] (ldb ≥ n) or Bᵀ with B stored [n×k] (ldb ≥ k).
+    /// is B[k×n] (ldb ≥ n) or Bᵀ with B stored [n×k] (ldb ≥ k). C must not overlap A or B.
     /// </summary>
     public static void Multiply(int m, int n, int k,
         ReadOnlySpan<float> a, int lda, bool transA,
         ReadOnlySpan<float> b, int ldb, bool transB,
-        Span<float> c, int ldc, bool accumulate = false)
+        Span<float> c, int ldc, bool accumulate = false) =>
+        Multiply(m, n, k, a, lda, transA, b, ldb, transB, c, ldc, accumulate, GemmPath.Best, Threads.Count);
+
+    /// <summary>As the public overload, with the kernel and the thread count chosen by the caller.</summary>
+    internal static unsafe void Multiply(int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, bool transA,
+        ReadOnlySpan<float> b, int ldb, bool transB,
+        Span<float> c, int ldc, bool accumulate, GemmPath path, int threads)
     {
-        // Reference implementation; replaced by the packed micro-kernel.
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda);
+        CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb);
+        CheckOperand("C", c.Length, m, n, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var g = new GemmProblem(m, n, k, pa, lda, transA, pb, ldb, transB, pc, ldc, accumulate);
+            if (k == 0)
             {
-                float s = 0;
-                for (int p = 0; p < k; p++)
-                    s += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-                c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+                if (!accumulate)
+                    for (int i = 0; i < m; i++) new Span<float>(g.CAt(i, 0), n).Clear();
+                return;
             }
+            path = GemmPaths.Resolve(path);
+            var job = ParallelGemm.Plan(g, path, threads);
+            if (job.Parts > 1 && WorkerTeam.TryRun(job.Parts, &ParallelGemm.RunPart, &job)) return;
+            RunSingle(g, path);
+        }
+    }
+
+    internal static void RunSingle(in GemmProblem g, GemmPath path)
+    {
+        switch (path)
+        {
+            case GemmPath.Vector512: GemmDriver.Run<Vector512<float>, Vector512Ops>(g); break;
+            case GemmPath.Vector256: GemmDriver.Run<Vector256<float>, Vector256Ops>(g); break;
+            default: GemmDriver.Run<float, ScalarOps>(g); break;
+        }
+    }
+
+    /// <summary>A rows×cols operand stored row-major with leading dimension ld must fit its span.</summary>
+    private static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    {
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentOutOfRangeException($"ld{name.ToLowerInvariant()}", ld, $"{name} is stored {rows}×{cols}: its leading dimension must be at least {Math.Max(1, cols)}");
+        long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
+        if (length < needed)
+            throw new ArgumentException($"{name} is stored {rows}×{cols} with leading dimension {ld}: needs {needed} floats, got {length}", name.ToLowerInvariant());
     }
 }

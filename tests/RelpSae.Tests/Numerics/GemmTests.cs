@@ -13,4 +13,86 @@ public class GemmTests
         Gemm.Multiply(2, 2, 3, a, 3, false, b, 2, false, c, 2);
         Assert.Equal([58f, 64f, 139f, 154f], c);
     }
+
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 1, 1, 1 }, { 7, 13, 5 }, { 8, 48, 1 }, { 9, 49, 17 }, { 6, 16, 3 }, { 4, 3, 2 },
+        { 17, 97, 300 }, { 13, 350, 400 }, { 970, 5, 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EveryLayoutPathAndPaddingMatchesFloat64(int m, int n, int k)
+    {
+        foreach (var path in new[] { GemmPath.Vector512, GemmPath.Vector256, GemmPath.Scalar })
+            foreach (bool transA in new[] { false, true })
+                foreach (bool transB in new[] { false, true })
+                    foreach (int pad in new[] { 0, 3 })
+                        foreach (bool accumulate in new[] { false, true })
+                        {
+                            var g = new GemmCase(m, n, k, transA, transB, pad, seed: m + n + k + pad);
+                            g.AssertAll(g.Run(accumulate, path), accumulate);
+                        }
+    }
+
+    [Theory]
+    [InlineData(100, 400, 40)]   // column bands
+    [InlineData(300, 20, 200)]   // too few columns: row bands
+    [InlineData(1, 2304, 768)]   // one token through a layer
+    public void TwoThreadsMatchFloat64(int m, int n, int k)
+    {
+        Assert.True((long)m * n * k >= Gemm.ParallelThreshold, "shape too small to be split");
+        foreach (var path in new[] { GemmPath.Vector512, GemmPath.Vector256, GemmPath.Scalar })
+            foreach (bool transA in new[] { false, true })
+                foreach (bool transB in new[] { false, true })
+                {
+                    var g = new GemmCase(m, n, k, transA, transB, pad: 1, seed: 7);
+                    g.AssertAll(g.Run(accumulate: true, path, threads: 2), accumulate: true);
+                }
+    }
+
+    [Fact]
+    public void ZeroDepthClearsOrKeepsC()
+    {
+        var g = new GemmCase(3, 4, 0, false, false, pad: 2);
+        var cleared = g.Run(accumulate: false);
+        var kept = g.Run(accumulate: true);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 6; j++)
+            {
+                Assert.Equal(j < 4 ? 0f : g.C0[i * 6 + j], cleared[i * 6 + j]);
+                Assert.Equal(g.C0[i * 6 + j], kept[i * 6 + j]);
+            }
+    }
+
+    [Fact]
+    public void LogitsShapeSampledAgainstFloat64()
+    {
+        // 64 positions × 768 against the 50257-row embedding, as the unembedding computes it (A·Bᵀ).
+        var g = new GemmCase(64, 50257, 768, transA: false, transB: true, seed: 3);
+        var c = g.Run(accumulate: false, threads: Threads.Count);
+        var rng = new Random(5);
+        for (int s = 0; s < 300; s++) g.AssertEntry(c, rng.Next(64), rng.Next(50257), accumulate: false);
+        for (int i = 0; i < 64; i++) g.AssertEntry(c, i, 50256, accumulate: false);
+    }
+
+    [Fact]
+    public void ConcurrentCallersEachGetTheirOwnProduct()
+    {
+        var cases = Enumerable.Range(0, 6).Select(s => new GemmCase(40 + s, 200, 150, s % 2 == 0, s % 3 == 0, seed: s)).ToArray();
+        var results = new float[cases.Length][];
+        Parallel.For(0, cases.Length, s => results[s] = cases[s].Run(accumulate: false, threads: 2));
+        for (int s = 0; s < cases.Length; s++) cases[s].AssertAll(results[s], accumulate: false);
+    }
+
+    [Fact]
+    public void OperandTooShortIsRejected()
+    {
+        var a = new float[11];  // 3×4 needs 12
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Gemm.Multiply(3, 2, 4, a, 4, false, new float[8], 2, false, new float[6], 2));
+        Assert.Contains("needs 12 floats", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Gemm.Multiply(3, 2, 4, new float[12], 3, false, new float[8], 2, false, new float[6], 2));
+    }
 }

@@ -1,0 +1,70 @@
+using System.Runtime.CompilerServices;
+
+namespace RelpSae.Numerics;
+
+/// <summary>
+/// The cache-blocked loops around the micro-kernel (the GotoBLAS/BLIS scheme, with the roles of A and
+/// B mirrored because our vectors run along rows of C): for each block of MC rows of A and KC of the
+/// shared dimension, pack A once; for each block of NC columns of B, pack B (kept in L2); then sweep
+/// MR-row panels of A (kept in L1) across NR-column panels of B. Single-threaded; see Gemm for threads.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    /// <summary>Rows of A packed at once (a multiple of every MR: 8, 6, 4).</summary>
+    internal const int MC = 960;
+    /// <summary>Depth of one packed block: an 8×KC A panel (12 KB) sits in the 48 KB L1.</summary>
+    internal const int KC = 384;
+    /// <summary>Columns of B packed at once (a multiple of every NR: 48, 16, 3): KC×NC is 516 KB of the 1 MB L2.</summary>
+    internal const int NC = 336;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<T, O>(in GemmProblem g) where T : struct where O : IKernelOps<T>
+    {
+        int mr = O.Rows, nr = O.Vecs * O.Width;
+        var buffers = PackBuffers.ForThisThread;
+        float* ap = buffers.A(RoundUp(Math.Min(MC, g.M), mr) * Math.Min(KC, g.K));
+        float* bp = buffers.B(RoundUp(Math.Min(NC, g.N), nr) * Math.Min(KC, g.K));
+        float* edge = stackalloc float[8 * 48];
+        for (int i0 = 0; i0 < g.M; i0 += MC)
+        {
+            int mc = Math.Min(MC, g.M - i0);
+            for (int p0 = 0; p0 < g.K; p0 += KC)
+            {
+                int kc = Math.Min(KC, g.K - p0);
+                bool addToC = g.Accumulate || p0 > 0;
+                Packing.PackA(g.AAt(i0, p0), g.Lda, g.TransA, mc, kc, mr, ap);
+                for (int j0 = 0; j0 < g.N; j0 += NC)
+                {
+                    int nc = Math.Min(NC, g.N - j0);
+                    Packing.PackB(g.BAt(p0, j0), g.Ldb, g.TransB, kc, nc, nr, bp);
+                    for (int i = 0; i < mc; i += mr)
+                    {
+                        int rows = Math.Min(mr, mc - i);
+                        for (int j = 0; j < nc; j += nr)
+                        {
+                            int cols = Math.Min(nr, nc - j);
+                            float* c = g.CAt(i0 + i, j0 + j);
+                            if (rows == mr && cols == nr)
+                                MicroKernel.Run<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, addToC);
+                            else
+                            {
+                                // Ragged tile: compute the whole padded tile aside, keep the part that exists.
+                                MicroKernel.Run<T, O>(kc, ap + i * kc, bp + j * kc, edge, nr, false);
+                                WriteEdge(edge, nr, c, g.Ldc, rows, cols, addToC);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void WriteEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool addToC)
+    {
+        for (int r = 0; r < rows; r++, tile += nr, c += ldc)
+            for (int q = 0; q < cols; q++)
+                c[q] = addToC ? c[q] + tile[q] : tile[q];
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}

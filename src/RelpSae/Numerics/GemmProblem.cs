@@ -1,0 +1,29 @@
+namespace RelpSae.Numerics;
+
+/// <summary>
+/// One product C[m×n] (+)= op(A)·op(B) on pinned row-major storage, with the element addressing of
+/// each operand in one place, and the row/column slicing used to share it between threads.
+/// </summary>
+internal readonly unsafe struct GemmProblem(int m, int n, int k,
+    float* a, int lda, bool transA, float* b, int ldb, bool transB, float* c, int ldc, bool accumulate)
+{
+    public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
+    public readonly float* A = a, B = b, C = c;
+    public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
+
+    /// <summary>Address of op(A)[i, p].</summary>
+    public float* AAt(int i, int p) => TransA ? A + (nint)p * Lda + i : A + (nint)i * Lda + p;
+
+    /// <summary>Address of op(B)[p, j].</summary>
+    public float* BAt(int p, int j) => TransB ? B + (nint)j * Ldb + p : B + (nint)p * Ldb + j;
+
+    public float* CAt(int i, int j) => C + (nint)i * Ldc + j;
+
+    /// <summary>The same product restricted to rows [i0, i0+count) of C.</summary>
+    public GemmProblem Rows(int i0, int count) =>
+        new(count, N, K, AAt(i0, 0), Lda, TransA, B, Ldb, TransB, CAt(i0, 0), Ldc, Accumulate);
+
+    /// <summary>The same product restricted to columns [j0, j0+count) of C.</summary>
+    public GemmProblem Columns(int j0, int count) =>
+        new(M, count, K, A, Lda, TransA, BAt(0, j0), Ldb, TransB, CAt(0, j0), Ldc, Accumulate);
+}

@@ -1,0 +1,39 @@
+namespace RelpSae.Numerics;
+
+/// <summary>
+/// How one product is shared between threads: C is cut into bands of whole micro-tiles — column
+/// bands when there are enough of them (each thread packs all of the usually small A and its own
+/// part of B), row bands otherwise — and each band runs the single-threaded driver.
+/// </summary>
+internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path, int parts, bool byColumns, int unit)
+{
+    public readonly GemmProblem Problem = problem;
+    public readonly GemmPath Path = path;
+    public readonly int Parts = parts;
+    public readonly bool ByColumns = byColumns;
+    /// <summary>Band boundaries fall on multiples of this (the tile's NR or MR).</summary>
+    public readonly int Unit = unit;
+
+    public static ParallelGemm Plan(in GemmProblem g, GemmPath path, int threads)
+    {
+        if (threads == 1 || (long)g.M * g.N * g.K < Gemm.ParallelThreshold)
+            return new ParallelGemm(g, path, 1, true, 1);
+        var (mr, nr) = GemmPaths.Tile(path);
+        int colTiles = (g.N + nr - 1) / nr, rowTiles = (g.M + mr - 1) / mr;
+        bool byColumns = colTiles >= 4 * threads || colTiles >= rowTiles;
+        int parts = Math.Min(threads, byColumns ? colTiles : rowTiles);
+        return new ParallelGemm(g, path, parts, byColumns, byColumns ? nr : mr);
+    }
+
+    public static void RunPart(void* state, int part)
+    {
+        ref readonly ParallelGemm job = ref *(ParallelGemm*)state;
+        int size = job.ByColumns ? job.Problem.N : job.Problem.M;
+        int units = (size + job.Unit - 1) / job.Unit;
+        int start = (int)((long)units * part / job.Parts) * job.Unit;
+        int end = Math.Min(size, (int)((long)units * (part + 1) / job.Parts) * job.Unit);
+        if (end <= start) return;
+        var band = job.ByColumns ? job.Problem.Columns(start, end - start) : job.Problem.Rows(start, end - start);
+        Gemm.RunSingle(band, job.Path);
+    }
+}
