@@ -1,0 +1,62 @@
+namespace RelpSae.Lrp;
+
+/// <summary>
+/// Which operations the backward pass replaces with a propagation rule (DESIGN §4). All off is the
+/// exact gradient. The presets are data: <see cref="Presets"/> maps each name to its rules.
+/// </summary>
+public sealed record PropagationRules(bool LayerNorm, bool Identity, bool AttentionHead, bool Half)
+{
+    public static readonly PropagationRules Gradient = new(false, false, false, false);
+    /// <summary>RelP as usually published: LN-rule, Identity-rule, Half-rule.</summary>
+    public static readonly PropagationRules RelP = new(true, true, false, true);
+    /// <summary>The CP-LRP variant: LN-rule, Identity-rule, AH-rule.</summary>
+    public static readonly PropagationRules RelPAh = new(true, true, true, false);
+
+    public static readonly IReadOnlyDictionary<string, PropagationRules> Presets = new Dictionary<string, PropagationRules>
+    {
+        ["gradient"] = Gradient,
+        ["relp"] = RelP,
+        ["relp-ah"] = RelPAh,
+    };
+
+    private static readonly string[] RuleNames = ["ln", "identity", "ah", "half"];
+
+    /// <summary>The AH-rule freezes the attention pattern, so the Half-rule has nothing left to split: AH wins.</summary>
+    public bool HalfOverridden => Half && AttentionHead;
+
+    /// <summary>The attention backward these rules call for.</summary>
+    public AttentionShares Attention =>
+        AttentionHead ? AttentionShares.AttentionHeadRule : Half ? AttentionShares.HalfRule : AttentionShares.Gradient;
+
+    /// <summary>Names of the rules actually in force ("ln", "identity", "ah", "half").</summary>
+    public IReadOnlyList<string> InForce
+    {
+        get
+        {
+            var names = new List<string>();
+            if (LayerNorm) names.Add("ln");
+            if (Identity) names.Add("identity");
+            if (AttentionHead) names.Add("ah");
+            if (Half && !AttentionHead) names.Add("half");
+            return names;
+        }
+    }
+
+    /// <summary>A preset name (gradient, relp, relp-ah) or a comma list of rules (ln,identity,ah,half; "none" for none).</summary>
+    public static PropagationRules Parse(string text)
+    {
+        var key = text.Trim().ToLowerInvariant();
+        if (Presets.TryGetValue(key, out var preset)) return preset;
+        if (key == "none") return Gradient;
+        var parts = key.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var p in parts)
+            if (!RuleNames.Contains(p))
+                throw new RelpSaeException($"unknown propagation rule \"{p}\" in \"{text}\": use a preset ({string.Join(", ", Presets.Keys)}) or a comma list of {string.Join(", ", RuleNames)}");
+        if (parts.Length == 0) throw new RelpSaeException("empty rule list: use a preset or a comma list of rules");
+        return new PropagationRules(parts.Contains("ln"), parts.Contains("identity"), parts.Contains("ah"), parts.Contains("half"));
+    }
+
+    /// <summary>The preset name for these rules, or the comma list.</summary>
+    public string Describe() =>
+        Presets.FirstOrDefault(p => p.Value == this).Key ?? (InForce.Count == 0 ? "gradient" : string.Join(",", InForce));
+}

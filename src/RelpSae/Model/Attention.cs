@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using RelpSae.Lrp;
+using RelpSae.Numerics;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// Causal multi-head self-attention of one (sequence, head): A = softmax(q·kᵀ/√d_head + mask), z = A·v.
+/// q, k, v are d_head-wide column slices of the fused qkv rows [T, 3d]; z is a slice of the rows [T, d].
+/// Each call works on its own head, so heads run in parallel, each product on one thread.
+/// </summary>
+public static class Attention
+{
+    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, Gpt2Config c)
+    {
+        int d = c.DModel, dh = c.DHead, T = tokens;
+        var q = qkv[(head * dh)..];
+        var k = qkv[(d + head * dh)..];
+        var v = qkv[(2 * d + head * dh)..];
+        Gemm.Multiply(T, T, dh, q, 3 * d, false, k, 3 * d, true, pattern, T, false, GemmPath.Best, 1);
+        float scale = 1f / MathF.Sqrt(dh);
+        for (int i = 0; i < T; i++)
+        {
+            var row = pattern.Slice(i * T, T);
+            var visible = row[..(i + 1)];
+            TensorPrimitives.Multiply(visible, scale, visible);
+            TensorPrimitives.SoftMax(visible, visible);
+            row[(i + 1)..].Clear();
+        }
+        Gemm.Multiply(T, dh, T, pattern, T, false, v, 3 * d, false, z[(head * dh)..], d, false, GemmPath.Best, 1);
+    }
+
+    /// <summary>
+    /// Backward of one head from dz (rows [T, d]) into the head's q, k, v slices of dqkv (rows [T, 3d]),
+    /// each factor's share set by <paramref name="shares"/> (exact, AH-rule or Half-rule).
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
+        int tokens, int head, Gpt2Config c, AttentionShares shares)
+    {
+        int d = c.DModel, dh = c.DHead, T = tokens;
+        var q = qkv[(head * dh)..];
+        var k = qkv[(d + head * dh)..];
+        var v = qkv[(2 * d + head * dh)..];
+        var dzh = dz[(head * dh)..];
+        var dq = dqkv[(head * dh)..];
+        var dk = dqkv[(d + head * dh)..];
+        var dv = dqkv[(2 * d + head * dh)..];
+
+        Gemm.Multiply(T, dh, T, pattern, T, true, dzh, d, false, dv, 3 * d, false, GemmPath.Best, 1);
+        ScaleColumns(dv, T, dh, 3 * d, shares.Value);
+
+        float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
+        if (qk == 0)
+        {
+            ScaleColumns(dq, T, dh, 3 * d, 0);
+            ScaleColumns(dk, T, dh, 3 * d, 0);
+            return;
+        }
+        var rented = ArrayPool<float>.Shared.Rent(T * T);
+        var dS = rented.AsSpan(0, T * T);
+        Gemm.Multiply(T, T, dh, dzh, d, false, v, 3 * d, true, dS, T, false, GemmPath.Best, 1);
+        for (int i = 0; i < T; i++)
+        {
+            // Softmax backward over the visible keys: dS = A ⊙ (dA − Σ_j A·dA), times the shares and 1/√d_head.
+            var a = pattern.Slice(i * T, i + 1);
+            var row = dS.Slice(i * T, T);
+            var visible = row[..(i + 1)];
+            float dot = TensorPrimitives.Dot(a, visible);
+            TensorPrimitives.Subtract(visible, dot, visible);
+            TensorPrimitives.Multiply(visible, a, visible);
+            TensorPrimitives.Multiply(visible, qk, visible);
+            row[(i + 1)..].Clear();
+        }
+        Gemm.Multiply(T, dh, T, dS, T, false, k, 3 * d, false, dq, 3 * d, false, GemmPath.Best, 1);
+        Gemm.Multiply(T, dh, T, dS, T, true, q, 3 * d, false, dk, 3 * d, false, GemmPath.Best, 1);
+        ArrayPool<float>.Shared.Return(rented);
+    }
+
+    private static void ScaleColumns(Span<float> m, int rows, int cols, int ld, float s)
+    {
+        if (s == 1) return;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = m.Slice(r * ld, cols);
+            if (s == 0) row.Clear(); else TensorPrimitives.Multiply(row, s, row);
+        }
+    }
+}

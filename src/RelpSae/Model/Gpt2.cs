@@ -1,0 +1,138 @@
+using System.Numerics.Tensors;
+using RelpSae.Formats;
+using RelpSae.Numerics;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// GPT-2 (Hugging Face semantics, DESIGN §3), forward pass written out block by block. A forward starts
+/// from token ids, or from a residual-stream hook point with a replaced activation (patching and
+/// integrated gradients re-run only the blocks after the hook); <see cref="Gpt2Run"/> holds the result.
+/// </summary>
+public sealed class Gpt2(Gpt2Weights weights)
+{
+    public Gpt2Weights Weights { get; } = weights;
+    public Gpt2Config Config => Weights.Config;
+
+    /// <summary>Loads a Hugging Face checkpoint folder (config.json + model.safetensors or pytorch_model.bin).</summary>
+    public static Gpt2 Load(string dir, bool centerWritingWeights = false)
+    {
+        var checkpoint = HfCheckpoint.Load(dir);
+        var weights = Gpt2Weights.FromTensors(checkpoint.Config, checkpoint.Tensors);
+        if (centerWritingWeights) weights.CenterWritingWeights();
+        return new Gpt2(weights);
+    }
+
+    /// <summary>Forward from token ids laid out [batch × tokens].</summary>
+    public Gpt2Run Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options = null)
+    {
+        if (batch <= 0 || tokens.Length == 0 || tokens.Length % batch != 0)
+            throw new ArgumentException($"{tokens.Length} token ids do not split into {batch} equal sequences");
+        int T = tokens.Length / batch;
+        CheckLength(T);
+        var run = new Gpt2Run(this, batch, T, null, options ?? new RunOptions());
+        int d = Config.DModel;
+        var x = run.Residual;
+        for (int r = 0; r < tokens.Length; r++)
+        {
+            int id = tokens[r];
+            if ((uint)id >= (uint)Config.VocabSize)
+                throw new RelpSaeException($"token id {id} is outside the model's vocabulary (0..{Config.VocabSize - 1})");
+            Weights.Wte.AsSpan(id * d, d).CopyTo(x.AsSpan(r * d, d));
+        }
+        run.Hook(new HookPoint(HookKind.Embed, -1), x);
+        if (run.Wants(new HookPoint(HookKind.PosEmbed, -1)))
+        {
+            var pos = new float[x.Length];
+            for (int r = 0; r < tokens.Length; r++) Weights.Wpe.AsSpan(r % T * d, d).CopyTo(pos.AsSpan(r * d, d));
+            run.Hook(new HookPoint(HookKind.PosEmbed, -1), pos);
+        }
+        for (int r = 0; r < tokens.Length; r++)
+            TensorPrimitives.Add(x.AsSpan(r * d, d), Weights.Wpe.AsSpan(r % T * d, d), x.AsSpan(r * d, d));
+        RunBlocks(run, 0, mlpOnly: false);
+        return run;
+    }
+
+    /// <summary>
+    /// Forward from a residual hook point (blocks.L.hook_resid_pre|mid|post) whose activation
+    /// [batch × tokens × d_model] is given: only the computation after the hook runs.
+    /// </summary>
+    public Gpt2Run ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options = null)
+    {
+        if (!start.IsResidual)
+            throw new RelpSaeException($"a forward pass can restart only from a residual hook (hook_resid_pre/mid/post), not {start}");
+        CheckLength(tokens);
+        if (activation.Length != batch * tokens * Config.DModel)
+            throw new ArgumentException($"activation has {activation.Length} values; {batch}×{tokens}×{Config.DModel} expected");
+        var run = new Gpt2Run(this, batch, tokens, start, options ?? new RunOptions());
+        activation.CopyTo(run.Residual);
+        switch (start.Kind)
+        {
+            case HookKind.ResidPre: RunBlocks(run, start.Layer, mlpOnly: false); break;
+            case HookKind.ResidMid: RunBlocks(run, start.Layer, mlpOnly: true); break;
+            default: RunBlocks(run, start.Layer + 1, mlpOnly: false); break;
+        }
+        return run;
+    }
+
+    private void CheckLength(int tokens)
+    {
+        if (tokens > Config.NPositions)
+            throw new RelpSaeException($"a sequence of {tokens} tokens is longer than the model's context of {Config.NPositions} (n_positions)");
+    }
+
+    private void RunBlocks(Gpt2Run run, int firstLayer, bool mlpOnly)
+    {
+        for (int l = firstLayer; l < Config.NLayers; l++)
+        {
+            if (!Block(run, l, mlpOnly && l == firstLayer)) return;
+        }
+        run.Finish();
+    }
+
+    /// <summary>One transformer block on the residual rows in place; false once the run's StopAfter hook is reached.</summary>
+    private bool Block(Gpt2Run run, int l, bool mlpOnly)
+    {
+        var c = Config;
+        var w = Weights.Layers[l];
+        var s = run.Layer(l);
+        var x = run.Residual;
+        int n = run.Rows, d = c.DModel, m = c.DMlp, T = run.Tokens;
+
+        if (!mlpOnly)
+        {
+            if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
+            LayerNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, run.LnOut, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
+            Linear(run.LnOut, w.WQkv, w.BQkv, s.Qkv, n, d, 3 * d);
+            var qkv = s.Qkv;
+            var pattern = s.Pattern;
+            var z = run.Z;
+            Parallel.For(0, run.Batch * c.NHeads, bh =>
+            {
+                int b = bh / c.NHeads, h = bh % c.NHeads;
+                Attention.Forward(qkv.AsSpan(b * T * 3 * d), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * d), T, h, c);
+            });
+            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), pattern)) return false;
+            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), z)) return false;
+            Linear(z, w.WO, w.BO, run.Out, n, d, d);
+            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
+            TensorPrimitives.Add(x, run.Out, x);
+            if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+        }
+        LayerNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
+        Linear(run.LnOut, w.WFc, w.BFc, s.Pre, n, d, m);
+        Gelu.Forward(s.Pre, s.Post);
+        if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
+        Linear(s.Post, w.WProj, w.BProj, run.Out, n, m, d);
+        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
+        TensorPrimitives.Add(x, run.Out, x);
+        return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
+    }
+
+    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D).</summary>
+    internal static void Linear(ReadOnlySpan<float> x, float[] weight, float[] bias, Span<float> y, int rows, int inDim, int outDim)
+    {
+        for (int r = 0; r < rows; r++) bias.CopyTo(y.Slice(r * outDim, outDim));
+        Gemm.Multiply(rows, outDim, inDim, x, inDim, false, weight, outDim, false, y, outDim, accumulate: true);
+    }
+}

@@ -1,0 +1,101 @@
+using RelpSae.Lrp;
+using RelpSae.Numerics;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// The backward pass from a scalar metric to a residual hook point, block by block in reverse. Each
+/// operation that a propagation rule can replace (LayerNorm, GELU, attention) calls the function the
+/// rules choose; everything else (linear maps, residual adds) is the plain gradient.
+/// </summary>
+internal static class Gpt2Backward
+{
+    public static float[] Run(Gpt2Run run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    {
+        var c = run.Model.Config;
+        var w = run.Model.Weights;
+        int d = c.DModel, T = run.Tokens;
+        int target = Depth(hook, c);
+        if (run.Start is { } start && target < Depth(start, c))
+            throw new RelpSaeException($"the backward pass cannot reach {hook}: this forward pass started at {start}");
+
+        LayerNorm.Backward layerNorm = rules.LayerNorm ? LayerNormRule.Backward : LayerNorm.Gradient;
+        Gelu.Backward gelu = rules.Identity ? IdentityRule.Backward : Gelu.Gradient;
+
+        var dx = new float[run.Rows * d];
+        var dh = new float[d];
+        var scratch = new float[d];
+        for (int b = 0; b < run.Batch; b++)
+        {
+            var metric = metrics[metrics.Count == 1 ? 0 : b];
+            int row = b * T + metric.ResolvePosition(T);
+            metric.Gradient(run.Final.AsSpan(row * d, d), w.Unembed, dh);
+            layerNorm(dh, run.FinalHat.AsSpan(row * d, d), run.FinalRstd[row], w.LnFGamma, dx.AsSpan(row * d, d), scratch);
+        }
+
+        var work = new Buffers(run.Rows, c);
+        for (int l = c.NLayers - 1; 3 * l + 3 > target; l--)
+        {
+            Mlp(run, l, dx, gelu, layerNorm, work);
+            if (3 * l + 1 == target) break;
+            SelfAttention(run, l, dx, rules.Attention, layerNorm, work);
+        }
+        return dx;
+    }
+
+    /// <summary>
+    /// Position of a hook along the residual stream: resid_pre of block l is 3l, resid_mid (and attn_out,
+    /// whose gradient is resid_mid's) 3l + 1, resid_post (and mlp_out) 3l + 3, which is resid_pre of l + 1.
+    /// </summary>
+    private static int Depth(HookPoint hook, Gpt2Config c) => hook.Kind switch
+    {
+        HookKind.ResidPre => 3 * hook.Layer,
+        HookKind.ResidMid or HookKind.AttnOut => 3 * hook.Layer + 1,
+        HookKind.ResidPost or HookKind.MlpOut => 3 * hook.Layer + 3,
+        _ => throw new RelpSaeException($"the backward pass reaches residual hooks (hook_resid_pre/mid/post, hook_attn_out, hook_mlp_out), not {hook}"),
+    };
+
+    /// <summary>dx (the gradient at resid_post) += its path through the MLP and LN2: dx becomes the gradient at resid_mid.</summary>
+    private static void Mlp(Gpt2Run run, int l, float[] dx, Gelu.Backward gelu, LayerNorm.Backward layerNorm, Buffers work)
+    {
+        var c = run.Model.Config;
+        var w = run.Model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel, m = c.DMlp;
+        Gemm.Multiply(n, m, d, dx, d, false, w.WProj, d, true, work.Hidden, m);
+        gelu(s.Pre, s.Post, work.Hidden, work.Hidden);
+        Gemm.Multiply(n, d, m, work.Hidden, m, false, w.WFc, m, true, work.Model, d);
+        for (int r = 0; r < n; r++)
+            layerNorm(work.Model.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>dx (the gradient at resid_mid) += its path through attention and LN1: dx becomes the gradient at resid_pre.</summary>
+    private static void SelfAttention(Gpt2Run run, int l, float[] dx, AttentionShares shares, LayerNorm.Backward layerNorm, Buffers work)
+    {
+        var c = run.Model.Config;
+        var w = run.Model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel, T = run.Tokens;
+        var dz = work.Model;
+        Gemm.Multiply(n, d, d, dx, d, false, w.WO, d, true, dz, d);
+        var dqkv = work.Qkv;
+        Parallel.For(0, run.Batch * c.NHeads, bh =>
+        {
+            int b = bh / c.NHeads, h = bh % c.NHeads;
+            Attention.Backward(s.Qkv.AsSpan(b * T * 3 * d), s.Pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * d),
+                dqkv.AsSpan(b * T * 3 * d), T, h, c, shares);
+        });
+        Gemm.Multiply(n, d, 3 * d, dqkv, 3 * d, false, w.WQkv, 3 * d, true, work.Model, d);
+        for (int r = 0; r < n; r++)
+            layerNorm(work.Model.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.Ln1Gamma, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>Gradient buffers shared by every block of one backward pass.</summary>
+    private sealed class Buffers(int rows, Gpt2Config c)
+    {
+        public readonly float[] Hidden = new float[rows * c.DMlp];
+        public readonly float[] Model = new float[rows * c.DModel];
+        public readonly float[] Qkv = new float[rows * 3 * c.DModel];
+        public readonly float[] Row = new float[c.DModel];
+    }
+}

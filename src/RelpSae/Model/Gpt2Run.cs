@@ -1,0 +1,137 @@
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// One forward pass: the residual stream, the cached hook activations, the final hidden rows, the logits
+/// asked for, and (when kept) what the backward pass needs. Rows are laid out [batch × tokens].
+/// </summary>
+public sealed class Gpt2Run
+{
+    private readonly LayerActivations[] layers;
+    private readonly Dictionary<HookPoint, float[]> cache = [];
+    private bool stopped;
+
+    internal Gpt2Run(Gpt2 model, int batch, int tokens, HookPoint? start, RunOptions options)
+    {
+        Model = model;
+        Batch = batch;
+        Tokens = tokens;
+        Start = start;
+        Options = options;
+        var c = model.Config;
+        int n = batch * tokens;
+        Residual = new float[n * c.DModel];
+        LnOut = new float[n * c.DModel];
+        Z = new float[n * c.DModel];
+        Out = new float[n * c.DModel];
+        // Without a backward pass one set of block buffers serves every layer in turn.
+        layers = options.KeepForBackward
+            ? Enumerable.Range(0, c.NLayers).Select(_ => new LayerActivations(c, batch, tokens)).ToArray()
+            : [new LayerActivations(c, batch, tokens)];
+    }
+
+    public Gpt2 Model { get; }
+    public int Batch { get; }
+    public int Tokens { get; }
+    public int Rows => Batch * Tokens;
+    /// <summary>The hook the pass started from (null: from token ids).</summary>
+    public HookPoint? Start { get; }
+    public RunOptions Options { get; }
+
+    /// <summary>The residual stream: after the pass, the last block's output [rows × d].</summary>
+    public float[] Residual { get; }
+
+    /// <summary>ln_f's output [rows × d] (the rows the unembedding reads); empty if the pass stopped early.</summary>
+    public float[] Final { get; private set; } = [];
+
+    /// <summary>Logits [batch × tokens × V] (All), [batch × V] (Last), or empty (None).</summary>
+    public float[] Logits { get; private set; } = [];
+
+    /// <summary>The activations of the hook points asked for in <see cref="RunOptions.Cache"/>, by name.</summary>
+    public IReadOnlyDictionary<string, float[]> Cache => cache.ToDictionary(p => p.Key.Name, p => p.Value);
+
+    public float[] Cached(HookPoint hook) =>
+        cache.TryGetValue(hook, out var a) ? a : throw new InvalidOperationException($"{hook} was not cached");
+
+    internal float[] LnOut { get; }
+    internal float[] Z { get; }
+    internal float[] Out { get; }
+    internal float[] FinalHat { get; private set; } = [];
+    internal float[] FinalRstd { get; private set; } = [];
+
+    internal LayerActivations Layer(int l) => layers[layers.Length == 1 ? 0 : l];
+
+    internal bool Wants(HookPoint hook) => Options.Cache.Contains(hook);
+
+    /// <summary>Called by the forward pass at each hook point: copies the activation if asked; false to stop.</summary>
+    internal bool Hook(HookPoint hook, float[] activation)
+    {
+        if (Wants(hook)) cache[hook] = (float[])activation.Clone();
+        if (Options.StopAfter == hook) stopped = true;
+        return !stopped;
+    }
+
+    /// <summary>ln_f and the logits asked for.</summary>
+    internal void Finish()
+    {
+        var c = Model.Config;
+        var w = Model.Weights;
+        int d = c.DModel, V = c.VocabSize;
+        FinalHat = new float[Rows * d];
+        FinalRstd = new float[Rows];
+        Final = new float[Rows * d];
+        LayerNorm.Forward(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
+        if (Wants(new HookPoint(HookKind.LnFinal, c.NLayers))) cache[new HookPoint(HookKind.LnFinal, c.NLayers)] = (float[])Final.Clone();
+        switch (Options.Logits)
+        {
+            case LogitRows.All:
+                Logits = new float[Rows * V];
+                Numerics.Gemm.Multiply(Rows, V, d, Final, d, false, w.Unembed, d, true, Logits, V);
+                break;
+            case LogitRows.Last:
+                // Each sequence's last row, read with a stride of one sequence.
+                Logits = new float[Batch * V];
+                Numerics.Gemm.Multiply(Batch, V, d, Final.AsSpan((Tokens - 1) * d), Tokens * d, false, w.Unembed, d, true, Logits, V);
+                break;
+        }
+    }
+
+    /// <summary>The metric of each sequence (one metric for all, or one per sequence).</summary>
+    public double[] MetricValues(IReadOnlyList<Metric> metrics)
+    {
+        CheckComplete(metrics);
+        int d = Model.Config.DModel;
+        var values = new double[Batch];
+        for (int b = 0; b < Batch; b++)
+        {
+            var metric = metrics[metrics.Count == 1 ? 0 : b];
+            int row = b * Tokens + metric.ResolvePosition(Tokens);
+            values[b] = metric.Value(Final.AsSpan(row * d, d), Model.Weights.Unembed);
+        }
+        return values;
+    }
+
+    public double[] MetricValues(Metric metric) => MetricValues([metric]);
+
+    /// <summary>
+    /// d(Σ_b m_b)/d(activation at <paramref name="hook"/>) [rows × d], by the exact gradient or with
+    /// propagation rules. Needs <see cref="RunOptions.KeepForBackward"/>; the hook must be a residual
+    /// hook (or hook_attn_out / hook_mlp_out) at or after the pass's start.
+    /// </summary>
+    public float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    {
+        CheckComplete(metrics);
+        if (!Options.KeepForBackward) throw new InvalidOperationException("the forward pass did not keep its activations (RunOptions.KeepForBackward)");
+        return Gpt2Backward.Run(this, metrics, hook, rules);
+    }
+
+    public float[] Backward(Metric metric, HookPoint hook, PropagationRules rules) => Backward([metric], hook, rules);
+
+    private void CheckComplete(IReadOnlyList<Metric> metrics)
+    {
+        if (Final.Length == 0) throw new InvalidOperationException("the forward pass stopped before the final layer");
+        if (metrics.Count != 1 && metrics.Count != Batch) throw new ArgumentException($"{metrics.Count} metrics for {Batch} sequences");
+        foreach (var m in metrics) m.Validate(Model.Config.VocabSize);
+    }
+}

@@ -1,0 +1,58 @@
+namespace RelpSae.Model;
+
+public enum HookKind { Embed, PosEmbed, ResidPre, AttnPattern, AttnZ, AttnOut, ResidMid, MlpPost, MlpOut, ResidPost, LnFinal }
+
+/// <summary>
+/// A named activation, with TransformerLens' names (blocks.6.hook_resid_pre, blocks.2.attn.hook_pattern, ...)
+/// so that hooks, SAEs and habits move between the two.
+/// </summary>
+public readonly record struct HookPoint(HookKind Kind, int Layer)
+{
+    private static readonly (HookKind Kind, string Suffix)[] BlockHooks =
+    [
+        (HookKind.ResidPre, "hook_resid_pre"), (HookKind.AttnPattern, "attn.hook_pattern"), (HookKind.AttnZ, "attn.hook_z"),
+        (HookKind.AttnOut, "hook_attn_out"), (HookKind.ResidMid, "hook_resid_mid"), (HookKind.MlpPost, "mlp.hook_post"),
+        (HookKind.MlpOut, "hook_mlp_out"), (HookKind.ResidPost, "hook_resid_post"),
+    ];
+
+    public string Name => NameOf(Kind, Layer);
+
+    private static string NameOf(HookKind kind, int layer) => kind switch
+    {
+        HookKind.Embed => "hook_embed",
+        HookKind.PosEmbed => "hook_pos_embed",
+        HookKind.LnFinal => "ln_final.hook_normalized",
+        _ => $"blocks.{layer}.{BlockHooks.First(h => h.Kind == kind).Suffix}",
+    };
+
+    public override string ToString() => Name;
+
+    /// <summary>True for the residual-stream hooks a partial forward can restart from and an SAE can be spliced into.</summary>
+    public bool IsResidual => Kind is HookKind.ResidPre or HookKind.ResidMid or HookKind.ResidPost;
+
+    /// <summary>Width of one position's activation (d_model for most; d_mlp for mlp.hook_post; T·n_heads for the pattern).</summary>
+    public int Width(Gpt2Config c, int tokens) => Kind switch
+    {
+        HookKind.MlpPost => c.DMlp,
+        HookKind.AttnPattern => c.NHeads * tokens,
+        _ => c.DModel,
+    };
+
+    public static HookPoint Parse(string name, Gpt2Config config)
+    {
+        foreach (var hook in All(config))
+            if (hook.Name == name) return hook;
+        throw new RelpSaeException($"the model has no hook point \"{name}\"; valid names: hook_embed, hook_pos_embed, " +
+            $"blocks.L.{{{string.Join(",", BlockHooks.Select(h => h.Suffix))}}} for L in 0..{config.NLayers - 1}, ln_final.hook_normalized");
+    }
+
+    public static IEnumerable<HookPoint> All(Gpt2Config config)
+    {
+        yield return new HookPoint(HookKind.Embed, -1);
+        yield return new HookPoint(HookKind.PosEmbed, -1);
+        for (int l = 0; l < config.NLayers; l++)
+            foreach (var (kind, _) in BlockHooks)
+                yield return new HookPoint(kind, l);
+        yield return new HookPoint(HookKind.LnFinal, config.NLayers);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Numerics.Tensors;
+
+namespace RelpSae.Model;
+
+public enum MetricKind { Logit, LogitDiff, LogProb }
+
+/// <summary>
+/// The scalar an attribution explains, read at one position (−1 = the last): the logit of a target
+/// token, the logit difference target − foil, or the log-probability of the target.
+/// </summary>
+public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Position = -1)
+{
+    public int ResolvePosition(int tokens)
+    {
+        int p = Position < 0 ? tokens + Position : Position;
+        if (p < 0 || p >= tokens) throw new RelpSaeException($"metric position {Position} is outside a prompt of {tokens} tokens");
+        return p;
+    }
+
+    public override string ToString() => Kind switch
+    {
+        MetricKind.Logit => $"logit[{Target}]",
+        MetricKind.LogitDiff => $"logit[{Target}] - logit[{Foil}]",
+        _ => $"logprob[{Target}]",
+    };
+
+    /// <summary>The metric from the final (ln_f) hidden row h: logits are h·Uᵀ with U the unembedding [V, d].</summary>
+    public double Value(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed)
+    {
+        int d = h.Length;
+        return Kind switch
+        {
+            MetricKind.Logit => TensorPrimitives.Dot(h, unembed.Slice(Target * d, d)),
+            MetricKind.LogitDiff => TensorPrimitives.Dot(h, unembed.Slice(Target * d, d)) - TensorPrimitives.Dot(h, unembed.Slice(Foil * d, d)),
+            _ => LogSoftmaxAt(h, unembed),
+        };
+    }
+
+    /// <summary>dm/dh for the final hidden row h: Σ_v (dm/dlogit_v)·U[v].</summary>
+    public void Gradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh)
+    {
+        int d = h.Length;
+        unembed.Slice(Target * d, d).CopyTo(dh);
+        if (Kind == MetricKind.LogitDiff)
+            TensorPrimitives.Subtract(dh, unembed.Slice(Foil * d, d), dh);
+        else if (Kind == MetricKind.LogProb)
+        {
+            // d log p_t / d logit_v = [v = t] − p_v: subtract the probability-weighted unembedding.
+            var p = Logits(h, unembed);
+            TensorPrimitives.SoftMax(p, p);
+            Numerics.Gemm.Multiply(1, d, p.Length, p, p.Length, false, unembed, d, false, dh, d, accumulate: false);
+            TensorPrimitives.Subtract(unembed.Slice(Target * d, d), dh, dh);
+        }
+    }
+
+    /// <summary>Token ids outside the vocabulary are the caller's error; this says which.</summary>
+    public void Validate(int vocabSize)
+    {
+        if (Target < 0 || Target >= vocabSize) throw new RelpSaeException($"target token id {Target} is outside the vocabulary (0..{vocabSize - 1})");
+        if (Kind == MetricKind.LogitDiff && (Foil < 0 || Foil >= vocabSize))
+            throw new RelpSaeException($"foil token id {Foil} is outside the vocabulary (0..{vocabSize - 1})");
+    }
+
+    private double LogSoftmaxAt(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed)
+    {
+        var logits = Logits(h, unembed);
+        float max = TensorPrimitives.Max<float>(logits);
+        double sum = 0;
+        foreach (var l in logits) sum += Math.Exp(l - max);
+        return logits[Target] - max - Math.Log(sum);
+    }
+
+    private static float[] Logits(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed)
+    {
+        int d = h.Length, vocab = unembed.Length / d;
+        var logits = new float[vocab];
+        Numerics.Gemm.Multiply(1, vocab, d, h, d, false, unembed, d, true, logits, vocab);
+        return logits;
+    }
+}

@@ -1,0 +1,19 @@
+namespace RelpSae.Model;
+
+/// <summary>Which logit rows a forward pass computes: none, each sequence's last position, or all positions.</summary>
+public enum LogitRows { None, Last, All }
+
+/// <summary>What a forward pass keeps: the activations the backward pass needs, hooked activations, logits.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Keep every block's intermediate activations so <see cref="Gpt2Run.Backward"/> can run.</summary>
+    public bool KeepForBackward { get; init; }
+
+    /// <summary>Hook points whose activations are copied into <see cref="Gpt2Run.Cache"/>.</summary>
+    public IReadOnlyCollection<HookPoint> Cache { get; init; } = [];
+
+    public LogitRows Logits { get; init; } = LogitRows.Last;
+
+    /// <summary>Stop as soon as this hook point has been computed (activation caching needs no more).</summary>
+    public HookPoint? StopAfter { get; init; }
+}

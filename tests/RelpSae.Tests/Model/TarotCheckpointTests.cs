@@ -1,0 +1,52 @@
+using RelpSae.Formats;
+using RelpSae.Model;
+
+namespace RelpSae.Tests.Model;
+
+/// <summary>The real tarot GPT-2 checkpoint against an independent NumPy forward pass (TestData/SOURCES.md).</summary>
+public class TarotCheckpointTests
+{
+    internal static readonly Lazy<Gpt2> Tarot = new(() => Gpt2.Load(TestPaths.Data("tarot-gpt2")));
+
+    private static readonly int[] Love = [44, 79, 296];
+    private static readonly int[] Greedy = [271, 724, 338, 451, 298, 395, 419, 265, 288, 282, 482, 388, 261, 327, 672, 395, 972, 553, 474, 265];
+
+    [Fact]
+    public void TopFiveNextTokenLogitsMatchTheReference() => AssertTopFive(Tarot.Value);
+
+    [Fact]
+    public void GreedyContinuationMatchesTheReference() => Assert.Equal(Greedy, GreedyIds(Tarot.Value, 20));
+
+    [Fact]
+    public void RoundTripThroughSafetensorsGivesTheSameModel()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var checkpoint = HfCheckpoint.Load(TestPaths.Data("tarot-gpt2"));
+        checkpoint.SaveSafetensors(dir);
+        File.Copy(TestPaths.Data("tarot-gpt2", "config.json"), Path.Combine(dir, "config.json"));
+        Assert.False(File.Exists(Path.Combine(dir, "pytorch_model.bin")));
+        var model = Gpt2.Load(dir);
+        AssertTopFive(model);
+        Assert.Equal(Greedy, GreedyIds(model, 20));
+    }
+
+    private static void AssertTopFive(Gpt2 model)
+    {
+        var logits = model.Forward(Love, 1).Logits;
+        var top = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Take(5).ToArray();
+        (int Id, float Logit)[] expected = [(271, 17.389f), (76, 12.146f), (783, 9.875f), (479, 9.388f), (670, 9.372f)];
+        Assert.Equal(expected.Select(e => e.Id), top);
+        foreach (var (id, logit) in expected) Assert.Equal(logit, logits[id], 1e-3);
+    }
+
+    private static int[] GreedyIds(Gpt2 model, int count)
+    {
+        var ids = Love.ToList();
+        for (int i = 0; i < count; i++)
+        {
+            var logits = model.Forward(ids.ToArray(), 1).Logits;
+            ids.Add(Enumerable.Range(0, logits.Length).MaxBy(j => logits[j]));
+        }
+        return ids.Skip(Love.Length).ToArray();
+    }
+}
