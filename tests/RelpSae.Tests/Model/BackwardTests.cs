@@ -1,0 +1,112 @@
+using RelpSae.Lrp;
+using RelpSae.Model;
+
+namespace RelpSae.Tests.Model;
+
+public class BackwardTests
+{
+    private const int Batch = 2, Tokens = 5;
+
+    public static TheoryData<string, MetricKind> Cases => new()
+    {
+        { "blocks.0.hook_resid_pre", MetricKind.Logit },
+        { "blocks.0.hook_resid_post", MetricKind.LogitDiff },
+        { "blocks.1.hook_resid_mid", MetricKind.LogProb },
+        { "blocks.0.hook_resid_mid", MetricKind.LogitDiff },
+        { "blocks.1.hook_resid_pre", MetricKind.LogProb },
+    };
+
+    /// <summary>With every rule off, the backward pass is the gradient: central finite differences agree.</summary>
+    [Theory, MemberData(nameof(Cases))]
+    public void ExactBackwardMatchesCentralFiniteDifferences(string hookName, MetricKind kind)
+    {
+        var model = TinyModels.Create();
+        var hook = HookPoint.Parse(hookName, model.Config);
+        var tokens = TinyModels.Tokens(Batch, Tokens);
+        var x = TinyModels.ActivationAt(model, hook, tokens, Batch);
+        var metric = new Metric(kind, Target: 3, Foil: 11, Position: kind == MetricKind.LogitDiff ? 2 : -1);
+
+        var run = model.ForwardFrom(hook, x, Batch, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+        var grad = run.Backward(metric, hook, PropagationRules.Gradient);
+
+        double Total(float[] input) => model.ForwardFrom(hook, input, Batch, Tokens, new RunOptions { Logits = LogitRows.None }).MetricValues(metric).Sum();
+        const float h = 1e-2f;
+        double errorSq = 0, normSq = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            var plus = (float[])x.Clone(); plus[i] += h;
+            var minus = (float[])x.Clone(); minus[i] -= h;
+            double fd = (Total(plus) - Total(minus)) / (plus[i] - minus[i]);
+            errorSq += (fd - grad[i]) * (fd - grad[i]);
+            normSq += fd * fd;
+        }
+        Assert.True(normSq > 1e-4, "the metric should depend on the activation");
+        Assert.True(Math.Sqrt(errorSq / normSq) < 1e-3, $"relative error {Math.Sqrt(errorSq / normSq):E2}");
+    }
+
+    /// <summary>
+    /// With biases zeroed, LN σ, GELU gates and attention patterns frozen (relp-ah) make the model linear
+    /// along the backward pass, so relevance is conserved from the logit down to any residual hook:
+    /// Σ x·g = m exactly.
+    /// </summary>
+    [Theory]
+    [InlineData("blocks.0.hook_resid_pre")]
+    [InlineData("blocks.1.hook_resid_mid")]
+    [InlineData("blocks.0.hook_resid_post")]
+    public void RelpAhConservesRelevanceWithBiasesZeroed(string hookName)
+    {
+        var model = TinyModels.Create(seed: 3, zeroBiases: true);
+        var hook = HookPoint.Parse(hookName, model.Config);
+        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        foreach (var metric in new[] { new Metric(MetricKind.Logit, 5), new Metric(MetricKind.LogitDiff, 5, 9) })
+        {
+            var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+            var g = run.Backward(metric, hook, PropagationRules.RelPAh);
+            double relevance = 0;
+            for (int i = 0; i < x.Length; i++) relevance += (double)x[i] * g[i];
+            double m = run.MetricValues(metric)[0];
+            Assert.Equal(m, relevance, Math.Abs(m) * 1e-4 + 1e-5);
+        }
+    }
+
+    [Fact]
+    public void WithBiasesTheExactGradientIsNotConservative()
+    {
+        // The counterpart of the test above: the exact gradient through a nonlinear model is not a decomposition of m.
+        var model = TinyModels.Create(seed: 3, zeroBiases: true);
+        var hook = HookPoint.Parse("blocks.0.hook_resid_pre", model.Config);
+        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true });
+        var g = run.Backward(new Metric(MetricKind.Logit, 5), hook, PropagationRules.Gradient);
+        double relevance = x.Select((v, i) => (double)v * g[i]).Sum();
+        Assert.True(Math.Abs(relevance - run.MetricValues(new Metric(MetricKind.Logit, 5))[0]) > 1e-3);
+    }
+
+    [Fact]
+    public void PresetsDifferFromTheGradientAndFromEachOther()
+    {
+        var model = TinyModels.Create();
+        var hook = HookPoint.Parse("blocks.0.hook_resid_pre", model.Config);
+        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true });
+        var metric = new Metric(MetricKind.Logit, 2);
+        var exact = run.Backward(metric, hook, PropagationRules.Gradient);
+        var relp = run.Backward(metric, hook, PropagationRules.RelP);
+        var relpAh = run.Backward(metric, hook, PropagationRules.RelPAh);
+        Assert.NotEqual(exact, relp);
+        Assert.NotEqual(relp, relpAh);
+        // Asking again gives the same answer: the backward pass leaves the forward state untouched.
+        Assert.Equal(exact, run.Backward(metric, hook, PropagationRules.Gradient));
+    }
+
+    [Fact]
+    public void BackwardCannotReachBeforeTheStartOrANonResidualHook()
+    {
+        var model = TinyModels.Create();
+        var start = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var run = model.ForwardFrom(start, TinyModels.ActivationAt(model, start, TinyModels.Tokens(1, 4), 1), 1, 4, new RunOptions { KeepForBackward = true });
+        var metric = new Metric(MetricKind.Logit, 1);
+        Assert.Contains("cannot reach", Assert.Throws<RelpSaeException>(() => run.Backward(metric, HookPoint.Parse("blocks.0.hook_resid_mid", model.Config), PropagationRules.Gradient)).Message);
+        Assert.Contains("residual hooks", Assert.Throws<RelpSaeException>(() => run.Backward(metric, HookPoint.Parse("blocks.1.mlp.hook_post", model.Config), PropagationRules.Gradient)).Message);
+    }
+}

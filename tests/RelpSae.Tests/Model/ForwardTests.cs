@@ -1,0 +1,105 @@
+using RelpSae.Model;
+
+namespace RelpSae.Tests.Model;
+
+public class ForwardTests
+{
+    private const int V = 50;
+
+    [Theory]
+    [InlineData("blocks.0.hook_resid_pre")]
+    [InlineData("blocks.0.hook_resid_mid")]
+    [InlineData("blocks.1.hook_resid_pre")]
+    [InlineData("blocks.1.hook_resid_post")]
+    public void PartialForwardFromAnUnchangedActivationReproducesTheFullForward(string hookName)
+    {
+        var model = TinyModels.Create();
+        var hook = HookPoint.Parse(hookName, model.Config);
+        var tokens = TinyModels.Tokens(2, 6);
+        var full = model.Forward(tokens, 2, new RunOptions { Cache = [hook], Logits = LogitRows.All });
+        var partial = model.ForwardFrom(hook, full.Cached(hook), 2, 6, new RunOptions { Logits = LogitRows.All });
+        Assert.Equal(full.Logits, partial.Logits);
+    }
+
+    [Fact]
+    public void BatchedSequencesEqualEachSequenceAlone()
+    {
+        var model = TinyModels.Create();
+        var tokens = TinyModels.Tokens(3, 7);
+        var batched = model.Forward(tokens, 3, new RunOptions { Logits = LogitRows.All }).Logits;
+        for (int b = 0; b < 3; b++)
+        {
+            var alone = model.Forward(tokens.AsSpan(b * 7, 7), 1, new RunOptions { Logits = LogitRows.All }).Logits;
+            for (int i = 0; i < alone.Length; i++) Assert.Equal(alone[i], batched[b * alone.Length + i], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void LastPositionLogitsAreTheLastRowOfAllLogits()
+    {
+        var model = TinyModels.Create();
+        var tokens = TinyModels.Tokens(2, 5);
+        var all = model.Forward(tokens, 2, new RunOptions { Logits = LogitRows.All }).Logits;
+        var last = model.Forward(tokens, 2).Logits;
+        for (int b = 0; b < 2; b++)
+            Assert.Equal(all.AsSpan((b * 5 + 4) * V, V).ToArray(), last.AsSpan(b * V, V).ToArray());
+    }
+
+    [Fact]
+    public void CausalMaskKeepsEarlierPositionsBlindToLaterTokens()
+    {
+        var model = TinyModels.Create();
+        int[] a = [1, 2, 3, 4], b = [1, 2, 3, 9];
+        var la = model.Forward(a, 1, new RunOptions { Logits = LogitRows.All }).Logits;
+        var lb = model.Forward(b, 1, new RunOptions { Logits = LogitRows.All }).Logits;
+        Assert.Equal(la.AsSpan(0, 3 * V).ToArray(), lb.AsSpan(0, 3 * V).ToArray());
+        Assert.NotEqual(la.AsSpan(3 * V, V).ToArray(), lb.AsSpan(3 * V, V).ToArray());
+    }
+
+    [Fact]
+    public void CenteringWritingWeightsCentresTheResidualAndLeavesLogitsUnchanged()
+    {
+        var tokens = TinyModels.Tokens(1, 6);
+        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", TinyModels.Config);
+        var plain = TinyModels.Create();
+        var centred = TinyModels.Create();
+        centred.Weights.CenterWritingWeights();
+        var p = plain.Forward(tokens, 1, new RunOptions { Cache = [hook], Logits = LogitRows.All });
+        var c = centred.Forward(tokens, 1, new RunOptions { Cache = [hook], Logits = LogitRows.All });
+        for (int i = 0; i < p.Logits.Length; i++) Assert.Equal(p.Logits[i], c.Logits[i], 1e-4);
+        int d = TinyModels.Config.DModel;
+        var xp = p.Cached(hook); var xc = c.Cached(hook);
+        for (int t = 0; t < 6; t++)
+        {
+            double mean = xp.AsSpan(t * d, d).ToArray().Average(v => (double)v);
+            for (int j = 0; j < d; j++) Assert.Equal(xp[t * d + j] - mean, xc[t * d + j], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void HooksAreCachedByTransformerLensNames()
+    {
+        var model = TinyModels.Create();
+        var names = new[] { "hook_embed", "hook_pos_embed", "blocks.0.attn.hook_pattern", "blocks.1.mlp.hook_post", "blocks.1.hook_mlp_out", "ln_final.hook_normalized" };
+        var run = model.Forward(TinyModels.Tokens(1, 4), 1, new RunOptions { Cache = names.Select(n => HookPoint.Parse(n, model.Config)).ToArray() });
+        Assert.Equal(names.Order(), run.Cache.Keys.Order());
+        Assert.Equal(4 * model.Config.DMlp, run.Cache["blocks.1.mlp.hook_post"].Length);
+        // Each pattern row is a causal probability distribution.
+        var pattern = run.Cache["blocks.0.attn.hook_pattern"];
+        for (int row = 0; row < 2 * 4; row++)
+        {
+            var r = pattern.AsSpan(row * 4, 4);
+            Assert.Equal(1, r.ToArray().Sum(), 1e-5);
+            for (int j = row % 4 + 1; j < 4; j++) Assert.Equal(0f, r[j]);
+        }
+    }
+
+    [Fact]
+    public void BadInputsAreClearErrors()
+    {
+        var model = TinyModels.Create();
+        Assert.Contains("no hook point \"blocks.9.hook_resid_pre\"", Assert.Throws<RelpSaeException>(() => HookPoint.Parse("blocks.9.hook_resid_pre", model.Config)).Message);
+        Assert.Contains("token id 50 is outside", Assert.Throws<RelpSaeException>(() => model.Forward([1, 50], 1)).Message);
+        Assert.Contains("longer than the model's context of 16", Assert.Throws<RelpSaeException>(() => model.Forward(new int[17], 1)).Message);
+    }
+}
