@@ -14,6 +14,12 @@ public static class Gemm
     internal const long ParallelThreshold = 1 << 20;
 
     /// <summary>
+    /// Products with fewer rows than this read B unpacked (<see cref="SkinnyGemm"/>); measured
+    /// crossovers: 8 rows for B, ~48 for Bᵀ (whose packing is a transpose).
+    /// </summary>
+    internal static int SkinnyRows(bool transB) => transB ? 48 : 8;
+
+    /// <summary>
     /// C[m×n] = op(A)·op(B) (or C += … when <paramref name="accumulate"/>), all row-major.
     /// op(A) is A[m×k] (lda ≥ k) or, transposed, Aᵀ with A stored [k×m] (lda ≥ m); likewise op(B)
     /// is B[k×n] (ldb ≥ n) or Bᵀ with B stored [n×k] (ldb ≥ k). C must not overlap A or B.
@@ -58,10 +64,16 @@ public static class Gemm
     {
         switch (path)
         {
-            case GemmPath.Vector512: GemmDriver.Run<Vector512<float>, Vector512Ops>(g); break;
-            case GemmPath.Vector256: GemmDriver.Run<Vector256<float>, Vector256Ops>(g); break;
-            default: GemmDriver.Run<float, ScalarOps>(g); break;
+            case GemmPath.Vector512: RunSingle<Vector512<float>, Vector512Ops>(g); break;
+            case GemmPath.Vector256: RunSingle<Vector256<float>, Vector256Ops>(g); break;
+            default: RunSingle<float, ScalarOps>(g); break;
         }
+    }
+
+    private static void RunSingle<T, O>(in GemmProblem g) where T : struct where O : IKernelOps<T>
+    {
+        if (g.M < SkinnyRows(g.TransB)) SkinnyGemm.Run<T, O>(g);
+        else GemmDriver.Run<T, O>(g);
     }
 
     /// <summary>A rows×cols operand stored row-major with leading dimension ld must fit its span.</summary>

@@ -10,12 +10,14 @@ namespace RelpSae.Numerics;
 /// </summary>
 internal static unsafe class GemmDriver
 {
+    // Block sizes tuned on a 2-core AMD EPYC (Zen 5: 48 KB L1d, 1 MB L2 per core) at 1024³ and GPT-2 shapes.
+
     /// <summary>Rows of A packed at once (a multiple of every MR: 8, 6, 4).</summary>
     internal const int MC = 960;
-    /// <summary>Depth of one packed block: an 8×KC A panel (12 KB) sits in the 48 KB L1.</summary>
-    internal const int KC = 384;
-    /// <summary>Columns of B packed at once (a multiple of every NR: 48, 16, 3): KC×NC is 516 KB of the 1 MB L2.</summary>
-    internal const int NC = 336;
+    /// <summary>Depth of one packed block: an 8×KC A panel (8 KB) sits in the 48 KB L1.</summary>
+    internal const int KC = 256;
+    /// <summary>Columns of B packed at once (a multiple of every NR: 48, 16, 3): KC×NC is 720 KB of the 1 MB L2.</summary>
+    internal const int NC = 720;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, O>(in GemmProblem g) where T : struct where O : IKernelOps<T>

@@ -22,6 +22,8 @@ internal interface IKernelOps<T> where T : struct
     static abstract T Add(T x, T y);
     /// <summary>x·y + z.</summary>
     static abstract T MulAdd(T x, T y, T z);
+    /// <summary>The sum of the lanes.</summary>
+    static abstract float Sum(T x);
 }
 
 /// <summary>AVX-512: 8×48 tile, 24 zmm accumulators + 3 B vectors + 1 broadcast of the 32 registers.</summary>
@@ -41,6 +43,8 @@ internal readonly struct Vector512Ops : IKernelOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MulAdd(Vector512<float> x, Vector512<float> y, Vector512<float> z) =>
         Vector512.FusedMultiplyAdd(x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> x) => Vector512.Sum(x);
 }
 
 /// <summary>AVX2 + FMA: 6×16 tile, 12 ymm accumulators + 2 + 1 of the 16 registers AVX2 machines have.</summary>
@@ -60,6 +64,8 @@ internal readonly struct Vector256Ops : IKernelOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MulAdd(Vector256<float> x, Vector256<float> y, Vector256<float> z) =>
         Vector256.FusedMultiplyAdd(x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> x) => Vector256.Sum(x);
 }
 
 /// <summary>Plain floats, for machines without either vector unit: a 4×3 tile of scalar accumulators.</summary>
@@ -78,4 +84,6 @@ internal readonly struct ScalarOps : IKernelOps<float>
     public static float Add(float x, float y) => x + y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MulAdd(float x, float y, float z) => x * y + z;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(float x) => x;
 }

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace RelpSae.Numerics;
 
 /// <summary>
@@ -46,16 +49,7 @@ internal static unsafe class Packing
         {
             int cols = Math.Min(nr, nc - j);
             if (transB)
-            {
-                // Row p of op(B) is column p of the stored B: gather it across cols stored rows.
-                float* src = b + (nint)j * ldb;
-                for (int p = 0; p < kc; p++)
-                {
-                    float* d = dst + p * nr;
-                    for (int q = 0; q < cols; q++) d[q] = src[(nint)q * ldb + p];
-                    for (int q = cols; q < nr; q++) d[q] = 0;
-                }
-            }
+                Transpose(b + (nint)j * ldb, ldb, cols, kc, dst, nr);
             else
             {
                 float* src = b + j;
@@ -63,6 +57,56 @@ internal static unsafe class Packing
                     CopyPadded(src + (nint)p * ldb, cols, dst + p * nr, nr);
             }
         }
+    }
+
+    /// <summary>
+    /// dst[p·nr + q] = src[q·ld + p] for q &lt; rows, p &lt; cols, zeros for rows ≤ q &lt; nr: row p of
+    /// op(B) = Bᵀ is column p of the stored B. By 8×8 blocks in AVX registers where it can (the packing
+    /// of Bᵀ otherwise costs as much as the product for few rows), element by element elsewhere.
+    /// </summary>
+    private static void Transpose(float* src, int ld, int rows, int cols, float* dst, int nr)
+    {
+        int q0 = 0;
+        if (Avx.IsSupported)
+            for (; q0 + 8 <= rows; q0 += 8)
+            {
+                int p0 = 0;
+                for (; p0 + 8 <= cols; p0 += 8) Transpose8x8(src + (nint)q0 * ld + p0, ld, dst + p0 * nr + q0, nr);
+                TransposeScalar(src + (nint)q0 * ld, ld, q0, q0 + 8, p0, cols, dst, nr);
+            }
+        TransposeScalar(src + (nint)q0 * ld, ld, q0, rows, 0, cols, dst, nr);
+        for (int p = 0; p < cols; p++) new Span<float>(dst + p * nr + rows, nr - rows).Clear();
+    }
+
+    private static void TransposeScalar(float* src, int ld, int q0, int q1, int p0, int p1, float* dst, int nr)
+    {
+        for (int q = q0; q < q1; q++)
+            for (int p = p0; p < p1; p++) dst[p * nr + q] = src[(nint)(q - q0) * ld + p];
+    }
+
+    /// <summary>The textbook AVX 8×8 transpose: unpack pairs, shuffle quads, swap 128-bit halves.</summary>
+    private static void Transpose8x8(float* src, int ld, float* dst, int nr)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + ld),
+            r2 = Avx.LoadVector256(src + 2 * ld), r3 = Avx.LoadVector256(src + 3 * ld),
+            r4 = Avx.LoadVector256(src + 4 * ld), r5 = Avx.LoadVector256(src + 5 * ld),
+            r6 = Avx.LoadVector256(src + 6 * ld), r7 = Avx.LoadVector256(src + 7 * ld);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1),
+            t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
+            t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5),
+            t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE),
+            s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE),
+            s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE),
+            s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + nr, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * nr, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3 * nr, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * nr, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5 * nr, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * nr, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7 * nr, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     private static void CopyPadded(float* src, int count, float* dst, int width)

@@ -11,7 +11,6 @@ namespace RelpSae.Numerics;
 /// </summary>
 internal static unsafe class WorkerTeam
 {
-    private static readonly object growLock = new();
     private static int busy;
     private static Worker[] workers = [];
 
@@ -51,17 +50,14 @@ internal static unsafe class WorkerTeam
         }
     }
 
+    /// <summary>Grows the team to <paramref name="count"/> workers (only ever called by the holder of busy).</summary>
     private static Worker[] EnsureWorkers(int count)
     {
-        Worker[] team = workers;
-        if (team.Length >= count) return team;
-        lock (growLock)
-        {
-            var grown = new Worker[count];
-            Array.Copy(workers, grown, workers.Length);
-            for (int w = workers.Length; w < count; w++) grown[w] = new Worker(w + 1);
-            return workers = grown;
-        }
+        if (workers.Length >= count) return workers;
+        var grown = new Worker[count];
+        Array.Copy(workers, grown, workers.Length);
+        for (int w = workers.Length; w < count; w++) grown[w] = new Worker(w + 1);
+        return workers = grown;
     }
 
     private sealed class Worker

@@ -18,6 +18,7 @@ public class GemmTests
     {
         { 1, 1, 1 }, { 7, 13, 5 }, { 8, 48, 1 }, { 9, 49, 17 }, { 6, 16, 3 }, { 4, 3, 2 },
         { 17, 97, 300 }, { 13, 350, 400 }, { 970, 5, 3 },
+        { 3, 200, 70 }, { 15, 67, 33 },  // few rows: B read unpacked, ragged columns packed
     };
 
     [Theory]
@@ -94,5 +95,24 @@ public class GemmTests
         Assert.Contains("needs 12 floats", ex.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             Gemm.Multiply(3, 2, 4, new float[12], 3, false, new float[8], 2, false, new float[6], 2));
+    }
+}
+
+public class GemmSteadyStateTests
+{
+    [Theory]
+    [InlineData(64, 300, 100, false, 1)]
+    [InlineData(3, 300, 100, true, 1)]     // few rows, unpacked path
+    [InlineData(128, 256, 64, true, 2)]    // split over the worker team
+    public void RepeatedProductsAllocateNothing(int m, int n, int k, bool transB, int threads)
+    {
+        var g = new GemmCase(m, n, k, transA: false, transB);
+        var c = new float[g.C0.Length];
+        void Run() => Gemm.Multiply(m, n, k, g.A, g.Lda, false, g.B, g.Ldb, transB, c, g.Ldc, false, GemmPath.Best, threads);
+        Run();  // first call grows this thread's pack buffers
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < 5; r++) Run();
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        g.AssertAll(c, accumulate: false);
     }
 }
