@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using RelpSae.Model;
+using RelpSae.Numerics;
+
+namespace RelpSae.Attribution;
+
+/// <summary>
+/// Turns a method's hook gradient g into scores (DESIGN §5): because features reach the model only
+/// through the linear decoder, ∂m/∂f = g·W_decᵀ for all features at once, so a feature's score at a
+/// position is (f − f′)·(g·W_decᵀ) and the error node's is (ε − ε′)·g.
+/// </summary>
+public static class Attributor
+{
+    public static AttributionResult Run(IAttributionMethod method, SaeSplice splice, Metric metric)
+    {
+        var clock = Stopwatch.StartNew();
+        var g = method.HookGradient(splice, metric);
+        var sae = splice.Sae;
+        int T = splice.Tokens, d = sae.DIn, n = sae.DSae;
+
+        var scores = new float[T * n];
+        Gemm.Multiply(T, n, d, g, d, false, sae.WDec, d, true, scores, n);
+        var totals = new double[n];
+        var errors = new double[T];
+        for (int t = 0; t < T; t++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int k = t * n + i;
+                scores[k] *= splice.Features[k] - splice.BaselineFeatures[k];
+                totals[i] += scores[k];
+            }
+            double e = 0;
+            for (int j = 0; j < d; j++) e += (double)(splice.Error[t * d + j] - splice.BaselineError[t * d + j]) * g[t * d + j];
+            errors[t] = e;
+        }
+        return new AttributionResult(method.Name, method.Rules, T, n, scores, totals, errors, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>m(clean) − m(baseline): what a complete attribution's scores and error node add up to.</summary>
+    public static double FullPatchDelta(SaeSplice splice, Metric metric) =>
+        splice.MetricAt(splice.Clean, metric) - splice.MetricAt(splice.BaselineActivation, metric);
+}

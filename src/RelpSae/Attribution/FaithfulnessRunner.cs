@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using RelpSae.Model;
+
+namespace RelpSae.Attribution;
+
+/// <summary>
+/// Measures one prompt: every method's per-feature scores beside the ground-truth effect of patching
+/// each feature active in the clean or baseline run, with the time each took.
+/// </summary>
+public sealed class FaithfulnessRunner(IReadOnlyList<IAttributionMethod> methods, GroundTruth groundTruth, int? position = null)
+{
+    public IReadOnlyList<IAttributionMethod> Methods { get; } = methods;
+
+    public PromptEvaluation Evaluate(int index, string prompt, SaeSplice splice, Metric metric)
+    {
+        var features = GroundTruth.ActiveFeatures(splice);
+        var clock = Stopwatch.StartNew();
+        var truth = groundTruth.Effects(splice, metric, features, position);
+        double truthSeconds = clock.Elapsed.TotalSeconds;
+        var scores = new Dictionary<string, double[]>();
+        var seconds = new Dictionary<string, double>();
+        foreach (var method in Methods)
+        {
+            var result = Attributor.Run(method, splice, metric);
+            scores[method.Name] = features.Select(i => position is { } p ? result.Score(p, i) : result.FeatureTotals[i]).ToArray();
+            seconds[method.Name] = result.Seconds;
+        }
+        return new PromptEvaluation(index, prompt, metric.ToString(),
+            splice.MetricAt(splice.Clean, metric), splice.MetricAt(splice.BaselineActivation, metric),
+            features, truth, scores, seconds, truthSeconds);
+    }
+}

@@ -1,0 +1,91 @@
+using RelpSae.Model;
+using RelpSae.Sae;
+
+namespace RelpSae.Attribution;
+
+/// <summary>
+/// An SAE spliced into the model at its hook for one prompt (DESIGN §5): the clean activation x splits
+/// into features f = encode(x) and an error node ε = x − decode(f) held as its own leaf, so the model
+/// continues from decode(f) + ε = x, numerically unchanged. The baseline splits the same way,
+/// x′ = decode(f′) + ε′. Everything is [tokens × width], one prompt.
+/// </summary>
+public sealed class SaeSplice
+{
+    private SaeSplice(IDownstream downstream, SparseAutoencoder sae, int tokens)
+    {
+        Downstream = downstream; Sae = sae; Tokens = tokens;
+    }
+
+    /// <summary>The model after the hook.</summary>
+    public IDownstream Downstream { get; }
+    public SparseAutoencoder Sae { get; }
+    public int Tokens { get; }
+
+    public float[] Clean { get; private set; } = [];
+    public float[] Features { get; private set; } = [];
+    public float[] Error { get; private set; } = [];
+    public float[] BaselineActivation { get; private set; } = [];
+    public float[] BaselineFeatures { get; private set; } = [];
+    public float[] BaselineError { get; private set; } = [];
+
+    /// <summary>Runs the model up to the hook for the prompt (and the corrupted prompt) and splits both.</summary>
+    public static SaeSplice Create(Gpt2 model, SparseAutoencoder sae, HookPoint hook, int[] tokens, Baseline baseline)
+    {
+        if (!hook.IsResidual) throw new RelpSaeException($"SAEs are spliced at residual hooks (hook_resid_pre/mid/post); {hook} is not one");
+        if (sae.DIn != model.Config.DModel)
+            throw new RelpSaeException($"the SAE's d_in is {sae.DIn} but the model's width (n_embd) is {model.Config.DModel}");
+        float[]? corrupt = null;
+        if (baseline.Kind == BaselineKind.Corrupt)
+        {
+            var ids = baseline.CorruptTokens ?? throw new ArgumentException("a corrupt baseline needs its tokens");
+            if (ids.Length != tokens.Length)
+                throw new RelpSaeException($"the corrupted prompt is {ids.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
+            corrupt = ActivationAt(model, hook, ids);
+        }
+        return FromActivations(new Gpt2Downstream(model, hook), sae, ActivationAt(model, hook, tokens), baseline, corrupt);
+    }
+
+    /// <summary>Splits given activations [tokens × d] (the corrupted prompt's too, for a corrupt baseline).</summary>
+    public static SaeSplice FromActivations(IDownstream downstream, SparseAutoencoder sae, float[] clean, Baseline baseline, float[]? corrupt = null)
+    {
+        int n = clean.Length / sae.DIn;
+        var s = new SaeSplice(downstream, sae, n);
+        s.Clean = clean;
+        (s.Features, s.Error) = s.Split(clean);
+        switch (baseline.Kind)
+        {
+            case BaselineKind.Corrupt:
+                s.BaselineActivation = corrupt ?? throw new ArgumentException("a corrupt baseline needs the corrupted activation");
+                (s.BaselineFeatures, s.BaselineError) = s.Split(s.BaselineActivation);
+                break;
+            case BaselineKind.Mean:
+                var means = baseline.FeatureMeans ?? throw new ArgumentException("a mean baseline needs the feature means");
+                if (means.Length != sae.DSae) throw new RelpSaeException($"feature means hold {means.Length} values for an SAE of {sae.DSae} features");
+                s.BaselineFeatures = new float[n * sae.DSae];
+                for (int t = 0; t < n; t++) means.CopyTo(s.BaselineFeatures.AsSpan(t * sae.DSae));
+                s.BaselineError = new float[n * sae.DIn];
+                s.BaselineActivation = sae.Decode(s.BaselineFeatures);
+                break;
+            default:
+                s.BaselineFeatures = new float[n * sae.DSae];
+                s.BaselineError = new float[n * sae.DIn];
+                s.BaselineActivation = sae.Decode(s.BaselineFeatures);
+                break;
+        }
+        return s;
+    }
+
+    /// <summary>The metric of the model run from an activation at the hook (one prompt).</summary>
+    public double MetricAt(float[] activation, Metric metric) => Downstream.Metric(activation, 1, Tokens, metric)[0];
+
+    private (float[] Features, float[] Error) Split(float[] x)
+    {
+        var f = Sae.Encode(x);
+        var error = Sae.Decode(f);
+        for (int i = 0; i < error.Length; i++) error[i] = x[i] - error[i];
+        return (f, error);
+    }
+
+    private static float[] ActivationAt(Gpt2 model, HookPoint hook, int[] tokens) =>
+        model.Forward(tokens, 1, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None }).Cached(hook);
+}

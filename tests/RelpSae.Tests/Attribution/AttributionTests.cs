@@ -1,0 +1,151 @@
+using RelpSae.Attribution;
+using RelpSae.Lrp;
+using RelpSae.Model;
+using RelpSae.Sae;
+using RelpSae.Tests.Model;
+
+namespace RelpSae.Tests.Attribution;
+
+public class AttributionTests
+{
+    private const int Tokens = 6;
+
+    internal static SparseAutoencoder RandomSae(int dIn, int dSae, int seed, bool zeroBiases = false)
+    {
+        var sae = new SparseAutoencoder(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = dIn, DSae = dSae });
+        var rng = new Random(seed);
+        void Fill(float[] a, float scale) { for (int i = 0; i < a.Length; i++) a[i] = scale * (float)(rng.NextDouble() * 2 - 1); }
+        Fill(sae.WEnc, 0.5f); Fill(sae.WDec, 0.5f);
+        if (!zeroBiases) { Fill(sae.BEnc, 0.1f); Fill(sae.BDec, 0.1f); }
+        return sae;
+    }
+
+    private static SaeSplice Splice(Baseline? baseline = null, int seed = 1, bool zeroBiases = false)
+    {
+        var model = TinyModels.Create(seed, zeroBiases);
+        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var sae = RandomSae(model.Config.DModel, 48, seed, zeroBiases);
+        return SaeSplice.Create(model, sae, hook, TinyModels.Tokens(1, Tokens), baseline ?? Baseline.Corrupt(TinyModels.Tokens(1, Tokens, seed: 99)));
+    }
+
+    private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, 4, 17);
+
+    [Fact]
+    public void TheSpliceLeavesTheForwardPassUnchanged()
+    {
+        var s = Splice();
+        var reconstruction = s.Sae.Decode(s.Features);
+        for (int i = 0; i < s.Clean.Length; i++) Assert.Equal(s.Clean[i], reconstruction[i] + s.Error[i], 1e-5);
+        Assert.Contains(s.Features, f => f > 0);
+    }
+
+    [Fact]
+    public void IntegratedGradientsIsCompleteAtSixtyFourSteps()
+    {
+        var s = Splice();
+        double delta = Attributor.FullPatchDelta(s, LogitDiff);
+        foreach (var rule in new[] { QuadratureRule.Midpoint, QuadratureRule.GaussLegendre })
+        {
+            var ig = Attributor.Run(new IntegratedGradients(64, rule), s, LogitDiff);
+            Assert.True(Math.Abs(delta) > 0.05, "the baseline should move the metric");
+            Assert.Equal(delta, ig.Total + ig.ErrorNode, Math.Abs(delta) * 0.01);
+        }
+    }
+
+    [Fact]
+    public void GradientScoreMatchesAFiniteDifferenceSingleFeaturePatch()
+    {
+        var s = Splice();
+        var gradient = Attributor.Run(GradientMethod.Gradient, s, LogitDiff);
+        int n = s.Sae.DSae, d = s.Sae.DIn;
+        // Move feature i a small fraction h of the way to its baseline, both ways: the central difference
+        // of m over −h is the gradient score (f − f′)·∂m/∂f.
+        foreach (int feature in GroundTruth.ActiveFeatures(s).Take(6))
+        {
+            const float h = 0.02f;
+            float[] Shifted(float sign)
+            {
+                var x = (float[])s.Clean.Clone();
+                for (int t = 0; t < Tokens; t++)
+                {
+                    float delta = sign * h * (s.BaselineFeatures[t * n + feature] - s.Features[t * n + feature]);
+                    for (int j = 0; j < d; j++) x[t * d + j] += delta * s.Sae.WDec[feature * d + j];
+                }
+                return x;
+            }
+            double fd = (s.MetricAt(Shifted(-1), LogitDiff) - s.MetricAt(Shifted(1), LogitDiff)) / (2 * h);
+            Assert.Equal(fd, gradient.FeatureTotals[feature], Math.Abs(fd) * 2e-3 + 2e-4);
+        }
+    }
+
+    [Fact]
+    public void RelpWithEveryRuleOffIsTheGradientExactly()
+    {
+        var s = Splice();
+        var none = new GradientMethod("relp", PropagationRules.Parse("none"));
+        Assert.Equal(Attributor.Run(GradientMethod.Gradient, s, LogitDiff).Scores, Attributor.Run(none, s, LogitDiff).Scores);
+        Assert.NotEqual(Attributor.Run(GradientMethod.Gradient, s, LogitDiff).Scores, Attributor.Run(GradientMethod.RelP, s, LogitDiff).Scores);
+    }
+
+    [Fact]
+    public void RelpAhIsCompleteWithBiasesZeroed()
+    {
+        // With no biases anywhere, m(0) = 0 and the relp-ah backward is the model's linearisation: the
+        // scores and the error node add up to m(x) − m(0) with a zero baseline (DESIGN §4 conservation).
+        var s = Splice(Baseline.Zero, seed: 4, zeroBiases: true);
+        var metric = new Metric(MetricKind.Logit, 9);
+        var relp = Attributor.Run(GradientMethod.RelPAh, s, metric);
+        double delta = Attributor.FullPatchDelta(s, metric);
+        Assert.Equal(0, s.MetricAt(s.BaselineActivation, metric), 1e-6);
+        Assert.Equal(delta, relp.Total + relp.ErrorNode, Math.Abs(delta) * 1e-4 + 1e-5);
+    }
+
+    [Fact]
+    public void BatchedAndOneAtATimePathsAgree()
+    {
+        var s = Splice();
+        var features = GroundTruth.ActiveFeatures(s);
+        var one = new GroundTruth(batchSize: 1).Effects(s, LogitDiff, features);
+        var many = new GroundTruth(batchSize: 16).Effects(s, LogitDiff, features);
+        for (int i = 0; i < features.Length; i++) Assert.Equal(one[i], many[i], 1e-5);
+        var igOne = Attributor.Run(new IntegratedGradients(8, chunkSize: 1), s, LogitDiff);
+        var igMany = Attributor.Run(new IntegratedGradients(8, chunkSize: 8), s, LogitDiff);
+        for (int i = 0; i < igOne.Scores.Length; i++) Assert.Equal(igOne.Scores[i], igMany.Scores[i], 1e-5);
+    }
+
+    [Fact]
+    public void AtOnePositionOnlyThatPositionIsPatched()
+    {
+        var s = Splice();
+        var features = GroundTruth.ActiveFeatures(s);
+        var truth = new GroundTruth();
+        // Patching at a position after the metric's cannot change it (causal attention).
+        var metricAtThree = LogitDiff with { Position = 3 };
+        Assert.All(truth.Effects(s, metricAtThree, features, position: 5), e => Assert.Equal(0, e, 1e-6));
+        Assert.Contains(truth.Effects(s, metricAtThree, features, position: 2), e => Math.Abs(e) > 1e-4);
+    }
+
+    [Fact]
+    public void QuadratureIntegratesPolynomialsExactly()
+    {
+        // Gauss–Legendre with n nodes is exact to degree 2n − 1; the midpoint rule to degree 1.
+        var (x, w) = Quadrature.Create(QuadratureRule.GaussLegendre, 5);
+        Assert.Equal(1.0 / 10, x.Zip(w, (a, b) => b * Math.Pow(a, 9)).Sum(), 12);
+        Assert.Equal(1.0, w.Sum(), 12);
+        var (m, mw) = Quadrature.Create(QuadratureRule.Midpoint, 4);
+        Assert.Equal(0.5, m.Zip(mw, (a, b) => a * b).Sum(), 12);
+        Assert.Throws<RelpSaeException>(() => Quadrature.Create(QuadratureRule.Midpoint, 0));
+    }
+
+    [Fact]
+    public void CorruptedPromptOfAnotherLengthIsAClearError()
+    {
+        var model = TinyModels.Create();
+        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var e = Assert.Throws<RelpSaeException>(() =>
+            SaeSplice.Create(model, RandomSae(16, 32, 1), hook, TinyModels.Tokens(1, 5), Baseline.Corrupt(TinyModels.Tokens(1, 6))));
+        Assert.Contains("6 tokens long but the prompt is 5", e.Message);
+        Assert.Contains("d_in is 8", Assert.Throws<RelpSaeException>(() =>
+            SaeSplice.Create(model, RandomSae(8, 32, 1), hook, TinyModels.Tokens(1, 5), Baseline.Zero)).Message);
+    }
+}
