@@ -7,6 +7,7 @@ root.Options.Add(CliRunner.Verbose);
 foreach (var command in new[]
 {
     VersionCommand.Create(),
+    TokenizeCommand.Create(),
     MergeCommand.Create(),
     BenchCommand.Create(),
 })

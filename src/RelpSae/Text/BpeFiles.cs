@@ -1,0 +1,97 @@
+using System.Text.Json;
+
+namespace RelpSae.Text;
+
+/// <summary>
+/// The three pieces a byte-level BPE tokenizer is made of, read from either GPT-2's original pair of
+/// files (vocab.json + merges.txt) or a Hugging Face tokenizer.json.
+/// </summary>
+internal sealed record BpeFiles(
+    IReadOnlyDictionary<string, int> Vocab,
+    IReadOnlyList<string> Merges,
+    IReadOnlyDictionary<string, int> SpecialTokens)
+{
+    public const string EndOfText = "<|endoftext|>";
+
+    /// <summary>vocab.json is a map token → id; merges.txt one "a b" per line after an optional "#version" header.</summary>
+    public static BpeFiles FromVocabAndMerges(string vocabPath, string mergesPath)
+    {
+        var vocab = Parse(vocabPath, root => ReadVocab(root, vocabPath));
+        var merges = new List<string>();
+        var lineNo = 0;
+        foreach (var line in File.ReadLines(mergesPath))
+        {
+            lineNo++;
+            if (line.Length == 0 || (lineNo == 1 && line.StartsWith("#version"))) continue;
+            merges.Add(CheckMerge(line, $"{mergesPath} line {lineNo}"));
+        }
+        // GPT-2's vocab.json holds <|endoftext|> as an ordinary entry; HF marks it special, and so do we.
+        var special = vocab.TryGetValue(EndOfText, out var eot)
+            ? new Dictionary<string, int> { [EndOfText] = eot }
+            : new Dictionary<string, int>();
+        return new BpeFiles(vocab, merges, special);
+    }
+
+    /// <summary>tokenizer.json: model.vocab, model.merges (strings "a b" or pairs ["a","b"]) and added_tokens.</summary>
+    public static BpeFiles FromTokenizerJson(string path) => Parse(path, root =>
+    {
+        if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
+            throw new RelpSaeException($"{path}: no \"model\" object (not a Hugging Face tokenizer.json)");
+        if (model.TryGetProperty("type", out var type) && type.GetString() != "BPE")
+            throw new RelpSaeException($"{path}: model type is {type.GetString()}, only BPE is supported");
+        if (!model.TryGetProperty("vocab", out var vocabJson))
+            throw new RelpSaeException($"{path}: model has no \"vocab\"");
+        var vocab = ReadVocab(vocabJson, path);
+        if (!model.TryGetProperty("merges", out var mergesJson) || mergesJson.ValueKind != JsonValueKind.Array)
+            throw new RelpSaeException($"{path}: model has no \"merges\" array");
+        var merges = new List<string>();
+        foreach (var m in mergesJson.EnumerateArray())
+            merges.Add(m.ValueKind switch
+            {
+                JsonValueKind.String => CheckMerge(m.GetString()!, $"{path} merge {merges.Count}"),
+                JsonValueKind.Array when m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String
+                    => $"{m[0].GetString()} {m[1].GetString()}",
+                _ => throw new RelpSaeException($"{path}: merge {merges.Count} is neither \"a b\" nor [\"a\", \"b\"]"),
+            });
+        var special = new Dictionary<string, int>();
+        if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
+            foreach (var t in added.EnumerateArray())
+            {
+                if (!t.TryGetProperty("content", out var content) || !t.TryGetProperty("id", out var id) || !id.TryGetInt32(out var idValue))
+                    throw new RelpSaeException($"{path}: an added_tokens entry lacks \"content\" or an integer \"id\"");
+                special[content.GetString()!] = idValue;
+                vocab[content.GetString()!] = idValue;
+            }
+        return new BpeFiles(vocab, merges, special);
+    });
+
+    static T Parse<T>(string path, Func<JsonElement, T> read)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            return read(doc.RootElement);
+        }
+        catch (JsonException e)
+        {
+            throw new RelpSaeException($"{path}: not valid JSON ({e.Message})", e);
+        }
+    }
+
+    static Dictionary<string, int> ReadVocab(JsonElement json, string path)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+            throw new RelpSaeException($"{path}: the vocabulary is not a JSON object of token → id");
+        var vocab = new Dictionary<string, int>();
+        foreach (var p in json.EnumerateObject())
+        {
+            if (!p.Value.TryGetInt32(out var id) || id < 0)
+                throw new RelpSaeException($"{path}: token {JsonSerializer.Serialize(p.Name)} has id {p.Value}, not a non-negative integer");
+            vocab[p.Name] = id;
+        }
+        return vocab;
+    }
+
+    static string CheckMerge(string merge, string where) =>
+        merge.Split(' ').Length == 2 ? merge : throw new RelpSaeException($"{where}: merge \"{merge}\" is not two tokens separated by one space");
+}
