@@ -19,7 +19,7 @@ internal static unsafe class GemmDriver
     /// <summary>Columns of B packed at once (a multiple of every NR: 48, 16, 3): KC×NC is 720 KB of the 1 MB L2.</summary>
     internal const int NC = 720;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]  // the edge tile is written before it is read
     public static void Run<T, O>(in GemmProblem g) where T : struct where O : IKernelOps<T>
     {
         int mr = O.Rows, nr = O.Vecs * O.Width;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -7,6 +8,7 @@ namespace RelpSae.Numerics;
 /// Copies blocks of op(A) and op(B) into the order the micro-kernel reads them, so every layout
 /// (plain, transposed, any leading dimension) meets one kernel, reading memory front to back.
 /// Ragged edges are padded with zeros up to a whole micro-panel: the kernel never needs a mask.
+/// Hot from the first product on, so compiled fully optimised at once (no tiering).
 /// </summary>
 internal static unsafe class Packing
 {
@@ -14,6 +16,7 @@ internal static unsafe class Packing
     /// A block of mc rows × kc columns of op(A), starting at <paramref name="a"/>, into panels of
     /// <paramref name="mr"/> rows; within a panel, step p holds the mr values of column p.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int lda, bool transA, int mc, int kc, int mr, float* dst)
     {
         for (int i = 0; i < mc; i += mr, dst += mr * kc)
@@ -43,6 +46,7 @@ internal static unsafe class Packing
     /// A block of kc rows × nc columns of op(B), starting at <paramref name="b"/>, into panels of
     /// <paramref name="nr"/> columns; within a panel, step p holds the nr values of row p.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int ldb, bool transB, int kc, int nc, int nr, float* dst)
     {
         for (int j = 0; j < nc; j += nr, dst += nr * kc)
@@ -64,6 +68,7 @@ internal static unsafe class Packing
     /// op(B) = Bᵀ is column p of the stored B. By 8×8 blocks in AVX registers where it can (the packing
     /// of Bᵀ otherwise costs as much as the product for few rows), element by element elsewhere.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* src, int ld, int rows, int cols, float* dst, int nr)
     {
         int q0 = 0;
@@ -78,6 +83,7 @@ internal static unsafe class Packing
         for (int p = 0; p < cols; p++) new Span<float>(dst + p * nr + rows, nr - rows).Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeScalar(float* src, int ld, int q0, int q1, int p0, int p1, float* dst, int nr)
     {
         for (int q = q0; q < q1; q++)
@@ -85,6 +91,7 @@ internal static unsafe class Packing
     }
 
     /// <summary>The textbook AVX 8×8 transpose: unpack pairs, shuffle quads, swap 128-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8x8(float* src, int ld, float* dst, int nr)
     {
         Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + ld),
@@ -109,6 +116,7 @@ internal static unsafe class Packing
         Avx.Store(dst + 7 * nr, Avx.Permute2x128(s3, s7, 0x31));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyPadded(float* src, int count, float* dst, int width)
     {
         new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));

@@ -30,6 +30,7 @@ internal static unsafe class SkinnyGemm
     }
 
     /// <summary>C[i, j..j+4w) (+)= Σ_p A[i,p]·B[p, j..j+4w); returns the columns done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Streams<T, O>(in GemmProblem g, float* a, int lda) where T : struct where O : IKernelOps<T>
     {
         int w = O.Width, strip = Group * w, j = 0;
@@ -55,6 +56,7 @@ internal static unsafe class SkinnyGemm
     }
 
     /// <summary>C[i, j..j+4) (+)= A[i,:]·B[j..j+4, :]ᵀ as four dot products; returns the columns done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Dots<T, O>(in GemmProblem g, float* a, int lda) where T : struct where O : IKernelOps<T>
     {
         int w = O.Width, j = 0, kv = g.K - g.K % w;

@@ -1,0 +1,39 @@
+using RelpSae.Lrp;
+using RelpSae.Model;
+using RelpSae.Reports;
+
+namespace RelpSae.Benchmarks;
+
+/// <summary>
+/// The libtorch anchor's workloads (../shared/anchors/libtorch-cpu) on a GPT-2-small-shaped model with
+/// random weights: forward to full logits, and forward + backward of one last-position logit to
+/// blocks.6.hook_resid_pre, exact and with the relp rules.
+/// </summary>
+public static class ModelBenchmark
+{
+    public static readonly Gpt2Config Gpt2Small = new(VocabSize: 50257, NPositions: 1024, DModel: 768, NLayers: 12, NHeads: 12,
+        DMlp: 3072, LayerNormEps: 1e-5f, Activation: "gelu_new", BosTokenId: 50256);
+
+    public static readonly (int Batch, int Tokens)[] Shapes = [(1, 32), (1, 128), (1, 512), (8, 128)];
+
+    public const int Target = 4242;
+
+    public static IEnumerable<BenchRow> Run(Gpt2 model, int threads, int warmup, int reps)
+    {
+        var hook = HookPoint.Parse("blocks.6.hook_resid_pre", model.Config);
+        var metric = new Metric(MetricKind.Logit, Target);
+        foreach (var (batch, tokens) in Shapes)
+        {
+            var rng = new Random(batch * 1000 + tokens);
+            var ids = Enumerable.Range(0, batch * tokens).Select(_ => rng.Next(model.Config.VocabSize)).ToArray();
+            yield return new BenchRow("forward", batch, tokens, threads,
+                Timing.MedianMs(() => model.Forward(ids, batch, new RunOptions { Logits = LogitRows.All }), warmup, reps));
+            foreach (var (name, rules) in new[] { ("backward_exact", PropagationRules.Gradient), ("backward_relp", PropagationRules.RelP) })
+                yield return new BenchRow(name, batch, tokens, threads, Timing.MedianMs(() =>
+                {
+                    var run = model.Forward(ids, batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+                    run.Backward(metric, hook, rules);
+                }, warmup, reps));
+        }
+    }
+}
