@@ -55,16 +55,26 @@ public sealed class Gpt2(Gpt2Weights weights)
 
     /// <summary>
     /// Forward from a residual hook point (blocks.L.hook_resid_pre|mid|post) whose activation
-    /// [batch × tokens × d_model] is given: only the computation after the hook runs.
+    /// [batch × tokens × d_model] is given: only the computation after the hook runs. To run again from
+    /// the same hook with other activations, call <see cref="Gpt2Run.Rerun"/> on the result: it reuses
+    /// every buffer.
     /// </summary>
     public Gpt2Run ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options = null)
     {
         if (!start.IsResidual)
             throw new RelpSaeException($"a forward pass can restart only from a residual hook (hook_resid_pre/mid/post), not {start}");
         CheckLength(tokens);
-        if (activation.Length != batch * tokens * Config.DModel)
-            throw new ArgumentException($"activation has {activation.Length} values; {batch}×{tokens}×{Config.DModel} expected");
         var run = new Gpt2Run(this, batch, tokens, start, options ?? new RunOptions());
+        RunFrom(run, start, activation);
+        return run;
+    }
+
+    /// <summary>The blocks after <paramref name="start"/> on <paramref name="run"/>'s buffers, from a new activation.</summary>
+    internal void RunFrom(Gpt2Run run, HookPoint start, ReadOnlySpan<float> activation)
+    {
+        if (activation.Length != run.Residual.Length)
+            throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{run.Tokens}×{Config.DModel} expected");
+        run.Reset();
         activation.CopyTo(run.Residual);
         switch (start.Kind)
         {
@@ -72,7 +82,6 @@ public sealed class Gpt2(Gpt2Weights weights)
             case HookKind.ResidMid: RunBlocks(run, start.Layer, mlpOnly: true); break;
             default: RunBlocks(run, start.Layer + 1, mlpOnly: false); break;
         }
-        return run;
     }
 
     private void CheckLength(int tokens)
@@ -107,7 +116,7 @@ public sealed class Gpt2(Gpt2Weights weights)
             var qkv = s.Qkv;
             var pattern = s.Pattern;
             var z = run.Z;
-            Parallel.For(0, run.Batch * c.NHeads, bh =>
+            Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
             {
                 int b = bh / c.NHeads, h = bh % c.NHeads;
                 Attention.Forward(qkv.AsSpan(b * T * 3 * d), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * d), T, h, c);
@@ -128,6 +137,9 @@ public sealed class Gpt2(Gpt2Weights weights)
         TensorPrimitives.Add(x, run.Out, x);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
     }
+
+    /// <summary>(Sequence, head) pairs run in parallel on at most <see cref="Threads.Count"/> cores.</summary>
+    internal static ParallelOptions HeadParallelism => new() { MaxDegreeOfParallelism = Threads.Count };
 
     /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D).</summary>
     internal static void Linear(ReadOnlySpan<float> x, float[] weight, float[] bias, Span<float> y, int rows, int inDim, int outDim)

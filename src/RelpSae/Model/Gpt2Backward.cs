@@ -33,7 +33,7 @@ internal static class Gpt2Backward
             layerNorm(dh, run.FinalHat.AsSpan(row * d, d), run.FinalRstd[row], w.LnFGamma, dx.AsSpan(row * d, d), scratch);
         }
 
-        var work = new Buffers(run.Rows, c);
+        var work = run.BackwardBuffers;
         for (int l = c.NLayers - 1; 3 * l + 3 > target; l--)
         {
             Mlp(run, l, dx, gelu, layerNorm, work);
@@ -79,7 +79,7 @@ internal static class Gpt2Backward
         var dz = work.Model;
         Gemm.Multiply(n, d, d, dx, d, false, w.WO, d, true, dz, d);
         var dqkv = work.Qkv;
-        Parallel.For(0, run.Batch * c.NHeads, bh =>
+        Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
         {
             int b = bh / c.NHeads, h = bh % c.NHeads;
             Attention.Backward(s.Qkv.AsSpan(b * T * 3 * d), s.Pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * d),
@@ -90,8 +90,8 @@ internal static class Gpt2Backward
             layerNorm(work.Model.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.Ln1Gamma, dx.AsSpan(r * d, d), work.Row);
     }
 
-    /// <summary>Gradient buffers shared by every block of one backward pass.</summary>
-    private sealed class Buffers(int rows, Gpt2Config c)
+    /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
+    internal sealed class Buffers(int rows, Gpt2Config c)
     {
         public readonly float[] Hidden = new float[rows * c.DMlp];
         public readonly float[] Model = new float[rows * c.DModel];

@@ -11,6 +11,7 @@ public sealed class Gpt2Run
     private readonly LayerActivations[] layers;
     private readonly Dictionary<HookPoint, float[]> cache = [];
     private bool stopped;
+    private Gpt2Backward.Buffers? backwardBuffers;
 
     internal Gpt2Run(Gpt2 model, int batch, int tokens, HookPoint? start, RunOptions options)
     {
@@ -42,8 +43,11 @@ public sealed class Gpt2Run
     /// <summary>The residual stream: after the pass, the last block's output [rows × d].</summary>
     public float[] Residual { get; }
 
-    /// <summary>ln_f's output [rows × d] (the rows the unembedding reads); empty if the pass stopped early.</summary>
+    /// <summary>ln_f's output [rows × d] (the rows the unembedding reads); empty until a pass reaches the end.</summary>
     public float[] Final { get; private set; } = [];
+
+    /// <summary>True when the last pass ran to the end (not stopped by <see cref="RunOptions.StopAfter"/>).</summary>
+    public bool Completed { get; private set; }
 
     /// <summary>Logits [batch × tokens × V] (All), [batch × V] (Last), or empty (None).</summary>
     public float[] Logits { get; private set; } = [];
@@ -59,6 +63,27 @@ public sealed class Gpt2Run
     internal float[] Out { get; }
     internal float[] FinalHat { get; private set; } = [];
     internal float[] FinalRstd { get; private set; } = [];
+
+    /// <summary>
+    /// Runs this pass again from its start hook with a new activation [rows × d], reusing every buffer:
+    /// patching and integrated gradients call this many times. <see cref="Residual"/>, <see cref="Final"/>,
+    /// <see cref="Logits"/> and the kept activations are overwritten; cached hook activations are fresh copies.
+    /// </summary>
+    public Gpt2Run Rerun(ReadOnlySpan<float> activation)
+    {
+        if (Start is not { } start) throw new InvalidOperationException("only a pass started from a hook (Gpt2.ForwardFrom) can be re-run");
+        Model.RunFrom(this, start, activation);
+        return this;
+    }
+
+    internal void Reset()
+    {
+        stopped = false;
+        Completed = false;
+        cache.Clear();
+    }
+
+    internal Gpt2Backward.Buffers BackwardBuffers => backwardBuffers ??= new Gpt2Backward.Buffers(Rows, Model.Config);
 
     internal LayerActivations Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
@@ -78,20 +103,24 @@ public sealed class Gpt2Run
         var c = Model.Config;
         var w = Model.Weights;
         int d = c.DModel, V = c.VocabSize;
-        FinalHat = new float[Rows * d];
-        FinalRstd = new float[Rows];
-        Final = new float[Rows * d];
+        if (Final.Length == 0)
+        {
+            FinalHat = new float[Rows * d];
+            FinalRstd = new float[Rows];
+            Final = new float[Rows * d];
+        }
         LayerNorm.Forward(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
         if (Wants(new HookPoint(HookKind.LnFinal, c.NLayers))) cache[new HookPoint(HookKind.LnFinal, c.NLayers)] = (float[])Final.Clone();
+        Completed = true;
         switch (Options.Logits)
         {
             case LogitRows.All:
-                Logits = new float[Rows * V];
+                if (Logits.Length == 0) Logits = new float[Rows * V];
                 Numerics.Gemm.Multiply(Rows, V, d, Final, d, false, w.Unembed, d, true, Logits, V);
                 break;
             case LogitRows.Last:
                 // Each sequence's last row, read with a stride of one sequence.
-                Logits = new float[Batch * V];
+                if (Logits.Length == 0) Logits = new float[Batch * V];
                 Numerics.Gemm.Multiply(Batch, V, d, Final.AsSpan((Tokens - 1) * d), Tokens * d, false, w.Unembed, d, true, Logits, V);
                 break;
         }
@@ -130,7 +159,7 @@ public sealed class Gpt2Run
 
     private void CheckComplete(IReadOnlyList<Metric> metrics)
     {
-        if (Final.Length == 0) throw new InvalidOperationException("the forward pass stopped before the final layer");
+        if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
         if (metrics.Count != 1 && metrics.Count != Batch) throw new ArgumentException($"{metrics.Count} metrics for {Batch} sequences");
         foreach (var m in metrics) m.Validate(Model.Config.VocabSize);
     }

@@ -188,6 +188,53 @@ public class RuleTests
         Assert.All(pattern, p => Assert.True(p >= 0));
     }
 
+    /// <summary>
+    /// What the Half-rule conserves past the value side: the pattern gets R(A) = Σ A⊙dA = ½ Σ z·dz; the
+    /// softmax then changes the relevance (it is not linear), and the score product s = q·kᵀ/√d_head splits
+    /// what reaches it, R(s) = Σ s⊙dS, exactly in half: Σ q·dq = Σ k·dk = ½ R(s).
+    /// </summary>
+    [Fact]
+    public void HalfRuleSplitsTheScoreRelevanceEquallyBetweenQueryAndKey()
+    {
+        var qkv = Random(T * 3 * Head.DModel, 17);
+        var dz = Random(T * Head.DModel, 18);
+        const int head = 0;
+        var (half, pattern) = HeadBackward(qkv, dz, AttentionShares.HalfRule, head);
+        int d = Head.DModel, dh = Head.DHead, ld = 3 * d;
+        double Q(int t, int c) => qkv[t * ld + head * dh + c];
+        double K(int t, int c) => qkv[t * ld + d + head * dh + c];
+        double V(int t, int c) => qkv[t * ld + 2 * d + head * dh + c];
+        double Dz(int t, int c) => dz[t * d + head * dh + c];
+
+        double patternRelevance = 0, outRelevance = 0, scoreRelevance = 0;
+        for (int i = 0; i < T; i++)
+        {
+            var dA = new double[i + 1];
+            for (int j = 0; j <= i; j++) dA[j] = 0.5 * Enumerable.Range(0, dh).Sum(c => Dz(i, c) * V(j, c));
+            double weighted = Enumerable.Range(0, i + 1).Sum(j => pattern[i * T + j] * dA[j]);
+            for (int j = 0; j <= i; j++)
+            {
+                double s = Enumerable.Range(0, dh).Sum(c => Q(i, c) * K(j, c)) / Math.Sqrt(dh);
+                double dS = pattern[i * T + j] * (dA[j] - weighted);
+                scoreRelevance += s * dS;
+                patternRelevance += pattern[i * T + j] * dA[j];
+            }
+            for (int c = 0; c < dh; c++)
+                outRelevance += Dz(i, c) * Enumerable.Range(0, i + 1).Sum(j => pattern[i * T + j] * V(j, c));
+        }
+        double queryRelevance = 0, keyRelevance = 0;
+        for (int t = 0; t < T; t++)
+            for (int c = 0; c < dh; c++)
+            {
+                queryRelevance += Q(t, c) * half[t * ld + head * dh + c];
+                keyRelevance += K(t, c) * half[t * ld + d + head * dh + c];
+            }
+        Assert.Equal(0.5 * outRelevance, patternRelevance, 1e-9);
+        Assert.Equal(0.5 * scoreRelevance, queryRelevance, 1e-5);
+        Assert.Equal(0.5 * scoreRelevance, keyRelevance, 1e-5);
+        Assert.True(Math.Abs(scoreRelevance - patternRelevance) > 1e-3, "the softmax is not conservative on generic inputs");
+    }
+
     [Fact]
     public void PresetsAreDataAndParse()
     {

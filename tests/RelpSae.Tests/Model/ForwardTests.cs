@@ -1,3 +1,4 @@
+using RelpSae.Lrp;
 using RelpSae.Model;
 
 namespace RelpSae.Tests.Model;
@@ -19,6 +20,30 @@ public class ForwardTests
         var full = model.Forward(tokens, 2, new RunOptions { Cache = [hook], Logits = LogitRows.All });
         var partial = model.ForwardFrom(hook, full.Cached(hook), 2, 6, new RunOptions { Logits = LogitRows.All });
         Assert.Equal(full.Logits, partial.Logits);
+    }
+
+    [Fact]
+    public void RerunFromTheSameHookEqualsAFreshPartialForwardAndBackward()
+    {
+        var model = TinyModels.Create();
+        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var clean = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(2, 6), 2);
+        var patched = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(2, 6, seed: 9), 2);
+        var options = new RunOptions { KeepForBackward = true, Logits = LogitRows.All };
+        var metric = new Metric(MetricKind.LogProb, 4);
+
+        var run = model.ForwardFrom(hook, clean, 2, 6, options);
+        var cleanLogits = (float[])run.Logits.Clone();
+        var cleanGrad = run.Backward(metric, hook, PropagationRules.RelP);
+        var fresh = model.ForwardFrom(hook, patched, 2, 6, options);
+        run.Rerun(patched);
+        Assert.Equal(fresh.Logits, run.Logits);
+        Assert.NotEqual(cleanLogits, run.Logits);
+        Assert.Equal(fresh.Backward(metric, hook, PropagationRules.RelP), run.Backward(metric, hook, PropagationRules.RelP));
+        run.Rerun(clean);
+        Assert.Equal(cleanLogits, run.Logits);
+        Assert.Equal(cleanGrad, run.Backward(metric, hook, PropagationRules.RelP));
+        Assert.Throws<InvalidOperationException>(() => model.Forward(TinyModels.Tokens(1, 3), 1).Rerun(clean));
     }
 
     [Fact]

@@ -39,14 +39,17 @@ public class TarotCheckpointTests
         foreach (var (id, logit) in expected) Assert.Equal(logit, logits[id], 1e-3);
     }
 
-    private static int[] GreedyIds(Gpt2 model, int count)
+    private static int[] GreedyIds(Gpt2 model, int count) => Generation.Continue(model, Love, count);
+
+    [Fact]
+    public void SamplingIsSeededAndStaysInTheContext()
     {
-        var ids = Love.ToList();
-        for (int i = 0; i < count; i++)
-        {
-            var logits = model.Forward(ids.ToArray(), 1).Logits;
-            ids.Add(Enumerable.Range(0, logits.Length).MaxBy(j => logits[j]));
-        }
-        return ids.Skip(Love.Length).ToArray();
+        var model = Tarot.Value;
+        var a = Generation.Continue(model, Love, 10, temperature: 3, seed: 5);
+        Assert.Equal(a, Generation.Continue(model, Love, 10, temperature: 3, seed: 5));
+        Assert.NotEqual(a, Generation.Continue(model, Love, 10, temperature: 3, seed: 6));
+        Assert.All(a, id => Assert.InRange(id, 0, model.Config.VocabSize - 1));
+        Assert.Contains("n_positions", Assert.Throws<RelpSaeException>(() => Generation.Continue(model, Love, 62)).Message);
+        Assert.Equal([0, 44, 79, 296], Generation.PrependBos(model.Config, Love));
     }
 }
