@@ -1,0 +1,88 @@
+using RelpSae.Model;
+using RelpSae.Prompts;
+using RelpSae.Text;
+
+namespace RelpSae.Attribution;
+
+/// <summary>A prompt made concrete: its token ids, the metric with its token ids, and the baseline.</summary>
+public sealed record ResolvedPrompt(string Prompt, int[] Tokens, Metric Metric, Baseline Baseline);
+
+/// <summary>
+/// Turns a <see cref="PromptCase"/> (texts) into token ids, a metric and a baseline. A target or foil is
+/// a text that must be exactly one token, or a token id written as digits; with no target the model's
+/// top prediction is explained. A logit difference without a foil takes the corrupted prompt's top
+/// prediction (or the clean runner-up when both agree).
+/// </summary>
+public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKind? kind = null, BaselineKind baseline = BaselineKind.Zero,
+    float[]? featureMeans = null, bool prependBos = false, int position = -1, bool truncate = false)
+{
+    public ResolvedPrompt Resolve(PromptCase c)
+    {
+        var tokens = Tokenize(c.Prompt, "prompt");
+        int[]? corrupt = c.Corrupt is null ? null : Tokenize(c.Corrupt, "corrupted prompt");
+        var pos = new Metric(MetricKind.Logit, 0, Position: position).ResolvePosition(tokens.Length);
+        int target = c.Target is null ? Ranked(tokens, pos)[0] : TokenId(c.Target, "target");
+        var metricKind = kind ?? (c.Foil is not null || corrupt is not null ? MetricKind.LogitDiff : MetricKind.Logit);
+        int foil = -1;
+        if (metricKind == MetricKind.LogitDiff)
+        {
+            if (c.Foil is not null) foil = TokenId(c.Foil, "foil");
+            else if (corrupt is not null && corrupt.Length == tokens.Length)
+            {
+                foil = Ranked(corrupt, pos)[0];
+                if (foil == target) foil = Ranked(tokens, pos)[1];
+            }
+            else throw new RelpSaeException("the logit-diff metric needs a foil token (--foil) or a corrupted prompt to take it from");
+        }
+        var metric = new Metric(metricKind, target, foil, position);
+        metric.Validate(model.Config.VocabSize);
+        return new ResolvedPrompt(c.Prompt, tokens, metric, Baseline(corrupt));
+    }
+
+    private Baseline Baseline(int[]? corrupt)
+    {
+        if (corrupt is not null && baseline is BaselineKind.Zero or BaselineKind.Corrupt) return Attribution.Baseline.Corrupt(corrupt);
+        return baseline switch
+        {
+            BaselineKind.Corrupt => throw new RelpSaeException("the corrupt baseline needs a corrupted prompt (--corrupt TEXT)"),
+            BaselineKind.Mean => Attribution.Baseline.Mean(featureMeans ?? throw new RelpSaeException("the mean baseline needs feature means beside the SAE (feature_means.safetensors, written by eval-sae)")),
+            _ => Attribution.Baseline.Zero,
+        };
+    }
+
+    private int[] Tokenize(string text, string what)
+    {
+        if (string.IsNullOrEmpty(text)) throw new RelpSaeException($"the {what} is empty");
+        var ids = tokenizer.Encode(text);
+        int limit = model.Config.NPositions - (prependBos ? 1 : 0);
+        if (ids.Length > limit)
+        {
+            if (!truncate)
+                throw new RelpSaeException($"the {what} is {ids.Length} tokens, longer than the model's context of {limit}: shorten it or pass --truncate");
+            ids = ids[^limit..];
+        }
+        return prependBos ? Generation.PrependBos(model.Config, ids) : ids;
+    }
+
+    private int TokenId(string text, string what)
+    {
+        if (text.Length > 0 && text.All(char.IsAsciiDigit))
+        {
+            int id = int.Parse(text);
+            return id < model.Config.VocabSize ? id : throw new RelpSaeException($"{what} id {id} is outside the vocabulary (0..{model.Config.VocabSize - 1})");
+        }
+        if (text.Length == 0) throw new RelpSaeException($"the {what} is empty");
+        return tokenizer.SingleToken(text, what);
+    }
+
+    /// <summary>Token ids by descending logit at the position.</summary>
+    private int[] Ranked(int[] tokens, int pos)
+    {
+        var run = model.Forward(tokens, 1, new RunOptions { Logits = LogitRows.All });
+        int V = model.Config.VocabSize;
+        var row = run.Logits.AsSpan(pos * V, V).ToArray();
+        var order = Enumerable.Range(0, V).ToArray();
+        Array.Sort(row.Select(v => -v).ToArray(), order);
+        return order;
+    }
+}
