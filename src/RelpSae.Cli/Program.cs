@@ -10,6 +10,7 @@ foreach (var command in new[]
     TokenizeCommand.Create(),
     MergeCommand.Create(),
     BenchCommand.Create(),
+    GenerateCommand.Create(),
 })
     root.Subcommands.Add(command);
 

@@ -23,11 +23,14 @@ public class TarotCheckpointTests
         var dir = Directory.CreateTempSubdirectory().FullName;
         var checkpoint = HfCheckpoint.Load(TestPaths.Data("tarot-gpt2"));
         checkpoint.SaveSafetensors(dir);
-        File.Copy(TestPaths.Data("tarot-gpt2", "config.json"), Path.Combine(dir, "config.json"));
-        Assert.False(File.Exists(Path.Combine(dir, "pytorch_model.bin")));
-        var model = Gpt2.Load(dir);
-        AssertTopFive(model);
-        Assert.Equal(Greedy, GreedyIds(model, 20));
+        foreach (var file in new[] { "config.json", "tokenizer.json" })
+            File.Copy(TestPaths.Data("tarot-gpt2", file), Path.Combine(dir, file));
+        Assert.Equal(["config.json", "model.safetensors", "tokenizer.json"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
+        var model = Gpt2Model.Load(dir);
+        Assert.Equal(Love, model.Encode("Love"));
+        Assert.Equal([model.Tokenizer.EndOfTextId, .. Love], model.Encode("Love", prependBos: true));
+        AssertTopFive(model.Transformer);
+        Assert.Equal(Greedy, GreedyIds(model.Transformer, 20));
     }
 
     private static void AssertTopFive(Gpt2 model)
