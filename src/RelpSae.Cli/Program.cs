@@ -11,6 +11,7 @@ foreach (var command in new[]
     MergeCommand.Create(),
     BenchCommand.Create(),
     GenerateCommand.Create(),
+    AttributeCommand.Create(),
 })
     root.Subcommands.Add(command);
 

@@ -1,0 +1,43 @@
+using RelpSae.Attribution;
+using RelpSae.Model;
+using RelpSae.Sae;
+
+namespace RelpSae.Cli;
+
+/// <summary>Option values → library values, each with a one-line error naming the option.</summary>
+public static class CliParsing
+{
+    public static MetricKind? Metric(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null,
+        "logit" => MetricKind.Logit,
+        "logit-diff" or "logitdiff" => MetricKind.LogitDiff,
+        "logprob" or "log-prob" => MetricKind.LogProb,
+        _ => throw new RelpSaeException($"--metric must be logit, logit-diff or logprob, got \"{text}\""),
+    };
+
+    public static BaselineKind Baseline(string text) => text.ToLowerInvariant() switch
+    {
+        "zero" => BaselineKind.Zero,
+        "mean" => BaselineKind.Mean,
+        "corrupt" => BaselineKind.Corrupt,
+        _ => throw new RelpSaeException($"--baseline must be zero, mean or corrupt, got \"{text}\""),
+    };
+
+    public static QuadratureRule Quadrature(string text) => text.ToLowerInvariant() switch
+    {
+        "midpoint" => QuadratureRule.Midpoint,
+        "gauss-legendre" or "gauss" => QuadratureRule.GaussLegendre,
+        _ => throw new RelpSaeException($"--ig-rule must be midpoint or gauss-legendre, got \"{text}\""),
+    };
+
+    /// <summary>The SAE's hook on this model: named in its cfg.json, and a residual hook of the model's width.</summary>
+    public static HookPoint SaeHook(SparseAutoencoder sae, Gpt2Config config)
+    {
+        var name = sae.Config.HookName ?? throw new RelpSaeException("the SAE's cfg.json names no hook (hook_name)");
+        var hook = HookPoint.Parse(name, config);
+        if (sae.DIn != config.DModel)
+            throw new RelpSaeException($"the SAE's d_in is {sae.DIn} but the model's width (n_embd) is {config.DModel}");
+        return hook;
+    }
+}

@@ -1,0 +1,125 @@
+using System.CommandLine;
+using System.Text.Json;
+using RelpSae.Attribution;
+using RelpSae.Model;
+using RelpSae.Prompts;
+using RelpSae.Sae;
+using Spectre.Console;
+
+namespace RelpSae.Cli.Commands;
+
+/// <summary><c>relp-sae attribute</c>: which SAE features caused this prediction, by each method, with completeness.</summary>
+public static class AttributeCommand
+{
+    public static Command Create()
+    {
+        var prompt = new Option<string>("--prompt") { Description = "The prompt whose next-token prediction is explained.", Required = true };
+        var model = CliDefaults.ModelOption();
+        var sae = CliDefaults.SaeOption();
+        var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. Default: the model's top prediction." };
+        var foil = new Option<string?>("--foil") { Description = "Foil token for the logit difference target − foil." };
+        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
+        var position = new Option<int>("--position") { Description = "Position the metric is read at (−1 = last).", DefaultValueFactory = _ => -1 };
+        var baseline = new Option<string>("--baseline") { Description = "zero | mean | corrupt: what features are patched to.", DefaultValueFactory = _ => "zero" };
+        var corrupt = new Option<string?>("--corrupt") { Description = "Corrupted prompt of the same token length (the corrupt baseline)." };
+        var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp" };
+        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
+        var quadrature = new Option<string>("--ig-rule") { Description = "midpoint | gauss-legendre.", DefaultValueFactory = _ => "midpoint" };
+        var top = new Option<int>("--top") { Description = "Features shown per method.", DefaultValueFactory = _ => 5 };
+        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        var truncate = new Option<bool>("--truncate") { Description = "Keep the last n_positions tokens of a prompt longer than the context instead of failing." };
+        var center = CliDefaults.CenterOption();
+        var bos = CliDefaults.PrependBosOption();
+        var command = new Command("attribute", "Attribute the model's prediction to SAE features with gradient, integrated gradients and RelP.")
+        {
+            prompt, model, sae, target, foil, metric, position, baseline, corrupt, methods, igSteps, quadrature, top, json, truncate, center, bos,
+        };
+        command.SetAction(parse =>
+        {
+            int k = parse.GetValue(top) > 0 ? parse.GetValue(top) : throw new RelpSaeException($"--top must be positive, got {parse.GetValue(top)}");
+            var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
+            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"), parse.GetValue(center));
+            var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
+            var autoencoder = SaeFiles.Load(saeDir);
+            var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
+            var baselineKind = CliParsing.Baseline(parse.GetValue(baseline)!);
+            var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(metric)), baselineKind,
+                baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
+            var request = resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));
+
+            var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
+            var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
+            double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
+            var summaries = FeatureSummaries.Load(saeDir);
+            Print(bundle, request, splice, hook, results, clean, baselineValue, k, summaries);
+            if (parse.GetValue(json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Describe(Gpt2Model bundle, Metric m) => m.Kind switch
+    {
+        MetricKind.Logit => $"logit of {Token(bundle, m.Target)}",
+        MetricKind.LogitDiff => $"logit {Token(bundle, m.Target)} − logit {Token(bundle, m.Foil)}",
+        _ => $"log-probability of {Token(bundle, m.Target)}",
+    };
+
+    private static string Token(Gpt2Model bundle, int id) => $"\"{bundle.Tokenizer.TokenText(id)}\" ({id})";
+
+    /// <summary>The feature's largest clean activation over the prompt's positions.</summary>
+    private static float MaxActivation(SaeSplice s, int feature)
+    {
+        float max = 0;
+        for (int t = 0; t < s.Tokens; t++) max = Math.Max(max, s.Features[t * s.Sae.DSae + feature]);
+        return max;
+    }
+
+    private static void Print(Gpt2Model bundle, ResolvedPrompt request, SaeSplice splice, HookPoint hook, List<AttributionResult> results,
+        double clean, double baselineValue, int k, FeatureSummaries? summaries)
+    {
+        var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.Tokenizer.TokenText(id)}\""));
+        int active = GroundTruth.ActiveFeatures(splice).Length;
+        Console.WriteLine($"prompt    {tokens} ({request.Tokens.Length} tokens)");
+        Console.WriteLine($"metric    {Describe(bundle, request.Metric)} at position {request.Metric.ResolvePosition(request.Tokens.Length)}: {clean:F4}");
+        Console.WriteLine($"baseline  {request.Baseline}: metric {baselineValue:F4}, full-patch Δm = m(clean) − m(baseline) = {clean - baselineValue:F4}");
+        Console.WriteLine($"SAE       {hook}, {splice.Sae.DSae} features, {active} active in the clean or baseline run");
+        foreach (var r in results)
+        {
+            var table = new Table().Title($"{r.Method}  ({r.Seconds * 1000:F1} ms{(r.Rules.Count > 0 ? ", rules " + string.Join("+", r.Rules) : "")})")
+                .AddColumns("feature", "score", "max act", "top tokens");
+            foreach (var (feature, score) in r.Top(k))
+                table.AddRow($"#{feature}", $"{score:F4}", $"{MaxActivation(splice, feature):F3}", Markup.Escape(summaries?.Describe(feature) ?? ""));
+            AnsiConsole.Write(table);
+        }
+        Console.WriteLine("completeness (Σ scores + error node vs the full-patch Δm):");
+        foreach (var r in results)
+            Console.WriteLine($"  {r.Method,-10} {r.Total,9:F4} + {r.ErrorNode,8:F4} = {r.Total + r.ErrorNode,9:F4}   vs Δm {clean - baselineValue:F4}");
+    }
+
+    private static void WriteJson(string path, Gpt2Model bundle, ResolvedPrompt request, SaeSplice splice, List<AttributionResult> results,
+        double clean, double baselineValue, int k)
+    {
+        var m = request.Metric;
+        var doc = new
+        {
+            prompt = request.Prompt,
+            tokens = request.Tokens,
+            metric = new
+            {
+                kind = m.Kind switch { MetricKind.Logit => "logit", MetricKind.LogitDiff => "logit-diff", _ => "logprob" },
+                target = m.Target, target_text = bundle.Tokenizer.TokenText(m.Target),
+                foil = m.Kind == MetricKind.LogitDiff ? m.Foil : (int?)null,
+                position = m.ResolvePosition(request.Tokens.Length), clean, baseline = baselineValue,
+            },
+            baseline = request.Baseline.ToString(),
+            full_patch_delta = clean - baselineValue,
+            methods = results.Select(r => new
+            {
+                name = r.Method, rules = r.Rules, seconds = r.Seconds, total = r.Total, error_node = r.ErrorNode,
+                top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
+            }),
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
