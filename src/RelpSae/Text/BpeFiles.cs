@@ -39,6 +39,7 @@ internal sealed record BpeFiles(
             throw new RelpSaeException($"{path}: no \"model\" object (not a Hugging Face tokenizer.json)");
         if (model.TryGetProperty("type", out var type) && type.GetString() != "BPE")
             throw new RelpSaeException($"{path}: model type is {type.GetString()}, only BPE is supported");
+        CheckGpt2Pipeline(root, path);
         if (!model.TryGetProperty("vocab", out var vocabJson))
             throw new RelpSaeException($"{path}: model has no \"vocab\"");
         var vocab = ReadVocab(vocabJson, path);
@@ -64,6 +65,19 @@ internal sealed record BpeFiles(
             }
         return new BpeFiles(vocab, merges, special);
     });
+
+    /// <summary>Only GPT-2's own pipeline is implemented: refuse others rather than tokenize them differently.</summary>
+    static void CheckGpt2Pipeline(JsonElement root, string path)
+    {
+        if (root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind != JsonValueKind.Null)
+            throw new RelpSaeException($"{path}: has a normalizer; only GPT-2's byte-level BPE (no normalizer) is supported");
+        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind == JsonValueKind.Null) return;
+        var byteLevel = pre.TryGetProperty("type", out var type) && type.GetString() == "ByteLevel";
+        var prefixSpace = pre.TryGetProperty("add_prefix_space", out var p) && p.ValueKind == JsonValueKind.True;
+        var noRegex = pre.TryGetProperty("use_regex", out var r) && r.ValueKind == JsonValueKind.False;
+        if (!byteLevel || prefixSpace || noRegex)
+            throw new RelpSaeException($"{path}: pre_tokenizer is not GPT-2's (ByteLevel, add_prefix_space false, use_regex true)");
+    }
 
     static T Parse<T>(string path, Func<JsonElement, T> read)
     {

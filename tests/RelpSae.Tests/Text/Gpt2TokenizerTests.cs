@@ -121,6 +121,9 @@ public class Gpt2TokenizerTests
             Assert.Contains(json, Assert.Throws<RelpSaeException>(() => Gpt2Tokenizer.Load(dir)).Message);
             File.WriteAllText(json, "{ \"model\": { \"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [1] } }");
             Assert.Contains(json, Assert.Throws<RelpSaeException>(() => Gpt2Tokenizer.Load(dir)).Message);
+            // A pipeline that is not GPT-2's would tokenize differently: refused, not approximated.
+            File.WriteAllText(json, "{ \"pre_tokenizer\": { \"type\": \"ByteLevel\", \"add_prefix_space\": true }, \"model\": { \"type\": \"BPE\", \"vocab\": {}, \"merges\": [] } }");
+            Assert.Contains("pre_tokenizer", Assert.Throws<RelpSaeException>(() => Gpt2Tokenizer.Load(dir)).Message);
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -1,0 +1,23 @@
+namespace RelpSae.Text;
+
+/// <summary>
+/// Streams the documents (strings) of a text data set, choosing the reader by extension:
+/// .txt (blank-line separated), .jsonl (one JSON object per line) or .parquet (a string column).
+/// Nothing is read until the sequence is enumerated, and each enumeration reads the file again.
+/// </summary>
+public static class Documents
+{
+    /// <param name="path">The data set file.</param>
+    /// <param name="textField">The JSON field or Parquet column holding the text (ignored for .txt).</param>
+    public static IEnumerable<string> Read(string path, string textField = "text")
+    {
+        if (!File.Exists(path)) throw new RelpSaeException($"data set {path}: file not found");
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".txt" => TxtDocuments.Read(path),
+            ".jsonl" => JsonlDocuments.Read(path, textField),
+            ".parquet" => ParquetDocuments.Read(path, textField),
+            var ext => throw new RelpSaeException($"data set {path}: unknown extension \"{ext}\" (use .txt, .jsonl or .parquet)"),
+        };
+    }
+}

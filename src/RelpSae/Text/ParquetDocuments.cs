@@ -1,0 +1,57 @@
+using Parquet;
+using Parquet.Schema;
+
+namespace RelpSae.Text;
+
+/// <summary>
+/// A Parquet data set (the layout Hugging Face datasets publish): the text is a string column, read one
+/// row group at a time so memory stays bounded by the largest row group.
+/// </summary>
+public static class ParquetDocuments
+{
+    public static IEnumerable<string> Read(string path, string column = "text")
+    {
+        // The reader is async-only; a data set is consumed by a synchronous training loop, so block here.
+        var reader = Open(path);
+        try
+        {
+            foreach (var doc in ReadAll(reader, path, column)) yield return doc;
+        }
+        finally
+        {
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    static IEnumerable<string> ReadAll(ParquetReader reader, string path, string column)
+    {
+        var field = reader.Schema.DataFields.FirstOrDefault(f => f.Name == column)
+            ?? throw new RelpSaeException($"{path}: no column \"{column}\" (columns: {string.Join(", ", reader.Schema.DataFields.Select(f => f.Name))})");
+        // Parquet.Net 6 reports string columns as ReadOnlyMemory<char> (plain binary as ReadOnlyMemory<byte>); all read as UTF-8 strings.
+        if (field.IsArray || (field.ClrType != typeof(string) && field.ClrType != typeof(ReadOnlyMemory<char>) && field.ClrType != typeof(ReadOnlyMemory<byte>)))
+            throw new RelpSaeException($"{path}: column \"{column}\" holds {field.ClrType}, not strings");
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            var values = ReadRowGroup(reader, g, field);
+            for (var row = 0; row < values.Length; row++)
+                yield return values[row] ?? throw new RelpSaeException($"{path}: row {row} of row group {g} has a null \"{column}\"");
+        }
+    }
+
+    static ParquetReader Open(string path)
+    {
+        try { return ParquetReader.CreateAsync(path).GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException)
+        {
+            throw new RelpSaeException($"{path}: not a readable Parquet file ({e.Message})", e);
+        }
+    }
+
+    static string?[] ReadRowGroup(ParquetReader reader, int group, DataField field)
+    {
+        using var rowGroup = reader.OpenRowGroupReader(group);
+        var values = new string?[rowGroup.RowCount];
+        rowGroup.ReadAsync(field, values.AsMemory()).GetAwaiter().GetResult();
+        return values;
+    }
+}

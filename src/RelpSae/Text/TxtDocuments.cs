@@ -1,0 +1,30 @@
+using System.Text;
+
+namespace RelpSae.Text;
+
+/// <summary>
+/// A plain-text data set: documents are separated by one or more blank (whitespace-only) lines, and a
+/// document's lines are joined with "\n". A blank line is the only separator that needs no escaping and
+/// keeps paragraphs of a corpus dump apart; a document therefore never contains an empty line.
+/// </summary>
+public static class TxtDocuments
+{
+    public static IEnumerable<string> Read(string path)
+    {
+        var doc = new StringBuilder();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (!string.IsNullOrWhiteSpace(line))
+            {
+                if (doc.Length > 0) doc.Append('\n');
+                doc.Append(line);
+            }
+            else if (doc.Length > 0)
+            {
+                yield return doc.ToString();
+                doc.Clear();
+            }
+        }
+        if (doc.Length > 0) yield return doc.ToString();
+    }
+}
