@@ -69,6 +69,45 @@ public class BackwardTests
         }
     }
 
+    /// <summary>Past the last attention (MLP, LN2, ln_f) relp is LN-rule + Identity-rule only: relevance is conserved there too.</summary>
+    [Fact]
+    public void RelpConservesRelevanceThroughTheLastMlp()
+    {
+        var model = TinyModels.Create(seed: 4, zeroBiases: true);
+        var hook = HookPoint.Parse("blocks.1.hook_resid_mid", model.Config);
+        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        var metric = new Metric(MetricKind.Logit, 7);
+        var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+        var g = run.Backward(metric, hook, PropagationRules.RelP);
+        double m = run.MetricValues(metric)[0];
+        Assert.Equal(m, x.Select((v, i) => (double)v * g[i]).Sum(), Math.Abs(m) * 1e-4 + 1e-5);
+    }
+
+    /// <summary>
+    /// Through one attention layer the Half-rule passes half the value path (dv = ½Aᵀdz) and a quarter of
+    /// the exact score path (½ to the pattern, ½ again to q and k): with g_mid the gradient above the
+    /// attention, g_relp = g_mid + ½(g_ah − g_mid) + ¼(g_ln,identity − g_ah). With biases zeroed, relp-ah
+    /// conserves Σ x·g_ah = m, so relp's relevance is m − ½·R(attn_out) + ¼·(score-path relevance).
+    /// </summary>
+    [Fact]
+    public void RelpAttentionIsHalfTheValuePathAndAQuarterOfTheScorePath()
+    {
+        var model = TinyModels.Create(seed: 5);
+        var pre = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var mid = HookPoint.Parse("blocks.1.hook_resid_mid", model.Config);
+        var x = TinyModels.ActivationAt(model, pre, TinyModels.Tokens(Batch, Tokens), Batch);
+        var metric = new Metric(MetricKind.LogProb, 6);
+        var run = model.ForwardFrom(pre, x, Batch, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+        var gMid = run.Backward(metric, mid, PropagationRules.RelP);
+        var gRelp = run.Backward(metric, pre, PropagationRules.RelP);
+        var gAh = run.Backward(metric, pre, PropagationRules.RelPAh);
+        var gExactAttention = run.Backward(metric, pre, PropagationRules.Parse("ln,identity"));
+        double scale = gExactAttention.Max(v => Math.Abs(v));
+        for (int i = 0; i < x.Length; i++)
+            Assert.Equal(gMid[i] + 0.5 * (gAh[i] - gMid[i]) + 0.25 * (gExactAttention[i] - gAh[i]), gRelp[i], scale * 1e-5);
+        Assert.True(gExactAttention.Zip(gAh).Max(p => Math.Abs(p.First - p.Second)) > scale * 1e-2, "the score path should matter");
+    }
+
     [Fact]
     public void WithBiasesTheExactGradientIsNotConservative()
     {
