@@ -12,6 +12,7 @@ foreach (var command in new[]
     BenchCommand.Create(),
     GenerateCommand.Create(),
     AttributeCommand.Create(),
+    EvaluateCommand.Create(),
 })
     root.Subcommands.Add(command);
 

@@ -92,7 +92,7 @@ public static class EvaluationFiles
         return sb.ToString();
     }
 
-    internal static string ToJsonLine(PromptEvaluation p) => JsonSerializer.Serialize(new
+    public static string ToJsonLine(PromptEvaluation p) => JsonSerializer.Serialize(new
     {
         index = p.Index, prompt = p.Prompt, metric = p.Metric,
         metric_clean = p.MetricClean, metric_baseline = p.MetricBaseline,

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using RelpSae.Attribution;
+using RelpSae.Model;
+using RelpSae.Prompts;
+using RelpSae.Reports;
+using RelpSae.Sae;
+using Spectre.Console;
+
+namespace RelpSae.Cli.Commands;
+
+/// <summary>
+/// <c>relp-sae evaluate</c>: each method against ground-truth feature patching over a prompt set,
+/// written as results.json, one CSV per method and report.html. Resumable and shardable.
+/// </summary>
+public static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var prompts = new Option<string?>("--prompts") { Description = "JSONL prompt file: {\"prompt\", \"target\", \"foil\", \"corrupt\"} per line." };
+        var task = new Option<string?>("--task") { Description = "Built-in prompt set: ioi (GPT-2 tokenizer) or contrastive (the default model). Default: contrastive." };
+        var n = new Option<int>("--n") { Description = "Number of prompts of a built-in task.", DefaultValueFactory = _ => 60 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the IOI generator.", DefaultValueFactory = _ => 0 };
+        var model = CliDefaults.ModelOption();
+        var sae = CliDefaults.SaeOption();
+        var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp,relp-ah" };
+        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
+        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
+        var baseline = new Option<string>("--baseline") { Description = "zero | mean | corrupt (prompts with a corrupted version use it unless mean is asked for).", DefaultValueFactory = _ => "zero" };
+        var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only (default: at every position)." };
+        var batch = new Option<int>("--batch") { Description = "Features patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
+        var shard = new Option<string?>("--shard") { Description = "i/n: evaluate only prompts whose index is i modulo n (for job arrays; combine with merge)." };
+        var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run in --out, skipping prompts already evaluated." };
+        var center = CliDefaults.CenterOption();
+        var bos = CliDefaults.PrependBosOption();
+        var command = new Command("evaluate", "Measure each method's faithfulness against ground-truth feature patching over a prompt set.")
+        {
+            prompts, task, n, seed, model, sae, methods, igSteps, metric, baseline, position, batch, shard, output, resume, center, bos,
+        };
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel, prompts, task, n, seed, model, sae, methods, igSteps, metric, baseline, position, batch, shard, output, resume, center, bos)));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, CancellationToken cancel, Option<string?> prompts, Option<string?> task, Option<int> n, Option<int> seed,
+        Option<string> model, Option<string> sae, Option<string> methods, Option<int> igSteps, Option<string?> metric, Option<string> baseline,
+        Option<int?> position, Option<int> batch, Option<string?> shard, Option<string> output, Option<bool> resume, Option<bool> center, Option<bool> bos)
+    {
+        var outDir = parse.GetValue(output)!;
+        var (shardIndex, shardCount) = ParseShard(parse.GetValue(shard));
+        var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps));
+        if (parse.GetValue(batch) <= 0) throw new RelpSaeException($"--batch must be positive, got {parse.GetValue(batch)}");
+        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"), parse.GetValue(center));
+        var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
+        var autoencoder = SaeFiles.Load(saeDir);
+        var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
+        var baselineKind = CliParsing.Baseline(parse.GetValue(baseline)!);
+        var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(metric)), baselineKind,
+            baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, parse.GetValue(bos));
+
+        var cases = Cases(parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n), parse.GetValue(seed), bundle);
+        var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
+        var records = StartOrResume(outDir, parse.GetValue(resume));
+        var done = records.Select(r => r.Index).ToHashSet();
+        var runner = new FaithfulnessRunner(methodList, new GroundTruth(parse.GetValue(batch)), parse.GetValue(position));
+        var rawPath = Path.Combine(outDir, EvaluationFiles.RawFile);
+
+        bool interrupted = ProgressDisplay.Run("evaluating", mine.Count, "prompts", report =>
+        {
+            int count = done.Count(mine.Contains);
+            foreach (int i in mine.Where(i => !done.Contains(i)))
+            {
+                if (cancel.IsCancellationRequested) return true;
+                var request = Resolve(resolver, cases[i], i);
+                var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
+                records.Add(runner.Evaluate(i, request.Prompt, splice, request.Metric));
+                // Every finished prompt is on disk, so an interruption loses at most the prompt in progress.
+                EvaluationFiles.WriteAtomically(rawPath, string.Concat(records.OrderBy(r => r.Index).Select(r => EvaluationFiles.ToJsonLine(r) + "\n")));
+                report(++count, $"{records[^1].Features.Length} features");
+            }
+            return false;
+        });
+        if (records.Count == 0) throw new RelpSaeException("no prompt was evaluated");
+        EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(),
+            $"RelP-SAE faithfulness: {Path.GetFileName(saeDir.TrimEnd('/'))} at {hook}");
+        PrintSummary(records, methodList.Select(m => m.Name).ToList(), outDir);
+        if (!interrupted) return 0;
+        Console.Error.WriteLine($"interrupted after {records.Count} prompts: continue with the same command and --resume");
+        return CliRunner.Interrupted;
+    }
+
+    private static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
+    {
+        try { return resolver.Resolve(c); }
+        catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} (\"{c.Prompt}\"): {e.Message}"); }
+    }
+
+    private static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, Gpt2Model bundle)
+    {
+        if (file is not null && task is not null) throw new RelpSaeException("give either --prompts or --task, not both");
+        if (file is not null) return PromptFile.Read(file);
+        return (task ?? "contrastive").ToLowerInvariant() switch
+        {
+            "ioi" => IoiPrompts.Generate(n, seed, text => bundle.Tokenizer.Encode(text).Length == 1),
+            "contrastive" => ContrastivePrompts.Generate(n),
+            _ => throw new RelpSaeException($"--task must be ioi or contrastive, got \"{task}\""),
+        };
+    }
+
+    private static List<PromptEvaluation> StartOrResume(string outDir, bool resume)
+    {
+        var raw = Path.Combine(outDir, EvaluationFiles.RawFile);
+        if (File.Exists(raw))
+        {
+            if (!resume) throw new RelpSaeException($"{outDir} already holds results: pass --resume to continue that run, or choose another --out");
+            return [.. EvaluationFiles.ReadRaw(outDir)];
+        }
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            var probe = Path.Combine(outDir, ".write-test");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RelpSaeException($"cannot write to --out {outDir}: {e.Message}");
+        }
+        return [];
+    }
+
+    private static (int Index, int Count) ParseShard(string? text)
+    {
+        if (text is null) return (0, 1);
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], out int i) && int.TryParse(parts[1], out int n) && n > 0 && i >= 0 && i < n) return (i, n);
+        throw new RelpSaeException($"--shard must be i/n with 0 ≤ i < n, got \"{text}\"");
+    }
+
+    private static void PrintSummary(List<PromptEvaluation> records, List<string> methods, string outDir)
+    {
+        var table = new Table().AddColumns("method", "Pearson r", "Spearman ρ", "top-5", "top-10", "sign agr.", "s / prompt");
+        foreach (var m in methods)
+        {
+            var s = MethodSummary.Summarize(m, records);
+            table.AddRow(m, $"{s.Pearson.Value:F3}", $"{s.Spearman.Value:F3}", $"{s.Top5.Value:F3}", $"{s.Top10.Value:F3}", $"{s.SignAgreement.Value:F3}", $"{s.SecondsPerPrompt:F4}");
+        }
+        table.AddRow("ground truth", "", "", "", "", "", $"{records.Average(r => r.TruthSeconds):F4}");
+        AnsiConsole.Write(table);
+        Console.WriteLine($"{records.Count} prompts; results.json, CSVs and report.html in {outDir}");
+    }
+}
