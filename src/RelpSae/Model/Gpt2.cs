@@ -54,6 +54,13 @@ public sealed class Gpt2(Gpt2Weights weights)
     }
 
     /// <summary>
+    /// The activation at <paramref name="hook"/> for token ids [batch × tokens], computing nothing after it:
+    /// the prefix to run once before many <see cref="ForwardFrom"/> / <see cref="Gpt2Run.Rerun"/> calls.
+    /// </summary>
+    public float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch) =>
+        Forward(tokens, batch, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None }).Cached(hook);
+
+    /// <summary>
     /// Forward from a residual hook point (blocks.L.hook_resid_pre|mid|post) whose activation
     /// [batch × tokens × d_model] is given: only the computation after the hook runs. To run again from
     /// the same hook with other activations, call <see cref="Gpt2Run.Rerun"/> on the result: it reuses

@@ -112,8 +112,9 @@ public sealed class Gpt2Weights
     /// (token and position embeddings, attention and MLP output projections) has its mean over d_model
     /// removed, so the residual stream is centred. Every read of the residual goes through a LayerNorm,
     /// which removes the mean anyway, so the model's outputs are unchanged; the unembedding keeps an
-    /// uncentred copy of the tied embedding for that reason. SAEs trained this way (the public GPT-2
-    /// small residual SAEs) expect these centred activations.
+    /// uncentred copy of the tied embedding for that reason (TransformerLens' W_U is likewise a separate copy;
+    /// its center_unembed, which would shift all logits of a position by one constant, is not applied).
+    /// SAEs trained this way (the public GPT-2 small residual SAEs) expect these centred activations.
     /// </summary>
     public void CenterWritingWeights()
     {

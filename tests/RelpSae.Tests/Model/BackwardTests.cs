@@ -23,7 +23,7 @@ public class BackwardTests
         var model = TinyModels.Create();
         var hook = HookPoint.Parse(hookName, model.Config);
         var tokens = TinyModels.Tokens(Batch, Tokens);
-        var x = TinyModels.ActivationAt(model, hook, tokens, Batch);
+        var x = model.ActivationAt(hook, tokens, Batch);
         var metric = new Metric(kind, Target: 3, Foil: 11, Position: kind == MetricKind.LogitDiff ? 2 : -1);
 
         var run = model.ForwardFrom(hook, x, Batch, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
@@ -57,7 +57,7 @@ public class BackwardTests
     {
         var model = TinyModels.Create(seed: 3, zeroBiases: true);
         var hook = HookPoint.Parse(hookName, model.Config);
-        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         foreach (var metric in new[] { new Metric(MetricKind.Logit, 5), new Metric(MetricKind.LogitDiff, 5, 9) })
         {
             var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
@@ -75,7 +75,7 @@ public class BackwardTests
     {
         var model = TinyModels.Create(seed: 4, zeroBiases: true);
         var hook = HookPoint.Parse("blocks.1.hook_resid_mid", model.Config);
-        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         var metric = new Metric(MetricKind.Logit, 7);
         var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
         var g = run.Backward(metric, hook, PropagationRules.RelP);
@@ -95,7 +95,7 @@ public class BackwardTests
         var model = TinyModels.Create(seed: 5);
         var pre = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
         var mid = HookPoint.Parse("blocks.1.hook_resid_mid", model.Config);
-        var x = TinyModels.ActivationAt(model, pre, TinyModels.Tokens(Batch, Tokens), Batch);
+        var x = model.ActivationAt(pre, TinyModels.Tokens(Batch, Tokens), Batch);
         var metric = new Metric(MetricKind.LogProb, 6);
         var run = model.ForwardFrom(pre, x, Batch, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
         var gMid = run.Backward(metric, mid, PropagationRules.RelP);
@@ -114,7 +114,7 @@ public class BackwardTests
         // The counterpart of the test above: the exact gradient through a nonlinear model is not a decomposition of m.
         var model = TinyModels.Create(seed: 3, zeroBiases: true);
         var hook = HookPoint.Parse("blocks.0.hook_resid_pre", model.Config);
-        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true });
         var g = run.Backward(new Metric(MetricKind.Logit, 5), hook, PropagationRules.Gradient);
         double relevance = x.Select((v, i) => (double)v * g[i]).Sum();
@@ -126,7 +126,7 @@ public class BackwardTests
     {
         var model = TinyModels.Create();
         var hook = HookPoint.Parse("blocks.0.hook_resid_pre", model.Config);
-        var x = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(1, Tokens), 1);
+        var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true });
         var metric = new Metric(MetricKind.Logit, 2);
         var exact = run.Backward(metric, hook, PropagationRules.Gradient);
@@ -143,7 +143,7 @@ public class BackwardTests
     {
         var model = TinyModels.Create();
         var start = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
-        var run = model.ForwardFrom(start, TinyModels.ActivationAt(model, start, TinyModels.Tokens(1, 4), 1), 1, 4, new RunOptions { KeepForBackward = true });
+        var run = model.ForwardFrom(start, model.ActivationAt(start, TinyModels.Tokens(1, 4), 1), 1, 4, new RunOptions { KeepForBackward = true });
         var metric = new Metric(MetricKind.Logit, 1);
         Assert.Contains("cannot reach", Assert.Throws<RelpSaeException>(() => run.Backward(metric, HookPoint.Parse("blocks.0.hook_resid_mid", model.Config), PropagationRules.Gradient)).Message);
         Assert.Contains("residual hooks", Assert.Throws<RelpSaeException>(() => run.Backward(metric, HookPoint.Parse("blocks.1.mlp.hook_post", model.Config), PropagationRules.Gradient)).Message);

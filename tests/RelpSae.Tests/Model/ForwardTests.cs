@@ -20,6 +20,7 @@ public class ForwardTests
         var full = model.Forward(tokens, 2, new RunOptions { Cache = [hook], Logits = LogitRows.All });
         var partial = model.ForwardFrom(hook, full.Cached(hook), 2, 6, new RunOptions { Logits = LogitRows.All });
         Assert.Equal(full.Logits, partial.Logits);
+        Assert.Equal(full.Cached(hook), model.ActivationAt(hook, tokens, 2)); // the prefix alone stops there with the same values
     }
 
     [Fact]
@@ -27,8 +28,8 @@ public class ForwardTests
     {
         var model = TinyModels.Create();
         var hook = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
-        var clean = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(2, 6), 2);
-        var patched = TinyModels.ActivationAt(model, hook, TinyModels.Tokens(2, 6, seed: 9), 2);
+        var clean = model.ActivationAt(hook, TinyModels.Tokens(2, 6), 2);
+        var patched = model.ActivationAt(hook, TinyModels.Tokens(2, 6, seed: 9), 2);
         var options = new RunOptions { KeepForBackward = true, Logits = LogitRows.All };
         var metric = new Metric(MetricKind.LogProb, 4);
 

@@ -30,8 +30,4 @@ internal static class TinyModels
         var rng = new Random(seed);
         return Enumerable.Range(0, batch * tokens).Select(_ => rng.Next(Config.VocabSize)).ToArray();
     }
-
-    /// <summary>The activation at a residual hook for the given tokens.</summary>
-    public static float[] ActivationAt(Gpt2 model, HookPoint hook, int[] tokens, int batch) =>
-        model.Forward(tokens, batch, new RunOptions { Cache = [hook], Logits = LogitRows.None }).Cached(hook);
 }
