@@ -13,6 +13,7 @@ foreach (var command in new[]
     GenerateCommand.Create(),
     AttributeCommand.Create(),
     EvaluateCommand.Create(),
+    VerifyCommand.Create(),
 })
     root.Subcommands.Add(command);
 
