@@ -7,6 +7,7 @@ root.Options.Add(CliRunner.Verbose);
 foreach (var command in new[]
 {
     VersionCommand.Create(),
+    ConvertCommand.Create(),
 })
     root.Subcommands.Add(command);
 
