@@ -54,6 +54,15 @@ public class BadFileTests
     public void InvalidJson() => Fails(() => ReadAll(Safetensors("{\"a\":", [])), "not valid JSON");
 
     [Fact]
+    public void HeaderNotUtf8()
+    {
+        byte[] header = [.. "{\""u8, 0xDF, .. "\":{}}"u8];   // 0xDF starts a two-byte sequence that never ends
+        string path = Temp("latin1.safetensors");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header]);
+        Fails(() => ReadAll(path), "UTF-8");
+    }
+
+    [Fact]
     public void OverlappingOffsets() => Fails(() => ReadAll(Safetensors(
         """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", new byte[12])), "'b'", "overlap");
 
