@@ -14,6 +14,7 @@ foreach (var command in new[]
     AttributeCommand.Create(),
     EvaluateCommand.Create(),
     VerifyCommand.Create(),
+    ConvertCommand.Create(),
 })
     root.Subcommands.Add(command);
 

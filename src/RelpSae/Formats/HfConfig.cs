@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using RelpSae.Model;
 
 namespace RelpSae.Formats;
@@ -9,10 +10,13 @@ public static class HfConfig
     public static Gpt2Config Read(string path)
     {
         if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
+        var bytes = File.ReadAllBytes(path);
+        if (!Utf8.IsValid(bytes))
+            throw new RelpSaeException($"{path}: not valid UTF-8");
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace RelpSae.Formats;
 
@@ -21,6 +22,9 @@ internal static class SafetensorsHeader
     public static (Dictionary<string, string> Metadata, List<SafetensorsEntry> Entries) Parse(
         ReadOnlySpan<byte> json, long dataLength, string path)
     {
+        // JsonDocument only notices bad UTF-8 when a string is read, and then not as a JsonException.
+        if (!Utf8.IsValid(json))
+            throw new RelpSaeException($"{path}: the safetensors header is not valid UTF-8");
         JsonDocument doc;
         try
         {

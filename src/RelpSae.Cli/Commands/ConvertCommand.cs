@@ -1,0 +1,40 @@
+using System.CommandLine;
+using RelpSae.Formats;
+
+namespace RelpSae.Cli.Commands;
+
+/// <summary>
+/// <c>relp-sae convert</c>: rewrites a Hugging Face GPT-2 folder with model.safetensors instead of
+/// pytorch_model.bin (validated on the way), so it loads without the pickle reader.
+/// </summary>
+public static class ConvertCommand
+{
+    private static readonly string[] CopiedFiles =
+        [HfCheckpoint.ConfigFile, "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "LICENSE"];
+
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Hugging Face GPT-2 folder (config.json + pytorch_model.bin or model.safetensors).", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to write model.safetensors, config.json and the tokenizer files to.", Required = true };
+        var command = new Command("convert", "Convert a GPT-2 checkpoint folder to safetensors (float32), copying its config, tokenizer and licence.") { model, output };
+        command.SetAction(parse =>
+        {
+            string from = parse.GetValue(model)!, to = parse.GetValue(output)!;
+            if (Path.GetFullPath(from).TrimEnd('/') == Path.GetFullPath(to).TrimEnd('/'))
+                throw new RelpSaeException("--out must be a different folder from --model");
+            var checkpoint = HfCheckpoint.Load(from);
+            checkpoint.SaveSafetensors(to);
+            var copied = CopiedFiles.Where(f => File.Exists(Path.Combine(from, f))).ToList();
+            foreach (var file in copied)
+                File.Copy(Path.Combine(from, file), Path.Combine(to, file), overwrite: true);
+
+            long parameters = checkpoint.Tensors.Values.Sum(t => t.Length);
+            long bytes = new FileInfo(Path.Combine(to, HfCheckpoint.SafetensorsFile)).Length;
+            var c = checkpoint.Config;
+            Console.WriteLine($"GPT-2 n_layer {c.NLayers}, n_embd {c.DModel}, n_head {c.NHeads}, vocab {c.VocabSize}, n_positions {c.NPositions}: {checkpoint.Tensors.Count} tensors, {parameters:N0} parameters");
+            Console.WriteLine($"wrote {Path.Combine(to, HfCheckpoint.SafetensorsFile)} ({bytes:N0} bytes); copied {string.Join(", ", copied)}");
+            return 0;
+        });
+        return command;
+    }
+}
