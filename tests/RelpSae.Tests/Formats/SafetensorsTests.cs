@@ -67,4 +67,27 @@ public class SafetensorsTests
         }
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp"));
     }
+
+    /// <summary>The dtypes the samples lack: BF16 (upper half of float32), BOOL, I64, U64.</summary>
+    [Fact]
+    public void WiderAndRarerDtypesConvert()
+    {
+        float[] bf = [1.5f, -2f, 3.140625f];
+        byte[] data =
+        [
+            .. bf.SelectMany(v => BitConverter.GetBytes((ushort)(BitConverter.SingleToUInt32Bits(v) >> 16))),
+            1, 0, 1,
+            .. new long[] { -3, long.MaxValue }.SelectMany(BitConverter.GetBytes),
+            .. BitConverter.GetBytes(ulong.MaxValue),
+        ];
+        string path = BadFileTests.Safetensors("""
+            {"bf":{"dtype":"BF16","shape":[3],"data_offsets":[0,6]},"ok":{"dtype":"BOOL","shape":[3],"data_offsets":[6,9]},
+             "l":{"dtype":"I64","shape":[2],"data_offsets":[9,25]},"u":{"dtype":"U64","shape":[1],"data_offsets":[25,33]}}
+            """, data);
+        using var file = SafetensorsFile.Open(path);
+        Assert.Equal(bf, file.ReadFloat("bf").Data);
+        Assert.Equal([1f, 0f, 1f], file.ReadFloat("ok").Data);
+        Assert.Equal([-3.0, long.MaxValue], file.ReadDouble("l"));
+        Assert.Equal([(double)ulong.MaxValue], file.ReadDouble("u"));
+    }
 }
