@@ -21,6 +21,15 @@ public static class CliRunner
     public static int Invoke(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && args.Length > 0)
+        {
+            // One line naming the option or argument at fault, instead of the whole help text.
+            var command = parse.CommandResult.Command;
+            var help = command == root ? "relp-sae --help" : $"relp-sae {command.Name} --help";
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parse.Errors[0];
+            Console.Error.WriteLine($"error: {error.Message} (see {help})");
+            return UserError;
+        }
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {

@@ -1,0 +1,31 @@
+using System.CommandLine;
+using RelpSae.Cli.Commands;
+
+namespace RelpSae.Cli;
+
+/// <summary>The relp-sae command tree.</summary>
+public static class CliApp
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("relp-sae: attribute a GPT-2-family model's output to sparse-autoencoder features, faithfully.");
+        root.Options.Add(CliRunner.Verbose);
+        foreach (var command in new[]
+        {
+            AttributeCommand.Create(),
+            EvaluateCommand.Create(),
+            MergeCommand.Create(),
+            VerifyCommand.Create(),
+            GenerateCommand.Create(),
+            TokenizeCommand.Create(),
+            ConvertCommand.Create(),
+            BenchCommand.Create(),
+            VersionCommand.Create(),
+        })
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    /// <summary>Runs a command line as the relp-sae executable would; returns the exit code.</summary>
+    public static int Run(string[] args) => CliRunner.Invoke(Build(), args);
+}
