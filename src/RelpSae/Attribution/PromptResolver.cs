@@ -20,6 +20,8 @@ public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKi
     {
         var tokens = Tokenize(c.Prompt, "prompt");
         int[]? corrupt = c.Corrupt is null ? null : Tokenize(c.Corrupt, "corrupted prompt");
+        if (corrupt is not null && corrupt.Length != tokens.Length)
+            throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
         var pos = new Metric(MetricKind.Logit, 0, Position: position).ResolvePosition(tokens.Length);
         int target = c.Target is null ? Ranked(tokens, pos)[0] : TokenId(c.Target, "target");
         var metricKind = kind ?? (c.Foil is not null || corrupt is not null ? MetricKind.LogitDiff : MetricKind.Logit);
@@ -27,7 +29,7 @@ public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKi
         if (metricKind == MetricKind.LogitDiff)
         {
             if (c.Foil is not null) foil = TokenId(c.Foil, "foil");
-            else if (corrupt is not null && corrupt.Length == tokens.Length)
+            else if (corrupt is not null)
             {
                 foil = Ranked(corrupt, pos)[0];
                 if (foil == target) foil = Ranked(tokens, pos)[1];

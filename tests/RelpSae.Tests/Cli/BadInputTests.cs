@@ -1,0 +1,89 @@
+namespace RelpSae.Tests.Cli;
+
+/// <summary>
+/// Every bad input in the README's table: a one-line error naming what is at fault, exit code 2, and
+/// never a stack trace.
+/// </summary>
+[Collection(nameof(ConsoleCollection))]
+public class BadInputTests
+{
+    private static readonly Lazy<string> Sae = new(() => CliHarness.RandomSae());
+
+    private static void AssertUserError(string[] args, string expected)
+    {
+        var (code, _, error) = CliHarness.Run(args);
+        Assert.Equal(2, code);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain(" at RelpSae", error);
+    }
+
+    private static string[] Attribute(params string[] extra) =>
+        ["attribute", "--model", CliHarness.Tarot, "--sae", Sae.Value, .. extra];
+
+    [Fact] public void EmptyPrompt() => AssertUserError(Attribute("--prompt", ""), "the prompt is empty");
+
+    [Fact]
+    public void PromptLongerThanTheContext()
+    {
+        var longPrompt = string.Join(' ', Enumerable.Repeat("love", 70));
+        AssertUserError(Attribute("--prompt", longPrompt), "longer than the model's context of 64");
+        Assert.Equal(0, CliHarness.Run(Attribute("--prompt", longPrompt, "--truncate", "--methods", "gradient")).Code);
+    }
+
+    [Fact] public void TargetThatIsNotOneToken() => AssertUserError(Attribute("--prompt", "Love", "--target", " Towering"), "target \" Towering\" is");
+    [Fact] public void FoilThatIsNotOneToken() => AssertUserError(Attribute("--prompt", "Love", "--target", " the", "--foil", " Towering"), "foil \" Towering\" is");
+    [Fact] public void TargetIdOutsideTheVocabulary() => AssertUserError(Attribute("--prompt", "Love", "--target", "5000"), "target id 5000 is outside the vocabulary");
+
+    [Fact]
+    public void CorruptedPromptOfAnotherLength() =>
+        AssertUserError(Attribute("--prompt", "Your money will", "--corrupt", "Your will"), "must have the same length");
+
+    [Fact] public void HookTheModelLacks() =>
+        AssertUserError(["attribute", "--model", CliHarness.Tarot, "--sae", CliHarness.RandomSae("blocks.9.hook_resid_post"), "--prompt", "Love"], "no hook point \"blocks.9.hook_resid_post\"");
+
+    [Fact] public void SaeWidthDiffersFromTheModel() =>
+        AssertUserError(["attribute", "--model", CliHarness.Tarot, "--sae", CliHarness.RandomSae(dIn: 64), "--prompt", "Love"], "d_in is 64 but the model's width (n_embd) is 128");
+
+    [Fact] public void NonPositiveIgSteps() => AssertUserError(Attribute("--prompt", "Love", "--ig-steps", "0"), "--ig-steps must be positive");
+    [Fact] public void NonPositiveTop() => AssertUserError(Attribute("--prompt", "Love", "--top", "0"), "--top must be positive");
+    [Fact] public void UnknownMethod() => AssertUserError(Attribute("--prompt", "Love", "--methods", "gradient,magic"), "unknown method \"magic\"");
+    [Fact] public void UnknownMetric() => AssertUserError(Attribute("--prompt", "Love", "--metric", "accuracy"), "--metric must be logit, logit-diff or logprob");
+    [Fact] public void CorruptBaselineWithoutACorruptedPrompt() => AssertUserError(Attribute("--prompt", "Love", "--baseline", "corrupt"), "needs a corrupted prompt");
+    [Fact] public void MissingModelFolder() => AssertUserError(["attribute", "--model", "/nonexistent/model", "--prompt", "Love"], "--model: folder not found: /nonexistent/model");
+    [Fact] public void OptionOfTheWrongType() => AssertUserError(Attribute("--prompt", "Love", "--top", "many"), "'many'");
+    [Fact] public void UnknownCommand() => AssertUserError(["attirbute"], "Unrecognized command or argument 'attirbute'");
+
+    [Fact]
+    public void BadShardAndBatchForEvaluate()
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString());
+        AssertUserError(["evaluate", "--model", CliHarness.Tarot, "--sae", Sae.Value, "--out", outDir, "--shard", "2/2"], "--shard must be i/n with 0 ≤ i < n");
+        AssertUserError(["evaluate", "--model", CliHarness.Tarot, "--sae", Sae.Value, "--out", outDir, "--batch", "0"], "--batch must be positive");
+        AssertUserError(["evaluate", "--model", CliHarness.Tarot, "--sae", Sae.Value, "--out", outDir, "--task", "ioi", "--n", "3"], "single-token names");
+    }
+
+    [Fact]
+    public void TruncatedCheckpoint()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        File.Copy(Path.Combine(CliHarness.Tarot, "config.json"), Path.Combine(dir, "config.json"));
+        File.Copy(Path.Combine(CliHarness.Tarot, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        var bytes = File.ReadAllBytes(Path.Combine(CliHarness.Tarot, "pytorch_model.bin"));
+        File.WriteAllBytes(Path.Combine(dir, "pytorch_model.bin"), bytes[..(bytes.Length / 2)]);
+        AssertUserError(["generate", "--model", dir, "--prompt", "Love"], "pytorch_model.bin");
+    }
+
+    [Fact]
+    public void UnexpectedErrorsSayItIsABugAndPointToVerbose()
+    {
+        var error = new StringWriter();
+        var old = Console.Error;
+        Console.SetError(error);
+        try { Assert.Equal(70, RelpSae.Cli.CliRunner.Report(new NullReferenceException("boom"), verbose: false)); }
+        finally { Console.SetError(old); }
+        Assert.Equal("internal error: NullReferenceException: boom (this is a bug; rerun with --verbose for details)", error.ToString().Trim());
+    }
+}
