@@ -17,6 +17,7 @@ public static class CliApp
             MergeCommand.Create(),
             VerifyCommand.Create(),
             GenerateCommand.Create(),
+            SampleTextCommand.Create(),
             TokenizeCommand.Create(),
             ConvertCommand.Create(),
             BenchCommand.Create(),

@@ -13,7 +13,7 @@ public static class GenerateCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Hugging Face GPT-2 folder: config.json, model.safetensors or pytorch_model.bin, tokenizer.", Required = true };
+        var model = CliDefaults.ModelOption();
         var prompt = new Option<string>("--prompt") { Description = "The text to continue.", Required = true };
         var tokens = new Option<int>("--tokens") { Description = "How many tokens to generate.", DefaultValueFactory = _ => 20 };
         var temperature = new Option<float>("--temperature") { Description = "0 (the default) picks the most likely token; above 0 samples from softmax(logits / T).", DefaultValueFactory = _ => 0f };
@@ -23,7 +23,7 @@ public static class GenerateCommand
         var command = new Command("generate", "Continue a prompt with the model (greedy by default).") { model, prompt, tokens, temperature, seed, prependBos, json };
         command.SetAction(parse =>
         {
-            var loaded = Gpt2Model.Load(parse.GetValue(model)!);
+            var loaded = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
             bool bos = parse.GetValue(prependBos);
             var promptIds = loaded.Encode(parse.GetValue(prompt)!, bos);
             var generated = Generation.Continue(loaded.Transformer, promptIds, parse.GetValue(tokens), parse.GetValue(temperature), parse.GetValue(seed));

@@ -31,6 +31,40 @@ public static class Generation
         return ids[prompt.Count..];
     }
 
+    /// <summary>
+    /// <paramref name="count"/> documents sampled from the model itself, each started from
+    /// <c>&lt;|endoftext|&gt;</c> and cut at the next one (or after <paramref name="length"/> tokens):
+    /// a corpus anyone can reproduce from the model and a seed. Documents are sampled in batches.
+    /// </summary>
+    public static IEnumerable<int[]> SampleDocuments(Gpt2 model, int count, int length, float temperature, int seed, int batch = 32)
+    {
+        if (count <= 0) throw new RelpSaeException($"--documents must be positive, got {count}");
+        if (length <= 0 || length >= model.Config.NPositions)
+            throw new RelpSaeException($"--tokens must be between 1 and {model.Config.NPositions - 1} (the context less the start token), got {length}");
+        if (temperature <= 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number > 0, got {temperature}");
+        var rng = new Random(seed);
+        int V = model.Config.VocabSize, bos = model.Config.BosTokenId;
+        for (int done = 0; done < count; done += batch)
+        {
+            int b = Math.Min(batch, count - done), width = length + 1;
+            var ids = new int[b * width];
+            for (int r = 0; r < b; r++) ids[r * width] = bos;
+            for (int n = 1; n < width; n++)
+            {
+                var prefix = new int[b * n];
+                for (int r = 0; r < b; r++) ids.AsSpan(r * width, n).CopyTo(prefix.AsSpan(r * n, n));
+                var logits = model.Forward(prefix, b, new RunOptions { Logits = LogitRows.Last }).Logits;
+                for (int r = 0; r < b; r++) ids[r * width + n] = Sample(logits.AsSpan(r * V, V).ToArray(), temperature, rng);
+            }
+            for (int r = 0; r < b; r++)
+            {
+                var doc = ids.AsSpan(r * width + 1, length).ToArray();
+                int end = Array.IndexOf(doc, bos);
+                yield return end < 0 ? doc : doc[..end];
+            }
+        }
+    }
+
     /// <summary>The prompt with <c>&lt;|endoftext|&gt;</c> (the config's bos_token_id) in front, as TransformerLens' prepend_bos does.</summary>
     public static int[] PrependBos(Gpt2Config config, IReadOnlyList<int> ids) => [config.BosTokenId, .. ids];
 
