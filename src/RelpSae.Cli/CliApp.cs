@@ -14,6 +14,8 @@ public static class CliApp
         {
             AttributeCommand.Create(),
             EvaluateCommand.Create(),
+            TrainSaeCommand.Create(),
+            EvalSaeCommand.Create(),
             MergeCommand.Create(),
             VerifyCommand.Create(),
             GenerateCommand.Create(),

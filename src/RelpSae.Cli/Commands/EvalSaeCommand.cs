@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using RelpSae.Model;
+using RelpSae.Sae;
+using RelpSae.Text;
+
+namespace RelpSae.Cli.Commands;
+
+/// <summary>
+/// <c>relp-sae eval-sae</c>: the SAE's metrics inside its model (L0, MSE, explained variance, CE loss recovered,
+/// dead and dense fractions), and beside the SAE the feature summaries and feature means the attribution
+/// commands use.
+/// </summary>
+public static class EvalSaeCommand
+{
+    public static Command Create()
+    {
+        var model = CliDefaults.ModelOption();
+        var sae = CliDefaults.SaeOption();
+        var data = new Option<string>("--data") { Description = "Text data set (.txt with blank-line documents, .jsonl, .parquet), packed as the SAE's cfg.json says.", Required = true };
+        var tokens = new Option<long>("--tokens") { Description = "Positions to evaluate.", DefaultValueFactory = _ => 16_384 };
+        var textField = new Option<string?>("--text-field") { Description = "JSON field or Parquet column with the text (default: as recorded in cfg.json, else \"text\")." };
+        var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file." };
+        var command = new Command("eval-sae", "Measure an SAE inside its model and write its feature summaries and means beside it.") { model, sae, data, tokens, textField, json };
+        command.SetAction((parse, cancel) =>
+        {
+            long n = parse.GetValue(tokens);
+            if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
+            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
+            var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
+            var autoencoder = SaeFiles.Load(saeDir);
+            var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
+            var settings = SaeDataSettings.FromConfig(autoencoder.Config, parse.GetValue(data)!,
+                Math.Min(128, bundle.Config.NPositions), bundle.Tokenizer.EndOfTextId);
+            if (parse.GetValue(textField) is { } field) settings = settings with { TextField = field };
+            var report = Evaluate(bundle, autoencoder, hook, settings, n, saeDir, cancel);
+            Finish(report, parse.GetValue(json), parse.InvocationConfiguration.Output);
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    /// <summary>Runs the evaluation with a progress bar and writes feature_summaries.json and
+    /// feature_means.safetensors into <paramref name="saeDir"/>.</summary>
+    internal static SaeModelReport Evaluate(Gpt2Model bundle, SparseAutoencoder sae, HookPoint hook, SaeDataSettings settings,
+        long tokens, string saeDir, CancellationToken cancel)
+    {
+        var contexts = new ContextPacker(settings.Packing).Pack(Documents.Read(settings.DataPath, settings.TextField), bundle.Tokenizer);
+        var report = ProgressDisplay.Run("eval-sae", tokens, "tok", update =>
+            SaeModelEvaluation.Run(bundle.Transformer, sae, hook, contexts, tokens, settings.SkipBos, bundle.Tokenizer.TokenText,
+                progress: new Reporter<long>(done => update(done, "")), cancellationToken: cancel));
+        report.Summaries.Save(saeDir);
+        FeatureMeans.Save(saeDir, report.FeatureMeans);
+        return report;
+    }
+
+    /// <summary>Prints the metrics and writes them as JSON when asked.</summary>
+    internal static void Finish(SaeModelReport report, string? jsonPath, TextWriter output)
+    {
+        var m = report.Metrics;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tokens {m.Tokens}  L0 {m.L0:F2}  MSE {m.Mse:G4}  explained variance {m.ExplainedVariance:F4}  dead {m.DeadFraction:P1}  dense {m.DenseFraction:P1}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"CE clean {report.CeClean:F4}  with SAE {report.CeSae:F4}  zero-ablated {report.CeZero:F4}  CE loss recovered {report.CeLossRecovered:F4}"));
+        if (jsonPath is not null)
+            File.WriteAllText(jsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>An IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    internal sealed class Reporter<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

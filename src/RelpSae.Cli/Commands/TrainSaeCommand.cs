@@ -1,0 +1,239 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RelpSae.Model;
+using RelpSae.Sae;
+using RelpSae.Text;
+
+namespace RelpSae.Cli.Commands;
+
+/// <summary>
+/// <c>relp-sae train-sae</c>: trains an SAE on a model's activations over a text data set (DESIGN §7), with
+/// atomic checkpoints, --resume, and Ctrl-C that checkpoints; ends with the SAELens folder, its sparsity,
+/// feature summaries and means, and the eval-sae metrics.
+/// </summary>
+public static class TrainSaeCommand
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+    /// <summary>The run's data settings and command line, written at the start so --resume can check them.</summary>
+    public const string RunFile = "training_run.json";
+
+    public static Command Create()
+    {
+        var model = CliDefaults.ModelOption();
+        var hook = new Option<string>("--hook") { Description = "TransformerLens hook name, e.g. blocks.2.hook_resid_post.", Required = true };
+        var expansion = new Option<int>("--expansion") { Description = "d_sae = expansion × d_in.", DefaultValueFactory = _ => 4 };
+        var architecture = new Option<string>("--architecture") { Description = "relu | jumprelu | topk.", DefaultValueFactory = _ => "relu" };
+        var k = new Option<int>("--k") { Description = "Active features per token (topk).", DefaultValueFactory = _ => 32 };
+        var l1 = new Option<float?>("--l1") { Description = "Sparsity coefficient: L1 (relu, default 5) or L0 (jumprelu, default 0.2), on activations normalised to E‖x‖ = √d_in." };
+        var lr = new Option<float>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 4e-4f };
+        var tokens = new Option<long>("--tokens") { Description = "Training tokens (activation rows); steps = tokens / batch.", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Rows per optimizer step.", DefaultValueFactory = _ => 4096 };
+        var context = new Option<int?>("--context") { Description = "Tokens per context, BOS included (default: min(128, n_positions))." };
+        var data = new Option<string>("--data") { Description = "Text data set: .txt (blank-line separated documents), .jsonl or .parquet; read again from the start when it runs out.", Required = true };
+        var textField = new Option<string>("--text-field") { Description = "JSON field or Parquet column with the text.", DefaultValueFactory = _ => "text" };
+        var output = new Option<string>("--out") { Description = "Folder for the checkpoint and the trained SAE.", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation and the activation shuffle.", DefaultValueFactory = _ => 0 };
+        var resume = new Option<bool>("--resume") { Description = "Continue the checkpoint in --out (same options), ending bit-identical to a run never stopped." };
+        var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Steps between checkpoints (0: only at the end and on Ctrl-C).", DefaultValueFactory = _ => 500 };
+        var prependBos = new Option<bool>("--prepend-bos") { Description = "Start every context with <|endoftext|>.", DefaultValueFactory = _ => true };
+        var skipBos = new Option<bool>("--skip-bos") { Description = "Leave the BOS position's activation (an outlier) out of training and statistics.", DefaultValueFactory = _ => true };
+        var separator = new Option<string>("--separator") { Description = "Token between documents: none, a token id, or a one-token text.", DefaultValueFactory = _ => "<|endoftext|>" };
+        var shuffle = new Option<int>("--shuffle-rows") { Description = "Activation rows shuffled together.", DefaultValueFactory = _ => 65_536 };
+        var evalTokens = new Option<long>("--eval-tokens") { Description = "Positions of the final evaluation (as eval-sae).", DefaultValueFactory = _ => 16_384 };
+        var json = new Option<string?>("--json") { Description = "Also write the final metrics as JSON to this file." };
+        var command = new Command("train-sae", "Train a sparse autoencoder on a model's activations at a hook over a text data set.")
+        {
+            model, hook, expansion, architecture, k, l1, lr, tokens, batch, context, data, textField, output, seed, resume,
+            checkpointEvery, prependBos, skipBos, separator, shuffle, evalTokens, json,
+        };
+        command.SetAction((parse, cancel) =>
+        {
+            // Everything the user can get wrong is checked before the model runs.
+            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
+            var hookPoint = HookPoint.Parse(parse.GetValue(hook)!, bundle.Config);
+            var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, bundle.Config.DModel);
+            if (parse.GetValue(checkpointEvery) < 0) throw new RelpSaeException($"--checkpoint-every must be >= 0, got {parse.GetValue(checkpointEvery)}");
+            if (parse.GetValue(evalTokens) <= 0) throw new RelpSaeException($"--eval-tokens must be positive, got {parse.GetValue(evalTokens)}");
+            int contextLength = parse.GetValue(context) ?? Math.Min(128, bundle.Config.NPositions);
+            if (contextLength > bundle.Config.NPositions)
+                throw new RelpSaeException($"--context {contextLength} is longer than the model's context of {bundle.Config.NPositions} (n_positions)");
+            bool bos = parse.GetValue(prependBos);
+            var packing = new PackingOptions
+            {
+                ContextLength = contextLength, PrependBos = bos, BosId = bundle.Tokenizer.EndOfTextId,
+                SeparatorId = Separator(parse.GetValue(separator)!, bundle.Tokenizer),
+            };
+            _ = new ContextPacker(packing);
+            var dataPath = Path.GetFullPath(parse.GetValue(data)!);
+            if (!File.Exists(dataPath)) throw new RelpSaeException($"--data {dataPath}: file not found");
+            var settings = new SaeDataSettings(dataPath, parse.GetValue(textField)!, packing, bos && parse.GetValue(skipBos));
+            var outDir = parse.GetValue(output)!;
+            var checkpoint = Path.Combine(outDir, CheckpointFile);
+            var run = RunRecord(parse, settings, hookPoint, options, parse.GetValue(shuffle));
+            PrepareOutput(outDir, parse.GetValue(resume), run, options, bundle.Config.DModel);
+
+            var source = ModelActivationSource.FromText(bundle, hookPoint, dataPath, packing, new ModelActivationOptions
+            {
+                ShuffleRows = parse.GetValue(shuffle), SkipFirstPosition = settings.SkipBos, Seed = options.Seed,
+            }, settings.TextField);
+            var trainer = parse.GetValue(resume) ? SaeTrainer.Resume(checkpoint, source) : SaeTrainer.Start(options, source);
+            if (trainer.Options != options)
+                throw new RelpSaeException($"--resume: {checkpoint} was trained with other options than this command's; repeat the original command with --resume");
+
+            var commandLine = run["command"]!.GetValue<string>();
+            var provenance = settings.Provenance(hookPoint.Name, ModelName(parse.GetValue(model)!), new JsonObject { ["command"] = commandLine });
+            var sae = Train(trainer, checkpoint, parse.GetValue(checkpointEvery), provenance, cancel);
+            if (sae is null)
+            {
+                Console.Error.WriteLine($"interrupted at step {trainer.Step} of {trainer.Options.TotalSteps}; checkpoint saved in {checkpoint}. Resume with: {commandLine} --resume");
+                return Task.FromResult(CliRunner.Interrupted);
+            }
+            if (source.ContextsPerPass is { } perPass)
+                Console.Error.WriteLine($"note: the data gives {perPass} contexts per pass; training read {source.ContextsRead} contexts ({(double)source.ContextsRead / perPass:F1} passes)");
+
+            SaeFiles.Save(outDir, sae);
+            var report = EvalSaeCommand.Evaluate(bundle, sae, hookPoint, settings, parse.GetValue(evalTokens), outDir, cancel);
+            SaeFiles.Save(outDir, sae, SaeEvaluation.LogDensity(report.Metrics.FeatureDensity));
+            var stdout = parse.InvocationConfiguration.Output;
+            stdout.WriteLine($"trained {trainer.Step} steps ({trainer.Step * options.BatchSize} tokens); SAE saved to {outDir}");
+            EvalSaeCommand.Finish(report, parse.GetValue(json), stdout);
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    private static SaeTrainingOptions TrainingOptions(ParseResult parse, Option<int> expansion, Option<string> architecture, Option<int> k,
+        Option<float?> l1, Option<float> lr, Option<long> tokens, Option<int> batch, Option<ulong> seed, int dIn)
+    {
+        var arch = parse.GetValue(architecture)!.ToLowerInvariant() switch
+        {
+            "relu" or "standard" => SaeArchitecture.Standard,
+            "jumprelu" => SaeArchitecture.JumpRelu,
+            "topk" => SaeArchitecture.TopK,
+            var other => throw new RelpSaeException($"--architecture must be relu, jumprelu or topk, got \"{other}\""),
+        };
+        int e = parse.GetValue(expansion), b = parse.GetValue(batch);
+        long n = parse.GetValue(tokens);
+        if (e <= 0) throw new RelpSaeException($"--expansion must be positive, got {e}");
+        if (b <= 0) throw new RelpSaeException($"--batch must be positive, got {b}");
+        if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
+        if (n < b) throw new RelpSaeException($"--tokens {n} is less than one batch (--batch {b})");
+        if (parse.GetValue(l1) is < 0 or float.NaN) throw new RelpSaeException($"--l1 must be >= 0, got {parse.GetValue(l1)}");
+        if (parse.GetValue(l1) is not null && arch == SaeArchitecture.TopK) throw new RelpSaeException("--l1 does not apply to topk (its sparsity is --k)");
+        if (!(parse.GetValue(lr) > 0)) throw new RelpSaeException($"--lr must be positive, got {parse.GetValue(lr)}");
+        if (arch == SaeArchitecture.TopK && (parse.GetValue(k) <= 0 || parse.GetValue(k) > e * dIn))
+            throw new RelpSaeException($"--k must be in 1..d_sae ({e * dIn}), got {parse.GetValue(k)}");
+        var options = new SaeTrainingOptions
+        {
+            Architecture = arch, DSae = e * dIn, K = parse.GetValue(k), BatchSize = b, TotalSteps = n / b,
+            Seed = parse.GetValue(seed), LearningRate = parse.GetValue(lr), SparsityCoefficient = parse.GetValue(l1),
+        };
+        options.Validate(dIn);
+        return options;
+    }
+
+    /// <summary>none, a token id, or a text that is one token.</summary>
+    private static int? Separator(string text, Gpt2Tokenizer tokenizer)
+    {
+        if (text.Equals("none", StringComparison.OrdinalIgnoreCase)) return null;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+            return id < tokenizer.VocabSize ? id : throw new RelpSaeException($"--separator id {id} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
+        return tokenizer.SingleToken(text, "--separator");
+    }
+
+    private static string ModelName(string modelDir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDir)));
+
+    /// <summary>What must match between a run and its resumption, plus the command line that started it.</summary>
+    private static JsonObject RunRecord(ParseResult parse, SaeDataSettings settings, HookPoint hook, SaeTrainingOptions options, int shuffleRows)
+    {
+        var args = parse.Tokens.Select(t => t.Value).Where(a => a != "--resume" && a != "--resume=true");
+        return new JsonObject
+        {
+            ["hook"] = hook.Name,
+            ["data"] = settings.Provenance(hook.Name, "").Extra!.DeepClone(),
+            ["data_path"] = settings.DataPath,
+            ["context_size"] = settings.Packing.ContextLength,
+            ["prepend_bos"] = settings.Packing.PrependBos,
+            ["shuffle_rows"] = shuffleRows,
+            ["seed"] = options.Seed,
+            ["command"] = "relp-sae " + string.Join(' ', args.Select(Quote)),
+        };
+    }
+
+    private static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
+
+    /// <summary>
+    /// Checks --out before any training: it can be created and written, has room for the checkpoint, and holds
+    /// no other run (or, with --resume, this one's checkpoint made with the same data settings).
+    /// </summary>
+    private static void PrepareOutput(string dir, bool resume, JsonObject run, SaeTrainingOptions options, int dIn)
+    {
+        var runFile = Path.Combine(dir, RunFile);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, ".write-probe");
+            File.WriteAllBytes(probe, new byte[1 << 16]);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RelpSaeException($"--out {dir}: cannot write there ({e.Message})");
+        }
+        long parameters = 2L * dIn * options.DSae + 2L * options.DSae + dIn;
+        long needed = 7 * 4 * parameters; // checkpoint (weights + 2 Adam moments) twice while it is replaced, the SAE once
+        long free = FreeBytes(dir);
+        if (free < needed)
+            throw new RelpSaeException($"--out {dir}: {free / 1e6:F1} MB free, the checkpoints and the SAE need about {needed / 1e6:F1} MB");
+
+        bool hasCheckpoint = File.Exists(Path.Combine(dir, CheckpointFile));
+        if (!resume)
+        {
+            if (hasCheckpoint || File.Exists(Path.Combine(dir, SaeFiles.ConfigFile)))
+                throw new RelpSaeException($"--out {dir} already holds a training run: add --resume to continue it, or choose another folder");
+            File.WriteAllText(runFile, run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return;
+        }
+        if (!hasCheckpoint) throw new RelpSaeException($"--resume: no {CheckpointFile} in {dir} to continue");
+        if (File.Exists(runFile) && JsonNode.Parse(File.ReadAllText(runFile)) is JsonObject recorded)
+        {
+            foreach (var key in new[] { "hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed" })
+                if (!JsonNode.DeepEquals(recorded[key], run[key]))
+                    throw new RelpSaeException($"--resume: the run in {dir} was started with {key} {recorded[key]?.ToJsonString()}, this command gives {run[key]?.ToJsonString()}");
+            run["command"] = recorded["command"]?.DeepClone();
+        }
+    }
+
+    private static long FreeBytes(string dir)
+    {
+        try { return new DriveInfo(Path.GetFullPath(dir)).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
+    }
+
+    /// <summary>Trains with a progress bar; null when Ctrl-C stopped it (after a checkpoint).</summary>
+    private static SparseAutoencoder? Train(SaeTrainer trainer, string checkpoint, long every, SaeProvenance provenance, CancellationToken cancel)
+    {
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
+        long startTokens = trainer.Step * trainer.Options.BatchSize;
+        long total = (trainer.Options.TotalSteps - trainer.Step) * trainer.Options.BatchSize;
+        try
+        {
+            return ProgressDisplay.Run("train-sae", Math.Max(total, 1), "tok", update =>
+                trainer.Run(new EvalSaeCommand.Reporter<SaeTrainingProgress>(p => update(p.Tokens - startTokens, Status(p))),
+                    progressEverySteps: 10, checkpoint, every, provenance, interrupt.Token));
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            return null;
+        }
+        finally { Console.CancelKeyPress -= onCtrlC; }
+    }
+
+    private static string Status(SaeTrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"step {p.Step} loss {p.Loss:F4} L0 {p.L0:F1} EV {p.ExplainedVariance:F3} dead {p.DeadFraction:P0}");
+}

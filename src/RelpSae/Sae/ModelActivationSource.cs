@@ -1,0 +1,168 @@
+using RelpSae.Model;
+using RelpSae.Text;
+
+namespace RelpSae.Sae;
+
+/// <summary>How <see cref="ModelActivationSource"/> turns contexts into training rows.</summary>
+public sealed record ModelActivationOptions
+{
+    /// <summary>Rows shuffled together: the rows of ⌊ShuffleRows / rows per context⌋ consecutive contexts (at least one).</summary>
+    public int ShuffleRows { get; init; } = 65_536;
+    /// <summary>Contexts per model forward.</summary>
+    public int ContextsPerForward { get; init; } = 8;
+    /// <summary>Leave out each context's first position (BOS when contexts start with one): its residual is an
+    /// outlier many times the norm of the others, and SAELens leaves it out too.</summary>
+    public bool SkipFirstPosition { get; init; }
+    public ulong Seed { get; init; }
+}
+
+/// <summary>
+/// Training rows from a model: token contexts (in data order, the data read again from the start when it
+/// runs out) → a forward pass that stops at the hook → one row per position → rows shuffled in blocks of
+/// <see cref="ModelActivationOptions.ShuffleRows"/>. Block b holds the rows of contexts b·C … (b+1)·C − 1 in an
+/// order fixed by (seed, b), so row p is the same whenever it is asked for and <see cref="Seek"/> recomputes
+/// one block at most (plus re-reading the tokens before it), which is what a bit-identical resume needs.
+/// </summary>
+public sealed class ModelActivationSource : IActivationSource
+{
+    private readonly Gpt2 _model;
+    private readonly HookPoint _hook;
+    private readonly Func<IEnumerable<int[]>> _contexts;
+    private readonly ModelActivationOptions _options;
+    private readonly int _firstPosition;
+    private readonly float[] _block, _swap;
+    private IEnumerator<int[]>? _stream;
+    private long _nextContext, _loadedBlock = -1;
+
+    /// <param name="contexts">Reads the data once from the start, as contexts of <paramref name="contextLength"/> tokens.</param>
+    public ModelActivationSource(Gpt2 model, HookPoint hook, Func<IEnumerable<int[]>> contexts, int contextLength, ModelActivationOptions options)
+    {
+        if (hook.Kind == HookKind.AttnPattern)
+            throw new RelpSaeException($"{hook} has no per-position activation of fixed width to train an SAE on");
+        if (contextLength > model.Config.NPositions)
+            throw new RelpSaeException($"context length {contextLength} is longer than the model's context of {model.Config.NPositions} (n_positions)");
+        _firstPosition = options.SkipFirstPosition ? 1 : 0;
+        if (contextLength <= _firstPosition)
+            throw new RelpSaeException($"context length {contextLength} leaves no positions to train on");
+        if (options.ShuffleRows <= 0 || options.ContextsPerForward <= 0)
+            throw new RelpSaeException("shuffle buffer rows and contexts per forward must be positive");
+        _model = model;
+        _hook = hook;
+        _contexts = contexts;
+        _options = options;
+        ContextLength = contextLength;
+        DIn = hook.Width(model.Config, contextLength);
+        RowsPerContext = contextLength - _firstPosition;
+        ContextsPerBlock = Math.Max(1, options.ShuffleRows / RowsPerContext);
+        _block = new float[(long)ContextsPerBlock * RowsPerContext * DIn];
+        _swap = new float[DIn];
+    }
+
+    /// <summary>Packs a text data set (.txt, .jsonl, .parquet) with the tokenizer into the contexts of
+    /// <paramref name="packing"/>.</summary>
+    public static ModelActivationSource FromText(Gpt2Model model, HookPoint hook, string dataPath, PackingOptions packing,
+        ModelActivationOptions options, string textField = "text")
+    {
+        var packer = new ContextPacker(packing);
+        return new ModelActivationSource(model.Transformer, hook,
+            () => packer.Pack(Documents.Read(dataPath, textField), model.Tokenizer), packing.ContextLength, options);
+    }
+
+    public int DIn { get; }
+    public int ContextLength { get; }
+    public int RowsPerContext { get; }
+    public int ContextsPerBlock { get; }
+    public long Position { get; private set; }
+    /// <summary>Contexts in one pass over the data, once a pass has ended (null before).</summary>
+    public long? ContextsPerPass { get; private set; }
+    /// <summary>Contexts read so far, across passes.</summary>
+    public long ContextsRead => _nextContext;
+
+    private long BlockRows => (long)ContextsPerBlock * RowsPerContext;
+
+    public int Read(Span<float> rows)
+    {
+        int wanted = rows.Length / DIn;
+        for (int done = 0; done < wanted;)
+        {
+            long block = Position / BlockRows;
+            if (block != _loadedBlock) Load(block);
+            int offset = (int)(Position - block * BlockRows);
+            int n = (int)Math.Min(wanted - done, BlockRows - offset);
+            _block.AsSpan(offset * DIn, n * DIn).CopyTo(rows.Slice(done * DIn));
+            done += n;
+            Position += n;
+        }
+        return wanted;
+    }
+
+    public void Seek(long position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        Position = position;
+    }
+
+    /// <summary>Computes block b: its contexts' activations, then a Fisher–Yates shuffle of the rows.</summary>
+    private void Load(long block)
+    {
+        long first = block * ContextsPerBlock;
+        if (_stream is null || first < _nextContext)
+        {
+            _stream?.Dispose();
+            _stream = Loop().GetEnumerator();
+            _nextContext = 0;
+        }
+        while (_nextContext < first) Next();
+
+        int T = ContextLength, batch = _options.ContextsPerForward;
+        var tokens = new int[batch * T];
+        for (int c = 0; c < ContextsPerBlock; c += batch)
+        {
+            int b = Math.Min(batch, ContextsPerBlock - c);
+            for (int i = 0; i < b; i++) Next().CopyTo(tokens, i * T);
+            var activation = _model.ActivationAt(_hook, tokens.AsSpan(0, b * T), b);
+            for (int i = 0; i < b; i++)
+                activation.AsSpan((i * T + _firstPosition) * DIn, RowsPerContext * DIn)
+                    .CopyTo(_block.AsSpan((c + i) * RowsPerContext * DIn));
+        }
+
+        var rng = new DeterministicRandom(_options.Seed ^ (0xB10C_5EED_0000_0000UL + (ulong)block));
+        for (long i = BlockRows - 1; i > 0; i--)
+        {
+            long j = (long)(rng.NextDouble() * (i + 1));
+            if (j == i) continue;
+            var a = _block.AsSpan((int)(i * DIn), DIn);
+            var z = _block.AsSpan((int)(j * DIn), DIn);
+            a.CopyTo(_swap);
+            z.CopyTo(a);
+            _swap.CopyTo(z);
+        }
+        _loadedBlock = block;
+    }
+
+    private int[] Next()
+    {
+        _stream!.MoveNext();
+        _nextContext++;
+        return _stream.Current;
+    }
+
+    /// <summary>The data's contexts pass after pass, each checked for length.</summary>
+    private IEnumerable<int[]> Loop()
+    {
+        while (true)
+        {
+            long count = 0;
+            foreach (var context in _contexts())
+            {
+                if (context.Length != ContextLength)
+                    throw new RelpSaeException($"a context of {context.Length} tokens where {ContextLength} were expected");
+                count++;
+                yield return context;
+            }
+            if (count == 0)
+                throw new RelpSaeException($"the data gives no full context of {ContextLength} tokens");
+            ContextsPerPass ??= count;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Numerics.Tensors;
+using System.Text.Json.Nodes;
+using RelpSae.Model;
+
+namespace RelpSae.Sae;
+
+/// <summary>What <see cref="SaeModelEvaluation.Run"/> measured: the SAE's metrics on the model's activations, the
+/// model's next-token cross-entropy clean, with the reconstruction spliced in and with the hook zeroed (NaN when the
+/// hook is not a residual one the model can restart from), each feature's mean activation and a summary of it.</summary>
+public sealed record SaeModelReport(SaeMetrics Metrics, double CeClean, double CeSae, double CeZero,
+    float[] FeatureMeans, FeatureSummaries Summaries)
+{
+    public double CeLossRecovered => SaeEvaluation.CeLossRecovered(CeClean, CeSae, CeZero);
+
+    /// <summary>The metrics under the keys the commands write (null where undefined).</summary>
+    public JsonObject ToJson()
+    {
+        static JsonNode? N(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+        return new JsonObject
+        {
+            ["l0"] = N(Metrics.L0), ["mse"] = N(Metrics.Mse), ["explained_variance"] = N(Metrics.ExplainedVariance),
+            ["ce_loss_recovered"] = N(CeLossRecovered), ["dead_fraction"] = N(Metrics.DeadFraction),
+            ["dense_fraction"] = N(Metrics.DenseFraction), ["ce_clean"] = N(CeClean), ["ce_sae"] = N(CeSae),
+            ["ce_zero"] = N(CeZero), ["tokens"] = Metrics.Tokens,
+        };
+    }
+}
+
+/// <summary>
+/// Evaluates an SAE inside its model over token contexts (DESIGN §7). Positions left out of training (the
+/// first, BOS, when <c>skipFirstPosition</c>) keep their clean activation in the spliced and zeroed runs and
+/// count in no SAE statistic; the cross-entropy covers every next-token prediction of every context.
+/// </summary>
+public static class SaeModelEvaluation
+{
+    /// <param name="maxTokens">Stop after the context that reaches this many evaluated positions.</param>
+    /// <param name="tokenText">A token id as display text, for the feature summaries.</param>
+    /// <param name="progress">Positions evaluated so far.</param>
+    public static SaeModelReport Run(Gpt2 model, SparseAutoencoder sae, HookPoint hook, IEnumerable<int[]> contexts,
+        long maxTokens, bool skipFirstPosition, Func<int, string> tokenText, int topTokens = 8, int contextsPerForward = 4,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        int d = sae.DIn, s = sae.DSae, first = skipFirstPosition ? 1 : 0;
+        var stats = new SaeEvaluation(d, s);
+        var featureSums = new double[s];
+        var top = new TopTokenTracker(s, topTokens);
+        double ceClean = 0, ceSae = 0, ceZero = 0;
+        long predictions = 0;
+        bool splice = hook.IsResidual;
+        var batch = new List<int[]>();
+        foreach (var context in contexts.Append(null))
+        {
+            if (context is not null) batch.Add(context);
+            bool full = batch.Count == contextsPerForward || (context is null && batch.Count > 0);
+            if (!full) continue;
+            cancellationToken.ThrowIfCancellationRequested();
+            int B = batch.Count, T = batch[0].Length;
+            if (T <= first || batch.Any(c => c.Length != T)) throw new RelpSaeException("contexts must all have the same length, longer than the skipped first position");
+            if (hook.Width(model.Config, T) != d) throw new RelpSaeException($"the SAE's d_in is {d} but {hook} has width {hook.Width(model.Config, T)}");
+            var tokens = batch.SelectMany(c => c).ToArray();
+            batch.Clear();
+
+            var clean = model.Forward(tokens, B, new RunOptions { Cache = [hook], Logits = splice ? LogitRows.All : LogitRows.None });
+            var x = clean.Cached(hook);
+            var features = sae.Encode(x);
+            var reconstruction = sae.Decode(features);
+            for (int b = 0; b < B; b++)
+            {
+                int row = b * T + first, n = T - first;
+                stats.Add(x.AsSpan(row * d, n * d), reconstruction.AsSpan(row * d, n * d), features.AsSpan(row * s, n * s));
+                for (int r = row; r < row + n; r++)
+                {
+                    var f = features.AsSpan(r * s, s);
+                    for (int i = 0; i < s; i++)
+                    {
+                        if (f[i] == 0) continue;
+                        featureSums[i] += f[i];
+                        if (f[i] > 0) top.Add(i, tokens[r], f[i]);
+                    }
+                }
+            }
+            if (splice)
+            {
+                var zero = new float[x.Length];
+                for (int b = 0; b < B && first > 0; b++)
+                {
+                    x.AsSpan(b * T * d, d).CopyTo(reconstruction.AsSpan(b * T * d));
+                    x.AsSpan(b * T * d, d).CopyTo(zero.AsSpan(b * T * d));
+                }
+                var options = new RunOptions { Logits = LogitRows.All };
+                ceClean += CrossEntropySum(clean.Logits, tokens, B, T);
+                ceSae += CrossEntropySum(model.ForwardFrom(hook, reconstruction, B, T, options).Logits, tokens, B, T);
+                ceZero += CrossEntropySum(model.ForwardFrom(hook, zero, B, T, options).Logits, tokens, B, T);
+                predictions += B * (T - 1);
+            }
+            progress?.Report(stats.Tokens);
+            if (stats.Tokens >= maxTokens) break;
+        }
+        if (stats.Tokens == 0) throw new RelpSaeException("the data gives no full context to evaluate the SAE on");
+
+        var metrics = stats.Result();
+        double Mean(double sum) => predictions > 0 ? sum / predictions : double.NaN;
+        var summaries = new FeatureSummaries(metrics.FeatureDensity,
+            [.. Enumerable.Range(0, s).Select(i => (IReadOnlyList<TopToken>)[.. top.Top(i).Select(t => new TopToken(tokenText(t.Id), t.Value))])]);
+        return new SaeModelReport(metrics, Mean(ceClean), Mean(ceSae), Mean(ceZero),
+            [.. featureSums.Select(v => (float)(v / stats.Tokens))], summaries);
+    }
+
+    /// <summary>Σ over positions t &lt; T − 1 of −log softmax(logits[t])[token t + 1], logits [B × T × V].</summary>
+    public static double CrossEntropySum(float[] logits, int[] tokens, int batch, int T)
+    {
+        int V = logits.Length / (batch * T);
+        double sum = 0;
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < T - 1; t++)
+            {
+                var row = logits.AsSpan((b * T + t) * V, V);
+                float max = TensorPrimitives.Max(row);
+                double z = 0;
+                foreach (float v in row) z += Math.Exp(v - max);
+                sum += max + Math.Log(z) - row[tokens[b * T + t + 1]];
+            }
+        return sum;
+    }
+}
