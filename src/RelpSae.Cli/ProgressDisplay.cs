@@ -24,6 +24,7 @@ public static class ProgressDisplay
             var lastPrint = TimeSpan.Zero;
             var result = work((done, status) =>
             {
+                done = Math.Min(done, total);
                 if (clock.Elapsed - lastPrint < TimeSpan.FromSeconds(10) && done < total) return;
                 lastPrint = clock.Elapsed;
                 double eta = done > 0 ? clock.Elapsed.TotalSeconds * (total - done) / done : double.NaN;
@@ -41,7 +42,8 @@ public static class ProgressDisplay
                 var task = ctx.AddTask(title, maxValue: total);
                 return work((done, status) =>
                 {
-                    task.Value = Math.Min(done, total);
+                    done = Math.Min(done, total);
+                    task.Value = done;
                     task.Description = $"{title} {Rate(done)} {Markup.Escape(status)}";
                 });
             });

@@ -66,9 +66,11 @@ public static class TrainSaeCommand
                 SeparatorId = Separator(parse.GetValue(separator)!, bundle.Tokenizer),
             };
             _ = new ContextPacker(packing);
-            var dataPath = Path.GetFullPath(parse.GetValue(data)!);
+            // The path is recorded as given, so cfg.json says what a reader of the README would type.
+            var givenPath = parse.GetValue(data)!;
+            var dataPath = Path.GetFullPath(givenPath);
             if (!File.Exists(dataPath)) throw new RelpSaeException($"--data {dataPath}: file not found");
-            var settings = new SaeDataSettings(dataPath, parse.GetValue(textField)!, packing, bos && parse.GetValue(skipBos));
+            var settings = new SaeDataSettings(givenPath, parse.GetValue(textField)!, packing, bos && parse.GetValue(skipBos));
             var outDir = parse.GetValue(output)!;
             var checkpoint = Path.Combine(outDir, CheckpointFile);
             var run = RunRecord(parse, settings, hookPoint, options, parse.GetValue(shuffle));
@@ -96,6 +98,8 @@ public static class TrainSaeCommand
             SaeFiles.Save(outDir, sae);
             var report = EvalSaeCommand.Evaluate(bundle, sae, hookPoint, settings, parse.GetValue(evalTokens), outDir, cancel);
             SaeFiles.Save(outDir, sae, SaeEvaluation.LogDensity(report.Metrics.FeatureDensity));
+            // The finished SAE supersedes the checkpoint (a completed run has nothing left to resume).
+            File.Delete(checkpoint);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine($"trained {trainer.Step} steps ({trainer.Step * options.BatchSize} tokens); SAE saved to {outDir}");
             EvalSaeCommand.Finish(report, parse.GetValue(json), stdout);
