@@ -16,12 +16,13 @@ public static class CliParsing
         _ => throw new RelpSaeException($"--metric must be logit, logit-diff or logprob, got \"{text}\""),
     };
 
-    public static BaselineKind Baseline(string text) => text.ToLowerInvariant() switch
+    public static BaselineKind? Baseline(string? text) => text?.ToLowerInvariant() switch
     {
+        null or "auto" => null,
         "zero" => BaselineKind.Zero,
         "mean" => BaselineKind.Mean,
         "corrupt" => BaselineKind.Corrupt,
-        _ => throw new RelpSaeException($"--baseline must be zero, mean or corrupt, got \"{text}\""),
+        _ => throw new RelpSaeException($"--baseline must be auto, zero, mean or corrupt, got \"{text}\""),
     };
 
     public static QuadratureRule Quadrature(string text) => text.ToLowerInvariant() switch

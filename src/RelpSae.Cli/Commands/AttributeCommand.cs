@@ -20,7 +20,7 @@ public static class AttributeCommand
         var foil = new Option<string?>("--foil") { Description = "Foil token for the logit difference target − foil." };
         var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
         var position = new Option<int>("--position") { Description = "Position the metric is read at (−1 = last).", DefaultValueFactory = _ => -1 };
-        var baseline = new Option<string>("--baseline") { Description = "zero | mean | corrupt: what features are patched to.", DefaultValueFactory = _ => "zero" };
+        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
         var corrupt = new Option<string?>("--corrupt") { Description = "Corrupted prompt of the same token length (the corrupt baseline)." };
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp" };
         var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
@@ -42,7 +42,7 @@ public static class AttributeCommand
             var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
             var autoencoder = SaeFiles.Load(saeDir);
             var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
-            var baselineKind = CliParsing.Baseline(parse.GetValue(baseline)!);
+            var baselineKind = CliParsing.Baseline(parse.GetValue(baseline));
             var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(metric)), baselineKind,
                 baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
             var request = resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));

@@ -25,7 +25,7 @@ public static class EvaluateCommand
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp,relp-ah" };
         var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
         var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
-        var baseline = new Option<string>("--baseline") { Description = "zero | mean | corrupt (prompts with a corrupted version use it unless mean is asked for).", DefaultValueFactory = _ => "zero" };
+        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
         var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only (default: at every position)." };
         var batch = new Option<int>("--batch") { Description = "Features patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
         var shard = new Option<string?>("--shard") { Description = "i/n: evaluate only prompts whose index is i modulo n (for job arrays; combine with merge)." };
@@ -42,7 +42,7 @@ public static class EvaluateCommand
     }
 
     private static int Run(ParseResult parse, CancellationToken cancel, Option<string?> prompts, Option<string?> task, Option<int> n, Option<int> seed,
-        Option<string> model, Option<string> sae, Option<string> methods, Option<int> igSteps, Option<string?> metric, Option<string> baseline,
+        Option<string> model, Option<string> sae, Option<string> methods, Option<int> igSteps, Option<string?> metric, Option<string?> baseline,
         Option<int?> position, Option<int> batch, Option<string?> shard, Option<string> output, Option<bool> resume, Option<bool> center, Option<bool> bos)
     {
         var outDir = parse.GetValue(output)!;
@@ -53,7 +53,7 @@ public static class EvaluateCommand
         var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
         var autoencoder = SaeFiles.Load(saeDir);
         var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
-        var baselineKind = CliParsing.Baseline(parse.GetValue(baseline)!);
+        var baselineKind = CliParsing.Baseline(parse.GetValue(baseline));
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(metric)), baselineKind,
             baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, parse.GetValue(bos));
 

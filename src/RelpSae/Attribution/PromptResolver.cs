@@ -11,9 +11,10 @@ public sealed record ResolvedPrompt(string Prompt, int[] Tokens, Metric Metric, 
 /// Turns a <see cref="PromptCase"/> (texts) into token ids, a metric and a baseline. A target or foil is
 /// a text that must be exactly one token, or a token id written as digits; with no target the model's
 /// top prediction is explained. A logit difference without a foil takes the corrupted prompt's top
-/// prediction (or the clean runner-up when both agree).
+/// prediction (or the clean runner-up when both agree). With no baseline given, a case with a
+/// corrupted prompt uses it and any other is zero-ablated.
 /// </summary>
-public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKind? kind = null, BaselineKind baseline = BaselineKind.Zero,
+public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKind? kind = null, BaselineKind? baseline = null,
     float[]? featureMeans = null, bool prependBos = false, int position = -1, bool truncate = false)
 {
     public ResolvedPrompt Resolve(PromptCase c)
@@ -43,7 +44,8 @@ public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKi
 
     private Baseline Baseline(int[]? corrupt)
     {
-        if (corrupt is not null && baseline is BaselineKind.Zero or BaselineKind.Corrupt) return Attribution.Baseline.Corrupt(corrupt);
+        // No baseline asked for: the corrupted prompt when there is one, else zero ablation.
+        if (corrupt is not null && baseline is null or BaselineKind.Corrupt) return Attribution.Baseline.Corrupt(corrupt);
         return baseline switch
         {
             BaselineKind.Corrupt => throw new RelpSaeException("the corrupt baseline needs a corrupted prompt (--corrupt TEXT)"),
