@@ -30,13 +30,13 @@ public static class HtmlReport
             a faithful method's score equals it. Intervals are 95% bootstrap intervals over prompts.</p>
             <h2>Faithfulness</h2>
             <table id="statistics"><tr><th>method</th><th>Pearson r</th><th>Spearman ρ</th><th>top-5</th><th>top-10</th>
-            <th>sign agreement</th><th>relative error</th><th>seconds / prompt</th></tr>
+            <th>sign agreement</th><th>relative error</th><th>ms / prompt</th></tr>
 
             """);
         foreach (var s in summaries)
             sb.Append($"<tr><td>{Esc(s.Name)}</td>{Cell(s.Pearson)}{Cell(s.Spearman)}{Cell(s.Top5)}{Cell(s.Top10)}" +
-                      $"{Cell(s.SignAgreement)}{Cell(s.RelativeError)}<td>{Num(s.SecondsPerPrompt)}</td></tr>\n");
-        sb.Append($"<tr><td>ground truth</td><td colspan=\"6\"></td><td>{Num(truthSeconds)}</td></tr>\n</table>\n");
+                      $"{Cell(s.SignAgreement)}{Cell(s.RelativeError)}<td>{Ms(s.SecondsPerPrompt)}</td></tr>\n");
+        sb.Append($"<tr><td>ground truth</td><td colspan=\"6\"></td><td>{Ms(truthSeconds)}</td></tr>\n</table>\n");
 
         sb.Append("<h2>Score against true effect</h2>\n<div id=\"scatter\">\n");
         foreach (var m in methods) sb.Append(Img(Plots.Scatter(m, prompts), $"{m} scatter")).Append('\n');
@@ -52,6 +52,8 @@ public static class HtmlReport
         $"<td>{Num(e.Value)} <span class=\"ci\">[{Num(e.Low)}, {Num(e.High)}]</span></td>";
 
     private static string Num(double v) => double.IsFinite(v) ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–";
+
+    private static string Ms(double seconds) => double.IsFinite(seconds) ? (seconds * 1000).ToString("0.00", CultureInfo.InvariantCulture) : "–";
 
     private static string Img(byte[] png, string alt) =>
         $"<img alt=\"{Esc(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\">";
