@@ -66,6 +66,32 @@ public static class EvaluationFiles
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            w.WriteStartArray("per_prompt");
+            foreach (var p in prompts)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", p.Index);
+                w.WriteString("prompt", p.Prompt);
+                w.WriteNumber("features", p.Features.Length);
+                w.WriteNumberOrNull("truth_seconds", p.TruthSeconds);
+                w.WriteStartObject("methods");
+                foreach (var s in summaries)
+                {
+                    var a = p.Scores[s.Name];
+                    w.WriteStartObject(s.Name);
+                    w.WriteNumberOrNull("pearson", Agreement.Pearson(a, p.Truth));
+                    w.WriteNumberOrNull("spearman", Agreement.Spearman(a, p.Truth));
+                    w.WriteNumberOrNull("top5", Agreement.TopK(a, p.Truth, 5));
+                    w.WriteNumberOrNull("top10", Agreement.TopK(a, p.Truth, 10));
+                    w.WriteNumberOrNull("sign_agreement", Agreement.SignAgreement(a, p.Truth));
+                    w.WriteNumberOrNull("relative_error", Agreement.RelativeError(a, p.Truth));
+                    w.WriteNumberOrNull("seconds", p.Seconds[s.Name]);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteNumberOrNull("ground_truth_seconds_per_prompt", prompts.Count == 0 ? double.NaN : prompts.Average(p => p.TruthSeconds));
             w.WriteNumber("prompts", prompts.Count);
             w.WriteNumber("features", prompts.Sum(p => p.Features.Length));

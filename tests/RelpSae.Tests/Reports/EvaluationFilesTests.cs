@@ -47,6 +47,10 @@ public class EvaluationFilesTests
         Assert.Equal(pooled, gradient.GetProperty("pearson").GetDouble(), 12);
         Assert.True(pooled < 0.99);
         Assert.Equal(1 + prompts.Sum(p => p.Features.Length), File.ReadAllLines(Path.Combine(dir, "gradient.csv")).Length);
+        // Per prompt as well as pooled: prompt 3's gradient correlation is computed on its own features.
+        var third = root.GetProperty("per_prompt")[3].GetProperty("methods").GetProperty("gradient");
+        Assert.Equal(Agreement.Pearson(prompts[3].Scores["gradient"], prompts[3].Truth), third.GetProperty("pearson").GetDouble(), 12);
+        Assert.Equal(prompts[3].Features.Length, root.GetProperty("per_prompt")[3].GetProperty("features").GetInt32());
         Assert.Contains("data:image/png;base64,", File.ReadAllText(Path.Combine(dir, "report.html")));
     }
 
