@@ -48,6 +48,10 @@ public static class AttributeCommand
             var request = resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));
 
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
+            // Each method runs once on the last token alone first, so the times shown are the methods' and not the JIT compiler's.
+            var warm = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens[^1..],
+                request.Baseline with { CorruptTokens = request.Baseline.CorruptTokens?[^1..] });
+            foreach (var m in methodList) Attributor.Run(m, warm, request.Metric with { Position = -1 });
             var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
             var summaries = FeatureSummaries.Load(saeDir);
