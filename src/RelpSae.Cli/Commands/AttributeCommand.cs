@@ -38,14 +38,10 @@ public static class AttributeCommand
         {
             int k = parse.GetValue(top) > 0 ? parse.GetValue(top) : throw new RelpSaeException($"--top must be positive, got {parse.GetValue(top)}");
             var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
-            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"), parse.GetValue(center));
-            var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
-            var autoencoder = SaeFiles.Load(saeDir);
-            var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
-            var baselineKind = CliParsing.Baseline(parse.GetValue(baseline));
-            var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(metric)), baselineKind,
-                baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
-            var request = resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));
+            var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
+                parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
+            var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
+            var request = setup.Resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));
 
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
             // Each method runs once on the last token alone first, so the times shown are the methods' and not the JIT compiler's.
@@ -54,7 +50,7 @@ public static class AttributeCommand
             foreach (var m in methodList) Attributor.Run(m, warm, request.Metric with { Position = -1 });
             var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
-            var summaries = FeatureSummaries.Load(saeDir);
+            var summaries = FeatureSummaries.Load(parse.GetValue(sae)!);
             Print(bundle, request, splice, hook, results, clean, baselineValue, k, summaries);
             if (parse.GetValue(json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
             return 0;

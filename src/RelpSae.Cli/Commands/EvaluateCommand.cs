@@ -49,13 +49,10 @@ public static class EvaluateCommand
         var (shardIndex, shardCount) = ParseShard(parse.GetValue(shard));
         var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps));
         if (parse.GetValue(batch) <= 0) throw new RelpSaeException($"--batch must be positive, got {parse.GetValue(batch)}");
-        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"), parse.GetValue(center));
-        var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
-        var autoencoder = SaeFiles.Load(saeDir);
-        var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
-        var baselineKind = CliParsing.Baseline(parse.GetValue(baseline));
-        var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(metric)), baselineKind,
-            baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, parse.GetValue(bos));
+        var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
+            parse.GetValue(metric), parse.GetValue(bos));
+        var (bundle, autoencoder, hook, resolver) = (setup.Bundle, setup.Sae, setup.Hook, setup.Resolver);
+        var saeDir = parse.GetValue(sae)!;
 
         var cases = Cases(parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n), parse.GetValue(seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();

@@ -1,0 +1,22 @@
+using RelpSae.Attribution;
+using RelpSae.Model;
+using RelpSae.Sae;
+
+namespace RelpSae.Cli;
+
+/// <summary>What attribute and evaluate both load: the model, the SAE and its hook, and the prompt resolver.</summary>
+internal sealed record AttributionSetup(Gpt2Model Bundle, SparseAutoencoder Sae, HookPoint Hook, PromptResolver Resolver)
+{
+    public static AttributionSetup Load(string modelDir, string saeDir, bool centerWritingWeights, string? baseline, string? metric,
+        bool prependBos, int position = -1, bool truncate = false)
+    {
+        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(modelDir, "--model"), centerWritingWeights);
+        saeDir = CliDefaults.ExistingFolder(saeDir, "--sae");
+        var sae = SaeFiles.Load(saeDir);
+        var hook = CliParsing.SaeHook(sae, bundle.Config);
+        var baselineKind = CliParsing.Baseline(baseline);
+        var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(metric), baselineKind,
+            baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, prependBos, position, truncate);
+        return new AttributionSetup(bundle, sae, hook, resolver);
+    }
+}
