@@ -34,17 +34,43 @@ public class KillResumeTests
         return p.ExitCode;
     }
 
-    [Fact]
-    public void SigkillThenResumeEndsWithTheWeightsOfAnUninterruptedRun()
+    private static readonly Lazy<(string Data, byte[] Weights)> Uninterrupted = new(() =>
     {
         var data = Path.Combine(Directory.CreateTempSubdirectory().FullName, "corpus.txt");
         File.WriteAllText(data, string.Join("\n\n", Enumerable.Range(0, 60).Select(i =>
             $"Reading {i}: you will find that your friends and family matter more than money this week. " +
             $"Take care of your health, trust your feelings and do not rush any decision about work {i % 7}.")));
-
         var whole = Directory.CreateTempSubdirectory().FullName;
         RunToEnd(TrainArgs(whole, data));
+        return (data, File.ReadAllBytes(Path.Combine(whole, "sae_weights.safetensors")));
+    });
 
+    [Fact]
+    public async Task CtrlCSavesACheckpointExitsCleanlyAndResumes()
+    {
+        var (data, expected) = Uninterrupted.Value;
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var checkpoint = Path.Combine(dir, "checkpoint.safetensors");
+        using (var p = Start(TrainArgs(dir, data)))
+        {
+            var error = p.StandardError.ReadToEndAsync();
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(checkpoint) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
+            using (var interrupt = Process.Start("kill", ["-INT", p.Id.ToString()])) interrupt.WaitForExit();
+            p.WaitForExit();
+            var stderr = await error;
+            Assert.Equal(130, p.ExitCode);
+            Assert.Contains("--resume", stderr);
+            Assert.DoesNotContain(" at RelpSae", stderr);
+        }
+        RunToEnd([.. TrainArgs(dir, data), "--resume"]);
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir, "sae_weights.safetensors")));
+    }
+
+    [Fact]
+    public void SigkillThenResumeEndsWithTheWeightsOfAnUninterruptedRun()
+    {
+        var (data, expected) = Uninterrupted.Value;
         var killed = Directory.CreateTempSubdirectory().FullName;
         var checkpoint = Path.Combine(killed, "checkpoint.safetensors");
         using (var p = Start(TrainArgs(killed, data)))
@@ -59,6 +85,6 @@ public class KillResumeTests
         Assert.False(File.Exists(Path.Combine(killed, "sae_weights.safetensors")), "the run finished before it was killed");
         RunToEnd([.. TrainArgs(killed, data), "--resume"]);
 
-        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "sae_weights.safetensors")), File.ReadAllBytes(Path.Combine(killed, "sae_weights.safetensors")));
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(killed, "sae_weights.safetensors")));
     }
 }
