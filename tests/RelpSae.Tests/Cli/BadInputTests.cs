@@ -66,6 +66,20 @@ public class BadInputTests
     }
 
     [Fact]
+    public void UnwritableOutputFoldersAreReportedBeforeAnyWork()
+    {
+        // A path under a regular file cannot be created, whoever runs the test (root ignores permissions).
+        var file = Path.GetTempFileName();
+        var data = Path.Combine(Directory.CreateTempSubdirectory().FullName, "d.txt");
+        File.WriteAllText(data, "Love the moment.\n\nTrust your feelings.");
+        AssertUserError(["train-sae", "--model", CliHarness.Tarot, "--hook", "blocks.2.hook_resid_post", "--tokens", "10000", "--batch", "1000",
+            "--data", data, "--out", Path.Combine(file, "sae")], "cannot write there");
+        AssertUserError(["evaluate", "--model", CliHarness.Tarot, "--sae", Sae.Value, "--out", Path.Combine(file, "eval")], "cannot write to --out");
+        AssertUserError(["train-sae", "--model", CliHarness.Tarot, "--hook", "blocks.2.hook_resid_post", "--tokens", "10000", "--batch", "1000",
+            "--data", data, "--out", Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString()), "--l1", "-1"], "--l1 must be >= 0");
+    }
+
+    [Fact]
     public void TruncatedCheckpoint()
     {
         var dir = Directory.CreateTempSubdirectory().FullName;
