@@ -3,6 +3,7 @@ using RelpSae.Lrp;
 using RelpSae.Model;
 using RelpSae.Sae;
 using RelpSae.Tests.Model;
+using RelpSae.Tests.Sae;
 
 namespace RelpSae.Tests.Attribution;
 
@@ -12,11 +13,8 @@ public class AttributionTests
 
     internal static SparseAutoencoder RandomSae(int dIn, int dSae, int seed, bool zeroBiases = false)
     {
-        var sae = new SparseAutoencoder(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = dIn, DSae = dSae });
-        var rng = new Random(seed);
-        void Fill(float[] a, float scale) { for (int i = 0; i < a.Length; i++) a[i] = scale * (float)(rng.NextDouble() * 2 - 1); }
-        Fill(sae.WEnc, 0.5f); Fill(sae.WDec, 0.5f);
-        if (!zeroBiases) { Fill(sae.BEnc, 0.1f); Fill(sae.BDec, 0.1f); }
+        var sae = SaeTestData.RandomSae(SaeTestData.Config(SaeArchitecture.Standard, dIn, dSae), (ulong)seed);
+        if (zeroBiases) { Array.Clear(sae.BEnc); Array.Clear(sae.BDec); }
         return sae;
     }
 
@@ -62,7 +60,7 @@ public class AttributionTests
         // of m over −h is the gradient score (f − f′)·∂m/∂f.
         foreach (int feature in GroundTruth.ActiveFeatures(s).Take(6))
         {
-            const float h = 0.02f;
+            const float h = 0.005f;
             float[] Shifted(float sign)
             {
                 var x = (float[])s.Clean.Clone();

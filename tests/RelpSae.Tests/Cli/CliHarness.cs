@@ -25,10 +25,7 @@ internal static class CliHarness
     /// <summary>A small random SAE on the tarot model's blocks.2.hook_resid_post (or the given hook and width).</summary>
     public static string RandomSae(string hook = "blocks.2.hook_resid_post", int dIn = 128)
     {
-        var sae = new SparseAutoencoder(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = dIn, DSae = 4 * dIn, HookName = hook });
-        var rng = new Random(1);
-        for (int i = 0; i < sae.WEnc.Length; i++) sae.WEnc[i] = (float)(rng.NextDouble() * 2 - 1) * 0.1f;
-        for (int i = 0; i < sae.WDec.Length; i++) sae.WDec[i] = (float)(rng.NextDouble() * 2 - 1) * 0.1f;
+        var sae = Sae.SaeTestData.RandomSae(Sae.SaeTestData.Config(SaeArchitecture.Standard, dIn, 4 * dIn) with { HookName = hook }, seed: 1);
         var dir = Directory.CreateTempSubdirectory().FullName;
         SaeFiles.Save(dir, sae);
         return dir;
