@@ -25,10 +25,8 @@ public static class Quadrature
             for (int iteration = 0; iteration < 100; iteration++)
             {
                 // P_n(x) and P_n'(x) by the three-term recurrence.
-                double p0 = 1, p1 = x;
-                for (int k = 2; k <= n; k++) (p0, p1) = (p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k);
-                double p = n == 1 ? x : p1;
-                double pPrev = n == 1 ? 1 : p0;
+                double pPrev = 1, p = x;
+                for (int k = 2; k <= n; k++) (pPrev, p) = (p, ((2 * k - 1) * x * p - (k - 1) * pPrev) / k);
                 dp = n * (x * p - pPrev) / (x * x - 1);
                 double step = p / dp;
                 x -= step;
