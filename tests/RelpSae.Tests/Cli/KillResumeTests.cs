@@ -8,6 +8,11 @@ namespace RelpSae.Tests.Cli;
 /// </summary>
 public class KillResumeTests
 {
+    private const int SigInt = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
     private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "relp-sae.dll");
 
     private static string[] TrainArgs(string outDir, string data) =>
@@ -56,7 +61,7 @@ public class KillResumeTests
             var error = p.StandardError.ReadToEndAsync();
             var clock = Stopwatch.StartNew();
             while (!File.Exists(checkpoint) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
-            using (var interrupt = Process.Start("kill", ["-INT", p.Id.ToString()])) interrupt.WaitForExit();
+            Assert.Equal(0, Kill(p.Id, SigInt));   // what Ctrl-C in a terminal sends
             p.WaitForExit();
             var stderr = await error;
             Assert.Equal(130, p.ExitCode);
