@@ -53,6 +53,7 @@ public static class BenchCommand
                         rows.Add(new BenchRow($"gemm {s.Name}", s.M, s.N, t, 2.0 * s.M * s.N * s.K / gflops / 1e6));
                     }
                     rows.AddRange(ModelBenchmark.Run(model, t, w, r));
+                    rows.AddRange(AttributionBenchmark.Run(model, t, w, r));
                 }
             }
             finally { Threads.Count = saved; }
@@ -68,7 +69,7 @@ public static class BenchCommand
     private static void PrintTable(List<BenchRow> rows, IReadOnlyList<BenchRow> anchor)
     {
         var table = new Table().AddColumns("workload", "B×T", "threads", "ms (median)", "libtorch ms", "ratio");
-        foreach (var row in rows.Where(x => !x.Workload.StartsWith("gemm")))
+        foreach (var row in rows.Where(x => !x.Workload.StartsWith("gemm") && !IsAttribution(x)))
         {
             // Our backward workloads are compared with the anchor's exact forward+backward (its slim-head column).
             var match = anchor.FirstOrDefault(a => a.Batch == row.Batch && a.Tokens == row.Tokens && a.Threads == row.Threads &&
@@ -77,7 +78,21 @@ public static class BenchCommand
                 match is null ? "" : $"{match.Ms:F1}", match is null ? "" : $"{row.Ms / match.Ms:F2}");
         }
         AnsiConsole.Write(table);
+
+        var costs = new Table().AddColumns("attribution workload (GPT-2-small shape, 64-token prompt, SAE 768→3072 at blocks.6)", "threads", "ms (median)", "note");
+        foreach (var row in rows.Where(IsAttribution))
+            costs.AddRow(row.Workload, row.Threads.ToString(), $"{row.Ms:F1}", row.Workload switch
+            {
+                "ground_truth" => $"{row.Batch} features: {row.Ms / row.Batch:F1} ms per feature",
+                "activation_cache_layer6" => $"{row.Batch * row.Tokens / (row.Ms / 1000):N0} tokens/s",
+                "sae_train_step" => $"{row.Batch / (row.Ms / 1000):N0} tokens/s",
+                _ => "",
+            });
+        AnsiConsole.Write(costs);
     }
+
+    private static bool IsAttribution(BenchRow row) =>
+        row.Workload.StartsWith("attribution_") || row.Workload is "ground_truth" or "activation_cache_layer6" or "sae_train_step";
 
     private static int[] ParseThreads(string text)
     {

@@ -1,0 +1,71 @@
+using RelpSae.Attribution;
+using RelpSae.Model;
+using RelpSae.Reports;
+using RelpSae.Sae;
+
+namespace RelpSae.Benchmarks;
+
+/// <summary>
+/// What attribution costs on a GPT-2-small-shaped model: each method and the ground truth for a
+/// 64-token prompt with a random TopK SAE (768 → 3072, k 32) at blocks.6.hook_resid_pre, plus the
+/// throughput of activation caching and of one SAE training step at that size.
+/// </summary>
+public static class AttributionBenchmark
+{
+    public const int Tokens = 64;
+
+    public static IEnumerable<BenchRow> Run(Gpt2 model, int threads, int warmup, int reps)
+    {
+        var sae = RandomTopK(model.Config.DModel, 4 * model.Config.DModel);
+        var hook = HookPoint.Parse("blocks.6.hook_resid_pre", model.Config);
+        var ids = Enumerable.Range(0, Tokens).Select(i => i * 7 % model.Config.VocabSize).ToArray();
+        var splice = SaeSplice.Create(model, sae, hook, ids, Baseline.Zero);
+        var metric = new Metric(MetricKind.Logit, ModelBenchmark.Target);
+        foreach (var method in new IAttributionMethod[] { GradientMethod.Gradient, GradientMethod.RelP, GradientMethod.RelPAh, new IntegratedGradients(32) })
+            yield return new BenchRow($"attribution_{method.Name}", 1, Tokens, threads, Timing.MedianMs(() => Attributor.Run(method, splice, metric), warmup, reps));
+
+        // Ground truth grows with the number of features patched: time it at several counts.
+        var active = GroundTruth.ActiveFeatures(splice);
+        var truth = new GroundTruth();
+        foreach (int n in new[] { 32, 128 }.Where(n => n <= active.Length))
+            yield return new BenchRow("ground_truth", n, Tokens, threads,
+                Timing.MedianMs(() => truth.Effects(splice, metric, active[..n]), Math.Min(warmup, 1), Math.Min(reps, 3)));
+
+        var contexts = Enumerable.Range(0, 8 * 128).Select(i => i * 13 % model.Config.VocabSize).ToArray();
+        yield return new BenchRow("activation_cache_layer6", 8, 128, threads, Timing.MedianMs(() => model.ActivationAt(hook, contexts, 8), warmup, reps));
+
+        var trainer = SaeTrainer.Start(new SaeTrainingOptions { DSae = sae.DSae, TotalSteps = 1000, BatchSize = 4096, Architecture = SaeArchitecture.TopK, K = 32 },
+            new RandomRows(model.Config.DModel));
+        yield return new BenchRow("sae_train_step", 4096, 1, threads, Timing.MedianMs(() => trainer.TrainStep(), warmup, reps));
+    }
+
+    private static SparseAutoencoder RandomTopK(int dIn, int dSae)
+    {
+        var sae = new SparseAutoencoder(new SaeConfig { Architecture = SaeArchitecture.TopK, K = 32, DIn = dIn, DSae = dSae });
+        var rng = new Random(1);
+        for (int i = 0; i < sae.WEnc.Length; i++) sae.WEnc[i] = (rng.NextSingle() - 0.5f) * 0.05f;
+        for (int i = 0; i < sae.WDec.Length; i++) sae.WDec[i] = (rng.NextSingle() - 0.5f) * 0.05f;
+        return sae;
+    }
+
+    /// <summary>Uniform random activation rows, seekable (the trainer's contract).</summary>
+    private sealed class RandomRows(int dIn) : IActivationSource
+    {
+        public int DIn => dIn;
+        public long Position { get; private set; }
+
+        public int Read(Span<float> rows)
+        {
+            int n = rows.Length / dIn;
+            for (int r = 0; r < n; r++)
+            {
+                var rng = new Random((int)(Position + r));
+                for (int j = 0; j < dIn; j++) rows[r * dIn + j] = rng.NextSingle() * 2 - 1;
+            }
+            Position += n;
+            return n;
+        }
+
+        public void Seek(long position) => Position = position;
+    }
+}
