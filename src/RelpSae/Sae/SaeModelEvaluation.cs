@@ -33,7 +33,7 @@ public sealed record SaeModelReport(SaeMetrics Metrics, double CeClean, double C
 /// </summary>
 public static class SaeModelEvaluation
 {
-    /// <param name="maxTokens">Stop after the context that reaches this many evaluated positions.</param>
+    /// <param name="maxTokens">Stop at the first whole context that reaches this many evaluated positions.</param>
     /// <param name="tokenText">A token id as display text, for the feature summaries.</param>
     /// <param name="progress">Positions evaluated so far.</param>
     public static SaeModelReport Run(Gpt2 model, SparseAutoencoder sae, HookPoint hook, IEnumerable<int[]> contexts,
@@ -51,7 +51,9 @@ public static class SaeModelEvaluation
         foreach (var context in contexts.Append(null))
         {
             if (context is not null) batch.Add(context);
-            bool full = batch.Count == contextsPerForward || (context is null && batch.Count > 0);
+            // Whole contexts until maxTokens positions are reached, contextsPerForward at a time.
+            long needed = context is null ? 0 : (maxTokens - stats.Tokens + context.Length - first - 1) / Math.Max(1, context.Length - first);
+            bool full = batch.Count == Math.Min(contextsPerForward, needed) || (context is null && batch.Count > 0);
             if (!full) continue;
             cancellationToken.ThrowIfCancellationRequested();
             int B = batch.Count, T = batch[0].Length;
