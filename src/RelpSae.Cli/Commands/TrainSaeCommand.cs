@@ -201,7 +201,10 @@ public static class TrainSaeCommand
             File.WriteAllText(runFile, run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return;
         }
-        if (!hasCheckpoint) throw new RelpSaeException($"--resume: no {CheckpointFile} in {dir} to continue");
+        if (!hasCheckpoint)
+            throw new RelpSaeException(File.Exists(Path.Combine(dir, SaeFiles.WeightsFile))
+                ? $"--resume: the run in {dir} has finished (its SAE is saved there); nothing to resume"
+                : $"--resume: no {CheckpointFile} in {dir} to continue");
         if (File.Exists(runFile) && JsonNode.Parse(File.ReadAllText(runFile)) is JsonObject recorded)
         {
             foreach (var key in new[] { "hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed" })

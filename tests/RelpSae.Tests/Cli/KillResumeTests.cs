@@ -6,6 +6,7 @@ namespace RelpSae.Tests.Cli;
 /// The real thing: `relp-sae train-sae` as a separate process, SIGKILLed at a random moment after its
 /// first checkpoint, then `--resume`d; the SAE it ends with must be byte-identical to an uninterrupted run's.
 /// </summary>
+[Collection(nameof(ConsoleCollection))]
 public class KillResumeTests
 {
     private const int SigInt = 2;
@@ -15,10 +16,10 @@ public class KillResumeTests
 
     private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "relp-sae.dll");
 
-    private static string[] TrainArgs(string outDir, string data) =>
+    private static string[] TrainArgs(string outDir, string data, int seed = 3) =>
     [
         Cli, "train-sae", "--model", TestPaths.Data("tarot-gpt2"), "--hook", "blocks.1.hook_resid_post", "--architecture", "relu",
-        "--tokens", "600000", "--batch", "512", "--context", "32", "--data", data, "--out", outDir, "--seed", "3",
+        "--tokens", "600000", "--batch", "512", "--context", "32", "--data", data, "--out", outDir, "--seed", seed.ToString(),
         "--checkpoint-every", "25", "--eval-tokens", "512", "--shuffle-rows", "4096",
     ];
 
@@ -68,6 +69,10 @@ public class KillResumeTests
             Assert.Contains("--resume", stderr);
             Assert.DoesNotContain(" at RelpSae", stderr);
         }
+        // Resuming with other settings than the run was started with is refused.
+        var mismatch = CliHarness.Run([.. TrainArgs(dir, data, seed: 4)[1..], "--resume"]);
+        Assert.Equal(2, mismatch.Code);
+        Assert.Contains("was started with seed 3", mismatch.Error);
         RunToEnd([.. TrainArgs(dir, data), "--resume"]);
         Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir, "sae_weights.safetensors")));
     }

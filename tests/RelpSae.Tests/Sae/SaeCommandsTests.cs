@@ -63,12 +63,13 @@ public class SaeCommandsTests
         Assert.True(metrics["explained_variance"]!.GetValue<double>() > 0.7, metrics.ToJsonString());
         Assert.True(metrics["ce_loss_recovered"]!.GetValue<double>() > 0.7, metrics.ToJsonString());
 
-        // A second run into the same folder is refused; --resume of the finished run only re-exports it.
-        AssertUserError(CliHarness.Run(Train(data, outDir)), "already holds a training run");
+        // A second run into the same folder is refused, and a finished run (whose checkpoint the saved SAE
+        // replaced) has nothing to resume; neither touches the SAE.
         var before = File.ReadAllBytes(Path.Combine(outDir, SaeFiles.WeightsFile));
-        Assert.Equal(0, CliHarness.Run(Train(data, outDir, "--resume")).Code);
+        AssertUserError(CliHarness.Run(Train(data, outDir)), "already holds a training run");
+        AssertUserError(CliHarness.Run(Train(data, outDir, "--resume")), "has finished (its SAE is saved there); nothing to resume");
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(outDir, SaeFiles.WeightsFile)));
-        AssertUserError(CliHarness.Run(Train(data, outDir, "--resume", "--seed", "5")), "was started with seed 0");
+        Assert.False(File.Exists(Path.Combine(outDir, TrainSaeCheckpoint)));
     }
 
     [Fact]
