@@ -18,7 +18,7 @@ public static class GenerateCommand
         var tokens = new Option<int>("--tokens") { Description = "How many tokens to generate.", DefaultValueFactory = _ => 20 };
         var temperature = new Option<float>("--temperature") { Description = "0 (the default) picks the most likely token; above 0 samples from softmax(logits / T).", DefaultValueFactory = _ => 0f };
         var seed = new Option<int>("--seed") { Description = "Seed for sampling (temperature > 0).", DefaultValueFactory = _ => 0 };
-        var prependBos = new Option<bool>("--prepend-bos") { Description = "Put <|endoftext|> before the prompt (TransformerLens' default; GPT-2's tokenizer adds none)." };
+        var prependBos = CliDefaults.PrependBosOption();
         var json = new Option<bool>("--json") { Description = "Print {\"prompt_ids\", \"generated_ids\", \"text\"} as JSON." };
         var command = new Command("generate", "Continue a prompt with the model (greedy by default).") { model, prompt, tokens, temperature, seed, prependBos, json };
         command.SetAction(parse =>

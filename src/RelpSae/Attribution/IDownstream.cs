@@ -16,13 +16,25 @@ public interface IDownstream
     float[] Backward(float[] activations, int batch, int tokens, Metric metric, PropagationRules rules);
 }
 
-/// <summary>GPT-2's blocks after a residual hook.</summary>
+/// <summary>
+/// GPT-2's blocks after a residual hook. Ground truth and integrated gradients run the same shapes
+/// many times, so each shape's pass is kept and re-run on its own buffers (<see cref="Gpt2Run.Rerun"/>).
+/// </summary>
 public sealed class Gpt2Downstream(Gpt2 model, HookPoint hook) : IDownstream
 {
+    private readonly Dictionary<(int Batch, int Tokens, bool Keep), Gpt2Run> runs = [];
+
     public double[] Metric(float[] activations, int batch, int tokens, Metric metric) =>
-        model.ForwardFrom(hook, activations, batch, tokens, new RunOptions { Logits = LogitRows.None }).MetricValues(metric);
+        Run(activations, batch, tokens, keepForBackward: false).MetricValues(metric);
 
     public float[] Backward(float[] activations, int batch, int tokens, Metric metric, PropagationRules rules) =>
-        model.ForwardFrom(hook, activations, batch, tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None })
-            .Backward(metric, hook, rules);
+        Run(activations, batch, tokens, keepForBackward: true).Backward(metric, hook, rules);
+
+    private Gpt2Run Run(float[] activations, int batch, int tokens, bool keepForBackward)
+    {
+        if (runs.TryGetValue((batch, tokens, keepForBackward), out var run)) return run.Rerun(activations);
+        run = model.ForwardFrom(hook, activations, batch, tokens, new RunOptions { KeepForBackward = keepForBackward, Logits = LogitRows.None });
+        runs[(batch, tokens, keepForBackward)] = run;
+        return run;
+    }
 }

@@ -55,8 +55,4 @@ public sealed record PropagationRules(bool LayerNorm, bool Identity, bool Attent
         if (parts.Length == 0) throw new RelpSaeException("empty rule list: use a preset or a comma list of rules");
         return new PropagationRules(parts.Contains("ln"), parts.Contains("identity"), parts.Contains("ah"), parts.Contains("half"));
     }
-
-    /// <summary>The preset name for these rules, or the comma list.</summary>
-    public string Describe() =>
-        Presets.FirstOrDefault(p => p.Value == this).Key ?? (InForce.Count == 0 ? "gradient" : string.Join(",", InForce));
 }

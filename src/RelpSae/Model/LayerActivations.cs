@@ -6,7 +6,6 @@ namespace RelpSae.Model;
 /// </summary>
 internal sealed class LayerActivations(Gpt2Config c, int batch, int tokens)
 {
-    private readonly int n = batch * tokens;
     public readonly float[] Ln1Hat = new float[batch * tokens * c.DModel];
     public readonly float[] Ln1Rstd = new float[batch * tokens];
     public readonly float[] Qkv = new float[batch * tokens * 3 * c.DModel];
@@ -15,6 +14,4 @@ internal sealed class LayerActivations(Gpt2Config c, int batch, int tokens)
     public readonly float[] Ln2Rstd = new float[batch * tokens];
     public readonly float[] Pre = new float[batch * tokens * c.DMlp];
     public readonly float[] Post = new float[batch * tokens * c.DMlp];
-
-    public int Rows => n;
 }
