@@ -12,8 +12,12 @@ internal static unsafe class GemmDriver
 {
     // Block sizes tuned on a 2-core AMD EPYC (Zen 5: 48 KB L1d, 1 MB L2 per core) at 1024³ and GPT-2 shapes.
 
-    /// <summary>Rows of A packed at once (a multiple of every MR: 8, 6, 4).</summary>
-    internal const int MC = 960;
+    /// <summary>
+    /// Rows of A packed at once (a multiple of every MR: 8, 6, 4). Each MR-row panel of A meets the
+    /// L2-resident B block once, so the A block need not fit a cache: MC only bounds the buffer, and
+    /// a large one packs B once per product (at 960, a 1024-row product packed all of B twice).
+    /// </summary>
+    internal const int MC = 4080;
     /// <summary>Depth of one packed block: an 8×KC A panel (8 KB) sits in the 48 KB L1.</summary>
     internal const int KC = 256;
     /// <summary>Columns of B packed at once (a multiple of every NR: 48, 16, 3): KC×NC is 720 KB of the 1 MB L2.</summary>

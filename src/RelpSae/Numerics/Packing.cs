@@ -31,8 +31,14 @@ internal static unsafe class Packing
             }
             else
             {
+                // Column p of the panel gathers one value from each of mr rows: a transpose, done
+                // 8×8 at a time when the panel is 8 rows high (the scalar gather was 6% of a 1024³
+                // product in the profile).
                 float* src = a + (nint)i * lda;
-                for (int p = 0; p < kc; p++)
+                int p0 = 0;
+                if (Avx.IsSupported && mr == 8 && rows == 8)
+                    for (; p0 + 8 <= kc; p0 += 8) Transpose8x8(src + p0, lda, dst + p0 * mr, mr);
+                for (int p = p0; p < kc; p++)
                 {
                     float* d = dst + p * mr;
                     for (int r = 0; r < rows; r++) d[r] = src[(nint)r * lda + p];

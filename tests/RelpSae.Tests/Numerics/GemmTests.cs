@@ -17,7 +17,7 @@ public class GemmTests
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 }, { 7, 13, 5 }, { 8, 48, 1 }, { 9, 49, 17 }, { 6, 16, 3 }, { 4, 3, 2 },
-        { 17, 97, 300 }, { 13, 350, 400 }, { 970, 5, 3 },
+        { 17, 97, 300 }, { 13, 350, 400 }, { 970, 5, 3 }, { 4090, 9, 20 },  // 4090 rows cross MC
         { 3, 200, 70 }, { 15, 67, 33 },  // few rows: B read unpacked, ragged columns packed
     };
 
