@@ -82,7 +82,7 @@ public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKi
     /// <summary>Token ids by descending logit at the position.</summary>
     private int[] Ranked(int[] tokens, int pos)
     {
-        var run = model.Forward(tokens, 1, new RunOptions { Logits = LogitRows.All });
+        using var run = model.Forward(tokens, 1, new RunOptions { Logits = LogitRows.All });
         int V = model.Config.VocabSize;
         var row = run.Logits.AsSpan(pos * V, V).ToArray();
         var order = Enumerable.Range(0, V).ToArray();

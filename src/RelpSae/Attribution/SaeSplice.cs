@@ -40,9 +40,9 @@ public sealed class SaeSplice
             var ids = baseline.CorruptTokens ?? throw new ArgumentException("a corrupt baseline needs its tokens");
             if (ids.Length != tokens.Length)
                 throw new RelpSaeException($"the corrupted prompt is {ids.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
-            corrupt = ActivationAt(model, hook, ids);
+            corrupt = model.ActivationAt(hook, ids, 1);
         }
-        return FromActivations(new Gpt2Downstream(model, hook), sae, ActivationAt(model, hook, tokens), baseline, corrupt);
+        return FromActivations(new Gpt2Downstream(model, hook), sae, model.ActivationAt(hook, tokens, 1), baseline, corrupt);
     }
 
     /// <summary>Splits given activations [tokens × d] (the corrupted prompt's too, for a corrupt baseline).</summary>
@@ -85,7 +85,4 @@ public sealed class SaeSplice
         for (int i = 0; i < error.Length; i++) error[i] = x[i] - error[i];
         return (f, error);
     }
-
-    private static float[] ActivationAt(Gpt2 model, HookPoint hook, int[] tokens) =>
-        model.Forward(tokens, 1, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None }).Cached(hook);
 }

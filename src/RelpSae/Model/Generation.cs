@@ -25,8 +25,8 @@ public static class Generation
         var options = new RunOptions { Logits = LogitRows.Last };
         for (int n = prompt.Count; n < ids.Length; n++)
         {
-            var logits = model.Forward(ids.AsSpan(0, n), 1, options).Logits;
-            ids[n] = temperature == 0 ? TensorPrimitives.IndexOfMax<float>(logits) : Sample(logits, temperature, rng);
+            using var run = model.Forward(ids.AsSpan(0, n), 1, options);
+            ids[n] = temperature == 0 ? TensorPrimitives.IndexOfMax<float>(run.Logits) : Sample(run.Logits, temperature, rng);
         }
         return ids[prompt.Count..];
     }
@@ -53,8 +53,8 @@ public static class Generation
             {
                 var prefix = new int[b * n];
                 for (int r = 0; r < b; r++) ids.AsSpan(r * width, n).CopyTo(prefix.AsSpan(r * n, n));
-                var logits = model.Forward(prefix, b, new RunOptions { Logits = LogitRows.Last }).Logits;
-                for (int r = 0; r < b; r++) ids[r * width + n] = Sample(logits.AsSpan(r * V, V).ToArray(), temperature, rng);
+                using var run = model.Forward(prefix, b, new RunOptions { Logits = LogitRows.Last });
+                for (int r = 0; r < b; r++) ids[r * width + n] = Sample(run.Logits.AsSpan(r * V, V).ToArray(), temperature, rng);
             }
             for (int r = 0; r < b; r++)
             {

@@ -14,6 +14,9 @@ public sealed class Gpt2(Gpt2Weights weights)
     public Gpt2Weights Weights { get; } = weights;
     public Gpt2Config Config => Weights.Config;
 
+    /// <summary>Buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
+    internal FloatPool Pool { get; } = new(1L << 28);
+
     /// <summary>Loads a Hugging Face checkpoint folder (config.json + model.safetensors or pytorch_model.bin).</summary>
     public static Gpt2 Load(string dir, bool centerWritingWeights = false)
     {
@@ -57,8 +60,11 @@ public sealed class Gpt2(Gpt2Weights weights)
     /// The activation at <paramref name="hook"/> for token ids [batch × tokens], computing nothing after it:
     /// the prefix to run once before many <see cref="ForwardFrom"/> / <see cref="Gpt2Run.Rerun"/> calls.
     /// </summary>
-    public float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch) =>
-        Forward(tokens, batch, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None }).Cached(hook);
+    public float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch)
+    {
+        using var run = Forward(tokens, batch, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None });
+        return run.Cached(hook);
+    }
 
     /// <summary>
     /// Forward from a residual hook point (blocks.L.hook_resid_pre|mid|post) whose activation
@@ -111,6 +117,7 @@ public sealed class Gpt2(Gpt2Weights weights)
     {
         var c = Config;
         var w = Weights.Layers[l];
+        var packed = Weights.Packed.Forward(l);
         var s = run.Layer(l);
         var x = run.Residual;
         int n = run.Rows, d = c.DModel, m = c.DMlp, T = run.Tokens;
@@ -119,7 +126,7 @@ public sealed class Gpt2(Gpt2Weights weights)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
             LayerNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, run.LnOut, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
-            Linear(run.LnOut, w.WQkv, w.BQkv, s.Qkv, n, d, 3 * d);
+            Linear(run.LnOut, packed.Qkv, w.BQkv, s.Qkv, n);
             var qkv = s.Qkv;
             var pattern = s.Pattern;
             var z = run.Z;
@@ -130,16 +137,16 @@ public sealed class Gpt2(Gpt2Weights weights)
             });
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), z)) return false;
-            Linear(z, w.WO, w.BO, run.Out, n, d, d);
+            Linear(z, packed.O, w.BO, run.Out, n);
             if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
             TensorPrimitives.Add(x, run.Out, x);
             if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
         }
         LayerNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
-        Linear(run.LnOut, w.WFc, w.BFc, s.Pre, n, d, m);
+        Linear(run.LnOut, packed.Fc, w.BFc, s.Pre, n);
         Gelu.Forward(s.Pre, s.Post);
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
-        Linear(s.Post, w.WProj, w.BProj, run.Out, n, m, d);
+        Linear(s.Post, packed.Proj, w.BProj, run.Out, n);
         if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
         TensorPrimitives.Add(x, run.Out, x);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
@@ -148,10 +155,11 @@ public sealed class Gpt2(Gpt2Weights weights)
     /// <summary>(Sequence, head) pairs run in parallel on at most <see cref="Threads.Count"/> cores.</summary>
     internal static ParallelOptions HeadParallelism => new() { MaxDegreeOfParallelism = Threads.Count };
 
-    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D).</summary>
-    internal static void Linear(ReadOnlySpan<float> x, float[] weight, float[] bias, Span<float> y, int rows, int inDim, int outDim)
+    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed.</summary>
+    private static void Linear(ReadOnlySpan<float> x, PackedMatrix weight, float[] bias, Span<float> y, int rows)
     {
+        int inDim = weight.Rows, outDim = weight.Cols;
         for (int r = 0; r < rows; r++) bias.CopyTo(y.Slice(r * outDim, outDim));
-        Gemm.Multiply(rows, outDim, inDim, x, inDim, false, weight, outDim, false, y, outDim, accumulate: true);
+        Gemm.Multiply(rows, x, inDim, false, weight, y, outDim, accumulate: true);
     }
 }

@@ -60,11 +60,12 @@ internal static class Gpt2Backward
     {
         var c = run.Model.Config;
         var w = run.Model.Weights.Layers[l];
+        var wt = run.Model.Weights.Packed.Backward(l);
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, m = c.DMlp;
-        Gemm.Multiply(n, m, d, dx, d, false, w.WProj, d, true, work.Hidden, m);
+        Gemm.Multiply(n, dx, d, false, wt.Proj, work.Hidden, m);
         gelu(s.Pre, s.Post, work.Hidden, work.Hidden);
-        Gemm.Multiply(n, d, m, work.Hidden, m, false, w.WFc, m, true, work.Model, d);
+        Gemm.Multiply(n, work.Hidden, m, false, wt.Fc, work.Model, d);
         for (int r = 0; r < n; r++)
             layerNorm(work.Model.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);
     }
@@ -74,10 +75,11 @@ internal static class Gpt2Backward
     {
         var c = run.Model.Config;
         var w = run.Model.Weights.Layers[l];
+        var wt = run.Model.Weights.Packed.Backward(l);
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
         var dz = work.Model;
-        Gemm.Multiply(n, d, d, dx, d, false, w.WO, d, true, dz, d);
+        Gemm.Multiply(n, dx, d, false, wt.O, dz, d);
         var dqkv = work.Qkv;
         Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
         {
@@ -85,17 +87,22 @@ internal static class Gpt2Backward
             Attention.Backward(s.Qkv.AsSpan(b * T * 3 * d), s.Pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * d),
                 dqkv.AsSpan(b * T * 3 * d), T, h, c, shares);
         });
-        Gemm.Multiply(n, d, 3 * d, dqkv, 3 * d, false, w.WQkv, 3 * d, true, work.Model, d);
+        Gemm.Multiply(n, dqkv, 3 * d, false, wt.Qkv, work.Model, d);
         for (int r = 0; r < n; r++)
             layerNorm(work.Model.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.Ln1Gamma, dx.AsSpan(r * d, d), work.Row);
     }
 
     /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
-    internal sealed class Buffers(int rows, Gpt2Config c)
+    internal sealed class Buffers(int rows, Gpt2Config c, FloatPool pool)
     {
-        public readonly float[] Hidden = new float[rows * c.DMlp];
-        public readonly float[] Model = new float[rows * c.DModel];
-        public readonly float[] Qkv = new float[rows * 3 * c.DModel];
-        public readonly float[] Row = new float[c.DModel];
+        public readonly float[] Hidden = pool.Rent(rows * c.DMlp);
+        public readonly float[] Model = pool.Rent(rows * c.DModel);
+        public readonly float[] Qkv = pool.Rent(rows * 3 * c.DModel);
+        public readonly float[] Row = pool.Rent(c.DModel);
+
+        public void ReturnTo(FloatPool pool)
+        {
+            foreach (var a in new[] { Hidden, Model, Qkv, Row }) pool.Return(a);
+        }
     }
 }

@@ -5,8 +5,11 @@ namespace RelpSae.Model;
 /// <summary>
 /// One forward pass: the residual stream, the cached hook activations, the final hidden rows, the logits
 /// asked for, and (when kept) what the backward pass needs. Rows are laid out [batch × tokens].
+/// Its buffers come from the model's pool: disposing the run gives them back for the next pass of the
+/// same shape (the arrays it exposed — <see cref="Residual"/>, <see cref="Final"/>, <see cref="Logits"/> —
+/// are then reused, so copy what must outlive it). A run never disposed is simply collected.
 /// </summary>
-public sealed class Gpt2Run
+public sealed class Gpt2Run : IDisposable
 {
     private readonly LayerActivations[] layers;
     private readonly Dictionary<HookPoint, float[]> cache = [];
@@ -22,15 +25,31 @@ public sealed class Gpt2Run
         Options = options;
         var c = model.Config;
         int n = batch * tokens;
-        Residual = new float[n * c.DModel];
-        LnOut = new float[n * c.DModel];
-        Z = new float[n * c.DModel];
-        Out = new float[n * c.DModel];
+        var pool = model.Pool;
+        Residual = pool.Rent(n * c.DModel);
+        LnOut = pool.Rent(n * c.DModel);
+        Z = pool.Rent(n * c.DModel);
+        Out = pool.Rent(n * c.DModel);
         // Without a backward pass one set of block buffers serves every layer in turn.
         layers = options.KeepForBackward
-            ? Enumerable.Range(0, c.NLayers).Select(_ => new LayerActivations(c, batch, tokens)).ToArray()
-            : [new LayerActivations(c, batch, tokens)];
+            ? Enumerable.Range(0, c.NLayers).Select(_ => new LayerActivations(c, batch, tokens, pool)).ToArray()
+            : [new LayerActivations(c, batch, tokens, pool)];
     }
+
+    /// <summary>Gives every buffer back to the model's pool; the run (and the arrays it exposed) must not be used after.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        var pool = Model.Pool;
+        foreach (var a in new[] { Residual, LnOut, Z, Out, Final, FinalHat, FinalRstd, Logits }) pool.Return(a);
+        foreach (var layer in layers) layer.ReturnTo(pool);
+        backwardBuffers?.ReturnTo(pool);
+        Residual = LnOut = Z = Out = Final = FinalHat = FinalRstd = Logits = [];
+        Completed = false;
+    }
+
+    private bool disposed;
 
     public Gpt2 Model { get; }
     public int Batch { get; }
@@ -41,7 +60,7 @@ public sealed class Gpt2Run
     public RunOptions Options { get; }
 
     /// <summary>The residual stream: after the pass, the last block's output [rows × d].</summary>
-    public float[] Residual { get; }
+    public float[] Residual { get; private set; }
 
     /// <summary>ln_f's output [rows × d] (the rows the unembedding reads); empty until a pass reaches the end.</summary>
     public float[] Final { get; private set; } = [];
@@ -58,9 +77,9 @@ public sealed class Gpt2Run
     public float[] Cached(HookPoint hook) =>
         cache.TryGetValue(hook, out var a) ? a : throw new InvalidOperationException($"{hook} was not cached");
 
-    internal float[] LnOut { get; }
-    internal float[] Z { get; }
-    internal float[] Out { get; }
+    internal float[] LnOut { get; private set; }
+    internal float[] Z { get; private set; }
+    internal float[] Out { get; private set; }
     internal float[] FinalHat { get; private set; } = [];
     internal float[] FinalRstd { get; private set; } = [];
 
@@ -71,6 +90,7 @@ public sealed class Gpt2Run
     /// </summary>
     public Gpt2Run Rerun(ReadOnlySpan<float> activation)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (Start is not { } start) throw new InvalidOperationException("only a pass started from a hook (Gpt2.ForwardFrom) can be re-run");
         Model.RunFrom(this, start, activation);
         return this;
@@ -83,7 +103,7 @@ public sealed class Gpt2Run
         cache.Clear();
     }
 
-    internal Gpt2Backward.Buffers BackwardBuffers => backwardBuffers ??= new Gpt2Backward.Buffers(Rows, Model.Config);
+    internal Gpt2Backward.Buffers BackwardBuffers => backwardBuffers ??= new Gpt2Backward.Buffers(Rows, Model.Config, Model.Pool);
 
     internal LayerActivations Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
@@ -105,9 +125,9 @@ public sealed class Gpt2Run
         int d = c.DModel, V = c.VocabSize;
         if (Final.Length == 0)
         {
-            FinalHat = new float[Rows * d];
-            FinalRstd = new float[Rows];
-            Final = new float[Rows * d];
+            FinalHat = Model.Pool.Rent(Rows * d);
+            FinalRstd = Model.Pool.Rent(Rows);
+            Final = Model.Pool.Rent(Rows * d);
         }
         LayerNorm.Forward(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
         if (Wants(new HookPoint(HookKind.LnFinal, c.NLayers))) cache[new HookPoint(HookKind.LnFinal, c.NLayers)] = (float[])Final.Clone();
@@ -115,13 +135,14 @@ public sealed class Gpt2Run
         switch (Options.Logits)
         {
             case LogitRows.All:
-                if (Logits.Length == 0) Logits = new float[Rows * V];
-                Numerics.Gemm.Multiply(Rows, V, d, Final, d, false, w.Unembed, d, true, Logits, V);
+                if (Logits.Length == 0) Logits = Model.Pool.Rent(Rows * V);
+                Numerics.Gemm.Multiply(Rows, Final, d, false, w.Packed.Unembed, Logits, V);
                 break;
             case LogitRows.Last:
-                // Each sequence's last row, read with a stride of one sequence.
-                if (Logits.Length == 0) Logits = new float[Batch * V];
-                Numerics.Gemm.Multiply(Batch, V, d, Final.AsSpan((Tokens - 1) * d), Tokens * d, false, w.Unembed, d, true, Logits, V);
+                // Each sequence's last row, read with a stride of one sequence; the same packed product
+                // as All, so the last row of All is bit for bit the same.
+                if (Logits.Length == 0) Logits = Model.Pool.Rent(Batch * V);
+                Numerics.Gemm.Multiply(Batch, Final.AsSpan((Tokens - 1) * d), Tokens * d, false, w.Packed.Unembed, Logits, V);
                 break;
         }
     }
@@ -159,6 +180,7 @@ public sealed class Gpt2Run
 
     private void CheckComplete(IReadOnlyList<Metric> metrics)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
         if (metrics.Count != 1 && metrics.Count != Batch) throw new ArgumentException($"{metrics.Count} metrics for {Batch} sequences");
         foreach (var m in metrics) m.Validate(Model.Config.VocabSize);

@@ -15,6 +15,18 @@ public sealed class Gpt2Weights
     /// <summary>The unembedding [V, d]: the tied <see cref="Wte"/>, or its uncentred copy once the writing weights are centred.</summary>
     public float[] Unembed { get; private set; } = [];
 
+    /// <summary>The matrices packed for the GEMM, built on first use (and dropped when the weights change).</summary>
+    internal PackedWeights Packed
+    {
+        get
+        {
+            if (packed is null) Interlocked.CompareExchange(ref packed, new PackedWeights(this), null);
+            return packed;
+        }
+    }
+
+    private PackedWeights? packed;
+
     /// <summary>True once <see cref="CenterWritingWeights"/> has run.</summary>
     public bool WritingWeightsCentered { get; private set; }
 
@@ -129,6 +141,7 @@ public sealed class Gpt2Weights
             CenterRows(l.WProj, d); CenterRows(l.BProj, d);
         }
         WritingWeightsCentered = true;
+        packed = null;
     }
 
     private static void CenterRows(float[] a, int width)

@@ -8,7 +8,7 @@ namespace RelpSae.Numerics;
 /// split over <see cref="Threads.Count"/> threads when the product is large enough to gain from it.
 /// Safe to call from several threads at once; see <see cref="Threads.Count"/> for how calls nest.
 /// </summary>
-public static class Gemm
+public static unsafe class Gemm
 {
     /// <summary>Multiply-adds below which a product stays on the calling thread (waking a worker costs more).</summary>
     internal const long ParallelThreshold = 1 << 20;
@@ -53,11 +53,34 @@ public static class Gemm
                     for (int i = 0; i < m; i++) new Span<float>(g.CAt(i, 0), n).Clear();
                 return;
             }
-            path = GemmPaths.Resolve(path);
-            var job = ParallelGemm.Plan(g, path, threads);
-            if (job.Parts > 1 && WorkerTeam.TryRun(job.Parts, &ParallelGemm.RunPart, &job)) return;
-            RunSingle(g, path);
+            Run(g, GemmPaths.Resolve(path), threads);
         }
+    }
+
+    /// <summary>
+    /// C[m×n] = op(A)·B (or C += …) with B packed beforehand (n = B.Cols, k = B.Rows), on
+    /// <see cref="Threads.Count"/> threads; op(A) and C as in the general overload.
+    /// </summary>
+    public static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b,
+        Span<float> c, int ldc, bool accumulate = false) => Multiply(m, a, lda, transA, b, c, ldc, accumulate, Threads.Count);
+
+    internal static unsafe void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b,
+        Span<float> c, int ldc, bool accumulate, int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        CheckOperand("A", a.Length, transA ? b.Rows : m, transA ? m : b.Rows, lda);
+        CheckOperand("C", c.Length, m, b.Cols, ldc);
+        if (m == 0) return;
+        fixed (float* pa = a, pc = c)
+            Run(GemmProblem.WithPacked(m, pa, lda, transA, b, pc, ldc, accumulate), b.Path, threads);
+    }
+
+    private static unsafe void Run(in GemmProblem g, GemmPath path, int threads)
+    {
+        var job = ParallelGemm.Plan(g, path, threads);
+        if (job.Parts > 1 && WorkerTeam.TryRun(job.Parts, &ParallelGemm.RunPart, &job)) return;
+        RunSingle(g, path);
     }
 
     internal static void RunSingle(in GemmProblem g, GemmPath path)
@@ -72,12 +95,13 @@ public static class Gemm
 
     private static void RunSingle<T, O>(in GemmProblem g) where T : struct where O : IKernelOps<T>
     {
-        if (g.M < SkinnyRows(g.TransB)) SkinnyGemm.Run<T, O>(g);
+        // A packed B is read where it lies by the driver: the skinny path's reason to exist is gone.
+        if (g.PackedB == null && g.M < SkinnyRows(g.TransB)) SkinnyGemm.Run<T, O>(g);
         else GemmDriver.Run<T, O>(g);
     }
 
     /// <summary>A rows×cols operand stored row-major with leading dimension ld must fit its span.</summary>
-    private static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    internal static void CheckOperand(string name, int length, int rows, int cols, int ld)
     {
         if (ld < Math.Max(1, cols))
             throw new ArgumentOutOfRangeException($"ld{name.ToLowerInvariant()}", ld, $"{name} is stored {rows}×{cols}: its leading dimension must be at least {Math.Max(1, cols)}");

@@ -29,7 +29,7 @@ internal static unsafe class GemmDriver
         int mr = O.Rows, nr = O.Vecs * O.Width;
         var buffers = PackBuffers.ForThisThread;
         float* ap = buffers.A(RoundUp(Math.Min(MC, g.M), mr) * Math.Min(KC, g.K));
-        float* bp = buffers.B(RoundUp(Math.Min(NC, g.N), nr) * Math.Min(KC, g.K));
+        float* bp = g.PackedB == null ? buffers.B(RoundUp(Math.Min(NC, g.N), nr) * Math.Min(KC, g.K)) : null;
         float* edge = stackalloc float[8 * 48];
         for (int i0 = 0; i0 < g.M; i0 += MC)
         {
@@ -42,7 +42,8 @@ internal static unsafe class GemmDriver
                 for (int j0 = 0; j0 < g.N; j0 += NC)
                 {
                     int nc = Math.Min(NC, g.N - j0);
-                    Packing.PackB(g.BAt(p0, j0), g.Ldb, g.TransB, kc, nc, nr, bp);
+                    if (g.PackedB == null) Packing.PackB(g.BAt(p0, j0), g.Ldb, g.TransB, kc, nc, nr, bp);
+                    else bp = g.PackedBlock(p0, kc, j0);
                     for (int i = 0; i < mc; i += mr)
                     {
                         int rows = Math.Min(mr, mc - i);

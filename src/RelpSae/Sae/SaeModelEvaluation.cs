@@ -62,7 +62,7 @@ public static class SaeModelEvaluation
             var tokens = batch.SelectMany(c => c).ToArray();
             batch.Clear();
 
-            var clean = model.Forward(tokens, B, new RunOptions { Cache = [hook], Logits = splice ? LogitRows.All : LogitRows.None });
+            using var clean = model.Forward(tokens, B, new RunOptions { Cache = [hook], Logits = splice ? LogitRows.All : LogitRows.None });
             var x = clean.Cached(hook);
             var features = sae.Encode(x);
             var reconstruction = sae.Decode(features);
@@ -91,8 +91,9 @@ public static class SaeModelEvaluation
                 }
                 var options = new RunOptions { Logits = LogitRows.All };
                 ceClean += CrossEntropySum(clean.Logits, tokens, B, T);
-                ceSae += CrossEntropySum(model.ForwardFrom(hook, reconstruction, B, T, options).Logits, tokens, B, T);
-                ceZero += CrossEntropySum(model.ForwardFrom(hook, zero, B, T, options).Logits, tokens, B, T);
+                using var spliced = model.ForwardFrom(hook, reconstruction, B, T, options);
+                ceSae += CrossEntropySum(spliced.Logits, tokens, B, T);
+                ceZero += CrossEntropySum(spliced.Rerun(zero).Logits, tokens, B, T);
                 predictions += B * (T - 1);
             }
             progress?.Report(stats.Tokens);

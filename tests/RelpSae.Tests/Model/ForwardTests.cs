@@ -89,6 +89,7 @@ public class ForwardTests
         var hook = HookPoint.Parse("blocks.1.hook_resid_pre", TinyModels.Config);
         var plain = TinyModels.Create();
         var centred = TinyModels.Create();
+        centred.Forward(tokens, 1).Dispose();  // packs the weights before they change: centring must drop the packs
         centred.Weights.CenterWritingWeights();
         var p = plain.Forward(tokens, 1, new RunOptions { Cache = [hook], Logits = LogitRows.All });
         var c = centred.Forward(tokens, 1, new RunOptions { Cache = [hook], Logits = LogitRows.All });

@@ -31,6 +31,15 @@ internal sealed class GemmCase
         return c;
     }
 
+    /// <summary>The same product with op(B) packed beforehand for <paramref name="path"/>.</summary>
+    public float[] RunPacked(bool accumulate, GemmPath path = GemmPath.Best, int threads = 1)
+    {
+        var c = (float[])C0.Clone();
+        var packed = new PackedMatrix(B, K, N, Ldb, TransB, path);
+        Gemm.Multiply(M, A, Lda, TransA, packed, c, Ldc, accumulate, threads);
+        return c;
+    }
+
     /// <summary>Asserts entry (i, j) of <paramref name="c"/> within float32 rounding of the exact value.</summary>
     public void AssertEntry(float[] c, int i, int j, bool accumulate)
     {
