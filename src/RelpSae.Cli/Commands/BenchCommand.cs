@@ -1,28 +1,18 @@
 using System.CommandLine;
 using System.Text.Json;
 using RelpSae.Benchmarks;
-using RelpSae.Model;
-using RelpSae.Numerics;
 using RelpSae.Reports;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
 
 /// <summary>
-/// <c>relp-sae bench</c>: GEMM GFLOP/s against the FMA peak, and the libtorch anchor's model workloads,
-/// side by side with the anchor's own figures when its output is given (--anchor).
+/// <c>relp-sae bench</c>: the FMA peak and GEMM efficiency, the libtorch anchor's model workloads (side
+/// by side with the anchor's own figures when its output is given, --anchor), attribution costs,
+/// throughputs and peak memory (<see cref="BenchSuite"/>).
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly (string Name, int M, int N, int K, bool TransB)[] GemmShapes =
-    [
-        ("1024³", 1024, 1024, 1024, false),
-        ("qkv 128×2304×768", 128, 2304, 768, false),
-        ("mlp in 128×3072×768", 128, 3072, 768, false),
-        ("mlp out 128×768×3072", 128, 768, 3072, false),
-        ("logits 128×50257×768 (A·Bᵀ)", 128, 50257, 768, true),
-    ];
-
     public static Command Create()
     {
         var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
@@ -30,66 +20,77 @@ public static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "Timed repetitions per workload (the median is reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up runs per workload.", DefaultValueFactory = _ => 1 };
         var threads = new Option<string>("--threads") { Description = "Thread counts to measure, comma-separated.", DefaultValueFactory = _ => "1,2" };
-        var command = new Command("bench", "Time the GEMM and a GPT-2-small-shaped model (the libtorch anchor's workloads).") { json, anchor, reps, warmup, threads };
+        var command = new Command("bench", "Time the GEMM, a GPT-2-small-shaped model (the libtorch anchor's workloads) and attribution.") { json, anchor, reps, warmup, threads };
         command.SetAction(parse =>
         {
             int r = Positive(parse.GetValue(reps), "--reps"), w = Math.Max(0, parse.GetValue(warmup));
             var threadCounts = ParseThreads(parse.GetValue(threads)!);
             var anchorRows = parse.GetValue(anchor) is { } a ? AnchorResults.Parse(a) : [];
-            var rows = new List<BenchRow>();
-            var model = new Gpt2(Gpt2Weights.Random(ModelBenchmark.Gpt2Small, seed: 0));
-            int saved = Threads.Count;
-            try
+            var report = BenchSuite.Run(threadCounts, w, r, row =>
             {
-                foreach (int t in threadCounts)
-                {
-                    Threads.Count = t;
-                    double peak = FmaPeak.MeasureGflops(t, TimeSpan.FromSeconds(1));
-                    Console.WriteLine($"threads {t}: FMA peak {peak:F0} GFLOP/s");
-                    foreach (var s in GemmShapes)
-                    {
-                        double gflops = GemmBenchmark.MeasureGflops(s.M, s.N, s.K, t, transB: s.TransB, reps: Math.Max(r, 5));
-                        Console.WriteLine($"  gemm {s.Name,-30} {gflops,7:F1} GFLOP/s  {gflops / peak,6:P0} of peak");
-                        rows.Add(new BenchRow($"gemm {s.Name}", s.M, s.N, t, 2.0 * s.M * s.N * s.K / gflops / 1e6));
-                    }
-                    rows.AddRange(ModelBenchmark.Run(model, t, w, r));
-                    rows.AddRange(AttributionBenchmark.Run(model, t, w, r));
-                }
-            }
-            finally { Threads.Count = saved; }
-            PrintTable(rows, anchorRows);
+                if (row.Workload == "fma_peak") Console.WriteLine($"threads {row.Threads}: FMA peak {row.PeakGflops:F0} GFLOP/s");
+                else if (row.Workload.StartsWith("gemm")) Console.WriteLine($"  {row.Workload,-44} {row.Gflops,7:F1} GFLOP/s  {row.FractionOfPeak,6:P0} of peak");
+            });
+            // Wide enough that the tables keep one line per row when the output is piped to a file.
+            AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 150);
+            PrintModel(report, anchorRows);
+            PrintAttribution(report);
+            Console.WriteLine($"Peak resident memory, GPT-2-small weights + forward to full logits at 1×1024: {report.ForwardPeakRssBytes / 1e6:F0} MB");
             if (parse.GetValue(json) is { } path)
-                File.WriteAllText(path, JsonSerializer.Serialize(rows.Select(x => new { workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads, ms = x.Ms }),
-                    new JsonSerializerOptions { WriteIndented = true }));
+                File.WriteAllText(path, JsonSerializer.Serialize(new
+                {
+                    fma_peak_gflops = report.FmaPeakGflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
+                    forward_1x1024_peak_rss_bytes = report.ForwardPeakRssBytes,
+                    rows = report.Rows.Where(x => x.Workload != "fma_peak").Select(x => new
+                    {
+                        workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads, ms = x.Ms,
+                        gflop = x.Gflop > 0 ? x.Gflop : (double?)null,
+                        fraction_of_peak = double.IsNaN(x.FractionOfPeak) ? (double?)null : x.FractionOfPeak,
+                    }),
+                }, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         });
         return command;
     }
 
-    private static void PrintTable(List<BenchRow> rows, IReadOnlyList<BenchRow> anchor)
+    private static void PrintModel(BenchReport report, IReadOnlyList<BenchRow> anchor)
     {
-        var table = new Table().AddColumns("workload", "B×T", "threads", "ms (median)", "libtorch ms", "ratio");
-        foreach (var row in rows.Where(x => !x.Workload.StartsWith("gemm") && !IsAttribution(x)))
+        var table = new Table().AddColumns("workload", "B×T", "threads", "ms (median)", "of FMA peak", "libtorch ms", "ratio");
+        foreach (var row in report.Rows.Where(x => x.Workload is "forward" or "backward_exact" or "backward_relp"))
         {
             // Our backward workloads are compared with the anchor's exact forward+backward (its slim-head column).
             var match = anchor.FirstOrDefault(a => a.Batch == row.Batch && a.Tokens == row.Tokens && a.Threads == row.Threads &&
                 a.Workload == (row.Workload == "forward" ? "forward" : "backward_exact"));
-            table.AddRow(row.Workload, $"{row.Batch}×{row.Tokens}", row.Threads.ToString(), $"{row.Ms:F1}",
+            table.AddRow(row.Workload, $"{row.Batch}×{row.Tokens}", row.Threads.ToString(), $"{row.Ms:F1}", Percent(row),
                 match is null ? "" : $"{match.Ms:F1}", match is null ? "" : $"{row.Ms / match.Ms:F2}");
         }
         AnsiConsole.Write(table);
+    }
 
-        var costs = new Table().AddColumns("attribution workload (GPT-2-small shape, 64-token prompt, SAE 768→3072 at blocks.6)", "threads", "ms (median)", "note");
-        foreach (var row in rows.Where(IsAttribution))
-            costs.AddRow(row.Workload, row.Threads.ToString(), $"{row.Ms:F1}", row.Workload switch
+    private static void PrintAttribution(BenchReport report)
+    {
+        var costs = new Table().AddColumns("attribution (GPT-2-small shape, 64 tokens, SAE 768→3072 at blocks.6)", "threads", "ms (median)", "of FMA peak", "note");
+        foreach (var row in report.Rows.Where(IsAttribution))
+        {
+            var gradient = report.Rows.FirstOrDefault(x => x.Workload == "attribution_gradient" && x.Threads == row.Threads);
+            var firstTruth = report.Rows.FirstOrDefault(x => x.Workload == "ground_truth" && x.Threads == row.Threads);
+            costs.AddRow(row.Workload, row.Threads.ToString(), $"{row.Ms:F1}", Percent(row), row.Workload switch
             {
-                "ground_truth" => $"{row.Batch} features: {row.Ms / row.Batch:F1} ms per feature",
+                "attribution_relp" or "attribution_relp-ah" when gradient is not null => $"{row.Ms / gradient.Ms:F2}× the gradient",
+                var ig when ig.StartsWith("attribution_ig") && gradient is not null && int.TryParse(ig["attribution_ig".Length..], out int steps) =>
+                    $"{row.Ms / gradient.Ms:F1}× the gradient = {row.Ms / (steps * gradient.Ms):F2}× {steps} gradients",
+                "ground_truth" when firstTruth is not null && firstTruth != row =>
+                    $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each; {row.Ms / firstTruth.Ms:F1}× the time of {firstTruth.Batch} for {(double)row.Batch / firstTruth.Batch:F1}× the features",
+                "ground_truth" => $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each",
                 "activation_cache_layer6" => $"{row.Batch * row.Tokens / (row.Ms / 1000):N0} tokens/s",
                 "sae_train_step" => $"{row.Batch / (row.Ms / 1000):N0} tokens/s",
                 _ => "",
             });
+        }
         AnsiConsole.Write(costs);
     }
+
+    private static string Percent(BenchRow row) => double.IsNaN(row.FractionOfPeak) ? "" : $"{row.FractionOfPeak:P0}";
 
     private static bool IsAttribution(BenchRow row) =>
         row.Workload.StartsWith("attribution_") || row.Workload is "ground_truth" or "activation_cache_layer6" or "sae_train_step";

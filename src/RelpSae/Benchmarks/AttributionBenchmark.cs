@@ -22,21 +22,25 @@ public static class AttributionBenchmark
         var splice = SaeSplice.Create(model, sae, hook, ids, Baseline.Zero);
         var metric = new Metric(MetricKind.Logit, ModelBenchmark.Target);
         foreach (var method in new IAttributionMethod[] { GradientMethod.Gradient, GradientMethod.RelP, GradientMethod.RelPAh, new IntegratedGradients(32) })
-            yield return new BenchRow($"attribution_{method.Name}", 1, Tokens, threads, Timing.MedianMs(() => Attributor.Run(method, splice, metric), warmup, reps));
+            yield return new BenchRow(method is IntegratedGradients ig ? $"attribution_ig{ig.Steps}" : $"attribution_{method.Name}", 1, Tokens, threads, Timing.MedianMs(() => Attributor.Run(method, splice, metric), warmup, reps));
 
-        // Ground truth grows with the number of features patched: time it at several counts.
+        // Ground truth grows with the number of features patched: time it at several counts, then
+        // once for every feature active anywhere in the prompt (what `evaluate` runs).
         var active = GroundTruth.ActiveFeatures(splice);
         var truth = new GroundTruth();
-        foreach (int n in new[] { 32, 128 }.Where(n => n <= active.Length))
+        foreach (int n in new[] { 32, 128 }.Where(n => n < active.Length))
             yield return new BenchRow("ground_truth", n, Tokens, threads,
                 Timing.MedianMs(() => truth.Effects(splice, metric, active[..n]), Math.Min(warmup, 1), Math.Min(reps, 3)));
+        yield return new BenchRow("ground_truth", active.Length, Tokens, threads, Timing.MedianMs(() => truth.Effects(splice, metric, active), 0, 1));
 
         var contexts = Enumerable.Range(0, 8 * 128).Select(i => i * 13 % model.Config.VocabSize).ToArray();
-        yield return new BenchRow("activation_cache_layer6", 8, 128, threads, Timing.MedianMs(() => model.ActivationAt(hook, contexts, 8), warmup, reps));
+        yield return new BenchRow("activation_cache_layer6", 8, 128, threads, Timing.MedianMs(() => model.ActivationAt(hook, contexts, 8), warmup, reps))
+        { Gflop = FlopCounts.Gpt2Forward(model.Config, 8, 128, hook.Layer, 0) / 1e9 };
 
         var trainer = SaeTrainer.Start(new SaeTrainingOptions { DSae = sae.DSae, TotalSteps = 1000, BatchSize = 4096, Architecture = SaeArchitecture.TopK, K = 32 },
             new RandomRows(model.Config.DModel));
-        yield return new BenchRow("sae_train_step", 4096, 1, threads, Timing.MedianMs(() => trainer.TrainStep(), warmup, reps));
+        yield return new BenchRow("sae_train_step", 4096, 1, threads, Timing.MedianMs(() => trainer.TrainStep(), warmup, reps))
+        { Gflop = FlopCounts.SaeTrainStep(4096, sae.DIn, sae.DSae) / 1e9 };
     }
 
     private static SparseAutoencoder RandomTopK(int dIn, int dSae)

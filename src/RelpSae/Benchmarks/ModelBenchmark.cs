@@ -27,7 +27,8 @@ public static class ModelBenchmark
             var rng = new Random(batch * 1000 + tokens);
             var ids = Enumerable.Range(0, batch * tokens).Select(_ => rng.Next(model.Config.VocabSize)).ToArray();
             yield return new BenchRow("forward", batch, tokens, threads,
-                Timing.MedianMs(() => model.Forward(ids, batch, new RunOptions { Logits = LogitRows.All }).Dispose(), warmup, reps));
+                Timing.MedianMs(() => model.Forward(ids, batch, new RunOptions { Logits = LogitRows.All }).Dispose(), warmup, reps))
+            { Gflop = FlopCounts.Gpt2Forward(model.Config, batch, tokens, model.Config.NLayers, batch * tokens) / 1e9 };
             foreach (var (name, rules) in new[] { ("backward_exact", PropagationRules.Gradient), ("backward_relp", PropagationRules.RelP) })
                 yield return new BenchRow(name, batch, tokens, threads, Timing.MedianMs(() =>
                 {

@@ -27,11 +27,32 @@ public static class Gelu
     /// <summary>The exact derivative: du = g·(½(1 + t) + ½u(1 − t²)·C(1 + 3A·u²)), t = tanh(C(u + A·u³)).</summary>
     public static void Gradient(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du)
     {
-        for (int i = 0; i < u.Length; i++)
+        // Vectorised passes over chunks that stay in L1 (element by element, MathF.Tanh made the exact
+        // backward of an 8×128 batch cost as much as libtorch's whole forward + backward).
+        const int Chunk = 512;
+        Span<float> u2 = stackalloc float[Chunk], t = stackalloc float[Chunk], w = stackalloc float[Chunk];
+        for (int i = 0; i < u.Length; i += Chunk)
         {
-            float x = u[i];
-            float t = MathF.Tanh(C * (x + A * x * x * x));
-            du[i] = g[i] * (0.5f * (1 + t) + 0.5f * x * (1 - t * t) * C * (1 + 3 * A * x * x));
+            int n = Math.Min(Chunk, u.Length - i);
+            var x = u.Slice(i, n);
+            Span<float> x2 = u2[..n], tn = t[..n], wn = w[..n];
+            TensorPrimitives.Multiply(x, x, x2);
+            TensorPrimitives.Multiply(x2, x, tn);
+            TensorPrimitives.MultiplyAdd(tn, A, x, tn);
+            TensorPrimitives.Multiply(tn, C, tn);
+            TensorPrimitives.Tanh(tn, tn);
+            // w = ½u(1 − t²)·C(1 + 3A·u²)
+            TensorPrimitives.Multiply(x2, 3 * A, x2);
+            TensorPrimitives.Add(x2, 1f, x2);
+            TensorPrimitives.Multiply(tn, tn, wn);
+            TensorPrimitives.Subtract(1f, wn, wn);
+            TensorPrimitives.Multiply(wn, x2, wn);
+            TensorPrimitives.Multiply(wn, x, wn);
+            TensorPrimitives.Multiply(wn, 0.5f * C, wn);
+            // du = g·(½(1 + t) + w)
+            TensorPrimitives.Add(tn, 1f, tn);
+            TensorPrimitives.MultiplyAdd(tn, 0.5f, wn, wn);
+            TensorPrimitives.Multiply(wn, g.Slice(i, n), du.Slice(i, n));
         }
     }
 }

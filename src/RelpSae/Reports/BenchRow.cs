@@ -1,4 +1,16 @@
 namespace RelpSae.Reports;
 
 /// <summary>One timed workload: "forward", "backward_exact", "backward_relp", "gemm", ... with its median time.</summary>
-public sealed record BenchRow(string Workload, int Batch, int Tokens, int Threads, double Ms);
+public sealed record BenchRow(string Workload, int Batch, int Tokens, int Threads, double Ms)
+{
+    /// <summary>Nominal floating-point work of one run in GFLOP (2 per multiply-add of its products), or 0 where none is counted.</summary>
+    public double Gflop { get; init; }
+
+    /// <summary>The FMA peak of the same thread count, measured in the same sitting (0: not measured).</summary>
+    public double PeakGflops { get; init; }
+
+    public double Gflops => Gflop / (Ms / 1000);
+
+    /// <summary>Achieved GFLOP/s over the FMA peak; NaN where either is unknown.</summary>
+    public double FractionOfPeak => Gflop > 0 && PeakGflops > 0 ? Gflops / PeakGflops : double.NaN;
+}

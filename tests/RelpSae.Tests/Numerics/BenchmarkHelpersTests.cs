@@ -1,3 +1,4 @@
+using RelpSae.Benchmarks;
 using RelpSae.Numerics;
 
 namespace RelpSae.Tests.Numerics;
@@ -19,5 +20,19 @@ public class BenchmarkHelpersTests
         Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeak.MeasureGflops(0, TimeSpan.FromMilliseconds(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => GemmBenchmark.MeasureGflops(0, 1, 1, 1));
         Assert.Throws<RelpSaeException>(() => Threads.Count = 0);
+    }
+
+    [Fact]
+    public void ForwardFlopsAreTwicePerWeightPerRowPlusAttentionAndLogits()
+    {
+        // Counted from the weights themselves: every block matrix is used once per row.
+        var c = ModelBenchmark.Gpt2Small with { NLayers = 2 };
+        var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
+        double perRow = w.Layers.Sum(l => (double)l.WQkv.Length + l.WO.Length + l.WFc.Length + l.WProj.Length);
+        int batch = 3, tokens = 5, logitRows = 2;
+        double expected = 2 * perRow * batch * tokens
+            + c.NLayers * batch * 2 * (2.0 * tokens * tokens * c.DHead) * c.NHeads   // q·kᵀ and pattern·v per head
+            + 2.0 * logitRows * w.Unembed.Length;
+        Assert.Equal(expected, FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers, logitRows), 6);
     }
 }

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using RelpSae.Model;
+using RelpSae.Numerics;
+using RelpSae.Reports;
+
+namespace RelpSae.Benchmarks;
+
+/// <summary>What <c>relp-sae bench</c> measured: the FMA peak per thread count, every timed row, peak memory.</summary>
+public sealed record BenchReport(IReadOnlyDictionary<int, double> FmaPeakGflops, IReadOnlyList<BenchRow> Rows, long ForwardPeakRssBytes);
+
+/// <summary>
+/// Every benchmark of issue 8 in one sitting: the FMA peak, the GEMM on 1024³ and on GPT-2's shapes,
+/// the libtorch anchor's model workloads, attribution costs and throughputs, and the peak resident
+/// memory of a GPT-2-small forward at 1×1024.
+/// </summary>
+public static class BenchSuite
+{
+    /// <summary>A product timed alone; GPT-2's use B packed beforehand, as the model's weights are.</summary>
+    public sealed record GemmShape(string Name, int M, int N, int K, bool TransB, bool Prepacked);
+
+    public static readonly GemmShape[] GemmShapes =
+    [
+        new("1024³ (B packed per call)", 1024, 1024, 1024, false, false),
+        new("qkv 128×2304×768", 128, 2304, 768, false, true),
+        new("mlp in 128×3072×768", 128, 3072, 768, false, true),
+        new("mlp out 128×768×3072", 128, 768, 3072, false, true),
+        new("logits 128×50257×768 (A·Bᵀ)", 128, 50257, 768, true, true),
+        new("mlp in backward 128×768×3072 (A·Bᵀ)", 128, 768, 3072, true, true),
+    ];
+
+    /// <summary>Runs everything; <paramref name="measured"/> sees each row as it is measured.</summary>
+    public static BenchReport Run(IReadOnlyList<int> threadCounts, int warmup, int reps, Action<BenchRow>? measured = null)
+    {
+        var model = new Gpt2(Gpt2Weights.Random(ModelBenchmark.Gpt2Small, seed: 0));
+        // First, before any other workload raises the process's high-water mark.
+        long rss = ForwardPeakRss(model);
+        var peaks = new Dictionary<int, double>();
+        var rows = new List<BenchRow>();
+        void Add(BenchRow row) { rows.Add(row); measured?.Invoke(row); }
+        int saved = Threads.Count;
+        try
+        {
+            foreach (int t in threadCounts)
+            {
+                Threads.Count = t;
+                double peak = peaks[t] = FmaPeak.MeasureGflops(t, TimeSpan.FromSeconds(1));
+                Add(new BenchRow("fma_peak", 0, 0, t, 0) { PeakGflops = peak });
+                foreach (var s in GemmShapes)
+                {
+                    double gflops = GemmBenchmark.MeasureGflops(s.M, s.N, s.K, t, transB: s.TransB, reps: Math.Max(reps, 5), prepackB: s.Prepacked);
+                    double gflop = 2.0 * s.M * s.N * s.K / 1e9;
+                    Add(new BenchRow($"gemm {s.Name}", s.M, s.N, t, gflop / gflops * 1000) { Gflop = gflop, PeakGflops = peak });
+                }
+                foreach (var row in ModelBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
+                foreach (var row in AttributionBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
+            }
+        }
+        finally { Threads.Count = saved; }
+        return new BenchReport(peaks, rows, rss);
+    }
+
+    /// <summary>Peak resident bytes of the process after loading the weights and one forward to full logits at 1×1024.</summary>
+    private static long ForwardPeakRss(Gpt2 model)
+    {
+        var ids = Enumerable.Range(0, 1024).Select(i => i * 7 % model.Config.VocabSize).ToArray();
+        model.Forward(ids, 1, new RunOptions { Logits = LogitRows.All }).Dispose();
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return self.PeakWorkingSet64;
+    }
+}

@@ -1,0 +1,25 @@
+using RelpSae.Model;
+
+namespace RelpSae.Benchmarks;
+
+/// <summary>
+/// Floating-point work of the benchmarked workloads, counted as the products actually run (2 FLOP per
+/// multiply-add), so achieved GFLOP/s can be set against the FMA peak. Element-wise work is left out.
+/// </summary>
+public static class FlopCounts
+{
+    /// <summary>The first <paramref name="layers"/> blocks on batch × tokens rows, then <paramref name="logitRows"/> rows of logits.</summary>
+    public static double Gpt2Forward(Gpt2Config c, int batch, int tokens, int layers, int logitRows)
+    {
+        double d = c.DModel, rows = (double)batch * tokens;
+        double linear = 2 * rows * (d * 3 * d + d * d + 2 * d * c.DMlp);
+        double attention = 2 * 2 * batch * (double)tokens * tokens * d;   // q·kᵀ and pattern·v, the full T×T per head
+        return layers * (linear + attention) + 2.0 * logitRows * d * c.VocabSize;
+    }
+
+    /// <summary>
+    /// One training step of a d_in → d_sae SAE on <paramref name="rows"/> rows: encode and decode forward,
+    /// then the decoder-weight, feature and encoder-weight gradients — five dense products.
+    /// </summary>
+    public static double SaeTrainStep(int rows, int dIn, int dSae) => 5 * 2.0 * rows * dIn * dSae;
+}
