@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace RelpSae.Numerics;
 
@@ -42,14 +43,20 @@ internal static unsafe class GemmDriver
                 for (int j0 = 0; j0 < g.N; j0 += NC)
                 {
                     int nc = Math.Min(NC, g.N - j0);
+                    var ahead = default(BlockPrefetch);
                     if (g.PackedB == null) Packing.PackB(g.BAt(p0, j0), g.Ldb, g.TransB, kc, nc, nr, bp);
-                    else bp = g.PackedBlock(p0, kc, j0);
+                    else
+                    {
+                        bp = g.PackedBlock(p0, kc, j0);
+                        ahead = BlockPrefetch.Next(g, p0, j0, nr, (mc + mr - 1) / mr * ((nc + nr - 1) / nr));
+                    }
                     for (int i = 0; i < mc; i += mr)
                     {
                         int rows = Math.Min(mr, mc - i);
                         for (int j = 0; j < nc; j += nr)
                         {
                             int cols = Math.Min(nr, nc - j);
+                            ahead.Step();
                             float* c = g.CAt(i0 + i, j0 + j);
                             if (rows == mr && cols == nr)
                                 MicroKernel.Run<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, addToC);
@@ -63,6 +70,35 @@ internal static unsafe class GemmDriver
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Pulls the next block of a packed B into L2 a slice per micro-tile while this block is computed:
+    /// a packed B comes from memory (the unembedding's 154 MB), and the first sweep over each block
+    /// otherwise waits on it.
+    /// </summary>
+    private struct BlockPrefetch
+    {
+        private byte* next;
+        private long lines;
+        private int perStep;
+
+        public static BlockPrefetch Next(in GemmProblem g, int p0, int j0, int nr, int steps)
+        {
+            int np0 = p0, nj0 = j0 + NC;
+            if (nj0 >= g.N) { np0 += KC; nj0 = 0; }
+            if (np0 >= g.K) return default;
+            int kc = Math.Min(KC, g.K - np0), nc = RoundUp(Math.Min(NC, g.N - nj0), nr);
+            long lines = (long)kc * nc * sizeof(float) / 64;
+            return new BlockPrefetch { next = (byte*)g.PackedBlock(np0, kc, nj0), lines = lines, perStep = (int)((lines + steps - 1) / steps) };
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step()
+        {
+            if (lines <= 0 || !Sse.IsSupported) return;
+            for (int q = 0; q < perStep && lines > 0; q++, lines--, next += 64) Sse.Prefetch1(next);
         }
     }
 

@@ -14,13 +14,18 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
     /// <summary>Band boundaries fall on multiples of this (the tile's NR or MR).</summary>
     public readonly int Unit = unit;
 
+    /// <summary>Packed B up to this many floats (16 MB) is shared by row bands: it stays in the L3 both cores read.</summary>
+    private const long SharedPackedB = 4L << 20;
+
     public static ParallelGemm Plan(in GemmProblem g, GemmPath path, int threads)
     {
         if (threads == 1 || (long)g.M * g.N * g.K < Gemm.ParallelThreshold)
             return new ParallelGemm(g, path, 1, true, 1);
         var (mr, nr) = GemmPaths.Tile(path);
         int colTiles = (g.N + nr - 1) / nr, rowTiles = (g.M + mr - 1) / mr;
-        bool byColumns = colTiles >= 4 * threads || colTiles >= rowTiles;
+        bool byColumns = g.PackedB != null && (long)g.K * g.N <= SharedPackedB && rowTiles >= 2 * threads
+            ? false
+            : colTiles >= 4 * threads || colTiles >= rowTiles;
         int parts = Math.Min(threads, byColumns ? colTiles : rowTiles);
         return new ParallelGemm(g, path, parts, byColumns, byColumns ? nr : mr);
     }
