@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace RelpSae.Lrp;
 
 /// <summary>
@@ -11,11 +13,24 @@ public static class IdentityRule
 
     public static void Backward(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du)
     {
-        for (int i = 0; i < u.Length; i++)
+        // x + sign(x)·ε with sign(0) = +1, sixteen lanes at a time: element by element, the divide and a
+        // branch on a random sign made this rule slower than the exact GELU derivative.
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var eps = Vector512.Create(Epsilon);
+            for (; i + Vector512<float>.Count <= u.Length; i += Vector512<float>.Count)
+            {
+                var x = Vector512.Create(u.Slice(i, Vector512<float>.Count));
+                var stabilised = x + Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -eps, eps);
+                var r = Vector512.Create(g.Slice(i, Vector512<float>.Count)) * Vector512.Create(post.Slice(i, Vector512<float>.Count)) / stabilised;
+                r.CopyTo(du.Slice(i, Vector512<float>.Count));
+            }
+        }
+        for (; i < u.Length; i++)
         {
             float x = u[i];
-            float stabilised = x > 0 ? x + Epsilon : x < 0 ? x - Epsilon : Epsilon;
-            du[i] = g[i] * post[i] / stabilised;
+            du[i] = g[i] * post[i] / (x + (x < 0 ? -Epsilon : Epsilon));
         }
     }
 }

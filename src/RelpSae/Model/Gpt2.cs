@@ -144,7 +144,7 @@ public sealed class Gpt2(Gpt2Weights weights)
         }
         LayerNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
         Linear(run.LnOut, packed.Fc, w.BFc, s.Pre, n);
-        Gelu.Forward(s.Pre, s.Post);
+        RowBands.For(n, m, (r0, r1) => Gelu.Forward(s.Pre.AsSpan(r0 * m, (r1 - r0) * m), s.Post.AsSpan(r0 * m, (r1 - r0) * m)));
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
         Linear(s.Post, packed.Proj, w.BProj, run.Out, n);
         if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;

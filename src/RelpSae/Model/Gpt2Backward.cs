@@ -64,7 +64,12 @@ internal static class Gpt2Backward
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, m = c.DMlp;
         Gemm.Multiply(n, dx, d, false, wt.Proj, work.Hidden, m);
-        gelu(s.Pre, s.Post, work.Hidden, work.Hidden);
+        var hidden = work.Hidden;
+        RowBands.For(n, m, (r0, r1) =>
+        {
+            int at = r0 * m, count = (r1 - r0) * m;
+            gelu(s.Pre.AsSpan(at, count), s.Post.AsSpan(at, count), hidden.AsSpan(at, count), hidden.AsSpan(at, count));
+        });
         Gemm.Multiply(n, work.Hidden, m, false, wt.Fc, work.Model, d);
         for (int r = 0; r < n; r++)
             layerNorm(work.Model.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);

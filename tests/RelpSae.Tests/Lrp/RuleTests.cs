@@ -63,7 +63,8 @@ public class RuleTests
     [Fact]
     public void IdentityRuleFreezesTheGateAndConservesRelevance()
     {
-        float[] u = [-3, -0.5f, -1e-8f, 0, 1e-8f, 0.2f, 1, 4];
+        // Edge values in the first vector of 16 lanes, then enough for a second vector and a ragged tail.
+        float[] u = [-3, -0.5f, -1e-8f, 0, 1e-8f, 0.2f, 1, 4, .. Random(32, 5, 3)];
         var post = new float[u.Length];
         Gelu.Forward(u, post);
         var g = Random(u.Length, 9);

@@ -1,0 +1,26 @@
+using RelpSae.Numerics;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// Row-wise passes (GELU and its rules) split into one band of rows per thread: on one thread the
+/// GELU of a 128-token MLP was a tenth of a block's time.
+/// </summary>
+internal static class RowBands
+{
+    /// <summary>Below this many elements a pass stays on the calling thread.</summary>
+    private const long ParallelElements = 1 << 16;
+
+    /// <summary>Calls <paramref name="band"/>(firstRow, endRow) over bands covering [0, rows).</summary>
+    public static void For(int rows, int width, Action<int, int> band)
+    {
+        int parts = (long)rows * width >= ParallelElements ? Math.Min(Threads.Count, rows) : 1;
+        if (parts == 1)
+        {
+            band(0, rows);
+            return;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            p => band((int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts)));
+    }
+}
