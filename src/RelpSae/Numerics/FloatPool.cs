@@ -27,16 +27,33 @@ public sealed class FloatPool(long capacityFloats)
         return GC.AllocateUninitializedArray<float>(length);
     }
 
-    /// <summary>Gives an array back for reuse; dropped (left to the GC) when the pool is full.</summary>
+    /// <summary>
+    /// Gives an array back for reuse. When the pool is full, arrays of other lengths make room, the
+    /// largest first: a pass of a new shape takes over from earlier shapes (the bench's 8×128 buffers
+    /// otherwise kept every later 1×128 pass allocating afresh). Failing that it is left to the GC.
+    /// </summary>
     public void Return(float[] array)
     {
         if (array.Length == 0) return;
         lock (gate)
         {
+            while (held + array.Length > capacityFloats && DropOne(except: array.Length)) { }
             if (held + array.Length > capacityFloats) return;
             if (!free.TryGetValue(array.Length, out var stack)) free[array.Length] = stack = new Stack<float[]>();
             stack.Push(array);
             held += array.Length;
         }
+    }
+
+    /// <summary>Drops one held array of the largest length other than <paramref name="except"/>; false if there is none.</summary>
+    private bool DropOne(int except)
+    {
+        int longest = 0;
+        foreach (var (length, stack) in free)
+            if (length != except && stack.Count > 0 && length > longest) longest = length;
+        if (longest == 0) return false;
+        free[longest].Pop();
+        held -= longest;
+        return true;
     }
 }

@@ -25,4 +25,18 @@ public class FloatPoolTests
         pool.Return(new float[10]);  // would hold 20 > 15: left to the GC
         Assert.Equal(10, pool.HeldFloats);
     }
+
+    [Fact]
+    public void NewShapeTakesOverFromOldOnes()
+    {
+        var pool = new FloatPool(capacityFloats: 25);
+        var old1 = new float[10];
+        pool.Return(old1);
+        pool.Return(new float[10]);
+        var fresh = new float[20];
+        pool.Return(fresh);           // 40 > 25: both arrays of 10 make room
+        Assert.Equal(20, pool.HeldFloats);
+        Assert.Same(fresh, pool.Rent(20));
+        Assert.NotSame(old1, pool.Rent(10));
+    }
 }
