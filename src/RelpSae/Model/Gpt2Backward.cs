@@ -25,10 +25,11 @@ internal static class Gpt2Backward
         var dx = new float[run.Rows * d];
         var dh = new float[d];
         var scratch = new float[d];
+        var metricRows = new int[run.Batch];
         for (int b = 0; b < run.Batch; b++)
         {
             var metric = metrics[metrics.Count == 1 ? 0 : b];
-            int row = b * T + metric.ResolvePosition(T);
+            int row = metricRows[b] = b * T + metric.ResolvePosition(T);
             metric.Gradient(run.Final.AsSpan(row * d, d), w.Unembed, dh);
             layerNorm(dh, run.FinalHat.AsSpan(row * d, d), run.FinalRstd[row], w.LnFGamma, dx.AsSpan(row * d, d), scratch);
         }
@@ -36,7 +37,9 @@ internal static class Gpt2Backward
         var work = run.BackwardBuffers;
         for (int l = c.NLayers - 1; 3 * l + 3 > target; l--)
         {
-            Mlp(run, l, dx, gelu, layerNorm, work);
+            // Until attention spreads it, only the metric rows carry gradient: the last block's MLP,
+            // which works row by row, runs on those rows alone.
+            Mlp(run, l, dx, l == c.NLayers - 1 ? metricRows : null, gelu, layerNorm, work);
             if (3 * l + 1 == target) break;
             SelfAttention(run, l, dx, rules.Attention, layerNorm, work);
         }
@@ -55,24 +58,40 @@ internal static class Gpt2Backward
         _ => throw new RelpSaeException($"the backward pass reaches residual hooks (hook_resid_pre/mid/post, hook_attn_out, hook_mlp_out), not {hook}"),
     };
 
-    /// <summary>dx (the gradient at resid_post) += its path through the MLP and LN2: dx becomes the gradient at resid_mid.</summary>
-    private static void Mlp(Gpt2Run run, int l, float[] dx, Gelu.Backward gelu, LayerNorm.Backward layerNorm, Buffers work)
+    /// <summary>
+    /// dx (the gradient at resid_post) += its path through the MLP and LN2: dx becomes the gradient at
+    /// resid_mid. With <paramref name="rows"/>, dx is zero elsewhere: only those rows are gathered and run.
+    /// </summary>
+    private static void Mlp(Gpt2Run run, int l, float[] dx, int[]? rows, Gelu.Backward gelu, LayerNorm.Backward layerNorm, Buffers work)
     {
         var c = run.Model.Config;
         var w = run.Model.Weights.Layers[l];
         var wt = run.Model.Weights.Packed.Backward(l);
         var s = run.Layer(l);
-        int n = run.Rows, d = c.DModel, m = c.DMlp;
-        Gemm.Multiply(n, dx, d, false, wt.Proj, work.Hidden, m);
-        var hidden = work.Hidden;
-        RowBands.For(n, m, (r0, r1) =>
+        int k = rows?.Length ?? run.Rows, d = c.DModel, m = c.DMlp;
+        var input = dx;
+        if (rows is not null)
         {
-            int at = r0 * m, count = (r1 - r0) * m;
-            gelu(s.Pre.AsSpan(at, count), s.Post.AsSpan(at, count), hidden.AsSpan(at, count), hidden.AsSpan(at, count));
-        });
-        Gemm.Multiply(n, work.Hidden, m, false, wt.Fc, work.Model, d);
-        for (int r = 0; r < n; r++)
-            layerNorm(work.Model.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);
+            input = work.Qkv;   // free until the attention backward
+            for (int i = 0; i < k; i++) dx.AsSpan(rows[i] * d, d).CopyTo(input.AsSpan(i * d, d));
+        }
+        Gemm.Multiply(k, input, d, false, wt.Proj, work.Hidden, m);
+        var hidden = work.Hidden;
+        if (rows is null)
+            RowBands.For(k, m, (r0, r1) =>
+            {
+                int at = r0 * m, count = (r1 - r0) * m;
+                gelu(s.Pre.AsSpan(at, count), s.Post.AsSpan(at, count), hidden.AsSpan(at, count), hidden.AsSpan(at, count));
+            });
+        else
+            for (int i = 0; i < k; i++)
+                gelu(s.Pre.AsSpan(rows[i] * m, m), s.Post.AsSpan(rows[i] * m, m), hidden.AsSpan(i * m, m), hidden.AsSpan(i * m, m));
+        Gemm.Multiply(k, hidden, m, false, wt.Fc, work.Model, d);
+        for (int i = 0; i < k; i++)
+        {
+            int r = rows is null ? i : rows[i];
+            layerNorm(work.Model.AsSpan(i * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);
+        }
     }
 
     /// <summary>dx (the gradient at resid_mid) += its path through attention and LN1: dx becomes the gradient at resid_pre.</summary>

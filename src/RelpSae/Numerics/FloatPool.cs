@@ -8,9 +8,16 @@ namespace RelpSae.Numerics;
 /// </summary>
 public sealed class FloatPool(long capacityFloats)
 {
-    private readonly Dictionary<int, Stack<float[]>> free = [];
+    /// <summary>The arrays of one length, and when that length was last lent or given back.</summary>
+    private sealed class Bucket
+    {
+        public readonly Stack<float[]> Arrays = new();
+        public long LastUsed;
+    }
+
+    private readonly Dictionary<int, Bucket> buckets = [];
     private readonly Lock gate = new();
-    private long held;
+    private long held, clock;
 
     /// <summary>Floats held for reuse now.</summary>
     public long HeldFloats { get { lock (gate) return held; } }
@@ -19,41 +26,46 @@ public sealed class FloatPool(long capacityFloats)
     public float[] Rent(int length)
     {
         lock (gate)
-            if (free.TryGetValue(length, out var stack) && stack.TryPop(out var array))
+            if (buckets.TryGetValue(length, out var bucket))
             {
-                held -= length;
-                return array;
+                bucket.LastUsed = ++clock;
+                if (bucket.Arrays.TryPop(out var array))
+                {
+                    held -= length;
+                    return array;
+                }
             }
         return GC.AllocateUninitializedArray<float>(length);
     }
 
     /// <summary>
-    /// Gives an array back for reuse. When the pool is full, arrays of other lengths make room, the
-    /// largest first: a pass of a new shape takes over from earlier shapes (the bench's 8×128 buffers
-    /// otherwise kept every later 1×128 pass allocating afresh). Failing that it is left to the GC.
+    /// Gives an array back for reuse. When the pool is full, the lengths used longest ago make room:
+    /// the shapes of earlier passes give way to the current one (with the largest-first rule it had
+    /// before, a bench sequence of shapes kept evicting the buffers its next pass needed).
+    /// Failing that the array is left to the GC.
     /// </summary>
     public void Return(float[] array)
     {
         if (array.Length == 0) return;
         lock (gate)
         {
-            while (held + array.Length > capacityFloats && DropOne(except: array.Length)) { }
+            if (!buckets.TryGetValue(array.Length, out var bucket)) buckets[array.Length] = bucket = new Bucket();
+            bucket.LastUsed = ++clock;
+            while (held + array.Length > capacityFloats && DropOldest(except: bucket)) { }
             if (held + array.Length > capacityFloats) return;
-            if (!free.TryGetValue(array.Length, out var stack)) free[array.Length] = stack = new Stack<float[]>();
-            stack.Push(array);
+            bucket.Arrays.Push(array);
             held += array.Length;
         }
     }
 
-    /// <summary>Drops one held array of the largest length other than <paramref name="except"/>; false if there is none.</summary>
-    private bool DropOne(int except)
+    /// <summary>Drops one array of the least recently used length other than <paramref name="except"/>'s; false if there is none.</summary>
+    private bool DropOldest(Bucket except)
     {
-        int longest = 0;
-        foreach (var (length, stack) in free)
-            if (length != except && stack.Count > 0 && length > longest) longest = length;
-        if (longest == 0) return false;
-        free[longest].Pop();
-        held -= longest;
+        Bucket? oldest = null;
+        foreach (var bucket in buckets.Values)
+            if (bucket != except && bucket.Arrays.Count > 0 && (oldest is null || bucket.LastUsed < oldest.LastUsed)) oldest = bucket;
+        if (oldest is null) return false;
+        held -= oldest.Arrays.Pop().Length;
         return true;
     }
 }

@@ -27,16 +27,20 @@ public class FloatPoolTests
     }
 
     [Fact]
-    public void NewShapeTakesOverFromOldOnes()
+    public void LengthsUsedLongestAgoMakeRoom()
     {
-        var pool = new FloatPool(capacityFloats: 25);
-        var old1 = new float[10];
-        pool.Return(old1);
-        pool.Return(new float[10]);
-        var fresh = new float[20];
-        pool.Return(fresh);           // 40 > 25: both arrays of 10 make room
-        Assert.Equal(20, pool.HeldFloats);
-        Assert.Same(fresh, pool.Rent(20));
-        Assert.NotSame(old1, pool.Rent(10));
+        var pool = new FloatPool(capacityFloats: 40);
+        var old = new float[10];
+        pool.Return(old);
+        var big = new float[20];
+        pool.Return(big);              // held 30
+        Assert.Same(big, pool.Rent(20));
+        pool.Return(big);              // length 20 is now the more recent
+        var other = new float[15];
+        pool.Return(other);            // 45 > 40: the array of 10, used longest ago, makes room
+        Assert.Equal(35, pool.HeldFloats);
+        Assert.NotSame(old, pool.Rent(10));
+        Assert.Same(big, pool.Rent(20));
+        Assert.Same(other, pool.Rent(15));
     }
 }
