@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Benchmarks;
 using RelpSae.Reports;
@@ -47,7 +48,7 @@ public static class BenchCommand
                         gflop = x.Gflop > 0 ? x.Gflop : (double?)null,
                         fraction_of_peak = double.IsNaN(x.FractionOfPeak) ? (double?)null : x.FractionOfPeak,
                     }),
-                }, new JsonSerializerOptions { WriteIndented = true }));
+                }, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return 0;
         });
         return command;
