@@ -59,13 +59,9 @@ internal static unsafe class GemmDriver
                             ahead.Step();
                             float* c = g.CAt(i0 + i, j0 + j);
                             if (rows == mr && cols == nr)
-                                MicroKernel.Run<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, addToC);
+                                MicroKernel.Run<T, O, AllVectors>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, addToC);
                             else
-                            {
-                                // Ragged tile: compute the whole padded tile aside, keep the part that exists.
-                                MicroKernel.Run<T, O>(kc, ap + i * kc, bp + j * kc, edge, nr, false);
-                                WriteEdge(edge, nr, c, g.Ldc, rows, cols, addToC);
-                            }
+                                Edge<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, rows, cols, addToC, edge);
                         }
                     }
                 }
@@ -100,6 +96,25 @@ internal static unsafe class GemmDriver
             if (lines <= 0 || !Sse.IsSupported) return;
             for (int q = 0; q < perStep && lines > 0; q++, lines--, next += 64) Sse.Prefetch1(next);
         }
+    }
+
+    /// <summary>
+    /// A ragged tile: only the vectors its columns reach are computed (a 16-column edge of a 48-wide
+    /// panel costs a third of a tile); straight into C when whole vectors and rows fit, else into a
+    /// tile aside of which the part that exists is kept.
+    /// </summary>
+    private static void Edge<T, O>(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool addToC, float* tile)
+        where T : struct where O : IKernelOps<T>
+    {
+        int w = O.Width, vecs = (cols + w - 1) / w, nr = O.Vecs * w;
+        bool direct = rows == O.Rows && cols == vecs * w;
+        float* dst = direct ? c : tile;
+        int ld = direct ? ldc : nr;
+        bool add = direct && addToC;
+        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector>(kc, a, b, dst, ld, add);
+        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors>(kc, a, b, dst, ld, add);
+        else MicroKernel.Run<T, O, AllVectors>(kc, a, b, dst, ld, add);
+        if (!direct) WriteEdge(tile, nr, c, ldc, rows, cols, addToC);
     }
 
     private static void WriteEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool addToC)

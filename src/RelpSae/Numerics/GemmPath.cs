@@ -22,6 +22,14 @@ internal static class GemmPaths
 
     public static GemmPath Resolve(GemmPath path) => path == GemmPath.Best ? Fastest : path;
 
+    /// <summary>Floats per vector of the kernel.</summary>
+    public static int Width(GemmPath path) => Resolve(path) switch
+    {
+        GemmPath.Vector512 => Vector512Ops.Width,
+        GemmPath.Vector256 => Vector256Ops.Width,
+        _ => ScalarOps.Width,
+    };
+
     /// <summary>The kernel's tile: rows (MR) and columns (NR).</summary>
     public static (int Rows, int Cols) Tile(GemmPath path) => Resolve(path) switch
     {

@@ -7,14 +7,15 @@ namespace RelpSae.Numerics;
 /// (kc steps of MR values) and a packed B micro-panel (kc steps of NR values). Each step broadcasts
 /// MR values of A against Vecs vectors of B into MR·Vecs accumulators that never leave registers.
 /// Written for the largest tile (8 rows × 3 vectors); the row/vector tests are JIT-time constants.
+/// <typeparamref name="V"/> narrows a ragged last panel to the vectors it has (its stride stays NR).
 /// </summary>
 internal static class MicroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Run<T, O>(int kc, float* a, float* b, float* c, int ldc, bool addToC)
-        where T : struct where O : IKernelOps<T>
+    public static unsafe void Run<T, O, V>(int kc, float* a, float* b, float* c, int ldc, bool addToC)
+        where T : struct where O : IKernelOps<T> where V : IVectorCount
     {
-        int w = O.Width, rows = O.Rows, vecs = O.Vecs;
+        int w = O.Width, rows = O.Rows, vecs = Math.Min(O.Vecs, V.Count), stride = O.Vecs * w;
         T c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         T c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         T c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
@@ -24,50 +25,60 @@ internal static class MicroKernel
             T b0 = O.Load(b);
             T b1 = vecs > 1 ? O.Load(b + w) : default;
             T b2 = vecs > 2 ? O.Load(b + 2 * w) : default;
-            Step<T, O>(a[0], b0, b1, b2, ref c00, ref c01, ref c02);
-            if (rows > 1) Step<T, O>(a[1], b0, b1, b2, ref c10, ref c11, ref c12);
-            if (rows > 2) Step<T, O>(a[2], b0, b1, b2, ref c20, ref c21, ref c22);
-            if (rows > 3) Step<T, O>(a[3], b0, b1, b2, ref c30, ref c31, ref c32);
-            if (rows > 4) Step<T, O>(a[4], b0, b1, b2, ref c40, ref c41, ref c42);
-            if (rows > 5) Step<T, O>(a[5], b0, b1, b2, ref c50, ref c51, ref c52);
-            if (rows > 6) Step<T, O>(a[6], b0, b1, b2, ref c60, ref c61, ref c62);
-            if (rows > 7) Step<T, O>(a[7], b0, b1, b2, ref c70, ref c71, ref c72);
+            Step<T, O>(vecs, a[0], b0, b1, b2, ref c00, ref c01, ref c02);
+            if (rows > 1) Step<T, O>(vecs, a[1], b0, b1, b2, ref c10, ref c11, ref c12);
+            if (rows > 2) Step<T, O>(vecs, a[2], b0, b1, b2, ref c20, ref c21, ref c22);
+            if (rows > 3) Step<T, O>(vecs, a[3], b0, b1, b2, ref c30, ref c31, ref c32);
+            if (rows > 4) Step<T, O>(vecs, a[4], b0, b1, b2, ref c40, ref c41, ref c42);
+            if (rows > 5) Step<T, O>(vecs, a[5], b0, b1, b2, ref c50, ref c51, ref c52);
+            if (rows > 6) Step<T, O>(vecs, a[6], b0, b1, b2, ref c60, ref c61, ref c62);
+            if (rows > 7) Step<T, O>(vecs, a[7], b0, b1, b2, ref c70, ref c71, ref c72);
             a += rows;
-            b += vecs * w;
+            b += stride;
         }
-        Write<T, O>(c, addToC, c00, c01, c02);
-        if (rows > 1) Write<T, O>(c + ldc, addToC, c10, c11, c12);
-        if (rows > 2) Write<T, O>(c + 2 * ldc, addToC, c20, c21, c22);
-        if (rows > 3) Write<T, O>(c + 3 * ldc, addToC, c30, c31, c32);
-        if (rows > 4) Write<T, O>(c + 4 * ldc, addToC, c40, c41, c42);
-        if (rows > 5) Write<T, O>(c + 5 * ldc, addToC, c50, c51, c52);
-        if (rows > 6) Write<T, O>(c + 6 * ldc, addToC, c60, c61, c62);
-        if (rows > 7) Write<T, O>(c + 7 * ldc, addToC, c70, c71, c72);
+        Write<T, O>(vecs, c, addToC, c00, c01, c02);
+        if (rows > 1) Write<T, O>(vecs, c + ldc, addToC, c10, c11, c12);
+        if (rows > 2) Write<T, O>(vecs, c + 2 * ldc, addToC, c20, c21, c22);
+        if (rows > 3) Write<T, O>(vecs, c + 3 * ldc, addToC, c30, c31, c32);
+        if (rows > 4) Write<T, O>(vecs, c + 4 * ldc, addToC, c40, c41, c42);
+        if (rows > 5) Write<T, O>(vecs, c + 5 * ldc, addToC, c50, c51, c52);
+        if (rows > 6) Write<T, O>(vecs, c + 6 * ldc, addToC, c60, c61, c62);
+        if (rows > 7) Write<T, O>(vecs, c + 7 * ldc, addToC, c70, c71, c72);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step<T, O>(float a, T b0, T b1, T b2, ref T c0, ref T c1, ref T c2)
+    private static void Step<T, O>(int vecs, float a, T b0, T b1, T b2, ref T c0, ref T c1, ref T c2)
         where T : struct where O : IKernelOps<T>
     {
         T x = O.Splat(a);
         c0 = O.MulAdd(x, b0, c0);
-        if (O.Vecs > 1) c1 = O.MulAdd(x, b1, c1);
-        if (O.Vecs > 2) c2 = O.MulAdd(x, b2, c2);
+        if (vecs > 1) c1 = O.MulAdd(x, b1, c1);
+        if (vecs > 2) c2 = O.MulAdd(x, b2, c2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Write<T, O>(float* c, bool addToC, T v0, T v1, T v2)
+    private static unsafe void Write<T, O>(int vecs, float* c, bool addToC, T v0, T v1, T v2)
         where T : struct where O : IKernelOps<T>
     {
         int w = O.Width;
         if (addToC)
         {
             v0 = O.Add(v0, O.Load(c));
-            if (O.Vecs > 1) v1 = O.Add(v1, O.Load(c + w));
-            if (O.Vecs > 2) v2 = O.Add(v2, O.Load(c + 2 * w));
+            if (vecs > 1) v1 = O.Add(v1, O.Load(c + w));
+            if (vecs > 2) v2 = O.Add(v2, O.Load(c + 2 * w));
         }
         O.Store(c, v0);
-        if (O.Vecs > 1) O.Store(c + w, v1);
-        if (O.Vecs > 2) O.Store(c + 2 * w, v2);
+        if (vecs > 1) O.Store(c + w, v1);
+        if (vecs > 2) O.Store(c + 2 * w, v2);
     }
 }
+
+/// <summary>How many of a panel's vectors a kernel instance computes (a JIT-time constant).</summary>
+internal interface IVectorCount
+{
+    static abstract int Count { get; }
+}
+
+internal readonly struct AllVectors : IVectorCount { public static int Count => int.MaxValue; }
+internal readonly struct OneVector : IVectorCount { public static int Count => 1; }
+internal readonly struct TwoVectors : IVectorCount { public static int Count => 2; }

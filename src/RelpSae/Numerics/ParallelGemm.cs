@@ -11,7 +11,7 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
     public readonly GemmPath Path = path;
     public readonly int Parts = parts;
     public readonly bool ByColumns = byColumns;
-    /// <summary>Band boundaries fall on multiples of this (the tile's NR or MR).</summary>
+    /// <summary>Band boundaries fall on multiples of this (MR for rows; NR, or a vector for a B packed per call, for columns).</summary>
     public readonly int Unit = unit;
 
     /// <summary>Packed B up to this many floats (16 MB) is shared by row bands: it stays in the L3 both cores read.</summary>
@@ -27,7 +27,10 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
             ? false
             : colTiles >= 4 * threads || colTiles >= rowTiles;
         int parts = Math.Min(threads, byColumns ? colTiles : rowTiles);
-        return new ParallelGemm(g, path, parts, byColumns, byColumns ? nr : mr);
+        // Column bands of a B packed per call may start at any whole vector: 1024 columns then split
+        // 512/512, each band one narrow edge tile, instead of 528/496 with a full tile's work in each.
+        int unit = !byColumns ? mr : g.PackedB == null ? GemmPaths.Width(path) : nr;
+        return new ParallelGemm(g, path, parts, byColumns, unit);
     }
 
     public static void RunPart(void* state, int part)

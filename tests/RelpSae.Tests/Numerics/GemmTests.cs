@@ -19,6 +19,7 @@ public class GemmTests
         { 1, 1, 1 }, { 7, 13, 5 }, { 8, 48, 1 }, { 9, 49, 17 }, { 6, 16, 3 }, { 4, 3, 2 },
         { 17, 97, 300 }, { 13, 350, 400 }, { 970, 5, 3 }, { 4090, 9, 20 },  // 4090 rows cross MC
         { 3, 200, 70 }, { 15, 67, 33 },  // few rows: B read unpacked, ragged columns packed
+        { 16, 80, 20 }, { 8, 64, 5 }, { 12, 72, 9 },  // edges of whole vectors, written straight into C
     };
 
     [Theory]

@@ -9,6 +9,7 @@ public class PackedMatrixTests
         { 1, 1, 1 }, { 3, 49, 17 },         // one row; one column past a panel
         { 9, 97, 300 },                     // ragged rows, columns and depth (300 crosses KC)
         { 17, 96, 513 },                    // whole panels, depth over two KC blocks
+        { 16, 80, 20 },                     // an edge of whole vectors, written straight into C
     };
 
     [Theory]
