@@ -17,7 +17,7 @@ public class GemmTests
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 }, { 7, 13, 5 }, { 8, 48, 1 }, { 9, 49, 17 }, { 6, 16, 3 }, { 4, 3, 2 },
-        { 17, 97, 300 }, { 13, 350, 400 }, { 970, 5, 3 }, { 4090, 9, 20 },  // 4090 rows cross MC
+        { 17, 97, 300 }, { 13, 350, 400 }, { 17, 96, 513 }, { 970, 5, 3 }, { 4090, 9, 20 },  // 4090 rows cross MC
         { 3, 200, 70 }, { 15, 67, 33 },  // few rows: B read unpacked, ragged columns packed
         { 16, 80, 20 }, { 8, 64, 5 }, { 12, 72, 9 },  // edges of whole vectors, written straight into C
     };
@@ -34,13 +34,14 @@ public class GemmTests
                         {
                             var g = new GemmCase(m, n, k, transA, transB, pad, seed: m + n + k + pad);
                             g.AssertAll(g.Run(accumulate, path), accumulate);
+                            g.AssertAll(g.RunPacked(accumulate, path), accumulate);   // B packed beforehand
                         }
     }
 
     [Theory]
-    [InlineData(100, 400, 40)]   // column bands
+    [InlineData(100, 400, 40)]   // column bands (a packed B: row bands sharing it)
     [InlineData(300, 20, 200)]   // too few columns: row bands
-    [InlineData(1, 2304, 768)]   // one token through a layer
+    [InlineData(1, 2304, 768)]   // one token through a layer (a packed B: column bands inside its panels)
     public void TwoThreadsMatchFloat64(int m, int n, int k)
     {
         Assert.True((long)m * n * k >= Gemm.ParallelThreshold, "shape too small to be split");
@@ -50,6 +51,7 @@ public class GemmTests
                 {
                     var g = new GemmCase(m, n, k, transA, transB, pad: 1, seed: 7);
                     g.AssertAll(g.Run(accumulate: true, path, threads: 2), accumulate: true);
+                    g.AssertAll(g.RunPacked(accumulate: true, path, threads: 2), accumulate: true);
                 }
     }
 
