@@ -1,0 +1,30 @@
+using RelpSae.Hub;
+
+namespace RelpSae.Cli;
+
+/// <summary>
+/// --model and --sae values that are not folders, read as Hub names and resolved through the Hugging Face
+/// cache (downloading what is missing, with a progress bar per file). A folder that exists always wins.
+/// </summary>
+internal static class HubNames
+{
+    /// <summary>The cache folder a name resolves to, or null when the text is not a Hub name of that kind.</summary>
+    public static string? Resolve(string name, string option, bool refresh = false)
+    {
+        var resolver = new HubResolver(HubSettings.FromProcessEnvironment(), ShowProgress);
+        if (option == "--sae")
+            return SaeReference.TryParse(name) is { } sae ? resolver.ResolveSae(sae, refresh) : null;
+        return ModelReference.TryParse(name) is { } model ? resolver.ResolveModel(model, refresh) : null;
+    }
+
+    /// <summary>What an --sae value's release expects of the model (nothing for a folder or a plain repository).</summary>
+    public static SaeProcessing ProcessingOf(string sae) =>
+        Directory.Exists(sae) ? SaeProcessing.None : SaeReference.TryParse(sae)?.Processing ?? SaeProcessing.None;
+
+    private static void ShowProgress(string file, long size, Action<Action<long>> download) =>
+        ProgressDisplay.Run($"downloading {file}", Math.Max(size, 1) / 1e6, "MB", report =>
+        {
+            download(bytes => report(bytes / 1e6, ""));
+            return 0;
+        });
+}
