@@ -12,9 +12,17 @@ internal static class HubNames
     public static string? Resolve(string name, string option, bool refresh = false)
     {
         var resolver = new HubResolver(HubSettings.FromProcessEnvironment(), ShowProgress);
-        if (option == "--sae")
-            return SaeReference.TryParse(name) is { } sae ? resolver.ResolveSae(sae, refresh) : null;
-        return ModelReference.TryParse(name) is { } model ? resolver.ResolveModel(model, refresh) : null;
+        try
+        {
+            if (option == "--sae")
+                return SaeReference.TryParse(name) is { } sae ? resolver.ResolveSae(sae, refresh) : null;
+            return ModelReference.TryParse(name) is { } model ? resolver.ResolveModel(model, refresh) : null;
+        }
+        catch (RelpSaeException e)
+        {
+            // Say why a name was taken for a Hub name: a mistyped folder reads as one.
+            throw new RelpSaeException($"{option} {name}: not a folder, so read as a Hub name: {e.Message}", e);
+        }
     }
 
     /// <summary>What an --sae value's release expects of the model (nothing for a folder or a plain repository).</summary>
