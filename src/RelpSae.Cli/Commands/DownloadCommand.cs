@@ -1,6 +1,4 @@
 using System.CommandLine;
-using RelpSae.Hub;
-
 namespace RelpSae.Cli.Commands;
 
 /// <summary><c>relp-sae download</c>: fetch models and SAEs by name into the Hugging Face cache, as Python would.</summary>
@@ -17,12 +15,7 @@ public static class DownloadCommand
         command.SetAction(parse =>
         {
             foreach (var name in parse.GetValue(names)!)
-            {
-                var option = SaeReference.TryParse(name) is not null ? "--sae" : "--model";
-                var folder = HubNames.Resolve(name, option, refresh: true)
-                    ?? throw new RelpSaeException($"download: \"{name}\" is neither a Hub model (org/name[@revision]) nor an SAE (release/id or org/repo/path)");
-                Console.WriteLine($"{name}  {folder}");
-            }
+                Console.WriteLine($"{name}  {HubNames.Download(name)}");
             return 0;
         });
         return command;

@@ -59,7 +59,7 @@ public partial class HubCliTests
         // download asks the Hub for the current commit, so with the server gone it says so, in one line.
         var refresh = Run(env, "download", "org/tarot");
         Assert.Equal(2, refresh.Code);
-        Assert.Matches(@"^error: --model org/tarot: not a folder, so read as a Hub name: cannot reach http://127\.0\.0\.1:\d+ \(.*\); set HF_HUB_OFFLINE=1 to use only the local cache\n$", refresh.Error);
+        Assert.Matches(@"^error: cannot reach http://127\.0\.0\.1:\d+ \(.*\); set HF_HUB_OFFLINE=1 to use only the local cache\n$", refresh.Error);
         Directory.Delete(cache, recursive: true);
     }
 
