@@ -41,6 +41,11 @@ public sealed class HubDownloader(HubClient client, HubCache cache, DownloadRunn
                     Transfer(repoId, revision, file, partial, report);
                     break;
                 }
+                catch (IOException e) when (HubErrors.IsDiskFull(e))
+                {
+                    throw new RelpSaeException($"disk full while writing {partial}: free space under {cache.Root} and run again " +
+                        "(the bytes already there are kept and the download resumes)", e);
+                }
                 catch (IOException e) when (e is not FileNotFoundException)
                 {
                     long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
@@ -68,15 +73,7 @@ public sealed class HubDownloader(HubClient client, HubCache cache, DownloadRunn
         report(offset);
         for (int read; (read = input.Read(buffer)) > 0;)
         {
-            try
-            {
-                output.Write(buffer, 0, read);
-            }
-            catch (IOException e) when (HubErrors.IsDiskFull(e))
-            {
-                throw new RelpSaeException($"disk full while writing {partial}: free space under {cache.Root} and run again " +
-                    $"(the {offset} bytes already there are kept and the download resumes)", e);
-            }
+            output.Write(buffer, 0, read);
             offset += read;
             report(offset);
         }

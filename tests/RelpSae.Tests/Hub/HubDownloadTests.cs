@@ -117,6 +117,18 @@ public class HubDownloadTests : IDisposable
     }
 
     [Fact]
+    public void DiskFullIsAOneLineError()
+    {
+        // Linux's /dev/full fails every write with ENOSPC, as a full disk does.
+        var partial = Path.Combine(RepoFolder, "blobs", WeightsBlob + ".incomplete");
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        File.CreateSymbolicLink(partial, "/dev/full");
+        var e = Assert.Throws<RelpSaeException>(() => Resolver().ResolveModel(new ModelReference("org/tarot")));
+        Assert.Equal($"disk full while writing {partial}: free space under {CacheDir} and run again " +
+            "(the bytes already there are kept and the download resumes)", e.Message);
+    }
+
+    [Fact]
     public void NoNetworkIsAOneLineError()
     {
         using var stopped = new FakeHub();
