@@ -21,6 +21,10 @@ internal sealed class FakeHub : IDisposable
 
     public string Endpoint { get; }
     public HashSet<string> Gated { get; } = [];
+    /// <summary>Private repositories and the token that opens each.</summary>
+    public Dictionary<string, string> Private { get; } = [];
+    /// <summary>Old repository names the Hub answers with a relative redirect to the new one.</summary>
+    public Dictionary<string, string> Renamed { get; } = [];
     /// <summary>Paths whose next GET stops after half the bytes, dropping the connection.</summary>
     public ConcurrentDictionary<string, bool> CutOnce { get; } = new();
     /// <summary>Paths whose bytes are served with one byte flipped (the headers still give the true hash).</summary>
@@ -94,7 +98,18 @@ internal sealed class FakeHub : IDisposable
             return;
         }
         var (repo, revision, file) = ($"{parts[0]}/{parts[1]}", parts[3], parts[4]);
-        if (!repos.TryGetValue(repo, out var files)) { Fail(response, 401, "RepoNotFound"); return; }
+        if (Renamed.TryGetValue(repo, out var renamed))
+        {
+            response.StatusCode = 307;
+            response.RedirectLocation = $"/{renamed}/resolve/{revision}/{file}";
+            response.Close();
+            return;
+        }
+        if (!repos.TryGetValue(repo, out var files) || Private.TryGetValue(repo, out var token) && request.Headers["Authorization"] != $"Bearer {token}")
+        {
+            Fail(response, 401, "RepoNotFound");
+            return;
+        }
         if (Gated.Contains(repo)) { Fail(response, 403, "GatedRepo"); return; }
         if (revision != "main" && revision != Commit(repo)) { Fail(response, 404, "RevisionNotFound"); return; }
         if (!files.TryGetValue(file, out var bytes)) { Fail(response, 404, "EntryNotFound"); return; }

@@ -108,6 +108,26 @@ public class HubDownloadTests : IDisposable
         Assert.Equal(expected, Assert.Throws<RelpSaeException>(() => Resolver().ResolveSae(SaeReference.TryParse(name)!)).Message);
 
     [Fact]
+    public void PrivateRepositoryOpensWithItsToken()
+    {
+        hub.Private["org/tarot"] = "hf_secret";
+        var refused = Assert.Throws<RelpSaeException>(() => Resolver().ResolveModel(new ModelReference("org/tarot")));
+        Assert.Equal("org/tarot: repository not found, or private (set HF_TOKEN if it is yours) (HTTP 401)", refused.Message);
+        var withToken = new HubResolver(new HubSettings(CacheDir, hub.Endpoint, Token: "hf_secret"));
+        Assert.True(File.Exists(Path.Combine(withToken.ResolveModel(new ModelReference("org/tarot")), "model.safetensors")));
+    }
+
+    [Fact]
+    public void RenamedRepositoryIsFollowedAndCachedUnderTheNameAsked()
+    {
+        // As huggingface_hub does: the metadata request follows the Hub's relative redirect, the cache keeps the name asked for.
+        hub.Renamed["old/tarot"] = "org/tarot";
+        var folder = Resolver().ResolveModel(new ModelReference("old/tarot"));
+        Assert.Equal(Path.Combine(CacheDir, "models--old--tarot", "snapshots", FakeHub.Commit("org/tarot")), folder);
+        Assert.Equal(Weights, File.ReadAllBytes(Path.Combine(folder, "model.safetensors")));
+    }
+
+    [Fact]
     public void GatedModelSaysHowToGetAccess()
     {
         hub.Gated.Add("org/tarot");
