@@ -53,8 +53,10 @@ public sealed class HubClient : IDisposable
             }
             var commit = Header(response, "X-Repo-Commit")
                 ?? throw new RelpSaeException($"{repoId}@{revision}: {path}: the server sent no X-Repo-Commit header (is HF_ENDPOINT a Hub?)");
-            var etag = NormaliseEtag(Header(response, "X-Linked-Etag") ?? response.Headers.ETag?.Tag ?? Header(response, "ETag"))
-                ?? throw new RelpSaeException($"{repoId}@{revision}: {path}: the server sent no ETag");
+            var etag = NormaliseEtag(Header(response, "X-Linked-Etag") ?? response.Headers.ETag?.Tag ?? Header(response, "ETag"));
+            // The ETag names the blob file, so only a plain name will do.
+            if (etag is not { Length: > 0 } || etag[0] == '.' || !etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+                throw new RelpSaeException($"{repoId}@{revision}: {path}: the server sent no usable ETag (\"{etag}\")");
             long size = long.TryParse(Header(response, "X-Linked-Size"), out var linked) ? linked
                 : response.Content.Headers.ContentLength ?? -1;
             return new HubFileInfo(path, commit, etag, size, IsRedirect(response.StatusCode) && location is not null ? location : url);

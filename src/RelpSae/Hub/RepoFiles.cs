@@ -31,8 +31,10 @@ public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<str
         if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
             throw new RelpSaeException($"{indexFile}: no \"weight_map\" object");
         var dir = Path.GetDirectoryName(indexPath)?.Replace('\\', '/');
-        return map.EnumerateObject().Select(p => p.Value.GetString() ?? throw new RelpSaeException($"{indexFile}: {p.Name} names no shard"))
-            .Distinct().Select(s => string.IsNullOrEmpty(dir) ? s : $"{dir}/{s}").ToList();
+        // A shard is a file beside the index: a name that could climb out of the snapshot is refused.
+        string Shard(JsonProperty p) => p.Value.GetString() is { Length: > 0 } s && !s.Contains('/') && !s.Contains('\\') && s[0] != '.'
+            ? s : throw new RelpSaeException($"{indexFile}: {p.Name} names no shard file beside the index");
+        return map.EnumerateObject().Select(Shard).Distinct().Select(s => string.IsNullOrEmpty(dir) ? s : $"{dir}/{s}").ToList();
     }
 
     /// <summary>What a snapshot folder lacks of these files (empty when it is complete).</summary>

@@ -107,6 +107,34 @@ public class HubDownloadTests : IDisposable
     public void MissingFileAndRepositoryAreOneLineErrors(string name, string expected) =>
         Assert.Equal(expected, Assert.Throws<RelpSaeException>(() => Resolver().ResolveSae(SaeReference.TryParse(name)!)).Message);
 
+    private static Dictionary<string, byte[]> Sharded(string shard2) => new()
+    {
+        ["config.json"] = File.ReadAllBytes(Path.Combine(EmbeddedModel, "config.json")),
+        ["model.safetensors.index.json"] = System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"metadata\": {{}}, \"weight_map\": {{\"wte.weight\": \"model-00001-of-00002.safetensors\", \"h.0.ln_1.weight\": \"{shard2}\", \"wpe.weight\": \"model-00001-of-00002.safetensors\"}}}}"),
+        ["model-00001-of-00002.safetensors"] = Weights[..200_000],
+        ["model-00002-of-00002.safetensors"] = Weights[200_000..],
+        ["pytorch_model.bin"] = [1, 2, 3],
+    };
+
+    [Fact]
+    public void ShardsAreFetchedByTheirIndex()
+    {
+        hub.Add("org/sharded", Sharded("model-00002-of-00002.safetensors"));
+        var folder = Resolver().ResolveModel(new ModelReference("org/sharded"));
+        Assert.Equal(["config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"],
+            Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order());
+        Assert.Equal(Weights[200_000..], File.ReadAllBytes(Path.Combine(folder, "model-00002-of-00002.safetensors")));
+    }
+
+    [Fact]
+    public void AShardNameThatClimbsOutOfTheSnapshotIsRefused()
+    {
+        hub.Add("org/sharded", Sharded("../../../evil.safetensors"));
+        var e = Assert.Throws<RelpSaeException>(() => Resolver().ResolveModel(new ModelReference("org/sharded")));
+        Assert.EndsWith("model.safetensors.index.json: h.0.ln_1.weight names no shard file beside the index", e.Message);
+    }
+
     [Fact]
     public void PrivateRepositoryOpensWithItsToken()
     {
