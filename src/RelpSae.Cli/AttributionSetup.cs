@@ -5,11 +5,17 @@ using RelpSae.Sae;
 namespace RelpSae.Cli;
 
 /// <summary>What attribute and evaluate both load: the model, the SAE and its hook, and the prompt resolver.</summary>
-internal sealed record AttributionSetup(Gpt2Model Bundle, SparseAutoencoder Sae, HookPoint Hook, PromptResolver Resolver)
+internal sealed record AttributionSetup(Gpt2Model Bundle, SparseAutoencoder Sae, HookPoint Hook, PromptResolver Resolver, string SaeDir)
 {
     public static AttributionSetup Load(string modelDir, string saeDir, bool centerWritingWeights, string? baseline, string? metric,
         bool prependBos, int position = -1, bool truncate = false)
     {
+        // An SAE release named on the command line brings the processing its SAEs were trained with.
+        var processing = HubNames.ProcessingOf(saeDir);
+        if (processing.CenterWritingWeights && !centerWritingWeights || processing.PrependBos && !prependBos)
+            Console.Error.WriteLine($"note: {saeDir} expects {processing}: applied");
+        centerWritingWeights |= processing.CenterWritingWeights;
+        prependBos |= processing.PrependBos;
         var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(modelDir, "--model"), centerWritingWeights);
         saeDir = CliDefaults.ExistingFolder(saeDir, "--sae");
         var sae = SaeFiles.Load(saeDir);
@@ -17,6 +23,6 @@ internal sealed record AttributionSetup(Gpt2Model Bundle, SparseAutoencoder Sae,
         var baselineKind = CliParsing.Baseline(baseline);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(metric), baselineKind,
             baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, prependBos, position, truncate);
-        return new AttributionSetup(bundle, sae, hook, resolver);
+        return new AttributionSetup(bundle, sae, hook, resolver, saeDir);
     }
 }

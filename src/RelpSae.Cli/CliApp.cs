@@ -22,6 +22,7 @@ public static class CliApp
             SampleTextCommand.Create(),
             TokenizeCommand.Create(),
             ConvertCommand.Create(),
+            DownloadCommand.Create(),
             BenchCommand.Create(),
             VersionCommand.Create(),
         })

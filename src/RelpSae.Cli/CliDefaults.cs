@@ -30,12 +30,12 @@ public static class CliDefaults
         Description = "Prepend <|endoftext|> to the prompt, as TransformerLens does by default.",
     };
 
-    /// <summary>A folder that must exist, with a clear error naming the option.</summary>
+    /// <summary>A folder that exists, else a Hub name resolved through the Hugging Face cache (see HubNames), with a clear error naming the option.</summary>
     public static string ExistingFolder(string path, string option)
     {
         if (Directory.Exists(path)) return path;
         if (path == EmbeddedModel || path == EmbeddedSae)
             throw new RelpSaeException($"the embedded default is missing from {path}: pass {option} DIR");
-        throw new RelpSaeException($"{option}: folder not found: {path}");
+        return HubNames.Resolve(path, option) ?? throw new RelpSaeException($"{option}: folder not found: {path}");
     }
 }

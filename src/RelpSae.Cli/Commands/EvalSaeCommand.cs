@@ -27,7 +27,9 @@ public static class EvalSaeCommand
         {
             long n = parse.GetValue(tokens);
             if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
-            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
+            // A release SAE named on the command line is measured on the model processed as it was trained on.
+            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"),
+                HubNames.ProcessingOf(parse.GetValue(sae)!).CenterWritingWeights);
             var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
             var autoencoder = SaeFiles.Load(saeDir);
             var hook = CliParsing.SaeHook(autoencoder, bundle.Config);

@@ -1,0 +1,47 @@
+using RelpSae.Hub;
+
+namespace RelpSae.Cli;
+
+/// <summary>
+/// --model and --sae values that are not folders, read as Hub names and resolved through the Hugging Face
+/// cache (downloading what is missing, with a progress bar per file). A folder that exists always wins.
+/// </summary>
+internal static class HubNames
+{
+    /// <summary>The cache folder an option's value names, or null when the text is not a Hub name of that kind.</summary>
+    public static string? Resolve(string name, string option)
+    {
+        try
+        {
+            return Resolve(name, sae: option == "--sae", refresh: false);
+        }
+        catch (RelpSaeException e)
+        {
+            // Say why a name was taken for a Hub name: a mistyped folder reads as one.
+            throw new RelpSaeException($"{option} {name}: not a folder, so read as a Hub name: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Asks the Hub for the name's current commit and fetches what the cache lacks (relp-sae download).</summary>
+    public static string Download(string name) =>
+        Resolve(name, sae: SaeReference.TryParse(name) is not null, refresh: true)
+        ?? throw new RelpSaeException($"download: \"{name}\" is neither a Hub model (org/name[@revision]) nor an SAE (release/id or org/repo/path)");
+
+    /// <summary>What an --sae value's release expects of the model (nothing for a folder or a plain repository).</summary>
+    public static SaeProcessing ProcessingOf(string sae) =>
+        Directory.Exists(sae) ? SaeProcessing.None : SaeReference.TryParse(sae)?.Processing ?? SaeProcessing.None;
+
+    private static string? Resolve(string name, bool sae, bool refresh)
+    {
+        var resolver = new HubResolver(HubSettings.FromProcessEnvironment(), ShowProgress);
+        if (sae) return SaeReference.TryParse(name) is { } reference ? resolver.ResolveSae(reference, refresh) : null;
+        return ModelReference.TryParse(name) is { } model ? resolver.ResolveModel(model, refresh) : null;
+    }
+
+    private static void ShowProgress(string file, long size, Action<Action<long>> download) =>
+        ProgressDisplay.Run($"downloading {file}", Math.Max(size, 1) / 1e6, "MB", report =>
+        {
+            download(bytes => report(bytes / 1e6, ""));
+            return 0;
+        });
+}

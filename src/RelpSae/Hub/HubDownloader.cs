@@ -1,0 +1,100 @@
+using System.Net;
+
+namespace RelpSae.Hub;
+
+/// <summary>Runs one file's download, so a caller can wrap it in a progress display: the file's name and
+/// size in bytes, and the download itself, which reports the bytes done so far.</summary>
+public delegate void DownloadRunner(string file, long size, Action<Action<long>> download);
+
+/// <summary>
+/// Brings one file into the cache as huggingface_hub does: the bytes go to blobs/&lt;etag&gt;.incomplete (resumed
+/// with a Range request after a cut or a kill), are checked against the ETag, then moved to blobs/&lt;etag&gt; and
+/// linked from snapshots/&lt;commit&gt;/&lt;path&gt;. A blob already there (from Python, say) is linked, not fetched.
+/// </summary>
+public sealed class HubDownloader(HubClient client, HubCache cache, DownloadRunner? progress = null)
+{
+    /// <summary>Connection cuts survived per file, each resuming where the last stopped.</summary>
+    private const int Attempts = 4;
+    private const int BufferBytes = 1 << 20;
+
+    private readonly DownloadRunner run = progress ?? ((_, _, download) => download(_ => { }));
+
+    /// <summary>The snapshot path of the file, fetched if its blob is not in the cache yet.</summary>
+    public string Fetch(string repoId, string revision, HubFileInfo file)
+    {
+        var blob = cache.BlobPath(repoId, file.Etag);
+        if (!File.Exists(blob)) Download(repoId, revision, file, blob);
+        cache.WriteRef(repoId, revision, file.Commit);
+        return cache.LinkIntoSnapshot(repoId, file.Commit, file.Path, file.Etag);
+    }
+
+    private void Download(string repoId, string revision, HubFileInfo file, string blob)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
+        var partial = blob + ".incomplete";
+        run(file.Path, file.Size, report =>
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    Transfer(repoId, revision, file, partial, report);
+                    break;
+                }
+                catch (IOException e) when (HubErrors.IsDiskFull(e))
+                {
+                    throw new RelpSaeException($"disk full while writing {partial}: free space under {cache.Root} and run again " +
+                        "(the bytes already there are kept and the download resumes)", e);
+                }
+                catch (IOException e) when (e is not FileNotFoundException)
+                {
+                    long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+                    if (attempt == Attempts)
+                        throw new RelpSaeException($"{repoId}: {file.Path}: the connection broke after {have} of {file.Size} bytes " +
+                            $"({e.Message}); run again to resume", e);
+                }
+            }
+        });
+        Verify(repoId, file, partial);
+        File.Move(partial, blob, overwrite: true);
+    }
+
+    /// <summary>Appends the rest of the file to the partial one (or restarts it when the server ignores the Range).</summary>
+    private void Transfer(string repoId, string revision, HubFileInfo file, string partial, Action<long> report)
+    {
+        long offset = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+        if (file.Size >= 0 && offset >= file.Size) return;
+        using var response = client.OpenDownload(file, offset, repoId, revision);
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable) return;
+        if (response.StatusCode != HttpStatusCode.PartialContent) offset = 0;
+        using var output = new FileStream(partial, offset > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, BufferBytes);
+        using var input = response.Content.ReadAsStream();
+        var buffer = new byte[BufferBytes];
+        report(offset);
+        for (int read; (read = input.Read(buffer)) > 0;)
+        {
+            output.Write(buffer, 0, read);
+            offset += read;
+            report(offset);
+        }
+    }
+
+    /// <summary>The whole file must hash to the ETag before it may become a blob; a bad one is deleted, not kept.</summary>
+    private static void Verify(string repoId, HubFileInfo file, string partial)
+    {
+        long length = new FileInfo(partial).Length;
+        using var hash = new ContentHash(file.Etag, length);
+        using (var stream = new FileStream(partial, FileMode.Open, FileAccess.Read, FileShare.Read, BufferBytes))
+        {
+            var buffer = new byte[BufferBytes];
+            for (int read; (read = stream.Read(buffer)) > 0;) hash.Append(buffer.AsSpan(0, read));
+        }
+        bool sizeOk = file.Size < 0 || length == file.Size;
+        bool hashOk = hash.Matches(out var actual);
+        if (sizeOk && hashOk) return;
+        File.Delete(partial);
+        throw new RelpSaeException(sizeOk
+            ? $"{repoId}: {file.Path}: the download hashes to {actual} but the Hub reported {file.Etag}; the file was discarded, run again"
+            : $"{repoId}: {file.Path}: got {length} bytes but the Hub reported {file.Size}; the download was discarded, run again");
+    }
+}

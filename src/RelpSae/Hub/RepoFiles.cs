@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace RelpSae.Hub;
+
+/// <summary>
+/// The files the tool reads from a repository, and nothing else: those it needs, one of each group of
+/// alternatives (the first the repository has; a *.index.json brings its shards), and those it uses if present.
+/// </summary>
+public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<string[]> OneOf, IReadOnlyList<string> Optional)
+{
+    /// <summary>A GPT-2-family checkpoint: config, weights (safetensors preferred), tokenizer files.</summary>
+    public static readonly RepoFiles Model = new(
+        ["config.json"],
+        [["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]],
+        ["tokenizer.json", "vocab.json", "merges.txt"]);
+
+    /// <summary>An SAE in SAELens' layout in <paramref name="folder"/> of its repository, with this project's extras if present.</summary>
+    public static RepoFiles Sae(string folder)
+    {
+        string In(string name) => folder.Length == 0 ? name : $"{folder}/{name}";
+        return new([In("cfg.json"), In("sae_weights.safetensors")], [],
+            [In("sparsity.safetensors"), In("feature_means.safetensors"), In("feature_summaries.json")]);
+    }
+
+    public static bool IsIndex(string path) => path.EndsWith(".index.json", StringComparison.Ordinal);
+
+    /// <summary>The shard files a *.index.json names in its weight_map, beside it.</summary>
+    public static IReadOnlyList<string> Shards(string indexFile, string indexPath)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(indexFile));
+        if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+            throw new RelpSaeException($"{indexFile}: no \"weight_map\" object");
+        var dir = Path.GetDirectoryName(indexPath)?.Replace('\\', '/');
+        // A shard is a file beside the index: a name that could climb out of the snapshot is refused.
+        string Shard(JsonProperty p) => p.Value.GetString() is { Length: > 0 } s && !s.Contains('/') && !s.Contains('\\') && s[0] != '.'
+            ? s : throw new RelpSaeException($"{indexFile}: {p.Name} names no shard file beside the index");
+        return map.EnumerateObject().Select(Shard).Distinct().Select(s => string.IsNullOrEmpty(dir) ? s : $"{dir}/{s}").ToList();
+    }
+
+    /// <summary>What a snapshot folder lacks of these files (empty when it is complete).</summary>
+    public IReadOnlyList<string> MissingFrom(string snapshot)
+    {
+        var missing = Required.Where(f => !File.Exists(Path.Combine(snapshot, f))).ToList();
+        foreach (var group in OneOf)
+        {
+            var present = group.FirstOrDefault(f => File.Exists(Path.Combine(snapshot, f)));
+            if (present is null) missing.Add(string.Join(" or ", group));
+            else if (IsIndex(present))
+                missing.AddRange(Shards(Path.Combine(snapshot, present), present).Where(s => !File.Exists(Path.Combine(snapshot, s))));
+        }
+        return missing;
+    }
+}

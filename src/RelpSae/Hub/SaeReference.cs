@@ -1,0 +1,28 @@
+namespace RelpSae.Hub;
+
+/// <summary>
+/// An SAE named on the command line: a SAELens release and SAE id (<c>gpt2-small-res-jb/blocks.6.hook_resid_pre</c>),
+/// or a folder inside any Hub repository (<c>org/repo[@revision]/path/inside/repo</c>).
+/// </summary>
+public sealed record SaeReference(ModelReference Repo, string Folder, SaeRelease? Release)
+{
+    /// <summary>The processing the SAE expects: its release's, or none for a plain repository folder.</summary>
+    public SaeProcessing Processing => Release?.Processing ?? SaeProcessing.None;
+
+    public override string ToString() => Release is { } r ? $"{r.Name}/{Folder}" : $"{Repo}/{Folder}";
+
+    /// <summary>Parses an SAE name; null when the text cannot be one (so it can only be a folder).</summary>
+    public static SaeReference? TryParse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length >= 2 && SaeReleases.Find(parts[0]) is { } release)
+        {
+            var id = string.Join('/', parts[1..]);
+            var folder = release.Paths.GetValueOrDefault(id) ?? throw new RelpSaeException(
+                $"--sae: release {release.Name} has no SAE \"{id}\" (it has {string.Join(", ", release.Paths.Keys)})");
+            return new SaeReference(new ModelReference(release.RepoId), folder, release);
+        }
+        if (parts.Length < 3 || parts[2..].Any(p => p.Length == 0 || p is "." or "..")) return null;
+        return ModelReference.TryParse($"{parts[0]}/{parts[1]}") is { } repo ? new SaeReference(repo, string.Join('/', parts[2..]), null) : null;
+    }
+}

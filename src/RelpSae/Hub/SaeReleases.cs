@@ -1,0 +1,41 @@
+namespace RelpSae.Hub;
+
+/// <summary>One SAELens release: the repository, each SAE id's folder in it, and the processing its SAEs expect.</summary>
+public sealed record SaeRelease(string Name, string RepoId, IReadOnlyDictionary<string, string> Paths, SaeProcessing Processing);
+
+/// <summary>
+/// The public GPT-2 small releases of SAELens' release table (sae_lens/pretrained_saes.yaml) whose SAEs are
+/// stored in SAELens' own folder layout (cfg.json + sae_weights.safetensors), so they load without conversion.
+/// SAELens loads them on TransformerLens' <c>gpt2-small</c>, whose from_pretrained centres the writing weights
+/// by default, and their cfg.json says prepend_bos: true. Releases stored as other formats (gpt2-small-hook-z-kk,
+/// gpt2-small-mlp-tm, gpt2-small-resid-post-v5-32k's .pt files) are left out.
+/// </summary>
+public static class SaeReleases
+{
+    private static readonly SaeProcessing TransformerLensGpt2 = new(CenterWritingWeights: true, PrependBos: true);
+    private static readonly int[] Gpt2Layers = Enumerable.Range(0, 12).ToArray();
+
+    public static readonly IReadOnlyList<SaeRelease> All =
+    [
+        new("gpt2-small-res-jb", "jbloom/GPT2-Small-SAEs-Reformatted",
+            ById(Gpt2Layers.Select(l => $"blocks.{l}.hook_resid_pre").Append("blocks.11.hook_resid_post")), TransformerLensGpt2),
+        new("gpt2-small-res-jb-feature-splitting", "jbloom/GPT2-Small-Feature-Splitting-Experiment-Layer-8",
+            ById(new[] { 768, 1536, 3072, 6144, 12288, 24576, 49152, 98304 }.Select(w => $"blocks.8.hook_resid_pre_{w}")), TransformerLensGpt2),
+        OpenAiV5("gpt2-small-resid-post-v5-128k", "resid-post", "hook_resid_post", "128k"),
+        OpenAiV5("gpt2-small-resid-mid-v5-32k", "resid-mid", "hook_resid_mid", "32k"),
+        OpenAiV5("gpt2-small-resid-mid-v5-128k", "resid-mid", "hook_resid_mid", "128k"),
+        OpenAiV5("gpt2-small-mlp-out-v5-32k", "mlp-out", "hook_mlp_out", "32k"),
+        OpenAiV5("gpt2-small-mlp-out-v5-128k", "mlp-out", "hook_mlp_out", "128k"),
+        OpenAiV5("gpt2-small-attn-out-v5-32k", "attn-out", "hook_attn_out", "32k"),
+        OpenAiV5("gpt2-small-attn-out-v5-128k", "attn-out", "hook_attn_out", "128k"),
+    ];
+
+    public static SaeRelease? Find(string name) => All.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>OpenAI's v5 SAEs as reformatted by SAELens: one folder per layer, v5_{width}_layer_{L}.</summary>
+    private static SaeRelease OpenAiV5(string name, string site, string hook, string width) =>
+        new(name, $"jbloom/GPT2-Small-OAI-v5-{width}-{site}-SAEs",
+            Gpt2Layers.ToDictionary(l => $"blocks.{l}.{hook}", l => $"v5_{width}_layer_{l}"), TransformerLensGpt2);
+
+    private static Dictionary<string, string> ById(IEnumerable<string> ids) => ids.ToDictionary(id => id, id => id);
+}

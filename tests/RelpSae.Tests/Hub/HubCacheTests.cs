@@ -1,0 +1,79 @@
+using RelpSae.Hub;
+using RelpSae.Model;
+
+namespace RelpSae.Tests.Hub;
+
+/// <summary>
+/// Offline resolution from a cache built by hand exactly as huggingface_hub lays it out (blobs named by ETag,
+/// relative snapshot symlinks, refs/main): the snapshot is used where it is, with no copy and no request.
+/// </summary>
+public class HubCacheTests : IDisposable
+{
+    private readonly string cache = Directory.CreateTempSubdirectory().FullName;
+    private static readonly string EmbeddedModel = Path.Combine(AppContext.BaseDirectory, "models", "default", "model");
+    private const string Commit = "0123456789abcdef0123456789abcdef01234567";
+
+    /// <summary>What hf_hub_download leaves behind for these files of <paramref name="repo"/> at <see cref="Commit"/>.</summary>
+    private string BuildAsHuggingFaceHub(string repo, params string[] files)
+    {
+        var folder = Path.Combine(cache, "models--" + repo.Replace("/", "--"));
+        Directory.CreateDirectory(Path.Combine(folder, "blobs"));
+        Directory.CreateDirectory(Path.Combine(folder, "refs"));
+        var snapshot = Path.Combine(folder, "snapshots", Commit);
+        Directory.CreateDirectory(snapshot);
+        foreach (var name in files)
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(EmbeddedModel, name));
+            File.WriteAllBytes(Path.Combine(folder, "blobs", FakeHub.Etag(bytes)), bytes);
+            File.CreateSymbolicLink(Path.Combine(snapshot, name), $"../../blobs/{FakeHub.Etag(bytes)}");
+        }
+        File.WriteAllText(Path.Combine(folder, "refs", "main"), Commit);
+        return snapshot;
+    }
+
+    private HubResolver Offline() => new(new HubSettings(cache, "http://127.0.0.1:9", Offline: true));
+
+    private string[] Listing() => Directory.GetFileSystemEntries(cache, "*", SearchOption.AllDirectories).Order().ToArray();
+
+    [Fact]
+    public void OfflineResolutionUsesTheSnapshotAsItIs()
+    {
+        var snapshot = BuildAsHuggingFaceHub("org/tarot", "config.json", "model.safetensors", "tokenizer.json");
+        var before = Listing();
+
+        var folder = Offline().ResolveModel(ModelReference.TryParse("org/tarot")!);
+
+        Assert.Equal(snapshot, folder);
+        Assert.Equal(before, Listing());
+        var (model, embedded) = (Gpt2Model.Load(folder), Gpt2Model.Load(EmbeddedModel));
+        Assert.Equal(embedded.Encode("The Tower"), model.Encode("The Tower"));
+        Assert.Equal(embedded.Transformer.Weights.Wte, model.Transformer.Weights.Wte);
+    }
+
+    [Fact]
+    public void ACommitHashNeedsNoRef()
+    {
+        var snapshot = BuildAsHuggingFaceHub("org/tarot", "config.json", "model.safetensors", "tokenizer.json");
+        File.Delete(Path.Combine(cache, "models--org--tarot", "refs", "main"));
+        Assert.Equal(snapshot, Offline().ResolveModel(ModelReference.TryParse($"org/tarot@{Commit}")!));
+    }
+
+    [Theory]
+    [InlineData("openai-community/gpt2")]
+    [InlineData("gpt2")]
+    public void BareGpt2FindsTheCacheOfEitherName(string cachedAs)
+    {
+        var snapshot = BuildAsHuggingFaceHub(cachedAs, "config.json", "model.safetensors", "tokenizer.json");
+        Assert.Equal(snapshot, Offline().ResolveModel(ModelReference.TryParse("gpt2")!));
+    }
+
+    [Fact]
+    public void ASnapshotWithoutWeightsIsNotEnough()
+    {
+        BuildAsHuggingFaceHub("org/tarot", "config.json", "tokenizer.json");
+        var e = Assert.Throws<RelpSaeException>(() => Offline().ResolveModel(ModelReference.TryParse("org/tarot")!));
+        Assert.Contains("HF_HUB_OFFLINE", e.Message);
+    }
+
+    public void Dispose() => Directory.Delete(cache, recursive: true);
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace RelpSae.Tests.Hub;
+
+/// <summary>
+/// The issue's acceptance check, as a user runs it: relp-sae (a separate process, so the Hub settings are its
+/// environment, not this one's) attributes with the model and SAE named on the Hub, downloads and caches them,
+/// prints the embedded default's table, and does it again with the server gone.
+/// </summary>
+public partial class HubCliTests
+{
+    private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "relp-sae.dll");
+
+    private static (int Code, string Out, string Error) Run(IReadOnlyDictionary<string, string>? env, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Cli);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var name in new[] { "HF_ENDPOINT", "HF_HUB_CACHE", "HF_HOME", "HF_TOKEN", "HF_HUB_OFFLINE" }) info.Environment.Remove(name);
+        foreach (var (name, value) in env ?? new Dictionary<string, string>()) info.Environment[name] = value;
+        using var p = Process.Start(info)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, output.Result, error.Result);
+    }
+
+    [GeneratedRegex(@"^ *(.*?)\(\d+(\.\d+)? ms(.*?) *$", RegexOptions.Multiline)]
+    private static partial Regex Timing();
+
+    /// <summary>The printed report without the methods' timings (and the centring of their titles), which differ from run to run.</summary>
+    private static string Report(string output) => Timing().Replace(output, "$1(… ms$3");
+
+    [Fact]
+    public void AttributeByHubNamesDownloadsCachesAndThenRunsWithTheServerStopped()
+    {
+        var cache = Directory.CreateTempSubdirectory().FullName;
+        string[] attribute = ["attribute", "--model", "org/tarot", "--sae", "org/tarot-saes/blocks.2.hook_resid_post", "--prompt", "The Tower"];
+        var embedded = Run(null, "attribute", "--prompt", "The Tower");
+        Assert.True(embedded.Code == 0, embedded.Error);
+
+        Dictionary<string, string> env;
+        using (var hub = FakeHub.WithTarot())
+        {
+            env = new() { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = cache };
+            var first = Run(env, attribute);
+            Assert.True(first.Code == 0, first.Error);
+            Assert.Equal(Report(embedded.Out), Report(first.Out));
+            Assert.Contains("downloading model.safetensors", first.Error);
+            Assert.Equal(["models--org--tarot", "models--org--tarot-saes"], Directory.GetDirectories(cache).Select(Path.GetFileName).Order());
+        }
+
+        var second = Run(env, attribute);
+        Assert.True(second.Code == 0, second.Error);
+        Assert.Equal(Report(embedded.Out), Report(second.Out));
+        Assert.Equal("", second.Error);
+
+        // download asks the Hub for the current commit, so with the server gone it says so, in one line.
+        var refresh = Run(env, "download", "org/tarot");
+        Assert.Equal(2, refresh.Code);
+        Assert.Matches(@"^error: cannot reach http://127\.0\.0\.1:\d+ \(.*\); set HF_HUB_OFFLINE=1 to use only the local cache\n$", refresh.Error);
+        Directory.Delete(cache, recursive: true);
+    }
+
+    [Fact]
+    public void DownloadPrintsTheSnapshotFolders()
+    {
+        var cache = Directory.CreateTempSubdirectory().FullName;
+        using var hub = FakeHub.WithTarot();
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = cache };
+        var (code, output, error) = Run(env, "download", "org/tarot", "org/tarot-saes/blocks.2.hook_resid_post");
+        Assert.True(code == 0, error);
+        Assert.Equal(
+            $"org/tarot  {cache}/models--org--tarot/snapshots/{FakeHub.Commit("org/tarot")}\n" +
+            $"org/tarot-saes/blocks.2.hook_resid_post  {cache}/models--org--tarot-saes/snapshots/{FakeHub.Commit("org/tarot-saes")}/blocks.2.hook_resid_post\n",
+            output);
+        Directory.Delete(cache, recursive: true);
+    }
+}

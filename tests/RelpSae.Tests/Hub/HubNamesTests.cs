@@ -1,0 +1,87 @@
+using RelpSae.Hub;
+
+namespace RelpSae.Tests.Hub;
+
+/// <summary>How names on the command line read: models, SAELens releases, repository folders, and what stays a path.</summary>
+public class HubNamesTests
+{
+    [Theory]
+    [InlineData("gpt2", "gpt2", "main", "openai-community/gpt2")]
+    [InlineData("openai-community/gpt2", "openai-community/gpt2", "main", "openai-community/gpt2")]
+    [InlineData("org/name@v1.0", "org/name", "v1.0", "org/name")]
+    [InlineData("distilgpt2", "distilgpt2", "main", "distilbert/distilgpt2")]
+    public void ModelNames(string text, string repo, string revision, string canonical)
+    {
+        var reference = ModelReference.TryParse(text)!;
+        Assert.Equal((repo, revision, canonical), (reference.RepoId, reference.Revision, reference.CanonicalRepoId));
+    }
+
+    [Theory]
+    [InlineData("/nonexistent/model")]
+    [InlineData("./gpt2")]
+    [InlineData("some-folder")]
+    [InlineData("a/b/c")]
+    [InlineData("org/name@")]
+    [InlineData("../models")]
+    public void PathsThatCannotBeModelNames(string text) => Assert.Null(ModelReference.TryParse(text));
+
+    [Fact]
+    public void ReleaseNameGivesRepositoryFolderAndProcessing()
+    {
+        var sae = SaeReference.TryParse("gpt2-small-res-jb/blocks.6.hook_resid_pre")!;
+        Assert.Equal("jbloom/GPT2-Small-SAEs-Reformatted", sae.Repo.RepoId);
+        Assert.Equal("blocks.6.hook_resid_pre", sae.Folder);
+        Assert.Equal(new SaeProcessing(CenterWritingWeights: true, PrependBos: true), sae.Processing);
+    }
+
+    [Fact]
+    public void OpenAiReleaseMapsIdsToLayerFolders()
+    {
+        var sae = SaeReference.TryParse("gpt2-small-mlp-out-v5-32k/blocks.3.hook_mlp_out")!;
+        Assert.Equal(("jbloom/GPT2-Small-OAI-v5-32k-mlp-out-SAEs", "v5_32k_layer_3"), (sae.Repo.RepoId, sae.Folder));
+    }
+
+    [Fact]
+    public void UnknownIdOfAReleaseListsTheKnownOnes()
+    {
+        var e = Assert.Throws<RelpSaeException>(() => SaeReference.TryParse("gpt2-small-res-jb/blocks.6.hook_resid_post"));
+        Assert.StartsWith("--sae: release gpt2-small-res-jb has no SAE \"blocks.6.hook_resid_post\" (it has blocks.0.hook_resid_pre, ", e.Message);
+    }
+
+    [Fact]
+    public void RepositoryFolderNeedsNoProcessing()
+    {
+        var sae = SaeReference.TryParse("org/tarot-saes@abc/blocks.2.hook_resid_post")!;
+        Assert.Equal(("org/tarot-saes", "abc", "blocks.2.hook_resid_post"), (sae.Repo.RepoId, sae.Repo.Revision, sae.Folder));
+        Assert.Equal(SaeProcessing.None, sae.Processing);
+    }
+
+    [Theory]
+    [InlineData("/tmp/sae")]
+    [InlineData("org/repo")]
+    [InlineData("org/repo/../x")]
+    public void PathsThatCannotBeSaeNames(string text) => Assert.Null(SaeReference.TryParse(text));
+
+    [Fact]
+    public void SettingsFollowHuggingFaceHubsEnvironment()
+    {
+        var env = new Dictionary<string, string> { ["HF_HOME"] = "/data/hf", ["HF_ENDPOINT"] = "http://mirror/", ["HF_HUB_OFFLINE"] = "1" };
+        var settings = HubSettings.FromEnvironment(env.GetValueOrDefault);
+        Assert.Equal(new HubSettings("/data/hf/hub", "http://mirror", null, Offline: true), settings);
+        env["HF_HUB_CACHE"] = "/cache";
+        env["HF_TOKEN"] = "hf_x";
+        Assert.Equal(("/cache", "hf_x"), (HubSettings.FromEnvironment(env.GetValueOrDefault).CacheDir, HubSettings.FromEnvironment(env.GetValueOrDefault).Token));
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        Assert.Equal(Path.Combine(home, ".cache", "huggingface", "hub"), HubSettings.FromEnvironment(_ => null).CacheDir);
+        Assert.Equal("https://huggingface.co", HubSettings.FromEnvironment(_ => null).Endpoint);
+    }
+
+    [Fact]
+    public void GitBlobEtagIsGitsOwnHash()
+    {
+        // `printf 'hello\n' | git hash-object --stdin` prints ce013625030ba8dba906f756967f9e9ca394464a.
+        using var hash = new ContentHash("ce013625030ba8dba906f756967f9e9ca394464a", 6);
+        hash.Append("hello\n"u8);
+        Assert.True(hash.Matches(out _));
+    }
+}
