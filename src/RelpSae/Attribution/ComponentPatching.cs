@@ -21,7 +21,6 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
         if (corrupt.Length != tokens.Length)
             throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
         var c = model.Config;
-        var components = selection.Enumerate(tokens.Length, c);
         var hooks = Enumerable.Range(0, c.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray();
         if (!warmedUp)
         {
@@ -36,6 +35,10 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
         using var clean = model.Forward(tokens, 1, new RunOptions { KeepForBackward = true, Cache = hooks, Logits = LogitRows.None });
         using var corrupted = model.Forward(corrupt, 1, new RunOptions { Cache = hooks, Logits = LogitRows.None });
         double forwardSeconds = clock.Elapsed.TotalSeconds;
+        // A component whose corrupted value equals its clean one (a position before the prompts differ)
+        // patches nothing: every method and the truth give it exactly 0, so it is left out of the statistics.
+        var components = selection.Enumerate(tokens.Length, c)
+            .Where(k => !Slice(k, clean).Span.SequenceEqual(Slice(k, corrupted).Span)).ToArray();
 
         var scores = new Dictionary<string, double[]>();
         var seconds = new Dictionary<string, double>();
@@ -75,17 +78,13 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
 
     /// <summary>
     /// The true effects: components sorted by block, <see cref="BatchSize"/> sequences a pass, each the
-    /// clean prompt with one component patched, run from the resid_pre of the pass's first block. A
-    /// component whose corrupted value equals its clean one (a position before the prompts differ) has
-    /// no effect: it is 0 exactly, not a re-run's rounding.
+    /// clean prompt with one component patched, run from the resid_pre of the pass's first block.
     /// </summary>
-    public double[] Effects(Component[] components, Gpt2Run clean, Gpt2Run corrupt, Metric metric, double metricClean)
+    private double[] Effects(Component[] components, Gpt2Run clean, Gpt2Run corrupt, Metric metric, double metricClean)
     {
         var c = model.Config;
         int T = clean.Tokens, size = T * c.DModel;
-        var order = Enumerable.Range(0, components.Length)
-            .Where(i => !Slice(components[i], clean).Span.SequenceEqual(Slice(components[i], corrupt).Span))
-            .OrderBy(i => components[i].Layer).ToArray();
+        var order = Enumerable.Range(0, components.Length).OrderBy(i => components[i].Layer).ToArray();
         var effects = new double[components.Length];
         for (int first = 0; first < order.Length; first += BatchSize)
         {
