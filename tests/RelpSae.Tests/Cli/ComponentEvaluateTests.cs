@@ -59,6 +59,8 @@ public class ComponentEvaluateTests
                 Assert.Equal(components.GetProperty(type).GetProperty("methods").GetProperty(m).GetProperty("pearson").GetDouble(),
                     m2.GetProperty(type).GetProperty("methods").GetProperty(m).GetProperty("pearson").GetDouble(), 12);
 
+        AssertUserError(["evaluate", "--model", CliHarness.Tarot, "--sae", CliHarness.RandomSae(), "--out", whole, "--resume"], "holds results of evaluate --level components");
+
         // Resuming a finished run evaluates nothing again and writes the same statistics.
         Assert.Equal(0, CliHarness.Run(Evaluate(whole, "--resume")).Code);
         var again = JsonDocument.Parse(File.ReadAllText(Path.Combine(whole, "results.json"))).RootElement.GetProperty("components");
