@@ -21,19 +21,18 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
         if (corrupt.Length != tokens.Length)
             throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
         var c = model.Config;
-        var hooks = Enumerable.Range(0, c.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray();
         if (!warmedUp)
         {
             // One untimed pass of every method first, so the first prompt's times don't include JIT compilation.
-            using var warmClean = model.Forward(tokens, 1, new RunOptions { KeepForBackward = true, Cache = hooks, Logits = LogitRows.None });
-            using var warmCorrupt = model.Forward(corrupt, 1, new RunOptions { Cache = hooks, Logits = LogitRows.None });
+            using var warmClean = model.Forward(tokens, 1, CachingEveryComponent(keepForBackward: true));
+            using var warmCorrupt = model.Forward(corrupt, 1, CachingEveryComponent(keepForBackward: false));
             foreach (var method in methods) ComponentCoefficients.For(method, model, warmClean, warmCorrupt, metric, selection);
             warmedUp = true;
         }
         GC.Collect();
         var clock = Stopwatch.StartNew();
-        using var clean = model.Forward(tokens, 1, new RunOptions { KeepForBackward = true, Cache = hooks, Logits = LogitRows.None });
-        using var corrupted = model.Forward(corrupt, 1, new RunOptions { Cache = hooks, Logits = LogitRows.None });
+        using var clean = model.Forward(tokens, 1, CachingEveryComponent(keepForBackward: true));
+        using var corrupted = model.Forward(corrupt, 1, CachingEveryComponent(keepForBackward: false));
         double forwardSeconds = clock.Elapsed.TotalSeconds;
         // A component whose corrupted value equals its clean one (a position before the prompts differ)
         // patches nothing: every method and the truth give it exactly 0, so it is left out of the statistics.
@@ -58,6 +57,14 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
         return new ComponentEvaluation(index, prompt, metric.ToString(), metricClean, corrupted.MetricValues(metric)[0],
             components, truth, scores, seconds, forwardSeconds, truthSeconds);
     }
+
+    /// <summary>A full forward pass caching every component hook (the clean one also kept for the backward passes).</summary>
+    private RunOptions CachingEveryComponent(bool keepForBackward) => new()
+    {
+        KeepForBackward = keepForBackward,
+        Cache = Enumerable.Range(0, model.Config.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray(),
+        Logits = LogitRows.None,
+    };
 
     /// <summary>(a_clean − a_corr)·c over the component's slice of its hook's row.</summary>
     private double Estimate(Component k, Gpt2Run clean, Gpt2Run corrupt, ComponentGradients coefficients)
