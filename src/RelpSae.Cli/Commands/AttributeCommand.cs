@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Attribution;
 using RelpSae.Model;
@@ -86,7 +87,7 @@ public static class AttributeCommand
         Console.WriteLine($"SAE       {hook}, {splice.Sae.DSae} features, {active} active in the clean or baseline run");
         foreach (var r in results)
         {
-            var table = new Table().Title($"{r.Method}  ({r.Seconds * 1000:F1} ms{(r.Rules.Count > 0 ? ", rules " + string.Join("+", r.Rules) : "")})")
+            var table = new Table().Title(Markup.Escape($"{r.Method}  ({r.Seconds * 1000:F1} ms, rules {r.Rules.Describe(bundle.Config.HasGatedMlp)})"))
                 .AddColumns("feature", "score", "max act", "top tokens");
             foreach (var (feature, score) in r.Top(k))
                 table.AddRow($"#{feature}", $"{score:F4}", $"{MaxActivation(splice, feature):F3}", Markup.Escape(summaries?.Describe(feature) ?? ""));
@@ -116,10 +117,10 @@ public static class AttributeCommand
             full_patch_delta = clean - baselineValue,
             methods = results.Select(r => new
             {
-                name = r.Method, rules = r.Rules, seconds = r.Seconds, total = r.Total, error_node = r.ErrorNode,
+                name = r.Method, rules = r.Rules.InForce, rules_in_force = r.Rules.Describe(bundle.Config.HasGatedMlp), seconds = r.Seconds, total = r.Total, error_node = r.ErrorNode,
                 top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
             }),
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 }

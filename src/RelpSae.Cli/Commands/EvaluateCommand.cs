@@ -9,8 +9,9 @@ using Spectre.Console;
 namespace RelpSae.Cli.Commands;
 
 /// <summary>
-/// <c>relp-sae evaluate</c>: each method against ground-truth feature patching over a prompt set,
-/// written as results.json, one CSV per method and report.html. Resumable and shardable.
+/// <c>relp-sae evaluate</c>: each method against ground-truth patching over a prompt set — of single SAE
+/// features (<c>--level features</c>) or of whole components (<c>--level components</c>, the RelP
+/// paper's protocol) — written as results.json, one CSV per method and report.html. Resumable and shardable.
 /// </summary>
 public static class EvaluateCommand
 {
@@ -27,17 +28,27 @@ public static class EvaluateCommand
         var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
         var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
         var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only (default: at every position)." };
-        var batch = new Option<int>("--batch") { Description = "Features patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch") { Description = "Features (or components) patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
+        var level = new Option<string>("--level") { Description = "features: patch single SAE features; components: patch each resid_pre, attn_out, mlp_out and head output at each position with its corrupted-run value.", DefaultValueFactory = _ => "features" };
+        var components = new Option<string?>("--components") { Description = "With --level components: comma list of types (resid_pre, attn_out, mlp_out, head) or hooks (blocks.L.hook_mlp_out, blocks.L.attn.hook_z, ...). Default: all." };
         var shard = new Option<string?>("--shard") { Description = "i/n: evaluate only prompts whose index is i modulo n (for job arrays; combine with merge)." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run in --out, skipping prompts already evaluated." };
         var center = CliDefaults.CenterOption();
         var bos = CliDefaults.PrependBosOption();
-        var command = new Command("evaluate", "Measure each method's faithfulness against ground-truth feature patching over a prompt set.")
+        var command = new Command("evaluate", "Measure each method's faithfulness against ground-truth patching of SAE features or of whole components over a prompt set.")
         {
-            prompts, task, n, seed, model, sae, methods, igSteps, metric, baseline, position, batch, shard, output, resume, center, bos,
+            prompts, task, n, seed, model, sae, methods, igSteps, metric, baseline, position, batch, level, components, shard, output, resume, center, bos,
         };
-        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel, prompts, task, n, seed, model, sae, methods, igSteps, metric, baseline, position, batch, shard, output, resume, center, bos)));
+        command.SetAction((parse, cancel) =>
+        {
+            var chosen = parse.GetValue(level)!.ToLowerInvariant();
+            if (chosen == "components")
+                return Task.FromResult(EvaluateComponents.Run(parse, cancel, new(prompts, task, n, seed, model, methods, igSteps, metric, baseline, position, batch, components, shard, output, resume, center, bos)));
+            if (chosen != "features") throw new RelpSaeException($"--level must be features or components, got \"{parse.GetValue(level)}\"");
+            if (parse.GetValue(components) is not null) throw new RelpSaeException("--components needs --level components");
+            return Task.FromResult(Run(parse, cancel, prompts, task, n, seed, model, sae, methods, igSteps, metric, baseline, position, batch, shard, output, resume, center, bos));
+        });
         return command;
     }
 
@@ -48,7 +59,7 @@ public static class EvaluateCommand
         var outDir = parse.GetValue(output)!;
         var (shardIndex, shardCount) = ParseShard(parse.GetValue(shard));
         var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps));
-        if (parse.GetValue(batch) <= 0) throw new RelpSaeException($"--batch must be positive, got {parse.GetValue(batch)}");
+        CheckBatch(parse.GetValue(batch));
         var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
             parse.GetValue(metric), parse.GetValue(bos));
         var (bundle, autoencoder, hook, resolver) = (setup.Bundle, setup.Sae, setup.Hook, setup.Resolver);
@@ -56,42 +67,66 @@ public static class EvaluateCommand
 
         var cases = Cases(parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n), parse.GetValue(seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
-        var records = StartOrResume(outDir, parse.GetValue(resume));
-        var done = records.Select(r => r.Index).ToHashSet();
+        var records = StartOrResume(outDir, parse.GetValue(resume), EvaluationFiles.RawFile, EvaluationFiles.ReadRaw);
         var runner = new FaithfulnessRunner(methodList, new GroundTruth(parse.GetValue(batch)), parse.GetValue(position));
-        var rawPath = Path.Combine(outDir, EvaluationFiles.RawFile);
+        bool interrupted = EvaluatePrompts(mine, records, r => r.Index, Path.Combine(outDir, EvaluationFiles.RawFile), EvaluationFiles.ToJsonLine, cancel, i =>
+        {
+            var request = Resolve(resolver, cases[i], i);
+            var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
+            var record = runner.Evaluate(i, request.Prompt, splice, request.Metric);
+            return (record, $"{record.Features.Length} features");
+        });
+        EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(),
+            $"RelP-SAE faithfulness: {Path.GetFileName(saeDir.TrimEnd('/'))} at {hook}");
+        PrintSummary(records, methodList.Select(m => m.Name).ToList(), outDir);
+        return Finish(interrupted, records.Count);
+    }
 
+    internal static int Finish(bool interrupted, int prompts)
+    {
+        if (!interrupted) return 0;
+        Console.Error.WriteLine($"interrupted after {prompts} prompts: continue with the same command and --resume");
+        return CliRunner.Interrupted;
+    }
+
+    /// <summary>
+    /// Evaluates this shard's prompts not yet in <paramref name="records"/>, writing every finished one to
+    /// the raw file, with a progress bar; true when interrupted. Throws when nothing was evaluated.
+    /// </summary>
+    internal static bool EvaluatePrompts<T>(List<int> mine, List<T> records, Func<T, int> index, string rawPath, Func<T, string> toLine,
+        CancellationToken cancel, Func<int, (T Record, string Status)> evaluate)
+    {
+        var done = records.Select(index).ToHashSet();
         bool interrupted = ProgressDisplay.Run("evaluating", mine.Count, "prompts", report =>
         {
             int count = done.Count(mine.Contains);
             foreach (int i in mine.Where(i => !done.Contains(i)))
             {
                 if (cancel.IsCancellationRequested) return true;
-                var request = Resolve(resolver, cases[i], i);
-                var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
-                records.Add(runner.Evaluate(i, request.Prompt, splice, request.Metric));
+                var (record, status) = evaluate(i);
+                records.Add(record);
                 // Every finished prompt is on disk, so an interruption loses at most the prompt in progress.
-                EvaluationFiles.WriteAtomically(rawPath, string.Concat(records.OrderBy(r => r.Index).Select(r => EvaluationFiles.ToJsonLine(r) + "\n")));
-                report(++count, $"{records[^1].Features.Length} features");
+                EvaluationFiles.WriteAtomically(rawPath, string.Concat(records.OrderBy(index).Select(r => toLine(r) + "\n")));
+                report(++count, status);
             }
             return false;
         });
         if (records.Count == 0) throw new RelpSaeException("no prompt was evaluated");
-        EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(),
-            $"RelP-SAE faithfulness: {Path.GetFileName(saeDir.TrimEnd('/'))} at {hook}");
-        PrintSummary(records, methodList.Select(m => m.Name).ToList(), outDir);
-        if (!interrupted) return 0;
-        Console.Error.WriteLine($"interrupted after {records.Count} prompts: continue with the same command and --resume");
-        return CliRunner.Interrupted;
+        return interrupted;
     }
 
-    private static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
+    internal static void CheckBatch(int batch)
+    {
+        if (batch <= 0) throw new RelpSaeException($"--batch must be positive, got {batch}");
+    }
+
+    internal static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
     {
         try { return resolver.Resolve(c); }
         catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} (\"{c.Prompt}\"): {e.Message}"); }
     }
 
-    private static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, Gpt2Model bundle)
+    internal static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, Gpt2Model bundle)
     {
         if (file is not null && task is not null) throw new RelpSaeException("give either --prompts or --task, not both");
         if (file is not null) return PromptFile.Read(file);
@@ -103,13 +138,17 @@ public static class EvaluateCommand
         };
     }
 
-    private static List<PromptEvaluation> StartOrResume(string outDir, bool resume)
+    internal static List<T> StartOrResume<T>(string outDir, bool resume, string rawFile, Func<string, IReadOnlyList<T>> read)
     {
-        var raw = Path.Combine(outDir, EvaluationFiles.RawFile);
+        // results.json, the CSVs and report.html share their names across levels: never mix two runs in one folder.
+        foreach (var (file, level) in new[] { (EvaluationFiles.RawFile, "features"), (ComponentFiles.RawFile, "components") })
+            if (file != rawFile && File.Exists(Path.Combine(outDir, file)))
+                throw new RelpSaeException($"{outDir} holds results of evaluate --level {level}: choose another --out");
+        var raw = Path.Combine(outDir, rawFile);
         if (File.Exists(raw))
         {
             if (!resume) throw new RelpSaeException($"{outDir} already holds results: pass --resume to continue that run, or choose another --out");
-            return [.. EvaluationFiles.ReadRaw(outDir)];
+            return [.. read(outDir)];
         }
         try
         {
@@ -125,7 +164,7 @@ public static class EvaluateCommand
         return [];
     }
 
-    private static (int Index, int Count) ParseShard(string? text)
+    internal static (int Index, int Count) ParseShard(string? text)
     {
         if (text is null) return (0, 1);
         var parts = text.Split('/');

@@ -13,10 +13,10 @@ public static class MergeCommand
         var command = new Command("merge", "Combine sharded evaluate outputs into one results.json, CSVs and report.html.") { shards, output };
         command.SetAction(parse =>
         {
-            var records = parse.GetValue(shards)!.SelectMany(EvaluationFiles.ReadRaw).ToList();
-            var duplicate = records.GroupBy(r => r.Index).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate != null) throw new RelpSaeException($"prompt {duplicate.Key} appears in more than one shard: were the same shards given twice?");
-            if (records.Count == 0) throw new RelpSaeException("the shards hold no evaluated prompts");
+            var dirs = parse.GetValue(shards)!;
+            if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.RawFile)))) return MergeComponents(dirs, parse.GetValue(output)!);
+            var records = dirs.SelectMany(EvaluationFiles.ReadRaw).ToList();
+            CheckShards(records.Select(r => r.Index));
             var methods = records[0].Scores.Keys.ToList();
             var outDir = parse.GetValue(output)!;
             EvaluationFiles.WriteAll(outDir, records, methods, "RelP-SAE faithfulness report (merged)");
@@ -24,5 +24,23 @@ public static class MergeCommand
             return 0;
         });
         return command;
+    }
+
+    private static void CheckShards(IEnumerable<int> indices)
+    {
+        var list = indices.ToList();
+        var duplicate = list.GroupBy(i => i).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate != null) throw new RelpSaeException($"prompt {duplicate.Key} appears in more than one shard: were the same shards given twice?");
+        if (list.Count == 0) throw new RelpSaeException("the shards hold no evaluated prompts");
+    }
+
+    /// <summary>Shards of `evaluate --level components`.</summary>
+    private static int MergeComponents(string[] dirs, string outDir)
+    {
+        var records = dirs.SelectMany(ComponentFiles.ReadRaw).ToList();
+        CheckShards(records.Select(r => r.Index));
+        ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), "RelP-SAE component patching (merged)");
+        Console.WriteLine($"merged {records.Count} prompts from {dirs.Length} shards into {outDir}");
+        return 0;
     }
 }

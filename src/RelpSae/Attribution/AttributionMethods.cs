@@ -5,11 +5,11 @@ namespace RelpSae.Attribution;
 /// <summary>Method names on the command line → method objects.</summary>
 public static class AttributionMethods
 {
-    public const string Names = "gradient, ig, relp, relp-ah, or a propagation rule list such as ln+identity+half";
+    public const string Names = "gradient, ig, relp, relp-ah, attnlrp, or a propagation rule list such as ln+identity+half-attn";
 
     /// <summary>
-    /// A comma list of methods: gradient, ig (integrated gradients), relp, relp-ah, or a custom rule set
-    /// written with '+' (e.g. ln+identity), which runs as the rule-modified gradient under that name.
+    /// A comma list of methods: gradient, ig (integrated gradients), a rule preset (relp, relp-ah, attnlrp),
+    /// or a custom rule set written with '+' (e.g. ln+identity), which runs as the rule-modified gradient under that name.
     /// </summary>
     public static IReadOnlyList<IAttributionMethod> Parse(string list, int igSteps = 32, QuadratureRule quadrature = QuadratureRule.Midpoint)
     {
@@ -19,11 +19,9 @@ public static class AttributionMethods
             var name = raw.ToLowerInvariant();
             IAttributionMethod method = name switch
             {
-                "gradient" => GradientMethod.Gradient,
                 "ig" => new IntegratedGradients(igSteps, quadrature),
-                "relp" => GradientMethod.RelP,
-                "relp-ah" => GradientMethod.RelPAh,
-                _ when name.Contains('+') || name is "ln" or "identity" or "ah" or "half" =>
+                _ when PropagationRules.Presets.TryGetValue(name, out var preset) => new GradientMethod(name, preset),
+                _ when name.Contains('+') || PropagationRules.RuleNames.Contains(name) =>
                     new GradientMethod(name, PropagationRules.Parse(name.Replace('+', ','))),
                 _ => throw new RelpSaeException($"unknown method \"{raw}\" in --methods: use {Names}"),
             };
@@ -33,4 +31,10 @@ public static class AttributionMethods
         if (methods.Count == 0) throw new RelpSaeException($"--methods is empty: use {Names}");
         return methods;
     }
+
+    /// <summary>
+    /// The rules in force for a method, by its name as outputs list it ("exact gradient" for gradient and ig).
+    /// <paramref name="gatedMlp"/>: whether the model has a gated MLP for the Half-rule to act on.
+    /// </summary>
+    public static string DescribeRules(string method, bool gatedMlp) => Parse(method)[0].Rules.Describe(gatedMlp);
 }

@@ -1,3 +1,5 @@
+using RelpSae.Lrp;
+
 namespace RelpSae.Attribution;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace RelpSae.Attribution;
 /// </summary>
 public sealed record AttributionResult(
     string Method,
-    IReadOnlyList<string> Rules,
+    PropagationRules Rules,
     int Tokens,
     int FeatureCount,
     float[] Scores,

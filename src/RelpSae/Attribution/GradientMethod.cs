@@ -12,11 +12,11 @@ public sealed class GradientMethod(string name, PropagationRules rules) : IAttri
     public static readonly GradientMethod Gradient = new("gradient", PropagationRules.Gradient);
     public static readonly GradientMethod RelP = new("relp", PropagationRules.RelP);
     public static readonly GradientMethod RelPAh = new("relp-ah", PropagationRules.RelPAh);
+    public static readonly GradientMethod AttnLrp = new("attnlrp", PropagationRules.AttnLrp);
 
     public string Name { get; } = name;
-    public PropagationRules PropagationRules { get; } = rules;
-    public IReadOnlyList<string> Rules => PropagationRules.InForce;
+    public PropagationRules Rules { get; } = rules;
 
     public float[] HookGradient(SaeSplice splice, Metric metric) =>
-        splice.Downstream.Backward(splice.Clean, 1, splice.Tokens, metric, PropagationRules);
+        splice.Downstream.Backward(splice.Clean, 1, splice.Tokens, metric, Rules);
 }

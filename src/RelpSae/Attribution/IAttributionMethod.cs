@@ -1,3 +1,4 @@
+using RelpSae.Lrp;
 using RelpSae.Model;
 
 namespace RelpSae.Attribution;
@@ -11,8 +12,8 @@ public interface IAttributionMethod
     /// <summary>"gradient", "ig", "relp", "relp-ah", or a rule list.</summary>
     string Name { get; }
 
-    /// <summary>The propagation rules in force (empty for the exact gradient).</summary>
-    IReadOnlyList<string> Rules { get; }
+    /// <summary>The propagation rules of its backward passes (<see cref="PropagationRules.Gradient"/> for the exact gradient).</summary>
+    PropagationRules Rules { get; }
 
     /// <summary>The vector g [tokens × d] at the splice's hook.</summary>
     float[] HookGradient(SaeSplice splice, Metric metric);

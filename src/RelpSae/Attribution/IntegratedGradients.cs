@@ -16,7 +16,7 @@ public sealed class IntegratedGradients(int steps = 32, QuadratureRule rule = Qu
     public int ChunkSize { get; } = Math.Max(1, chunkSize);
 
     public string Name => "ig";
-    public IReadOnlyList<string> Rules => [];
+    public PropagationRules Rules => PropagationRules.Gradient;
 
     public float[] HookGradient(SaeSplice splice, Metric metric)
     {

@@ -14,8 +14,8 @@ public readonly record struct AttentionShares(float Value, float Pattern, float 
     public static readonly AttentionShares AttentionHeadRule = new(1, 0, 0);
 
     /// <summary>
-    /// Half-rule: each factor of a bilinear product gets half: dv = ½Aᵀdz, dA = ½dz·vᵀ, and the
-    /// q·kᵀ product halves again into q and k.
+    /// half-attn (AttnLRP's uniform rule, not the seed's Half-rule): each factor of a bilinear product
+    /// gets half: dv = ½Aᵀdz, dA = ½dz·vᵀ, and the q·kᵀ product halves again into q and k.
     /// </summary>
     public static readonly AttentionShares HalfRule = new(0.5f, 0.5f, 0.5f);
 }

@@ -2,33 +2,40 @@ namespace RelpSae.Lrp;
 
 /// <summary>
 /// Which operations the backward pass replaces with a propagation rule (DESIGN §4). All off is the
-/// exact gradient. The presets are data: <see cref="Presets"/> maps each name to its rules.
+/// exact gradient. <see cref="LayerNorm"/>: the norm's scale frozen (LayerNorm's σ, RMSNorm's rms);
+/// <see cref="Identity"/>: the activation's gate frozen; <see cref="AttentionHead"/>: the attention
+/// pattern frozen; <see cref="Half"/>: the gate·up product of a gated MLP splits its gradient in half
+/// (the seed's Half-rule: nothing to act on in GPT-2); <see cref="HalfAttention"/>: AttnLRP's uniform
+/// split of the attention products. The presets are data: <see cref="Presets"/> maps each name to its rules.
 /// </summary>
-public sealed record PropagationRules(bool LayerNorm, bool Identity, bool AttentionHead, bool Half)
+public sealed record PropagationRules(bool LayerNorm, bool Identity, bool AttentionHead, bool Half, bool HalfAttention = false)
 {
     public static readonly PropagationRules Gradient = new(false, false, false, false);
-    /// <summary>RelP as usually published: LN-rule, Identity-rule, Half-rule.</summary>
+    /// <summary>The seed's RelP, rule list ['LN-rule', 'Identity-rule', 'Half-rule']: on GPT-2, LN + Identity with the exact attention gradient.</summary>
     public static readonly PropagationRules RelP = new(true, true, false, true);
     /// <summary>The CP-LRP variant: LN-rule, Identity-rule, AH-rule.</summary>
     public static readonly PropagationRules RelPAh = new(true, true, true, false);
+    /// <summary>AttnLRP's uniform rule for attention with the LN- and Identity-rules, for comparison.</summary>
+    public static readonly PropagationRules AttnLrp = new(true, true, false, false, HalfAttention: true);
 
     public static readonly IReadOnlyDictionary<string, PropagationRules> Presets = new Dictionary<string, PropagationRules>
     {
         ["gradient"] = Gradient,
         ["relp"] = RelP,
         ["relp-ah"] = RelPAh,
+        ["attnlrp"] = AttnLrp,
     };
 
-    private static readonly string[] RuleNames = ["ln", "identity", "ah", "half"];
+    public static readonly IReadOnlyList<string> RuleNames = ["ln", "identity", "ah", "half", "half-attn"];
 
-    /// <summary>The AH-rule freezes the attention pattern, so the Half-rule has nothing left to split: AH wins.</summary>
-    public bool HalfOverridden => Half && AttentionHead;
+    /// <summary>The AH-rule freezes the attention pattern, so half-attn has nothing left to split: AH wins.</summary>
+    public bool HalfAttentionOverridden => HalfAttention && AttentionHead;
 
     /// <summary>The attention backward these rules call for.</summary>
     public AttentionShares Attention =>
-        AttentionHead ? AttentionShares.AttentionHeadRule : Half ? AttentionShares.HalfRule : AttentionShares.Gradient;
+        AttentionHead ? AttentionShares.AttentionHeadRule : HalfAttention ? AttentionShares.HalfRule : AttentionShares.Gradient;
 
-    /// <summary>Names of the rules actually in force ("ln", "identity", "ah", "half").</summary>
+    /// <summary>Names of the rules in force ("ln", "identity", "ah", "half", "half-attn"); half-attn is dropped when AH overrides it.</summary>
     public IReadOnlyList<string> InForce
     {
         get
@@ -37,12 +44,26 @@ public sealed record PropagationRules(bool LayerNorm, bool Identity, bool Attent
             if (LayerNorm) names.Add("ln");
             if (Identity) names.Add("identity");
             if (AttentionHead) names.Add("ah");
-            if (Half && !AttentionHead) names.Add("half");
+            if (Half) names.Add("half");
+            if (HalfAttention && !AttentionHead) names.Add("half-attn");
             return names;
         }
     }
 
-    /// <summary>A preset name (gradient, relp, relp-ah) or a comma list of rules (ln,identity,ah,half; "none" for none).</summary>
+    /// <summary>
+    /// The rules in force for a model, as every output shows them: "ln+identity+half (half: no gated
+    /// MLP in this model)", "exact gradient" when none, with a note for each rule that acts on nothing.
+    /// </summary>
+    public string Describe(bool gatedMlp)
+    {
+        if (InForce.Count == 0 && !HalfAttentionOverridden) return "exact gradient";
+        var notes = new List<string>();
+        if (Half && !gatedMlp) notes.Add("half: no gated MLP in this model");
+        if (HalfAttentionOverridden) notes.Add("half-attn: overridden by ah");
+        return string.Join("+", InForce) + (notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "");
+    }
+
+    /// <summary>A preset name (gradient, relp, relp-ah, attnlrp) or a comma list of rules (ln,identity,ah,half,half-attn; "none" for none).</summary>
     public static PropagationRules Parse(string text)
     {
         var key = text.Trim().ToLowerInvariant();
@@ -53,6 +74,6 @@ public sealed record PropagationRules(bool LayerNorm, bool Identity, bool Attent
             if (!RuleNames.Contains(p))
                 throw new RelpSaeException($"unknown propagation rule \"{p}\" in \"{text}\": use a preset ({string.Join(", ", Presets.Keys)}) or a comma list of {string.Join(", ", RuleNames)}");
         if (parts.Length == 0) throw new RelpSaeException("empty rule list: use a preset or a comma list of rules");
-        return new PropagationRules(parts.Contains("ln"), parts.Contains("identity"), parts.Contains("ah"), parts.Contains("half"));
+        return new PropagationRules(parts.Contains("ln"), parts.Contains("identity"), parts.Contains("ah"), parts.Contains("half"), parts.Contains("half-attn"));
     }
 }

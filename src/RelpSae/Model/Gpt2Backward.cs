@@ -10,7 +10,11 @@ namespace RelpSae.Model;
 /// </summary>
 internal static class Gpt2Backward
 {
-    public static float[] Run(Gpt2Run run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    /// <summary>
+    /// The backward pass down to <paramref name="hook"/>; with <paramref name="record"/>, the coefficient at
+    /// every component it passes is copied there as well (the pass itself is unchanged).
+    /// </summary>
+    public static float[] Run(Gpt2Run run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null)
     {
         var c = run.Model.Config;
         var w = run.Model.Weights;
@@ -35,13 +39,21 @@ internal static class Gpt2Backward
         }
 
         var work = run.BackwardBuffers;
+        int size = run.Rows * d;
         for (int l = c.NLayers - 1; 3 * l + 3 > target; l--)
         {
+            if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, size);
             // Until attention spreads it, only the metric rows carry gradient: the last block's MLP,
             // which works row by row, runs on those rows alone.
             Mlp(run, l, dx, l == c.NLayers - 1 ? metricRows : null, gelu, layerNorm, work);
+            if (record is not null) ComponentGradients.Record(record.AttnOut, l, dx, size);
             if (3 * l + 1 == target) break;
             SelfAttention(run, l, dx, rules.Attention, layerNorm, work);
+            if (record is not null)
+            {
+                ComponentGradients.Record(record.Z, l, work.Z, size);
+                ComponentGradients.Record(record.ResidPre, l, dx, size);
+            }
         }
         return dx;
     }
@@ -102,7 +114,7 @@ internal static class Gpt2Backward
         var wt = run.Model.Weights.Packed.Backward(l);
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
-        var dz = work.Model;
+        var dz = work.Z;
         Gemm.Multiply(n, dx, d, false, wt.O, dz, d);
         var dqkv = work.Qkv;
         Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
@@ -121,12 +133,14 @@ internal static class Gpt2Backward
     {
         public readonly float[] Hidden = pool.Rent(rows * c.DMlp);
         public readonly float[] Model = pool.Rent(rows * c.DModel);
+        /// <summary>dz of the last attention backward, kept until the next so that it can be recorded.</summary>
+        public readonly float[] Z = pool.Rent(rows * c.DModel);
         public readonly float[] Qkv = pool.Rent(rows * 3 * c.DModel);
         public readonly float[] Row = pool.Rent(c.DModel);
 
         public void ReturnTo(FloatPool pool)
         {
-            foreach (var a in new[] { Hidden, Model, Qkv, Row }) pool.Return(a);
+            foreach (var a in new[] { Hidden, Model, Z, Qkv, Row }) pool.Return(a);
         }
     }
 }

@@ -13,4 +13,7 @@ public sealed record Gpt2Config(
     int BosTokenId)       // bos_token_id: <|endoftext|>, 50256 for GPT-2
 {
     public int DHead => DModel / NHeads;
+
+    /// <summary>GPT-2's MLP is ungated (fc → gelu → proj): the Half-rule has no gate·up product to act on.</summary>
+    public bool HasGatedMlp => false;
 }

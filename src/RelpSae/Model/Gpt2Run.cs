@@ -13,6 +13,7 @@ public sealed class Gpt2Run : IDisposable
 {
     private readonly LayerActivations[] layers;
     private readonly Dictionary<HookPoint, float[]> cache = [];
+    private readonly ILookup<HookPoint, ActivationPatch> patches;
     private bool stopped;
     private Gpt2Backward.Buffers? backwardBuffers;
 
@@ -25,6 +26,8 @@ public sealed class Gpt2Run : IDisposable
         Options = options;
         var c = model.Config;
         int n = batch * tokens;
+        foreach (var patch in options.Patches) patch.Validate(c, n, tokens);
+        patches = options.Patches.ToLookup(p => p.Hook);
         var pool = model.Pool;
         Residual = pool.Rent(n * c.DModel);
         LnOut = pool.Rent(n * c.DModel);
@@ -109,9 +112,10 @@ public sealed class Gpt2Run : IDisposable
 
     internal bool Wants(HookPoint hook) => Options.Cache.Contains(hook);
 
-    /// <summary>Called by the forward pass at each hook point: copies the activation if asked; false to stop.</summary>
+    /// <summary>Called by the forward pass at each hook point: applies its patches, copies the activation if asked; false to stop.</summary>
     internal bool Hook(HookPoint hook, float[] activation)
     {
+        foreach (var patch in patches[hook]) patch.Apply(activation, hook.Width(Model.Config, Tokens));
         if (Wants(hook)) cache[hook] = (float[])activation.Clone();
         if (Options.StopAfter == hook) stopped = true;
         return !stopped;
@@ -177,6 +181,23 @@ public sealed class Gpt2Run : IDisposable
     }
 
     public float[] Backward(Metric metric, HookPoint hook, PropagationRules rules) => Backward([metric], hook, rules);
+
+    /// <summary>
+    /// One backward pass from the metric (summed over sequences) down to the pass's start, recording the
+    /// coefficient at every component hook it passes: hook_mlp_out, hook_attn_out, attn.hook_z and
+    /// hook_resid_pre of each block from the start on. A pass started at blocks.L.hook_resid_pre (or from
+    /// token ids, L = 0) records blocks L and later.
+    /// </summary>
+    public ComponentGradients ComponentBackward(IReadOnlyList<Metric> metrics, PropagationRules rules)
+    {
+        CheckComplete(metrics);
+        if (!Options.KeepForBackward) throw new InvalidOperationException("the forward pass did not keep its activations (RunOptions.KeepForBackward)");
+        var start = Start ?? new HookPoint(HookKind.ResidPre, 0);
+        if (start.Kind != HookKind.ResidPre) throw new RelpSaeException($"component gradients need a pass started at a block's hook_resid_pre, not {start}");
+        var record = new ComponentGradients(Model.Config.NLayers);
+        Gpt2Backward.Run(this, metrics, start, rules, record);
+        return record;
+    }
 
     private void CheckComplete(IReadOnlyList<Metric> metrics)
     {

@@ -16,4 +16,7 @@ public sealed record RunOptions
 
     /// <summary>Stop as soon as this hook point has been computed (activation caching needs no more).</summary>
     public HookPoint? StopAfter { get; init; }
+
+    /// <summary>Values written into hook activations as the pass reaches them (activation patching).</summary>
+    public IReadOnlyList<ActivationPatch> Patches { get; init; } = [];
 }

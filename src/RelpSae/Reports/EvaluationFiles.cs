@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Attribution;
 
@@ -12,6 +13,9 @@ namespace RelpSae.Reports;
 public static class EvaluationFiles
 {
     public const string RawFile = "evaluations.jsonl";
+
+    /// <summary>The rules in force for a method, as the outputs list them; `evaluate` runs GPT-2s, which have no gated MLP.</summary>
+    public static string RulesOf(string method) => AttributionMethods.DescribeRules(method, gatedMlp: false);
 
     public static void WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, string title)
     {
@@ -29,25 +33,13 @@ public static class EvaluationFiles
     {
         var path = Path.Combine(dir, RawFile);
         if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it an evaluate output folder?");
-        var list = new List<PromptEvaluation>();
-        int line = 0;
-        foreach (var text in File.ReadLines(path))
-        {
-            line++;
-            if (text.Length == 0) continue;
-            try { list.Add(FromJsonLine(text)); }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                throw new RelpSaeException($"{path}:{line}: not a valid evaluation record ({e.Message.Split('\n')[0]})");
-            }
-        }
-        return list;
+        return JsonLines.Read(path, FromJsonLine, "evaluation record");
     }
 
     public static string ResultsJson(IReadOnlyList<MethodSummary> summaries, IReadOnlyList<PromptEvaluation> prompts)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteStartArray("methods");
@@ -55,6 +47,7 @@ public static class EvaluationFiles
             {
                 w.WriteStartObject();
                 w.WriteString("name", s.Name);
+                w.WriteString("rules", RulesOf(s.Name));
                 WriteEstimate(w, "pearson", s.Pearson);
                 WriteEstimate(w, "spearman", s.Spearman);
                 WriteEstimate(w, "top5", s.Top5);
@@ -100,7 +93,7 @@ public static class EvaluationFiles
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    private static void WriteEstimate(Utf8JsonWriter w, string name, Estimate e)
+    internal static void WriteEstimate(Utf8JsonWriter w, string name, Estimate e)
     {
         w.WriteNumberOrNull(name, e.Value);
         w.WriteStartArray(name + "_ci95");

@@ -9,10 +9,13 @@ internal static class Plots
     private const int Width = 520, Height = 420;
 
     /// <summary>Score against true effect for every (prompt, feature), with the y = x line of a perfect method.</summary>
-    public static byte[] Scatter(string method, IReadOnlyList<PromptEvaluation> prompts)
+    public static byte[] Scatter(string method, IReadOnlyList<PromptEvaluation> prompts) =>
+        Scatter(prompts.SelectMany(p => p.Truth).ToArray(), prompts.SelectMany(p => p.Scores[method]).ToArray(),
+            $"{method}: score vs true effect", "true effect  m(clean) − m(feature patched)", $"{method} score", Width, Height);
+
+    /// <summary>Estimates against true effects, with the y = x line of a perfect method.</summary>
+    public static byte[] Scatter(double[] truth, double[] scores, string title, string xLabel, string yLabel, int width, int height)
     {
-        var truth = prompts.SelectMany(p => p.Truth).ToArray();
-        var scores = prompts.SelectMany(p => p.Scores[method]).ToArray();
         var plot = new Plot();
         var points = plot.Add.ScatterPoints(truth, scores);
         points.MarkerSize = 4;
@@ -23,10 +26,10 @@ internal static class Plots
             line.LineColor = Colors.Gray;
             line.LinePattern = LinePattern.Dashed;
         }
-        plot.Title($"{method}: score vs true effect");
-        plot.XLabel("true effect  m(clean) − m(feature patched)");
-        plot.YLabel($"{method} score");
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 
     /// <summary>For one prompt: the ten features with the largest true effect, each method's score beside it.</summary>

@@ -242,11 +242,19 @@ public class RuleTests
         Assert.Equal(PropagationRules.RelP, PropagationRules.Parse("relp"));
         Assert.Equal(PropagationRules.RelPAh, PropagationRules.Parse("ln,identity,ah"));
         Assert.Equal(PropagationRules.Gradient, PropagationRules.Parse("gradient"));
+        Assert.Equal(PropagationRules.AttnLrp, PropagationRules.Parse("ln,identity,half-attn"));
         Assert.Equal(["ln", "identity", "half"], PropagationRules.RelP.InForce);
-        var both = PropagationRules.Parse("ah,half");
-        Assert.True(both.HalfOverridden);
+        Assert.Equal("ln+identity+half (half: no gated MLP in this model)", PropagationRules.RelP.Describe(gatedMlp: false));
+        Assert.Equal("ln+identity+half", PropagationRules.RelP.Describe(gatedMlp: true));
+        Assert.Equal("exact gradient", PropagationRules.Gradient.Describe(gatedMlp: false));
+        // The seed's Half-rule leaves attention exact; only half-attn splits it.
+        Assert.Equal(AttentionShares.Gradient, PropagationRules.RelP.Attention);
+        Assert.Equal(AttentionShares.HalfRule, PropagationRules.AttnLrp.Attention);
+        var both = PropagationRules.Parse("ah,half-attn");
+        Assert.True(both.HalfAttentionOverridden);
         Assert.Equal(AttentionShares.AttentionHeadRule, both.Attention);
         Assert.Equal(["ah"], both.InForce);
+        Assert.Equal("ah (half-attn: overridden by ah)", both.Describe(gatedMlp: false));
         Assert.Contains("unknown propagation rule \"lnn\"", Assert.Throws<RelpSaeException>(() => PropagationRules.Parse("lnn,half")).Message);
     }
 }

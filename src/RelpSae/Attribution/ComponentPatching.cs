@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using RelpSae.Model;
+
+namespace RelpSae.Attribution;
+
+/// <summary>
+/// The RelP paper's protocol (DESIGN §6, components): each chosen component at each position is set to
+/// its value in the corrupted run, the rest of the model re-run, and the true effect m(clean) − m(patched)
+/// compared with each method's estimate (a_clean − a_corr)·c. The estimates cost one forward pass of
+/// the prompt and of its corrupted prompt plus each method's coefficients (one backward pass, or IG's
+/// path); only the ground truth grows with layers × positions, <see cref="BatchSize"/> patches a pass.
+/// </summary>
+public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMethod> methods, ComponentSelection selection, int batchSize = 32)
+{
+    private bool warmedUp;
+
+    public int BatchSize { get; } = Math.Max(1, batchSize);
+
+    public ComponentEvaluation Evaluate(int index, string prompt, int[] tokens, int[] corrupt, Metric metric)
+    {
+        if (corrupt.Length != tokens.Length)
+            throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
+        var c = model.Config;
+        if (!warmedUp)
+        {
+            // One untimed pass of every method first, so the first prompt's times don't include JIT compilation.
+            using var warmClean = model.Forward(tokens, 1, CachingEveryComponent(keepForBackward: true));
+            using var warmCorrupt = model.Forward(corrupt, 1, CachingEveryComponent(keepForBackward: false));
+            foreach (var method in methods) ComponentCoefficients.For(method, model, warmClean, warmCorrupt, metric, selection);
+            warmedUp = true;
+        }
+        GC.Collect();
+        var clock = Stopwatch.StartNew();
+        using var clean = model.Forward(tokens, 1, CachingEveryComponent(keepForBackward: true));
+        using var corrupted = model.Forward(corrupt, 1, CachingEveryComponent(keepForBackward: false));
+        double forwardSeconds = clock.Elapsed.TotalSeconds;
+        // A component whose corrupted value equals its clean one (a position before the prompts differ)
+        // patches nothing: every method and the truth give it exactly 0, so it is left out of the statistics.
+        var components = selection.Enumerate(tokens.Length, c)
+            .Where(k => !Slice(k, clean).Span.SequenceEqual(Slice(k, corrupted).Span)).ToArray();
+
+        var scores = new Dictionary<string, double[]>();
+        var seconds = new Dictionary<string, double>();
+        foreach (var method in methods)
+        {
+            GC.Collect();
+            clock.Restart();
+            var coefficients = ComponentCoefficients.For(method, model, clean, corrupted, metric, selection);
+            scores[method.Name] = components.Select(k => Estimate(k, clean, corrupted, coefficients)).ToArray();
+            seconds[method.Name] = clock.Elapsed.TotalSeconds;
+        }
+        GC.Collect();
+        clock.Restart();
+        double metricClean = clean.MetricValues(metric)[0];
+        var truth = Effects(components, clean, corrupted, metric, metricClean);
+        double truthSeconds = clock.Elapsed.TotalSeconds;
+        return new ComponentEvaluation(index, prompt, metric.ToString(), metricClean, corrupted.MetricValues(metric)[0],
+            components, truth, scores, seconds, forwardSeconds, truthSeconds);
+    }
+
+    /// <summary>A full forward pass caching every component hook (the clean one also kept for the backward passes).</summary>
+    private RunOptions CachingEveryComponent(bool keepForBackward) => new()
+    {
+        KeepForBackward = keepForBackward,
+        Cache = Enumerable.Range(0, model.Config.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray(),
+        Logits = LogitRows.None,
+    };
+
+    /// <summary>(a_clean − a_corr)·c over the component's slice of its hook's row.</summary>
+    private double Estimate(Component k, Gpt2Run clean, Gpt2Run corrupt, ComponentGradients coefficients)
+    {
+        var a = Slice(k, clean).Span;
+        var b = Slice(k, corrupt).Span;
+        var g = Slice(k, coefficients.At(k.Hook)).Span;
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (double)(a[i] - b[i]) * g[i];
+        return sum;
+    }
+
+    /// <summary>The component's values in a pass's cached activation at its hook.</summary>
+    private ReadOnlyMemory<float> Slice(Component k, Gpt2Run run) => Slice(k, run.Cached(k.Hook));
+
+    private ReadOnlyMemory<float> Slice(Component k, float[] hookRows) =>
+        hookRows.AsMemory(k.Position * model.Config.DModel + k.Column(model.Config), k.Width(model.Config));
+
+    /// <summary>
+    /// The true effects: components sorted by block, <see cref="BatchSize"/> sequences a pass, each the
+    /// clean prompt with one component patched, run from the resid_pre of the pass's first block.
+    /// </summary>
+    private double[] Effects(Component[] components, Gpt2Run clean, Gpt2Run corrupt, Metric metric, double metricClean)
+    {
+        var c = model.Config;
+        int T = clean.Tokens, size = T * c.DModel;
+        var order = Enumerable.Range(0, components.Length).OrderBy(i => components[i].Layer).ToArray();
+        var effects = new double[components.Length];
+        for (int first = 0; first < order.Length; first += BatchSize)
+        {
+            int count = Math.Min(BatchSize, order.Length - first);
+            var start = new HookPoint(HookKind.ResidPre, components[order[first]].Layer);
+            var input = new float[count * size];
+            var patches = new ActivationPatch[count];
+            for (int b = 0; b < count; b++)
+            {
+                var k = components[order[first + b]];
+                clean.Cached(start).CopyTo(input, b * size);
+                patches[b] = new ActivationPatch(k.Hook, b * T + k.Position, k.Column(c), Slice(k, corrupt));
+            }
+            using var run = model.ForwardFrom(start, input, count, T, new RunOptions { Logits = LogitRows.None, Patches = patches });
+            var values = run.MetricValues(metric);
+            for (int b = 0; b < count; b++) effects[order[first + b]] = metricClean - values[b];
+        }
+        return effects;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using RelpSae.Attribution;
+
+namespace RelpSae.Reports;
+
+/// <summary>
+/// The files `evaluate --level components` writes: the raw per-prompt records (components.jsonl, what
+/// `merge` and `--resume` read back), results.json with its `components` block, one CSV per method and
+/// report.html laid out like the RelP paper's Table 1.
+/// </summary>
+public static class ComponentFiles
+{
+    public const string RawFile = "components.jsonl";
+
+    public static void WriteAll(string dir, IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods, string title)
+    {
+        Directory.CreateDirectory(dir);
+        var ordered = prompts.OrderBy(p => p.Index).ToList();
+        var kinds = Component.Kinds.Where(k => ordered.Any(p => p.Components.Any(c => c.Kind == k))).ToList();
+        var summaries = kinds.SelectMany(k => methods.Select(m => ComponentSummary.Summarize(k, m, ordered))).ToList();
+        var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m));
+        EvaluationFiles.WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
+        EvaluationFiles.WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, methods, rules));
+        foreach (var m in methods)
+            EvaluationFiles.WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
+        EvaluationFiles.WriteAtomically(Path.Combine(dir, "report.html"), ComponentReport.Render(title, summaries, ordered, methods, rules));
+    }
+
+    public static IReadOnlyList<ComponentEvaluation> ReadRaw(string dir)
+    {
+        var path = Path.Combine(dir, RawFile);
+        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it an `evaluate --level components` output folder?");
+        return JsonLines.Read(path, FromJsonLine, "component record");
+    }
+
+    /// <summary>Mean seconds per prompt of the shared forward passes, of each method's coefficients, and of the ground truth.</summary>
+    public static (double Forward, IReadOnlyDictionary<string, double> Methods, double Truth) Seconds(IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods) =>
+        prompts.Count == 0
+            ? (double.NaN, methods.ToDictionary(m => m, _ => double.NaN), double.NaN)
+            : (prompts.Average(p => p.ForwardSeconds), methods.ToDictionary(m => m, m => prompts.Average(p => p.Seconds[m])), prompts.Average(p => p.TruthSeconds));
+
+    public static string ResultsJson(IReadOnlyList<ComponentSummary> summaries, IReadOnlyList<ComponentEvaluation> prompts,
+        IReadOnlyList<string> methods, IReadOnlyDictionary<string, string> rules)
+    {
+        var (forward, methodSeconds, truth) = Seconds(prompts, methods);
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("level", "components");
+            w.WriteStartArray("methods");
+            foreach (var m in methods)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", m);
+                w.WriteString("rules", rules[m]);
+                // The estimates of every component: the two shared forward passes plus this method's coefficients.
+                w.WriteNumberOrNull("estimate_seconds_per_prompt", forward + methodSeconds[m]);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("components");
+            foreach (var group in summaries.GroupBy(s => s.Kind))
+            {
+                w.WriteStartObject(Component.TypeName(group.Key));
+                w.WriteNumber("patches", group.First().Patches);
+                w.WriteStartObject("methods");
+                foreach (var s in group)
+                {
+                    w.WriteStartObject(s.Method);
+                    EvaluationFiles.WriteEstimate(w, "pearson", s.Pearson);
+                    EvaluationFiles.WriteEstimate(w, "spearman", s.Spearman);
+                    EvaluationFiles.WriteEstimate(w, "sign_agreement", s.SignAgreement);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteStartArray("per_prompt");
+            foreach (var p in prompts)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", p.Index);
+                w.WriteString("prompt", p.Prompt);
+                w.WriteString("metric", p.Metric);
+                w.WriteNumber("metric_clean", p.MetricClean);
+                w.WriteNumber("metric_corrupt", p.MetricCorrupt);
+                w.WriteNumber("patches", p.Components.Length);
+                w.WriteNumber("truth_seconds", p.TruthSeconds);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteNumberOrNull("forward_seconds_per_prompt", forward);
+            w.WriteNumberOrNull("ground_truth_seconds_per_prompt", truth);
+            w.WriteNumber("prompts", prompts.Count);
+            w.WriteNumber("patches", prompts.Sum(p => p.Components.Length));
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static string Csv(string method, IReadOnlyList<ComponentEvaluation> prompts)
+    {
+        var sb = new StringBuilder("prompt,component,type,layer,position,head,estimate,true_effect\n");
+        foreach (var p in prompts)
+            for (int i = 0; i < p.Components.Length; i++)
+            {
+                var k = p.Components[i];
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"{p.Index},{k},{Component.TypeName(k.Kind)},{k.Layer},{k.Position},{(k.Head >= 0 ? k.Head.ToString(CultureInfo.InvariantCulture) : "")},{p.Scores[method][i]:R},{p.Truth[i]:R}\n");
+            }
+        return sb.ToString();
+    }
+
+    public static string ToJsonLine(ComponentEvaluation p) => JsonSerializer.Serialize(new
+    {
+        index = p.Index, prompt = p.Prompt, metric = p.Metric, metric_clean = p.MetricClean, metric_corrupt = p.MetricCorrupt,
+        components = p.Components.Select(c => c.ToString()), truth = p.Truth, scores = p.Scores, seconds = p.Seconds,
+        forward_seconds = p.ForwardSeconds, truth_seconds = p.TruthSeconds,
+    });
+
+    internal static ComponentEvaluation FromJsonLine(string line)
+    {
+        var e = JsonDocument.Parse(line).RootElement;
+        double[] Doubles(JsonElement a) => a.EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        return new ComponentEvaluation(
+            e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
+            e.GetProperty("metric_clean").GetDouble(), e.GetProperty("metric_corrupt").GetDouble(),
+            e.GetProperty("components").EnumerateArray().Select(x => Component.Parse(x.GetString()!)).ToArray(),
+            Doubles(e.GetProperty("truth")),
+            e.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => Doubles(p.Value)),
+            e.GetProperty("seconds").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
+            e.GetProperty("forward_seconds").GetDouble(), e.GetProperty("truth_seconds").GetDouble());
+    }
+}
