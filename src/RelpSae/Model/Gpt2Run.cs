@@ -9,7 +9,7 @@ namespace RelpSae.Model;
 /// same shape (the arrays it exposed — <see cref="Residual"/>, <see cref="Final"/>, <see cref="Logits"/> —
 /// are then reused, so copy what must outlive it). A run never disposed is simply collected.
 /// </summary>
-public sealed class Gpt2Run : IDisposable
+public sealed class Gpt2Run : ITransformerRun
 {
     private readonly LayerActivations[] layers;
     private readonly Dictionary<HookPoint, float[]> cache = [];
@@ -95,6 +95,8 @@ public sealed class Gpt2Run : IDisposable
         Model.RunFrom(this, start, activation);
         return this;
     }
+
+    ITransformerRun ITransformerRun.Rerun(ReadOnlySpan<float> activation) => Rerun(activation);
 
     internal void Reset()
     {

@@ -243,7 +243,7 @@ public class RuleTests
         Assert.Equal(PropagationRules.RelPAh, PropagationRules.Parse("ln,identity,ah"));
         Assert.Equal(PropagationRules.Gradient, PropagationRules.Parse("gradient"));
         Assert.Equal(["ln", "identity", "half"], PropagationRules.RelP.InForce);
-        var both = PropagationRules.Parse("ah,half");
+        var both = PropagationRules.Parse("ah,half-attn");
         Assert.True(both.HalfOverridden);
         Assert.Equal(AttentionShares.AttentionHeadRule, both.Attention);
         Assert.Equal(["ah"], both.InForce);
