@@ -104,15 +104,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
-        int d = Model.Facts.DModel;
-        var values = new double[Batch];
-        for (int b = 0; b < Batch; b++)
-        {
-            var metric = metrics[metrics.Count == 1 ? 0 : b];
-            int row = b * Tokens + metric.ResolvePosition(Tokens);
-            values[b] = metric.Value(Final.AsSpan(row * d, d), Model.Unembed.Weight);
-        }
-        return values;
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel);
     }
 
     public float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
@@ -146,7 +138,6 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     private void CheckComplete(IReadOnlyList<Metric> metrics)
     {
         if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
-        if (metrics.Count != 1 && metrics.Count != Batch) throw new ArgumentException($"{metrics.Count} metrics for {Batch} sequences");
-        foreach (var m in metrics) m.Validate(Model.Facts.VocabSize);
+        MetricRows.Check(metrics, Batch, Model.Facts.VocabSize);
     }
 }

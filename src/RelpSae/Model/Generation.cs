@@ -17,7 +17,7 @@ public static class Generation
         if (temperature < 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number ≥ 0, got {temperature}");
         int limit = model.Facts.Context;
         if (prompt.Count + count > limit)
-            throw new RelpSaeException($"--tokens {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit}");
+            throw new RelpSaeException($"--tokens {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit} ({model.Facts.ContextKey})");
 
         var rng = new Random(seed);
         var ids = new int[prompt.Count + count];

@@ -15,7 +15,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
     public Gpt2Config Config => Weights.Config;
 
     public ModelFacts Facts => new("GPT2LMHeadModel", Config.VocabSize, Config.NPositions, Config.DModel, Config.NLayers, Config.NHeads,
-        Config.DHead, Config.DMlp, Config.BosTokenId, GatedMlp: false, ParallelResidual: false);
+        Config.DHead, Config.DMlp, Config.BosTokenId, GatedMlp: false, ParallelResidual: false, ContextKey: "n_positions");
 
     ITransformerRun ITransformer.Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options) => Forward(tokens, batch, options);
 
@@ -97,12 +97,8 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
             throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{run.Tokens}×{Config.DModel} expected");
         run.Reset();
         activation.CopyTo(run.Residual);
-        switch (start.Kind)
-        {
-            case HookKind.ResidPre: RunBlocks(run, start.Layer, mlpOnly: false); break;
-            case HookKind.ResidMid: RunBlocks(run, start.Layer, mlpOnly: true); break;
-            default: RunBlocks(run, start.Layer + 1, mlpOnly: false); break;
-        }
+        var (layer, mlpOnly) = start.Restart;
+        RunBlocks(run, layer, mlpOnly);
     }
 
     private void CheckLength(int tokens)

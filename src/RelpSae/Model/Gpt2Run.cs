@@ -153,15 +153,7 @@ public sealed class Gpt2Run : ITransformerRun
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
-        int d = Model.Config.DModel;
-        var values = new double[Batch];
-        for (int b = 0; b < Batch; b++)
-        {
-            var metric = metrics[metrics.Count == 1 ? 0 : b];
-            int row = b * Tokens + metric.ResolvePosition(Tokens);
-            values[b] = metric.Value(Final.AsSpan(row * d, d), Model.Weights.Unembed);
-        }
-        return values;
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Weights.Unembed, Model.Config.DModel);
     }
 
     public double[] MetricValues(Metric metric) => MetricValues([metric]);
@@ -184,7 +176,6 @@ public sealed class Gpt2Run : ITransformerRun
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
-        if (metrics.Count != 1 && metrics.Count != Batch) throw new ArgumentException($"{metrics.Count} metrics for {Batch} sequences");
-        foreach (var m in metrics) m.Validate(Model.Config.VocabSize);
+        MetricRows.Check(metrics, Batch, Model.Config.VocabSize);
     }
 }

@@ -16,7 +16,8 @@ public sealed record ModelFacts(
     int DMlp,
     int BosTokenId,
     bool GatedMlp,
-    bool ParallelResidual)
+    bool ParallelResidual,
+    string ContextKey = "max_position_embeddings")   // the config.json key that sets Context, for error messages
 {
     /// <summary>Every hook point the family's forward pass offers, in order.</summary>
     public IEnumerable<HookPoint> HookPoints()

@@ -66,12 +66,8 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
             throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{run.Tokens}×{Facts.DModel} expected");
         run.Reset();
         activation.CopyTo(run.Residual);
-        switch (start.Kind)
-        {
-            case HookKind.ResidPre: RunBlocks(run, start.Layer, mlpOnly: false); break;
-            case HookKind.ResidMid: RunBlocks(run, start.Layer, mlpOnly: true); break;
-            default: RunBlocks(run, start.Layer + 1, mlpOnly: false); break;
-        }
+        var (layer, mlpOnly) = start.Restart;
+        RunBlocks(run, layer, mlpOnly);
     }
 
     private void RunBlocks(BlockRun<TLayer> run, int firstLayer, bool mlpOnly)
@@ -85,7 +81,7 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
     private void CheckLength(int tokens)
     {
         if (tokens > Facts.Context)
-            throw new RelpSaeException($"a sequence of {tokens} tokens is longer than the model's context of {Facts.Context}");
+            throw new RelpSaeException($"a sequence of {tokens} tokens is longer than the model's context of {Facts.Context} ({Facts.ContextKey})");
     }
 
     /// <summary>

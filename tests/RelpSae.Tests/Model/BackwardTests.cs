@@ -84,13 +84,13 @@ public class BackwardTests
     }
 
     /// <summary>
-    /// Through one attention layer the Half-rule passes half the value path (dv = ½Aᵀdz) and a quarter of
+    /// Through one attention layer half-attn passes half the value path (dv = ½Aᵀdz) and a quarter of
     /// the exact score path (½ to the pattern, ½ again to q and k): with g_mid the gradient above the
-    /// attention, g_relp = g_mid + ½(g_ah − g_mid) + ¼(g_ln,identity − g_ah). With biases zeroed, relp-ah
-    /// conserves Σ x·g_ah = m, so relp's relevance is m − ½·R(attn_out) + ¼·(score-path relevance).
+    /// attention, g_half = g_mid + ½(g_ah − g_mid) + ¼(g_ln,identity − g_ah). With biases zeroed, relp-ah
+    /// conserves Σ x·g_ah = m, so half-attn's relevance is m − ½·R(attn_out) + ¼·(score-path relevance).
     /// </summary>
     [Fact]
-    public void RelpAttentionIsHalfTheValuePathAndAQuarterOfTheScorePath()
+    public void HalfAttnIsHalfTheValuePathAndAQuarterOfTheScorePath()
     {
         var model = TinyModels.Create(seed: 5);
         var pre = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
@@ -98,8 +98,9 @@ public class BackwardTests
         var x = model.ActivationAt(pre, TinyModels.Tokens(Batch, Tokens), Batch);
         var metric = new Metric(MetricKind.LogProb, 6);
         var run = model.ForwardFrom(pre, x, Batch, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
-        var gMid = run.Backward(metric, mid, PropagationRules.RelP);
-        var gRelp = run.Backward(metric, pre, PropagationRules.RelP);
+        var halfAttn = PropagationRules.Parse("ln,identity,half-attn");
+        var gMid = run.Backward(metric, mid, halfAttn);
+        var gRelp = run.Backward(metric, pre, halfAttn);
         var gAh = run.Backward(metric, pre, PropagationRules.RelPAh);
         var gExactAttention = run.Backward(metric, pre, PropagationRules.Parse("ln,identity"));
         double scale = gExactAttention.Max(v => Math.Abs(v));
