@@ -29,8 +29,11 @@ public static class GenerateCommand
             var transformer = LanguageModels.Load(dir);
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
-            // Only GPT-2 folders have a tokenizer this command reads so far; other families take --prompt-ids.
-            var tokenizer = transformer is Gpt2 || text is not null ? Gpt2Tokenizer.Load(dir) : null;
+            var tokenizer = TokenizerFiles.Load(dir);
+            if (text is not null && tokenizer is null)
+                throw new RelpSaeException($"{dir} has no tokenizer (tokenizer.json, tokenizer.model, or vocab.json + merges.txt): give the prompt as --prompt-ids");
+            if (tokenizer is not null && tokenizer.VocabSize > transformer.Facts.VocabSize)
+                throw new RelpSaeException($"{tokenizer.Source}: the tokenizer has {tokenizer.VocabSize} tokens, more than the model's vocabulary of {transformer.Facts.VocabSize}");
             bool bos = parse.GetValue(prependBos);
             int[] promptTokens = ids is not null ? CliParsing.TokenIds(ids, transformer.Facts.VocabSize) : tokenizer!.Encode(text!);
             if (bos) promptTokens = [transformer.Facts.BosTokenId, .. promptTokens];

@@ -44,5 +44,7 @@ public class GenerateOnFamiliesTests
             Assert.Throws<RelpSaeException>(() => Run("stories260K-llama", "--prompt-ids", "1,600")).Message);
         Assert.Contains("--prompt TEXT or --prompt-ids IDS",
             Assert.Throws<RelpSaeException>(() => Run("stories260K-llama")).Message);
+        Assert.Contains("has no tokenizer (tokenizer.json, tokenizer.model, or vocab.json + merges.txt): give the prompt as --prompt-ids",
+            Assert.Throws<RelpSaeException>(() => Run("stories260K-llama", "--prompt", "Once")).Message);
     }
 }
