@@ -119,6 +119,26 @@ public class FamilyModelTests
     }
 
     [Fact]
+    public void AMistralConfigRunsTheSameBlocksWithinItsSlidingWindow()
+    {
+        var dir = CopyOf("stories260K-llama");
+        try
+        {
+            string config = Path.Combine(dir, "config.json");
+            File.WriteAllText(config, File.ReadAllText(config).Replace("LlamaForCausalLM", "MistralForCausalLM")
+                .Replace("\"llama\"", "\"mistral\"").Replace("\"tie_word_embeddings\"", "\"sliding_window\": 8, \"tie_word_embeddings\""));
+            var mistral = LanguageModels.Load(dir);
+            var llama = LanguageModels.Load(TestPaths.Data("stories260K-llama"));
+            Assert.Equal(("MistralForCausalLM", 8), (mistral.Facts.Architecture, mistral.Facts.Context));
+            using var a = mistral.Forward([1, 300, 72], 1);
+            using var b = llama.Forward([1, 300, 72], 1);
+            Assert.Equal(b.Logits, a.Logits);
+            Assert.Contains("longer than the model's context of 8", Assert.Throws<RelpSaeException>(() => mistral.Forward(new int[9], 1)).Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void ARotaryFractionGivingNoRotaryDimsIsRefused()
     {
         var dir = CopyOf("tiny-neox");
