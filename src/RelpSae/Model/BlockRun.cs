@@ -93,10 +93,9 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
                 unembed.Apply(Final, Rows, Logits, V);
                 break;
             case LogitRows.Last:
+                // Each sequence's last row, read with a stride of one sequence.
                 if (Logits.Length == 0) Logits = new float[Batch * V];
-                var last = new float[Batch * d];
-                for (int b = 0; b < Batch; b++) Final.AsSpan(((b + 1) * Tokens - 1) * d, d).CopyTo(last.AsSpan(b * d, d));
-                unembed.Apply(last, Batch, Logits, V);
+                unembed.Apply(Final.AsSpan((Tokens - 1) * d), Batch, Logits, V, ldx: Tokens * d);
                 break;
         }
     }

@@ -40,8 +40,9 @@ public sealed record GptNeoXConfig(
         if (!(eps > 0 && eps < 1)) throw json.Error("layer_norm_eps", $"{eps} is not in (0, 1)");
         int vocab = json.Positive("vocab_size");
         int bos = json.TokenId("bos_token_id", 0);
+        if (bos >= vocab) throw json.Error("bos_token_id", $"{bos} is outside the vocabulary of {vocab}");
         return new GptNeoXConfig(vocab, json.Positive("max_position_embeddings"), d, json.Positive("num_hidden_layers"), heads,
             json.Positive("intermediate_size"), rotary, json.Number("rope_theta", json.Number("rotary_emb_base", 10000)), (float)eps,
-            json.Bool("use_parallel_residual", true), act == "gelu", json.Bool("tie_word_embeddings", false), bos < vocab ? bos : 0);
+            json.Bool("use_parallel_residual", true), act == "gelu", json.Bool("tie_word_embeddings", false), bos);
     }
 }

@@ -18,16 +18,20 @@ public sealed class Linear(float[] weight, float[]? bias, int inputs, int output
     private PackedMatrix Forward => forward ??= new PackedMatrix(Weight, Inputs, Outputs, Inputs, transposed: true);
     private PackedMatrix Backward => backward ??= new PackedMatrix(Weight, Outputs, Inputs, Inputs, transposed: false);
 
-    /// <summary>y[rows × out] = x·Wᵀ + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer).</summary>
-    public void Apply(ReadOnlySpan<float> x, int rows, Span<float> y, int ldy)
+    /// <summary>
+    /// y[rows × out] = x·Wᵀ + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer),
+    /// x rows <paramref name="ldx"/> apart (0: packed, <see cref="Inputs"/>).
+    /// </summary>
+    public void Apply(ReadOnlySpan<float> x, int rows, Span<float> y, int ldy, int ldx = 0)
     {
+        if (ldx == 0) ldx = Inputs;
         if (Bias is null)
         {
-            Gemm.Multiply(rows, x, Inputs, false, Forward, y, ldy);
+            Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy);
             return;
         }
         for (int r = 0; r < rows; r++) Bias.CopyTo(y.Slice(r * ldy, Outputs));
-        Gemm.Multiply(rows, x, Inputs, false, Forward, y, ldy, accumulate: true);
+        Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy, accumulate: true);
     }
 
     /// <summary>dx[rows × in] (+)= dy·W, dy rows <paramref name="lddy"/> apart.</summary>

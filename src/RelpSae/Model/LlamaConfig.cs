@@ -47,9 +47,10 @@ public sealed record LlamaConfig(
         bool attentionBias = json.Bool("attention_bias", false);
         int vocab = json.Positive("vocab_size");
         int bos = json.TokenId("bos_token_id", 1);
+        if (bos >= vocab) throw json.Error("bos_token_id", $"{bos} is outside the vocabulary of {vocab}");
         return new LlamaConfig(json.Architecture is "" ? type : json.Architecture, vocab, context, d, json.Positive("num_hidden_layers"),
             heads, kv, json.Positive("head_dim", d / heads), json.Positive("intermediate_size"), (float)eps,
             json.Number("rope_theta", 10000), json.Bool("tie_word_embeddings", false),
-            QkvBias: type == "qwen2" || attentionBias, OutputBias: attentionBias, BosTokenId: bos < vocab ? bos : 0);
+            QkvBias: type == "qwen2" || attentionBias, OutputBias: attentionBias, BosTokenId: bos);
     }
 }

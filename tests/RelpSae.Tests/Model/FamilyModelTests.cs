@@ -42,6 +42,17 @@ public class FamilyModelTests
     }
 
     [Fact]
+    public void LastPositionLogitsAreTheLastRowsOfAll()
+    {
+        var model = LanguageModels.Load(TestPaths.Data("tiny-qwen2"));
+        using var all = model.Forward(Tokens, 2, new RunOptions { Logits = LogitRows.All });
+        using var last = model.Forward(Tokens, 2);
+        Assert.Equal(2 * 64, last.Logits.Length);
+        for (int b = 0; b < 2; b++)
+            for (int v = 0; v < 64; v++) Assert.Equal(all.Logits[(b * 6 + 5) * 64 + v], last.Logits[b * 64 + v], 1e-5);
+    }
+
+    [Fact]
     public void HooksUseTransformerLensNamesAndParallelBlocksHaveNoResidMid()
     {
         var llama = LanguageModels.Load(TestPaths.Data("stories260K-llama"));
