@@ -21,7 +21,7 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
     public GptNeoX(GptNeoXWeights weights)
     {
         Weights = weights;
-        rope = new Rope(weights.Config.RotaryDims, weights.Config.RopeTheta, weights.Config.Context);
+        rope = new Rope(weights.Config.RotaryDims, weights.Config.RopeTheta);
         Facts = weights.Config.Facts;
     }
 

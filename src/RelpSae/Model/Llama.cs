@@ -21,7 +21,7 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
     public Llama(LlamaWeights weights)
     {
         Weights = weights;
-        rope = new Rope(weights.Config.DHead, weights.Config.RopeTheta, weights.Config.Context);
+        rope = new Rope(weights.Config.DHead, weights.Config.RopeTheta);
         Facts = weights.Config.Facts;
     }
 

@@ -5,29 +5,34 @@ namespace RelpSae.Model;
 /// head's d_head dims are split in halves x₁, x₂ and rotated, x₁' = x₁cos − x₂sin, x₂' = x₂cos + x₁sin,
 /// with angle p·θ^(−2i/Dims) at position p; the other dims (GPT-NeoX's partial rotary) pass unchanged.
 /// </summary>
-public sealed class Rope
+public sealed class Rope(int dims, double theta)
 {
-    private readonly float[] cos, sin;   // [positions × Dims/2]
+    private readonly Lock gate = new();
+    private (float[] Cos, float[] Sin) table = ([], []);   // [positions × Dims/2], grown to the longest sequence seen
 
-    public int Dims { get; }
+    public int Dims { get; } = dims % 2 == 0 && dims > 0 ? dims : throw new RelpSaeException($"rotary dimensions must be even and positive, got {dims}");
 
-    public Rope(int dims, double theta, int positions)
+    /// <summary>The cos and sin tables for at least <paramref name="positions"/> positions (contexts reach 128K: built as far as used).</summary>
+    private (float[] Cos, float[] Sin) Table(int positions)
     {
-        if (dims % 2 != 0) throw new RelpSaeException($"rotary dimensions must be even, got {dims}");
-        Dims = dims;
-        int half = dims / 2;
-        cos = new float[positions * half];
-        sin = new float[positions * half];
-        for (int i = 0; i < half; i++)
+        int half = Dims / 2;
+        lock (gate)
         {
-            // As HF: inv_freq and the angle are float32 products, the cosine taken of that float angle.
-            float invFreq = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / dims));
-            for (int p = 0; p < positions; p++)
+            if (table.Cos.Length >= positions * half) return table;
+            var cos = new float[positions * half];
+            var sin = new float[positions * half];
+            for (int i = 0; i < half; i++)
             {
-                float angle = p * invFreq;
-                cos[p * half + i] = MathF.Cos(angle);
-                sin[p * half + i] = MathF.Sin(angle);
+                // As HF: inv_freq and the angle are float32 products, the cosine taken of that float angle.
+                float invFreq = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / Dims));
+                for (int p = 0; p < positions; p++)
+                {
+                    float angle = p * invFreq;
+                    cos[p * half + i] = MathF.Cos(angle);
+                    sin[p * half + i] = MathF.Sin(angle);
+                }
             }
+            return table = (cos, sin);
         }
     }
 
@@ -39,6 +44,7 @@ public sealed class Rope
     public void Apply(Span<float> rows, int ld, int rowCount, int tokens, int heads, int headDim, bool inverse = false)
     {
         int half = Dims / 2;
+        var (cos, sin) = Table(tokens);
         for (int r = 0; r < rowCount; r++)
         {
             var c = cos.AsSpan(r % tokens * half, half);

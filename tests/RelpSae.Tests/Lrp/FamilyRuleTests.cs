@@ -136,7 +136,7 @@ public class FamilyRuleTests
     public void RopeIsARotationWhoseInverseIsItsTranspose()
     {
         const int T = 5, heads = 2, dh = 8, rows = 2 * T;
-        var rope = new Rope(dims: 4, theta: 10000, positions: T);
+        var rope = new Rope(dims: 4, theta: 10000);
         var x = Random(rows * heads * dh, 14);
         var y = Random(rows * heads * dh, 15);
         var rx = (float[])x.Clone();
