@@ -5,6 +5,7 @@ Qwen2ForCausalLM, GPTNeoXForCausalLM; PyTorch 1.13, no transformers package).
 
 Writes, under tests/RelpSae.Tests/TestData:
   tiny-qwen2/   random Qwen2 (grouped-query attention, q/k/v biases, untied head), bf16, in two shards
+  tiny-llama-mqa/ random Llama (one K/V head, head_dim 16 x 4 heads on width 32, q/k/v/o biases, tied head), f16
   tiny-neox/    random GPT-NeoX (parallel residual, rotary_pct 0.5, exact gelu)
   tiny-neox-seq/ random GPT-NeoX (sequential residual, rotary_pct 0.25, gelu_new)
   <model>/golden.json for these and for stories260K-llama (copied from ../shared/fixtures).
@@ -70,6 +71,8 @@ def write_safetensors(path, tensors, dtype="F32"):
     for name, t in tensors.items():
         if dtype == "BF16":
             raw = t.to(torch.bfloat16).view(torch.int16).numpy().tobytes()
+        elif dtype == "F16":
+            raw = t.to(torch.float16).numpy().tobytes()
         else:
             raw = t.to(torch.float32).numpy().tobytes()
         header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
@@ -162,7 +165,8 @@ class Llama:
         self.H = cfg["num_attention_heads"]
         self.KV = cfg.get("num_key_value_heads", self.H)
         self.dh = cfg.get("head_dim", cfg["hidden_size"] // self.H)
-        self.bias = cfg["model_type"] == "qwen2"
+        self.bias = cfg["model_type"] == "qwen2" or cfg.get("attention_bias", False)
+        self.out_bias = cfg.get("attention_bias", False)
         self.head = t["lm_head.weight"] if "lm_head.weight" in t else t["model.embed_tokens.weight"]
 
     def embed(self, ids):
@@ -180,7 +184,8 @@ class Llama:
         q, k = rope(q, self.dh, theta), rope(k, self.dh, theta)
         g = self.H // self.KV
         k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
-        return linear(attention(q, k, v, rules), t[p + "self_attn.o_proj.weight"])
+        o_bias = t[p + "self_attn.o_proj.bias"] if self.out_bias else None
+        return linear(attention(q, k, v, rules), t[p + "self_attn.o_proj.weight"], o_bias)
 
     def mlp(self, l, x, rules):
         t, p = self.t, f"model.layers.{l}."
@@ -315,6 +320,28 @@ def tiny_qwen2():
     return cfg, t
 
 
+def tiny_llama_mqa():
+    """Multi-query attention (one K/V head), head_dim 16 with 4 heads on a width of 32, all four attention biases, tied head."""
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 32, "intermediate_size": 40,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 16, "vocab_size": 64,
+           "max_position_embeddings": 32, "rms_norm_eps": 1e-5, "rope_theta": 500.0, "tie_word_embeddings": True,
+           "attention_bias": True, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float16"}
+    d, m, V, D, dh = 32, 40, 64, 64, 16
+    shapes = {"model.embed_tokens.weight": [V, d], "model.norm.weight": [d]}
+    norms = {"model.norm.weight"}
+    for l in range(2):
+        p = f"model.layers.{l}."
+        shapes.update({p + "input_layernorm.weight": [d], p + "post_attention_layernorm.weight": [d],
+                       p + "self_attn.q_proj.weight": [D, d], p + "self_attn.q_proj.bias": [D],
+                       p + "self_attn.k_proj.weight": [dh, d], p + "self_attn.k_proj.bias": [dh],
+                       p + "self_attn.v_proj.weight": [dh, d], p + "self_attn.v_proj.bias": [dh],
+                       p + "self_attn.o_proj.weight": [d, D], p + "self_attn.o_proj.bias": [d],
+                       p + "mlp.gate_proj.weight": [m, d], p + "mlp.up_proj.weight": [m, d], p + "mlp.down_proj.weight": [d, m]})
+        norms |= {p + "input_layernorm.weight", p + "post_attention_layernorm.weight"}
+    t = random_tensors(shapes, 17, norms)
+    return cfg, {k: v.to(torch.float16).to(torch.float32) for k, v in t.items()}
+
+
 def tiny_neox(parallel):
     cfg = {"architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "hidden_size": 32, "intermediate_size": 64,
            "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 64, "max_position_embeddings": 32,
@@ -376,6 +403,10 @@ def main():
     save(os.path.join(DATA, "tiny-qwen2"), cfg, t, dtype="BF16", shards=2)
     hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_mid", "blocks.1.hook_resid_pre"]
     json.dump(golden(Llama(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-qwen2", "golden.json"), "w"))
+    cfg, t = tiny_llama_mqa()
+    save(os.path.join(DATA, "tiny-llama-mqa"), cfg, t, dtype="F16")
+    hooks = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid"]
+    json.dump(golden(Llama(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-llama-mqa", "golden.json"), "w"))
     for name, parallel in (("tiny-neox", True), ("tiny-neox-seq", False)):
         cfg, t = tiny_neox(parallel)
         save(os.path.join(DATA, name), cfg, t)
