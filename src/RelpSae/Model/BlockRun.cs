@@ -9,9 +9,8 @@ namespace RelpSae.Model;
 /// </summary>
 public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 {
-    private readonly Dictionary<HookPoint, float[]> cache = [];
+    private readonly HookRecorder hooks;
     private readonly TLayer[] layers;
-    private bool stopped;
 
     internal BlockRun(StackedTransformer<TLayer> model, int batch, int tokens, HookPoint? start, RunOptions options)
     {
@@ -20,6 +19,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         Tokens = tokens;
         Start = start;
         Options = options;
+        hooks = new HookRecorder(options);
         int n = batch * tokens, d = model.Facts.DModel;
         Residual = new float[n * d];
         Final = new float[n * d];
@@ -41,7 +41,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     public float[] Final { get; }
     public float[] Logits { get; private set; } = [];
     public bool Completed { get; private set; }
-    public IReadOnlyDictionary<string, float[]> Cache => cache.ToDictionary(p => p.Key.Name, p => p.Value);
+    public IReadOnlyDictionary<string, float[]> Cache => hooks.ByName;
 
     /// <summary>The final norm's x̂ and 1/σ (or 1/rms), for the backward pass.</summary>
     internal float[] FinalHat { get; }
@@ -49,8 +49,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 
     internal TLayer Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
-    public float[] Cached(HookPoint hook) =>
-        cache.TryGetValue(hook, out var a) ? a : throw new InvalidOperationException($"{hook} was not cached");
+    public float[] Cached(HookPoint hook) => hooks.Cached(hook);
 
     public void Dispose() { }
 
@@ -63,20 +62,12 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 
     internal void Reset()
     {
-        stopped = false;
+        hooks.Reset();
         Completed = false;
-        cache.Clear();
     }
-
-    internal bool Wants(HookPoint hook) => Options.Cache.Contains(hook);
 
     /// <summary>Called by the forward pass at each hook point: copies the activation if asked; false to stop.</summary>
-    internal bool Hook(HookPoint hook, float[] activation)
-    {
-        if (Wants(hook)) cache[hook] = (float[])activation.Clone();
-        if (Options.StopAfter == hook) stopped = true;
-        return !stopped;
-    }
+    internal bool Hook(HookPoint hook, float[] activation) => hooks.Hook(hook, activation);
 
     /// <summary>After the final norm has filled <see cref="Final"/>: its hook and the logits asked for.</summary>
     internal void Finish()

@@ -12,8 +12,7 @@ namespace RelpSae.Model;
 public sealed class Gpt2Run : ITransformerRun
 {
     private readonly LayerActivations[] layers;
-    private readonly Dictionary<HookPoint, float[]> cache = [];
-    private bool stopped;
+    private readonly HookRecorder hooks;
     private Gpt2Backward.Buffers? backwardBuffers;
 
     internal Gpt2Run(Gpt2 model, int batch, int tokens, HookPoint? start, RunOptions options)
@@ -23,6 +22,7 @@ public sealed class Gpt2Run : ITransformerRun
         Tokens = tokens;
         Start = start;
         Options = options;
+        hooks = new HookRecorder(options);
         var c = model.Config;
         int n = batch * tokens;
         var pool = model.Pool;
@@ -72,10 +72,9 @@ public sealed class Gpt2Run : ITransformerRun
     public float[] Logits { get; private set; } = [];
 
     /// <summary>The activations of the hook points asked for in <see cref="RunOptions.Cache"/>, by name.</summary>
-    public IReadOnlyDictionary<string, float[]> Cache => cache.ToDictionary(p => p.Key.Name, p => p.Value);
+    public IReadOnlyDictionary<string, float[]> Cache => hooks.ByName;
 
-    public float[] Cached(HookPoint hook) =>
-        cache.TryGetValue(hook, out var a) ? a : throw new InvalidOperationException($"{hook} was not cached");
+    public float[] Cached(HookPoint hook) => hooks.Cached(hook);
 
     internal float[] LnOut { get; private set; }
     internal float[] Z { get; private set; }
@@ -100,24 +99,18 @@ public sealed class Gpt2Run : ITransformerRun
 
     internal void Reset()
     {
-        stopped = false;
+        hooks.Reset();
         Completed = false;
-        cache.Clear();
     }
 
     internal Gpt2Backward.Buffers BackwardBuffers => backwardBuffers ??= new Gpt2Backward.Buffers(Rows, Model.Config, Model.Pool);
 
     internal LayerActivations Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
-    internal bool Wants(HookPoint hook) => Options.Cache.Contains(hook);
+    internal bool Wants(HookPoint hook) => hooks.Wants(hook);
 
     /// <summary>Called by the forward pass at each hook point: copies the activation if asked; false to stop.</summary>
-    internal bool Hook(HookPoint hook, float[] activation)
-    {
-        if (Wants(hook)) cache[hook] = (float[])activation.Clone();
-        if (Options.StopAfter == hook) stopped = true;
-        return !stopped;
-    }
+    internal bool Hook(HookPoint hook, float[] activation) => hooks.Hook(hook, activation);
 
     /// <summary>ln_f and the logits asked for.</summary>
     internal void Finish()
@@ -132,7 +125,7 @@ public sealed class Gpt2Run : ITransformerRun
             Final = Model.Pool.Rent(Rows * d);
         }
         LayerNorm.Forward(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
-        if (Wants(new HookPoint(HookKind.LnFinal, c.NLayers))) cache[new HookPoint(HookKind.LnFinal, c.NLayers)] = (float[])Final.Clone();
+        Hook(new HookPoint(HookKind.LnFinal, c.NLayers), Final);
         Completed = true;
         switch (Options.Logits)
         {
