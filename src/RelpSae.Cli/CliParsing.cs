@@ -32,6 +32,18 @@ public static class CliParsing
         _ => throw new RelpSaeException($"--ig-rule must be midpoint or gauss-legendre, got \"{text}\""),
     };
 
+    /// <summary>--prompt-ids: comma-separated token ids, each checked against the vocabulary.</summary>
+    public static int[] TokenIds(string text, int vocabSize, string option = "--prompt-ids")
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new RelpSaeException($"{option} is empty: give comma-separated token ids such as 1,15,27");
+        var ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out ids[i]) || ids[i] < 0 || ids[i] >= vocabSize)
+                throw new RelpSaeException($"{option}: \"{parts[i]}\" is not a token id of this model (0..{vocabSize - 1})");
+        return ids;
+    }
+
     /// <summary>The SAE's hook on this model: named in its cfg.json, and a residual hook of the model's width.</summary>
     public static HookPoint SaeHook(SparseAutoencoder sae, Gpt2Config config)
     {

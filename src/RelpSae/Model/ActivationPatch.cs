@@ -14,10 +14,10 @@ public sealed record ActivationPatch(HookPoint Hook, int Row, int Column, ReadOn
     /// </summary>
     public static bool CanPatch(HookKind kind) => kind is not (HookKind.AttnPattern or HookKind.PosEmbed or HookKind.LnFinal);
 
-    internal void Validate(Gpt2Config c, int rows, int tokens)
+    /// <summary>Checks the patch against a pass of <paramref name="rows"/> rows whose activation at the hook is <paramref name="width"/> wide.</summary>
+    internal void Validate(int width, int rows)
     {
         if (!CanPatch(Hook.Kind)) throw new RelpSaeException($"{Hook} cannot be patched: the forward pass does not read it back");
-        int width = Hook.Width(c, tokens);
         if (Row < 0 || Row >= rows) throw new RelpSaeException($"a patch of {Hook} is at row {Row}, outside the pass's {rows} rows");
         if (Column < 0 || Column + Values.Length > width)
             throw new RelpSaeException($"a patch of {Hook} writes columns {Column}..{Column + Values.Length - 1}, outside its width {width}");

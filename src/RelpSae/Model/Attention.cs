@@ -7,14 +7,19 @@ namespace RelpSae.Model;
 
 /// <summary>
 /// Causal multi-head self-attention of one (sequence, head): A = softmax(q·kᵀ/√d_head + mask), z = A·v.
-/// q, k, v are d_head-wide column slices of the fused qkv rows [T, 3d]; z is a slice of the rows [T, d].
-/// Each call works on its own head, so heads run in parallel, each product on one thread.
+/// q, k, v are d_head-wide column slices of the fused qkv rows [T, 3·width]; z is a slice of the rows [T, width].
+/// Each call works on its own head, so heads run in parallel, each product on one thread. Grouped-query
+/// models (Llama family) call it on rows whose K and V heads are repeated per query head, as HF's
+/// repeat_kv does; <paramref name="width"/> is then n_heads·d_head.
 /// </summary>
 public static class Attention
 {
-    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, Gpt2Config c)
+    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, Gpt2Config c) =>
+        Forward(qkv, pattern, z, tokens, head, c.DModel, c.DHead);
+
+    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, int width, int headDim)
     {
-        int d = c.DModel, dh = c.DHead, T = tokens;
+        int d = width, dh = headDim, T = tokens;
         var q = qkv[(head * dh)..];
         var k = qkv[(d + head * dh)..];
         var v = qkv[(2 * d + head * dh)..];
@@ -36,9 +41,13 @@ public static class Attention
     /// each factor's share set by <paramref name="shares"/> (exact, AH-rule or half-attn).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
-        int tokens, int head, Gpt2Config c, AttentionShares shares)
+        int tokens, int head, Gpt2Config c, AttentionShares shares) =>
+        Backward(qkv, pattern, dz, dqkv, tokens, head, c.DModel, c.DHead, shares);
+
+    public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
+        int tokens, int head, int width, int headDim, AttentionShares shares)
     {
-        int d = c.DModel, dh = c.DHead, T = tokens;
+        int d = width, dh = headDim, T = tokens;
         var q = qkv[(head * dh)..];
         var k = qkv[(d + head * dh)..];
         var v = qkv[(2 * d + head * dh)..];

@@ -10,14 +10,14 @@ namespace RelpSae.Model;
 public static class Generation
 {
     /// <summary>The <paramref name="count"/> token ids that follow <paramref name="prompt"/> (the prompt excluded).</summary>
-    public static int[] Continue(Gpt2 model, IReadOnlyList<int> prompt, int count, float temperature = 0, int seed = 0)
+    public static int[] Continue(ITransformer model, IReadOnlyList<int> prompt, int count, float temperature = 0, int seed = 0)
     {
         if (prompt.Count == 0) throw new RelpSaeException("the prompt is empty: generation needs at least one token");
         if (count < 0) throw new RelpSaeException($"--tokens must be at least 0, got {count}");
         if (temperature < 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number ≥ 0, got {temperature}");
-        int limit = model.Config.NPositions;
+        int limit = model.Facts.Context;
         if (prompt.Count + count > limit)
-            throw new RelpSaeException($"--tokens {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit} (n_positions)");
+            throw new RelpSaeException($"--tokens {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit} ({model.Facts.ContextKey})");
 
         var rng = new Random(seed);
         var ids = new int[prompt.Count + count];

@@ -9,10 +9,18 @@ namespace RelpSae.Model;
 /// from token ids, or from a residual-stream hook point with a replaced activation (patching and
 /// integrated gradients re-run only the blocks after the hook); <see cref="Gpt2Run"/> holds the result.
 /// </summary>
-public sealed class Gpt2(Gpt2Weights weights)
+public sealed class Gpt2(Gpt2Weights weights) : ITransformer
 {
     public Gpt2Weights Weights { get; } = weights;
     public Gpt2Config Config => Weights.Config;
+
+    public ModelFacts Facts => new("GPT2LMHeadModel", Config.VocabSize, Config.NPositions, Config.DModel, Config.NLayers, Config.NHeads,
+        Config.DHead, Config.DMlp, Config.BosTokenId, GatedMlp: false, ParallelResidual: false, ContextKey: "n_positions");
+
+    ITransformerRun ITransformer.Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options) => Forward(tokens, batch, options);
+
+    ITransformerRun ITransformer.ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options) =>
+        ForwardFrom(start, activation, batch, tokens, options);
 
     /// <summary>Buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
     internal FloatPool Pool { get; } = new(1L << 28);
@@ -89,12 +97,8 @@ public sealed class Gpt2(Gpt2Weights weights)
             throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{run.Tokens}×{Config.DModel} expected");
         run.Reset();
         activation.CopyTo(run.Residual);
-        switch (start.Kind)
-        {
-            case HookKind.ResidPre: RunBlocks(run, start.Layer, mlpOnly: false); break;
-            case HookKind.ResidMid: RunBlocks(run, start.Layer, mlpOnly: true); break;
-            default: RunBlocks(run, start.Layer + 1, mlpOnly: false); break;
-        }
+        var (layer, mlpOnly) = start.Restart;
+        RunBlocks(run, layer, mlpOnly);
     }
 
     private void CheckLength(int tokens)

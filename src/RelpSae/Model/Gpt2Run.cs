@@ -9,12 +9,10 @@ namespace RelpSae.Model;
 /// same shape (the arrays it exposed — <see cref="Residual"/>, <see cref="Final"/>, <see cref="Logits"/> —
 /// are then reused, so copy what must outlive it). A run never disposed is simply collected.
 /// </summary>
-public sealed class Gpt2Run : IDisposable
+public sealed class Gpt2Run : ITransformerRun
 {
     private readonly LayerActivations[] layers;
-    private readonly Dictionary<HookPoint, float[]> cache = [];
-    private readonly ILookup<HookPoint, ActivationPatch> patches;
-    private bool stopped;
+    private readonly HookRecorder hooks;
     private Gpt2Backward.Buffers? backwardBuffers;
 
     internal Gpt2Run(Gpt2 model, int batch, int tokens, HookPoint? start, RunOptions options)
@@ -26,8 +24,8 @@ public sealed class Gpt2Run : IDisposable
         Options = options;
         var c = model.Config;
         int n = batch * tokens;
-        foreach (var patch in options.Patches) patch.Validate(c, n, tokens);
-        patches = options.Patches.ToLookup(p => p.Hook);
+        foreach (var patch in options.Patches) patch.Validate(patch.Hook.Width(c, tokens), n);
+        hooks = new HookRecorder(options, hook => hook.Width(c, tokens));
         var pool = model.Pool;
         Residual = pool.Rent(n * c.DModel);
         LnOut = pool.Rent(n * c.DModel);
@@ -75,10 +73,9 @@ public sealed class Gpt2Run : IDisposable
     public float[] Logits { get; private set; } = [];
 
     /// <summary>The activations of the hook points asked for in <see cref="RunOptions.Cache"/>, by name.</summary>
-    public IReadOnlyDictionary<string, float[]> Cache => cache.ToDictionary(p => p.Key.Name, p => p.Value);
+    public IReadOnlyDictionary<string, float[]> Cache => hooks.ByName;
 
-    public float[] Cached(HookPoint hook) =>
-        cache.TryGetValue(hook, out var a) ? a : throw new InvalidOperationException($"{hook} was not cached");
+    public float[] Cached(HookPoint hook) => hooks.Cached(hook);
 
     internal float[] LnOut { get; private set; }
     internal float[] Z { get; private set; }
@@ -99,27 +96,22 @@ public sealed class Gpt2Run : IDisposable
         return this;
     }
 
+    ITransformerRun ITransformerRun.Rerun(ReadOnlySpan<float> activation) => Rerun(activation);
+
     internal void Reset()
     {
-        stopped = false;
+        hooks.Reset();
         Completed = false;
-        cache.Clear();
     }
 
     internal Gpt2Backward.Buffers BackwardBuffers => backwardBuffers ??= new Gpt2Backward.Buffers(Rows, Model.Config, Model.Pool);
 
     internal LayerActivations Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
-    internal bool Wants(HookPoint hook) => Options.Cache.Contains(hook);
+    internal bool Wants(HookPoint hook) => hooks.Wants(hook);
 
     /// <summary>Called by the forward pass at each hook point: applies its patches, copies the activation if asked; false to stop.</summary>
-    internal bool Hook(HookPoint hook, float[] activation)
-    {
-        foreach (var patch in patches[hook]) patch.Apply(activation, hook.Width(Model.Config, Tokens));
-        if (Wants(hook)) cache[hook] = (float[])activation.Clone();
-        if (Options.StopAfter == hook) stopped = true;
-        return !stopped;
-    }
+    internal bool Hook(HookPoint hook, float[] activation) => hooks.Hook(hook, activation);
 
     /// <summary>ln_f and the logits asked for.</summary>
     internal void Finish()
@@ -134,7 +126,7 @@ public sealed class Gpt2Run : IDisposable
             Final = Model.Pool.Rent(Rows * d);
         }
         LayerNorm.Forward(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
-        if (Wants(new HookPoint(HookKind.LnFinal, c.NLayers))) cache[new HookPoint(HookKind.LnFinal, c.NLayers)] = (float[])Final.Clone();
+        Hook(new HookPoint(HookKind.LnFinal, c.NLayers), Final);
         Completed = true;
         switch (Options.Logits)
         {
@@ -155,15 +147,7 @@ public sealed class Gpt2Run : IDisposable
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
-        int d = Model.Config.DModel;
-        var values = new double[Batch];
-        for (int b = 0; b < Batch; b++)
-        {
-            var metric = metrics[metrics.Count == 1 ? 0 : b];
-            int row = b * Tokens + metric.ResolvePosition(Tokens);
-            values[b] = metric.Value(Final.AsSpan(row * d, d), Model.Weights.Unembed);
-        }
-        return values;
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Weights.Unembed, Model.Config.DModel);
     }
 
     public double[] MetricValues(Metric metric) => MetricValues([metric]);
@@ -203,7 +187,6 @@ public sealed class Gpt2Run : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
-        if (metrics.Count != 1 && metrics.Count != Batch) throw new ArgumentException($"{metrics.Count} metrics for {Batch} sequences");
-        foreach (var m in metrics) m.Validate(Model.Config.VocabSize);
+        MetricRows.Check(metrics, Batch, Model.Config.VocabSize);
     }
 }

@@ -30,6 +30,14 @@ public readonly record struct HookPoint(HookKind Kind, int Layer)
     /// <summary>True for the residual-stream hooks a partial forward can restart from and an SAE can be spliced into.</summary>
     public bool IsResidual => Kind is HookKind.ResidPre or HookKind.ResidMid or HookKind.ResidPost;
 
+    /// <summary>Where a forward pass restarting from this residual hook begins: the block, and whether only its MLP half runs.</summary>
+    internal (int Layer, bool MlpOnly) Restart => Kind switch
+    {
+        HookKind.ResidPre => (Layer, false),
+        HookKind.ResidMid => (Layer, true),
+        _ => (Layer + 1, false),
+    };
+
     /// <summary>Width of one position's activation (d_model for most; d_mlp for mlp.hook_post; T·n_heads for the pattern).</summary>
     public int Width(Gpt2Config c, int tokens) => Kind switch
     {

@@ -14,9 +14,14 @@ public static class SaeFiles
     public const string SparsityFile = "sparsity.safetensors";
     public const string SparsityTensor = "sparsity";
 
-    /// <summary>Loads the SAE in <paramref name="path"/> (the folder, or any file in it).</summary>
+    /// <summary>
+    /// Loads the SAE in <paramref name="path"/> (the folder, or any file in it); a Gemma Scope params.npz
+    /// or a dictionary_learning ae.pt named directly loads through <see cref="CommunitySaeFiles"/>.
+    /// </summary>
     public static SparseAutoencoder Load(string path)
     {
+        if (File.Exists(path) && path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return CommunitySaeFiles.LoadGemmaScope(path);
+        if (File.Exists(path) && path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)) return CommunitySaeFiles.LoadDictionaryLearning(path);
         string folder = Folder(path);
         string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
         if (!File.Exists(cfgPath)) throw new RelpSaeException($"{cfgPath}: no such file (an SAE folder needs {ConfigFile} and {WeightsFile})");

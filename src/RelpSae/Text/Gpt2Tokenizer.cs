@@ -9,7 +9,7 @@ namespace RelpSae.Text;
 /// vocab.json + merges.txt or a Hugging Face tokenizer.json. Encode never adds BOS: GPT-2's tokenizer
 /// doesn't, and prepending &lt;|endoftext|&gt; is the caller's explicit choice.
 /// </summary>
-public sealed partial class Gpt2Tokenizer
+public sealed partial class Gpt2Tokenizer : ITextTokenizer
 {
     // GPT-2's pre-tokenizer split (contractions, letters, digits, other symbols, whitespace runs).
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]

@@ -1,0 +1,418 @@
+#!/usr/bin/python3
+"""Golden logits and gradients for the Llama-family and GPT-NeoX tests, from an independent PyTorch
+forward pass written here in plain torch after Hugging Face's modeling code (LlamaForCausalLM,
+Qwen2ForCausalLM, GPTNeoXForCausalLM; PyTorch 1.13, no transformers package).
+
+Writes, under tests/RelpSae.Tests/TestData:
+  tiny-qwen2/   random Qwen2 (grouped-query attention, q/k/v biases, untied head), bf16, in two shards
+  tiny-llama-mqa/ random Llama (one K/V head, head_dim 16 x 4 heads on width 32, q/k/v/o biases, tied head), f16
+  tiny-neox/    random GPT-NeoX (parallel residual, rotary_pct 0.5, exact gelu)
+  tiny-neox-seq/ random GPT-NeoX (sequential residual, rotary_pct 0.25, gelu_new)
+  <model>/golden.json for these and for stories260K-llama (copied from ../shared/fixtures).
+
+Rule-modified gradients are taken as the seed's fork takes them, by detaching inside the forward pass:
+LN/RMS rule: the scale 1/sigma (1/rms) detached; Identity: act(u) = u * (act(u)/u).detach();
+Half: h = a*b becomes h/2 + (h/2).detach(); AH: the pattern detached; half-attn: A.v and q.k^T each
+become p/2 + (p/2).detach().
+
+Run: /usr/bin/python3 scripts/llama_neox_reference.py   (from the repository root)
+"""
+import json
+import math
+import os
+import shutil
+import struct
+
+import numpy as np
+import torch
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+DATA = os.path.join(ROOT, "tests", "RelpSae.Tests", "TestData")
+FIXTURE = os.path.join(ROOT, "..", "shared", "fixtures", "stories260K-llama")
+
+RULES = {
+    "gradient": set(),
+    "ln": {"ln"},
+    "identity": {"identity"},
+    "half": {"half"},
+    "ah": {"ah"},
+    "half-attn": {"half-attn"},
+    "relp": {"ln", "identity", "half"},
+}
+
+
+# ---------------------------------------------------------------- safetensors without the package
+
+DTYPES = {"F32": (np.float32, 4), "BF16": (None, 2), "F16": (np.float16, 2)}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        raw = data[a:b]
+        if e["dtype"] == "BF16":
+            bits = np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16
+            arr = bits.view(np.float32)
+        else:
+            arr = np.frombuffer(raw, dtype=DTYPES[e["dtype"]][0]).astype(np.float32)
+        out[name] = torch.tensor(arr.reshape(e["shape"]))
+    return out
+
+
+def write_safetensors(path, tensors, dtype="F32"):
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, t in tensors.items():
+        if dtype == "BF16":
+            raw = t.to(torch.bfloat16).view(torch.int16).numpy().tobytes()
+        elif dtype == "F16":
+            raw = t.to(torch.float16).numpy().tobytes()
+        else:
+            raw = t.to(torch.float32).numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+# ---------------------------------------------------------------- rule-aware building blocks
+
+def half(p):
+    return p / 2 + (p / 2).detach()
+
+
+def rms_norm(x, w, eps, rules):
+    r = torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    if "ln" in rules:
+        r = r.detach()
+    return w * (x * r)
+
+
+def layer_norm(x, w, b, eps, rules):
+    xc = x - x.mean(-1, keepdim=True)
+    r = torch.rsqrt(xc.pow(2).mean(-1, keepdim=True) + eps)
+    if "ln" in rules:
+        r = r.detach()
+    return xc * r * w + b
+
+
+def activation(u, fn, rules):
+    y = fn(u)
+    if "identity" in rules:
+        stab = u + torch.where(u < 0, -1e-6, 1e-6)
+        return u * (y / stab).detach()
+    return y
+
+
+def gelu_new(u):
+    return 0.5 * u * (1 + torch.tanh(math.sqrt(2 / math.pi) * (u + 0.044715 * u ** 3)))
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def rope(x, dims, theta):
+    """x [B, H, T, dh]: HF's rotate-half rotation of the first `dims` dims of each head."""
+    T = x.shape[2]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, dims, 2).float() / dims))
+    freqs = torch.outer(torch.arange(T).float(), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+    rot, rest = x[..., :dims], x[..., dims:]
+    return torch.cat((rot * cos + rotate_half(rot) * sin, rest), dim=-1)
+
+
+def attention(q, k, v, rules):
+    """q, k, v [B, H, T, dh] -> z [B, T, H*dh], and the pattern."""
+    B, H, T, dh = q.shape
+    scores = q @ k.transpose(-1, -2)
+    if "half-attn" in rules and "ah" not in rules:
+        scores = half(scores)
+    scores = scores / math.sqrt(dh)
+    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+    scores = scores.masked_fill(mask, float("-inf"))
+    pattern = torch.softmax(scores, dim=-1)
+    if "ah" in rules:
+        pattern = pattern.detach()
+    z = pattern @ v
+    if "half-attn" in rules and "ah" not in rules:
+        z = half(z)
+    return z.transpose(1, 2).reshape(B, T, H * dh)
+
+
+def linear(x, w, b=None):
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+# ---------------------------------------------------------------- the families
+
+class Llama:
+    def __init__(self, cfg, t):
+        self.c, self.t = cfg, t
+        self.L = cfg["num_hidden_layers"]
+        self.H = cfg["num_attention_heads"]
+        self.KV = cfg.get("num_key_value_heads", self.H)
+        self.dh = cfg.get("head_dim", cfg["hidden_size"] // self.H)
+        self.bias = cfg["model_type"] == "qwen2" or cfg.get("attention_bias", False)
+        self.out_bias = cfg.get("attention_bias", False)
+        self.head = t["lm_head.weight"] if "lm_head.weight" in t else t["model.embed_tokens.weight"]
+
+    def embed(self, ids):
+        return self.t["model.embed_tokens.weight"][ids]
+
+    def attn(self, l, x, rules):
+        t, p = self.t, f"model.layers.{l}."
+        B, T, _ = x.shape
+        a = rms_norm(x, t[p + "input_layernorm.weight"], self.c["rms_norm_eps"], rules)
+        b = (lambda n: t[p + f"self_attn.{n}_proj.bias"]) if self.bias else (lambda n: None)
+        q = linear(a, t[p + "self_attn.q_proj.weight"], b("q")).view(B, T, self.H, self.dh).transpose(1, 2)
+        k = linear(a, t[p + "self_attn.k_proj.weight"], b("k")).view(B, T, self.KV, self.dh).transpose(1, 2)
+        v = linear(a, t[p + "self_attn.v_proj.weight"], b("v")).view(B, T, self.KV, self.dh).transpose(1, 2)
+        theta = self.c.get("rope_theta", 10000.0)
+        q, k = rope(q, self.dh, theta), rope(k, self.dh, theta)
+        g = self.H // self.KV
+        k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
+        o_bias = t[p + "self_attn.o_proj.bias"] if self.out_bias else None
+        return linear(attention(q, k, v, rules), t[p + "self_attn.o_proj.weight"], o_bias)
+
+    def mlp(self, l, x, rules):
+        t, p = self.t, f"model.layers.{l}."
+        a = rms_norm(x, t[p + "post_attention_layernorm.weight"], self.c["rms_norm_eps"], rules)
+        gate = activation(linear(a, t[p + "mlp.gate_proj.weight"]), torch.nn.functional.silu, rules)
+        h = gate * linear(a, t[p + "mlp.up_proj.weight"])
+        if "half" in rules:
+            h = half(h)
+        return linear(h, t[p + "mlp.down_proj.weight"])
+
+    def block(self, l, x, rules, start="pre"):
+        if start == "pre":
+            x = x + self.attn(l, x, rules)
+        return x + self.mlp(l, x, rules)
+
+    def logits(self, x, rules):
+        return linear(rms_norm(x, self.t["model.norm.weight"], self.c["rms_norm_eps"], rules), self.head)
+
+
+class GptNeoX:
+    def __init__(self, cfg, t):
+        self.c, self.t = cfg, t
+        self.L = cfg["num_hidden_layers"]
+        self.H = cfg["num_attention_heads"]
+        self.dh = cfg["hidden_size"] // self.H
+        self.rot = int(self.dh * cfg["rotary_pct"])
+        self.parallel = cfg["use_parallel_residual"]
+        self.act = torch.nn.functional.gelu if cfg["hidden_act"] == "gelu" else gelu_new
+
+    def embed(self, ids):
+        return self.t["gpt_neox.embed_in.weight"][ids]
+
+    def ln(self, x, name, rules):
+        return layer_norm(x, self.t[name + ".weight"], self.t[name + ".bias"], self.c["layer_norm_eps"], rules)
+
+    def attn(self, l, x, rules):
+        t, p = self.t, f"gpt_neox.layers.{l}."
+        B, T, _ = x.shape
+        a = self.ln(x, p + "input_layernorm", rules)
+        qkv = linear(a, t[p + "attention.query_key_value.weight"], t[p + "attention.query_key_value.bias"])
+        qkv = qkv.view(B, T, self.H, 3 * self.dh).permute(0, 2, 1, 3)   # HF: per-head [q | k | v]
+        q, k, v = qkv[..., :self.dh], qkv[..., self.dh:2 * self.dh], qkv[..., 2 * self.dh:]
+        theta = self.c.get("rotary_emb_base", 10000)
+        q, k = rope(q, self.rot, theta), rope(k, self.rot, theta)
+        return linear(attention(q, k, v, rules), t[p + "attention.dense.weight"], t[p + "attention.dense.bias"])
+
+    def mlp(self, l, x, rules):
+        t, p = self.t, f"gpt_neox.layers.{l}."
+        a = self.ln(x, p + "post_attention_layernorm", rules)
+        h = activation(linear(a, t[p + "mlp.dense_h_to_4h.weight"], t[p + "mlp.dense_h_to_4h.bias"]), self.act, rules)
+        return linear(h, t[p + "mlp.dense_4h_to_h.weight"], t[p + "mlp.dense_4h_to_h.bias"])
+
+    def block(self, l, x, rules, start="pre"):
+        if self.parallel:
+            return x + self.attn(l, x, rules) + self.mlp(l, x, rules)
+        if start == "pre":
+            x = x + self.attn(l, x, rules)
+        return x + self.mlp(l, x, rules)
+
+    def logits(self, x, rules):
+        return linear(self.ln(x, "gpt_neox.final_layer_norm", set(rules)), self.t["embed_out.weight"])
+
+
+# ---------------------------------------------------------------- golden data
+
+def hook_state(model, ids, layer, kind):
+    """The residual at blocks.layer.hook_resid_{kind} (no gradient), and where the rest starts."""
+    with torch.no_grad():
+        x = model.embed(ids)
+        for l in range(layer):
+            x = model.block(l, x, set())
+        if kind == "mid":
+            x = x + model.attn(layer, x, set())
+    return x
+
+
+def run_from(model, x, layer, kind, rules):
+    x = model.block(layer, x, rules, start=kind)
+    for l in range(layer + 1, model.L):
+        x = model.block(l, x, rules)
+    return model.logits(x, rules)
+
+
+def golden(model, ids, target, foil, hooks):
+    out = {"tokens": ids.tolist(), "metric": {"kind": "logit-diff", "target": target, "foil": foil}}
+    with torch.no_grad():
+        out["logits"] = [round(float(v), 6) for v in run_from(model, model.embed(ids), 0, "pre", set()).flatten()]
+    grads = {}
+    for hook in hooks:
+        layer, kind = int(hook.split(".")[1]), hook.split("_")[-1]
+        for name, rules in RULES.items():
+            x = hook_state(model, ids, layer, kind).clone().requires_grad_(True)
+            logits = run_from(model, x, layer, kind, rules)
+            metric = (logits[:, -1, target] - logits[:, -1, foil]).sum()
+            metric.backward()
+            grads[f"{name}@{hook}"] = [float("%.7g" % v) for v in x.grad.flatten()]
+    out["gradients"] = grads
+    return out
+
+
+def random_tensors(shapes, seed, norms):
+    g = torch.Generator().manual_seed(seed)
+    t = {}
+    for name, shape in shapes.items():
+        if name in norms:   # norm scales near 1, biases of norms near 0
+            t[name] = (1 if name.endswith("weight") else 0) + 0.3 * (2 * torch.rand(shape, generator=g) - 1)
+        else:
+            fan_in = shape[-1] if len(shape) == 2 else 8
+            t[name] = torch.randn(shape, generator=g) * (1.2 / math.sqrt(fan_in))
+    return t
+
+
+def tiny_qwen2():
+    cfg = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 32, "intermediate_size": 48,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 64,
+           "max_position_embeddings": 32, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": False,
+           "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "bfloat16"}
+    d, m, V, dh = 32, 48, 64, 8
+    shapes = {"model.embed_tokens.weight": [V, d], "model.norm.weight": [d], "lm_head.weight": [V, d]}
+    norms = {"model.norm.weight"}
+    for l in range(2):
+        p = f"model.layers.{l}."
+        shapes.update({p + "input_layernorm.weight": [d], p + "post_attention_layernorm.weight": [d],
+                       p + "self_attn.q_proj.weight": [4 * dh, d], p + "self_attn.q_proj.bias": [4 * dh],
+                       p + "self_attn.k_proj.weight": [2 * dh, d], p + "self_attn.k_proj.bias": [2 * dh],
+                       p + "self_attn.v_proj.weight": [2 * dh, d], p + "self_attn.v_proj.bias": [2 * dh],
+                       p + "self_attn.o_proj.weight": [d, 4 * dh], p + "mlp.gate_proj.weight": [m, d],
+                       p + "mlp.up_proj.weight": [m, d], p + "mlp.down_proj.weight": [d, m]})
+        norms |= {p + "input_layernorm.weight", p + "post_attention_layernorm.weight"}
+    t = random_tensors(shapes, 14, norms)
+    t = {k: v.to(torch.bfloat16).to(torch.float32) for k, v in t.items()}   # the model is what bf16 holds
+    return cfg, t
+
+
+def tiny_llama_mqa():
+    """Multi-query attention (one K/V head), head_dim 16 with 4 heads on a width of 32, all four attention biases, tied head."""
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 32, "intermediate_size": 40,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 16, "vocab_size": 64,
+           "max_position_embeddings": 32, "rms_norm_eps": 1e-5, "rope_theta": 500.0, "tie_word_embeddings": True,
+           "attention_bias": True, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float16"}
+    d, m, V, D, dh = 32, 40, 64, 64, 16
+    shapes = {"model.embed_tokens.weight": [V, d], "model.norm.weight": [d]}
+    norms = {"model.norm.weight"}
+    for l in range(2):
+        p = f"model.layers.{l}."
+        shapes.update({p + "input_layernorm.weight": [d], p + "post_attention_layernorm.weight": [d],
+                       p + "self_attn.q_proj.weight": [D, d], p + "self_attn.q_proj.bias": [D],
+                       p + "self_attn.k_proj.weight": [dh, d], p + "self_attn.k_proj.bias": [dh],
+                       p + "self_attn.v_proj.weight": [dh, d], p + "self_attn.v_proj.bias": [dh],
+                       p + "self_attn.o_proj.weight": [d, D], p + "self_attn.o_proj.bias": [d],
+                       p + "mlp.gate_proj.weight": [m, d], p + "mlp.up_proj.weight": [m, d], p + "mlp.down_proj.weight": [d, m]})
+        norms |= {p + "input_layernorm.weight", p + "post_attention_layernorm.weight"}
+    t = random_tensors(shapes, 17, norms)
+    return cfg, {k: v.to(torch.float16).to(torch.float32) for k, v in t.items()}
+
+
+def tiny_neox(parallel):
+    cfg = {"architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "hidden_size": 32, "intermediate_size": 64,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 64, "max_position_embeddings": 32,
+           "layer_norm_eps": 1e-5, "rotary_pct": 0.5 if parallel else 0.25, "rotary_emb_base": 10000,
+           "use_parallel_residual": parallel, "hidden_act": "gelu" if parallel else "gelu_new",
+           "tie_word_embeddings": False, "bos_token_id": 0, "eos_token_id": 0, "torch_dtype": "float32"}
+    d, m, V = 32, 64, 64
+    shapes = {"gpt_neox.embed_in.weight": [V, d], "gpt_neox.final_layer_norm.weight": [d],
+              "gpt_neox.final_layer_norm.bias": [d], "embed_out.weight": [V, d]}
+    norms = {"gpt_neox.final_layer_norm.weight", "gpt_neox.final_layer_norm.bias"}
+    for l in range(2):
+        p = f"gpt_neox.layers.{l}."
+        for n in ("input_layernorm", "post_attention_layernorm"):
+            shapes.update({p + n + ".weight": [d], p + n + ".bias": [d]})
+            norms |= {p + n + ".weight", p + n + ".bias"}
+        shapes.update({p + "attention.query_key_value.weight": [3 * d, d], p + "attention.query_key_value.bias": [3 * d],
+                       p + "attention.dense.weight": [d, d], p + "attention.dense.bias": [d],
+                       p + "mlp.dense_h_to_4h.weight": [m, d], p + "mlp.dense_h_to_4h.bias": [m],
+                       p + "mlp.dense_4h_to_h.weight": [d, m], p + "mlp.dense_4h_to_h.bias": [d]})
+    return cfg, random_tensors(shapes, 15 if parallel else 16, norms)
+
+
+def save(folder, cfg, t, dtype="F32", shards=1):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    if shards == 1:
+        write_safetensors(os.path.join(folder, "model.safetensors"), t, dtype)
+        return
+    names, weight_map = list(t), {}
+    for s in range(shards):
+        file = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+        part = names[s::shards]
+        write_safetensors(os.path.join(folder, file), {n: t[n] for n in part}, dtype)
+        weight_map.update({n: file for n in part})
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": 0}, "weight_map": dict(sorted(weight_map.items()))}, f, indent=2)
+
+
+def main():
+    torch.manual_seed(0)
+    ids = torch.tensor([[1, 461, 461, 401, 401, 401], [1, 300, 72, 90, 400, 13]])
+    stories = os.path.join(DATA, "stories260K-llama")
+    os.makedirs(stories, exist_ok=True)
+    for f in ("config.json", "model.safetensors", "reference.json", "LICENSE"):
+        shutil.copy(os.path.join(FIXTURE, f), stories)
+    cfg = json.load(open(os.path.join(stories, "config.json")))
+    model = Llama(cfg, read_safetensors(os.path.join(stories, "model.safetensors")))
+    with torch.no_grad():   # the fixture's own check: ten greedy tokens from BOS
+        seq = [1]
+        for _ in range(10):
+            seq.append(int(run_from(model, model.embed(torch.tensor([seq])), 0, "pre", set())[0, -1].argmax()))
+    assert seq[1:] == json.load(open(os.path.join(stories, "reference.json")))["greedy_next_10"], seq
+    hooks = ["blocks.0.hook_resid_pre", "blocks.2.hook_resid_mid", "blocks.4.hook_resid_pre"]
+    json.dump(golden(model, ids, 461, 401, hooks), open(os.path.join(stories, "golden.json"), "w"))
+
+    small = torch.tensor([[1, 5, 9, 33, 2, 60], [1, 17, 40, 8, 8, 21]])
+    cfg, t = tiny_qwen2()
+    save(os.path.join(DATA, "tiny-qwen2"), cfg, t, dtype="BF16", shards=2)
+    hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_mid", "blocks.1.hook_resid_pre"]
+    json.dump(golden(Llama(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-qwen2", "golden.json"), "w"))
+    cfg, t = tiny_llama_mqa()
+    save(os.path.join(DATA, "tiny-llama-mqa"), cfg, t, dtype="F16")
+    hooks = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid"]
+    json.dump(golden(Llama(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-llama-mqa", "golden.json"), "w"))
+    for name, parallel in (("tiny-neox", True), ("tiny-neox-seq", False)):
+        cfg, t = tiny_neox(parallel)
+        save(os.path.join(DATA, name), cfg, t)
+        hooks = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre"] + ([] if parallel else ["blocks.0.hook_resid_mid"])
+        json.dump(golden(GptNeoX(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, name, "golden.json"), "w"))
+
+
+if __name__ == "__main__":
+    main()

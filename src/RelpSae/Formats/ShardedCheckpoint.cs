@@ -1,0 +1,72 @@
+using System.Text.Json;
+
+namespace RelpSae.Formats;
+
+/// <summary>
+/// The weights of a Hugging Face model folder as float32 tensors by name, whatever their layout:
+/// model.safetensors, sharded safetensors (model.safetensors.index.json naming each tensor's shard), or
+/// pytorch_model.bin. bf16 / f16 weights are widened on load. Each tensor remembers the file it came from,
+/// so a later error can name it.
+/// </summary>
+public static class ShardedCheckpoint
+{
+    public const string IndexFile = "model.safetensors.index.json";
+
+    public static CheckpointTensors Read(string dir, bool checkFinite = true)
+    {
+        string single = Path.Combine(dir, HfCheckpoint.SafetensorsFile), index = Path.Combine(dir, IndexFile), bin = Path.Combine(dir, HfCheckpoint.PyTorchFile);
+        var tensors = new CheckpointTensors();
+        if (File.Exists(single)) ReadShard(single, tensors, checkFinite, null);
+        else if (File.Exists(index))
+            foreach (var (shard, names) in Shards(index))
+            {
+                string path = Path.Combine(dir, shard);
+                if (!File.Exists(path))
+                    throw new RelpSaeException($"{index}: shard '{shard}' (holding '{names[0]}') is missing from {dir}");
+                ReadShard(path, tensors, checkFinite, names);
+            }
+        else if (File.Exists(bin))
+            foreach (var (name, t) in PyTorchBin.Read(bin, checkFinite)) tensors.Add(t with { Name = name }, bin);
+        else
+            throw new RelpSaeException($"{dir}: none of {HfCheckpoint.SafetensorsFile}, {IndexFile}, {HfCheckpoint.PyTorchFile} is there");
+        return tensors;
+    }
+
+    private static void ReadShard(string path, CheckpointTensors tensors, bool checkFinite, List<string>? expected)
+    {
+        using var file = SafetensorsFile.Open(path);
+        foreach (var name in expected ?? file.Entries.Select(e => e.Name))
+        {
+            if (!file.Contains(name))
+                throw new RelpSaeException($"{path}: tensor '{name}' is missing, though {IndexFile} places it in this shard");
+            tensors.Add(file.ReadFloat(name, checkFinite), path);
+        }
+    }
+
+    /// <summary>The index's weight_map grouped by shard: shard file → the tensor names it holds.</summary>
+    private static List<(string Shard, List<string> Names)> Shards(string index)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(index));
+            if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+                throw new RelpSaeException($"{index}: weight_map is missing or not an object");
+            var shards = new List<(string, List<string>)>();
+            foreach (var entry in map.EnumerateObject())
+            {
+                if (entry.Value.ValueKind != JsonValueKind.String)
+                    throw new RelpSaeException($"{index}: weight_map['{entry.Name}'] is not a file name");
+                string shard = entry.Value.GetString()!;
+                if (shard != Path.GetFileName(shard))
+                    throw new RelpSaeException($"{index}: weight_map['{entry.Name}'] = '{shard}' is not a file name in the folder");
+                int i = shards.FindIndex(s => s.Item1 == shard);
+                if (i < 0) shards.Add((shard, [entry.Name])); else shards[i].Item2.Add(entry.Name);
+            }
+            return shards;
+        }
+        catch (JsonException e)
+        {
+            throw new RelpSaeException($"{index}: not valid JSON ({e.Message.Split('\n')[0]})");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// One forward pass of a <see cref="StackedTransformer{TLayer}"/>: the residual stream, each block's kept
+/// activations (<typeparamref name="TLayer"/>, the family's own), cached hooks, the final norm's rows and
+/// the logits. Rows are laid out [batch × tokens].
+/// </summary>
+public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
+{
+    private readonly HookRecorder hooks;
+    private readonly TLayer[] layers;
+
+    internal BlockRun(StackedTransformer<TLayer> model, int batch, int tokens, HookPoint? start, RunOptions options)
+    {
+        Model = model;
+        Batch = batch;
+        Tokens = tokens;
+        Start = start;
+        Options = options;
+        int n = batch * tokens, d = model.Facts.DModel;
+        foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), n);
+        hooks = new HookRecorder(options, hook => model.Facts.Width(hook, tokens));
+        Residual = new float[n * d];
+        Final = new float[n * d];
+        FinalHat = new float[n * d];
+        FinalRstd = new float[n];
+        // Without a backward pass one set of block buffers serves every layer in turn.
+        layers = options.KeepForBackward
+            ? Enumerable.Range(0, model.Facts.NLayers).Select(_ => model.NewLayer(batch, tokens)).ToArray()
+            : [model.NewLayer(batch, tokens)];
+    }
+
+    public StackedTransformer<TLayer> Model { get; }
+    public int Batch { get; }
+    public int Tokens { get; }
+    public int Rows => Batch * Tokens;
+    public HookPoint? Start { get; }
+    public RunOptions Options { get; }
+    public float[] Residual { get; }
+    public float[] Final { get; }
+    public float[] Logits { get; private set; } = [];
+    public bool Completed { get; private set; }
+    public IReadOnlyDictionary<string, float[]> Cache => hooks.ByName;
+
+    /// <summary>The final norm's x̂ and 1/σ (or 1/rms), for the backward pass.</summary>
+    internal float[] FinalHat { get; }
+    internal float[] FinalRstd { get; }
+
+    internal TLayer Layer(int l) => layers[layers.Length == 1 ? 0 : l];
+
+    public float[] Cached(HookPoint hook) => hooks.Cached(hook);
+
+    public void Dispose() { }
+
+    public ITransformerRun Rerun(ReadOnlySpan<float> activation)
+    {
+        if (Start is not { } start) throw new InvalidOperationException("only a pass started from a hook (ForwardFrom) can be re-run");
+        Model.RunFrom(this, start, activation);
+        return this;
+    }
+
+    internal void Reset()
+    {
+        hooks.Reset();
+        Completed = false;
+    }
+
+    /// <summary>Called by the forward pass at each hook point: copies the activation if asked; false to stop.</summary>
+    internal bool Hook(HookPoint hook, float[] activation) => hooks.Hook(hook, activation);
+
+    /// <summary>After the final norm has filled <see cref="Final"/>: its hook and the logits asked for.</summary>
+    internal void Finish()
+    {
+        var final = new HookPoint(HookKind.LnFinal, Model.Facts.NLayers);
+        Hook(final, Final);
+        Completed = true;
+        var unembed = Model.Unembed;
+        int d = Model.Facts.DModel, V = Model.Facts.VocabSize;
+        switch (Options.Logits)
+        {
+            case LogitRows.All:
+                if (Logits.Length == 0) Logits = new float[Rows * V];
+                unembed.Apply(Final, Rows, Logits, V);
+                break;
+            case LogitRows.Last:
+                // Each sequence's last row, read with a stride of one sequence.
+                if (Logits.Length == 0) Logits = new float[Batch * V];
+                unembed.Apply(Final.AsSpan((Tokens - 1) * d), Batch, Logits, V, ldx: Tokens * d);
+                break;
+        }
+    }
+
+    public double[] MetricValues(IReadOnlyList<Metric> metrics)
+    {
+        CheckComplete(metrics);
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel);
+    }
+
+    public float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    {
+        CheckComplete(metrics);
+        if (!Options.KeepForBackward) throw new InvalidOperationException("the forward pass did not keep its activations (RunOptions.KeepForBackward)");
+        return Model.Backward(this, metrics, hook, rules);
+    }
+
+    /// <summary>
+    /// The gradient at the last residual (before the final norm) of Σ_b m_b: each metric's dm/dh at its
+    /// row, through the final norm's backward (<paramref name="norm"/>, exact or a rule). The metric rows are returned too.
+    /// </summary>
+    internal (float[] Dx, int[] Rows) MetricGradient(IReadOnlyList<Metric> metrics, LayerNorm.Backward norm, float[] gamma)
+    {
+        int d = Model.Facts.DModel;
+        var dx = new float[Rows * d];
+        var dh = new float[d];
+        var scratch = new float[d];
+        var rows = new int[Batch];
+        for (int b = 0; b < Batch; b++)
+        {
+            var metric = metrics[metrics.Count == 1 ? 0 : b];
+            int row = rows[b] = b * Tokens + metric.ResolvePosition(Tokens);
+            metric.Gradient(Final.AsSpan(row * d, d), Model.Unembed.Weight, dh);
+            norm(dh, FinalHat.AsSpan(row * d, d), FinalRstd[row], gamma, dx.AsSpan(row * d, d), scratch);
+        }
+        return (dx, rows);
+    }
+
+    private void CheckComplete(IReadOnlyList<Metric> metrics)
+    {
+        if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
+        MetricRows.Check(metrics, Batch, Model.Facts.VocabSize);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Numerics.Tensors;
+using RelpSae.Formats;
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// GPT-NeoX (GPTNeoXForCausalLM: Pythia; Hugging Face semantics), forward pass block by block:
+/// <code>
+/// q, k, v = LN₁(x)·W_qkvᵀ + b;  q, k = RoPE on the first rotary_pct of each head's dims
+/// attn = softmax(q·kᵀ/√d_head + mask)·v·W_denseᵀ + b;  mlp(h) = gelu(h·W_inᵀ + b)·W_outᵀ + b
+/// parallel:   x ← x + attn(LN₁(x)) + mlp(LN₂(x))
+/// sequential: x ← x + attn(LN₁(x));  x ← x + mlp(LN₂(x))
+/// </code>
+/// logits = LN_f(x)·W_embed_outᵀ.
+/// </summary>
+public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
+{
+    private readonly Rope rope;
+
+    public GptNeoX(GptNeoXWeights weights)
+    {
+        Weights = weights;
+        rope = new Rope(weights.Config.RotaryDims, weights.Config.RopeTheta);
+        Facts = weights.Config.Facts;
+    }
+
+    public GptNeoXWeights Weights { get; }
+    public GptNeoXConfig Config => Weights.Config;
+    public override ModelFacts Facts { get; }
+    internal override float[] Embedding => Weights.Embedding;
+    internal override Linear Unembed => Weights.Unembed;
+
+    public static GptNeoX Load(string dir, ConfigJson config) =>
+        new(GptNeoXWeights.FromTensors(GptNeoXConfig.Parse(config), ShardedCheckpoint.Read(dir), config.Path));
+
+    internal override GptNeoXActivations NewLayer(int batch, int tokens) => new(Config, batch, tokens);
+
+    internal void Activation(ReadOnlySpan<float> u, Span<float> post)
+    {
+        if (Config.ExactGelu) GeluErf.Forward(u, post); else Gelu.Forward(u, post);
+    }
+
+    internal override bool Block(BlockRun<GptNeoXActivations> run, int l, bool mlpOnly)
+    {
+        var c = Config;
+        var w = Weights.Layers[l];
+        var s = run.Layer(l);
+        var x = run.Residual;
+        int n = run.Rows, T = run.Tokens, d = c.DModel;
+        if (!mlpOnly)
+        {
+            if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
+            LayerNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, s.Normed, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
+            w.Qkv.Apply(s.Normed, n, s.Qkv, 3 * d);
+            rope.Apply(s.Qkv, 3 * d, n, T, c.NHeads, c.DHead);
+            rope.Apply(s.Qkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead);
+            AttentionHeads.Forward(s.Qkv, s.Pattern, s.Z, run.Batch, T, c.NHeads, c.DHead);
+            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
+            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
+            w.Dense.Apply(s.Z, n, s.AttnOut, d);
+            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), s.AttnOut)) return false;
+            if (!c.ParallelResidual)
+            {
+                TensorPrimitives.Add(x, s.AttnOut, x);
+                if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+            }
+        }
+        // In parallel the MLP reads the block's input, before attention's output is added.
+        LayerNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, s.Normed, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
+        w.FcIn.Apply(s.Normed, n, s.Pre, c.DMlp);
+        Activation(s.Pre, s.Post);
+        if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
+        w.FcOut.Apply(s.Post, n, s.MlpOut, d);
+        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), s.MlpOut)) return false;
+        if (c.ParallelResidual) TensorPrimitives.Add(x, s.AttnOut, x);
+        TensorPrimitives.Add(x, s.MlpOut, x);
+        return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
+    }
+
+    internal override void FinalNorm(BlockRun<GptNeoXActivations> run) =>
+        LayerNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.LnFGamma, Weights.LnFBeta, run.Rows, Config.LayerNormEps);
+
+    internal override float[] Backward(BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules) =>
+        GptNeoXBackward.Run(this, rope, run, metrics, hook, rules);
+}

@@ -1,0 +1,68 @@
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// The GPT-NeoX block's backward pass. With parallel attention and MLP both paths start from the same
+/// gradient at resid_post and add into the gradient at resid_pre; sequential blocks run as GPT-2's.
+/// LayerNorm (exact or LN-rule), GELU (exact or Identity-rule) and attention (exact, AH, half-attn) are
+/// the rules' to choose.
+/// </summary>
+internal static class GptNeoXBackward
+{
+    public static float[] Run(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    {
+        var c = model.Config;
+        int target = model.TargetDepth(run, hook);
+        LayerNorm.Backward norm = rules.LayerNorm ? LayerNormRule.Backward : LayerNorm.Gradient;
+        Gelu.Backward act = rules.Identity ? IdentityRule.Backward : c.ExactGelu ? GeluErf.Gradient : Gelu.Gradient;
+        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.LnFGamma);
+        var work = new Work(c, run.Rows);
+        for (int l = c.NLayers - 1; 2 * l + 2 > target; l--)
+        {
+            // Parallel: both branches read the gradient at resid_post, so it is kept apart from dx.
+            var g = c.ParallelResidual ? (float[])dx.Clone() : dx;
+            Mlp(model, run, l, g, dx, act, norm, work);
+            if (2 * l + 1 == target) break;
+            SelfAttention(model, rope, run, l, g, dx, rules.Attention, norm, work);
+        }
+        return dx;
+    }
+
+    /// <summary>dx += the path of <paramref name="g"/> (the gradient at the MLP's output) through the MLP and LN₂.</summary>
+    private static void Mlp(GptNeoX model, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, Gelu.Backward act, LayerNorm.Backward norm, Work work)
+    {
+        var c = model.Config;
+        var w = model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel;
+        w.FcOut.Transpose(g, d, n, work.DPost, accumulate: false);
+        act(s.Pre, s.Post, work.DPost, work.DPost);
+        w.FcIn.Transpose(work.DPost, c.DMlp, n, work.DNormed, accumulate: false);
+        for (int r = 0; r < n; r++)
+            norm(work.DNormed.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>dx += the path of <paramref name="g"/> (the gradient at attention's output) through attention, RoPE and LN₁.</summary>
+    private static void SelfAttention(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, AttentionShares shares,
+        LayerNorm.Backward norm, Work work)
+    {
+        var c = model.Config;
+        var w = model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel, T = run.Tokens;
+        w.Dense.Transpose(g, d, n, work.DZ, accumulate: false);
+        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
+        rope.Apply(work.DQkv, 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
+        rope.Apply(work.DQkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
+        w.Qkv.Transpose(work.DQkv, 3 * d, n, work.DNormed, accumulate: false);
+        for (int r = 0; r < n; r++)
+            norm(work.DNormed.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.Ln1Gamma, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    private sealed class Work(GptNeoXConfig c, int rows)
+    {
+        public readonly float[] DPost = new float[rows * c.DMlp], DNormed = new float[rows * c.DModel], DZ = new float[rows * c.DModel],
+            DQkv = new float[rows * 3 * c.DModel], Row = new float[c.DModel];
+    }
+}

@@ -1,0 +1,36 @@
+namespace RelpSae.Model;
+
+/// <summary>
+/// The hook points of one forward pass, for every family: the patches of <see cref="RunOptions.Patches"/>
+/// written into the activation as the pass reaches their hook, copies of the activations that
+/// <see cref="RunOptions.Cache"/> asks for, and the stop once <see cref="RunOptions.StopAfter"/> is reached.
+/// </summary>
+internal sealed class HookRecorder(RunOptions options, Func<HookPoint, int> width)
+{
+    private readonly Dictionary<HookPoint, float[]> cache = [];
+    private readonly ILookup<HookPoint, ActivationPatch> patches = options.Patches.ToLookup(p => p.Hook);
+    private bool stopped;
+
+    public IReadOnlyDictionary<string, float[]> ByName => cache.ToDictionary(p => p.Key.Name, p => p.Value);
+
+    public float[] Cached(HookPoint hook) =>
+        cache.TryGetValue(hook, out var a) ? a : throw new InvalidOperationException($"{hook} was not cached");
+
+    public bool Wants(HookPoint hook) => options.Cache.Contains(hook);
+
+    /// <summary>Called by the forward pass at each hook point: applies its patches, copies the activation if asked; false to stop.</summary>
+    public bool Hook(HookPoint hook, float[] activation)
+    {
+        foreach (var patch in patches[hook]) patch.Apply(activation, width(hook));
+        if (Wants(hook)) cache[hook] = (float[])activation.Clone();
+        if (options.StopAfter == hook) stopped = true;
+        return !stopped;
+    }
+
+    /// <summary>Before a pass is run again: nothing cached, not stopped.</summary>
+    public void Reset()
+    {
+        stopped = false;
+        cache.Clear();
+    }
+}

@@ -1,0 +1,41 @@
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// What every model family offers the rest of the toolkit: its facts, a forward pass from token ids or
+/// from a residual hook, and (through the run) logits, hooked activations, metrics and the backward pass
+/// with propagation rules. GPT-2, the Llama family and GPT-NeoX implement it.
+/// </summary>
+public interface ITransformer
+{
+    ModelFacts Facts { get; }
+
+    /// <summary>Forward from token ids laid out [batch × tokens].</summary>
+    ITransformerRun Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options = null);
+
+    /// <summary>Forward from a residual hook whose activation [batch × tokens × d_model] is given.</summary>
+    ITransformerRun ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options = null);
+}
+
+/// <summary>One forward pass of an <see cref="ITransformer"/> (rows laid out [batch × tokens]).</summary>
+public interface ITransformerRun : IDisposable
+{
+    int Batch { get; }
+    int Tokens { get; }
+    HookPoint? Start { get; }
+    /// <summary>The residual stream after the last block that ran [rows × d_model].</summary>
+    float[] Residual { get; }
+    /// <summary>The final norm's output [rows × d_model]: what the unembedding reads.</summary>
+    float[] Final { get; }
+    /// <summary>Logits as <see cref="RunOptions.Logits"/> asked: [rows × V], [batch × V] or empty.</summary>
+    float[] Logits { get; }
+    bool Completed { get; }
+    IReadOnlyDictionary<string, float[]> Cache { get; }
+    float[] Cached(HookPoint hook);
+    double[] MetricValues(IReadOnlyList<Metric> metrics);
+    /// <summary>d(Σ_b m_b)/d(activation at a residual hook) with the given rules (needs <see cref="RunOptions.KeepForBackward"/>).</summary>
+    float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules);
+    /// <summary>Runs again from <see cref="Start"/> with a new activation, reusing every buffer.</summary>
+    ITransformerRun Rerun(ReadOnlySpan<float> activation);
+}

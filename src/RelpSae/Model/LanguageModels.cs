@@ -1,0 +1,28 @@
+using RelpSae.Formats;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// Loads a Hugging Face model folder as the family its config.json names (architectures, else model_type):
+/// GPT-2, the Llama family (Llama, Qwen2, Mistral) or GPT-NeoX (Pythia).
+/// </summary>
+public static class LanguageModels
+{
+    public static readonly string[] Supported =
+        ["GPT2LMHeadModel", "LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM", "GPTNeoXForCausalLM"];
+
+    public static ITransformer Load(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new RelpSaeException($"{dir}: no such model folder");
+        var config = ConfigJson.Read(Path.Combine(dir, HfCheckpoint.ConfigFile));
+        string type = config.String("model_type", "");
+        string architecture = config.Architecture;
+        return (architecture, type) switch
+        {
+            ("GPT2LMHeadModel" or "GPT2Model", _) or ("", "gpt2") => Gpt2.Load(dir),
+            ("LlamaForCausalLM" or "Qwen2ForCausalLM" or "MistralForCausalLM", _) or ("", "llama" or "qwen2" or "mistral") => Llama.Load(dir, config),
+            ("GPTNeoXForCausalLM", _) or ("", "gpt_neox") => GptNeoX.Load(dir, config),
+            _ => throw new RelpSaeException($"{config.Path}: architecture '{architecture}' (model_type '{type}') is not supported; supported: {string.Join(", ", Supported)}"),
+        };
+    }
+}

@@ -1,0 +1,75 @@
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// The Llama block's backward pass, in reverse. The operations a rule can replace call the function the
+/// rules choose: RMSNorm (exact or r frozen), SiLU (exact or Identity-rule), the gate·up product (product
+/// rule or Half-rule), attention (exact, AH or half-attn). Linear maps, RoPE (a fixed rotation) and
+/// residual adds are the plain gradient.
+/// </summary>
+internal static class LlamaBackward
+{
+    public static float[] Run(Llama model, Rope rope, BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    {
+        var c = model.Config;
+        int target = model.TargetDepth(run, hook);
+        LayerNorm.Backward norm = rules.LayerNorm ? RmsNormRule.Backward : RmsNorm.Gradient;
+        Gelu.Backward act = rules.Identity ? IdentityRule.Backward : Silu.Gradient;
+        GatedProduct.Backward product = rules.Half ? HalfRule.Backward : GatedProduct.Gradient;
+        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.FinalNorm);
+        var work = new Work(c, run.Rows);
+        for (int l = c.NLayers - 1; 2 * l + 2 > target; l--)
+        {
+            Mlp(model, run, l, dx, act, product, norm, work);
+            if (2 * l + 1 == target) break;
+            SelfAttention(model, rope, run, l, dx, rules.Attention, norm, work);
+        }
+        return dx;
+    }
+
+    /// <summary>dx (the gradient at resid_post) += its path through the gated MLP and RMSNorm₂.</summary>
+    private static void Mlp(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, Gelu.Backward act, GatedProduct.Backward product,
+        LayerNorm.Backward norm, Work work)
+    {
+        var c = model.Config;
+        var w = model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel, m = c.DMlp;
+        w.Down.Transpose(dx, d, n, work.DHidden, accumulate: false);
+        product(s.Act, s.Up, work.DHidden, work.DAct, work.DUp);
+        act(s.Gate, s.Act, work.DAct, work.DGate);
+        w.Gate.Transpose(work.DGate, m, n, work.DNormed, accumulate: false);
+        w.Up.Transpose(work.DUp, m, n, work.DNormed, accumulate: true);
+        for (int r = 0; r < n; r++)
+            norm(work.DNormed.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.PostAttentionNorm, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>dx (the gradient at resid_mid) += its path through grouped-query attention, RoPE and RMSNorm₁.</summary>
+    private static void SelfAttention(Llama model, Rope rope, BlockRun<LlamaActivations> run, int l, float[] dx, AttentionShares shares,
+        LayerNorm.Backward norm, Work work)
+    {
+        var c = model.Config;
+        var w = model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel, D = c.DAttention, T = run.Tokens;
+        w.O.Transpose(dx, d, n, work.DZ, accumulate: false);
+        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
+        GroupedQuery.Reduce(work.DQkv, work.DK, work.DV, n, c.NHeads, c.NKvHeads, c.DHead);
+        rope.Apply(work.DQkv, 3 * D, n, T, c.NHeads, c.DHead, inverse: true);
+        rope.Apply(work.DK, c.DKv, n, T, c.NKvHeads, c.DHead, inverse: true);
+        w.Q.Transpose(work.DQkv, 3 * D, n, work.DNormed, accumulate: false);
+        w.K.Transpose(work.DK, c.DKv, n, work.DNormed, accumulate: true);
+        w.V.Transpose(work.DV, c.DKv, n, work.DNormed, accumulate: true);
+        for (int r = 0; r < n; r++)
+            norm(work.DNormed.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.InputNorm, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>Gradient buffers shared by every block of one backward pass.</summary>
+    private sealed class Work(LlamaConfig c, int rows)
+    {
+        public readonly float[] DHidden = new float[rows * c.DMlp], DAct = new float[rows * c.DMlp], DUp = new float[rows * c.DMlp],
+            DGate = new float[rows * c.DMlp], DNormed = new float[rows * c.DModel], DZ = new float[rows * c.DAttention],
+            DQkv = new float[rows * 3 * c.DAttention], DK = new float[rows * c.DKv], DV = new float[rows * c.DKv], Row = new float[c.DModel];
+    }
+}

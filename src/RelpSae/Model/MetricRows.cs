@@ -1,0 +1,26 @@
+namespace RelpSae.Model;
+
+/// <summary>
+/// The metrics of a batch read off a finished pass, whatever the family: one metric for every sequence
+/// or one per sequence, each at its own position of the final-norm rows [batch·tokens × d].
+/// </summary>
+internal static class MetricRows
+{
+    public static void Check(IReadOnlyList<Metric> metrics, int batch, int vocabSize)
+    {
+        if (metrics.Count != 1 && metrics.Count != batch) throw new ArgumentException($"{metrics.Count} metrics for {batch} sequences");
+        foreach (var m in metrics) m.Validate(vocabSize);
+    }
+
+    public static double[] Values(IReadOnlyList<Metric> metrics, int batch, int tokens, float[] final, float[] unembed, int d)
+    {
+        var values = new double[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            var metric = metrics[metrics.Count == 1 ? 0 : b];
+            int row = b * tokens + metric.ResolvePosition(tokens);
+            values[b] = metric.Value(final.AsSpan(row * d, d), unembed);
+        }
+        return values;
+    }
+}

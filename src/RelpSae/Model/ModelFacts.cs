@@ -1,0 +1,48 @@
+namespace RelpSae.Model;
+
+/// <summary>
+/// The facts about a model that callers need whatever its family: sizes, context, the start token, and
+/// which structures the rules can act on (a gated MLP for the Half-rule; parallel attention and MLP,
+/// which has no hook_resid_mid).
+/// </summary>
+public sealed record ModelFacts(
+    string Architecture,    // config.json's architectures[0], e.g. LlamaForCausalLM
+    int VocabSize,
+    int Context,            // the longest sequence the model takes
+    int DModel,
+    int NLayers,
+    int NHeads,
+    int DHead,
+    int DMlp,
+    int BosTokenId,
+    bool GatedMlp,
+    bool ParallelResidual,
+    string ContextKey = "max_position_embeddings")   // the config.json key that sets Context, for error messages
+{
+    /// <summary>Every hook point the family's forward pass offers, in order.</summary>
+    public IEnumerable<HookPoint> HookPoints()
+    {
+        yield return new HookPoint(HookKind.Embed, -1);
+        for (int l = 0; l < NLayers; l++)
+            foreach (var kind in (HookKind[])[HookKind.ResidPre, HookKind.AttnPattern, HookKind.AttnZ, HookKind.AttnOut, HookKind.ResidMid,
+                         HookKind.MlpPost, HookKind.MlpOut, HookKind.ResidPost])
+                if (!(ParallelResidual && kind == HookKind.ResidMid)) yield return new HookPoint(kind, l);
+        yield return new HookPoint(HookKind.LnFinal, NLayers);
+    }
+
+    public HookPoint ParseHook(string name)
+    {
+        foreach (var hook in HookPoints())
+            if (hook.Name == name) return hook;
+        throw new RelpSaeException($"the {Architecture} model has no hook point \"{name}\"; valid: {string.Join(", ", HookPoints().Take(10).Select(h => h.Name))}, … (layers 0..{NLayers - 1})");
+    }
+
+    /// <summary>Width of one position's activation at <paramref name="hook"/>.</summary>
+    public int Width(HookPoint hook, int tokens) => hook.Kind switch
+    {
+        HookKind.MlpPost => DMlp,
+        HookKind.AttnPattern => NHeads * tokens,
+        HookKind.AttnZ => NHeads * DHead,
+        _ => DModel,
+    };
+}

@@ -1,0 +1,64 @@
+namespace RelpSae.Model;
+
+/// <summary>
+/// Rotary position embedding in Hugging Face's rotate-half convention: the first <see cref="Dims"/> of a
+/// head's d_head dims are split in halves x₁, x₂ and rotated, x₁' = x₁cos − x₂sin, x₂' = x₂cos + x₁sin,
+/// with angle p·θ^(−2i/Dims) at position p; the other dims (GPT-NeoX's partial rotary) pass unchanged.
+/// </summary>
+public sealed class Rope(int dims, double theta)
+{
+    private readonly Lock gate = new();
+    private (float[] Cos, float[] Sin) table = ([], []);   // [positions × Dims/2], grown to the longest sequence seen
+
+    public int Dims { get; } = dims % 2 == 0 && dims > 0 ? dims : throw new RelpSaeException($"rotary dimensions must be even and positive, got {dims}");
+
+    /// <summary>The cos and sin tables for at least <paramref name="positions"/> positions (contexts reach 128K: built as far as used).</summary>
+    private (float[] Cos, float[] Sin) Table(int positions)
+    {
+        int half = Dims / 2;
+        lock (gate)
+        {
+            if (table.Cos.Length >= positions * half) return table;
+            var cos = new float[positions * half];
+            var sin = new float[positions * half];
+            for (int i = 0; i < half; i++)
+            {
+                // As HF: inv_freq and the angle are float32 products, the cosine taken of that float angle.
+                float invFreq = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / Dims));
+                for (int p = 0; p < positions; p++)
+                {
+                    float angle = p * invFreq;
+                    cos[p * half + i] = MathF.Cos(angle);
+                    sin[p * half + i] = MathF.Sin(angle);
+                }
+            }
+            return table = (cos, sin);
+        }
+    }
+
+    /// <summary>
+    /// Rotates <paramref name="heads"/> heads of d_head dims in each of batch × tokens rows (rows
+    /// <paramref name="ld"/> apart; position = row mod tokens). <paramref name="inverse"/> applies the
+    /// transposed rotation, which is also the backward pass of the forward one.
+    /// </summary>
+    public void Apply(Span<float> rows, int ld, int rowCount, int tokens, int heads, int headDim, bool inverse = false)
+    {
+        int half = Dims / 2;
+        var (cos, sin) = Table(tokens);
+        for (int r = 0; r < rowCount; r++)
+        {
+            var c = cos.AsSpan(r % tokens * half, half);
+            var s = sin.AsSpan(r % tokens * half, half);
+            for (int h = 0; h < heads; h++)
+            {
+                var x = rows.Slice(r * ld + h * headDim, Dims);
+                for (int i = 0; i < half; i++)
+                {
+                    float x1 = x[i], x2 = x[i + half], si = inverse ? -s[i] : s[i];
+                    x[i] = x1 * c[i] - x2 * si;
+                    x[i + half] = x2 * c[i] + x1 * si;
+                }
+            }
+        }
+    }
+}

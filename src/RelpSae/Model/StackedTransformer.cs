@@ -1,0 +1,109 @@
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// The skeleton the Llama family and GPT-NeoX share: token embedding → blocks → final norm → unembedding,
+/// with hooks, restarts from a residual hook, and the backward pass. Each family writes its block, its
+/// final norm and its backward (<typeparamref name="TLayer"/> holds what one block keeps for the backward).
+/// </summary>
+public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : class
+{
+    public abstract ModelFacts Facts { get; }
+
+    /// <summary>The token embedding [V × d].</summary>
+    internal abstract float[] Embedding { get; }
+
+    /// <summary>The unembedding (lm_head) [V × d].</summary>
+    internal abstract Linear Unembed { get; }
+
+    internal abstract TLayer NewLayer(int batch, int tokens);
+
+    /// <summary>Block l on the residual rows in place (from hook_resid_mid when <paramref name="mlpOnly"/>); false once StopAfter is reached.</summary>
+    internal abstract bool Block(BlockRun<TLayer> run, int l, bool mlpOnly);
+
+    /// <summary>The final norm of the residual rows into run.Final (keeping x̂ and the scale).</summary>
+    internal abstract void FinalNorm(BlockRun<TLayer> run);
+
+    internal abstract float[] Backward(BlockRun<TLayer> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules);
+
+    public BlockRun<TLayer> Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options = null)
+    {
+        if (batch <= 0 || tokens.Length == 0 || tokens.Length % batch != 0)
+            throw new ArgumentException($"{tokens.Length} token ids do not split into {batch} equal sequences");
+        int T = tokens.Length / batch, d = Facts.DModel;
+        CheckLength(T);
+        var run = new BlockRun<TLayer>(this, batch, T, null, options ?? new RunOptions());
+        for (int r = 0; r < tokens.Length; r++)
+        {
+            int id = tokens[r];
+            if ((uint)id >= (uint)Facts.VocabSize)
+                throw new RelpSaeException($"token id {id} is outside the model's vocabulary (0..{Facts.VocabSize - 1})");
+            Embedding.AsSpan(id * d, d).CopyTo(run.Residual.AsSpan(r * d, d));
+        }
+        if (run.Hook(new HookPoint(HookKind.Embed, -1), run.Residual)) RunBlocks(run, 0, mlpOnly: false);
+        return run;
+    }
+
+    public BlockRun<TLayer> ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options = null)
+    {
+        if (!start.IsResidual || (start.Kind == HookKind.ResidMid && Facts.ParallelResidual))
+            throw new RelpSaeException($"a forward pass can restart only from a residual hook of this model, not {start}");
+        CheckLength(tokens);
+        var run = new BlockRun<TLayer>(this, batch, tokens, start, options ?? new RunOptions());
+        RunFrom(run, start, activation);
+        return run;
+    }
+
+    ITransformerRun ITransformer.Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options) => Forward(tokens, batch, options);
+
+    ITransformerRun ITransformer.ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options) =>
+        ForwardFrom(start, activation, batch, tokens, options);
+
+    internal void RunFrom(BlockRun<TLayer> run, HookPoint start, ReadOnlySpan<float> activation)
+    {
+        if (activation.Length != run.Residual.Length)
+            throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{run.Tokens}×{Facts.DModel} expected");
+        run.Reset();
+        activation.CopyTo(run.Residual);
+        var (layer, mlpOnly) = start.Restart;
+        RunBlocks(run, layer, mlpOnly);
+    }
+
+    private void RunBlocks(BlockRun<TLayer> run, int firstLayer, bool mlpOnly)
+    {
+        for (int l = firstLayer; l < Facts.NLayers; l++)
+            if (!Block(run, l, mlpOnly && l == firstLayer)) return;
+        FinalNorm(run);
+        run.Finish();
+    }
+
+    private void CheckLength(int tokens)
+    {
+        if (tokens > Facts.Context)
+            throw new RelpSaeException($"a sequence of {tokens} tokens is longer than the model's context of {Facts.Context} ({Facts.ContextKey})");
+    }
+
+    /// <summary>
+    /// Position of a hook along the residual stream: resid_pre of block l is 2l, resid_mid (and attn_out,
+    /// whose gradient is resid_mid's, unless attention and MLP run in parallel) 2l + 1, resid_post and
+    /// mlp_out 2l + 2.
+    /// </summary>
+    internal int Depth(HookPoint hook) => hook.Kind switch
+    {
+        HookKind.ResidPre => 2 * hook.Layer,
+        HookKind.ResidMid when !Facts.ParallelResidual => 2 * hook.Layer + 1,
+        HookKind.AttnOut => Facts.ParallelResidual ? 2 * hook.Layer + 2 : 2 * hook.Layer + 1,
+        HookKind.ResidPost or HookKind.MlpOut => 2 * hook.Layer + 2,
+        _ => throw new RelpSaeException($"the backward pass reaches residual hooks (hook_resid_pre/mid/post, hook_attn_out, hook_mlp_out), not {hook}"),
+    };
+
+    /// <summary>The depth of the target hook, refused when the run started after it.</summary>
+    internal int TargetDepth(BlockRun<TLayer> run, HookPoint hook)
+    {
+        int target = Depth(hook);
+        if (run.Start is { } start && target < Depth(start))
+            throw new RelpSaeException($"the backward pass cannot reach {hook}: this forward pass started at {start}");
+        return target;
+    }
+}

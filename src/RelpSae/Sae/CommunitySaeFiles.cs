@@ -1,0 +1,93 @@
+using System.Text.RegularExpressions;
+using RelpSae.Formats;
+
+namespace RelpSae.Sae;
+
+/// <summary>
+/// SAEs in the formats other communities publish, loaded into the same <see cref="SparseAutoencoder"/>:
+/// Gemma Scope's <c>params.npz</c> (JumpReLU; W_enc [d_in, d_sae], W_dec, b_enc, b_dec, threshold; the
+/// input is not shifted by b_dec) and the <c>ae.pt</c> state dicts of the dictionary_learning library
+/// (the Pythia-70m SAEs of "Sparse Feature Circuits"), read through the restricted unpickler.
+/// </summary>
+public static class CommunitySaeFiles
+{
+    /// <summary>
+    /// A Gemma Scope params.npz. The file does not say where the SAE reads: <paramref name="hookName"/>,
+    /// or blocks.N.hook_resid_post when the path has Gemma Scope's layer_N folder.
+    /// </summary>
+    public static SparseAutoencoder LoadGemmaScope(string path, string? hookName = null)
+    {
+        var arrays = NpzFile.Read(path);
+        var wEnc = arrays.TryGetValue("W_enc", out var w) && w.Shape.Length == 2 ? w
+            : throw new RelpSaeException($"{path}: array 'W_enc' [d_in, d_sae] is missing or not a matrix");
+        var config = new SaeConfig
+        {
+            Architecture = SaeArchitecture.JumpRelu, DIn = wEnc.Shape[0], DSae = wEnc.Shape[1], ApplyBDecToInput = false,
+            HookName = hookName ?? LayerHook(path),
+        };
+        return SparseAutoencoder.FromTensors(config, arrays.Values, path);
+    }
+
+    /// <summary>
+    /// A dictionary_learning ae.pt: the standard AutoEncoder (encoder.weight [d_sae, d_in], encoder.bias,
+    /// decoder.weight [d_in, d_sae], bias = b_dec, subtracted from the input), the top-k one (b_dec and a
+    /// k buffer), or the JumpReLU one (W_enc, W_dec, b_enc, b_dec, threshold, already in SAELens' layout).
+    /// </summary>
+    public static SparseAutoencoder LoadDictionaryLearning(string path, string? hookName = null)
+    {
+        hookName ??= SubmoduleHook(path);
+        var t = PyTorchBin.Read(path);
+        if (t.ContainsKey("W_enc"))
+        {
+            var w = t["W_enc"];
+            var jump = new SaeConfig { Architecture = SaeArchitecture.JumpRelu, DIn = w.Shape[0], DSae = w.Shape[1], HookName = hookName };
+            return SparseAutoencoder.FromTensors(jump, t.Values, path);
+        }
+        FloatTensor Take(string name) => t.Remove(name, out var v) ? v : throw new RelpSaeException($"{path}: tensor '{name}' is missing (not a dictionary_learning AutoEncoder)");
+        var encoder = Take("encoder.weight");
+        if (encoder.Shape.Length != 2) throw new RelpSaeException($"{path}: tensor 'encoder.weight' is not a matrix");
+        int dSae = encoder.Shape[0], dIn = encoder.Shape[1];
+        var bEnc = Take("encoder.bias");
+        var decoder = Take("decoder.weight");
+        bool topK = t.ContainsKey("k");
+        var bDec = Take(topK ? "b_dec" : "bias");
+        int k = topK ? (int)Take("k").Data.Single() : 0;
+        t.Remove("threshold");   // top-k's inference threshold buffer: unused by the top-k activation itself
+        if (t.Count > 0) throw new RelpSaeException($"{path}: unexpected tensor '{t.Keys.First()}' for a dictionary_learning AutoEncoder");
+        var config = new SaeConfig
+        {
+            Architecture = topK ? SaeArchitecture.TopK : SaeArchitecture.Standard, DIn = dIn, DSae = dSae, K = k, HookName = hookName,
+        };
+        if (!decoder.Shape.SequenceEqual([dIn, dSae]))
+            throw new RelpSaeException($"{path}: tensor 'decoder.weight' has shape [{string.Join(", ", decoder.Shape)}], encoder.weight implies [{dIn}, {dSae}]");
+        return SparseAutoencoder.FromTensors(config,
+        [
+            new FloatTensor("W_enc", [dIn, dSae], Transpose(encoder.Data, dSae, dIn)), bEnc with { Name = "b_enc" },
+            new FloatTensor("W_dec", [dSae, dIn], Transpose(decoder.Data, dIn, dSae)), bDec with { Name = "b_dec" },
+        ], path);
+    }
+
+    private static float[] Transpose(float[] a, int rows, int cols)
+    {
+        var t = new float[a.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        return t;
+    }
+
+    /// <summary>Gemma Scope's folders: layer_N/width_…/average_l0_…/params.npz (the residual stream after block N).</summary>
+    private static string? LayerHook(string path)
+    {
+        var m = Regex.Match(path.Replace('\\', '/'), @"(?:^|/)layer_(\d+)/");
+        return m.Success ? $"blocks.{m.Groups[1].Value}.hook_resid_post" : null;
+    }
+
+    /// <summary>dictionary_learning's folders: resid_out_layerN, attn_out_layerN, mlp_out_layerN, embed.</summary>
+    private static string? SubmoduleHook(string path)
+    {
+        var m = Regex.Match(path.Replace('\\', '/'), @"(?:^|/)(resid|attn|mlp)_out_layer(\d+)/");
+        if (m.Success)
+            return $"blocks.{m.Groups[2].Value}." + m.Groups[1].Value switch { "resid" => "hook_resid_post", "attn" => "hook_attn_out", _ => "hook_mlp_out" };
+        return Regex.IsMatch(path.Replace('\\', '/'), @"(?:^|/)embed/") ? "hook_embed" : null;
+    }
+}
