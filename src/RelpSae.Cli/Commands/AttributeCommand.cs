@@ -4,6 +4,7 @@ using RelpSae.Attribution;
 using RelpSae.Model;
 using RelpSae.Prompts;
 using RelpSae.Sae;
+using RelpSae.Text;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
@@ -41,7 +42,8 @@ public static class AttributeCommand
             var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
                 parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
-            var request = setup.Resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));
+            var request = setup.Resolver.Resolve(new PromptCase(StrictText.Valid(parse.GetValue(prompt)!, "--prompt"),
+                StrictText.Valid(parse.GetValue(target), "--target"), StrictText.Valid(parse.GetValue(foil), "--foil"), StrictText.Valid(parse.GetValue(corrupt), "--corrupt")));
 
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
             // Each method runs once on the last token alone first, so the times shown are the methods' and not the JIT compiler's.

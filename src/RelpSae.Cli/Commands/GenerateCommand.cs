@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Model;
+using RelpSae.Text;
 
 namespace RelpSae.Cli.Commands;
 
@@ -25,7 +26,7 @@ public static class GenerateCommand
         {
             var loaded = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
             bool bos = parse.GetValue(prependBos);
-            var promptIds = loaded.Encode(parse.GetValue(prompt)!, bos);
+            var promptIds = loaded.Encode(StrictText.Valid(parse.GetValue(prompt)!, "--prompt"), bos);
             var generated = Generation.Continue(loaded.Transformer, promptIds, parse.GetValue(tokens), parse.GetValue(temperature), parse.GetValue(seed));
             // The text is decoded from the prompt's ids and the continuation together, so a character split across the boundary stays whole.
             string text = loaded.Tokenizer.Decode([.. promptIds.Skip(bos ? 1 : 0), .. generated]);
