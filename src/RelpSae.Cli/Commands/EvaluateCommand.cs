@@ -4,6 +4,7 @@ using RelpSae.Model;
 using RelpSae.Prompts;
 using RelpSae.Reports;
 using RelpSae.Sae;
+using RelpSae.Text;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
@@ -56,9 +57,11 @@ public static class EvaluateCommand
 
         var cases = Cases(parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n), parse.GetValue(seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
+        var runner = new FaithfulnessRunner(methodList, new GroundTruth(parse.GetValue(batch)), parse.GetValue(position));
+        // Every prompt resolves and fits the patch position before --out is touched.
+        foreach (int i in mine) runner.CheckPosition(Resolve(resolver, cases[i], i).Tokens.Length);
         var records = StartOrResume(outDir, parse.GetValue(resume));
         var done = records.Select(r => r.Index).ToHashSet();
-        var runner = new FaithfulnessRunner(methodList, new GroundTruth(parse.GetValue(batch)), parse.GetValue(position));
         var rawPath = Path.Combine(outDir, EvaluationFiles.RawFile);
 
         bool interrupted = ProgressDisplay.Run("evaluating", mine.Count, "prompts", report =>
@@ -88,7 +91,7 @@ public static class EvaluateCommand
     private static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
     {
         try { return resolver.Resolve(c); }
-        catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} (\"{c.Prompt}\"): {e.Message}"); }
+        catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} ({StrictText.Excerpt(c.Prompt)}): {e.Message}"); }
     }
 
     private static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, Gpt2Model bundle)

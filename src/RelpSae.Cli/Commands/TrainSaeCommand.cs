@@ -205,13 +205,19 @@ public static class TrainSaeCommand
             throw new RelpSaeException(File.Exists(Path.Combine(dir, SaeFiles.WeightsFile))
                 ? $"--resume: the run in {dir} has finished (its SAE is saved there); nothing to resume"
                 : $"--resume: no {CheckpointFile} in {dir} to continue");
-        if (File.Exists(runFile) && JsonNode.Parse(File.ReadAllText(runFile)) is JsonObject recorded)
+        if (File.Exists(runFile) && ReadRunRecord(runFile) is JsonObject recorded)
         {
             foreach (var key in new[] { "hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed" })
                 if (!JsonNode.DeepEquals(recorded[key], run[key]))
                     throw new RelpSaeException($"--resume: the run in {dir} was started with {key} {recorded[key]?.ToJsonString()}, this command gives {run[key]?.ToJsonString()}");
             run["command"] = recorded["command"]?.DeepClone();
         }
+    }
+
+    private static JsonNode? ReadRunRecord(string path)
+    {
+        try { return JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new RelpSaeException($"--resume: {path} is not valid JSON ({e.Message.Split('\n')[0]}); was it cut short?"); }
     }
 
     private static long FreeBytes(string dir)

@@ -109,8 +109,13 @@ public sealed partial class Gpt2Tokenizer
     {
         var ids = Encode(text);
         if (ids.Length == 1) return ids[0];
+        // A long text is cut in the message: an error line never echoes a whole document.
+        const int shown = 10;
+        string more = ids.Length > shown ? ", …" : "";
+        string quoted = text.Length > 60 ? $"{Escape(text[..60])}…" : Escape(text);
+        var first = ids.Take(shown).ToList();
         throw new RelpSaeException(
-            $"{what} \"{Escape(text)}\" is {ids.Length} tokens: [{string.Join(", ", ids.Select(i => $"\"{TokenText(i)}\""))}] = [{string.Join(", ", ids)}]");
+            $"{what} \"{quoted}\" is {ids.Length} tokens: [{string.Join(", ", first.Select(i => $"\"{TokenText(i)}\""))}{more}] = [{string.Join(", ", first)}{more}]");
     }
 
     void AppendBytes(int id, List<byte> bytes)

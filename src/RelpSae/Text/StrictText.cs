@@ -51,6 +51,10 @@ public static class StrictText
         }
     }
 
+    /// <summary>Text quoted for a one-line message: JSON-escaped (no raw newlines) and cut to about <paramref name="max"/> characters.</summary>
+    public static string Excerpt(string text, int max = 60) =>
+        JsonSerializer.Serialize(text.Length <= max ? text : text[..max]) + (text.Length <= max ? "" : $"… ({text.Length} characters)");
+
     private static void Append(MemoryStream line, ReadOnlySpan<byte> bytes, string path, int number)
     {
         if (line.Length + bytes.Length > MaxLineBytes)
