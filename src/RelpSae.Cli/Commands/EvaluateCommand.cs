@@ -60,7 +60,11 @@ public static class EvaluateCommand
         var runner = new FaithfulnessRunner(methodList, new GroundTruth(parse.GetValue(batch)), parse.GetValue(position));
         // Every prompt resolves and fits the patch position before --out is touched.
         foreach (int i in mine) runner.CheckPosition(Resolve(resolver, cases[i], i).Tokens.Length);
-        var records = StartOrResume(outDir, parse.GetValue(resume));
+        var settings = new EvaluateSettings(parse.GetValue(model)!, saeDir, hook.Name, parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n),
+            parse.GetValue(seed), [.. methodList.Select(m => m.Name)], parse.GetValue(igSteps), parse.GetValue(metric), parse.GetValue(baseline),
+            parse.GetValue(position), parse.GetValue(center), parse.GetValue(bos));
+        using var held = EvaluationOutput.Open(outDir, parse.GetValue(resume), settings.ToJson());
+        var records = held.Records;
         var done = records.Select(r => r.Index).ToHashSet();
         var rawPath = Path.Combine(outDir, EvaluationFiles.RawFile);
 
@@ -104,28 +108,6 @@ public static class EvaluateCommand
             "contrastive" => ContrastivePrompts.Generate(n),
             _ => throw new RelpSaeException($"--task must be ioi or contrastive, got \"{task}\""),
         };
-    }
-
-    private static List<PromptEvaluation> StartOrResume(string outDir, bool resume)
-    {
-        var raw = Path.Combine(outDir, EvaluationFiles.RawFile);
-        if (File.Exists(raw))
-        {
-            if (!resume) throw new RelpSaeException($"{outDir} already holds results: pass --resume to continue that run, or choose another --out");
-            return [.. EvaluationFiles.ReadRaw(outDir)];
-        }
-        try
-        {
-            Directory.CreateDirectory(outDir);
-            var probe = Path.Combine(outDir, ".write-test");
-            File.WriteAllText(probe, "ok");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RelpSaeException($"cannot write to --out {outDir}: {e.Message}");
-        }
-        return [];
     }
 
     private static (int Index, int Count) ParseShard(string? text)
