@@ -74,6 +74,16 @@ public class HostileFileTests
     }
 
     [Fact]
+    public void OneHugeContainerIsCappedLikeManySmallOnes()
+    {
+        // An empty list, then None APPENDed two million times: one container, two million slots.
+        var p = new List<byte> { 0x80, 2, (byte)']' };
+        for (int i = 0; i < 2 * RestrictedUnpickler.MaxObjects; i++) p.AddRange("Na"u8.ToArray());
+        p.Add((byte)'.');
+        Refused(() => RestrictedUnpickler.Load([.. p], "list.pkl"), 300 * Megabyte, "list.pkl", "more than 1048576 objects");
+    }
+
+    [Fact]
     public void StrideZeroViewIsRefusedBeforeItIsGathered()
     {
         var view = new TorchZip.View("transformer.wte.weight", "0", 1, 0, [46340, 46340], [0, 0]);

@@ -69,9 +69,9 @@ internal sealed class RestrictedUnpickler
                 case 0x87: _stack.Add(Count(PopN(3))); break;                  // TUPLE3
                 case (byte)'l': _stack.Add(Count(PopMark().ToList())); break;  // LIST
                 case (byte)'d': _stack.Add(SetItems(NewDict(), PopMark())); break; // DICT
-                case (byte)'a': Top<List<object?>>("APPEND").Add(Pop()); break; // APPEND
+                case (byte)'a': { Spend(1); var item = Pop(); Top<List<object?>>("APPEND").Add(item); break; } // APPEND
                 case (byte)'e': { var items = PopMark(); Top<List<object?>>("APPENDS").AddRange(items); break; } // APPENDS
-                case (byte)'s': { var pair = PopN(2); SetItems(Top<OrderedDictionary<object, object?>>("SETITEM"), pair); break; } // SETITEM
+                case (byte)'s': { var pair = PopN(2); Spend(2); SetItems(Top<OrderedDictionary<object, object?>>("SETITEM"), pair); break; } // SETITEM
                 case (byte)'u': { var items = PopMark(); SetItems(Top<OrderedDictionary<object, object?>>("SETITEMS"), items); break; } // SETITEMS
                 case (byte)'q': _memo[Bytes(1)[0]] = Peek(); break;            // BINPUT
                 case (byte)'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4))] = Peek(); break; // LONG_BINPUT
@@ -91,8 +91,15 @@ internal sealed class RestrictedUnpickler
     /// <summary>Counts one more container built; refuses a pickle that builds more than a state dict could need.</summary>
     private T Count<T>(T container)
     {
-        if (++_objects > MaxObjects) throw Error($"the pickle builds more than {MaxObjects} objects, more than a state dict needs");
+        Spend(1);
         return container;
+    }
+
+    /// <summary>Counts objects and container slots alike, so neither many containers nor huge ones get past the cap.</summary>
+    private void Spend(int n)
+    {
+        _objects += n;
+        if (_objects > MaxObjects) throw Error($"the pickle builds more than {MaxObjects} objects, more than a state dict needs");
     }
 
     private OrderedDictionary<object, object?> NewDict() => Count(new OrderedDictionary<object, object?>(PickleKeyComparer.Instance));
@@ -165,6 +172,7 @@ internal sealed class RestrictedUnpickler
     {
         int mark = _stack.LastIndexOf(Mark);
         if (mark < 0) throw Error("the pickle has no MARK to pop to");
+        Spend(_stack.Count - mark - 1);   // the items move into a tuple, list or dict
         var items = _stack.GetRange(mark + 1, _stack.Count - mark - 1).ToArray();
         _stack.RemoveRange(mark, _stack.Count - mark);
         return items;
