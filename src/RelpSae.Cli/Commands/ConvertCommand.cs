@@ -25,6 +25,8 @@ public static class ConvertCommand
                 throw new RelpSaeException("--out must be a different folder from --model");
             Overwrite.CheckFolder(to, parse.GetValue(force), [HfCheckpoint.SafetensorsFile, HfCheckpoint.PyTorchFile, HfCheckpoint.ConfigFile], "a model");
             var checkpoint = HfCheckpoint.Load(from);
+            Directory.CreateDirectory(to);
+            DiskSpace.Ensure(to, 4 * checkpoint.Tensors.Values.Sum(t => (long)t.Length) + (1 << 20), "model.safetensors and the copied files");
             checkpoint.SaveSafetensors(to);
             var copied = CopiedFiles.Where(f => File.Exists(Path.Combine(from, f))).ToList();
             foreach (var file in copied)

@@ -191,9 +191,7 @@ public static class TrainSaeCommand
         }
         long parameters = 2L * dIn * options.DSae + 2L * options.DSae + dIn;
         long needed = 7 * 4 * parameters; // checkpoint (weights + 2 Adam moments) twice while it is replaced, the SAE once
-        long free = FreeBytes(dir);
-        if (free < needed)
-            throw new RelpSaeException($"--out {dir}: {free / 1e6:F1} MB free, the checkpoints and the SAE need about {needed / 1e6:F1} MB");
+        DiskSpace.Ensure(dir, needed, "the checkpoints and the SAE");
 
         bool hasCheckpoint = File.Exists(Path.Combine(dir, CheckpointFile));
         if (!resume)
@@ -221,12 +219,6 @@ public static class TrainSaeCommand
     {
         try { return JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new RelpSaeException($"--resume: {path} is not valid JSON ({e.Message.Split('\n')[0]}); was it cut short?"); }
-    }
-
-    private static long FreeBytes(string dir)
-    {
-        try { return new DriveInfo(Path.GetFullPath(dir)).AvailableFreeSpace; }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
     }
 
     /// <summary>Trains with a progress bar; null when Ctrl-C stopped it (after a checkpoint).</summary>
