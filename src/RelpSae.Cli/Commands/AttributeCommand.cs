@@ -24,7 +24,7 @@ public static class AttributeCommand
         var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
         var corrupt = new Option<string?>("--corrupt") { Description = "Corrupted prompt of the same token length (the corrupt baseline)." };
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp" };
-        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
+        var igSteps = new Option<int>("--ig-steps") { Description = $"Integrated-gradients steps (at most {IntegratedGradients.MaxSteps}).", DefaultValueFactory = _ => 32 };
         var quadrature = new Option<string>("--ig-rule") { Description = "midpoint | gauss-legendre.", DefaultValueFactory = _ => "midpoint" };
         var top = new Option<int>("--top") { Description = "Features shown per method.", DefaultValueFactory = _ => 5 };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };

@@ -24,7 +24,7 @@ public static class EvaluateCommand
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp,relp-ah" };
-        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
+        var igSteps = new Option<int>("--ig-steps") { Description = $"Integrated-gradients steps (at most {IntegratedGradients.MaxSteps}).", DefaultValueFactory = _ => 32 };
         var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
         var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
         var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only (default: at every position)." };
