@@ -29,9 +29,9 @@ internal static class BpeConsistency
             var parts = files.Merges[i].Split(' ');
             foreach (var token in (string[])[parts[0], parts[1], parts[0] + parts[1]])
                 if (!files.Vocab.ContainsKey(token))
-                    throw new RelpSaeException($"{source}: merge {i} \"{files.Merges[i]}\" needs token {Shown(token)}, which is not in the vocabulary");
+                    throw new RelpSaeException($"{source}: merge {i} {Shown(files.Merges[i])} needs token {Shown(token)}, which is not in the vocabulary");
         }
     }
 
-    private static string Shown(string token) => System.Text.Json.JsonSerializer.Serialize(token);
+    private static string Shown(string token) => StrictText.Excerpt(token);
 }

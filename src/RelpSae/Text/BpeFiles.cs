@@ -121,12 +121,12 @@ internal sealed record BpeFiles(
         foreach (var p in json.EnumerateObject())
         {
             if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out var id) || id < 0)
-                throw new RelpSaeException($"{path}: token {JsonSerializer.Serialize(p.Name)} has id {p.Value}, not a non-negative integer");
+                throw new RelpSaeException($"{path}: token {StrictText.Excerpt(p.Name)} has id {StrictText.Excerpt(p.Value.GetRawText())}, not a non-negative integer");
             vocab[p.Name] = id;
         }
         return vocab;
     }
 
     static string CheckMerge(string merge, string where) =>
-        merge.Split(' ').Length == 2 ? merge : throw new RelpSaeException($"{where}: merge \"{merge}\" is not two tokens separated by one space");
+        merge.Split(' ').Length == 2 ? merge : throw new RelpSaeException($"{where}: merge {StrictText.Excerpt(merge)} is not two tokens separated by one space");
 }

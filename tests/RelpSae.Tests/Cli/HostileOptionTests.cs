@@ -108,4 +108,16 @@ public class HostileOptionTests
         AssertUserError(["evaluate", "--model", CliHarness.Tarot, "--sae", Sae.Value, "--out", Path.Combine(Temp(), "e"), "--prompts", prompts], "p.jsonl:1", "lone surrogate");
         AssertUserError(Attribute("--target", " l\uFFFDve"), "--target holds U+FFFD");
     }
+
+    [Fact]
+    public void AHugePromptIsCutInTheMessage()
+    {
+        var prompts = Path.Combine(Temp(), "long.jsonl");
+        File.WriteAllText(prompts, $"{{\"prompt\": \"{string.Concat(Enumerable.Repeat("Love the moon. ", 20_000))}\", \"target\": \" Towering\"}}\n");
+        var (code, _, error) = CliHarness.Run("evaluate", "--model", CliHarness.Tarot, "--sae", Sae.Value, "--out", Path.Combine(Temp(), "e"), "--prompts", prompts);
+        Assert.Equal(2, code);
+        Assert.Contains("prompt 0 (\"Love the moon.", error);
+        Assert.Contains("(300000 characters)", error);
+        Assert.True(error.Length < 600, $"{error.Length} characters");
+    }
 }

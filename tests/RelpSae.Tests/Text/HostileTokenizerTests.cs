@@ -42,6 +42,15 @@ public class HostileTokenizerTests
     [Fact] public void EndOfWordSuffix() => Refused(Folder(t => Model(t)["end_of_word_suffix"] = "</w>"), "model.end_of_word_suffix");
 
     [Fact]
+    public void AHugeBadMergeIsCutInTheMessage()
+    {
+        var dir = Folder(t => Model(t)["merges"]!.AsArray().Insert(0, new string('x', 1_000_000) + " y"));
+        var e = Assert.Throws<RelpSaeException>(() => Gpt2Tokenizer.Load(dir));
+        Assert.Contains("(1000002 characters)", e.Message);
+        Assert.True(e.Message.Length < 400, $"{e.Message.Length} characters");
+    }
+
+    [Fact]
     public void VocabularyMissingAByteToken()
     {
         // Without 'ǅ''s bytes the text "aǅb" once encoded to 3 ids; now the vocabulary itself is refused.
