@@ -121,7 +121,7 @@ internal sealed record BpeFiles(
         foreach (var p in json.EnumerateObject())
         {
             if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out var id) || id < 0)
-                throw new RelpSaeException($"{path}: token {StrictText.Excerpt(p.Name)} has id {StrictText.Excerpt(p.Value.GetRawText())}, not a non-negative integer");
+                throw new RelpSaeException($"{path}: token {StrictText.Excerpt(p.Name)} has id {StrictText.Cut(p.Value.GetRawText())}, not a non-negative integer");
             vocab[p.Name] = id;
         }
         return vocab;

@@ -53,7 +53,12 @@ public static class StrictText
 
     /// <summary>Text quoted for a one-line message: JSON-escaped (no raw newlines) and cut to about <paramref name="max"/> characters.</summary>
     public static string Excerpt(string text, int max = 60) =>
-        JsonSerializer.Serialize(text.Length <= max ? text : text[..max]) + (text.Length <= max ? "" : $"… ({text.Length} characters)");
+        JsonSerializer.Serialize(text.Length <= max ? text : text[..max]) + Rest(text, max);
+
+    /// <summary>Like <see cref="Excerpt"/> for text that needs no quotes (a JSON number's digits).</summary>
+    public static string Cut(string text, int max = 60) => (text.Length <= max ? text : text[..max]) + Rest(text, max);
+
+    private static string Rest(string text, int max) => text.Length <= max ? "" : $"… ({text.Length} characters)";
 
     private static void Append(MemoryStream line, ReadOnlySpan<byte> bytes, string path, int number)
     {
