@@ -11,6 +11,7 @@ public static class CliRunner
     public const int UserError = 2;
     public const int InternalError = 70;
     public const int Interrupted = 130;
+    private const int NoSpaceLeft = 28;   // ENOSPC: .NET puts the errno in HResult on Unix
 
     public static readonly Option<bool> Verbose = new("--verbose")
     {
@@ -58,6 +59,13 @@ public static class CliRunner
                 return UserError;
             case DirectoryNotFoundException or UnauthorizedAccessException:
                 Console.Error.WriteLine($"error: {e.Message}");
+                return UserError;
+            case IOException io when io.HResult == NoSpaceLeft:
+                Console.Error.WriteLine($"error: no space left on the device ({io.Message.Split('\n')[0]}); free some space and rerun (evaluate and train-sae continue with --resume)");
+                return UserError;
+            case IOException io:
+                // The file system refused (a full quota, a broken disk, a path that is a file): not a bug of ours.
+                Console.Error.WriteLine($"error: {io.Message.Split('\n')[0]}");
                 return UserError;
             default:
                 Console.Error.WriteLine(verbose

@@ -5,6 +5,7 @@ using RelpSae.Attribution;
 using RelpSae.Model;
 using RelpSae.Prompts;
 using RelpSae.Sae;
+using RelpSae.Text;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
@@ -24,7 +25,7 @@ public static class AttributeCommand
         var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
         var corrupt = new Option<string?>("--corrupt") { Description = "Corrupted prompt of the same token length (the corrupt baseline)." };
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp" };
-        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
+        var igSteps = new Option<int>("--ig-steps") { Description = $"Integrated-gradients steps (at most {IntegratedGradients.MaxSteps}).", DefaultValueFactory = _ => 32 };
         var quadrature = new Option<string>("--ig-rule") { Description = "midpoint | gauss-legendre.", DefaultValueFactory = _ => "midpoint" };
         var top = new Option<int>("--top") { Description = "Features shown per method.", DefaultValueFactory = _ => 5 };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
@@ -42,7 +43,8 @@ public static class AttributeCommand
             var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
                 parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
-            var request = setup.Resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));
+            var request = setup.Resolver.Resolve(new PromptCase(StrictText.Valid(parse.GetValue(prompt)!, "--prompt"),
+                StrictText.Valid(parse.GetValue(target), "--target"), StrictText.Valid(parse.GetValue(foil), "--foil"), StrictText.Valid(parse.GetValue(corrupt), "--corrupt")));
 
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
             // Each method runs once on the last token alone first, so the times shown are the methods' and not the JIT compiler's.

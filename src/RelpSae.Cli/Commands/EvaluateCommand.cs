@@ -4,6 +4,7 @@ using RelpSae.Model;
 using RelpSae.Prompts;
 using RelpSae.Reports;
 using RelpSae.Sae;
+using RelpSae.Text;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
@@ -24,7 +25,7 @@ public static class EvaluateCommand
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp,relp-ah" };
-        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
+        var igSteps = new Option<int>("--ig-steps") { Description = $"Integrated-gradients steps (at most {IntegratedGradients.MaxSteps}).", DefaultValueFactory = _ => 32 };
         var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
         var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
         var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only (default: at every position)." };
@@ -67,8 +68,14 @@ public static class EvaluateCommand
 
         var cases = Cases(parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n), parse.GetValue(seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
-        var records = StartOrResume(outDir, parse.GetValue(resume), EvaluationFiles.RawFile, EvaluationFiles.ReadRaw);
         var runner = new FaithfulnessRunner(methodList, new GroundTruth(parse.GetValue(batch)), parse.GetValue(position));
+        // Every prompt resolves and fits the patch position before --out is touched.
+        foreach (int i in mine) runner.CheckPosition(Resolve(resolver, cases[i], i).Tokens.Length);
+        var settings = new EvaluateSettings("features", parse.GetValue(model)!, saeDir, hook.Name, null, parse.GetValue(prompts), parse.GetValue(task),
+            parse.GetValue(n), parse.GetValue(seed), [.. methodList.Select(m => m.Name)], parse.GetValue(igSteps), parse.GetValue(metric),
+            parse.GetValue(baseline), parse.GetValue(position), parse.GetValue(center), parse.GetValue(bos));
+        using var held = EvaluationOutput<PromptEvaluation>.Open(outDir, parse.GetValue(resume), settings.ToJson(), EvaluationFiles.RawFile, EvaluationFiles.ReadRaw);
+        var records = held.Records;
         bool interrupted = EvaluatePrompts(mine, records, r => r.Index, Path.Combine(outDir, EvaluationFiles.RawFile), EvaluationFiles.ToJsonLine, cancel, i =>
         {
             var request = Resolve(resolver, cases[i], i);
@@ -123,7 +130,7 @@ public static class EvaluateCommand
     internal static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
     {
         try { return resolver.Resolve(c); }
-        catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} (\"{c.Prompt}\"): {e.Message}"); }
+        catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} ({StrictText.Excerpt(c.Prompt)}): {e.Message}"); }
     }
 
     internal static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, Gpt2Model bundle)
@@ -136,32 +143,6 @@ public static class EvaluateCommand
             "contrastive" => ContrastivePrompts.Generate(n),
             _ => throw new RelpSaeException($"--task must be ioi or contrastive, got \"{task}\""),
         };
-    }
-
-    internal static List<T> StartOrResume<T>(string outDir, bool resume, string rawFile, Func<string, IReadOnlyList<T>> read)
-    {
-        // results.json, the CSVs and report.html share their names across levels: never mix two runs in one folder.
-        foreach (var (file, level) in new[] { (EvaluationFiles.RawFile, "features"), (ComponentFiles.RawFile, "components") })
-            if (file != rawFile && File.Exists(Path.Combine(outDir, file)))
-                throw new RelpSaeException($"{outDir} holds results of evaluate --level {level}: choose another --out");
-        var raw = Path.Combine(outDir, rawFile);
-        if (File.Exists(raw))
-        {
-            if (!resume) throw new RelpSaeException($"{outDir} already holds results: pass --resume to continue that run, or choose another --out");
-            return [.. read(outDir)];
-        }
-        try
-        {
-            Directory.CreateDirectory(outDir);
-            var probe = Path.Combine(outDir, ".write-test");
-            File.WriteAllText(probe, "ok");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RelpSaeException($"cannot write to --out {outDir}: {e.Message}");
-        }
-        return [];
     }
 
     internal static (int Index, int Count) ParseShard(string? text)

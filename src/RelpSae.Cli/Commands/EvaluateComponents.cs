@@ -35,7 +35,11 @@ internal static class EvaluateComponents
 
         var cases = EvaluateCommand.Cases(parse.GetValue(o.Prompts), parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
-        var records = EvaluateCommand.StartOrResume(outDir, parse.GetValue(o.Resume), ComponentFiles.RawFile, ComponentFiles.ReadRaw);
+        var settings = new EvaluateSettings("components", parse.GetValue(o.Model)!, null, null, parse.GetValue(o.Components), parse.GetValue(o.Prompts),
+            parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed), [.. methodList.Select(m => m.Name)], parse.GetValue(o.IgSteps),
+            parse.GetValue(o.Metric), parse.GetValue(o.Baseline), null, parse.GetValue(o.Center), parse.GetValue(o.Bos));
+        using var held = EvaluationOutput<ComponentEvaluation>.Open(outDir, parse.GetValue(o.Resume), settings.ToJson(), ComponentFiles.RawFile, ComponentFiles.ReadRaw);
+        var records = held.Records;
         var patching = new ComponentPatching(bundle.Transformer, methodList, selection, parse.GetValue(o.Batch));
         bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, r => r.Index, Path.Combine(outDir, ComponentFiles.RawFile), ComponentFiles.ToJsonLine, cancel, i =>
         {

@@ -35,7 +35,7 @@ public static class GenerateCommand
             if (tokenizer is not null && tokenizer.VocabSize > transformer.Facts.VocabSize)
                 throw new RelpSaeException($"{tokenizer.Source}: the tokenizer has {tokenizer.VocabSize} tokens, more than the model's vocabulary of {transformer.Facts.VocabSize}");
             bool bos = parse.GetValue(prependBos);
-            int[] promptTokens = ids is not null ? CliParsing.TokenIds(ids, transformer.Facts.VocabSize) : tokenizer!.Encode(text!);
+            int[] promptTokens = ids is not null ? CliParsing.TokenIds(ids, transformer.Facts.VocabSize) : tokenizer!.Encode(StrictText.Valid(text!, "--prompt"));
             if (bos) promptTokens = [transformer.Facts.BosTokenId, .. promptTokens];
             var generated = Generation.Continue(transformer, promptTokens, parse.GetValue(tokens), parse.GetValue(temperature), parse.GetValue(seed));
             // The text is decoded from the prompt's ids and the continuation together, so a character split across the boundary stays whole.

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using RelpSae.Reports;
 
 namespace RelpSae.Cli.Commands;
@@ -14,13 +15,20 @@ public static class MergeCommand
         command.SetAction(parse =>
         {
             var dirs = parse.GetValue(shards)!;
-            if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.RawFile)))) return MergeComponents(dirs, parse.GetValue(output)!);
+            var settings = SameSettings(dirs);
+            var outDir = parse.GetValue(output)!;
+            if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.RawFile)))) return MergeComponents(dirs, outDir, settings);
             var records = dirs.SelectMany(EvaluationFiles.ReadRaw).ToList();
             CheckShards(records.Select(r => r.Index));
             var methods = records[0].Scores.Keys.ToList();
-            var outDir = parse.GetValue(output)!;
+            var odd = records.FirstOrDefault(r => !r.Scores.Keys.ToHashSet().SetEquals(methods));
+            if (odd is not null)
+                throw new RelpSaeException($"prompt {odd.Index} was scored by {string.Join(",", odd.Scores.Keys)}, prompt {records[0].Index} by {string.Join(",", methods)}: the shards ran different --methods");
+            Directory.CreateDirectory(outDir);
+            using var held = FolderLock.Acquire(outDir);
             EvaluationFiles.WriteAll(outDir, records, methods, "RelP-SAE faithfulness report (merged)");
-            Console.WriteLine($"merged {records.Count} prompts from {parse.GetValue(shards)!.Length} shards into {outDir}");
+            if (settings is not null) EvaluationSettings.Write(outDir, settings);
+            Console.WriteLine($"merged {records.Count} prompts from {dirs.Length} shards into {outDir}");
             return 0;
         });
         return command;
@@ -35,12 +43,30 @@ public static class MergeCommand
     }
 
     /// <summary>Shards of `evaluate --level components`.</summary>
-    private static int MergeComponents(string[] dirs, string outDir)
+    private static int MergeComponents(string[] dirs, string outDir, JsonObject? settings)
     {
         var records = dirs.SelectMany(ComponentFiles.ReadRaw).ToList();
         CheckShards(records.Select(r => r.Index));
+        Directory.CreateDirectory(outDir);
+        using var held = FolderLock.Acquire(outDir);
         ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), "RelP-SAE component patching (merged)");
+        if (settings is not null) EvaluationSettings.Write(outDir, settings);
         Console.WriteLine($"merged {records.Count} prompts from {dirs.Length} shards into {outDir}");
         return 0;
+    }
+
+    /// <summary>The shards' common settings (null when none recorded any); shards made with different settings are refused.</summary>
+    private static JsonObject? SameSettings(string[] dirs)
+    {
+        var all = dirs.Select(d => (Dir: d, Settings: EvaluationSettings.Read(d))).ToList();
+        var first = all[0];
+        foreach (var other in all.Skip(1))
+        {
+            if ((first.Settings is null) != (other.Settings is null))
+                throw new RelpSaeException($"{(first.Settings is null ? first.Dir : other.Dir)} records no {EvaluationSettings.FileName} but {(first.Settings is null ? other.Dir : first.Dir)} does: they are not shards of one run");
+            if (first.Settings is not null && EvaluationSettings.FirstDifference(first.Settings, other.Settings!) is var (name, a, b))
+                throw new RelpSaeException($"{first.Dir} was made with {name} {EvaluationSettings.Show(a)} but {other.Dir} with {EvaluationSettings.Show(b)}: they are not shards of one run");
+        }
+        return first.Settings;
     }
 }

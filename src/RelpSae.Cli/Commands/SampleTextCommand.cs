@@ -17,9 +17,11 @@ public static class SampleTextCommand
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature.", DefaultValueFactory = _ => 1f };
         var seed = new Option<int>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "The .txt file to write.", Required = true };
-        var command = new Command("sample-text", "Sample a reproducible text corpus from the model (for SAE training).") { model, documents, tokens, temperature, seed, output };
+        var force = Overwrite.ForceOption();
+        var command = new Command("sample-text", "Sample a reproducible text corpus from the model (for SAE training).") { model, documents, tokens, temperature, seed, output, force };
         command.SetAction(parse =>
         {
+            Overwrite.CheckFile(parse.GetValue(output)!, parse.GetValue(force));
             var loaded = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
             int count = parse.GetValue(documents);
             var path = parse.GetValue(output)!;

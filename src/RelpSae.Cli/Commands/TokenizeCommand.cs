@@ -23,7 +23,7 @@ public static class TokenizeCommand
         command.SetAction(parse =>
         {
             var tok = Gpt2Tokenizer.Load(parse.GetValue(tokenizer)!);
-            var ids = tok.Encode(parse.GetValue(text)!);
+            var ids = tok.Encode(StrictText.Valid(parse.GetValue(text)!, "--text"));
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {

@@ -35,6 +35,7 @@ public static class TrainSaeCommand
         var textField = new Option<string>("--text-field") { Description = "JSON field or Parquet column with the text.", DefaultValueFactory = _ => "text" };
         var output = new Option<string>("--out") { Description = "Folder for the checkpoint and the trained SAE.", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation and the activation shuffle.", DefaultValueFactory = _ => 0 };
+        var force = Overwrite.ForceOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the checkpoint in --out (same options), ending bit-identical to a run never stopped." };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Steps between checkpoints (0: only at the end and on Ctrl-C).", DefaultValueFactory = _ => 500 };
         var prependBos = new Option<bool>("--prepend-bos") { Description = "Start every context with <|endoftext|>.", DefaultValueFactory = _ => true };
@@ -45,7 +46,7 @@ public static class TrainSaeCommand
         var json = new Option<string?>("--json") { Description = "Also write the final metrics as JSON to this file." };
         var command = new Command("train-sae", "Train a sparse autoencoder on a model's activations at a hook over a text data set.")
         {
-            model, hook, expansion, architecture, k, l1, lr, tokens, batch, context, data, textField, output, seed, resume,
+            model, hook, expansion, architecture, k, l1, lr, tokens, batch, context, data, textField, output, seed, resume, force,
             checkpointEvery, prependBos, skipBos, separator, shuffle, evalTokens, json,
         };
         command.SetAction((parse, cancel) =>
@@ -74,7 +75,7 @@ public static class TrainSaeCommand
             var outDir = parse.GetValue(output)!;
             var checkpoint = Path.Combine(outDir, CheckpointFile);
             var run = RunRecord(parse, settings, hookPoint, options, parse.GetValue(shuffle));
-            PrepareOutput(outDir, parse.GetValue(resume), run, options, bundle.Config.DModel);
+            PrepareOutput(outDir, parse.GetValue(resume), parse.GetValue(force), run, options, bundle.Config.DModel);
 
             var source = ModelActivationSource.FromText(bundle, hookPoint, dataPath, packing, new ModelActivationOptions
             {
@@ -124,9 +125,10 @@ public static class TrainSaeCommand
         if (b <= 0) throw new RelpSaeException($"--batch must be positive, got {b}");
         if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
         if (n < b) throw new RelpSaeException($"--tokens {n} is less than one batch (--batch {b})");
-        if (parse.GetValue(l1) is < 0 or float.NaN) throw new RelpSaeException($"--l1 must be >= 0, got {parse.GetValue(l1)}");
+        if (parse.GetValue(l1) is { } l1Value && !(l1Value >= 0 && float.IsFinite(l1Value)))
+            throw new RelpSaeException($"--l1 must be >= 0 and finite, got {l1Value}");
         if (parse.GetValue(l1) is not null && arch == SaeArchitecture.TopK) throw new RelpSaeException("--l1 does not apply to topk (its sparsity is --k)");
-        if (!(parse.GetValue(lr) > 0)) throw new RelpSaeException($"--lr must be positive, got {parse.GetValue(lr)}");
+        if (!(parse.GetValue(lr) > 0 && float.IsFinite(parse.GetValue(lr)))) throw new RelpSaeException($"--lr must be positive and finite, got {parse.GetValue(lr)}");
         if (arch == SaeArchitecture.TopK && (parse.GetValue(k) <= 0 || parse.GetValue(k) > e * dIn))
             throw new RelpSaeException($"--k must be in 1..d_sae ({e * dIn}), got {parse.GetValue(k)}");
         var options = new SaeTrainingOptions
@@ -173,7 +175,7 @@ public static class TrainSaeCommand
     /// Checks --out before any training: it can be created and written, has room for the checkpoint, and holds
     /// no other run (or, with --resume, this one's checkpoint made with the same data settings).
     /// </summary>
-    private static void PrepareOutput(string dir, bool resume, JsonObject run, SaeTrainingOptions options, int dIn)
+    private static void PrepareOutput(string dir, bool resume, bool force, JsonObject run, SaeTrainingOptions options, int dIn)
     {
         var runFile = Path.Combine(dir, RunFile);
         try
@@ -189,15 +191,14 @@ public static class TrainSaeCommand
         }
         long parameters = 2L * dIn * options.DSae + 2L * options.DSae + dIn;
         long needed = 7 * 4 * parameters; // checkpoint (weights + 2 Adam moments) twice while it is replaced, the SAE once
-        long free = FreeBytes(dir);
-        if (free < needed)
-            throw new RelpSaeException($"--out {dir}: {free / 1e6:F1} MB free, the checkpoints and the SAE need about {needed / 1e6:F1} MB");
+        DiskSpace.Ensure(dir, needed, "the checkpoints and the SAE");
 
         bool hasCheckpoint = File.Exists(Path.Combine(dir, CheckpointFile));
         if (!resume)
         {
             if (hasCheckpoint || File.Exists(Path.Combine(dir, SaeFiles.ConfigFile)))
                 throw new RelpSaeException($"--out {dir} already holds a training run: add --resume to continue it, or choose another folder");
+            Overwrite.CheckFolder(dir, force, [SaeFiles.WeightsFile, SaeFiles.SparsityFile, FeatureMeans.FileName, FeatureSummaries.FileName], "SAE files");
             File.WriteAllText(runFile, run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return;
         }
@@ -205,7 +206,7 @@ public static class TrainSaeCommand
             throw new RelpSaeException(File.Exists(Path.Combine(dir, SaeFiles.WeightsFile))
                 ? $"--resume: the run in {dir} has finished (its SAE is saved there); nothing to resume"
                 : $"--resume: no {CheckpointFile} in {dir} to continue");
-        if (File.Exists(runFile) && JsonNode.Parse(File.ReadAllText(runFile)) is JsonObject recorded)
+        if (File.Exists(runFile) && ReadRunRecord(runFile) is JsonObject recorded)
         {
             foreach (var key in new[] { "hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed" })
                 if (!JsonNode.DeepEquals(recorded[key], run[key]))
@@ -214,10 +215,10 @@ public static class TrainSaeCommand
         }
     }
 
-    private static long FreeBytes(string dir)
+    private static JsonNode? ReadRunRecord(string path)
     {
-        try { return new DriveInfo(Path.GetFullPath(dir)).AvailableFreeSpace; }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
+        try { return JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new RelpSaeException($"--resume: {path} is not valid JSON ({e.Message.Split('\n')[0]}); was it cut short?"); }
     }
 
     /// <summary>Trains with a progress bar; null when Ctrl-C stopped it (after a checkpoint).</summary>

@@ -15,6 +15,7 @@ public sealed class FaithfulnessRunner(IReadOnlyList<IAttributionMethod> methods
 
     public PromptEvaluation Evaluate(int index, string prompt, SaeSplice splice, Metric metric)
     {
+        CheckPosition(splice.Tokens);
         var features = GroundTruth.ActiveFeatures(splice);
         if (!warmedUp)
         {
@@ -39,5 +40,12 @@ public sealed class FaithfulnessRunner(IReadOnlyList<IAttributionMethod> methods
         return new PromptEvaluation(index, prompt, metric.ToString(),
             splice.MetricAt(splice.Clean, metric), splice.MetricAt(splice.BaselineActivation, metric),
             features, truth, scores, seconds, truthSeconds);
+    }
+
+    /// <summary>The patch position must fall inside a prompt of <paramref name="tokens"/> tokens (checked before any work).</summary>
+    public void CheckPosition(int tokens)
+    {
+        if (position is { } p && (p < 0 || p >= tokens))
+            throw new RelpSaeException($"--patch-position {p} is outside a prompt of {tokens} tokens (0..{tokens - 1})");
     }
 }

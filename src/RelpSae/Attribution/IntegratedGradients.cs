@@ -11,7 +11,18 @@ namespace RelpSae.Attribution;
 /// </summary>
 public sealed class IntegratedGradients(int steps = 32, QuadratureRule rule = QuadratureRule.Midpoint, int chunkSize = 8) : IAttributionMethod
 {
-    public int Steps { get; } = steps > 0 ? steps : throw new RelpSaeException($"--ig-steps must be positive, got {steps}");
+    /// <summary>
+    /// The most steps allowed: midpoint and Gauss–Legendre errors are far below float noise long before
+    /// this, and each step is a backward pass, so more only costs time (and Gauss–Legendre nodes O(n²)).
+    /// </summary>
+    public const int MaxSteps = 1024;
+
+    public int Steps { get; } = steps switch
+    {
+        <= 0 => throw new RelpSaeException($"--ig-steps must be positive, got {steps}"),
+        > MaxSteps => throw new RelpSaeException($"--ig-steps must be at most {MaxSteps}, got {steps}"),
+        _ => steps,
+    };
     public QuadratureRule Rule { get; } = rule;
     public int ChunkSize { get; } = Math.Max(1, chunkSize);
 

@@ -8,6 +8,7 @@ public static class Quadrature
     public static (double[] Nodes, double[] Weights) Create(QuadratureRule rule, int n)
     {
         if (n <= 0) throw new RelpSaeException($"integrated gradients needs at least one step, got {n}");
+        if (n > IntegratedGradients.MaxSteps) throw new RelpSaeException($"integrated gradients takes at most {IntegratedGradients.MaxSteps} steps, got {n}");
         return rule == QuadratureRule.Midpoint ? Midpoint(n) : GaussLegendre(n);
     }
 

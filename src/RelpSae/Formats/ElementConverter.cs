@@ -32,7 +32,10 @@ internal static class ElementConverter
             case DType.I32: Widen<int, T>(source, destination); break;
             case DType.U32: Widen<uint, T>(source, destination); break;
             case DType.F32: Widen<float, T>(source, destination); break;
-            case DType.F64: Widen<double, T>(source, destination); break;
+            case DType.F64:
+                Widen<double, T>(source, destination);
+                EnsureNoOverflow(MemoryMarshal.Cast<byte, double>(source), destination, what);
+                break;
             case DType.I64: Widen<long, T>(source, destination); break;
             case DType.U64: Widen<ulong, T>(source, destination); break;
             default: throw new RelpSaeException($"{what}: unsupported dtype {type}");
@@ -50,6 +53,15 @@ internal static class ElementConverter
     {
         for (int i = 0; i < source.Length; i++)
             destination[i] = T.CreateTruncating(BitConverter.Int32BitsToSingle(source[i] << 16));
+    }
+
+    /// <summary>A finite double that became infinite in float32 is an error of its own, not "Infinity" weights.</summary>
+    private static void EnsureNoOverflow<T>(ReadOnlySpan<double> source, ReadOnlySpan<T> destination, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < source.Length; i++)
+            if (double.IsFinite(source[i]) && !T.IsFinite(destination[i]))
+                throw new RelpSaeException($"{what}: element {i} is {source[i]:R}, beyond float32's range (it overflows on conversion)");
     }
 
     /// <summary>Throws, naming the tensor and the first bad index, when a value is NaN or infinite.</summary>

@@ -5,13 +5,15 @@ namespace RelpSae.Formats;
 /// <summary>
 /// A Hugging Face GPT-2 checkpoint folder: config.json plus model.safetensors or pytorch_model.bin.
 /// Tensors are keyed by HF's GPT2Model names (wte.weight, h.0.ln_1.weight, ...), checked against the
-/// shapes the config implies; causal-mask buffers and the tied lm_head are dropped.
+/// shapes the config implies before any is read (<see cref="Gpt2TensorPlan"/>); causal-mask buffers
+/// and the tied lm_head are dropped.
 /// </summary>
 public sealed record HfCheckpoint(Gpt2Config Config, IReadOnlyDictionary<string, FloatTensor> Tensors)
 {
     public const string ConfigFile = "config.json";
     public const string SafetensorsFile = "model.safetensors";
     public const string PyTorchFile = "pytorch_model.bin";
+    internal const string LmHead = "lm_head.weight";
 
     public static HfCheckpoint Load(string dir, bool checkFinite = true)
     {
@@ -23,18 +25,18 @@ public sealed record HfCheckpoint(Gpt2Config Config, IReadOnlyDictionary<string,
         if (File.Exists(safetensors))
         {
             using var file = Formats.SafetensorsFile.Open(safetensors);
-            raw = file.Entries.Where(e => !IsBuffer(e.Name))
-                .ToDictionary(e => e.Name, e => file.ReadFloat(e.Name, checkFinite), StringComparer.Ordinal);
+            var load = Gpt2TensorPlan.Check([.. file.Entries.Select(e => new TensorHeader(e.Name, e.Shape, e.DType))], config, safetensors);
+            raw = load.ToDictionary(n => n, n => file.ReadFloat(n, checkFinite), StringComparer.Ordinal);
             source = safetensors;
         }
         else if (File.Exists(bin))
         {
-            raw = PyTorchBin.Read(bin, checkFinite);
+            raw = PyTorchBin.Read(bin, checkFinite, headers => Gpt2TensorPlan.Check(headers, config, bin));
             source = bin;
         }
         else
             throw new RelpSaeException($"{dir}: neither {SafetensorsFile} nor {PyTorchFile} is there");
-        return new HfCheckpoint(config, Normalise(raw, config, source));
+        return new HfCheckpoint(config, Normalise(raw, source));
     }
 
     /// <summary>Every tensor a GPT-2 checkpoint must hold, with the shape the config implies.</summary>
@@ -72,33 +74,14 @@ public sealed record HfCheckpoint(Gpt2Config Config, IReadOnlyDictionary<string,
     }
 
     // The causal mask (attn.bias) and its fill value (attn.masked_bias) are buffers, not weights.
-    private static bool IsBuffer(string name) =>
+    internal static bool IsBuffer(string name) =>
         name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal);
 
-    private static Dictionary<string, FloatTensor> Normalise(Dictionary<string, FloatTensor> raw, Gpt2Config config, string source)
+    /// <summary>Drops the prefix and the tied head (checked equal to wte); names and shapes were checked by the plan.</summary>
+    private static Dictionary<string, FloatTensor> Normalise(Dictionary<string, FloatTensor> raw, string source)
     {
-        var tensors = new Dictionary<string, FloatTensor>(StringComparer.Ordinal);
-        FloatTensor? lmHead = null;
-        foreach (var (key, tensor) in raw)
-        {
-            string name = key.StartsWith("transformer.", StringComparison.Ordinal) ? key["transformer.".Length..] : key;
-            if (IsBuffer(name)) continue;
-            if (name == "lm_head.weight") { lmHead = tensor; continue; }
-            if (!tensors.TryAdd(name, tensor with { Name = name }))
-                throw new RelpSaeException($"{source}: tensor '{name}' appears both with and without the transformer. prefix");
-        }
-        var expected = ExpectedShapes(config).ToList();
-        foreach (var (name, shape) in expected)
-        {
-            if (!tensors.TryGetValue(name, out var t))
-                throw new RelpSaeException($"{source}: tensor '{name}' is missing (expected shape [{string.Join(", ", shape)}])");
-            if (!t.Shape.SequenceEqual(shape))
-                throw new RelpSaeException($"{source}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}], the config implies [{string.Join(", ", shape)}]");
-        }
-        var unexpected = tensors.Keys.Except(expected.Select(e => e.Name)).FirstOrDefault();
-        if (unexpected is not null)
-            throw new RelpSaeException($"{source}: tensor '{unexpected}' is not part of a GPT-2 model with this config");
-        if (lmHead is not null && !(lmHead.Shape.SequenceEqual(tensors["wte.weight"].Shape) && lmHead.Data.AsSpan().SequenceEqual(tensors["wte.weight"].Data)))
+        var tensors = raw.Values.Select(t => t with { Name = Gpt2TensorPlan.Canonical(t.Name) }).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        if (tensors.Remove(LmHead, out var lmHead) && !lmHead.Data.AsSpan().SequenceEqual(tensors["wte.weight"].Data))
             throw new RelpSaeException($"{source}: lm_head.weight differs from wte.weight; untied output heads are not supported");
         return tensors;
     }

@@ -42,8 +42,8 @@ public static class HfConfig
         if (dModel % nHeads != 0)
             throw new RelpSaeException($"{path}: n_embd {dModel} is not divisible by n_head {nHeads}");
         int nPositions = root.TryGetProperty("n_positions", out _) ? Positive(root, "n_positions", path) : Positive(root, "n_ctx", path);
-        int dMlp = root.TryGetProperty("n_inner", out var inner) && inner.ValueKind != JsonValueKind.Null
-            ? Positive(root, "n_inner", path) : checked(4 * dModel);
+        long dMlp = root.TryGetProperty("n_inner", out var inner) && inner.ValueKind != JsonValueKind.Null
+            ? Positive(root, "n_inner", path) : 4L * dModel;
         double eps = root.TryGetProperty("layer_norm_epsilon", out var e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble()
             : throw new RelpSaeException($"{path}: layer_norm_epsilon is missing or not a number");
         if (!(eps > 0 && eps < 1))
@@ -52,7 +52,11 @@ public static class HfConfig
         int bos = root.TryGetProperty("bos_token_id", out var b) && b.ValueKind != JsonValueKind.Null ? NonNegative(b, "bos_token_id", path) : 50256;
         if (bos >= vocab)
             throw new RelpSaeException($"{path}: bos_token_id {bos} is outside the vocabulary of {vocab}");
-        return new Gpt2Config(vocab, nPositions, dModel, Positive(root, "n_layer", path), nHeads, dMlp, (float)eps, "gelu_new", bos);
+        // Every weight matrix must fit one array: n_embd 10⁹ would otherwise overflow the shapes.
+        foreach (var (what, rows, cols) in new[] { ("wte", (long)vocab, (long)dModel), ("wpe", nPositions, dModel), ("c_attn", dModel, 3L * dModel), ("c_fc", dModel, dMlp) })
+            if (rows * cols > Array.MaxLength)
+                throw new RelpSaeException($"{path}: n_embd {dModel} makes {what} [{rows}, {cols}], more elements than one array can hold");
+        return new Gpt2Config(vocab, nPositions, dModel, Positive(root, "n_layer", path), nHeads, (int)dMlp, (float)eps, "gelu_new", bos);
     }
 
     private static string String(JsonElement root, string key, string path) =>

@@ -7,11 +7,17 @@ namespace RelpSae.Formats;
 /// Reads a PyTorch state dict saved by <c>torch.save</c> (the zip format: <c>ARCHIVE/data.pkl</c>
 /// plus one entry <c>ARCHIVE/data/KEY</c> per storage) without running any Python: the pickle goes
 /// through <see cref="RestrictedUnpickler"/>, and each tensor view is gathered contiguous from its
-/// storage and widened to float32.
+/// storage and widened to float32. A caller's plan sees every tensor's name and shape first and picks
+/// the ones to load; of a storage only the prefix its views reach is inflated.
 /// </summary>
 public static class PyTorchBin
 {
-    public static Dictionary<string, FloatTensor> Read(string path, bool checkFinite = true)
+    /// <summary>A state dict's pickle is a few hundred bytes per tensor; more than this is not one.</summary>
+    public const long MaxPickleBytes = 64 << 20;
+
+    /// <param name="plan">Checks the declared tensors (throwing on a mismatch) and names those to load; null loads all.</param>
+    public static Dictionary<string, FloatTensor> Read(string path, bool checkFinite = true,
+        Func<IReadOnlyList<TensorHeader>, IReadOnlySet<string>>? plan = null)
     {
         if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
         try
@@ -22,6 +28,8 @@ public static class PyTorchBin
             if (pickle.Count != 1)
                 throw new RelpSaeException($"{path}: not a PyTorch zip checkpoint ({pickle.Count} ARCHIVE/data.pkl entries)");
             string archive = pickle[0].FullName[..^"data.pkl".Length];
+            if (pickle[0].Length > MaxPickleBytes)
+                throw new RelpSaeException($"{path}: {pickle[0].FullName} is {pickle[0].Length} bytes, more than a state dict's pickle needs ({MaxPickleBytes})");
             var root = RestrictedUnpickler.Load(ReadEntry(pickle[0], pickle[0].Length, path), path);
             if (root is not OrderedDictionary<object, object?> dict)
                 throw new RelpSaeException($"{path}: the pickle holds a {root?.GetType().Name ?? "None"}, not a state dict");
@@ -33,6 +41,11 @@ public static class PyTorchBin
                     throw new RelpSaeException($"{path}: state dict entry '{key}' is not a tensor");
                 views.Add((name, view));
             }
+            if (plan is not null)
+            {
+                var wanted = plan([.. views.Select(v => new TensorHeader(v.Name, v.View.Shape, v.View.Storage.DType))]);
+                views.RemoveAll(v => !wanted.Contains(v.Name));
+            }
             var tensors = new Dictionary<string, FloatTensor>(StringComparer.Ordinal);
             // One storage in memory at a time: tied tensors (lm_head and wte) share one.
             foreach (var group in views.GroupBy(v => v.View.Storage.Key))
@@ -41,16 +54,19 @@ public static class PyTorchBin
                 var entry = zip.GetEntry($"{archive}data/{storage.Key}")
                     ?? throw new RelpSaeException($"{path}: storage '{storage.Key}' is missing from the archive");
                 long bytes = storage.Count * storage.DType.Size();
-                if (storage.Count > Array.MaxLength || entry.Length < bytes)
+                if (storage.Count > Array.MaxLength || entry.Length != bytes)
                     throw new RelpSaeException($"{path}: storage '{storage.Key}' holds {entry.Length} bytes, not the {bytes} its {storage.Count} {storage.DType} elements need");
-                var values = new float[storage.Count];
-                ElementConverter.Convert<float>(storage.DType, ReadEntry(entry, bytes, path), values, $"{path}: storage '{storage.Key}'");
                 foreach (var (name, view) in group)
-                {
                     if (view.Storage != storage)
                         throw new RelpSaeException($"{path}: tensor '{name}' describes storage '{storage.Key}' differently from another tensor");
+                // A zip bomb's storage may inflate to gigabytes: read only as far as the views reach.
+                long reach = group.Max(v => Reach(v.Name, v.View, path));
+                var values = new float[reach];
+                ElementConverter.Convert<float>(storage.DType, ReadEntry(entry, reach * storage.DType.Size(), path), values, $"{path}: storage '{storage.Key}'");
+                foreach (var (name, view) in group)
+                {
                     bool soleOwner = group.Count() == 1;
-                    tensors[name] = Materialise(name, view, values, soleOwner, path);
+                    tensors[name] = Materialise(name, view, values, soleOwner);
                     if (checkFinite && storage.DType.IsFloat())
                         ElementConverter.EnsureFinite<float>(tensors[name].Data, $"{path}: tensor '{name}'");
                 }
@@ -80,21 +96,38 @@ public static class PyTorchBin
         return buffer;
     }
 
-    /// <summary>Gathers a strided view into a contiguous float32 tensor (the storage itself when it is exactly that).</summary>
-    private static FloatTensor Materialise(string name, TensorRef view, float[] storage, bool soleOwner, string path)
+    /// <summary>
+    /// How many leading storage elements a view needs, refused when it reaches past the storage or
+    /// has more elements than the storage holds (a stride-0 view would multiply a tiny file).
+    /// </summary>
+    private static long Reach(string name, TensorRef view, string path)
     {
-        long count = 1, last = view.Offset, contiguousStride = 1;
-        bool contiguous = view.Offset == 0;
+        long count = 1, last = view.Offset;
         for (int d = view.Shape.Length - 1; d >= 0; d--)
         {
             count *= view.Shape[d];
             if (count > Array.MaxLength) throw new RelpSaeException($"{path}: tensor '{name}' has too many elements");
             if (view.Shape[d] > 0) last += (view.Shape[d] - 1) * view.Stride[d];
+        }
+        if (count == 0) return 0;
+        if (last >= view.Storage.Count)
+            throw new RelpSaeException($"{path}: tensor '{name}' reaches element {last} of a storage of {view.Storage.Count}");
+        if (count > view.Storage.Count)
+            throw new RelpSaeException($"{path}: tensor '{name}' has {count} elements but its storage only {view.Storage.Count} (a broadcast view is not a weight)");
+        return last + 1;
+    }
+
+    /// <summary>Gathers a strided view into a contiguous float32 tensor (the storage itself when it is exactly that).</summary>
+    private static FloatTensor Materialise(string name, TensorRef view, float[] storage, bool soleOwner)
+    {
+        long count = 1, contiguousStride = 1;
+        bool contiguous = view.Offset == 0;
+        for (int d = view.Shape.Length - 1; d >= 0; d--)
+        {
+            count *= view.Shape[d];
             contiguous &= view.Shape[d] == 1 || view.Stride[d] == contiguousStride;
             contiguousStride *= view.Shape[d];
         }
-        if (count > 0 && last >= storage.LongLength)
-            throw new RelpSaeException($"{path}: tensor '{name}' reaches element {last} of a storage of {storage.LongLength}");
         if (soleOwner && contiguous && count == storage.LongLength)
             return new FloatTensor(name, view.Shape, storage);
         var data = new float[count];

@@ -16,7 +16,7 @@ public static class Generation
         if (count < 0) throw new RelpSaeException($"--tokens must be at least 0, got {count}");
         if (temperature < 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number ≥ 0, got {temperature}");
         int limit = model.Facts.Context;
-        if (prompt.Count + count > limit)
+        if (count > limit - prompt.Count)
             throw new RelpSaeException($"--tokens {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit} ({model.Facts.ContextKey})");
 
         var rng = new Random(seed);
@@ -70,6 +70,9 @@ public static class Generation
 
     private static int Sample(float[] logits, float temperature, Random rng)
     {
+        // Shifted so the largest is 0 before dividing: a tiny temperature then sends the others to −∞
+        // (probability 0, greedy) instead of overflowing every logit to ±∞ and the softmax to NaN.
+        TensorPrimitives.Subtract(logits, TensorPrimitives.Max<float>(logits), logits);
         TensorPrimitives.Divide(logits, temperature, logits);
         TensorPrimitives.SoftMax(logits, logits);
         double u = rng.NextDouble(), cumulative = 0;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RelpSae.Text;
 
 namespace RelpSae.Prompts;
 
@@ -9,10 +10,8 @@ public static class PromptFile
     {
         if (!File.Exists(path)) throw new RelpSaeException($"prompt file not found: {path}");
         var cases = new List<PromptCase>();
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (lineNumber, line) in StrictText.Lines(path))
         {
-            lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             cases.Add(Parse(line, $"{path}:{lineNumber}"));
         }
@@ -31,7 +30,7 @@ public static class PromptFile
             if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
                 return required ? throw new RelpSaeException($"{where}: missing field \"{name}\"") : null;
             if (v.ValueKind != JsonValueKind.String) throw new RelpSaeException($"{where}: field \"{name}\" must be a string");
-            return v.GetString();
+            return StrictText.JsonString(v, $"{where}: field \"{name}\"");
         }
         var prompt = Field("prompt", required: true)!;
         if (prompt.Length == 0) throw new RelpSaeException($"{where}: empty prompt");

@@ -54,7 +54,10 @@ public sealed class ModelActivationSource : IActivationSource
         DIn = hook.Width(model.Config, contextLength);
         RowsPerContext = contextLength - _firstPosition;
         ContextsPerBlock = Math.Max(1, options.ShuffleRows / RowsPerContext);
-        _block = new float[(long)ContextsPerBlock * RowsPerContext * DIn];
+        long values = (long)ContextsPerBlock * RowsPerContext * DIn;
+        if (values > Array.MaxLength)
+            throw new RelpSaeException($"--shuffle-rows {options.ShuffleRows} of width {DIn} is {values} values, more than one buffer can hold (at most {Array.MaxLength / DIn} rows)");
+        _block = new float[values];
         _swap = new float[DIn];
     }
 

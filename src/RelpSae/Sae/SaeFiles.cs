@@ -28,7 +28,26 @@ public static class SaeFiles
         var config = SaeLensConfig.Parse(File.ReadAllText(cfgPath), cfgPath);
         if (!File.Exists(weightsPath)) throw new RelpSaeException($"{weightsPath}: no such file");
         using var weights = SafetensorsFile.Open(weightsPath);
+        CheckBeforeReading(config, weights);
         return SparseAutoencoder.FromTensors(config, weights.ReadAll().Values, weightsPath);
+    }
+
+    /// <summary>
+    /// Bounds what reading the weights may cost by the config, before a byte is converted: the SAE's
+    /// matrices must fit one array, and no tensor may be larger than W_enc or hold integers.
+    /// </summary>
+    private static void CheckBeforeReading(SaeConfig config, SafetensorsFile weights)
+    {
+        long matrix = (long)config.DIn * config.DSae;
+        if (matrix > Array.MaxLength)
+            throw new RelpSaeException($"{weights.Path}: d_in {config.DIn} × d_sae {config.DSae} is more elements than one array can hold");
+        foreach (var e in weights.Entries)
+        {
+            if (!e.DType.IsFloat())
+                throw new RelpSaeException($"{weights.Path}: tensor '{e.Name}' is {e.DType}; SAE weights must be floating point");
+            if (e.Count > matrix)
+                throw new RelpSaeException($"{weights.Path}: tensor '{e.Name}' has shape [{string.Join(", ", e.Shape)}], larger than any weight of an SAE with d_in {config.DIn} and d_sae {config.DSae}");
+        }
     }
 
     /// <summary>The log10 feature densities from sparsity.safetensors, or null when the folder has none.</summary>

@@ -107,6 +107,7 @@ public sealed class SaeTrainer
     /// <summary>Writes the full state (atomically: temporary file, then rename).</summary>
     public void SaveCheckpoint(string path)
     {
+        EnsureFiniteWeights();
         var header = new JsonObject
         {
             ["format"] = 1,
@@ -140,6 +141,9 @@ public sealed class SaeTrainer
         float lambda = TrainingSchedule.Sparsity(Options, Step);
         var settings = new ObjectiveSettings(lambda, Options.JumpReluBandwidth, Options.AuxKCoefficient, _auxK);
         var terms = _objective.Evaluate(_params, _x, settings, _tracker.Dead, _grads);
+        // A diverged step is not taken: the weights (and the checkpoints already written) stay the last good ones.
+        if (!double.IsFinite(terms.Loss))
+            throw Diverged($"the loss is {terms.Loss}");
         double gradNorm = AdamOptimizer.ClipGlobalNorm(_grads.Parameters, Options.MaxGradNorm);
         _adam.Step(_params.Parameters, _grads.Parameters, lr, Step + 1, Options.AdamBeta1, Options.AdamBeta2, Options.AdamEpsilon);
         if (Options.Architecture == SaeArchitecture.JumpRelu)
@@ -156,6 +160,17 @@ public sealed class SaeTrainer
             _tracker.DeadFraction, lr, lambda, gradNorm, 0, resampled);
         return true;
     }
+
+    /// <summary>A step can leave finite loss but overflowed weights; those are never saved.</summary>
+    private void EnsureFiniteWeights()
+    {
+        foreach (var p in _params.Parameters)
+            if (!TensorPrimitives.IsFiniteAll<float>(p)) throw Diverged("the weights are no longer finite");
+    }
+
+    private RelpSaeException Diverged(string what) => new(
+        $"training diverged at step {Step + 1}: {what} (learning rate {Options.LearningRate}, sparsity coefficient {Options.Sparsity}); " +
+        "checkpoints written before it are kept; train again with a lower --lr or --l1");
 
     /// <summary>
     /// Trains to the end, reporting window averages every <paramref name="progressEverySteps"/> steps and
@@ -194,6 +209,7 @@ public sealed class SaeTrainer
     /// <paramref name="provenance"/>, and with the training options recorded under metadata["relp_sae_training"].</summary>
     public SparseAutoencoder ExportSae(SaeProvenance? provenance = null)
     {
+        EnsureFiniteWeights();
         var extra = (JsonObject?)provenance?.Extra?.DeepClone() ?? [];
         extra["relp_sae_training"] = new JsonObject
         {

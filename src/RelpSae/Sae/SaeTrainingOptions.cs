@@ -80,13 +80,13 @@ public sealed record SaeTrainingOptions
         Check(Architecture != SaeArchitecture.TopK || (K > 0 && K <= DSae), $"k must be in 1..d_sae (got {K})");
         Check(BatchSize > 0, $"batch size must be positive (got {BatchSize})");
         Check(TotalSteps > 0, $"total steps must be positive (got {TotalSteps})");
-        Check(LearningRate > 0, $"learning rate must be positive (got {LearningRate})");
+        Check(LearningRate > 0 && float.IsFinite(LearningRate), $"learning rate must be positive and finite (got {LearningRate})");
         Check(AdamBeta1 is >= 0 and < 1 && AdamBeta2 is >= 0 and < 1, "Adam betas must be in [0, 1)");
         Check(AdamEpsilon > 0, "Adam epsilon must be positive");
         Check(MaxGradNorm >= 0, "max gradient norm must be >= 0");
         Check(LrWarmupSteps >= 0 && LrDecaySteps >= 0 && LrWarmupSteps + LrDecaySteps <= TotalSteps,
             $"warm-up ({LrWarmupSteps}) plus decay ({LrDecaySteps}) steps must fit in the total ({TotalSteps})");
-        Check(Sparsity >= 0 && SparsityWarmupSteps >= 0, "sparsity coefficient and its warm-up must be >= 0");
+        Check(Sparsity >= 0 && float.IsFinite(Sparsity) && SparsityWarmupSteps >= 0, $"sparsity coefficient (got {Sparsity}) and its warm-up must be finite and >= 0");
         Check(JumpReluBandwidth > 0 && JumpReluInitialThreshold >= 0, "JumpReLU bandwidth must be positive, initial threshold >= 0");
         Check(AuxKCoefficient >= 0 && AuxK >= 0, "AuxK coefficient and AuxK must be >= 0");
         Check(InitializationBatches > 0, "initialization batches must be positive");

@@ -62,6 +62,9 @@ public sealed class SparseAutoencoder
                 sae.Fill(byName, "log_threshold", [config.DSae], sae.Threshold, source);
                 for (int i = 0; i < sae.Threshold.Length; i++) sae.Threshold[i] = MathF.Exp(sae.Threshold[i]);
             }
+            int negative = Array.FindIndex(sae.Threshold, t => t < 0);
+            if (negative >= 0)
+                throw new RelpSaeException($"{source}: threshold of feature {negative} is {sae.Threshold[negative]}; a JumpReLU threshold must be >= 0");
         }
         // SAELens once saved an all-ones scaling_factor with every SAE; anything else changes the features.
         if (byName.Remove("scaling_factor", out var scaling) && scaling.Data.Any(v => v != 1f))

@@ -18,10 +18,8 @@ internal sealed record BpeFiles(
     {
         var vocab = Parse(vocabPath, root => ReadVocab(root, vocabPath));
         var merges = new List<string>();
-        var lineNo = 0;
-        foreach (var line in File.ReadLines(mergesPath))
+        foreach (var (lineNo, line) in StrictText.Lines(mergesPath))
         {
-            lineNo++;
             if (line.Length == 0 || (lineNo == 1 && line.StartsWith("#version"))) continue;
             merges.Add(CheckMerge(line, $"{mergesPath} line {lineNo}"));
         }
@@ -35,10 +33,13 @@ internal sealed record BpeFiles(
     /// <summary>tokenizer.json: model.vocab, model.merges (strings "a b" or pairs ["a","b"]) and added_tokens.</summary>
     public static BpeFiles FromTokenizerJson(string path) => Parse(path, root =>
     {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new RelpSaeException($"{path}: not a JSON object (not a Hugging Face tokenizer.json)");
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
             throw new RelpSaeException($"{path}: no \"model\" object (not a Hugging Face tokenizer.json)");
-        if (model.TryGetProperty("type", out var type) && type.GetString() != "BPE")
-            throw new RelpSaeException($"{path}: model type is {type.GetString()}, only BPE is supported");
+        if (model.TryGetProperty("type", out var type) && !(type.ValueKind == JsonValueKind.String && type.GetString() == "BPE"))
+            throw new RelpSaeException($"{path}: model type is {type.GetRawText()}, only \"BPE\" is supported");
+        RefuseUnsupported(model, path);
         CheckGpt2Pipeline(root, path);
         if (!model.TryGetProperty("vocab", out var vocabJson))
             throw new RelpSaeException($"{path}: model has no \"vocab\"");
@@ -58,13 +59,22 @@ internal sealed record BpeFiles(
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
             foreach (var t in added.EnumerateArray())
             {
-                if (!t.TryGetProperty("content", out var content) || !t.TryGetProperty("id", out var id) || !id.TryGetInt32(out var idValue))
-                    throw new RelpSaeException($"{path}: an added_tokens entry lacks \"content\" or an integer \"id\"");
+                if (t.ValueKind != JsonValueKind.Object || !t.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String
+                    || !t.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out var idValue) || idValue < 0)
+                    throw new RelpSaeException($"{path}: added_tokens entry {special.Count} lacks a string \"content\" or a non-negative integer \"id\"");
                 special[content.GetString()!] = idValue;
                 vocab[content.GetString()!] = idValue;
             }
         return new BpeFiles(vocab, merges, special);
     });
+
+    /// <summary>BPE options that change how text is tokenized; we implement none of them, so they must be off.</summary>
+    static void RefuseUnsupported(JsonElement model, string path)
+    {
+        foreach (var option in new[] { "dropout", "unk_token", "continuing_subword_prefix", "end_of_word_suffix" })
+            if (model.TryGetProperty(option, out var value) && value.ValueKind != JsonValueKind.Null)
+                throw new RelpSaeException($"{path}: model.{option} is {value.GetRawText()}; GPT-2's byte-level BPE has none, and it is not supported");
+    }
 
     /// <summary>Only GPT-2's own pipeline is implemented: refuse others rather than tokenize them differently.</summary>
     static void CheckGpt2Pipeline(JsonElement root, string path)
@@ -72,7 +82,10 @@ internal sealed record BpeFiles(
         if (root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind != JsonValueKind.Null)
             throw new RelpSaeException($"{path}: has a normalizer; only GPT-2's byte-level BPE (no normalizer) is supported");
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind == JsonValueKind.Null) return;
-        var byteLevel = pre.TryGetProperty("type", out var type) && type.GetString() == "ByteLevel";
+        if (pre.ValueKind != JsonValueKind.Object)
+            throw new RelpSaeException($"{path}: pre_tokenizer is not an object");
+        var byteLevel = pre.ValueKind == JsonValueKind.Object && pre.TryGetProperty("type", out var type)
+            && type.ValueKind == JsonValueKind.String && type.GetString() == "ByteLevel";
         var prefixSpace = pre.TryGetProperty("add_prefix_space", out var p) && p.ValueKind == JsonValueKind.True;
         var noRegex = pre.TryGetProperty("use_regex", out var r) && r.ValueKind == JsonValueKind.False;
         if (!byteLevel || prefixSpace || noRegex)
@@ -81,14 +94,22 @@ internal sealed record BpeFiles(
 
     static T Parse<T>(string path, Func<JsonElement, T> read)
     {
+        var bytes = File.ReadAllBytes(path);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            throw new RelpSaeException($"{path}: not valid UTF-8");
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var doc = JsonDocument.Parse(bytes);
             return read(doc.RootElement);
         }
         catch (JsonException e)
         {
-            throw new RelpSaeException($"{path}: not valid JSON ({e.Message})", e);
+            throw new RelpSaeException($"{path}: not valid JSON ({e.Message.Split('\n')[0]})", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json's way of saying a string escapes a lone surrogate (or a value has the wrong kind).
+            throw new RelpSaeException($"{path}: holds a value that cannot be read as text ({e.Message.Split('\n')[0]})", e);
         }
     }
 
@@ -99,13 +120,13 @@ internal sealed record BpeFiles(
         var vocab = new Dictionary<string, int>();
         foreach (var p in json.EnumerateObject())
         {
-            if (!p.Value.TryGetInt32(out var id) || id < 0)
-                throw new RelpSaeException($"{path}: token {JsonSerializer.Serialize(p.Name)} has id {p.Value}, not a non-negative integer");
+            if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out var id) || id < 0)
+                throw new RelpSaeException($"{path}: token {StrictText.Excerpt(p.Name)} has id {StrictText.Cut(p.Value.GetRawText())}, not a non-negative integer");
             vocab[p.Name] = id;
         }
         return vocab;
     }
 
     static string CheckMerge(string merge, string where) =>
-        merge.Split(' ').Length == 2 ? merge : throw new RelpSaeException($"{where}: merge \"{merge}\" is not two tokens separated by one space");
+        merge.Split(' ').Length == 2 ? merge : throw new RelpSaeException($"{where}: merge {StrictText.Excerpt(merge)} is not two tokens separated by one space");
 }

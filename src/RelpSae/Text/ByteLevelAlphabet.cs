@@ -8,6 +8,18 @@ namespace RelpSae.Text;
 internal static class ByteLevelAlphabet
 {
     static readonly int[] CharToByte = Build();
+    static readonly string[] ByteToToken = Invert();
+
+    static string[] Invert()
+    {
+        var tokens = new string[256];
+        for (int c = 0; c < CharToByte.Length; c++)
+            if (CharToByte[c] >= 0) tokens[CharToByte[c]] = ((char)c).ToString();
+        return tokens;
+    }
+
+    /// <summary>The one-character token that spells <paramref name="b"/>.</summary>
+    public static string Token(byte b) => ByteToToken[b];
 
     static int[] Build()
     {

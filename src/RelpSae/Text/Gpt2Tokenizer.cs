@@ -31,19 +31,27 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
     Gpt2Tokenizer(BpeFiles files, string source)
     {
         Source = source;
+        BpeConsistency.Check(files, source);
         _special = files.SpecialTokens;
         EndOfTextId = files.SpecialTokens.TryGetValue(BpeFiles.EndOfText, out var eot)
             ? eot
             : throw new RelpSaeException($"{source}: no {BpeFiles.EndOfText} token");
         _tokens = new string?[files.Vocab.Values.Max() + 1];
         foreach (var (token, id) in files.Vocab) _tokens[id] = token;
-        _bpe = BpeTokenizer.Create(new BpeOptions(files.Vocab)
+        try
         {
-            Merges = files.Merges,
-            SpecialTokens = files.SpecialTokens,
-            PreTokenizer = new RegexPreTokenizer(Gpt2Split(), files.SpecialTokens),
-            ByteLevel = true,
-        });
+            _bpe = BpeTokenizer.Create(new BpeOptions(files.Vocab)
+            {
+                Merges = files.Merges,
+                SpecialTokens = files.SpecialTokens,
+                PreTokenizer = new RegexPreTokenizer(Gpt2Split(), files.SpecialTokens),
+                ByteLevel = true,
+            });
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new RelpSaeException($"{source}: not a usable BPE tokenizer ({e.Message.Split('\n')[0]})", e);
+        }
     }
 
     /// <summary>Loads tokenizer.json if the folder has one, else vocab.json + merges.txt.</summary>
@@ -58,7 +66,16 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
     }
 
     /// <summary>Token ids of the text; special tokens written in the text (&lt;|endoftext|&gt;) become their single id.</summary>
-    public int[] Encode(string text) => text.Length == 0 ? [] : [.. _bpe.EncodeToIds(text)];
+    public int[] Encode(string text)
+    {
+        if (text.Length == 0) return [];
+        try { StrictText.Utf8.GetByteCount(text); }
+        catch (EncoderFallbackException e)
+        {
+            throw new RelpSaeException($"text holds a lone surrogate \\u{(int)text[e.Index]:X4} at character {e.Index}, not valid Unicode");
+        }
+        return [.. _bpe.EncodeToIds(text)];
+    }
 
     /// <summary>The text the ids spell (bytes that do not form whole UTF-8 characters become U+FFFD).</summary>
     public string Decode(ReadOnlySpan<int> ids)
@@ -92,8 +109,13 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
     {
         var ids = Encode(text);
         if (ids.Length == 1) return ids[0];
+        // A long text is cut in the message: an error line never echoes a whole document.
+        const int shown = 10;
+        string more = ids.Length > shown ? ", …" : "";
+        string quoted = text.Length > 60 ? $"{Escape(text[..60])}…" : Escape(text);
+        var first = ids.Take(shown).ToList();
         throw new RelpSaeException(
-            $"{what} \"{Escape(text)}\" is {ids.Length} tokens: [{string.Join(", ", ids.Select(i => $"\"{TokenText(i)}\""))}] = [{string.Join(", ", ids)}]");
+            $"{what} \"{quoted}\" is {ids.Length} tokens: [{string.Join(", ", first.Select(i => $"\"{TokenText(i)}\""))}{more}] = [{string.Join(", ", first)}{more}]");
     }
 
     void AppendBytes(int id, List<byte> bytes)

@@ -7,10 +7,8 @@ public static class JsonlDocuments
 {
     public static IEnumerable<string> Read(string path, string textField = "text")
     {
-        var lineNo = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (lineNo, line) in StrictText.Lines(path))
         {
-            lineNo++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             yield return Parse(line, textField, path, lineNo);
         }
@@ -27,7 +25,7 @@ public static class JsonlDocuments
                 throw new RelpSaeException($"{path} line {lineNo}: not a JSON object");
             if (!doc.RootElement.TryGetProperty(textField, out var text) || text.ValueKind != JsonValueKind.String)
                 throw new RelpSaeException($"{path} line {lineNo}: no string field \"{textField}\"");
-            return text.GetString()!;
+            return StrictText.JsonString(text, $"{path} line {lineNo}: field \"{textField}\"");
         }
     }
 }

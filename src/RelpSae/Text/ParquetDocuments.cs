@@ -32,7 +32,7 @@ public static class ParquetDocuments
             throw new RelpSaeException($"{path}: column \"{column}\" holds {field.ClrType}, not strings");
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
-            var values = ReadRowGroup(reader, g, field);
+            var values = ReadRowGroup(reader, g, field, path);
             for (var row = 0; row < values.Length; row++)
                 yield return values[row] ?? throw new RelpSaeException($"{path}: row {row} of row group {g} has a null \"{column}\"");
         }
@@ -41,17 +41,31 @@ public static class ParquetDocuments
     static ParquetReader Open(string path)
     {
         try { return ParquetReader.CreateAsync(path).GetAwaiter().GetResult(); }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException)
+        catch (Exception e) when (IsCorruption(e))
         {
-            throw new RelpSaeException($"{path}: not a readable Parquet file ({e.Message})", e);
+            throw new RelpSaeException($"{path}: not a readable Parquet file ({Reason(e)})", e);
         }
     }
 
-    static string?[] ReadRowGroup(ParquetReader reader, int group, DataField field)
+    // A damaged file surfaces from the thrift and page decoders as almost any exception type; all of them mean "corrupt".
+    static bool IsCorruption(Exception e) => e is not (RelpSaeException or OperationCanceledException or OutOfMemoryException);
+
+    static string Reason(Exception e) => $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
+
+    static string?[] ReadRowGroup(ParquetReader reader, int group, DataField field, string path)
     {
-        using var rowGroup = reader.OpenRowGroupReader(group);
-        var values = new string?[rowGroup.RowCount];
-        rowGroup.ReadAsync(field, values.AsMemory()).GetAwaiter().GetResult();
-        return values;
+        try
+        {
+            using var rowGroup = reader.OpenRowGroupReader(group);
+            if (rowGroup.RowCount > Array.MaxLength)
+                throw new RelpSaeException($"{path}: row group {group} claims {rowGroup.RowCount} rows");
+            var values = new string?[rowGroup.RowCount];
+            rowGroup.ReadAsync(field, values.AsMemory()).GetAwaiter().GetResult();
+            return values;
+        }
+        catch (Exception e) when (IsCorruption(e))
+        {
+            throw new RelpSaeException($"{path}: row group {group} is not readable ({Reason(e)})", e);
+        }
     }
 }

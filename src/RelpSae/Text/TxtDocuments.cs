@@ -12,12 +12,15 @@ public static class TxtDocuments
     public static IEnumerable<string> Read(string path)
     {
         var doc = new StringBuilder();
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in StrictText.Lines(path))
         {
             if (!string.IsNullOrWhiteSpace(line))
             {
                 if (doc.Length > 0) doc.Append('\n');
                 doc.Append(line);
+                // Counted in chars (≤ bytes): one bound for a document however its lines are cut.
+                if (doc.Length > StrictText.MaxLineBytes)
+                    throw new RelpSaeException($"{path} line {number}: the document ending here is longer than {StrictText.MaxLineBytes >> 20} MiB; split it with a blank line");
             }
             else if (doc.Length > 0)
             {

@@ -11,7 +11,7 @@ public class SaeCommandsTests
     private const string Hook = "blocks.2.hook_resid_post";
 
     /// <summary>A small train-sae command line; <paramref name="changes"/> ("--option value" or "--flag") replace or add options.</summary>
-    private static string[] Train(string data, string outDir, params string[] changes)
+    internal static string[] Train(string data, string outDir, params string[] changes)
     {
         var options = new List<(string Key, string? Value)>
         {

@@ -34,7 +34,7 @@ internal static class PickleAllowList
     public static object Call(PickleGlobal callable, object?[] args, string file)
     {
         if (callable == OrderedDict && args.Length == 0)
-            return new OrderedDictionary<object, object?>();
+            return new OrderedDictionary<object, object?>(PickleKeyComparer.Instance);
         if (callable == RebuildTensor && args.Length is 6 or 7)
             return Tensor(args, file);
         if (callable == RebuildParameter && args.Length == 3 && args[0] is TensorRef data)

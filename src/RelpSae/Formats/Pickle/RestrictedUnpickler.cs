@@ -8,18 +8,27 @@ namespace RelpSae.Formats.Pickle;
 /// dicts, tuples, lists, numbers, strings, booleans and None, the memo, persistent ids naming
 /// storages, and globals from <see cref="PickleAllowList"/>. Python tuples become object?[], lists
 /// List&lt;object?&gt;, dicts OrderedDictionary&lt;object, object?&gt;, ints long, floats double.
-/// Every length is checked against the bytes left before anything is allocated.
+/// Every length is checked against the bytes left before anything is allocated, and the objects,
+/// stack and memo a pickle may build are capped (<see cref="MaxObjects"/>), so a small file cannot
+/// take gigabytes; dict keys hash with a seeded comparer, so colliding keys cannot make it quadratic.
 /// </summary>
 internal sealed class RestrictedUnpickler
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly object Mark = new();
 
+    /// <summary>
+    /// Containers, stack slots and memo entries a pickle may hold. A GPT-2 XL state dict needs about
+    /// 10 per tensor (some 6k); a million is generous and keeps the worst case near 100 MB.
+    /// </summary>
+    public const int MaxObjects = 1 << 20;
+
     private readonly byte[] _data;
     private readonly string _file;
     private readonly List<object?> _stack = [];
     private readonly Dictionary<long, object?> _memo = [];
     private int _pos;
+    private int _objects;
 
     private RestrictedUnpickler(byte[] data, string file) => (_data, _file) = (data, file);
 
@@ -31,6 +40,8 @@ internal sealed class RestrictedUnpickler
         while (true)
         {
             byte op = Bytes(1)[0];
+            if (_stack.Count > MaxObjects || _memo.Count > MaxObjects)
+                Fail($"the pickle holds more than {MaxObjects} objects, more than a state dict needs");
             switch (op)
             {
                 case 0x80: Bytes(1); break;                                    // PROTO
@@ -49,18 +60,18 @@ internal sealed class RestrictedUnpickler
                 case (byte)'X': _stack.Add(Text(Length(4))); break;            // BINUNICODE
                 case 0x8c: _stack.Add(Text(Bytes(1)[0])); break;               // SHORT_BINUNICODE
                 case 0x8d: _stack.Add(Text(Length(8))); break;                 // BINUNICODE8
-                case (byte)']': _stack.Add(new List<object?>()); break;        // EMPTY_LIST
-                case (byte)'}': _stack.Add(new OrderedDictionary<object, object?>()); break; // EMPTY_DICT
+                case (byte)']': _stack.Add(Count(new List<object?>())); break;        // EMPTY_LIST
+                case (byte)'}': _stack.Add(NewDict()); break;                 // EMPTY_DICT
                 case (byte)')': _stack.Add(Array.Empty<object?>()); break;     // EMPTY_TUPLE
-                case (byte)'t': _stack.Add(PopMark()); break;                  // TUPLE
-                case 0x85: _stack.Add(PopN(1)); break;                         // TUPLE1
-                case 0x86: _stack.Add(PopN(2)); break;                         // TUPLE2
-                case 0x87: _stack.Add(PopN(3)); break;                         // TUPLE3
-                case (byte)'l': _stack.Add(PopMark().ToList()); break;         // LIST
-                case (byte)'d': _stack.Add(SetItems(new OrderedDictionary<object, object?>(), PopMark())); break; // DICT
-                case (byte)'a': Top<List<object?>>("APPEND").Add(Pop()); break; // APPEND
+                case (byte)'t': _stack.Add(Count(PopMark())); break;           // TUPLE
+                case 0x85: _stack.Add(Count(PopN(1))); break;                  // TUPLE1
+                case 0x86: _stack.Add(Count(PopN(2))); break;                  // TUPLE2
+                case 0x87: _stack.Add(Count(PopN(3))); break;                  // TUPLE3
+                case (byte)'l': _stack.Add(Count(PopMark().ToList())); break;  // LIST
+                case (byte)'d': _stack.Add(SetItems(NewDict(), PopMark())); break; // DICT
+                case (byte)'a': { Spend(1); var item = Pop(); Top<List<object?>>("APPEND").Add(item); break; } // APPEND
                 case (byte)'e': { var items = PopMark(); Top<List<object?>>("APPENDS").AddRange(items); break; } // APPENDS
-                case (byte)'s': { var pair = PopN(2); SetItems(Top<OrderedDictionary<object, object?>>("SETITEM"), pair); break; } // SETITEM
+                case (byte)'s': { var pair = PopN(2); Spend(2); SetItems(Top<OrderedDictionary<object, object?>>("SETITEM"), pair); break; } // SETITEM
                 case (byte)'u': { var items = PopMark(); SetItems(Top<OrderedDictionary<object, object?>>("SETITEMS"), items); break; } // SETITEMS
                 case (byte)'q': _memo[Bytes(1)[0]] = Peek(); break;            // BINPUT
                 case (byte)'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4))] = Peek(); break; // LONG_BINPUT
@@ -69,13 +80,29 @@ internal sealed class RestrictedUnpickler
                 case (byte)'j': _stack.Add(Get(BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4)))); break; // LONG_BINGET
                 case (byte)'c': _stack.Add(PickleAllowList.Resolve(Line(), Line(), _file)); break; // GLOBAL
                 case 0x93: { var pair = PopN(2); _stack.Add(StackGlobal(pair)); break; } // STACK_GLOBAL
-                case (byte)'R': { var args = Pop(); var callable = Pop(); _stack.Add(Reduce(callable, args)); break; } // REDUCE
-                case (byte)'Q': _stack.Add(PersistentLoad(Pop())); break;      // BINPERSID
+                case (byte)'R': { var args = Pop(); var callable = Pop(); _stack.Add(Count(Reduce(callable, args))); break; } // REDUCE
+                case (byte)'Q': _stack.Add(Count(PersistentLoad(Pop()))); break; // BINPERSID
                 case (byte)'b': Build(); break;                                // BUILD
                 default: Fail($"pickle opcode 0x{op:x2} at byte {_pos - 1} is not supported"); break;
             }
         }
     }
+
+    /// <summary>Counts one more container built; refuses a pickle that builds more than a state dict could need.</summary>
+    private T Count<T>(T container)
+    {
+        Spend(1);
+        return container;
+    }
+
+    /// <summary>Counts objects and container slots alike, so neither many containers nor huge ones get past the cap.</summary>
+    private void Spend(int n)
+    {
+        _objects += n;
+        if (_objects > MaxObjects) throw Error($"the pickle builds more than {MaxObjects} objects, more than a state dict needs");
+    }
+
+    private OrderedDictionary<object, object?> NewDict() => Count(new OrderedDictionary<object, object?>(PickleKeyComparer.Instance));
 
     private RelpSaeException Error(string what) => new($"{what} in {_file}");
     private object? Fail(string what) => throw Error(what);
@@ -145,6 +172,7 @@ internal sealed class RestrictedUnpickler
     {
         int mark = _stack.LastIndexOf(Mark);
         if (mark < 0) throw Error("the pickle has no MARK to pop to");
+        Spend(_stack.Count - mark - 1);   // the items move into a tuple, list or dict
         var items = _stack.GetRange(mark + 1, _stack.Count - mark - 1).ToArray();
         _stack.RemoveRange(mark, _stack.Count - mark);
         return items;

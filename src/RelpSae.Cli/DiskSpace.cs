@@ -1,0 +1,20 @@
+namespace RelpSae.Cli;
+
+/// <summary>Free space is checked before a large write, so a full disk is said up front rather than found half-way.</summary>
+internal static class DiskSpace
+{
+    /// <summary>Bytes free on the file system holding <paramref name="dir"/> (unknown counts as unlimited).</summary>
+    public static long FreeBytes(string dir)
+    {
+        try { return new DriveInfo(Path.GetFullPath(dir)).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
+    }
+
+    /// <summary>Refuses when <paramref name="dir"/>'s file system has less than <paramref name="needed"/> bytes free.</summary>
+    public static void Ensure(string dir, long needed, string what)
+    {
+        long free = FreeBytes(dir);
+        if (free < needed)
+            throw new RelpSaeException($"--out {dir}: {free / 1e6:F1} MB free, {what} need about {needed / 1e6:F1} MB");
+    }
+}

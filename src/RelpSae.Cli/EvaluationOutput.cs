@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using RelpSae.Reports;
+
+namespace RelpSae.Cli;
+
+/// <summary>
+/// evaluate's --out for the length of a run: created and probed for writing, locked against another
+/// run, and either new (its settings recorded) or, with --resume, holding a run of the same settings.
+/// <typeparamref name="T"/> is the level's record (a prompt's feature or component evaluation).
+/// </summary>
+internal sealed class EvaluationOutput<T> : IDisposable
+{
+    private readonly FolderLock _lock;
+
+    /// <summary>The records already there (empty for a new run).</summary>
+    public List<T> Records { get; }
+
+    private EvaluationOutput(FolderLock folderLock, List<T> records) => (_lock, Records) = (folderLock, records);
+
+    /// <summary>Opens <paramref name="dir"/> for a level whose records live in <paramref name="rawFile"/>, read by <paramref name="read"/>.</summary>
+    public static EvaluationOutput<T> Open(string dir, bool resume, JsonObject settings, string rawFile, Func<string, IReadOnlyList<T>> read)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RelpSaeException($"cannot write to --out {dir}: {e.Message}");
+        }
+        var folderLock = FolderLock.Acquire(dir);
+        try
+        {
+            return new EvaluationOutput<T>(folderLock, StartOrResume(dir, resume, settings, rawFile, read));
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
+    }
+
+    private static List<T> StartOrResume(string dir, bool resume, JsonObject settings, string rawFile, Func<string, IReadOnlyList<T>> read)
+    {
+        // results.json, the CSVs and report.html share their names across levels: never mix two runs in one folder.
+        foreach (var (file, level) in new[] { (EvaluationFiles.RawFile, "features"), (ComponentFiles.RawFile, "components") })
+            if (file != rawFile && File.Exists(Path.Combine(dir, file)))
+                throw new RelpSaeException($"{dir} holds results of evaluate --level {level}: choose another --out");
+        if (!File.Exists(Path.Combine(dir, rawFile)))
+        {
+            EvaluationSettings.Write(dir, settings);
+            return [];
+        }
+        if (!resume) throw new RelpSaeException($"{dir} already holds results: pass --resume to continue that run, or choose another --out");
+        var recorded = EvaluationSettings.Read(dir)
+            ?? throw new RelpSaeException($"--resume: {dir} records no {EvaluationSettings.FileName} (an older run), so its settings cannot be checked; start the run in another folder");
+        if (EvaluationSettings.FirstDifference(recorded, settings) is var (name, was, now))
+            throw new RelpSaeException($"--resume: the run in {dir} was made with {name} {EvaluationSettings.Show(was)}, this command gives {EvaluationSettings.Show(now)}; repeat the original options or choose another --out");
+        return [.. read(dir)];
+    }
+
+    public void Dispose() => _lock.Dispose();
+}
