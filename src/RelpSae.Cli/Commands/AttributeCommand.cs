@@ -26,7 +26,7 @@ public static class AttributeCommand
         var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
         var quadrature = new Option<string>("--ig-rule") { Description = "midpoint | gauss-legendre.", DefaultValueFactory = _ => "midpoint" };
         var top = new Option<int>("--top") { Description = "Features shown per method.", DefaultValueFactory = _ => 5 };
-        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        var json = JsonOutput.Option("the results");
         var truncate = new Option<bool>("--truncate") { Description = "Keep the last n_positions tokens of a prompt longer than the context instead of failing." };
         var center = CliDefaults.CenterOption();
         var bos = CliDefaults.PrependBosOption();
@@ -38,7 +38,7 @@ public static class AttributeCommand
         {
             int k = parse.GetValue(top) > 0 ? parse.GetValue(top) : throw new RelpSaeException($"--top must be positive, got {parse.GetValue(top)}");
             var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
-            var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
+            var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
                 parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
             var request = setup.Resolver.Resolve(new PromptCase(parse.GetValue(prompt)!, parse.GetValue(target), parse.GetValue(foil), parse.GetValue(corrupt)));
@@ -50,7 +50,7 @@ public static class AttributeCommand
             foreach (var m in methodList) Attributor.Run(m, warm, request.Metric with { Position = -1 });
             var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
-            var summaries = FeatureSummaries.Load(parse.GetValue(sae)!);
+            var summaries = FeatureSummaries.Load(CliDefaults.SaePath(parse.GetValue(sae)));
             Print(bundle, request, splice, hook, results, clean, baselineValue, k, summaries);
             if (parse.GetValue(json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
             return 0;
@@ -120,6 +120,6 @@ public static class AttributeCommand
                 top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
             }),
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        JsonOutput.Write(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }), Console.Out);
     }
 }

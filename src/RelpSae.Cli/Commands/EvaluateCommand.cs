@@ -49,10 +49,10 @@ public static class EvaluateCommand
         var (shardIndex, shardCount) = ParseShard(parse.GetValue(shard));
         var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps));
         if (parse.GetValue(batch) <= 0) throw new RelpSaeException($"--batch must be positive, got {parse.GetValue(batch)}");
-        var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
+        var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
             parse.GetValue(metric), parse.GetValue(bos));
         var (bundle, autoencoder, hook, resolver) = (setup.Bundle, setup.Sae, setup.Hook, setup.Resolver);
-        var saeDir = parse.GetValue(sae)!;
+        var saeDir = CliDefaults.SaePath(parse.GetValue(sae));
 
         var cases = Cases(parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n), parse.GetValue(seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
@@ -77,9 +77,9 @@ public static class EvaluateCommand
             return false;
         });
         if (records.Count == 0) throw new RelpSaeException("no prompt was evaluated");
-        EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(),
+        var summaries = EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(),
             $"RelP-SAE faithfulness: {Path.GetFileName(saeDir.TrimEnd('/'))} at {hook}");
-        PrintSummary(records, methodList.Select(m => m.Name).ToList(), outDir);
+        PrintSummary(summaries, records, outDir);
         if (!interrupted) return 0;
         Console.Error.WriteLine($"interrupted after {records.Count} prompts: continue with the same command and --resume");
         return CliRunner.Interrupted;
@@ -133,15 +133,12 @@ public static class EvaluateCommand
         throw new RelpSaeException($"--shard must be i/n with 0 ≤ i < n, got \"{text}\"");
     }
 
-    private static void PrintSummary(List<PromptEvaluation> records, List<string> methods, string outDir)
+    private static void PrintSummary(IReadOnlyList<MethodSummary> summaries, List<PromptEvaluation> records, string outDir)
     {
-        var table = new Table().AddColumns("method", "Pearson r", "Spearman ρ", "top-5", "top-10", "sign agr.", "s / prompt");
-        foreach (var m in methods)
-        {
-            var s = MethodSummary.Summarize(m, records);
-            table.AddRow(m, $"{s.Pearson.Value:F3}", $"{s.Spearman.Value:F3}", $"{s.Top5.Value:F3}", $"{s.Top10.Value:F3}", $"{s.SignAgreement.Value:F3}", $"{s.SecondsPerPrompt:F4}");
-        }
-        table.AddRow("ground truth", "", "", "", "", "", $"{records.Average(r => r.TruthSeconds):F4}");
+        var table = new Table().AddColumns("method", "Pearson r", "Spearman ρ", "top-5", "top-10", "sign agr.", "ms / prompt");
+        foreach (var s in summaries)
+            table.AddRow(s.Name, $"{s.Pearson.Value:F3}", $"{s.Spearman.Value:F3}", $"{s.Top5.Value:F3}", $"{s.Top10.Value:F3}", $"{s.SignAgreement.Value:F3}", $"{s.SecondsPerPrompt * 1e3:F2}");
+        table.AddRow("ground truth", "", "", "", "", "", $"{records.Average(r => r.TruthSeconds) * 1e3:F2}");
         AnsiConsole.Write(table);
         Console.WriteLine($"{records.Count} prompts; results.json, CSVs and report.html in {outDir}");
     }

@@ -13,14 +13,17 @@ public static class MergeCommand
         var command = new Command("merge", "Combine sharded evaluate outputs into one results.json, CSVs and report.html.") { shards, output };
         command.SetAction(parse =>
         {
-            var records = parse.GetValue(shards)!.SelectMany(EvaluationFiles.ReadRaw).ToList();
+            var folders = parse.GetValue(shards)!;
+            foreach (var folder in folders)
+                if (!Directory.Exists(folder)) throw new RelpSaeException($"merge: shard folder not found: {folder}");
+            var records = folders.SelectMany(EvaluationFiles.ReadRaw).ToList();
             var duplicate = records.GroupBy(r => r.Index).FirstOrDefault(g => g.Count() > 1);
             if (duplicate != null) throw new RelpSaeException($"prompt {duplicate.Key} appears in more than one shard: were the same shards given twice?");
             if (records.Count == 0) throw new RelpSaeException("the shards hold no evaluated prompts");
             var methods = records[0].Scores.Keys.ToList();
             var outDir = parse.GetValue(output)!;
             EvaluationFiles.WriteAll(outDir, records, methods, "RelP-SAE faithfulness report (merged)");
-            Console.WriteLine($"merged {records.Count} prompts from {parse.GetValue(shards)!.Length} shards into {outDir}");
+            Console.WriteLine($"merged {records.Count} prompts from {folders.Length} shard{(folders.Length == 1 ? "" : "s")} into {outDir}");
             return 0;
         });
         return command;

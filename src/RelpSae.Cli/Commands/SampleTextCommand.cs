@@ -20,7 +20,7 @@ public static class SampleTextCommand
         var command = new Command("sample-text", "Sample a reproducible text corpus from the model (for SAE training).") { model, documents, tokens, temperature, seed, output };
         command.SetAction(parse =>
         {
-            var loaded = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
+            var loaded = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
             int count = parse.GetValue(documents);
             var path = parse.GetValue(output)!;
             var tmp = path + ".tmp";

@@ -42,7 +42,7 @@ public static class TrainSaeCommand
         var separator = new Option<string>("--separator") { Description = "Token between documents: none, a token id, or a one-token text.", DefaultValueFactory = _ => "<|endoftext|>" };
         var shuffle = new Option<int>("--shuffle-rows") { Description = "Activation rows shuffled together.", DefaultValueFactory = _ => 65_536 };
         var evalTokens = new Option<long>("--eval-tokens") { Description = "Positions of the final evaluation (as eval-sae).", DefaultValueFactory = _ => 16_384 };
-        var json = new Option<string?>("--json") { Description = "Also write the final metrics as JSON to this file." };
+        var json = JsonOutput.Option("the final metrics");
         var command = new Command("train-sae", "Train a sparse autoencoder on a model's activations at a hook over a text data set.")
         {
             model, hook, expansion, architecture, k, l1, lr, tokens, batch, context, data, textField, output, seed, resume,
@@ -51,7 +51,7 @@ public static class TrainSaeCommand
         command.SetAction((parse, cancel) =>
         {
             // Everything the user can get wrong is checked before the model runs.
-            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
+            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
             var hookPoint = HookPoint.Parse(parse.GetValue(hook)!, bundle.Config);
             var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, bundle.Config.DModel);
             if (parse.GetValue(checkpointEvery) < 0) throw new RelpSaeException($"--checkpoint-every must be >= 0, got {parse.GetValue(checkpointEvery)}");
@@ -85,7 +85,7 @@ public static class TrainSaeCommand
                 throw new RelpSaeException($"--resume: {checkpoint} was trained with other options than this command's; repeat the original command with --resume");
 
             var commandLine = run["command"]!.GetValue<string>();
-            var provenance = settings.Provenance(hookPoint.Name, ModelName(parse.GetValue(model)!), new JsonObject { ["command"] = commandLine });
+            var provenance = settings.Provenance(hookPoint.Name, ModelName(CliDefaults.ModelPath(parse.GetValue(model))), new JsonObject { ["command"] = commandLine });
             var sae = Train(trainer, checkpoint, parse.GetValue(checkpointEvery), provenance, cancel);
             if (sae is null)
             {

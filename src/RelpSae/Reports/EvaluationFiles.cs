@@ -13,16 +13,18 @@ public static class EvaluationFiles
 {
     public const string RawFile = "evaluations.jsonl";
 
-    public static void WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, string title)
+    /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
+    public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, string title)
     {
         Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
-        var summaries = methods.Select(m => MethodSummary.Summarize(m, ordered)).ToList();
+        var summaries = MethodSummary.SummarizeAll(methods, ordered);
         WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
         WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered));
         foreach (var m in methods)
             WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
         WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(title, summaries, ordered));
+        return summaries;
     }
 
     public static IReadOnlyList<PromptEvaluation> ReadRaw(string dir)
