@@ -58,7 +58,7 @@ public static class AttributeCommand
         return command;
     }
 
-    private static string Describe(Gpt2Model bundle, Metric m) => m.Kind switch
+    internal static string Describe(Gpt2Model bundle, Metric m) => m.Kind switch
     {
         MetricKind.Logit => $"logit of {Token(bundle, m.Target)}",
         MetricKind.LogitDiff => $"logit {Token(bundle, m.Target)} − logit {Token(bundle, m.Foil)}",

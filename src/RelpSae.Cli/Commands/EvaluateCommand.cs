@@ -69,7 +69,8 @@ public static class EvaluateCommand
                 if (cancel.IsCancellationRequested) return true;
                 var request = Resolve(resolver, cases[i], i);
                 var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
-                records.Add(runner.Evaluate(i, request.Prompt, splice, request.Metric));
+                // The metric is recorded with its tokens' texts, so report captions name the target and foil.
+                records.Add(runner.Evaluate(i, request.Prompt, splice, request.Metric) with { Metric = AttributeCommand.Describe(bundle, request.Metric) });
                 // Every finished prompt is on disk, so an interruption loses at most the prompt in progress.
                 EvaluationFiles.WriteAtomically(rawPath, string.Concat(records.OrderBy(r => r.Index).Select(r => EvaluationFiles.ToJsonLine(r) + "\n")));
                 report(++count, $"{records[^1].Features.Length} features");
@@ -77,13 +78,29 @@ public static class EvaluateCommand
             return false;
         });
         if (records.Count == 0) throw new RelpSaeException("no prompt was evaluated");
-        var summaries = EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(),
-            $"RelP-SAE faithfulness: {Path.GetFileName(saeDir.TrimEnd('/'))} at {hook}");
+        var header = new ReportHeader($"RelP-SAE faithfulness of SAE-feature attribution at {hook}", [
+            new("model", Describe(CliDefaults.ModelPath(parse.GetValue(model)), "the embedded tarot GPT-2 (4 layers, d_model 128, vocabulary 1,000)")),
+            new("SAE", Describe(saeDir, $"the embedded SAE ({autoencoder.DSae} features)")),
+            new("hook", hook.ToString()),
+            new("prompts", parse.GetValue(prompts) ?? $"built-in task {parse.GetValue(task) ?? "contrastive"}, {cases.Count} prompts"),
+            new("baseline", parse.GetValue(baseline) ?? "auto (the corrupted prompt where one is given, else zero)"),
+            new("metric", parse.GetValue(metric) ?? "auto (logit difference target - foil where a foil or corrupted prompt is given, else logit)"),
+            new("methods", string.Join(", ", methodList.Select(m => m.Name))),
+            new("IG steps", $"{parse.GetValue(igSteps)} (midpoint rule)"),
+            new("patched at", parse.GetValue(position) is { } p ? $"position {p}" : "every position"),
+            new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
+            new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
+            new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
+        ]);
+        header.Save(outDir);
+        var summaries = EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(), header);
         PrintSummary(summaries, records, outDir);
         if (!interrupted) return 0;
         Console.Error.WriteLine($"interrupted after {records.Count} prompts: continue with the same command and --resume");
         return CliRunner.Interrupted;
     }
+
+    private static string Describe(string folder, string embedded) => CliDefaults.IsEmbedded(folder) ? embedded : Path.GetFullPath(folder);
 
     private static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
     {

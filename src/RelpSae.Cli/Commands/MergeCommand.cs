@@ -22,7 +22,10 @@ public static class MergeCommand
             if (records.Count == 0) throw new RelpSaeException("the shards hold no evaluated prompts");
             var methods = records[0].Scores.Keys.ToList();
             var outDir = parse.GetValue(output)!;
-            EvaluationFiles.WriteAll(outDir, records, methods, "RelP-SAE faithfulness report (merged)");
+            // The first shard's header says what was run; the merge adds how the shards were combined.
+            var header = (ReportHeader.Load(folders[0]) ?? new ReportHeader("RelP-SAE faithfulness report", []))
+                .With("merged", $"{folders.Length} shard{(folders.Length == 1 ? "" : "s")}: {string.Join(", ", folders)}");
+            EvaluationFiles.WriteAll(outDir, records, methods, header);
             Console.WriteLine($"merged {records.Count} prompts from {folders.Length} shard{(folders.Length == 1 ? "" : "s")} into {outDir}");
             return 0;
         });

@@ -166,7 +166,7 @@ public static class TrainSaeCommand
         };
     }
 
-    private static string Quote(string arg) =>
+    internal static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
 
     /// <summary>

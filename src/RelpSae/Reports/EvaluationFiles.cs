@@ -14,7 +14,7 @@ public static class EvaluationFiles
     public const string RawFile = "evaluations.jsonl";
 
     /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
-    public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, string title)
+    public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
     {
         Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
@@ -23,7 +23,7 @@ public static class EvaluationFiles
         WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered));
         foreach (var m in methods)
             WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
-        WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(title, summaries, ordered));
+        WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(header, summaries, ordered));
         return summaries;
     }
 
