@@ -16,11 +16,11 @@ public static class AttributeCommand
         var prompt = new Option<string>("--prompt") { Description = "The prompt whose next-token prediction is explained.", Required = true };
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
-        var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. Default: the model's top prediction." };
+        var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. [default: the model's top prediction]" };
         var foil = new Option<string?>("--foil") { Description = "Foil token for the logit difference target − foil." };
-        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
+        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob. [default: logit-diff with a foil or corrupted prompt, else logit]" };
         var position = new Option<int>("--position") { Description = "Position the metric is read at (−1 = last).", DefaultValueFactory = _ => -1 };
-        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
+        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero). [default: auto]" };
         var corrupt = new Option<string?>("--corrupt") { Description = "Corrupted prompt of the same token length (the corrupt baseline)." };
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp" };
         var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };

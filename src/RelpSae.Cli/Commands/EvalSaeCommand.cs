@@ -21,11 +21,11 @@ public static class EvalSaeCommand
         var sae = CliDefaults.SaeOption();
         var data = new Option<string>("--data") { Description = "Text data set (.txt with blank-line documents, .jsonl, .parquet), packed as the SAE's cfg.json says.", Required = true };
         var tokens = new Option<long>("--tokens") { Description = "Positions to evaluate.", DefaultValueFactory = _ => 16_384 };
-        var textField = new Option<string?>("--text-field") { Description = "JSON field or Parquet column with the text (default: as recorded in cfg.json, else \"text\")." };
+        var textField = new Option<string?>("--text-field") { Description = "JSON field or Parquet column with the text. [default: as recorded in cfg.json, else \"text\"]" };
         var json = JsonOutput.Option("the metrics");
         var output = new Option<string?>("--out")
         {
-            Description = "Folder for a copy of the SAE with its new feature_summaries.json and feature_means.safetensors (use it as --sae). Default: beside the SAE; required for the embedded SAE, which is never rewritten.",
+            Description = "Folder for a copy of the SAE with its new feature_summaries.json and feature_means.safetensors (use it as --sae). [default: beside the SAE; required for the embedded SAE, which is never rewritten]",
         };
         var command = new Command("eval-sae", "Measure an SAE inside its model and write its feature summaries and means (beside it, or with a copy of it in --out).") { model, sae, data, tokens, textField, json, output };
         command.SetAction((parse, cancel) =>

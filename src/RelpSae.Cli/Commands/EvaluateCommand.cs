@@ -17,16 +17,16 @@ public static class EvaluateCommand
     public static Command Create()
     {
         var prompts = new Option<string?>("--prompts") { Description = "JSONL prompt file: {\"prompt\", \"target\", \"foil\", \"corrupt\"} per line." };
-        var task = new Option<string?>("--task") { Description = "Built-in prompt set: ioi (GPT-2 tokenizer) or contrastive (the default model). Default: contrastive." };
+        var task = new Option<string?>("--task") { Description = "Built-in prompt set: ioi (GPT-2 tokenizer) or contrastive (the default model). [default: contrastive]" };
         var n = new Option<int>("--n") { Description = "Number of prompts of a built-in task.", DefaultValueFactory = _ => 60 };
         var seed = new Option<int>("--seed") { Description = "Seed of the IOI generator.", DefaultValueFactory = _ => 0 };
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp,relp-ah" };
         var igSteps = new Option<int>("--ig-steps") { Description = "Integrated-gradients steps.", DefaultValueFactory = _ => 32 };
-        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
-        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
-        var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only (default: at every position)." };
+        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob. [default: logit-diff with a foil or corrupted prompt, else logit]" };
+        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero). [default: auto]" };
+        var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only. [default: at every position]" };
         var batch = new Option<int>("--batch") { Description = "Features patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
         var shard = new Option<string?>("--shard") { Description = "i/n: evaluate only prompts whose index is i modulo n (for job arrays; combine with merge)." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };

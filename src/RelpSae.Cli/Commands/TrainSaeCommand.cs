@@ -26,11 +26,11 @@ public static class TrainSaeCommand
         var expansion = new Option<int>("--expansion") { Description = "d_sae = expansion × d_in.", DefaultValueFactory = _ => 4 };
         var architecture = new Option<string>("--architecture") { Description = "relu | jumprelu | topk.", DefaultValueFactory = _ => "relu" };
         var k = new Option<int>("--k") { Description = "Active features per token (topk).", DefaultValueFactory = _ => 32 };
-        var l1 = new Option<float?>("--l1") { Description = "Sparsity coefficient: L1 (relu, default 5) or L0 (jumprelu, default 0.2), on activations normalised to E‖x‖ = √d_in." };
+        var l1 = new Option<float?>("--l1") { Description = "Sparsity coefficient: L1 (relu) or L0 (jumprelu), on activations normalised to E‖x‖ = √d_in. [default: 5 for relu, 0.2 for jumprelu]" };
         var lr = new Option<float>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 4e-4f };
         var tokens = new Option<long>("--tokens") { Description = "Training tokens (activation rows); steps = tokens / batch.", Required = true };
         var batch = new Option<int>("--batch") { Description = "Rows per optimizer step.", DefaultValueFactory = _ => 4096 };
-        var context = new Option<int?>("--context") { Description = "Tokens per context, BOS included (default: min(128, n_positions))." };
+        var context = new Option<int?>("--context") { Description = "Tokens per context, BOS included. [default: min(128, n_positions)]" };
         var data = new Option<string>("--data") { Description = "Text data set: .txt (blank-line separated documents), .jsonl or .parquet; read again from the start when it runs out.", Required = true };
         var textField = new Option<string>("--text-field") { Description = "JSON field or Parquet column with the text.", DefaultValueFactory = _ => "text" };
         var output = new Option<string>("--out") { Description = "Folder for the checkpoint and the trained SAE.", Required = true };

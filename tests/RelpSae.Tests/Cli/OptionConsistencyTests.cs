@@ -38,6 +38,8 @@ public class OptionConsistencyTests
             Assert.Equal(0, code);
             Assert.DoesNotContain(AppContext.BaseDirectory.TrimEnd('/'), output);
             Assert.DoesNotContain("\u2212", output);
+            Assert.DoesNotContain("Default:", output); // one style: [default: ...]
+            Assert.DoesNotContain("(default:", output);
             foreach (var flag in command.Options.OfType<Option<bool>>().Where(o => !o.Recursive && o.Name != "--help"))
                 Assert.Matches($@"{flag.Name}\s.*\[default: (on|off)", output);
         }
