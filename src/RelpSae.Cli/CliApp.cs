@@ -27,6 +27,7 @@ public static class CliApp
             VersionCommand.Create(),
         })
             root.Subcommands.Add(command);
+        HelpText.Apply(root);
         return root;
     }
 

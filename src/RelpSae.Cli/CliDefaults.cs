@@ -10,15 +10,20 @@ public static class CliDefaults
 
     public static Option<string> ModelOption() => new("--model")
     {
-        Description = "Hugging Face GPT-2 folder (config.json, model.safetensors or pytorch_model.bin, tokenizer files). Default: the embedded tarot GPT-2.",
-        DefaultValueFactory = _ => EmbeddedModel,
+        Description = "Hugging Face GPT-2 folder (config.json, model.safetensors or pytorch_model.bin, tokenizer files). [default: the embedded tarot GPT-2]",
     };
 
     public static Option<string> SaeOption() => new("--sae")
     {
-        Description = "SAELens folder (cfg.json + sae_weights.safetensors). Default: the embedded SAE.",
-        DefaultValueFactory = _ => EmbeddedSae,
+        Description = "SAELens folder (cfg.json + sae_weights.safetensors). [default: the embedded SAE]",
     };
+
+    // No DefaultValueFactory on --model and --sae: help would print the build folder as the default.
+    /// <summary>The --model folder, or the embedded model when none is given.</summary>
+    public static string ModelPath(string? given) => given ?? EmbeddedModel;
+
+    /// <summary>The --sae folder, or the embedded SAE when none is given.</summary>
+    public static string SaePath(string? given) => given ?? EmbeddedSae;
 
     public static Option<bool> CenterOption() => new("--center-writing-weights")
     {
@@ -29,6 +34,14 @@ public static class CliDefaults
     {
         Description = "Prepend <|endoftext|> to the prompt, as TransformerLens does by default.",
     };
+
+    /// <summary>Whether <paramref name="path"/> lies in the tool's own models/ folder, which no command may write into.</summary>
+    public static bool IsEmbedded(string path)
+    {
+        var models = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "models")));
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        return full == models || full.StartsWith(models + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
 
     /// <summary>A folder that exists, else a Hub name resolved through the Hugging Face cache (see HubNames), with a clear error naming the option.</summary>
     public static string ExistingFolder(string path, string option)

@@ -22,7 +22,7 @@ public class ReportRendersTests
                 new Dictionary<string, double[]> { ["gradient"] = truth.Select(t => t + 0.1 * rng.NextDouble()).ToArray(), ["relp"] = truth },
                 new Dictionary<string, double> { ["gradient"] = 0.1, ["relp"] = 0.1 }, 1.0);
         }).ToList();
-        EvaluationFiles.WriteAll(dir, prompts, ["gradient", "relp"], "browser test");
+        EvaluationFiles.WriteAll(dir, prompts, ["gradient", "relp"], new ReportHeader("browser test", [new("model", "m")]));
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
@@ -37,10 +37,24 @@ public class ReportRendersTests
         page.PageError += (_, e) => errors.Add(e);
         await page.GotoAsync(new Uri(Path.Combine(dir, "report.html")).AbsoluteUri);
 
-        // Two scatter plots, three top-feature charts (first three prompts), one timing chart — all decoded.
-        var sizes = await page.EvalOnSelectorAllAsync<int[][]>("img", "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])");
-        Assert.Equal(6, sizes.Length);
-        Assert.All(sizes, s => Assert.True(s[0] > 100 && s[1] > 100, $"image {s[0]}x{s[1]} did not render"));
+        // Two scatter plots, a top-feature chart for each of the four prompts, one timing chart — all laid out.
+        var sizes = await page.EvalOnSelectorAllAsync<double[][]>("svg", "svgs => svgs.map(s => { const r = s.getBoundingClientRect(); return [r.width, r.height]; })");
+        Assert.Equal(7, sizes.Length);
+        Assert.Equal(4, await page.Locator("#features details").CountAsync());
+        await page.Locator("#features details").Last.Locator("summary").ClickAsync(); // closed charts open on a click
+        Assert.All(await page.EvalOnSelectorAllAsync<double[][]>("svg", "svgs => svgs.map(s => { const r = s.getBoundingClientRect(); return [r.width, r.height]; })"),
+            s => Assert.True(s[0] > 100 && s[1] > 100, $"chart {s[0]}x{s[1]} did not render"));
+        // The legend never covers a bar: no legend swatch's box meets a bar's box.
+        int overlaps = await page.EvaluateAsync<int>("""
+            () => [...document.querySelectorAll('#features svg')].reduce((n, svg) => {
+              const boxes = sel => [...svg.querySelectorAll(sel)].map(e => e.getBoundingClientRect());
+              const legend = boxes(':scope > rect[y="30"]'), bars = boxes('rect:has(title)');
+              return n + legend.filter(l => bars.some(b => l.left < b.right && b.left < l.right && l.top < b.bottom && b.top < l.bottom)).length;
+            }, 0)
+            """);
+        Assert.Equal(0, overlaps);
+        Assert.Contains("Σ|score − true effect| / Σ|true effect|", await page.InnerTextAsync("body"));
+        Assert.Equal("m", await page.InnerTextAsync("#run td"));
         Assert.Equal(4, await page.Locator("#statistics tr").CountAsync()); // header, two methods, ground truth
         Assert.Empty(errors);
     }

@@ -18,17 +18,17 @@ public static class AttributeCommand
         var prompt = new Option<string>("--prompt") { Description = "The prompt whose next-token prediction is explained.", Required = true };
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
-        var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. Default: the model's top prediction." };
+        var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. [default: the model's top prediction]" };
         var foil = new Option<string?>("--foil") { Description = "Foil token for the logit difference target − foil." };
-        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
+        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob. [default: logit-diff with a foil or corrupted prompt, else logit]" };
         var position = new Option<int>("--position") { Description = "Position the metric is read at (−1 = last).", DefaultValueFactory = _ => -1 };
-        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
+        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero). [default: auto]" };
         var corrupt = new Option<string?>("--corrupt") { Description = "Corrupted prompt of the same token length (the corrupt baseline)." };
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp" };
         var igSteps = new Option<int>("--ig-steps") { Description = $"Integrated-gradients steps (at most {IntegratedGradients.MaxSteps}).", DefaultValueFactory = _ => 32 };
         var quadrature = new Option<string>("--ig-rule") { Description = "midpoint | gauss-legendre.", DefaultValueFactory = _ => "midpoint" };
         var top = new Option<int>("--top") { Description = "Features shown per method.", DefaultValueFactory = _ => 5 };
-        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        var json = JsonOutput.Option("the results");
         var truncate = new Option<bool>("--truncate") { Description = "Keep the last n_positions tokens of a prompt longer than the context instead of failing." };
         var center = CliDefaults.CenterOption();
         var bos = CliDefaults.PrependBosOption();
@@ -40,7 +40,7 @@ public static class AttributeCommand
         {
             int k = parse.GetValue(top) > 0 ? parse.GetValue(top) : throw new RelpSaeException($"--top must be positive, got {parse.GetValue(top)}");
             var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
-            var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
+            var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
                 parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
             var request = setup.Resolver.Resolve(new PromptCase(StrictText.Valid(parse.GetValue(prompt)!, "--prompt"),
@@ -55,13 +55,13 @@ public static class AttributeCommand
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
             var summaries = FeatureSummaries.Load(setup.SaeDir);
             Print(bundle, request, splice, hook, results, clean, baselineValue, k, summaries);
-            if (parse.GetValue(json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
+            if (JsonOutput.Target(parse, json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
             return 0;
         });
         return command;
     }
 
-    private static string Describe(Gpt2Model bundle, Metric m) => m.Kind switch
+    internal static string Describe(Gpt2Model bundle, Metric m) => m.Kind switch
     {
         MetricKind.Logit => $"logit of {Token(bundle, m.Target)}",
         MetricKind.LogitDiff => $"logit {Token(bundle, m.Target)} − logit {Token(bundle, m.Foil)}",
@@ -123,6 +123,6 @@ public static class AttributeCommand
                 top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
             }),
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        JsonOutput.Write(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), Console.Out);
     }
 }

@@ -14,13 +14,13 @@ public static class ConvertCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Hugging Face GPT-2 folder (config.json + pytorch_model.bin or model.safetensors).", Required = true };
+        var model = CliDefaults.ModelOption();
         var output = new Option<string>("--out") { Description = "Folder to write model.safetensors, config.json and the tokenizer files to.", Required = true };
         var force = Overwrite.ForceOption();
         var command = new Command("convert", "Convert a GPT-2 checkpoint folder to safetensors (float32), copying its config, tokenizer and licence.") { model, output, force };
         command.SetAction(parse =>
         {
-            string from = parse.GetValue(model)!, to = parse.GetValue(output)!;
+            string from = CliDefaults.ModelPath(parse.GetValue(model)), to = parse.GetValue(output)!;
             if (Path.GetFullPath(from).TrimEnd('/') == Path.GetFullPath(to).TrimEnd('/'))
                 throw new RelpSaeException("--out must be a different folder from --model");
             Overwrite.CheckFolder(to, parse.GetValue(force), [HfCheckpoint.SafetensorsFile, HfCheckpoint.PyTorchFile, HfCheckpoint.ConfigFile], "a model");

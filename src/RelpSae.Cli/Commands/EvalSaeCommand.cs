@@ -9,8 +9,9 @@ namespace RelpSae.Cli.Commands;
 
 /// <summary>
 /// <c>relp-sae eval-sae</c>: the SAE's metrics inside its model (L0, MSE, explained variance, CE loss recovered,
-/// dead and dense fractions), and beside the SAE the feature summaries and feature means the attribution
-/// commands use.
+/// dead and dense fractions), and the feature summaries and feature means the attribution commands use:
+/// beside the SAE, or in <c>--out</c> with a copy of the SAE. The embedded SAE is part of the tool and is
+/// never rewritten, so it needs <c>--out</c>.
 /// </summary>
 public static class EvalSaeCommand
 {
@@ -20,31 +21,36 @@ public static class EvalSaeCommand
         var sae = CliDefaults.SaeOption();
         var data = new Option<string>("--data") { Description = "Text data set (.txt with blank-line documents, .jsonl, .parquet), packed as the SAE's cfg.json says.", Required = true };
         var tokens = new Option<long>("--tokens") { Description = "Positions to evaluate.", DefaultValueFactory = _ => 16_384 };
-        var textField = new Option<string?>("--text-field") { Description = "JSON field or Parquet column with the text (default: as recorded in cfg.json, else \"text\")." };
-        var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file." };
-        var command = new Command("eval-sae", "Measure an SAE inside its model and write its feature summaries and means beside it.") { model, sae, data, tokens, textField, json };
+        var textField = new Option<string?>("--text-field") { Description = "JSON field or Parquet column with the text. [default: as recorded in cfg.json, else \"text\"]" };
+        var json = JsonOutput.Option("the metrics");
+        var output = new Option<string?>("--out")
+        {
+            Description = "Folder for a copy of the SAE with its new feature_summaries.json and feature_means.safetensors (use it as --sae). [default: beside the SAE; required for the embedded SAE, which is never rewritten]",
+        };
+        var command = new Command("eval-sae", "Measure an SAE inside its model and write its feature summaries and means (beside it, or with a copy of it in --out).") { model, sae, data, tokens, textField, json, output };
         command.SetAction((parse, cancel) =>
         {
             long n = parse.GetValue(tokens);
             if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
             // A release SAE named on the command line is measured on the model processed as it was trained on.
-            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"),
-                HubNames.ProcessingOf(parse.GetValue(sae)!).CenterWritingWeights);
-            var saeDir = CliDefaults.ExistingFolder(parse.GetValue(sae)!, "--sae");
+            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"),
+                HubNames.ProcessingOf(CliDefaults.SaePath(parse.GetValue(sae))).CenterWritingWeights);
+            var saeDir = CliDefaults.ExistingFolder(CliDefaults.SaePath(parse.GetValue(sae)), "--sae");
             var autoencoder = SaeFiles.Load(saeDir);
             var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
             var settings = SaeDataSettings.FromConfig(autoencoder.Config, parse.GetValue(data)!,
                 Math.Min(128, bundle.Config.NPositions), bundle.Tokenizer.EndOfTextId);
             if (parse.GetValue(textField) is { } field) settings = settings with { TextField = field };
-            var report = Evaluate(bundle, autoencoder, hook, settings, n, saeDir, cancel);
-            Finish(report, parse.GetValue(json), parse.InvocationConfiguration.Output);
+            var outDir = OutputFolder(saeDir, parse.GetValue(output));
+            var report = Evaluate(bundle, autoencoder, hook, settings, n, outDir, cancel);
+            Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
         });
         return command;
     }
 
     /// <summary>Runs the evaluation with a progress bar and writes feature_summaries.json and
-    /// feature_means.safetensors into <paramref name="saeDir"/>.</summary>
+    /// feature_means.safetensors into <paramref name="saeDir"/> (never the embedded SAE's folder).</summary>
     internal static SaeModelReport Evaluate(Gpt2Model bundle, SparseAutoencoder sae, HookPoint hook, SaeDataSettings settings,
         long tokens, string saeDir, CancellationToken cancel)
     {
@@ -57,6 +63,26 @@ public static class EvalSaeCommand
         return report;
     }
 
+    /// <summary>Where the summaries and means go: beside a user's SAE, or into <paramref name="outDir"/> with a
+    /// copy of the SAE's files, so that folder works as <c>--sae</c>.</summary>
+    private static string OutputFolder(string saeDir, string? outDir)
+    {
+        if (outDir is null)
+        {
+            if (CliDefaults.IsEmbedded(saeDir))
+                throw new RelpSaeException("eval-sae: the embedded SAE is part of the tool and is never rewritten: pass --out DIR for a copy with the new feature summaries and means");
+            return saeDir;
+        }
+        if (CliDefaults.IsEmbedded(outDir))
+            throw new RelpSaeException($"--out: {outDir} is inside the tool's embedded models; choose another folder");
+        if (Path.GetFullPath(outDir) == Path.GetFullPath(saeDir)) return saeDir;
+        Directory.CreateDirectory(outDir);
+        foreach (var file in new[] { SaeFiles.ConfigFile, SaeFiles.WeightsFile, SaeFiles.SparsityFile })
+            if (File.Exists(Path.Combine(saeDir, file)))
+                File.Copy(Path.Combine(saeDir, file), Path.Combine(outDir, file), overwrite: true);
+        return outDir;
+    }
+
     /// <summary>Prints the metrics and writes them as JSON when asked.</summary>
     internal static void Finish(SaeModelReport report, string? jsonPath, TextWriter output)
     {
@@ -66,7 +92,7 @@ public static class EvalSaeCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"CE clean {report.CeClean:F4}  with SAE {report.CeSae:F4}  zero-ablated {report.CeZero:F4}  CE loss recovered {report.CeLossRecovered:F4}"));
         if (jsonPath is not null)
-            File.WriteAllText(jsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            JsonOutput.Write(jsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }), output);
     }
 
     /// <summary>An IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

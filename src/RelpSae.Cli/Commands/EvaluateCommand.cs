@@ -19,19 +19,19 @@ public static class EvaluateCommand
     public static Command Create()
     {
         var prompts = new Option<string?>("--prompts") { Description = "JSONL prompt file: {\"prompt\", \"target\", \"foil\", \"corrupt\"} per line." };
-        var task = new Option<string?>("--task") { Description = "Built-in prompt set: ioi (GPT-2 tokenizer) or contrastive (the default model). Default: contrastive." };
+        var task = new Option<string?>("--task") { Description = "Built-in prompt set: ioi (GPT-2 tokenizer) or contrastive (the default model). [default: contrastive]" };
         var n = new Option<int>("--n") { Description = "Number of prompts of a built-in task.", DefaultValueFactory = _ => 60 };
         var seed = new Option<int>("--seed") { Description = "Seed of the IOI generator.", DefaultValueFactory = _ => 0 };
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
         var methods = new Option<string>("--methods") { Description = $"Comma list: {AttributionMethods.Names}.", DefaultValueFactory = _ => "gradient,ig,relp,relp-ah" };
         var igSteps = new Option<int>("--ig-steps") { Description = $"Integrated-gradients steps (at most {IntegratedGradients.MaxSteps}).", DefaultValueFactory = _ => 32 };
-        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob (default: logit-diff with a foil or corrupted prompt, else logit)." };
-        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero)." };
-        var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only (default: at every position)." };
+        var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob. [default: logit-diff with a foil or corrupted prompt, else logit]" };
+        var baseline = new Option<string?>("--baseline") { Description = "auto | zero | mean | corrupt: what features are patched to (auto: the corrupted prompt if given, else zero). [default: auto]" };
+        var position = new Option<int?>("--patch-position") { Description = "Patch features at this position only. [default: at every position]" };
         var batch = new Option<int>("--batch") { Description = "Features (or components) patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
         var level = new Option<string>("--level") { Description = "features: patch single SAE features; components: patch each resid_pre, attn_out, mlp_out and head output at each position with its corrupted-run value.", DefaultValueFactory = _ => "features" };
-        var components = new Option<string?>("--components") { Description = "With --level components: comma list of types (resid_pre, attn_out, mlp_out, head) or hooks (blocks.L.hook_mlp_out, blocks.L.attn.hook_z, ...). Default: all." };
+        var components = new Option<string?>("--components") { Description = "With --level components: comma list of types (resid_pre, attn_out, mlp_out, head) or hooks (blocks.L.hook_mlp_out, blocks.L.attn.hook_z, ...). [default: all]" };
         var shard = new Option<string?>("--shard") { Description = "i/n: evaluate only prompts whose index is i modulo n (for job arrays; combine with merge)." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run in --out, skipping prompts already evaluated." };
@@ -61,17 +61,17 @@ public static class EvaluateCommand
         var (shardIndex, shardCount) = ParseShard(parse.GetValue(shard));
         var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps));
         CheckBatch(parse.GetValue(batch));
-        var setup = AttributionSetup.Load(parse.GetValue(model)!, parse.GetValue(sae)!, parse.GetValue(center), parse.GetValue(baseline),
+        var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
             parse.GetValue(metric), parse.GetValue(bos));
         var (bundle, autoencoder, hook, resolver) = (setup.Bundle, setup.Sae, setup.Hook, setup.Resolver);
-        var saeDir = parse.GetValue(sae)!;
+        var saeDir = CliDefaults.SaePath(parse.GetValue(sae));
 
         var cases = Cases(parse.GetValue(prompts), parse.GetValue(task), parse.GetValue(n), parse.GetValue(seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
         var runner = new FaithfulnessRunner(methodList, new GroundTruth(parse.GetValue(batch)), parse.GetValue(position));
         // Every prompt resolves and fits the patch position before --out is touched.
         foreach (int i in mine) runner.CheckPosition(Resolve(resolver, cases[i], i).Tokens.Length);
-        var settings = new EvaluateSettings("features", parse.GetValue(model)!, saeDir, hook.Name, null, parse.GetValue(prompts), parse.GetValue(task),
+        var settings = new EvaluateSettings("features", CliDefaults.ModelPath(parse.GetValue(model)), saeDir, hook.Name, null, parse.GetValue(prompts), parse.GetValue(task),
             parse.GetValue(n), parse.GetValue(seed), [.. methodList.Select(m => m.Name)], parse.GetValue(igSteps), parse.GetValue(metric),
             parse.GetValue(baseline), parse.GetValue(position), parse.GetValue(center), parse.GetValue(bos));
         using var held = EvaluationOutput<PromptEvaluation>.Open(outDir, parse.GetValue(resume), settings.ToJson(), EvaluationFiles.RawFile, EvaluationFiles.ReadRaw);
@@ -80,12 +80,27 @@ public static class EvaluateCommand
         {
             var request = Resolve(resolver, cases[i], i);
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
-            var record = runner.Evaluate(i, request.Prompt, splice, request.Metric);
+            // The metric is recorded with its tokens' texts, so report captions name the target and foil.
+            var record = runner.Evaluate(i, request.Prompt, splice, request.Metric) with { Metric = AttributeCommand.Describe(bundle, request.Metric) };
             return (record, $"{record.Features.Length} features");
         });
-        EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(),
-            $"RelP-SAE faithfulness: {Path.GetFileName(saeDir.TrimEnd('/'))} at {hook}");
-        PrintSummary(records, methodList.Select(m => m.Name).ToList(), outDir);
+        var header = new ReportHeader($"RelP-SAE faithfulness of SAE-feature attribution at {hook}", [
+            new("model", Describe(CliDefaults.ModelPath(parse.GetValue(model)), "the embedded tarot GPT-2 (4 layers, d_model 128, vocabulary 1,000)")),
+            new("SAE", Describe(saeDir, $"the embedded SAE ({autoencoder.DSae} features)")),
+            new("hook", hook.ToString()),
+            new("prompts", parse.GetValue(prompts) ?? $"built-in task {parse.GetValue(task) ?? "contrastive"}, {cases.Count} prompts"),
+            new("baseline", parse.GetValue(baseline) ?? "auto (the corrupted prompt where one is given, else zero)"),
+            new("metric", parse.GetValue(metric) ?? "auto (logit difference target - foil where a foil or corrupted prompt is given, else logit)"),
+            new("methods", string.Join(", ", methodList.Select(m => m.Name))),
+            new("IG steps", $"{parse.GetValue(igSteps)} (midpoint rule)"),
+            new("patched at", parse.GetValue(position) is { } p ? $"position {p}" : "every position"),
+            new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
+            new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
+            new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
+        ]);
+        header.Save(outDir);
+        var summaries = EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(), header);
+        PrintSummary(summaries, records, outDir);
         return Finish(interrupted, records.Count);
     }
 
@@ -127,6 +142,8 @@ public static class EvaluateCommand
         if (batch <= 0) throw new RelpSaeException($"--batch must be positive, got {batch}");
     }
 
+    internal static string Describe(string folder, string embedded) => CliDefaults.IsEmbedded(folder) ? embedded : Directory.Exists(folder) ? Path.GetFullPath(folder) : folder;
+
     internal static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
     {
         try { return resolver.Resolve(c); }
@@ -153,15 +170,12 @@ public static class EvaluateCommand
         throw new RelpSaeException($"--shard must be i/n with 0 ≤ i < n, got \"{text}\"");
     }
 
-    private static void PrintSummary(List<PromptEvaluation> records, List<string> methods, string outDir)
+    private static void PrintSummary(IReadOnlyList<MethodSummary> summaries, List<PromptEvaluation> records, string outDir)
     {
-        var table = new Table().AddColumns("method", "Pearson r", "Spearman ρ", "top-5", "top-10", "sign agr.", "s / prompt");
-        foreach (var m in methods)
-        {
-            var s = MethodSummary.Summarize(m, records);
-            table.AddRow(m, $"{s.Pearson.Value:F3}", $"{s.Spearman.Value:F3}", $"{s.Top5.Value:F3}", $"{s.Top10.Value:F3}", $"{s.SignAgreement.Value:F3}", $"{s.SecondsPerPrompt:F4}");
-        }
-        table.AddRow("ground truth", "", "", "", "", "", $"{records.Average(r => r.TruthSeconds):F4}");
+        var table = new Table().AddColumns("method", "Pearson r", "Spearman ρ", "top-5", "top-10", "sign agr.", "ms / prompt");
+        foreach (var s in summaries)
+            table.AddRow(s.Name, $"{s.Pearson.Value:F3}", $"{s.Spearman.Value:F3}", $"{s.Top5.Value:F3}", $"{s.Top10.Value:F3}", $"{s.SignAgreement.Value:F3}", $"{s.SecondsPerPrompt * 1e3:F2}");
+        table.AddRow("ground truth", "", "", "", "", "", $"{records.Average(r => r.TruthSeconds) * 1e3:F2}");
         AnsiConsole.Write(table);
         Console.WriteLine($"{records.Count} prompts; results.json, CSVs and report.html in {outDir}");
     }

@@ -28,14 +28,14 @@ internal static class EvaluateComponents
             throw new RelpSaeException("--level components patches each component with its value in the corrupted prompt: --baseline must be auto or corrupt");
         if (parse.GetValue(o.Position) is not null)
             throw new RelpSaeException("--patch-position is for --level features: components are patched at every position, one at a time");
-        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(o.Model)!, "--model"), parse.GetValue(o.Center));
+        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(o.Model)), "--model"), parse.GetValue(o.Center));
         var selection = ComponentSelection.Parse(parse.GetValue(o.Components), bundle.Config);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(o.Metric)), BaselineKind.Corrupt,
             prependBos: parse.GetValue(o.Bos));
 
         var cases = EvaluateCommand.Cases(parse.GetValue(o.Prompts), parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
-        var settings = new EvaluateSettings("components", parse.GetValue(o.Model)!, null, null, parse.GetValue(o.Components), parse.GetValue(o.Prompts),
+        var settings = new EvaluateSettings("components", CliDefaults.ModelPath(parse.GetValue(o.Model)), null, null, parse.GetValue(o.Components), parse.GetValue(o.Prompts),
             parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed), [.. methodList.Select(m => m.Name)], parse.GetValue(o.IgSteps),
             parse.GetValue(o.Metric), parse.GetValue(o.Baseline), null, parse.GetValue(o.Center), parse.GetValue(o.Bos));
         using var held = EvaluationOutput<ComponentEvaluation>.Open(outDir, parse.GetValue(o.Resume), settings.ToJson(), ComponentFiles.RawFile, ComponentFiles.ReadRaw);
@@ -50,12 +50,25 @@ internal static class EvaluateComponents
             return (record, $"{record.Components.Length} patches");
         });
         var methods = methodList.Select(m => m.Name).ToList();
-        ComponentFiles.WriteAll(outDir, records, methods, $"RelP-SAE component patching: {bundle.Config.NLayers}-layer model, {records.Count} prompts");
-        PrintSummary(records, methods, outDir);
+        var header = new ReportHeader($"RelP-SAE component patching: {bundle.Config.NLayers}-layer model, {records.Count} prompts", [
+            new("model", EvaluateCommand.Describe(CliDefaults.ModelPath(parse.GetValue(o.Model)), "the embedded tarot GPT-2 (4 layers, d_model 128, vocabulary 1,000)")),
+            new("prompts", parse.GetValue(o.Prompts) ?? $"built-in task {parse.GetValue(o.Task) ?? "contrastive"}, {cases.Count} prompts"),
+            new("patched with", "each component's value in the corrupted prompt, one (component, position) at a time"),
+            new("components", parse.GetValue(o.Components) ?? "resid_pre, attn_out, mlp_out, head"),
+            new("metric", parse.GetValue(o.Metric) ?? "auto (logit difference target - foil)"),
+            new("methods", string.Join(", ", methods)),
+            new("IG steps", $"{parse.GetValue(o.IgSteps)} per hook (midpoint rule)"),
+            new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
+            new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
+            new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
+        ]);
+        header.Save(outDir);
+        var summaries = ComponentFiles.WriteAll(outDir, records, methods, header);
+        PrintSummary(summaries, records, methods, outDir);
         return EvaluateCommand.Finish(interrupted, records.Count);
     }
 
-    private static void PrintSummary(List<ComponentEvaluation> records, List<string> methods, string outDir)
+    private static void PrintSummary(IReadOnlyList<ComponentSummary> summaries, List<ComponentEvaluation> records, List<string> methods, string outDir)
     {
         var kinds = Component.Kinds.Where(k => records.Any(r => r.Components.Any(c => c.Kind == k))).ToList();
         var table = new Table().Title("Pearson r of estimate vs true effect").AddColumn("method");
@@ -63,7 +76,7 @@ internal static class EvaluateComponents
         table.AddColumn("ms / prompt");
         var (forward, seconds, truth) = ComponentFiles.Seconds(records, methods);
         foreach (var m in methods)
-            table.AddRow([m, .. kinds.Select(k => Cell(ComponentSummary.Summarize(k, m, records, resamples: 0))), $"{(forward + seconds[m]) * 1000:F1}"]);
+            table.AddRow([m, .. kinds.Select(k => Cell(summaries.Single(s => s.Kind == k && s.Method == m))), $"{(forward + seconds[m]) * 1000:F1}"]);
         table.AddRow(["ground truth", .. kinds.Select(_ => ""), $"{truth * 1000:F1}"]);
         AnsiConsole.Write(table);
         Console.WriteLine($"{records.Count} prompts, {records.Sum(r => r.Components.Length)} patches; results.json, CSVs and report.html in {outDir}");

@@ -21,11 +21,11 @@ public static class GenerateCommand
         var temperature = new Option<float>("--temperature") { Description = "0 (the default) picks the most likely token; above 0 samples from softmax(logits / T).", DefaultValueFactory = _ => 0f };
         var seed = new Option<int>("--seed") { Description = "Seed for sampling (temperature > 0).", DefaultValueFactory = _ => 0 };
         var prependBos = CliDefaults.PrependBosOption();
-        var json = new Option<bool>("--json") { Description = "Print {\"prompt_ids\", \"generated_ids\", \"text\"} as JSON (text is null without a tokenizer)." };
+        var json = JsonOutput.Option("{\"prompt_ids\", \"generated_ids\", \"text\"} (text is null without a tokenizer)");
         var command = new Command("generate", "Continue a prompt with the model (greedy by default).") { model, prompt, promptIds, tokens, temperature, seed, prependBos, json };
         command.SetAction(parse =>
         {
-            string dir = CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model");
+            string dir = CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model");
             var transformer = LanguageModels.Load(dir);
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
@@ -41,9 +41,10 @@ public static class GenerateCommand
             // The text is decoded from the prompt's ids and the continuation together, so a character split across the boundary stays whole.
             string? output = tokenizer?.Decode([.. promptTokens.Skip(bos ? 1 : 0), .. generated]);
             var writer = parse.InvocationConfiguration.Output;
-            writer.WriteLine(parse.GetValue(json)
-                ? JsonSerializer.Serialize(new { prompt_ids = promptTokens, generated_ids = generated, text = output }, Readable)
-                : output ?? string.Join(",", generated));
+            var path = JsonOutput.Target(parse, json);
+            if (!JsonOutput.ToStandardOutput(path)) writer.WriteLine(output ?? string.Join(",", generated));
+            if (path is not null)
+                JsonOutput.Write(path, JsonSerializer.Serialize(new { prompt_ids = promptTokens, generated_ids = generated, text = output }, Readable), writer);
             return 0;
         });
         return command;

@@ -15,6 +15,8 @@ public static class MergeCommand
         command.SetAction(parse =>
         {
             var dirs = parse.GetValue(shards)!;
+            foreach (var dir in dirs)
+                if (!Directory.Exists(dir)) throw new RelpSaeException($"merge: shard folder not found: {dir}");
             var settings = SameSettings(dirs);
             var outDir = parse.GetValue(output)!;
             if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.RawFile)))) return MergeComponents(dirs, outDir, settings);
@@ -26,9 +28,12 @@ public static class MergeCommand
                 throw new RelpSaeException($"prompt {odd.Index} was scored by {string.Join(",", odd.Scores.Keys)}, prompt {records[0].Index} by {string.Join(",", methods)}: the shards ran different --methods");
             Directory.CreateDirectory(outDir);
             using var held = FolderLock.Acquire(outDir);
-            EvaluationFiles.WriteAll(outDir, records, methods, "RelP-SAE faithfulness report (merged)");
+            // The first shard's header says what was run; the merge adds how the shards were combined.
+            var header = (ReportHeader.Load(dirs[0]) ?? new ReportHeader("RelP-SAE faithfulness report", []))
+                .With("merged", $"{Shards(dirs.Length)}: {string.Join(", ", dirs)}");
+            EvaluationFiles.WriteAll(outDir, records, methods, header);
             if (settings is not null) EvaluationSettings.Write(outDir, settings);
-            Console.WriteLine($"merged {records.Count} prompts from {dirs.Length} shards into {outDir}");
+            Console.WriteLine($"merged {records.Count} prompts from {Shards(dirs.Length)} into {outDir}");
             return 0;
         });
         return command;
@@ -49,11 +54,15 @@ public static class MergeCommand
         CheckShards(records.Select(r => r.Index));
         Directory.CreateDirectory(outDir);
         using var held = FolderLock.Acquire(outDir);
-        ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), "RelP-SAE component patching (merged)");
+        var header = (ReportHeader.Load(dirs[0]) ?? new ReportHeader("RelP-SAE component patching", []))
+            .With("merged", $"{Shards(dirs.Length)}: {string.Join(", ", dirs)}");
+        ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), header);
         if (settings is not null) EvaluationSettings.Write(outDir, settings);
-        Console.WriteLine($"merged {records.Count} prompts from {dirs.Length} shards into {outDir}");
+        Console.WriteLine($"merged {records.Count} prompts from {Shards(dirs.Length)} into {outDir}");
         return 0;
     }
+
+    private static string Shards(int count) => $"{count} shard{(count == 1 ? "" : "s")}";
 
     /// <summary>The shards' common settings (null when none recorded any); shards made with different settings are refused.</summary>
     private static JsonObject? SameSettings(string[] dirs)

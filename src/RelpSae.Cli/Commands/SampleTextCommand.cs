@@ -22,7 +22,7 @@ public static class SampleTextCommand
         command.SetAction(parse =>
         {
             Overwrite.CheckFile(parse.GetValue(output)!, parse.GetValue(force));
-            var loaded = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
+            var loaded = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
             int count = parse.GetValue(documents);
             var path = parse.GetValue(output)!;
             var tmp = path + ".tmp";

@@ -9,29 +9,28 @@ public static class TokenizeCommand
 {
     public static Command Create()
     {
-        var tokenizer = new Option<string>("--tokenizer")
+        var tokenizer = new Option<string?>("--tokenizer")
         {
-            Description = "Folder with tokenizer.json, or vocab.json + merges.txt.",
-            Required = true,
+            Description = "Folder with tokenizer.json, or vocab.json + merges.txt (a model folder will do). [default: the embedded tarot GPT-2's]",
         };
         var text = new Option<string>("--text") { Description = "The text to tokenize (no BOS is added).", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print only a JSON array of the ids." };
+        var json = JsonOutput.Option("the array of ids");
         var command = new Command("tokenize", "Print the token ids of a text (first line) and the tokens they stand for (second line).")
         {
             tokenizer, text, json,
         };
         command.SetAction(parse =>
         {
-            var tok = Gpt2Tokenizer.Load(parse.GetValue(tokenizer)!);
+            var tok = Gpt2Tokenizer.Load(CliDefaults.ModelPath(parse.GetValue(tokenizer)));
             var ids = tok.Encode(StrictText.Valid(parse.GetValue(text)!, "--text"));
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
+            var path = JsonOutput.Target(parse, json);
+            if (!JsonOutput.ToStandardOutput(path))
             {
-                output.WriteLine(JsonSerializer.Serialize(ids));
-                return 0;
+                output.WriteLine(string.Join(' ', ids));
+                output.WriteLine(string.Join(' ', ids.Select(id => $"\"{tok.TokenText(id)}\"")));
             }
-            output.WriteLine(string.Join(' ', ids));
-            output.WriteLine(string.Join(' ', ids.Select(id => $"\"{tok.TokenText(id)}\"")));
+            if (path is not null) JsonOutput.Write(path, JsonSerializer.Serialize(ids), output);
             return 0;
         });
         return command;

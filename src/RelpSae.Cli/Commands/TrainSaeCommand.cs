@@ -26,11 +26,11 @@ public static class TrainSaeCommand
         var expansion = new Option<int>("--expansion") { Description = "d_sae = expansion × d_in.", DefaultValueFactory = _ => 4 };
         var architecture = new Option<string>("--architecture") { Description = "relu | jumprelu | topk.", DefaultValueFactory = _ => "relu" };
         var k = new Option<int>("--k") { Description = "Active features per token (topk).", DefaultValueFactory = _ => 32 };
-        var l1 = new Option<float?>("--l1") { Description = "Sparsity coefficient: L1 (relu, default 5) or L0 (jumprelu, default 0.2), on activations normalised to E‖x‖ = √d_in." };
+        var l1 = new Option<float?>("--l1") { Description = "Sparsity coefficient: L1 (relu) or L0 (jumprelu), on activations normalised to E‖x‖ = √d_in. [default: 5 for relu, 0.2 for jumprelu]" };
         var lr = new Option<float>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 4e-4f };
         var tokens = new Option<long>("--tokens") { Description = "Training tokens (activation rows); steps = tokens / batch.", Required = true };
         var batch = new Option<int>("--batch") { Description = "Rows per optimizer step.", DefaultValueFactory = _ => 4096 };
-        var context = new Option<int?>("--context") { Description = "Tokens per context, BOS included (default: min(128, n_positions))." };
+        var context = new Option<int?>("--context") { Description = "Tokens per context, BOS included. [default: min(128, n_positions)]" };
         var data = new Option<string>("--data") { Description = "Text data set: .txt (blank-line separated documents), .jsonl or .parquet; read again from the start when it runs out.", Required = true };
         var textField = new Option<string>("--text-field") { Description = "JSON field or Parquet column with the text.", DefaultValueFactory = _ => "text" };
         var output = new Option<string>("--out") { Description = "Folder for the checkpoint and the trained SAE.", Required = true };
@@ -43,7 +43,7 @@ public static class TrainSaeCommand
         var separator = new Option<string>("--separator") { Description = "Token between documents: none, a token id, or a one-token text.", DefaultValueFactory = _ => "<|endoftext|>" };
         var shuffle = new Option<int>("--shuffle-rows") { Description = "Activation rows shuffled together.", DefaultValueFactory = _ => 65_536 };
         var evalTokens = new Option<long>("--eval-tokens") { Description = "Positions of the final evaluation (as eval-sae).", DefaultValueFactory = _ => 16_384 };
-        var json = new Option<string?>("--json") { Description = "Also write the final metrics as JSON to this file." };
+        var json = JsonOutput.Option("the final metrics");
         var command = new Command("train-sae", "Train a sparse autoencoder on a model's activations at a hook over a text data set.")
         {
             model, hook, expansion, architecture, k, l1, lr, tokens, batch, context, data, textField, output, seed, resume, force,
@@ -52,7 +52,7 @@ public static class TrainSaeCommand
         command.SetAction((parse, cancel) =>
         {
             // Everything the user can get wrong is checked before the model runs.
-            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(parse.GetValue(model)!, "--model"));
+            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
             var hookPoint = HookPoint.Parse(parse.GetValue(hook)!, bundle.Config);
             var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, bundle.Config.DModel);
             if (parse.GetValue(checkpointEvery) < 0) throw new RelpSaeException($"--checkpoint-every must be >= 0, got {parse.GetValue(checkpointEvery)}");
@@ -86,7 +86,7 @@ public static class TrainSaeCommand
                 throw new RelpSaeException($"--resume: {checkpoint} was trained with other options than this command's; repeat the original command with --resume");
 
             var commandLine = run["command"]!.GetValue<string>();
-            var provenance = settings.Provenance(hookPoint.Name, ModelName(parse.GetValue(model)!), new JsonObject { ["command"] = commandLine });
+            var provenance = settings.Provenance(hookPoint.Name, ModelName(CliDefaults.ModelPath(parse.GetValue(model))), new JsonObject { ["command"] = commandLine });
             var sae = Train(trainer, checkpoint, parse.GetValue(checkpointEvery), provenance, cancel);
             if (sae is null)
             {
@@ -103,7 +103,7 @@ public static class TrainSaeCommand
             File.Delete(checkpoint);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine($"trained {trainer.Step} steps ({trainer.Step * options.BatchSize} tokens); SAE saved to {outDir}");
-            EvalSaeCommand.Finish(report, parse.GetValue(json), stdout);
+            EvalSaeCommand.Finish(report, JsonOutput.Target(parse, json), stdout);
             return Task.FromResult(0);
         });
         return command;
@@ -168,7 +168,7 @@ public static class TrainSaeCommand
         };
     }
 
-    private static string Quote(string arg) =>
+    internal static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
 
     /// <summary>

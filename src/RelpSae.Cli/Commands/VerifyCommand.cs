@@ -16,7 +16,7 @@ public static class VerifyCommand
         {
             var table = new Table().AddColumns("check", "result", "details", "seconds");
             bool allPassed = true;
-            foreach (var c in InstallationChecks.Run(parse.GetValue(model)!, parse.GetValue(sae)!))
+            foreach (var c in InstallationChecks.Run(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae))))
             {
                 allPassed &= c.Passed;
                 table.AddRow(Markup.Escape(c.Name), c.Passed ? "[green]pass[/]" : "[red]FAIL[/]", Markup.Escape(c.Detail), $"{c.Seconds:F2}");

@@ -6,21 +6,37 @@ public readonly record struct Estimate(double Value, double Low, double High);
 /// <summary>
 /// Percentile bootstrap over prompts: prompts are resampled with replacement and the statistic is
 /// recomputed on the pooled features of each resample, so the interval reflects prompt-to-prompt spread.
+/// A resample is held as how many times each prompt was drawn, so a statistic reads it as weights
+/// instead of copying and re-sorting a pooled sample.
 /// </summary>
-public static class Bootstrap
+public sealed class Bootstrap
 {
-    public static Estimate OverPrompts<T>(IReadOnlyList<T> prompts, Func<IReadOnlyList<T>, double> statistic,
-        int resamples = 1000, double confidence = 0.95, int seed = 0)
+    private readonly int[][] _counts;
+
+    /// <summary>Draws <paramref name="resamples"/> resamples of <paramref name="prompts"/> prompts with a seeded generator.</summary>
+    public Bootstrap(int prompts, int resamples = 1000, int seed = 0)
     {
-        if (prompts.Count == 0) return new Estimate(double.NaN, double.NaN, double.NaN);
-        double value = statistic(prompts);
         var rng = new Random(seed);
-        var draws = new List<double>(resamples);
-        var sample = new T[prompts.Count];
+        _counts = new int[resamples][];
         for (int r = 0; r < resamples; r++)
         {
-            for (int i = 0; i < sample.Length; i++) sample[i] = prompts[rng.Next(prompts.Count)];
-            double s = statistic(sample);
+            var counts = _counts[r] = new int[prompts];
+            for (int i = 0; i < prompts; i++) counts[rng.Next(prompts)]++;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> (the statistic on the prompts as they are) with the percentile interval of
+    /// <paramref name="statistic"/>, called once per resample with each prompt's draw count; NaN draws are left out.
+    /// </summary>
+    public Estimate Interval(double value, Func<int[], double> statistic, double confidence = 0.95)
+    {
+        if (_counts.Length == 0) return new Estimate(value, double.NaN, double.NaN);
+        if (_counts[0].Length == 0) return new Estimate(double.NaN, double.NaN, double.NaN);
+        var draws = new List<double>(_counts.Length);
+        foreach (var counts in _counts)
+        {
+            double s = statistic(counts);
             if (!double.IsNaN(s)) draws.Add(s);
         }
         if (draws.Count == 0) return new Estimate(value, double.NaN, double.NaN);

@@ -14,11 +14,13 @@ public sealed record ComponentSummary(ComponentKind Kind, string Method, int Pat
             var chosen = Enumerable.Range(0, p.Components.Length).Where(i => p.Components[i].Kind == kind).ToArray();
             return (Scores: chosen.Select(i => p.Scores[method][i]).ToArray(), Truth: chosen.Select(i => p.Truth[i]).ToArray());
         }).Where(p => p.Truth.Length > 0).ToList();
-        Estimate Pooled(Func<double[], double[], double> stat) => Bootstrap.OverPrompts(pairs,
-            sample => stat(sample.SelectMany(p => p.Scores).ToArray(), sample.SelectMany(p => p.Truth).ToArray()), resamples, seed: seed);
-        return new ComponentSummary(kind, method, pairs.Sum(p => p.Truth.Length),
-            Pooled((a, t) => Agreement.Pearson(a, t)),
-            Pooled((a, t) => Agreement.Spearman(a, t)),
-            Pooled((a, t) => Agreement.SignAgreement(a, t)));
+        var scores = pairs.SelectMany(p => p.Scores).ToArray();
+        var truth = pairs.SelectMany(p => p.Truth).ToArray();
+        var bootstrap = new Bootstrap(pairs.Count, resamples, seed);
+        var resampled = new ResampledAgreement(pairs);
+        return new ComponentSummary(kind, method, truth.Length,
+            bootstrap.Interval(Agreement.Pearson(scores, truth), resampled.Pearson),
+            bootstrap.Interval(Agreement.Spearman(scores, truth), resampled.Spearman),
+            bootstrap.Interval(Agreement.SignAgreement(scores, truth), resampled.SignAgreement));
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RelpSae.Sae;
 
 namespace RelpSae.Model;
 
@@ -6,6 +7,9 @@ namespace RelpSae.Model;
 /// Autoregressive continuation of a prompt: greedy at temperature 0, otherwise sampled from
 /// softmax(logits / temperature) with a seeded generator. Each step re-runs the prompt so far and
 /// computes only the last position's logits (the contexts here are short; no KV cache).
+/// Sampling works in double from the float logits, in a fixed order, so the only thing an engine change
+/// can move is the logits' last bits: a token flips only where the uniform draw lands within that
+/// rounding of a cumulative boundary.
 /// </summary>
 public static class Generation
 {
@@ -19,7 +23,7 @@ public static class Generation
         if (count > limit - prompt.Count)
             throw new RelpSaeException($"--tokens {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit} ({model.Facts.ContextKey})");
 
-        var rng = new Random(seed);
+        var rng = new DeterministicRandom((ulong)(uint)seed);
         var ids = new int[prompt.Count + count];
         for (int i = 0; i < prompt.Count; i++) ids[i] = prompt[i];
         var options = new RunOptions { Logits = LogitRows.Last };
@@ -34,7 +38,9 @@ public static class Generation
     /// <summary>
     /// <paramref name="count"/> documents sampled from the model itself, each started from
     /// <c>&lt;|endoftext|&gt;</c> and cut at the next one (or after <paramref name="length"/> tokens):
-    /// a corpus anyone can reproduce from the model and a seed. Documents are sampled in batches.
+    /// a corpus anyone can reproduce from the model and a seed. Documents are sampled in batches, each
+    /// from its own generator seeded by (seed, document index): document i is the same whatever the
+    /// count, and a token flipped by engine rounding changes the rest of one document, not all later ones.
     /// </summary>
     public static IEnumerable<int[]> SampleDocuments(Gpt2 model, int count, int length, float temperature, int seed, int batch = 32)
     {
@@ -42,19 +48,23 @@ public static class Generation
         if (length <= 0 || length >= model.Config.NPositions)
             throw new RelpSaeException($"--tokens must be between 1 and {model.Config.NPositions - 1} (the context less the start token), got {length}");
         if (temperature <= 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number > 0, got {temperature}");
-        var rng = new Random(seed);
         int V = model.Config.VocabSize, bos = model.Config.BosTokenId;
         for (int done = 0; done < count; done += batch)
         {
             int b = Math.Min(batch, count - done), width = length + 1;
             var ids = new int[b * width];
-            for (int r = 0; r < b; r++) ids[r * width] = bos;
+            var rngs = new DeterministicRandom[b];
+            for (int r = 0; r < b; r++)
+            {
+                ids[r * width] = bos;
+                rngs[r] = new DeterministicRandom(((ulong)(uint)seed << 32) | (uint)(done + r));
+            }
             for (int n = 1; n < width; n++)
             {
                 var prefix = new int[b * n];
                 for (int r = 0; r < b; r++) ids.AsSpan(r * width, n).CopyTo(prefix.AsSpan(r * n, n));
                 using var run = model.Forward(prefix, b, new RunOptions { Logits = LogitRows.Last });
-                for (int r = 0; r < b; r++) ids[r * width + n] = Sample(run.Logits.AsSpan(r * V, V).ToArray(), temperature, rng);
+                for (int r = 0; r < b; r++) ids[r * width + n] = Sample(run.Logits.AsSpan(r * V, V), temperature, rngs[r]);
             }
             for (int r = 0; r < b; r++)
             {
@@ -68,19 +78,17 @@ public static class Generation
     /// <summary>The prompt with <c>&lt;|endoftext|&gt;</c> (the config's bos_token_id) in front, as TransformerLens' prepend_bos does.</summary>
     public static int[] PrependBos(Gpt2Config config, IReadOnlyList<int> ids) => [config.BosTokenId, .. ids];
 
-    private static int Sample(float[] logits, float temperature, Random rng)
+    /// <summary>Inverse-CDF draw from softmax(logits / temperature), summed in double in index order.</summary>
+    private static int Sample(ReadOnlySpan<float> logits, float temperature, DeterministicRandom rng)
     {
-        // Shifted so the largest is 0 before dividing: a tiny temperature then sends the others to −∞
-        // (probability 0, greedy) instead of overflowing every logit to ±∞ and the softmax to NaN.
-        TensorPrimitives.Subtract(logits, TensorPrimitives.Max<float>(logits), logits);
-        TensorPrimitives.Divide(logits, temperature, logits);
-        TensorPrimitives.SoftMax(logits, logits);
-        double u = rng.NextDouble(), cumulative = 0;
+        double max = TensorPrimitives.Max(logits), total = 0;
+        foreach (float l in logits) total += Math.Exp((l - max) / temperature);
+        double target = rng.NextDouble() * total, cumulative = 0;
         for (int i = 0; i < logits.Length; i++)
         {
-            cumulative += logits[i];
-            if (u < cumulative) return i;
+            cumulative += Math.Exp((logits[i] - max) / temperature);
+            if (target < cumulative) return i;
         }
-        return TensorPrimitives.IndexOfMax<float>(logits); // rounding left u past the total
+        return TensorPrimitives.IndexOfMax(logits); // rounding left the target past the total
     }
 }

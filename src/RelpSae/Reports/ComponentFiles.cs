@@ -15,7 +15,8 @@ public static class ComponentFiles
 {
     public const string RawFile = "components.jsonl";
 
-    public static void WriteAll(string dir, IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods, string title)
+    /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
+    public static IReadOnlyList<ComponentSummary> WriteAll(string dir, IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
     {
         Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
@@ -26,7 +27,8 @@ public static class ComponentFiles
         EvaluationFiles.WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, methods, rules));
         foreach (var m in methods)
             EvaluationFiles.WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
-        EvaluationFiles.WriteAtomically(Path.Combine(dir, "report.html"), ComponentReport.Render(title, summaries, ordered, methods, rules));
+        EvaluationFiles.WriteAtomically(Path.Combine(dir, "report.html"), ComponentReport.Render(header, summaries, ordered, methods, rules));
+        return summaries;
     }
 
     public static IReadOnlyList<ComponentEvaluation> ReadRaw(string dir)

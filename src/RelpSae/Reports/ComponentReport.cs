@@ -18,11 +18,12 @@ public static class ComponentReport
         [ComponentKind.MlpOut] = "MLP (mlp_out)", [ComponentKind.Head] = "heads",
     };
 
-    public static string Render(string title, IReadOnlyList<ComponentSummary> summaries, IReadOnlyList<ComponentEvaluation> prompts,
+    public static string Render(ReportHeader header, IReadOnlyList<ComponentSummary> summaries, IReadOnlyList<ComponentEvaluation> prompts,
         IReadOnlyList<string> methods, IReadOnlyDictionary<string, string> rules)
     {
         var kinds = summaries.Select(s => s.Kind).Distinct().ToList();
-        var sb = new StringBuilder(HtmlReport.Head(title));
+        var sb = new StringBuilder(HtmlReport.Head(header.Title));
+        HtmlReport.AppendHeader(sb, header);
         sb.Append($$"""
             <p>{{prompts.Count}} prompts, {{prompts.Sum(p => p.Components.Length)}} patches. Each component at each position is set
             to its value in the corrupted run and the rest of the model re-run; its true effect is m(clean) − m(patched).
@@ -59,8 +60,7 @@ public static class ComponentReport
             foreach (var k in kinds)
             {
                 var (t, e) = Points(prompts, m, k);
-                sb.Append(HtmlReport.Img(Plots.Scatter(t, e, $"{m}: {Component.TypeName(k)}", "true effect  m(clean) − m(patched)", $"{m} estimate", 360, 300),
-                    $"{m} {Component.TypeName(k)} scatter"));
+                sb.Append(Plots.Scatter(t, e, $"{m}: {Component.TypeName(k)}", "true effect  m(clean) - m(patched)", $"{m} estimate", 360, 300));
             }
         sb.Append("\n</div>\n</body></html>\n");
         return sb.ToString();

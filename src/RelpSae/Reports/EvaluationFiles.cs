@@ -17,16 +17,18 @@ public static class EvaluationFiles
     /// <summary>The rules in force for a method, as the outputs list them; `evaluate` runs GPT-2s, which have no gated MLP.</summary>
     public static string RulesOf(string method) => AttributionMethods.DescribeRules(method, gatedMlp: false);
 
-    public static void WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, string title)
+    /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
+    public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
     {
         Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
-        var summaries = methods.Select(m => MethodSummary.Summarize(m, ordered)).ToList();
+        var summaries = MethodSummary.SummarizeAll(methods, ordered);
         WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
         WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered));
         foreach (var m in methods)
             WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
-        WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(title, summaries, ordered));
+        WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(header, summaries, ordered));
+        return summaries;
     }
 
     public static IReadOnlyList<PromptEvaluation> ReadRaw(string dir)

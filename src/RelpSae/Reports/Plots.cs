@@ -1,78 +1,57 @@
 using RelpSae.Attribution;
-using ScottPlot;
 
 namespace RelpSae.Reports;
 
-/// <summary>The report's charts, rendered with ScottPlot to PNG bytes.</summary>
+/// <summary>The report's charts, as inline SVG.</summary>
 internal static class Plots
 {
     private const int Width = 520, Height = 420;
 
     /// <summary>Score against true effect for every (prompt, feature), with the y = x line of a perfect method.</summary>
-    public static byte[] Scatter(string method, IReadOnlyList<PromptEvaluation> prompts) =>
+    public static string Scatter(string method, IReadOnlyList<PromptEvaluation> prompts) =>
         Scatter(prompts.SelectMany(p => p.Truth).ToArray(), prompts.SelectMany(p => p.Scores[method]).ToArray(),
-            $"{method}: score vs true effect", "true effect  m(clean) − m(feature patched)", $"{method} score", Width, Height);
+            $"{method}: score vs true effect", "true effect  m(clean) - m(feature patched)", $"{method} score", Width, Height);
 
     /// <summary>Estimates against true effects, with the y = x line of a perfect method.</summary>
-    public static byte[] Scatter(double[] truth, double[] scores, string title, string xLabel, string yLabel, int width, int height)
+    public static string Scatter(double[] truth, double[] scores, string title, string xLabel, string yLabel, int width, int height)
     {
-        var plot = new Plot();
-        var points = plot.Add.ScatterPoints(truth, scores);
-        points.MarkerSize = 4;
-        if (truth.Length > 0)
-        {
-            double lo = Math.Min(truth.Min(), scores.Min()), hi = Math.Max(truth.Max(), scores.Max());
-            var line = plot.Add.Line(lo, lo, hi, hi);
-            line.LineColor = Colors.Gray;
-            line.LinePattern = LinePattern.Dashed;
-        }
-        plot.Title(title);
-        plot.XLabel(xLabel);
-        plot.YLabel(yLabel);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        double lo = truth.Length == 0 ? 0 : Math.Min(truth.Min(), scores.Min()), hi = truth.Length == 0 ? 1 : Math.Max(truth.Max(), scores.Max());
+        var chart = new SvgChart(width, height, title, xLabel, yLabel);
+        chart.Axes(lo, hi, lo, hi);
+        chart.Line(lo, lo, hi, hi, "#888", dashed: true);
+        chart.Points(truth, scores, SvgChart.Palette[0]);
+        return chart.Render($"{title} scatter");
     }
 
     /// <summary>For one prompt: the ten features with the largest true effect, each method's score beside it.</summary>
-    public static byte[] TopFeatures(PromptEvaluation prompt, IReadOnlyList<string> methods)
+    public static string TopFeatures(PromptEvaluation prompt, IReadOnlyList<string> methods)
     {
         var top = Enumerable.Range(0, prompt.Features.Length)
             .OrderByDescending(i => Math.Abs(prompt.Truth[i])).Take(10).ToArray();
         var series = new List<(string Name, double[] Values)> { ("ground truth", top.Select(i => prompt.Truth[i]).ToArray()) };
         series.AddRange(methods.Select(m => (m, top.Select(i => prompt.Scores[m][i]).ToArray())));
-
-        var plot = new Plot();
-        var palette = new ScottPlot.Palettes.Category10();
+        var all = series.SelectMany(s => s.Values).DefaultIfEmpty(0).ToArray();
         int groups = series.Count;
+        var chart = new SvgChart(Width * 2, Height, $"prompt {prompt.Index}: top features by true effect", "feature", "effect / score",
+            series.Select(s => s.Name).ToList());
+        chart.Axes(-1, top.Length * (groups + 1) - 1, Math.Min(0, all.Min()), Math.Max(0, all.Max()),
+            top.Select((f, g) => (g * (groups + 1) + (groups - 1) / 2.0, $"#{prompt.Features[f]}")).ToList());
         for (int s = 0; s < groups; s++)
-        {
-            var bars = top.Select((_, g) => new Bar
-            {
-                Position = g * (groups + 1) + s,
-                Value = series[s].Values[g],
-                FillColor = palette.GetColor(s),
-            }).ToArray();
-            var barPlot = plot.Add.Bars(bars);
-            barPlot.LegendText = series[s].Name;
-        }
-        var ticks = top.Select((f, g) => new Tick(g * (groups + 1) + (groups - 1) / 2.0, $"#{prompt.Features[f]}")).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
-        plot.ShowLegend(Alignment.UpperRight);
-        plot.Title($"prompt {prompt.Index}: top features by true effect");
-        plot.YLabel("effect / score");
-        return plot.GetImageBytes(Width * 2, Height, ImageFormat.Png);
+            for (int g = 0; g < top.Length; g++)
+                chart.Bar(g * (groups + 1) + s, 0.9, series[s].Values[g], SvgChart.Palette[s % SvgChart.Palette.Length],
+                    $"#{prompt.Features[top[g]]} {series[s].Name}: {series[s].Values[g]:G4}");
+        return chart.Render($"prompt {prompt.Index} top features");
     }
 
-    /// <summary>Seconds per prompt for each method and for the ground truth.</summary>
-    public static byte[] Timings(IReadOnlyList<MethodSummary> summaries, double truthSeconds)
+    /// <summary>Milliseconds per prompt for each method and for the ground truth.</summary>
+    public static string Timings(IReadOnlyList<MethodSummary> summaries, double truthSeconds)
     {
         var names = summaries.Select(s => s.Name).Append("ground truth").ToArray();
-        var values = summaries.Select(s => s.SecondsPerPrompt).Append(truthSeconds).ToArray();
-        var plot = new Plot();
-        plot.Add.Bars(values);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            names.Select((n, i) => new Tick(i, n)).ToArray());
-        plot.Axes.Margins(bottom: 0);
-        plot.Title("seconds per prompt");
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        var ms = summaries.Select(s => s.SecondsPerPrompt * 1e3).Append(truthSeconds * 1e3).ToArray();
+        var chart = new SvgChart(Width, Height, "milliseconds per prompt", "", "ms / prompt");
+        chart.Axes(-0.5, names.Length - 0.5, 0, ms.Where(double.IsFinite).DefaultIfEmpty(1).Max(), names.Select((n, i) => ((double)i, n)).ToList());
+        for (int i = 0; i < names.Length; i++)
+            if (double.IsFinite(ms[i])) chart.Bar(i, 0.7, ms[i], SvgChart.Palette[0], $"{names[i]}: {ms[i]:0.00} ms");
+        return chart.Render("timings");
     }
 }

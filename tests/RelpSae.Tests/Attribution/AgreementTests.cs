@@ -51,14 +51,61 @@ public class AgreementTests
     [Fact]
     public void BootstrapIntervalContainsTheEstimateAndIsDeterministic()
     {
-        var prompts = Enumerable.Range(0, 30).Select(i => (double)i).ToList();
-        double Mean(IReadOnlyList<double> p) => p.Average();
-        var e1 = Bootstrap.OverPrompts(prompts, Mean, 500, seed: 3);
-        var e2 = Bootstrap.OverPrompts(prompts, Mean, 500, seed: 3);
+        var prompts = Enumerable.Range(0, 30).Select(i => (double)i).ToArray();
+        double Mean(int[] counts) => prompts.Select((v, i) => v * counts[i]).Sum() / counts.Sum();
+        var e1 = new Bootstrap(prompts.Length, 500, seed: 3).Interval(prompts.Average(), Mean);
+        var e2 = new Bootstrap(prompts.Length, 500, seed: 3).Interval(prompts.Average(), Mean);
         Assert.Equal(e1, e2);
         Assert.Equal(14.5, e1.Value, 12);
         Assert.InRange(e1.Value, e1.Low, e1.High);
         // The mean of 30 draws from 0..29 has standard error ≈ 8.66/√30 ≈ 1.58: the 95% interval is ≈ ±3.1.
         Assert.InRange(e1.High - e1.Low, 4.5, 8.0);
+    }
+}
+
+public class ResampledAgreementTests
+{
+    /// <summary>Prompts with ties across and within prompts, zero truths and one constant prompt.</summary>
+    private static List<PromptEvaluation> Prompts()
+    {
+        var rng = new Random(4);
+        return Enumerable.Range(0, 9).Select(i =>
+        {
+            int n = 3 + i % 4;
+            var truth = Enumerable.Range(0, n).Select(_ => i == 2 ? 0.5 : Math.Round(rng.NextDouble() * 4 - 2, 1)).ToArray();
+            var scores = truth.Select(t => Math.Round(t + rng.NextDouble() - 0.5, 1)).ToArray();
+            return new PromptEvaluation(i, $"p{i}", "logit", 0, 0, Enumerable.Range(0, n).ToArray(), truth,
+                new Dictionary<string, double[]> { ["m"] = scores }, new Dictionary<string, double> { ["m"] = 0 }, 0);
+        }).ToList();
+    }
+
+    [Fact]
+    public void WeightedStatisticsEqualTheStatisticsOfTheExplicitlyPooledResample()
+    {
+        var prompts = Prompts();
+        var resampled = new ResampledAgreement(prompts, "m");
+        var rng = new Random(5);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var counts = prompts.Select(_ => rng.Next(3)).ToArray();
+            var drawn = prompts.SelectMany((p, i) => Enumerable.Repeat(p, counts[i])).ToList();
+            double[] scores = drawn.SelectMany(p => p.Scores["m"]).ToArray(), truth = drawn.SelectMany(p => p.Truth).ToArray();
+            Assert.Equal(Agreement.Pearson(scores, truth), resampled.Pearson(counts), 10);
+            Assert.Equal(Agreement.Spearman(scores, truth), resampled.Spearman(counts), 10);
+            Assert.Equal(Agreement.SignAgreement(scores, truth), resampled.SignAgreement(counts), 12);
+            Assert.Equal(Agreement.RelativeError(scores, truth), resampled.RelativeError(counts), 12);
+        }
+    }
+
+    [Fact]
+    public void SummariesUseTheSameResamplesAndMatchThePooledPointValues()
+    {
+        var prompts = Prompts();
+        var summary = MethodSummary.SummarizeAll(["m"], prompts, resamples: 200, seed: 1)[0];
+        double[] scores = prompts.SelectMany(p => p.Scores["m"]).ToArray(), truth = prompts.SelectMany(p => p.Truth).ToArray();
+        Assert.Equal(Agreement.Pearson(scores, truth), summary.Pearson.Value);
+        Assert.Equal(Agreement.Spearman(scores, truth), summary.Spearman.Value);
+        Assert.InRange(summary.Pearson.Value, summary.Pearson.Low, summary.Pearson.High);
+        Assert.Equal(summary, MethodSummary.SummarizeAll(["m"], prompts, resamples: 200, seed: 1)[0]);
     }
 }

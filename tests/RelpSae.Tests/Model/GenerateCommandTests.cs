@@ -18,7 +18,7 @@ public class GenerateCommandTests
     [Fact]
     public void GreedyJsonMatchesTheReferenceContinuation()
     {
-        var (rc, output) = Run("--prompt", "Love", "--json");
+        var (rc, output) = Run("--prompt", "Love", "--json", "-");
         Assert.True(rc == 0, output);
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;

@@ -25,6 +25,6 @@ public class TokenizeCommandTests
     [Fact]
     public void Json_is_exactly_an_array_of_ints()
     {
-        Assert.Equal("[44,79,296]" + Environment.NewLine, Run("--tokenizer", TestPaths.Data("tarot-gpt2"), "--text", "Love", "--json"));
+        Assert.Equal("[44,79,296]" + Environment.NewLine, Run("--tokenizer", TestPaths.Data("tarot-gpt2"), "--text", "Love", "--json", "-"));
     }
 }

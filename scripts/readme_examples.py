@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Runs every example session in README.md and compares its output with what the README shows.
+
+A session is a ```text block with lines starting with "$ ": each such line (with "\\" continuation
+lines) is run by bash in a scratch folder that links data/, models/ and tests/ from the repository,
+with `relp-sae` on PATH as the freshly built tool; the lines after it, up to the next "$ ", are its
+expected output (stdout and stderr together). A line "..." in the README stands for any number of
+lines. Timings, rates, ETAs, the .NET version, the core count and the SIMD width are masked before
+comparing, and runs of spaces count as one; of a run of progress lines only the last, at 100 %, is kept.
+
+  scripts/readme_examples.py              # run all, print differences, exit 1 if any
+  scripts/readme_examples.py --only merge # only the commands containing "merge"
+  scripts/readme_examples.py --write      # rewrite README.md's output blocks with the real output
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(REPO, "README.md")
+PROGRESS = re.compile(r"^[\w-]+: +\d+ % ")
+MASKS = [
+    (re.compile(r"\d[\d,]*(\.\d+)? ?ms\b"), "# ms"),
+    (re.compile(r"[\d,.]+ ([\w]+)/s\b"), r"# \1/s"),
+    (re.compile(r"ETA \d+s"), "ETA #s"),
+    (re.compile(r"\.NET \d+\.\d+\.\d+"), ".NET #"),
+    (re.compile(r"\d+ cores"), "# cores"),
+    (re.compile(r"Vector\d+"), "Vector#"),
+    (re.compile(r'"seconds": [-\d.eE]+'), '"seconds": #'),
+]
+TIMING_HEADER = re.compile(r"seconds|ms /|s /")
+
+
+def mask(lines):
+    """Masks run-dependent fields; in box tables whose last column is a time, that column's numbers too."""
+    out, timing_table = [], False
+    for line in lines:
+        for pattern, replacement in MASKS:
+            line = pattern.sub(replacement, line)
+        if line.startswith("┌"):
+            timing_table = None
+        elif line.startswith("│") and timing_table is None:
+            timing_table = bool(TIMING_HEADER.search(line.rstrip("│ ").rsplit("│", 1)[-1]))
+        elif line.startswith("│") and timing_table:
+            head, last = line.rstrip().rstrip("│").rsplit("│", 1)
+            line = head + "│" + re.sub(r"[\d.]+", "#", last) + "│"
+        out.append(re.sub(r" +", " ", line).strip())  # a masked number's width moves centred titles and cells
+    return out
+
+
+def sessions(text):
+    """(start, end) line ranges of the README's ```text blocks that hold "$ " commands."""
+    lines, found, start = text.split("\n"), [], None
+    for i, line in enumerate(lines):
+        if start is None and line.strip() == "```text":
+            start = i + 1
+        elif start is not None and line.strip() == "```":
+            if any(l.startswith("$ ") for l in lines[start:i]):
+                found.append((start, i))
+            start = None
+    return lines, found
+
+
+def commands(block):
+    """[(command, expected lines)] of one block."""
+    result, i = [], 0
+    while i < len(block):
+        if not block[i].startswith("$ "):
+            i += 1
+            continue
+        command = block[i][2:]
+        while command.endswith("\\"):
+            i += 1
+            command += "\n" + block[i]
+        i += 1
+        expected = []
+        while i < len(block) and not block[i].startswith("$ "):
+            expected.append(block[i])
+            i += 1
+        result.append((command, expected))
+    return result
+
+
+def matches(expected, actual):
+    """Whether the masked lines agree, "..." in expected standing for any run of lines."""
+    if "..." not in expected:
+        return expected == actual
+    k = expected.index("...")
+    head, tail = expected[:k], expected[k + 1:]
+    return actual[:len(head)] == head and (not tail or actual[-len(tail):] == tail) and len(actual) >= len(head) + len(tail)
+
+
+def rewritten(expected, actual):
+    """The real output in the README's shape: where it elides lines with "...", the same head and tail lengths."""
+    if "..." not in expected:
+        return actual
+    k = expected.index("...")
+    tail = len(expected) - k - 1
+    return actual[:k] + ["..."] + (actual[-tail:] if tail else [])
+
+
+def run(command, scratch, env):
+    # One pipe for both streams, so progress lines (stderr) and results (stdout) keep their order.
+    done = subprocess.run(["bash", "-c", command], cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=1800)
+    lines = [l.rstrip() for l in done.stdout.rstrip("\n").split("\n")] if done.stdout.strip() else []
+    # Of the progress lines, keep the last of each run with the same title, and only at 100 %.
+    title = lambda l: l.split(":", 1)[0] if PROGRESS.match(l) else None
+    return [l for i, l in enumerate(lines)
+            if title(l) is None or (" 100 % " in l and (i + 1 == len(lines) or title(lines[i + 1]) != title(l)))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="run only the commands containing this text")
+    parser.add_argument("--write", action="store_true", help="rewrite README.md's outputs with the real ones")
+    args = parser.parse_args()
+
+    subprocess.run(["dotnet", "build", os.path.join(REPO, "src", "RelpSae.Cli"), "-c", "Release", "-v", "q", "-nologo"], check=True,
+                   stdout=subprocess.DEVNULL)
+    scratch = tempfile.mkdtemp(prefix="readme-examples-")
+    for name in ["data", "models", "tests"]:
+        os.symlink(os.path.join(REPO, name), os.path.join(scratch, name))
+    os.makedirs(os.path.join(scratch, "bin"))
+    tool = os.path.join(scratch, "bin", "relp-sae")
+    with open(tool, "w") as f:
+        f.write(f'#!/bin/sh\nexec dotnet "{REPO}/src/RelpSae.Cli/bin/Release/net10.0/relp-sae.dll" "$@"\n')
+    os.chmod(tool, 0o755)
+    env = dict(os.environ, PATH=os.path.join(scratch, "bin") + os.pathsep + os.environ["PATH"], COLUMNS="80")
+    for fixed in ["/tmp/sae-repro", "/tmp/tarot"]:  # absolute outputs the README names
+        shutil.rmtree(fixed, ignore_errors=True)
+
+    with open(README, encoding="utf-8") as f:
+        lines, found = sessions(f.read())
+    failures, replacements = 0, []
+    for start, end in found:
+        block, new_block = lines[start:end], []
+        for command, expected in commands(block):
+            if args.only and args.only not in command:
+                new_block += ["$ " + command] + expected
+                continue
+            print(f"$ {command.splitlines()[0]}", file=sys.stderr)
+            actual = run(command, scratch, env)
+            if not matches(mask(expected), mask(actual)):
+                failures += 1
+                print("  differs; README shows:\n    " + "\n    ".join(expected) + "\n  the run printed:\n    " + "\n    ".join(actual), file=sys.stderr)
+            new_block += ["$ " + command] + rewritten(expected, actual)
+        replacements.append((start, end, new_block))
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    if args.write:
+        for start, end, new_block in reversed(replacements):
+            lines[start:end] = new_block
+        with open(README, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        print("README.md rewritten with the real outputs", file=sys.stderr)
+    elif failures:
+        print(f"{failures} README example(s) differ", file=sys.stderr)
+        return 1
+    else:
+        print("every README example matches", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
