@@ -116,6 +116,7 @@ public sealed class Gpt2Run : IDisposable
     internal bool Hook(HookPoint hook, float[] activation)
     {
         foreach (var patch in patches[hook]) patch.Apply(activation, hook.Width(Model.Config, Tokens));
+        Options.Rewrite?.Apply(hook, activation, Batch, Tokens);
         if (Wants(hook)) cache[hook] = (float[])activation.Clone();
         if (Options.StopAfter == hook) stopped = true;
         return !stopped;
