@@ -15,6 +15,7 @@ public static class MergeCommand
         {
             var dirs = parse.GetValue(shards)!;
             if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.RawFile)))) return MergeComponents(dirs, parse.GetValue(output)!);
+            if (dirs.All(d => File.Exists(Path.Combine(d, CircuitFiles.RawFile)))) return MergeCircuit(dirs, parse.GetValue(output)!);
             var records = dirs.SelectMany(EvaluationFiles.ReadRaw).ToList();
             CheckShards(records.Select(r => r.Index));
             var methods = records[0].Scores.Keys.ToList();
@@ -35,11 +36,18 @@ public static class MergeCommand
     }
 
     /// <summary>Shards of `evaluate --level components`.</summary>
-    private static int MergeComponents(string[] dirs, string outDir)
+    private static int MergeComponents(string[] dirs, string outDir) => Merge(dirs, outDir, ComponentFiles.ReadRaw, r => r.Index,
+        records => ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), "RelP-SAE component patching (merged)"));
+
+    /// <summary>Shards of `evaluate --circuit`.</summary>
+    private static int MergeCircuit(string[] dirs, string outDir) => Merge(dirs, outDir, CircuitFiles.ReadRaw, r => r.Index,
+        records => CircuitFiles.WriteAll(outDir, records, records[0].Curves.Keys.ToList(), "RelP-SAE sparse feature circuits (merged)"));
+
+    private static int Merge<T>(string[] dirs, string outDir, Func<string, IReadOnlyList<T>> read, Func<T, int> index, Action<List<T>> write)
     {
-        var records = dirs.SelectMany(ComponentFiles.ReadRaw).ToList();
-        CheckShards(records.Select(r => r.Index));
-        ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), "RelP-SAE component patching (merged)");
+        var records = dirs.SelectMany(read).ToList();
+        CheckShards(records.Select(index));
+        write(records);
         Console.WriteLine($"merged {records.Count} prompts from {dirs.Length} shards into {outDir}");
         return 0;
     }
