@@ -20,7 +20,7 @@ public sealed class CircuitAblation : IActivationRewrite
 
     /// <param name="kept">Per sequence, which nodes it keeps (null: the model untouched).</param>
     /// <param name="reconstructAll">Rebuild every position of every sequence from its split, ablated or not (the spliced model).</param>
-    private CircuitAblation(MultiSaeSplice splices, CircuitNodes nodes, IReadOnlyList<bool[]?> kept, bool reconstructAll)
+    internal CircuitAblation(MultiSaeSplice splices, CircuitNodes nodes, IReadOnlyList<bool[]?> kept, bool reconstructAll)
     {
         this.splices = splices; this.nodes = nodes; this.kept = kept; this.reconstructAll = reconstructAll;
         hookIndex = splices.Saes.Select((s, i) => (s.Hook, i)).ToDictionary(p => p.Hook, p => p.i);
