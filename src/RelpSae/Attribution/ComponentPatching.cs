@@ -21,21 +21,23 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
         if (corrupt.Length != tokens.Length)
             throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
         var c = model.Config;
-        var components = selection.Enumerate(tokens.Length, c);
-        var hooks = Enumerable.Range(0, c.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray();
         if (!warmedUp)
         {
             // One untimed pass of every method first, so the first prompt's times don't include JIT compilation.
-            using var warmClean = model.Forward(tokens, 1, new RunOptions { KeepForBackward = true, Cache = hooks, Logits = LogitRows.None });
-            using var warmCorrupt = model.Forward(corrupt, 1, new RunOptions { Cache = hooks, Logits = LogitRows.None });
+            using var warmClean = model.Forward(tokens, 1, CachingEveryComponent(keepForBackward: true));
+            using var warmCorrupt = model.Forward(corrupt, 1, CachingEveryComponent(keepForBackward: false));
             foreach (var method in methods) ComponentCoefficients.For(method, model, warmClean, warmCorrupt, metric, selection);
             warmedUp = true;
         }
         GC.Collect();
         var clock = Stopwatch.StartNew();
-        using var clean = model.Forward(tokens, 1, new RunOptions { KeepForBackward = true, Cache = hooks, Logits = LogitRows.None });
-        using var corrupted = model.Forward(corrupt, 1, new RunOptions { Cache = hooks, Logits = LogitRows.None });
+        using var clean = model.Forward(tokens, 1, CachingEveryComponent(keepForBackward: true));
+        using var corrupted = model.Forward(corrupt, 1, CachingEveryComponent(keepForBackward: false));
         double forwardSeconds = clock.Elapsed.TotalSeconds;
+        // A component whose corrupted value equals its clean one (a position before the prompts differ)
+        // patches nothing: every method and the truth give it exactly 0, so it is left out of the statistics.
+        var components = selection.Enumerate(tokens.Length, c)
+            .Where(k => !Slice(k, clean).Span.SequenceEqual(Slice(k, corrupted).Span)).ToArray();
 
         var scores = new Dictionary<string, double[]>();
         var seconds = new Dictionary<string, double>();
@@ -56,6 +58,14 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
             components, truth, scores, seconds, forwardSeconds, truthSeconds);
     }
 
+    /// <summary>A full forward pass caching every component hook (the clean one also kept for the backward passes).</summary>
+    private RunOptions CachingEveryComponent(bool keepForBackward) => new()
+    {
+        KeepForBackward = keepForBackward,
+        Cache = Enumerable.Range(0, model.Config.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray(),
+        Logits = LogitRows.None,
+    };
+
     /// <summary>(a_clean − a_corr)·c over the component's slice of its hook's row.</summary>
     private double Estimate(Component k, Gpt2Run clean, Gpt2Run corrupt, ComponentGradients coefficients)
     {
@@ -75,17 +85,13 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
 
     /// <summary>
     /// The true effects: components sorted by block, <see cref="BatchSize"/> sequences a pass, each the
-    /// clean prompt with one component patched, run from the resid_pre of the pass's first block. A
-    /// component whose corrupted value equals its clean one (a position before the prompts differ) has
-    /// no effect: it is 0 exactly, not a re-run's rounding.
+    /// clean prompt with one component patched, run from the resid_pre of the pass's first block.
     /// </summary>
-    public double[] Effects(Component[] components, Gpt2Run clean, Gpt2Run corrupt, Metric metric, double metricClean)
+    private double[] Effects(Component[] components, Gpt2Run clean, Gpt2Run corrupt, Metric metric, double metricClean)
     {
         var c = model.Config;
         int T = clean.Tokens, size = T * c.DModel;
-        var order = Enumerable.Range(0, components.Length)
-            .Where(i => !Slice(components[i], clean).Span.SequenceEqual(Slice(components[i], corrupt).Span))
-            .OrderBy(i => components[i].Layer).ToArray();
+        var order = Enumerable.Range(0, components.Length).OrderBy(i => components[i].Layer).ToArray();
         var effects = new double[components.Length];
         for (int first = 0; first < order.Length; first += BatchSize)
         {

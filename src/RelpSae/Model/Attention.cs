@@ -33,7 +33,7 @@ public static class Attention
 
     /// <summary>
     /// Backward of one head from dz (rows [T, d]) into the head's q, k, v slices of dqkv (rows [T, 3d]),
-    /// each factor's share set by <paramref name="shares"/> (exact, AH-rule or Half-rule).
+    /// each factor's share set by <paramref name="shares"/> (exact, AH-rule or half-attn).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
         int tokens, int head, Gpt2Config c, AttentionShares shares)

@@ -2,7 +2,9 @@ using System.Numerics.Tensors;
 using RelpSae.Attribution;
 using RelpSae.Lrp;
 using RelpSae.Model;
+using RelpSae.Prompts;
 using RelpSae.Tests.Model;
+using RelpSae.Text;
 
 namespace RelpSae.Tests.Attribution;
 
@@ -11,7 +13,7 @@ public class ComponentPatchingTests
     private const int T = 6;
     private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
-    /// <summary>The clean and corrupted prompts share their first two tokens, so those components have no effect.</summary>
+    /// <summary>The clean and corrupted prompts share their first two tokens, so those positions' components are left out.</summary>
     private static (int[] Clean, int[] Corrupt) Prompts()
     {
         var clean = TinyModels.Tokens(1, T, seed: 7);
@@ -40,16 +42,12 @@ public class ComponentPatchingTests
         using var clean = model.Forward(tokens, 1, new RunOptions { Cache = ComponentHooks(c), Logits = LogitRows.None });
         using var corrupted = model.Forward(corrupt, 1, new RunOptions { Cache = ComponentHooks(c), Logits = LogitRows.None });
         double m0 = clean.MetricValues(LogitDiff)[0];
-        Assert.Equal(c.NLayers * T * (3 + c.NHeads), record.Components.Length);
+        Assert.Equal(c.NLayers * (T - 2) * (3 + c.NHeads), record.Components.Length);
+        Assert.DoesNotContain(record.Components, k => k.Position < 2);
 
         for (int i = 0; i < record.Components.Length; i++)
         {
             var k = record.Components[i];
-            if (k.Position < 2)
-            {
-                Assert.Equal(0, record.Truth[i]);
-                continue;
-            }
             var (start, x) = DirectPatch(model, clean, corrupted, k);
             using var run = model.ForwardFrom(start, x, 1, T, new RunOptions { Logits = LogitRows.None });
             double expected = m0 - run.MetricValues(LogitDiff)[0];
@@ -166,5 +164,30 @@ public class ComponentPatchingTests
         foreach (var k in new[] { new Component(ComponentKind.Head, 3, 7, 11), new Component(ComponentKind.MlpOut, 0, 2), new Component(ComponentKind.ResidPre, 12, 0) })
             Assert.Equal(k, Component.Parse(k.ToString()));
         Assert.Equal("blocks.3.attn.hook_z[11]@7", new Component(ComponentKind.Head, 3, 7, 11).ToString());
+    }
+
+    /// <summary>
+    /// IOI prompts through the GPT-2 tokenizer and a small random GPT-2 of GPT-2's vocabulary: the
+    /// corrupted prompt differs in the name slots only, so exactly the components at and after the
+    /// first name are patched, and the metric is the two names' logit difference.
+    /// </summary>
+    [Fact]
+    public void IoiPromptsRunThroughComponentPatching()
+    {
+        var tokenizer = Gpt2Tokenizer.Load(TestPaths.Data("gpt2-tokenizer"));
+        var config = TinyModels.Config with { VocabSize = 50257, NPositions = 32 };
+        var model = new Gpt2(Gpt2Weights.Random(config, seed: 3, scale: 0.3f));
+        var resolver = new PromptResolver(model, tokenizer, baseline: BaselineKind.Corrupt);
+        var patching = new ComponentPatching(model, [GradientMethod.RelP], ComponentSelection.Parse("mlp_out,head", config));
+        foreach (var c in IoiPrompts.Generate(2, seed: 0, text => tokenizer.Encode(text).Length == 1))
+        {
+            var r = resolver.Resolve(c);
+            var corrupt = r.Baseline.CorruptTokens!;
+            int first = Enumerable.Range(0, r.Tokens.Length).First(t => r.Tokens[t] != corrupt[t]);
+            var e = patching.Evaluate(0, r.Prompt, r.Tokens, corrupt, r.Metric);
+            Assert.Equal(MetricKind.LogitDiff, r.Metric.Kind);
+            Assert.Equal(config.NLayers * (r.Tokens.Length - first) * (1 + config.NHeads), e.Components.Length);
+            Assert.Contains(e.Truth, t => Math.Abs(t) > 1e-3);
+        }
     }
 }

@@ -84,13 +84,12 @@ public class BackwardTests
     }
 
     /// <summary>
-    /// Through one attention layer the Half-rule passes half the value path (dv = ½Aᵀdz) and a quarter of
-    /// the exact score path (½ to the pattern, ½ again to q and k): with g_mid the gradient above the
-    /// attention, g_relp = g_mid + ½(g_ah − g_mid) + ¼(g_ln,identity − g_ah). With biases zeroed, relp-ah
-    /// conserves Σ x·g_ah = m, so relp's relevance is m − ½·R(attn_out) + ¼·(score-path relevance).
+    /// attnlrp's closed form. Through one attention layer half-attn passes half the value path
+    /// (dv = ½Aᵀdz) and a quarter of the exact score path (½ to the pattern, ½ again to q and k): with
+    /// g_mid the gradient above the attention, g_attnlrp = g_mid + ½(g_ah − g_mid) + ¼(g_ln,identity − g_ah).
     /// </summary>
     [Fact]
-    public void RelpAttentionIsHalfTheValuePathAndAQuarterOfTheScorePath()
+    public void AttnLrpAttentionIsHalfTheValuePathAndAQuarterOfTheScorePath()
     {
         var model = TinyModels.Create(seed: 5);
         var pre = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
@@ -98,8 +97,8 @@ public class BackwardTests
         var x = model.ActivationAt(pre, TinyModels.Tokens(Batch, Tokens), Batch);
         var metric = new Metric(MetricKind.LogProb, 6);
         var run = model.ForwardFrom(pre, x, Batch, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
-        var gMid = run.Backward(metric, mid, PropagationRules.RelP);
-        var gRelp = run.Backward(metric, pre, PropagationRules.RelP);
+        var gMid = run.Backward(metric, mid, PropagationRules.AttnLrp);
+        var gRelp = run.Backward(metric, pre, PropagationRules.AttnLrp);
         var gAh = run.Backward(metric, pre, PropagationRules.RelPAh);
         var gExactAttention = run.Backward(metric, pre, PropagationRules.Parse("ln,identity"));
         double scale = gExactAttention.Max(v => Math.Abs(v));
