@@ -151,9 +151,9 @@ public static class EvaluateCommand
     internal static List<T> StartOrResume<T>(string outDir, bool resume, string rawFile, Func<string, IReadOnlyList<T>> read)
     {
         // results.json, the CSVs and report.html share their names across levels: never mix two runs in one folder.
-        foreach (var (file, level) in new[] { (EvaluationFiles.RawFile, "features"), (ComponentFiles.RawFile, "components") })
+        foreach (var (file, level) in new[] { (EvaluationFiles.RawFile, "--level features"), (ComponentFiles.RawFile, "--level components"), (CircuitFiles.RawFile, "--circuit") })
             if (file != rawFile && File.Exists(Path.Combine(outDir, file)))
-                throw new RelpSaeException($"{outDir} holds results of evaluate --level {level}: choose another --out");
+                throw new RelpSaeException($"{outDir} holds results of evaluate {level}: choose another --out");
         var raw = Path.Combine(outDir, rawFile);
         if (File.Exists(raw))
         {
