@@ -53,7 +53,7 @@ internal static class EvaluateCircuit
 
     private static void PrintSummary(List<CircuitEvaluation> records, List<string> methods, string outDir)
     {
-        var table = new Table().AddColumns("method", "faithfulness area", "completeness area", $"n at F ≥ {CircuitSummary.Threshold}", "scores ms / prompt", "curve pass ms / prompt");
+        var table = new Table().Title("circuit curves: areas over log n").AddColumns("method", "faithful.", "complete.", $"n: F ≥ {CircuitSummary.Threshold}", "scores ms", "curves ms");
         foreach (var m in methods)
         {
             var s = CircuitSummary.Summarize(m, records, resamples: 0);
