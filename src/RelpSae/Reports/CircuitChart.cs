@@ -21,8 +21,11 @@ internal static class CircuitChart
         sb.Append(Inv($"<text x=\"{Width / 2}\" y=\"16\" text-anchor=\"middle\" font-size=\"13\">{HtmlReport.Esc(title)}</text>\n"));
         for (int i = 0; i < lines.Count; i++)   // the legend, in its own row above the plot
             sb.Append(Inv($"<rect x=\"{Left + i * 95}\" y=\"26\" width=\"12\" height=\"3\" fill=\"{Palette[i % Palette.Length]}\"/><text x=\"{Left + i * 95 + 16}\" y=\"31\">{HtmlReport.Esc(lines[i].Name)}</text>\n"));
-        for (double v = y0; v <= y1 + 1e-9; v += 0.2)
+        for (int k = 0; y0 + 0.2 * k <= y1 + 1e-9; k++)
+        {
+            double v = Math.Round(y0 + 0.2 * k, 1);
             sb.Append(Inv($"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(v):0.#}\" y2=\"{Y(v):0.#}\" stroke=\"#e4e4e4\"/><text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.#}\" text-anchor=\"end\">{v:0.0}</text>\n"));
+        }
         if (guide is { } g) sb.Append(Inv($"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(g):0.#}\" y2=\"{Y(g):0.#}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n"));
         foreach (int n in grid)
             sb.Append(Inv($"<text x=\"{X(n):0.#}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{n}</text>\n"));
