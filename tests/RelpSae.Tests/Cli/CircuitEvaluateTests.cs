@@ -64,6 +64,23 @@ public class CircuitEvaluateTests
     }
 
     [Fact]
+    public void ResumeEvaluatesOnlyTheMissingPromptsAndOtherProtocolsKeepOut()
+    {
+        var dir = Path.Combine(Directory.CreateTempSubdirectory().FullName, "out");
+        string[] Run(string n, params string[] extra) =>
+            ["evaluate", "--circuit", "--task", "contrastive", "--n", n, "--methods", "gradient,relp", "--out", dir, .. extra];
+        Assert.Equal(0, CliHarness.Run(Run("2")).Code);
+        var first = File.ReadAllLines(Path.Combine(dir, "circuit.jsonl"));
+        BadInputTests.AssertUserError(Run("3"), "already holds results: pass --resume");
+        Assert.Equal(0, CliHarness.Run(Run("3", "--resume")).Code);
+        var resumed = File.ReadAllLines(Path.Combine(dir, "circuit.jsonl"));
+        Assert.Equal(3, resumed.Length);
+        Assert.Equal(first, resumed[..2]);   // the first two prompts were not evaluated again
+        BadInputTests.AssertUserError(["evaluate", "--level", "components", "--task", "contrastive", "--n", "1", "--out", dir],
+            "holds results of evaluate --circuit: choose another --out");
+    }
+
+    [Fact]
     public void TwoSaesAtOneHookOrTheWrongWidthAreOneLineErrors()
     {
         var (a, b) = (CliHarness.RandomSae("blocks.1.hook_resid_post"), CliHarness.RandomSae("blocks.1.hook_resid_post"));
