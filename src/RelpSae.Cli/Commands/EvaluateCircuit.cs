@@ -36,7 +36,12 @@ internal static class EvaluateCircuit
         var cases = EvaluateCommand.Cases(parse.GetValue(o.Prompts), parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed), bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
         var records = EvaluateCommand.StartOrResume(outDir, parse.GetValue(o.Resume), CircuitFiles.RawFile, CircuitFiles.ReadRaw);
-        var patching = new CircuitPatching(bundle.Transformer, methodList, parse.GetValue(o.PerPosition));
+        var methods = methodList.Select(m => m.Name).ToList();
+        bool perPosition = parse.GetValue(o.PerPosition);
+        if (records.Count > 0 && (!records[0].Hooks.SequenceEqual(saes.Select(s => s.Hook.Name)) || records[0].PerPosition != perPosition
+                                  || methods.Any(m => !records[0].Curves.ContainsKey(m))))
+            throw new RelpSaeException($"{outDir} holds a circuit run with other --saes, --per-position or --methods: --resume needs the same ones");
+        var patching = new CircuitPatching(bundle.Transformer, methodList, perPosition);
         bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, r => r.Index, Path.Combine(outDir, CircuitFiles.RawFile), CircuitFiles.ToJsonLine, cancel, i =>
         {
             var request = EvaluateCommand.Resolve(resolver, cases[i], i);
@@ -45,7 +50,6 @@ internal static class EvaluateCircuit
             var record = patching.Evaluate(i, request.Prompt, splices, request.Metric, request.Baseline.ToString(), clock.Elapsed.TotalSeconds);
             return (record, $"{record.Nodes} nodes");
         });
-        var methods = methodList.Select(m => m.Name).ToList();
         CircuitFiles.WriteAll(outDir, records, methods, $"RelP-SAE sparse feature circuits: {saes.Count} SAEs, {records.Count} prompts");
         PrintSummary(records, methods, outDir);
         return EvaluateCommand.Finish(interrupted, records.Count);

@@ -18,6 +18,7 @@ public static class CircuitFiles
     {
         Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
+        CheckAlike(ordered, methods);
         var summaries = methods.Select(m => CircuitSummary.Summarize(m, ordered)).ToList();
         var rules = methods.ToDictionary(m => m, EvaluationFiles.RulesOf);
         EvaluationFiles.WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
@@ -25,6 +26,23 @@ public static class CircuitFiles
         foreach (var s in summaries)
             EvaluationFiles.WriteAtomically(Path.Combine(dir, $"{s.Method}.csv"), Csv(s, ordered));
         EvaluationFiles.WriteAtomically(Path.Combine(dir, "report.html"), CircuitReport.Render(title, summaries, ordered, rules));
+    }
+
+    /// <summary>Records from shards or a resumed run must share their SAEs, baseline, node kind and methods to be summarised together.</summary>
+    private static void CheckAlike(IReadOnlyList<CircuitEvaluation> prompts, IReadOnlyList<string> methods)
+    {
+        if (prompts.Count == 0) return;
+        var first = prompts[0];
+        foreach (var p in prompts)
+        {
+            string? differs = !p.Hooks.SequenceEqual(first.Hooks) ? $"SAEs at {string.Join(",", p.Hooks)}, not {string.Join(",", first.Hooks)}"
+                : p.Baseline != first.Baseline ? $"the {p.Baseline} baseline, not {first.Baseline}"
+                : p.PerPosition != first.PerPosition ? "another node kind (--per-position)"
+                : methods.FirstOrDefault(m => !p.Curves.ContainsKey(m)) is { } missing ? $"no curves of method {missing}"
+                : null;
+            if (differs is not null)
+                throw new RelpSaeException($"prompt {p.Index}'s circuit record has {differs}: shards and resumed runs must use the same --saes, --baseline, --per-position and --methods");
+        }
     }
 
     public static IReadOnlyList<CircuitEvaluation> ReadRaw(string dir)

@@ -76,6 +76,8 @@ public class CircuitEvaluateTests
         var resumed = File.ReadAllLines(Path.Combine(dir, "circuit.jsonl"));
         Assert.Equal(3, resumed.Length);
         Assert.Equal(first, resumed[..2]);   // the first two prompts were not evaluated again
+        BadInputTests.AssertUserError(["evaluate", "--circuit", "--task", "contrastive", "--n", "4", "--methods", "gradient,ig", "--out", dir, "--resume"],
+            "holds a circuit run with other --saes, --per-position or --methods");
         BadInputTests.AssertUserError(["evaluate", "--level", "components", "--task", "contrastive", "--n", "1", "--out", dir],
             "holds results of evaluate --circuit: choose another --out");
     }
