@@ -27,7 +27,8 @@ internal static class CircuitChart
             sb.Append(Inv($"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(v):0.#}\" y2=\"{Y(v):0.#}\" stroke=\"#e4e4e4\"/><text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.#}\" text-anchor=\"end\">{v:0.0}</text>\n"));
         }
         if (guide is { } g) sb.Append(Inv($"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(g):0.#}\" y2=\"{Y(g):0.#}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n"));
-        foreach (int n in grid)
+        // The last point (every node) is labelled; a power of two just before it would overlap it.
+        foreach (int n in grid.Where((n, i) => i == grid.Length - 1 || X(grid[^1]) - X(n) > 24))
             sb.Append(Inv($"<text x=\"{X(n):0.#}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{n}</text>\n"));
         sb.Append(Inv($"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 12}\" text-anchor=\"middle\">nodes kept or removed, n (log scale)</text>\n"));
         sb.Append(Inv($"<text transform=\"translate(14 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\">{HtmlReport.Esc(yLabel)}</text>\n"));
