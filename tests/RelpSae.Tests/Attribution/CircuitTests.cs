@@ -141,6 +141,21 @@ public class CircuitTests
         Assert.Equal([1], CircuitEvaluation.GridFor(1));
     }
 
+    /// <summary>F is a ratio of sums over prompts; a prompt with fewer nodes (shorter, per position) keeps all of them at larger n.</summary>
+    [Fact]
+    public void CurvesPoolPromptsOfDifferentNodeCounts()
+    {
+        CircuitEvaluation Record(int nodes, double model, double empty, double[] kept, double[] removed) => new(0, "p", "logit", "corrupt", ["h"], true, nodes,
+            CircuitEvaluation.GridFor(nodes), new Dictionary<string, CircuitCurve> { ["m"] = new(model, empty, kept, removed, 0, 0) }, 0);
+        var small = Record(3, model: 2, empty: 0, kept: [1, 1.5, 2], removed: [1, 0.5, 0]);        // grid 1, 2, 3
+        var large = Record(5, model: 4, empty: 1, kept: [1, 2, 3.5, 4], removed: [3, 2, 1.5, 1]);  // grid 1, 2, 4, 5
+        var s = CircuitSummary.Summarize("m", [small, large], resamples: 0);
+        Assert.Equal([1, 2, 4, 5], s.Grid);
+        // n = 1: (1 − 0) + (1 − 1) over (2 − 0) + (4 − 1); n = 4: the small prompt keeps its 3 nodes (2 − 0), the large 3.5 − 1.
+        Assert.Equal(new[] { 1 / 5.0, 2.5 / 5, 4.5 / 5, 1 }, s.Faithfulness);
+        Assert.Equal(new[] { 3 / 5.0, 1.5 / 5, 0.5 / 5, 0 }, s.Completeness);
+    }
+
     [Fact]
     public void BadSaeSetsAreOneLineErrors()
     {
