@@ -5,7 +5,8 @@ namespace RelpSae.Cli;
 /// <summary>
 /// The options of an `evaluate` run that its records depend on (not --batch, --shard or --out), as
 /// recorded in evaluation_settings.json: --resume and merge refuse records made with other values.
-/// The SAE and its hook are null at --level components; the component selection null at --level features.
+/// The SAE and its hook are null at --level components; with --circuit they list every SAE and hook, and
+/// <see cref="Components"/> says what a node is; at --level features <see cref="Components"/> is null.
 /// </summary>
 internal sealed record EvaluateSettings(
     string Level, string Model, string? Sae, string? Hook, string? Components, string? Prompts, string? Task, int N, int Seed,
@@ -33,6 +34,7 @@ internal sealed record EvaluateSettings(
         ["prepend_bos"] = PrependBos,
     };
 
-    /// <summary>A folder by its full path; a Hugging Face name (gpt2, org/name@rev) as written.</summary>
-    private static string Location(string value) => Directory.Exists(value) ? Path.GetFullPath(value) : value;
+    /// <summary>Folders by their full paths; a Hugging Face name (gpt2, org/name@rev) as written.</summary>
+    private static string Location(string value) =>
+        string.Join(",", value.Split(',').Select(v => Directory.Exists(v) ? Path.GetFullPath(v) : v));
 }

@@ -46,9 +46,9 @@ internal sealed class EvaluationOutput<T> : IDisposable
     private static List<T> StartOrResume(string dir, bool resume, JsonObject settings, string rawFile, Func<string, IReadOnlyList<T>> read)
     {
         // results.json, the CSVs and report.html share their names across levels: never mix two runs in one folder.
-        foreach (var (file, level) in new[] { (EvaluationFiles.RawFile, "features"), (ComponentFiles.RawFile, "components") })
+        foreach (var (file, protocol) in new[] { (EvaluationFiles.RawFile, "--level features"), (ComponentFiles.RawFile, "--level components"), (CircuitFiles.RawFile, "--circuit") })
             if (file != rawFile && File.Exists(Path.Combine(dir, file)))
-                throw new RelpSaeException($"{dir} holds results of evaluate --level {level}: choose another --out");
+                throw new RelpSaeException($"{dir} holds results of evaluate {protocol}: choose another --out");
         if (!File.Exists(Path.Combine(dir, rawFile)))
         {
             EvaluationSettings.Write(dir, settings);

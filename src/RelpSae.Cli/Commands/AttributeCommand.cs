@@ -30,21 +30,31 @@ public static class AttributeCommand
         var top = new Option<int>("--top") { Description = "Features shown per method.", DefaultValueFactory = _ => 5 };
         var json = JsonOutput.Option("the results");
         var truncate = new Option<bool>("--truncate") { Description = "Keep the last n_positions tokens of a prompt longer than the context instead of failing." };
+        var saes = SaeSetOptions.SaesOption();
+        var perPosition = SaeSetOptions.PerPositionOption();
+        var dot = new Option<string?>("--dot") { Description = "With --saes: also write the first method's top nodes per layer as a Graphviz DOT file." };
         var center = CliDefaults.CenterOption();
         var bos = CliDefaults.PrependBosOption();
         var command = new Command("attribute", "Attribute the model's prediction to SAE features with gradient, integrated gradients and RelP.")
         {
             prompt, model, sae, target, foil, metric, position, baseline, corrupt, methods, igSteps, quadrature, top, json, truncate, center, bos,
+            saes, perPosition, dot,
         };
         command.SetAction(parse =>
         {
             int k = parse.GetValue(top) > 0 ? parse.GetValue(top) : throw new RelpSaeException($"--top must be positive, got {parse.GetValue(top)}");
             var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
+            var promptCase = new PromptCase(StrictText.Valid(parse.GetValue(prompt)!, "--prompt"),
+                StrictText.Valid(parse.GetValue(target), "--target"), StrictText.Valid(parse.GetValue(foil), "--foil"), StrictText.Valid(parse.GetValue(corrupt), "--corrupt"));
+            if (parse.GetValue(saes) is { } saeSet)
+                return AttributeCircuit.Run(new(Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), parse.GetValue(center)),
+                    saeSet, parse.GetValue(perPosition), promptCase, parse.GetValue(baseline), parse.GetValue(metric), parse.GetValue(bos),
+                    parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot)));
+            if (parse.GetValue(perPosition) || parse.GetValue(dot) is not null) throw new RelpSaeException("--per-position and --dot need --saes");
             var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
                 parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
-            var request = setup.Resolver.Resolve(new PromptCase(StrictText.Valid(parse.GetValue(prompt)!, "--prompt"),
-                StrictText.Valid(parse.GetValue(target), "--target"), StrictText.Valid(parse.GetValue(foil), "--foil"), StrictText.Valid(parse.GetValue(corrupt), "--corrupt")));
+            var request = setup.Resolver.Resolve(promptCase);
 
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
             // Each method runs once on the last token alone first, so the times shown are the methods' and not the JIT compiler's.

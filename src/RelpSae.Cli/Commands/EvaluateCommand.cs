@@ -32,6 +32,9 @@ public static class EvaluateCommand
         var batch = new Option<int>("--batch") { Description = "Features (or components) patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
         var level = new Option<string>("--level") { Description = "features: patch single SAE features; components: patch each resid_pre, attn_out, mlp_out and head output at each position with its corrupted-run value.", DefaultValueFactory = _ => "features" };
         var components = new Option<string?>("--components") { Description = "With --level components: comma list of types (resid_pre, attn_out, mlp_out, head) or hooks (blocks.L.hook_mlp_out, blocks.L.attn.hook_z, ...). [default: all]" };
+        var circuit = new Option<bool>("--circuit") { Description = "Sparse feature circuits: splice the SAEs of --saes at once; keep each method's top-n nodes (n = 1, 2, 4, … all) and ablate the rest; faithfulness and completeness curves." };
+        var saes = SaeSetOptions.SaesOption();
+        var perPosition = SaeSetOptions.PerPositionOption();
         var shard = new Option<string?>("--shard") { Description = "i/n: evaluate only prompts whose index is i modulo n (for job arrays; combine with merge)." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run in --out, skipping prompts already evaluated." };
@@ -40,10 +43,17 @@ public static class EvaluateCommand
         var command = new Command("evaluate", "Measure each method's faithfulness against ground-truth patching of SAE features or of whole components over a prompt set.")
         {
             prompts, task, n, seed, model, sae, methods, igSteps, metric, baseline, position, batch, level, components, shard, output, resume, center, bos,
+            circuit, saes, perPosition,
         };
         command.SetAction((parse, cancel) =>
         {
             var chosen = parse.GetValue(level)!.ToLowerInvariant();
+            if (parse.GetValue(circuit))
+            {
+                if (chosen != "features" || parse.GetValue(components) is not null) throw new RelpSaeException("--circuit is its own protocol: leave out --level and --components");
+                return Task.FromResult(EvaluateCircuit.Run(parse, cancel, new(prompts, task, n, seed, model, saes, perPosition, methods, igSteps, metric, baseline, position, shard, output, resume, center, bos)));
+            }
+            if (parse.GetValue(saes) is not null || parse.GetValue(perPosition)) throw new RelpSaeException("--saes and --per-position need --circuit (or attribute)");
             if (chosen == "components")
                 return Task.FromResult(EvaluateComponents.Run(parse, cancel, new(prompts, task, n, seed, model, methods, igSteps, metric, baseline, position, batch, components, shard, output, resume, center, bos)));
             if (chosen != "features") throw new RelpSaeException($"--level must be features or components, got \"{parse.GetValue(level)}\"");

@@ -20,6 +20,7 @@ public static class MergeCommand
             var settings = SameSettings(dirs);
             var outDir = parse.GetValue(output)!;
             if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.RawFile)))) return MergeComponents(dirs, outDir, settings);
+            if (dirs.All(d => File.Exists(Path.Combine(d, CircuitFiles.RawFile)))) return MergeCircuit(dirs, outDir, settings);
             var records = dirs.SelectMany(EvaluationFiles.ReadRaw).ToList();
             CheckShards(records.Select(r => r.Index));
             var methods = records[0].Scores.Keys.ToList();
@@ -48,15 +49,25 @@ public static class MergeCommand
     }
 
     /// <summary>Shards of `evaluate --level components`.</summary>
-    private static int MergeComponents(string[] dirs, string outDir, JsonObject? settings)
+    private static int MergeComponents(string[] dirs, string outDir, JsonObject? settings) =>
+        Merge(dirs, outDir, settings, ComponentFiles.ReadRaw, r => r.Index, "RelP-SAE component patching",
+            (records, header) => ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), header));
+
+    /// <summary>Shards of `evaluate --circuit`.</summary>
+    private static int MergeCircuit(string[] dirs, string outDir, JsonObject? settings) =>
+        Merge(dirs, outDir, settings, CircuitFiles.ReadRaw, r => r.Index, "RelP-SAE sparse feature circuits",
+            (records, header) => CircuitFiles.WriteAll(outDir, records, records[0].Curves.Keys.ToList(), header));
+
+    private static int Merge<T>(string[] dirs, string outDir, JsonObject? settings, Func<string, IReadOnlyList<T>> read, Func<T, int> index,
+        string title, Action<List<T>, ReportHeader> write)
     {
-        var records = dirs.SelectMany(ComponentFiles.ReadRaw).ToList();
-        CheckShards(records.Select(r => r.Index));
+        var records = dirs.SelectMany(read).ToList();
+        CheckShards(records.Select(index));
         Directory.CreateDirectory(outDir);
         using var held = FolderLock.Acquire(outDir);
-        var header = (ReportHeader.Load(dirs[0]) ?? new ReportHeader("RelP-SAE component patching", []))
+        var header = (ReportHeader.Load(dirs[0]) ?? new ReportHeader(title, []))
             .With("merged", $"{Shards(dirs.Length)}: {string.Join(", ", dirs)}");
-        ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), header);
+        write(records, header);
         if (settings is not null) EvaluationSettings.Write(outDir, settings);
         Console.WriteLine($"merged {records.Count} prompts from {Shards(dirs.Length)} into {outDir}");
         return 0;

@@ -15,6 +15,13 @@ public static class Attributor
     {
         var clock = Stopwatch.StartNew();
         var g = method.HookGradient(splice, metric);
+        return Score(method, splice, g, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The scores from a method's vector g [tokens × d] at the splice's hook; <paramref name="seconds"/> is what g cost.</summary>
+    public static AttributionResult Score(IAttributionMethod method, SaeSplice splice, float[] g, double seconds)
+    {
+        var clock = Stopwatch.StartNew();
         var sae = splice.Sae;
         int T = splice.Tokens, d = sae.DIn, n = sae.DSae;
 
@@ -34,7 +41,7 @@ public static class Attributor
             for (int j = 0; j < d; j++) e += (double)(splice.Error[t * d + j] - splice.BaselineError[t * d + j]) * g[t * d + j];
             errors[t] = e;
         }
-        return new AttributionResult(method.Name, method.Rules, T, n, scores, totals, errors, clock.Elapsed.TotalSeconds);
+        return new AttributionResult(method.Name, method.Rules, T, n, scores, totals, errors, seconds + clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>m(clean) − m(baseline): what a complete attribution's scores and error node add up to.</summary>

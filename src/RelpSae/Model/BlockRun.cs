@@ -21,7 +21,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         Options = options;
         int n = batch * tokens, d = model.Facts.DModel;
         foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), n);
-        hooks = new HookRecorder(options, hook => model.Facts.Width(hook, tokens));
+        hooks = new HookRecorder(options, batch, tokens, hook => model.Facts.Width(hook, tokens));
         Residual = new float[n * d];
         Final = new float[n * d];
         FinalHat = new float[n * d];

@@ -25,7 +25,7 @@ public sealed class Gpt2Run : ITransformerRun
         var c = model.Config;
         int n = batch * tokens;
         foreach (var patch in options.Patches) patch.Validate(patch.Hook.Width(c, tokens), n);
-        hooks = new HookRecorder(options, hook => hook.Width(c, tokens));
+        hooks = new HookRecorder(options, batch, tokens, hook => hook.Width(c, tokens));
         var pool = model.Pool;
         Residual = pool.Rent(n * c.DModel);
         LnOut = pool.Rent(n * c.DModel);

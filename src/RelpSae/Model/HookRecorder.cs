@@ -2,10 +2,10 @@ namespace RelpSae.Model;
 
 /// <summary>
 /// The hook points of one forward pass, for every family: the patches of <see cref="RunOptions.Patches"/>
-/// written into the activation as the pass reaches their hook, copies of the activations that
+/// written into the activation as the pass reaches their hook, then <see cref="RunOptions.Rewrite"/>, copies of the activations that
 /// <see cref="RunOptions.Cache"/> asks for, and the stop once <see cref="RunOptions.StopAfter"/> is reached.
 /// </summary>
-internal sealed class HookRecorder(RunOptions options, Func<HookPoint, int> width)
+internal sealed class HookRecorder(RunOptions options, int batch, int tokens, Func<HookPoint, int> width)
 {
     private readonly Dictionary<HookPoint, float[]> cache = [];
     private readonly ILookup<HookPoint, ActivationPatch> patches = options.Patches.ToLookup(p => p.Hook);
@@ -18,10 +18,11 @@ internal sealed class HookRecorder(RunOptions options, Func<HookPoint, int> widt
 
     public bool Wants(HookPoint hook) => options.Cache.Contains(hook);
 
-    /// <summary>Called by the forward pass at each hook point: applies its patches, copies the activation if asked; false to stop.</summary>
+    /// <summary>Called by the forward pass at each hook point: applies its patches and rewrite, copies the activation if asked; false to stop.</summary>
     public bool Hook(HookPoint hook, float[] activation)
     {
         foreach (var patch in patches[hook]) patch.Apply(activation, width(hook));
+        options.Rewrite?.Apply(hook, activation, batch, tokens);
         if (Wants(hook)) cache[hook] = (float[])activation.Clone();
         if (options.StopAfter == hook) stopped = true;
         return !stopped;

@@ -19,4 +19,13 @@ public sealed record RunOptions
 
     /// <summary>Values written into hook activations as the pass reaches them (activation patching).</summary>
     public IReadOnlyList<ActivationPatch> Patches { get; init; } = [];
+
+    /// <summary>Computed in place at each hook after the patches (SAE circuits: encode, ablate, decode).</summary>
+    public IActivationRewrite? Rewrite { get; init; }
+}
+
+/// <summary>Rewrites a hook's activation [batch × tokens × width] in place as the forward pass reaches it.</summary>
+public interface IActivationRewrite
+{
+    void Apply(HookPoint hook, float[] activation, int batch, int tokens);
 }

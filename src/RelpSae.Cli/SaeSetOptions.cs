@@ -1,0 +1,28 @@
+using System.CommandLine;
+
+namespace RelpSae.Cli;
+
+/// <summary>The options of commands that splice several SAEs at once (circuits), defaulting to the embedded per-block SAEs.</summary>
+public static class SaeSetOptions
+{
+    public static string EmbeddedSaes => Path.Combine(AppContext.BaseDirectory, "models", "default", "saes");
+
+    public static Option<string?> SaesOption() => new("--saes")
+    {
+        Description = "Several SAEs spliced at once: a comma list of SAE folders, or one folder with one SAE per subfolder. " +
+                      "Default for `evaluate --circuit`: the embedded SAEs at every block's hook_resid_post.",
+    };
+
+    public static Option<bool> PerPositionOption() => new("--per-position")
+    {
+        Description = "With several SAEs: a node is a feature (or error node) at one position, not summed over positions.",
+    };
+
+    /// <summary>The --saes value, or the embedded set (with a clear error when it is missing).</summary>
+    public static string Folders(string? value)
+    {
+        if (value is not null) return value;
+        if (!Directory.Exists(EmbeddedSaes)) throw new RelpSaeException($"the embedded per-block SAEs are missing from {EmbeddedSaes}: pass --saes");
+        return EmbeddedSaes;
+    }
+}
