@@ -105,6 +105,17 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         return Model.Backward(this, metrics, hook, rules);
     }
 
+    public ComponentGradients ComponentBackward(IReadOnlyList<Metric> metrics, PropagationRules rules)
+    {
+        CheckComplete(metrics);
+        if (!Options.KeepForBackward) throw new InvalidOperationException("the forward pass did not keep its activations (RunOptions.KeepForBackward)");
+        var start = Start ?? new HookPoint(HookKind.ResidPre, 0);
+        if (start.Kind != HookKind.ResidPre) throw new RelpSaeException($"component gradients need a pass started at a block's hook_resid_pre, not {start}");
+        var record = new ComponentGradients(Model.Facts.NLayers);
+        Model.Backward(this, metrics, start, rules, record);
+        return record;
+    }
+
     /// <summary>
     /// The gradient at the last residual (before the final norm) of Σ_b m_b: each metric's dm/dh at its
     /// row, through the final norm's backward (<paramref name="norm"/>, exact or a rule). The metric rows are returned too.

@@ -81,6 +81,6 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
     internal override void FinalNorm(BlockRun<GptNeoXActivations> run) =>
         LayerNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.LnFGamma, Weights.LnFBeta, run.Rows, Config.LayerNormEps);
 
-    internal override float[] Backward(BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules) =>
-        GptNeoXBackward.Run(this, rope, run, metrics, hook, rules);
+    internal override float[] Backward(BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
+        GptNeoXBackward.Run(this, rope, run, metrics, hook, rules, record);
 }

@@ -77,6 +77,6 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
     internal override void FinalNorm(BlockRun<LlamaActivations> run) =>
         RmsNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, run.Rows, Config.RmsNormEps);
 
-    internal override float[] Backward(BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules) =>
-        LlamaBackward.Run(this, rope, run, metrics, hook, rules);
+    internal override float[] Backward(BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
+        LlamaBackward.Run(this, rope, run, metrics, hook, rules, record);
 }

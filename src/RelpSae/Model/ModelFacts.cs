@@ -17,8 +17,15 @@ public sealed record ModelFacts(
     int BosTokenId,
     bool GatedMlp,
     bool ParallelResidual,
-    string ContextKey = "max_position_embeddings")   // the config.json key that sets Context, for error messages
+    string ContextKey = "max_position_embeddings",   // the config.json key that sets Context, for error messages
+    string WidthKey = "hidden_size")                 // the config.json key that sets DModel
 {
+    /// <summary>The one-line complaint about an SAE whose input width is not the model's.</summary>
+    public string WidthMismatch(int dIn) => $"the SAE's d_in is {dIn} but the model's width ({WidthKey}) is {DModel}";
+
+    /// <summary>Whether a forward pass can restart from <paramref name="hook"/> and an SAE be spliced there (no hook_resid_mid with parallel attention and MLP).</summary>
+    public bool IsResidual(HookPoint hook) => hook.IsResidual && !(ParallelResidual && hook.Kind == HookKind.ResidMid);
+
     /// <summary>Every hook point the family's forward pass offers, in order.</summary>
     public IEnumerable<HookPoint> HookPoints()
     {
