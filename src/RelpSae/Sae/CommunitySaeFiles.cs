@@ -17,15 +17,23 @@ public static class CommunitySaeFiles
     /// </summary>
     public static SparseAutoencoder LoadGemmaScope(string path, string? hookName = null)
     {
-        var arrays = NpzFile.Read(path);
-        var wEnc = arrays.TryGetValue("W_enc", out var w) && w.Shape.Length == 2 ? w
+        // Names and shapes first, from the arrays' headers: nothing is converted for a file that is not a Gemma Scope SAE.
+        var headers = NpzFile.Headers(path).ToDictionary(h => h.Name, StringComparer.Ordinal);
+        var wEnc = headers.TryGetValue("W_enc", out var w) && w.Shape.Length == 2 ? w
             : throw new RelpSaeException($"{path}: array 'W_enc' [d_in, d_sae] is missing or not a matrix");
+        int dIn = wEnc.Shape[0], dSae = wEnc.Shape[1];
+        var expected = new Dictionary<string, int[]> { ["W_enc"] = [dIn, dSae], ["W_dec"] = [dSae, dIn], ["b_enc"] = [dSae], ["b_dec"] = [dIn], ["threshold"] = [dSae] };
+        foreach (var (name, shape) in expected)
+            if (!headers.TryGetValue(name, out var h) || !h.Shape.SequenceEqual(shape))
+                throw new RelpSaeException($"{path}: array '{name}' {(h is null ? "is missing" : $"has shape [{string.Join(", ", h.Shape)}]")}; W_enc [{dIn}, {dSae}] implies [{string.Join(", ", shape)}]");
+        if (headers.Keys.FirstOrDefault(n => !expected.ContainsKey(n)) is { } extra)
+            throw new RelpSaeException($"{path}: array '{extra}' is not part of a Gemma Scope SAE (W_enc, W_dec, b_enc, b_dec, threshold)");
         var config = new SaeConfig
         {
-            Architecture = SaeArchitecture.JumpRelu, DIn = wEnc.Shape[0], DSae = wEnc.Shape[1], ApplyBDecToInput = false,
+            Architecture = SaeArchitecture.JumpRelu, DIn = dIn, DSae = dSae, ApplyBDecToInput = false,
             HookName = hookName ?? LayerHook(path),
         };
-        return SparseAutoencoder.FromTensors(config, arrays.Values, path);
+        return SparseAutoencoder.FromTensors(config, NpzFile.Read(path).Values, path);
     }
 
     /// <summary>
