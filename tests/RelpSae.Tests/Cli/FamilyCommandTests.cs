@@ -82,11 +82,14 @@ public class FamilyCommandTests
     [MemberData(nameof(Widths))]
     public void TrainSaeOnTokenIdsThenEvalSae(string name, int width)
     {
-        var rng = new Random(1);
-        var lines = Enumerable.Range(0, 40).Select(_ => JsonSerializer.Serialize(new { input_ids = Enumerable.Range(0, 12).Select(_ => rng.Next(3, 60)) }));
-        var data = Temp("ids.jsonl", string.Join("\n", lines) + "\n");
+        // The model's own samples as token ids: what train-sae reads for a model without a tokenizer.
+        var data = Path.Combine(Directory.CreateTempSubdirectory().FullName, "ids.jsonl");
+        var (code, output, error) = CliHarness.Run("sample-text", "--model", TestPaths.Data(name), "--documents", "24", "--tokens", "20", "--out", data);
+        Assert.True(code == 0, error);
+        var first = JsonDocument.Parse(File.ReadLines(data).First()).RootElement.GetProperty("input_ids");
+        Assert.InRange(first.GetArrayLength(), 1, 20);
         var outDir = Path.Combine(Directory.CreateTempSubdirectory().FullName, "sae");
-        var (code, output, error) = CliHarness.Run("train-sae", "--model", TestPaths.Data(name), "--hook", "blocks.1.hook_resid_pre", "--data", data,
+        (code, output, error) = CliHarness.Run("train-sae", "--model", TestPaths.Data(name), "--hook", "blocks.1.hook_resid_pre", "--data", data,
             "--expansion", "2", "--tokens", "256", "--batch", "32", "--context", "8", "--eval-tokens", "64", "--out", outDir);
         Assert.True(code == 0, error);
         Assert.Contains("trained 8 steps", output);
