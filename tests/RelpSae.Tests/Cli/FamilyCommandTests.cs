@@ -5,7 +5,7 @@ namespace RelpSae.Tests.Cli;
 /// <summary>
 /// The commands end to end on a trained Llama-architecture checkpoint without a tokenizer (stories260K,
 /// prompts and data as token ids) and on a random GPT-NeoX: attribute, evaluate at the feature and
-/// component levels, train-sae on a JSONL of token ids, eval-sae; the Half-rule reported active where
+/// component levels and --circuit, train-sae on a JSONL of token ids, eval-sae; the Half-rule reported active where
 /// the MLP is gated; bad inputs as one-line errors.
 /// </summary>
 [Collection(nameof(ConsoleCollection))]
@@ -74,6 +74,13 @@ public class FamilyCommandTests
         Assert.Equal(2, root.GetProperty("prompts").GetInt32());
         foreach (var type in new[] { "resid_pre", "attn_out", "mlp_out", "head" })
             Assert.True(root.GetProperty("components").GetProperty(type).GetProperty("patches").GetInt32() > 0, type);
+
+        var circuit = Path.Combine(Directory.CreateTempSubdirectory().FullName, "circuit");
+        var saes = string.Join(",", CliHarness.RandomSae("blocks.0.hook_resid_post", width), CliHarness.RandomSae("blocks.1.hook_resid_post", width));
+        (code, _, error) = CliHarness.Run("evaluate", "--circuit", "--model", model, "--saes", saes, "--prompts", prompts, "--methods", "gradient,relp", "--out", circuit);
+        Assert.True(code == 0, error);
+        var methods = JsonDocument.Parse(File.ReadAllText(Path.Combine(circuit, "results.json"))).RootElement.GetProperty("methods");
+        Assert.Contains("relp", methods.ToString());
     }
 
     public static TheoryData<string, int> Widths => new() { { "stories260K-llama", 64 }, { "tiny-neox", 32 } };
