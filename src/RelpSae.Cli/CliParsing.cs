@@ -48,10 +48,10 @@ public static class CliParsing
     public static HookPoint SaeHook(SparseAutoencoder sae, ModelFacts facts, string saePath)
     {
         var name = sae.Config.HookName ?? throw new RelpSaeException(Directory.Exists(saePath)
-            ? "the SAE's cfg.json names no hook (hook_name)"
+            ? $"{saePath}: the SAE's cfg.json names no hook (hook_name)"
             : $"{saePath}: the file does not say which hook the SAE reads, nor does its folder (layer_N/ for Gemma Scope, resid_out_layerN/ for dictionary_learning)");
         var hook = facts.ParseHook(name);
-        if (sae.DIn != facts.DModel) throw new RelpSaeException(Directory.Exists(saePath) ? facts.WidthMismatch(sae.DIn) : $"{saePath}: {facts.WidthMismatch(sae.DIn)}");
+        if (sae.DIn != facts.DModel) throw new RelpSaeException($"{saePath}: {facts.WidthMismatch(sae.DIn)}");
         return hook;
     }
 }

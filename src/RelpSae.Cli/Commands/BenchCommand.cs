@@ -36,6 +36,7 @@ public static class BenchCommand
             AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 150);
             PrintModel(report, anchorRows);
             PrintAttribution(report);
+            FamilyBenchTable.Print(report);
             Console.WriteLine($"Peak resident memory, GPT-2-small weights + forward to full logits at 1×1024: {report.ForwardPeakRssBytes / 1e6:F0} MB");
             if (parse.GetValue(json) is { } path)
                 File.WriteAllText(path, JsonSerializer.Serialize(new

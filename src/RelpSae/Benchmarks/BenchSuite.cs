@@ -10,8 +10,9 @@ public sealed record BenchReport(IReadOnlyDictionary<int, double> FmaPeakGflops,
 
 /// <summary>
 /// Every benchmark of issue 8 in one sitting: the FMA peak, the GEMM on 1024³ and on GPT-2's shapes,
-/// the libtorch anchor's model workloads, attribution costs and throughputs, and the peak resident
-/// memory of a GPT-2-small forward at 1×1024.
+/// the libtorch anchor's model workloads, attribution costs and throughputs, the Llama- and Pythia-shaped
+/// forward and RelP passes (<see cref="FamilyBenchmark"/>), and the peak resident memory of a GPT-2-small
+/// forward at 1×1024.
 /// </summary>
 public static class BenchSuite
 {
@@ -37,6 +38,7 @@ public static class BenchSuite
         var peaks = new Dictionary<int, double>();
         var rows = new List<BenchRow>();
         void Add(BenchRow row) { rows.Add(row); measured?.Invoke(row); }
+        var families = FamilyBenchmark.Models().ToList();
         int saved = Threads.Count;
         try
         {
@@ -53,6 +55,8 @@ public static class BenchSuite
                 }
                 foreach (var row in ModelBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
                 foreach (var row in AttributionBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
+                foreach (var (name, family) in families)
+                    foreach (var row in FamilyBenchmark.Run(name, family, t, warmup, reps)) Add(row with { PeakGflops = peak });
             }
         }
         finally { Threads.Count = saved; }
