@@ -11,8 +11,7 @@ public static class AnchorKit
 {
     public static IReadOnlyList<BenchRow> Run(string kitDir, int reps, int warmup, IReadOnlyList<int> threadCounts)
     {
-        var script = Path.Combine(kitDir, "run.sh");
-        if (!File.Exists(script)) throw new RelpSaeException($"--interleave-anchor: {kitDir} holds no run.sh (give the anchor kit's folder)");
+        var script = RunScript(kitDir);
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { script, reps.ToString(), warmup.ToString(), string.Join(',', threadCounts) }) start.ArgumentList.Add(arg);
         using var process = Process.Start(start) ?? throw new RelpSaeException($"cannot start {script}");
@@ -26,5 +25,12 @@ public static class AnchorKit
             throw new RelpSaeException($"{script} failed (exit {process.ExitCode}: {last.Trim()}); run {Path.Combine(kitDir, "setup.sh")} once first, as root");
         }
         return AnchorResults.Parse(lines, script);
+    }
+
+    /// <summary>The kit's run.sh; a clear error when <paramref name="kitDir"/> is not the kit's folder.</summary>
+    public static string RunScript(string kitDir)
+    {
+        var script = Path.Combine(kitDir, "run.sh");
+        return File.Exists(script) ? script : throw new RelpSaeException($"--interleave-anchor: {kitDir} holds no run.sh (give the anchor kit's folder)");
     }
 }

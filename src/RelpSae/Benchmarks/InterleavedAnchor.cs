@@ -36,6 +36,7 @@ public static class InterleavedAnchor
         IReadOnlyList<int> threadCounts, int warmup, int reps, Action<AnchorRound>? finished = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
+        AnchorKit.RunScript(kitDir);   // before the model is built
         var model = new Gpt2(Gpt2Weights.Random(ModelBenchmark.Gpt2Small, seed: 0));
         var all = new List<AnchorRound>();
         for (int r = 0; r < rounds; r++)

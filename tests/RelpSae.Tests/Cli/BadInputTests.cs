@@ -9,7 +9,7 @@ public class BadInputTests
 {
     private static readonly Lazy<string> Sae = new(() => CliHarness.RandomSae());
 
-    private static void AssertUserError(string[] args, string expected)
+    internal static void AssertUserError(string[] args, string expected)
     {
         var (code, _, error) = CliHarness.Run(args);
         Assert.Equal(2, code);
