@@ -11,6 +11,7 @@ namespace RelpSae.Benchmarks;
 public static class SaeBenchmark
 {
     public const int Rows = 4096;
+    public const int K = 32;
 
     public static IEnumerable<BenchRow> Run(Gpt2 model, int threads, int warmup, int reps)
     {
@@ -22,10 +23,10 @@ public static class SaeBenchmark
         int d = model.Config.DModel, s = 4 * d;
         foreach (var architecture in new[] { SaeArchitecture.TopK, SaeArchitecture.Standard, SaeArchitecture.JumpRelu })
         {
-            var trainer = SaeTrainer.Start(new SaeTrainingOptions { DSae = s, TotalSteps = 1000, BatchSize = Rows, Architecture = architecture, K = 32 },
+            var trainer = SaeTrainer.Start(new SaeTrainingOptions { DSae = s, TotalSteps = 1000, BatchSize = Rows, Architecture = architecture, K = K },
                 new RandomRows(d));
             yield return new BenchRow($"sae_train_step_{Name(architecture)}", Rows, 1, threads, Timing.MedianMs(() => trainer.TrainStep(), warmup, reps))
-            { Gflop = FlopCounts.SaeTrainStep(Rows, d, s) / 1e9 };
+            { Gflop = FlopCounts.SaeTrainStep(Rows, d, s, architecture == SaeArchitecture.TopK && K <= SaeObjective.SparseDensity * s ? K : 0) / 1e9 };
         }
     }
 
