@@ -309,11 +309,19 @@ internal sealed class SaeObjective
         {
             var pre = _pre.AsSpan(r * _s, _s);
             var df = _grad.AsSpan(r * _s, _s);
-            for (int i = 0; i < _s; i++)
+            for (int c = 0; c < _s; c += Lanes)
             {
-                float theta = p.Threshold[i];
-                if (Math.Abs(pre[i] - theta) < eps / 2)
-                    gThreshold[i] -= (theta * df[i] + lambdaPerRow) / eps;
+                int stop = Math.Min(c + Lanes, _s);
+                // Few pre-activations fall in the band: one comparison skips a chunk with none.
+                if (stop - c == Lanes && !Vector256.LessThanAny(
+                        Vector256.Abs(Vector256.Create(pre.Slice(c, Lanes)) - Vector256.Create(p.Threshold.AsSpan(c, Lanes))), Vector256.Create(eps / 2)))
+                    continue;
+                for (int i = c; i < stop; i++)
+                {
+                    float theta = p.Threshold[i];
+                    if (Math.Abs(pre[i] - theta) < eps / 2)
+                        gThreshold[i] -= (theta * df[i] + lambdaPerRow) / eps;
+                }
             }
         }
     }
