@@ -25,7 +25,10 @@ pids=()
 stop() {
   local rc=$?
   # Cancel what is still queued or running, then stop the daemons this script started (by pid).
-  command -v scancel >/dev/null && [ -f "$work/slurm.conf" ] && scancel --quiet --full --user=root 2>/dev/null || true
+  if [ -f "$work/slurm.conf" ] && command -v scancel >/dev/null; then
+    scancel --quiet --full --user=root 2>/dev/null || true
+    for _ in $(seq 20); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.5; done
+  fi
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
