@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 using RelpSae.Model;
@@ -107,25 +108,37 @@ internal sealed class SaeObjective
         double squaredError = 0, l1 = 0;
         long active = 0;
         Array.Clear(FiredCounts);
+        var l1Lanes = Vector256<double>.Zero;
+        bool standard = _config.Architecture == SaeArchitecture.Standard;
         for (int r = 0; r < b; r++)
         {
             var xr = x.Slice(r * d, d);
             RowErrors[r] = SquaredDistance(_xhat.AsSpan(r * d, d), xr);
             squaredError += RowErrors[r];
             var fr = _f.AsSpan(r * s, s);
-            for (int c = 0; c < s; c += Lanes)
+            int c = 0;
+            for (; c <= s - Lanes; c += Lanes)
             {
-                int stop = Math.Min(c + Lanes, s);
-                if (ZeroChunk(fr, c, stop)) continue;
-                for (int i = c; i < stop; i++)
-                {
-                    if (fr[i] == 0) continue;
-                    active++;
-                    FiredCounts[i]++;
-                    l1 += fr[i] * _decNorm[i];
-                }
+                // A vector at a time: dense rows (ReLU's half) defeated a branch per entry. Zero chunks
+                // (TopK's 32 of 3072) cost one comparison.
+                var v = Vector256.Create(fr.Slice(c, Lanes));
+                var fired = ~Vector256.Equals(v, Vector256<float>.Zero);
+                if (fired == Vector256<float>.Zero) continue;
+                (Vector256.Create(FiredCounts.AsSpan(c, Lanes)) - fired.AsInt32()).CopyTo(FiredCounts.AsSpan(c, Lanes));
+                active += BitOperations.PopCount(fired.ExtractMostSignificantBits());
+                if (!standard) continue;
+                var (low, high) = Vector256.Widen(v * Vector256.Create(_decNorm.AsSpan(c, Lanes)));
+                l1Lanes += low + high;
+            }
+            for (; c < s; c++)
+            {
+                if (fr[c] == 0) continue;
+                active++;
+                FiredCounts[c]++;
+                l1 += fr[c] * _decNorm[c];
             }
         }
+        l1 += Vector256.Sum(l1Lanes);
         double penalty = settings.Sparsity / b * _config.Architecture switch
         {
             SaeArchitecture.Standard => l1,
