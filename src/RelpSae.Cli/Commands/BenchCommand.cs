@@ -123,7 +123,7 @@ public static class BenchCommand
 
     private static void PrintAttribution(BenchReport report)
     {
-        var costs = new Table().AddColumns("attribution (GPT-2-small shape, 64 tokens, SAE 768→3072 at blocks.6)", "threads", "ms (median)", "of FMA peak", "note");
+        var costs = new Table().AddColumns("attribution and SAE (GPT-2-small shape, 64 tokens, SAE 768→3072 at blocks.6)", "threads", "ms (median)", "of FMA peak", "note");
         foreach (var row in report.Rows.Where(IsAttribution))
         {
             var gradient = report.Rows.FirstOrDefault(x => x.Workload == "attribution_gradient" && x.Threads == row.Threads);
