@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 shards=${1:-3} prompts=${2:-12}
+[ "$(id -u)" = 0 ] || { echo "slurm-array-test.sh starts slurmd and munged: run it as root (CI does)" >&2; exit 1; }
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null || ! command -v jq >/dev/null; then
   apt-get update -q >/dev/null
