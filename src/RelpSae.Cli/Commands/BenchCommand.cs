@@ -9,8 +9,9 @@ namespace RelpSae.Cli.Commands;
 
 /// <summary>
 /// <c>relp-sae bench</c>: the FMA peak and GEMM efficiency, the libtorch anchor's model workloads (side
-/// by side with the anchor's own figures when its output is given, --anchor), attribution costs,
-/// throughputs and peak memory (<see cref="BenchSuite"/>).
+/// by side with the anchor's own figures when its output is given, --anchor, or in rounds alternating
+/// with the anchor kit itself, --interleave-anchor), attribution costs, SAE throughputs and peak memory
+/// (<see cref="BenchSuite"/>, <see cref="InterleavedAnchor"/>); --only picks groups.
 /// </summary>
 public static class BenchCommand
 {
@@ -18,41 +19,93 @@ public static class BenchCommand
     {
         var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
         var anchor = new Option<string?>("--anchor") { Description = "Output of ../shared/anchors/libtorch-cpu/run.sh saved to a file: shown beside our figures as ratios." };
+        var interleave = new Option<string?>("--interleave-anchor") { Description = "The anchor kit's folder (../shared/anchors/libtorch-cpu, set up, run as root): alternate rounds of it and of our model workloads, and report each row's median per-round ratio." };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of --interleave-anchor.", DefaultValueFactory = _ => 3 };
+        var only = new Option<string?>("--only") { Description = "Time only these groups, comma-separated: model, gemm, attribution, sae, families." };
         var reps = new Option<int>("--reps") { Description = "Timed repetitions per workload (the median is reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up runs per workload.", DefaultValueFactory = _ => 1 };
         var threads = new Option<string>("--threads") { Description = "Thread counts to measure, comma-separated.", DefaultValueFactory = _ => "1,2" };
-        var command = new Command("bench", "Time the GEMM, a GPT-2-small-shaped model (the libtorch anchor's workloads) and attribution.") { json, anchor, reps, warmup, threads };
+        var command = new Command("bench", "Time the GEMM, a GPT-2-small-shaped model (the libtorch anchor's workloads), attribution and SAE training.")
+            { json, anchor, interleave, rounds, only, reps, warmup, threads };
         command.SetAction(parse =>
         {
             int r = Positive(parse.GetValue(reps), "--reps"), w = Math.Max(0, parse.GetValue(warmup));
             var threadCounts = ParseThreads(parse.GetValue(threads)!);
+            var groups = ParseGroups(parse.GetValue(only));
+            var kit = parse.GetValue(interleave);
+            if (kit is not null && parse.GetValue(anchor) is not null)
+                throw new RelpSaeException("give --anchor (a saved anchor output) or --interleave-anchor (the kit's folder), not both");
             var anchorRows = parse.GetValue(anchor) is { } a ? AnchorResults.Parse(a) : [];
-            var report = BenchSuite.Run(threadCounts, w, r, row =>
-            {
-                if (row.Workload == "fma_peak") Console.WriteLine($"threads {row.Threads}: FMA peak {row.PeakGflops:F0} GFLOP/s");
-                else if (row.Workload.StartsWith("gemm")) Console.WriteLine($"  {row.Workload,-44} {row.Gflops,7:F1} GFLOP/s  {row.FractionOfPeak,6:P0} of peak");
-            });
             // Wide enough that the tables keep one line per row when the output is piped to a file.
             AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 150);
-            PrintModel(report, anchorRows);
-            PrintAttribution(report);
-            FamilyBenchTable.Print(report);
-            Console.WriteLine($"Peak resident memory, GPT-2-small weights + forward to full logits at 1×1024: {report.ForwardPeakRssBytes / 1e6:F0} MB");
+
+            object? interleaved = null;
+            if (kit is not null && groups.Remove(BenchGroup.Model))
+            {
+                var (done, rows) = InterleavedAnchor.Run(kit, Positive(parse.GetValue(rounds), "--rounds"), threadCounts, w, r, round =>
+                    Console.WriteLine($"round {round.Index} ({(round.AnchorFirst ? "anchor first" : "ours first")}): FMA peak " +
+                        string.Join(", ", round.FmaPeakGflops.Select(p => $"{p.Value:F0} GFLOP/s on {p.Key} thread{(p.Key == 1 ? "" : "s")}"))));
+                PrintInterleaved(rows);
+                interleaved = InterleavedJson(done, rows);
+            }
+            BenchReport? report = null;
+            if (groups.Count > 0)
+            {
+                report = BenchSuite.Run(threadCounts, w, r, groups, row =>
+                {
+                    if (row.Workload == "fma_peak") Console.WriteLine($"threads {row.Threads}: FMA peak {row.PeakGflops:F0} GFLOP/s");
+                    else if (row.Workload.StartsWith("gemm")) Console.WriteLine($"  {row.Workload,-44} {row.Gflops,7:F1} GFLOP/s  {row.FractionOfPeak,6:P0} of peak");
+                });
+                if (groups.Contains(BenchGroup.Model)) PrintModel(report, anchorRows);
+                if (groups.Contains(BenchGroup.Attribution) || groups.Contains(BenchGroup.Sae)) PrintAttribution(report);
+                if (groups.Contains(BenchGroup.Families)) FamilyBenchTable.Print(report);
+                if (report.ForwardPeakRssBytes > 0)
+                    Console.WriteLine($"Peak resident memory, GPT-2-small weights + forward to full logits at 1×1024: {report.ForwardPeakRssBytes / 1e6:F0} MB");
+            }
             if (parse.GetValue(json) is { } path)
                 File.WriteAllText(path, JsonSerializer.Serialize(new
                 {
-                    fma_peak_gflops = report.FmaPeakGflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
-                    forward_1x1024_peak_rss_bytes = report.ForwardPeakRssBytes,
-                    rows = report.Rows.Where(x => x.Workload != "fma_peak").Select(x => new
-                    {
-                        workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads, ms = x.Ms,
-                        gflop = x.Gflop > 0 ? x.Gflop : (double?)null,
-                        fraction_of_peak = double.IsNaN(x.FractionOfPeak) ? (double?)null : x.FractionOfPeak,
-                    }),
+                    fma_peak_gflops = report?.FmaPeakGflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
+                    forward_1x1024_peak_rss_bytes = report is { ForwardPeakRssBytes: > 0 } ? report.ForwardPeakRssBytes : (long?)null,
+                    rows = report?.Rows.Where(x => x.Workload != "fma_peak").Select(RowJson),
+                    interleaved_anchor = interleaved,
                 }, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return 0;
         });
         return command;
+    }
+
+    private static object RowJson(BenchRow x) => new
+    {
+        workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads, ms = x.Ms,
+        gflop = x.Gflop > 0 ? x.Gflop : (double?)null,
+        fraction_of_peak = double.IsNaN(x.FractionOfPeak) ? (double?)null : x.FractionOfPeak,
+    };
+
+    private static object InterleavedJson(IReadOnlyList<AnchorRound> rounds, IReadOnlyList<InterleavedRow> rows) => new
+    {
+        rounds = rounds.Select(round => new
+        {
+            round = round.Index, anchor_first = round.AnchorFirst,
+            fma_peak_gflops = round.FmaPeakGflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
+            ours = round.Ours.Select(RowJson),
+            anchor = round.Anchor.Select(x => new { workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads, ms = x.Ms }),
+        }),
+        rows = rows.Select(x => new
+        {
+            workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads,
+            median_ratio = x.MedianRatio, min_ratio = x.MinRatio, max_ratio = x.MaxRatio, ratios = x.Ratios, ours_ms = x.OursMs, anchor_ms = x.AnchorMs,
+        }),
+    };
+
+    private static void PrintInterleaved(IReadOnlyList<InterleavedRow> rows)
+    {
+        var table = new Table().AddColumns("workload", "B×T", "threads", "ratio (median of rounds)", "spread", "per round", "relp-sae ms", "libtorch ms");
+        foreach (var row in rows)
+            table.AddRow(row.Workload, $"{row.Batch}×{row.Tokens}", row.Threads.ToString(), $"{row.MedianRatio:F2}",
+                $"{row.MinRatio:F2}–{row.MaxRatio:F2}", string.Join(" ", row.Ratios.Select(x => x.ToString("F2"))),
+                string.Join(" ", row.OursMs.Select(x => x.ToString("F0"))), string.Join(" ", row.AnchorMs.Select(x => x.ToString("F0"))));
+        AnsiConsole.Write(table);
     }
 
     private static void PrintModel(BenchReport report, IReadOnlyList<BenchRow> anchor)
@@ -71,7 +124,7 @@ public static class BenchCommand
 
     private static void PrintAttribution(BenchReport report)
     {
-        var costs = new Table().AddColumns("attribution (GPT-2-small shape, 64 tokens, SAE 768→3072 at blocks.6)", "threads", "ms (median)", "of FMA peak", "note");
+        var costs = new Table().AddColumns("attribution and SAE (GPT-2-small shape, 64 tokens, SAE 768→3072 at blocks.6)", "threads", "ms (median)", "of FMA peak", "note");
         foreach (var row in report.Rows.Where(IsAttribution))
         {
             var gradient = report.Rows.FirstOrDefault(x => x.Workload == "attribution_gradient" && x.Threads == row.Threads);
@@ -85,7 +138,7 @@ public static class BenchCommand
                     $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each; {row.Ms / firstTruth.Ms:F1}× the time of {firstTruth.Batch} for {(double)row.Batch / firstTruth.Batch:F1}× the features",
                 "ground_truth" => $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each",
                 "activation_cache_layer6" => $"{row.Batch * row.Tokens / (row.Ms / 1000):N0} tokens/s",
-                "sae_train_step" => $"{row.Batch / (row.Ms / 1000):N0} tokens/s",
+                var step when step.StartsWith("sae_train_step") => $"{row.Batch / (row.Ms / 1000):N0} tokens/s",
                 _ => "",
             });
         }
@@ -95,7 +148,17 @@ public static class BenchCommand
     private static string Percent(BenchRow row) => double.IsNaN(row.FractionOfPeak) ? "" : $"{row.FractionOfPeak:P0}";
 
     private static bool IsAttribution(BenchRow row) =>
-        row.Workload.StartsWith("attribution_") || row.Workload is "ground_truth" or "activation_cache_layer6" or "sae_train_step";
+        row.Workload.StartsWith("attribution_") || row.Workload.StartsWith("sae_train_step") || row.Workload is "ground_truth" or "activation_cache_layer6";
+
+    private static HashSet<BenchGroup> ParseGroups(string? text)
+    {
+        if (text is null) return [.. Enum.GetValues<BenchGroup>()];
+        var groups = new HashSet<BenchGroup>();
+        foreach (var name in text.Split(',', StringSplitOptions.TrimEntries))
+            groups.Add(Enum.TryParse<BenchGroup>(name, ignoreCase: true, out var g) && !int.TryParse(name, out _) ? g
+                : throw new RelpSaeException($"--only must list groups among model, gemm, attribution, sae; got \"{name}\""));
+        return groups;
+    }
 
     private static int[] ParseThreads(string text)
     {

@@ -41,7 +41,7 @@ public static class ComponentCoefficients
         return result;
     }
 
-    /// <summary>Runs the path points of one hook in chunks; calls back with each chunk's gradients, a point's weight and its sequence.</summary>
+    /// <summary>Runs the path points of one hook in passes as IG sizes them; calls back with each chunk's gradients, a point's weight and its sequence.</summary>
     private static void Walk(IntegratedGradients ig, ITransformer model, ITransformerRun clean, ITransformerRun corrupt, Metric metric, HookPoint hook,
         Action<ComponentGradients, float, int> add)
     {
@@ -50,9 +50,10 @@ public static class ComponentCoefficients
         var start = new HookPoint(HookKind.ResidPre, hook.Layer);
         var startActivation = clean.Cached(start);
         var (a, b) = (corrupt.Cached(hook), clean.Cached(hook));
-        for (int first = 0; first < ig.Steps; first += ig.ChunkSize)
+        int chunk = ig.PointsPerPass(T);
+        for (int first = 0; first < ig.Steps; first += chunk)
         {
-            int count = Math.Min(ig.ChunkSize, ig.Steps - first);
+            int count = Math.Min(chunk, ig.Steps - first);
             var input = new float[count * size];
             var patches = new List<ActivationPatch>(count * T);
             for (int j = 0; j < count; j++)

@@ -7,8 +7,7 @@ namespace RelpSae.Benchmarks;
 
 /// <summary>
 /// What attribution costs on a GPT-2-small-shaped model: each method and the ground truth for a
-/// 64-token prompt with a random TopK SAE (768 → 3072, k 32) at blocks.6.hook_resid_pre, plus the
-/// throughput of activation caching and of one SAE training step at that size.
+/// 64-token prompt with a random TopK SAE (768 → 3072, k 32) at blocks.6.hook_resid_pre.
 /// </summary>
 public static class AttributionBenchmark
 {
@@ -32,15 +31,6 @@ public static class AttributionBenchmark
             yield return new BenchRow("ground_truth", n, Tokens, threads,
                 Timing.MedianMs(() => truth.Effects(splice, metric, active[..n]), Math.Min(warmup, 1), Math.Min(reps, 3)));
         yield return new BenchRow("ground_truth", active.Length, Tokens, threads, Timing.MedianMs(() => truth.Effects(splice, metric, active), 0, 1));
-
-        var contexts = Enumerable.Range(0, 8 * 128).Select(i => i * 13 % model.Config.VocabSize).ToArray();
-        yield return new BenchRow("activation_cache_layer6", 8, 128, threads, Timing.MedianMs(() => model.ActivationAt(hook, contexts, 8), warmup, reps))
-        { Gflop = FlopCounts.Gpt2Forward(model.Config, 8, 128, hook.Layer, 0) / 1e9 };
-
-        var trainer = SaeTrainer.Start(new SaeTrainingOptions { DSae = sae.DSae, TotalSteps = 1000, BatchSize = 4096, Architecture = SaeArchitecture.TopK, K = 32 },
-            new RandomRows(model.Config.DModel));
-        yield return new BenchRow("sae_train_step", 4096, 1, threads, Timing.MedianMs(() => trainer.TrainStep(), warmup, reps))
-        { Gflop = FlopCounts.SaeTrainStep(4096, sae.DIn, sae.DSae) / 1e9 };
     }
 
     private static SparseAutoencoder RandomTopK(int dIn, int dSae)
@@ -50,26 +40,5 @@ public static class AttributionBenchmark
         for (int i = 0; i < sae.WEnc.Length; i++) sae.WEnc[i] = (rng.NextSingle() - 0.5f) * 0.05f;
         for (int i = 0; i < sae.WDec.Length; i++) sae.WDec[i] = (rng.NextSingle() - 0.5f) * 0.05f;
         return sae;
-    }
-
-    /// <summary>Uniform random activation rows, seekable (the trainer's contract).</summary>
-    private sealed class RandomRows(int dIn) : IActivationSource
-    {
-        public int DIn => dIn;
-        public long Position { get; private set; }
-
-        public int Read(Span<float> rows)
-        {
-            int n = rows.Length / dIn;
-            for (int r = 0; r < n; r++)
-            {
-                var rng = new Random((int)(Position + r));
-                for (int j = 0; j < dIn; j++) rows[r * dIn + j] = rng.NextSingle() * 2 - 1;
-            }
-            Position += n;
-            return n;
-        }
-
-        public void Seek(long position) => Position = position;
     }
 }

@@ -5,14 +5,17 @@ using RelpSae.Reports;
 
 namespace RelpSae.Benchmarks;
 
-/// <summary>What <c>relp-sae bench</c> measured: the FMA peak per thread count, every timed row, peak memory.</summary>
+/// <summary>What <c>relp-sae bench</c> measured: the FMA peak per thread count, every timed row, peak memory (0: not measured).</summary>
 public sealed record BenchReport(IReadOnlyDictionary<int, double> FmaPeakGflops, IReadOnlyList<BenchRow> Rows, long ForwardPeakRssBytes);
+
+/// <summary>The groups of workloads <c>bench --only</c> selects.</summary>
+public enum BenchGroup { Model, Gemm, Attribution, Sae, Families }
 
 /// <summary>
 /// Every benchmark of issue 8 in one sitting: the FMA peak, the GEMM on 1024³ and on GPT-2's shapes,
-/// the libtorch anchor's model workloads, attribution costs and throughputs, the Llama- and Pythia-shaped
-/// forward and RelP passes (<see cref="FamilyBenchmark"/>), and the peak resident memory of a GPT-2-small
-/// forward at 1×1024.
+/// the libtorch anchor's model workloads (and the peak resident memory of a GPT-2-small forward at
+/// 1×1024), attribution costs, SAE throughputs, and the Llama- and Pythia-shaped forward and RelP passes
+/// (<see cref="FamilyBenchmark"/>); or only the groups asked for.
 /// </summary>
 public static class BenchSuite
 {
@@ -29,16 +32,16 @@ public static class BenchSuite
         new("mlp in backward 128×768×3072 (A·Bᵀ)", 128, 768, 3072, true, true),
     ];
 
-    /// <summary>Runs everything; <paramref name="measured"/> sees each row as it is measured.</summary>
-    public static BenchReport Run(IReadOnlyList<int> threadCounts, int warmup, int reps, Action<BenchRow>? measured = null)
+    /// <summary>Runs the <paramref name="groups"/>; <paramref name="measured"/> sees each row as it is measured.</summary>
+    public static BenchReport Run(IReadOnlyList<int> threadCounts, int warmup, int reps, IReadOnlySet<BenchGroup> groups, Action<BenchRow>? measured = null)
     {
         var model = new Gpt2(Gpt2Weights.Random(ModelBenchmark.Gpt2Small, seed: 0));
         // First, before any other workload raises the process's high-water mark.
-        long rss = ForwardPeakRss(model);
+        long rss = groups.Contains(BenchGroup.Model) ? ForwardPeakRss(model) : 0;
         var peaks = new Dictionary<int, double>();
         var rows = new List<BenchRow>();
         void Add(BenchRow row) { rows.Add(row); measured?.Invoke(row); }
-        var families = FamilyBenchmark.Models().ToList();
+        var families = groups.Contains(BenchGroup.Families) ? FamilyBenchmark.Models().ToList() : [];
         int saved = Threads.Count;
         try
         {
@@ -47,20 +50,26 @@ public static class BenchSuite
                 Threads.Count = t;
                 double peak = peaks[t] = FmaPeak.MeasureGflops(t, TimeSpan.FromSeconds(1));
                 Add(new BenchRow("fma_peak", 0, 0, t, 0) { PeakGflops = peak });
-                foreach (var s in GemmShapes)
-                {
-                    double gflops = GemmBenchmark.MeasureGflops(s.M, s.N, s.K, t, transB: s.TransB, reps: Math.Max(reps, 5), prepackB: s.Prepacked);
-                    double gflop = 2.0 * s.M * s.N * s.K / 1e9;
-                    Add(new BenchRow($"gemm {s.Name}", s.M, s.N, t, gflop / gflops * 1000) { Gflop = gflop, PeakGflops = peak });
-                }
-                foreach (var row in ModelBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
-                foreach (var row in AttributionBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
+                if (groups.Contains(BenchGroup.Gemm)) foreach (var row in Gemms(t, reps)) Add(row with { PeakGflops = peak });
+                if (groups.Contains(BenchGroup.Model)) foreach (var row in ModelBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
+                if (groups.Contains(BenchGroup.Attribution)) foreach (var row in AttributionBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
+                if (groups.Contains(BenchGroup.Sae)) foreach (var row in SaeBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
                 foreach (var (name, family) in families)
                     foreach (var row in FamilyBenchmark.Run(name, family, t, warmup, reps)) Add(row with { PeakGflops = peak });
             }
         }
         finally { Threads.Count = saved; }
         return new BenchReport(peaks, rows, rss);
+    }
+
+    private static IEnumerable<BenchRow> Gemms(int threads, int reps)
+    {
+        foreach (var s in GemmShapes)
+        {
+            double gflops = GemmBenchmark.MeasureGflops(s.M, s.N, s.K, threads, transB: s.TransB, reps: Math.Max(reps, 5), prepackB: s.Prepacked);
+            double gflop = 2.0 * s.M * s.N * s.K / 1e9;
+            yield return new BenchRow($"gemm {s.Name}", s.M, s.N, threads, gflop / gflops * 1000) { Gflop = gflop };
+        }
     }
 
     /// <summary>Peak resident bytes of the process after loading the weights and one forward to full logits at 1×1024.</summary>

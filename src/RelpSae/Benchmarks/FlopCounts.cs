@@ -19,7 +19,10 @@ public static class FlopCounts
 
     /// <summary>
     /// One training step of a d_in → d_sae SAE on <paramref name="rows"/> rows: encode and decode forward,
-    /// then the decoder-weight, feature and encoder-weight gradients — five dense products.
+    /// then the decoder-weight, feature and encoder-weight gradients — five dense products; with
+    /// <paramref name="activePerRow"/> (TopK's k on its sparse path) only the encoder is dense and the four
+    /// others touch k latents a row.
     /// </summary>
-    public static double SaeTrainStep(int rows, int dIn, int dSae) => 5 * 2.0 * rows * dIn * dSae;
+    public static double SaeTrainStep(int rows, int dIn, int dSae, int activePerRow = 0) =>
+        2.0 * rows * dIn * dSae + 4 * 2.0 * rows * dIn * (activePerRow > 0 ? activePerRow : dSae);
 }

@@ -1,4 +1,7 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
+using RelpSae.Model;
 using RelpSae.Numerics;
 
 namespace RelpSae.Sae;
@@ -23,13 +26,25 @@ internal readonly record struct ObjectiveSettings(float Sparsity, float JumpRelu
 /// </summary>
 internal sealed class SaeObjective
 {
+    private static readonly int Lanes = Vector256<float>.Count;
     private readonly SaeConfig _config;
     private readonly int _b, _d, _s;
     private readonly float[] _xin, _pre, _f, _grad, _xhat, _dxhat, _decNorm, _featureSum, _tmpD;
-    private readonly float[] _auxRecon, _auxValues;
+    private readonly float[] _auxRecon, _auxValues, _auxGrad;
     private readonly int[] _auxIndices, _auxCounts;
+    // TopK with few latents per row: the active latents of each row (increasing), dL/dpre there, and
+    // W_enc's gradient transposed (one row per latent, so that rows can be added to it).
+    private readonly bool _sparse;
+    private readonly int _k;
+    private readonly int[] _active, _activeCounts;
+    private readonly float[] _activeGrad, _wEncGradT;
 
-    public SaeObjective(SaeConfig config, int batchSize, int auxK)
+    /// <summary>TopK rows at most this dense (k / d_sae) take the sparse path.</summary>
+    public const double SparseDensity = 1.0 / 8;
+
+    /// <summary><paramref name="sparse"/> forces the TopK path (tests); by default TopK takes the sparse one
+    /// when k / d_sae ≤ <see cref="SparseDensity"/>.</summary>
+    public SaeObjective(SaeConfig config, int batchSize, int auxK, bool? sparse = null)
     {
         _config = config;
         (_b, _d, _s) = (batchSize, config.DIn, config.DSae);
@@ -47,6 +62,13 @@ internal sealed class SaeObjective
         _auxIndices = new int[aux ? _b * auxK : 0];
         _auxValues = new float[aux ? _b * auxK : 0];
         _auxCounts = new int[aux ? _b : 0];
+        _auxGrad = new float[aux ? _b * auxK : 0];
+        _sparse = aux && (sparse ?? config.K <= SparseDensity * config.DSae);
+        _k = aux ? config.K : 0;
+        _active = new int[_sparse ? _b * _k : 0];
+        _activeCounts = new int[_sparse ? _b : 0];
+        _activeGrad = new float[_sparse ? _b * _k : 0];
+        _wEncGradT = new float[_sparse ? (long)_s * _d : 0];
         FiredCounts = new int[_s];
         RowErrors = new float[_b];
     }
@@ -79,26 +101,44 @@ internal sealed class SaeObjective
         for (int r = 0; r < b; r++) TensorPrimitives.Add(_pre.AsSpan(r * s, s), p.BEnc, _pre.AsSpan(r * s, s));
         if (_pre != _f) _pre.CopyTo(_f, 0);
         p.Activate(_f);
-        p.Decode(_f, _xhat);
+        if (_sparse) DecodeActive(p);
+        else p.Decode(_f, _xhat);
 
         for (int i = 0; i < s; i++) _decNorm[i] = TensorPrimitives.Norm(p.DecoderRow(i));
         double squaredError = 0, l1 = 0;
         long active = 0;
         Array.Clear(FiredCounts);
+        var l1Lanes = Vector256<double>.Zero;
+        bool standard = _config.Architecture == SaeArchitecture.Standard;
         for (int r = 0; r < b; r++)
         {
             var xr = x.Slice(r * d, d);
             RowErrors[r] = SquaredDistance(_xhat.AsSpan(r * d, d), xr);
             squaredError += RowErrors[r];
             var fr = _f.AsSpan(r * s, s);
-            for (int i = 0; i < s; i++)
+            int c = 0;
+            for (; c <= s - Lanes; c += Lanes)
             {
-                if (fr[i] == 0) continue;
+                // A vector at a time: dense rows (ReLU's half) defeated a branch per entry. Zero chunks
+                // (TopK's 32 of 3072) cost one comparison.
+                var v = Vector256.Create(fr.Slice(c, Lanes));
+                var fired = ~Vector256.Equals(v, Vector256<float>.Zero);
+                if (fired == Vector256<float>.Zero) continue;
+                (Vector256.Create(FiredCounts.AsSpan(c, Lanes)) - fired.AsInt32()).CopyTo(FiredCounts.AsSpan(c, Lanes));
+                active += BitOperations.PopCount(fired.ExtractMostSignificantBits());
+                if (!standard) continue;
+                var (low, high) = Vector256.Widen(v * Vector256.Create(_decNorm.AsSpan(c, Lanes)));
+                l1Lanes += low + high;
+            }
+            for (; c < s; c++)
+            {
+                if (fr[c] == 0) continue;
                 active++;
-                FiredCounts[i]++;
-                l1 += fr[i] * _decNorm[i];
+                FiredCounts[c]++;
+                l1 += fr[c] * _decNorm[c];
             }
         }
+        l1 += Vector256.Sum(l1Lanes);
         double penalty = settings.Sparsity / b * _config.Architecture switch
         {
             SaeArchitecture.Standard => l1,
@@ -129,6 +169,11 @@ internal sealed class SaeObjective
         }
         Array.Clear(g.BDec);
         for (int r = 0; r < b; r++) TensorPrimitives.Add(g.BDec, _dxhat.AsSpan(r * d, d), g.BDec);
+        if (_sparse)
+        {
+            BackwardActive(p, settings, dead, g);
+            return;
+        }
         Gemm.Multiply(s, d, b, _f, s, true, _dxhat, d, false, g.WDec, d);
         Gemm.Multiply(b, s, d, _dxhat, d, false, p.WDec, d, true, _grad, s);
 
@@ -153,19 +198,115 @@ internal sealed class SaeObjective
         }
 
         // Through the activation: every architecture passes the gradient exactly where f ≠ 0.
-        for (long e = 0; e < _grad.LongLength; e++)
-            if (_f[e] == 0) _grad[e] = 0;
-        if (UseAux(settings, dead)) AuxBackward(p, x, settings, g);
+        KeepWhereActive(_f, _grad);
+        if (UseAux(settings, dead))
+        {
+            AuxBackward(p, settings, g);
+            for (int r = 0; r < b; r++)
+                for (int c = 0; c < _auxCounts[r]; c++)
+                    _grad[(long)r * s + _auxIndices[r * settings.AuxK + c]] += _auxGrad[r * settings.AuxK + c];
+        }
 
         Array.Clear(g.BEnc);
         for (int r = 0; r < b; r++) TensorPrimitives.Add(g.BEnc, _grad.AsSpan(r * s, s), g.BEnc);
         Gemm.Multiply(d, s, b, _xin, d, true, _grad, s, false, g.WEnc, s);
-        if (_config.ApplyBDecToInput)
+        BDecThroughInput(p, g);
+    }
+
+    // xin = x − b_dec, so b_dec also gets −W_enc·(Σ_b dL/dpre_b).
+    private void BDecThroughInput(SparseAutoencoder p, SparseAutoencoder g)
+    {
+        if (!_config.ApplyBDecToInput) return;
+        Gemm.Multiply(_d, 1, _s, p.WEnc, _s, false, g.BEnc, 1, false, _tmpD, 1);
+        TensorPrimitives.Subtract(g.BDec, _tmpD, g.BDec);
+    }
+
+    /// <summary>
+    /// TopK's x̂ = b_dec + Σ_i f_i W_dec[i] over the row's k active latents (listed here for the backward
+    /// pass): k·d_in multiply-adds a row instead of the dense product's d_sae·d_in. One band of rows per thread.
+    /// </summary>
+    private void DecodeActive(SparseAutoencoder p) => RowBands.For(_b, _s, (r0, r1) =>
+    {
+        int d = _d, s = _s, k = _k;
+        for (int r = r0; r < r1; r++)
         {
-            // xin = x − b_dec, so b_dec also gets −W_enc·(Σ_b dL/dpre_b).
-            Gemm.Multiply(d, 1, s, p.WEnc, s, false, g.BEnc, 1, false, _tmpD, 1);
-            TensorPrimitives.Subtract(g.BDec, _tmpD, g.BDec);
+            var fr = _f.AsSpan(r * s, s);
+            var xr = _xhat.AsSpan(r * d, d);
+            p.BDec.CopyTo(xr);
+            int count = 0;
+            for (int c = 0; c < s; c += Lanes)
+            {
+                int stop = Math.Min(c + Lanes, s);
+                if (ZeroChunk(fr, c, stop)) continue;
+                for (int i = c; i < stop; i++)
+                {
+                    if (fr[i] == 0) continue;
+                    _active[r * k + count++] = i;
+                    TensorPrimitives.MultiplyAdd(p.DecoderRow(i), fr[i], xr, xr);
+                }
+            }
+            _activeCounts[r] = count;
         }
+    });
+
+    /// <summary>
+    /// The TopK backward pass on the active latents alone (every other entry of dL/dpre is masked to zero,
+    /// AuxK's dead latents aside): dL/dpre as k dot products a row, W_dec's gradient as k scaled rows a row,
+    /// and W_enc's gradient built transposed (a latent's row at a time), then transposed once. Threads take
+    /// bands of rows for the dot products and bands of latents for the sums, so every sum runs over the
+    /// rows in order whatever the thread count.
+    /// </summary>
+    private void BackwardActive(SparseAutoencoder p, ObjectiveSettings settings, ReadOnlySpan<bool> dead, SparseAutoencoder g)
+    {
+        int d = _d, s = _s, k = _k, kAux = settings.AuxK;
+        RowBands.For(_b, k * d, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                for (int c = 0; c < _activeCounts[r]; c++)
+                    _activeGrad[r * k + c] = TensorPrimitives.Dot(_dxhat.AsSpan(r * d, d), p.DecoderRow(_active[r * k + c]));
+        });
+        RowBands.For(s, d, (i0, i1) =>
+        {
+            g.WDec.AsSpan(i0 * d, (i1 - i0) * d).Clear();
+            for (int r = 0; r < _b; r++)
+                for (int c = 0; c < _activeCounts[r]; c++)
+                    if (_active[r * k + c] is var i && i >= i0 && i < i1)
+                        TensorPrimitives.MultiplyAdd(_dxhat.AsSpan(r * d, d), _f[(long)r * s + i], g.WDec.AsSpan(i * d, d), g.WDec.AsSpan(i * d, d));
+        });
+        bool aux = UseAux(settings, dead);
+        if (aux) AuxBackward(p, settings, g);
+
+        RowBands.For(s, d, (i0, i1) =>
+        {
+            g.BEnc.AsSpan(i0, i1 - i0).Clear();
+            _wEncGradT.AsSpan(i0 * d, (i1 - i0) * d).Clear();
+            for (int r = 0; r < _b; r++)
+            {
+                for (int c = 0; c < _activeCounts[r]; c++)
+                    if (_active[r * k + c] is var i && i >= i0 && i < i1) AddToLatent(i, _activeGrad[r * k + c], r, g.BEnc);
+                if (!aux) continue;
+                for (int c = 0; c < _auxCounts[r]; c++)
+                    if (_auxIndices[r * kAux + c] is var i && i >= i0 && i < i1) AddToLatent(i, _auxGrad[r * kAux + c], r, g.BEnc);
+            }
+        });
+        // Transposed in blocks of 16 latents, so that each write fills one cache line of W_enc's gradient.
+        RowBands.For(d, s, (j0, j1) =>
+        {
+            for (int i0 = 0; i0 < s; i0 += 16)
+            {
+                int i1 = Math.Min(i0 + 16, s);
+                for (int j = j0; j < j1; j++)
+                    for (int i = i0; i < i1; i++) g.WEnc[(long)j * s + i] = _wEncGradT[(long)i * d + j];
+            }
+        });
+        BDecThroughInput(p, g);
+    }
+
+    private void AddToLatent(int latent, float gradient, int row, float[] gBEnc)
+    {
+        gBEnc[latent] += gradient;
+        var target = _wEncGradT.AsSpan(latent * _d, _d);
+        TensorPrimitives.MultiplyAdd(_xin.AsSpan(row * _d, _d), gradient, target, target);
     }
 
     /// <summary>
@@ -181,11 +322,19 @@ internal sealed class SaeObjective
         {
             var pre = _pre.AsSpan(r * _s, _s);
             var df = _grad.AsSpan(r * _s, _s);
-            for (int i = 0; i < _s; i++)
+            for (int c = 0; c < _s; c += Lanes)
             {
-                float theta = p.Threshold[i];
-                if (Math.Abs(pre[i] - theta) < eps / 2)
-                    gThreshold[i] -= (theta * df[i] + lambdaPerRow) / eps;
+                int stop = Math.Min(c + Lanes, _s);
+                // Few pre-activations fall in the band: one comparison skips a chunk with none.
+                if (stop - c == Lanes && !Vector256.LessThanAny(
+                        Vector256.Abs(Vector256.Create(pre.Slice(c, Lanes)) - Vector256.Create(p.Threshold.AsSpan(c, Lanes))), Vector256.Create(eps / 2)))
+                    continue;
+                for (int i = c; i < stop; i++)
+                {
+                    float theta = p.Threshold[i];
+                    if (Math.Abs(pre[i] - theta) < eps / 2)
+                        gThreshold[i] -= (theta * df[i] + lambdaPerRow) / eps;
+                }
             }
         }
     }
@@ -217,9 +366,10 @@ internal sealed class SaeObjective
         return settings.AuxKCoefficient * sum / b;
     }
 
-    private void AuxBackward(SparseAutoencoder p, ReadOnlySpan<float> x, ObjectiveSettings settings, SparseAutoencoder g)
+    // dL/dpre of the dead latents AuxK used, into _auxGrad (one entry per _auxIndices entry), and their W_dec gradients.
+    private void AuxBackward(SparseAutoencoder p, ObjectiveSettings settings, SparseAutoencoder g)
     {
-        int d = _d, s = _s, k = settings.AuxK;
+        int d = _d, k = settings.AuxK;
         float scale = -2f * settings.AuxKCoefficient / _b; // dL/dê_b = scale·r_b
         for (int r = 0; r < _b; r++)
         {
@@ -227,10 +377,27 @@ internal sealed class SaeObjective
             for (int c = 0; c < _auxCounts[r]; c++)
             {
                 int i = _auxIndices[r * k + c];
-                _grad[(long)r * s + i] += scale * TensorPrimitives.Dot(res, p.DecoderRow(i));
+                _auxGrad[r * k + c] = scale * TensorPrimitives.Dot(res, p.DecoderRow(i));
                 TensorPrimitives.MultiplyAdd(res, scale * _auxValues[r * k + c], g.WDec.AsSpan(i * d, d), g.WDec.AsSpan(i * d, d));
             }
         }
+    }
+
+    /// <summary>Sparse rows (TopK's 32 of 3072) are mostly zero chunks: one comparison skips each.</summary>
+    private static bool ZeroChunk(ReadOnlySpan<float> row, int start, int stop) =>
+        stop - start == Lanes && Vector256.EqualsAll(Vector256.Create(row.Slice(start, Lanes)), Vector256<float>.Zero);
+
+    /// <summary>grad = 0 wherever f = 0, a vector at a time.</summary>
+    private static void KeepWhereActive(ReadOnlySpan<float> f, Span<float> grad)
+    {
+        int e = 0;
+        for (; e <= f.Length - Lanes; e += Lanes)
+        {
+            var active = ~Vector256.Equals(Vector256.Create(f.Slice(e, Lanes)), Vector256<float>.Zero);
+            (Vector256.Create(grad.Slice(e, Lanes)) & active).CopyTo(grad.Slice(e, Lanes));
+        }
+        for (; e < f.Length; e++)
+            if (f[e] == 0) grad[e] = 0;
     }
 
     private double TotalVariance(ReadOnlySpan<float> x)

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Buffers;
 using System.Numerics.Tensors;
 using RelpSae.Formats;
@@ -171,7 +172,14 @@ public sealed class SparseAutoencoder
                 for (int r = 0; r < values.Length / DSae; r++)
                 {
                     var row = values.Slice(r * DSae, DSae);
-                    for (int i = 0; i < DSae; i++)
+                    int i = 0, lanes = Vector256<float>.Count;
+                    for (; i <= DSae - lanes; i += lanes)
+                    {
+                        var v = Vector256.Create(row.Slice(i, lanes));
+                        var keep = Vector256.GreaterThan(v, Vector256.Create(Threshold.AsSpan(i, lanes))) & Vector256.GreaterThan(v, Vector256<float>.Zero);
+                        (v & keep).CopyTo(row.Slice(i, lanes));
+                    }
+                    for (; i < DSae; i++)
                         if (!(row[i] > Threshold[i] && row[i] > 0)) row[i] = 0;
                 }
                 break;

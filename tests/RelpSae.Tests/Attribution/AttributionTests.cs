@@ -106,10 +106,25 @@ public class AttributionTests
         var one = new GroundTruth(batchSize: 1).Effects(s, LogitDiff, features);
         var many = new GroundTruth(batchSize: 16).Effects(s, LogitDiff, features);
         for (int i = 0; i < features.Length; i++) Assert.Equal(one[i], many[i], 1e-5);
+        // IG one path point per pass, in passes of 3, 3 and 2 (the last one ragged), and all at once (the default here).
         var igOne = Attributor.Run(new IntegratedGradients(8, chunkSize: 1), s, LogitDiff);
-        var igMany = Attributor.Run(new IntegratedGradients(8, chunkSize: 8), s, LogitDiff);
-        for (int i = 0; i < igOne.Scores.Length; i++) Assert.Equal(igOne.Scores[i], igMany.Scores[i], 1e-5);
+        Assert.Equal(8, new IntegratedGradients(8).PointsPerPass(s.Tokens));
+        foreach (var batched in new[] { new IntegratedGradients(8, chunkSize: 3), new IntegratedGradients(8) })
+        {
+            var igMany = Attributor.Run(batched, s, LogitDiff);
+            for (int i = 0; i < igOne.Scores.Length; i++) Assert.Equal(igOne.Scores[i], igMany.Scores[i], 1e-5);
+            Assert.Equal(igOne.ErrorNode, igMany.ErrorNode, 1e-5);
+        }
     }
+
+    [Theory]
+    [InlineData(32, 64, 16)]     // 1024 rows: two passes of 16
+    [InlineData(32, 100, 8)]     // at most 10 per pass: four even passes of 8, not 10, 10, 10, 2
+    [InlineData(32, 1024, 1)]
+    [InlineData(32, 4096, 1)]    // never fewer than one
+    [InlineData(4, 8, 4)]        // never more than the steps
+    public void PathPointsFillPassesEvenlyWithinTheRowBudget(int steps, int tokens, int expected) =>
+        Assert.Equal(expected, new IntegratedGradients(steps).PointsPerPass(tokens));
 
     [Fact]
     public void AtOnePositionOnlyThatPositionIsPatched()

@@ -44,6 +44,37 @@ public class SaeObjectiveTests
         Assert.True(checkedCount > 20, $"only {checkedCount} entries checked");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SparseTopKPathEqualsTheDenseProducts(bool applyBDec)
+    {
+        // 4 of 64 latents a row: the sparse path by default; AuxK on, with the latents silent in the batch as dead.
+        const int dIn = 16, dSae = 64, batch = 12;
+        var config = SaeTestData.Config(SaeArchitecture.TopK, dIn, dSae, k: 4, applyBDec);
+        var sae = SaeTestData.RandomSae(config, 300, encoderBias: 0.2);
+        var x = SaeTestData.Gaussian(batch * dIn, 301);
+        var settings = new ObjectiveSettings(0, 1e-3f, AuxKCoefficient: 0.5f, AuxK: 6);
+        var sparse = new SaeObjective(config, batch, settings.AuxK);
+        var dense = new SaeObjective(config, batch, settings.AuxK, sparse: false);
+        dense.Evaluate(sae, x, settings, [], null);
+        var dead = Enumerable.Range(0, dSae).Select(i => dense.FiredCounts[i] == 0).ToArray();
+        Assert.InRange(dead.Count(d => d), 8, dSae - 8);
+
+        var (gSparse, gDense) = (new SparseAutoencoder(config), new SparseAutoencoder(config));
+        var a = sparse.Evaluate(sae, x, settings, dead, gSparse);
+        var b = dense.Evaluate(sae, x, settings, dead, gDense);
+        Assert.True(b.Aux > 0);
+        Assert.Equal(b.Loss, a.Loss, 1e-6 * b.Loss);
+        Assert.Equal(b.Aux, a.Aux, 1e-6 * b.Aux);
+        Assert.Equal(dense.Reconstruction.ToArray(), sparse.Reconstruction.ToArray(), (u, v) => Math.Abs(u - v) <= 1e-5f * (1 + Math.Abs(u)));
+        for (int p = 0; p < gDense.Parameters.Length; p++)
+            for (int e = 0; e < gDense.Parameters[p].Length; e++)
+                Assert.True(Math.Abs(gDense.Parameters[p][e] - gSparse.Parameters[p][e]) <= 1e-5f * (1 + Math.Abs(gDense.Parameters[p][e])),
+                    $"array {p} entry {e}: dense {gDense.Parameters[p][e]}, sparse {gSparse.Parameters[p][e]}");
+        Assert.Contains(gSparse.WEnc, v => v != 0);
+    }
+
     [Fact]
     public void JumpReluThresholdPseudoGradientEstimatesTheL0DensityTerm()
     {
