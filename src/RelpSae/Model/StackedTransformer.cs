@@ -11,6 +11,9 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
 {
     public abstract ModelFacts Facts { get; }
 
+    /// <summary>The residual, final-norm and logit buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
+    internal Numerics.FloatPool Pool { get; } = new(1L << 28);
+
     /// <summary>The token embedding [V × d].</summary>
     internal abstract float[] Embedding { get; }
 
