@@ -2,12 +2,12 @@ using RelpSae.Model;
 
 namespace RelpSae.Sae;
 
-/// <summary>An SAE, the folder it came from and the residual hook it reads.</summary>
+/// <summary>An SAE, the folder (or Gemma Scope / dictionary_learning file) it came from and the residual hook it reads.</summary>
 public sealed record HookedSae(string Folder, SparseAutoencoder Sae, HookPoint Hook);
 
 /// <summary>
 /// Several SAEs spliced into one model at once (sparse feature circuits): given as a comma list of SAE
-/// folders, or as one folder holding one SAE per subfolder. Ordered along the residual stream; at most
+/// folders or community SAE files, or as one folder holding one SAE per subfolder. Ordered along the residual stream; at most
 /// one SAE per hook, each as wide as the model.
 /// </summary>
 public static class SaeSet
@@ -17,8 +17,8 @@ public static class SaeSet
         var folders = spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (folders.Length == 0) throw new RelpSaeException("no SAE folder given");
         foreach (var f in folders)
-            if (!Directory.Exists(f)) throw new RelpSaeException($"SAE folder not found: {f}");
-        if (folders.Length == 1 && !File.Exists(Path.Combine(folders[0], SaeFiles.ConfigFile)))
+            if (!Directory.Exists(f) && !SaeFiles.IsCommunityFile(f)) throw new RelpSaeException($"SAE folder not found: {f} (nor a Gemma Scope .npz or dictionary_learning .pt file)");
+        if (folders.Length == 1 && Directory.Exists(folders[0]) && !File.Exists(Path.Combine(folders[0], SaeFiles.ConfigFile)))
         {
             folders = Directory.GetDirectories(folders[0]).Where(d => File.Exists(Path.Combine(d, SaeFiles.ConfigFile))).Order(StringComparer.Ordinal).ToArray();
             if (folders.Length == 0) throw new RelpSaeException($"{spec} holds neither {SaeFiles.ConfigFile} nor subfolders with one: it is not an SAE folder or a folder of SAEs");

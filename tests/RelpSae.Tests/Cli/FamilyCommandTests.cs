@@ -50,6 +50,14 @@ public class FamilyCommandTests
         var ig = methods["ig"];
         Assert.Equal(delta, ig.GetProperty("total").GetDouble() + ig.GetProperty("error_node").GetDouble(), 0.02 * Math.Max(1, Math.Abs(delta)));
         Assert.Equal(gated ? "ln+identity+half" : "ln+identity+half (half: no gated MLP in this model)", methods["relp"].GetProperty("rules_in_force").GetString());
+
+        // --saes: a SAELens folder and a Gemma Scope params.npz (its layer_1 folder names the hook) spliced at once.
+        var npz = Formats.FamilyLoaderTests.Npz(1, ("W_enc", Formats.FamilyLoaderTests.Npy($"{width}, 8", width * 8)), ("W_dec", Formats.FamilyLoaderTests.Npy($"8, {width}", width * 8)),
+            ("b_enc", Formats.FamilyLoaderTests.Npy("8,", 8)), ("b_dec", Formats.FamilyLoaderTests.Npy($"{width},", width)), ("threshold", Formats.FamilyLoaderTests.Npy("8,", 8)));
+        (code, output, error) = CliHarness.Run("attribute", "--model", TestPaths.Data(name), "--saes", CliHarness.RandomSae("blocks.0.hook_resid_post", width) + "," + npz,
+            "--prompt-ids", "1,22,31,29,8", "--target", "40", "--methods", "gradient,relp");
+        Assert.True(code == 0, error);
+        Assert.Contains("SAEs      blocks.0.hook_resid_post, blocks.1.hook_resid_post", output);
     }
 
     [Theory]

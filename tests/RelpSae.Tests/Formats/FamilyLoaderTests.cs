@@ -60,7 +60,7 @@ public class FamilyLoaderTests
     }
 
     /// <summary>A .npy of float32 with the given shape in its header and the given number of values after it.</summary>
-    private static byte[] Npy(string shape, int values)
+    internal static byte[] Npy(string shape, int values)
     {
         string header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({shape}), }}";
         header = header.PadRight(118) + "\n";
@@ -73,9 +73,12 @@ public class FamilyLoaderTests
         return [.. bytes];
     }
 
-    private static string Npz(params (string Name, byte[] Npy)[] arrays)
+    private static string Npz(params (string Name, byte[] Npy)[] arrays) => Npz(3, arrays);
+
+    /// <summary>A params.npz in a Gemma Scope layer_N folder (which names its hook).</summary>
+    internal static string Npz(int layer, params (string Name, byte[] Npy)[] arrays)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("relp-npz-").FullName, "layer_3", "params.npz");
+        var path = Path.Combine(Directory.CreateTempSubdirectory("relp-npz-").FullName, $"layer_{layer}", "params.npz");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
         foreach (var (name, npy) in arrays)
