@@ -41,7 +41,13 @@ public static class ShardedCheckpoint
                 ReadShard(path, tensors, checkFinite, names);
             }
         else if (File.Exists(bin))
-            foreach (var (name, t) in PyTorchBin.Read(bin, checkFinite)) tensors.Add(t with { Name = name }, bin);
+        {
+            // The pickle's declarations first, reading no storage; each tensor is inflated only when taken.
+            var headers = new List<TensorHeader>();
+            PyTorchBin.Read(bin, checkFinite, plan: declared => { headers.AddRange(declared); return new HashSet<string>(); });
+            foreach (var h in headers)
+                tensors.Add(h, bin, () => PyTorchBin.Read(bin, checkFinite, plan: _ => new HashSet<string> { h.Name })[h.Name]);
+        }
         else
             throw new RelpSaeException($"{dir}: none of {HfCheckpoint.SafetensorsFile}, {IndexFile}, {HfCheckpoint.PyTorchFile} is there");
     }

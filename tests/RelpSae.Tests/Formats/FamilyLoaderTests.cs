@@ -39,6 +39,22 @@ public class FamilyLoaderTests
     }
 
     [Fact]
+    public void APickledCheckpointLoadsTheSameModelAndIsCheckedBeforeReading()
+    {
+        var fromSafetensors = LanguageModels.Load(TestPaths.Data("tiny-neox"));
+        var fromPickle = LanguageModels.Load(TestPaths.Data("tiny-neox-bin"));
+        int[] ids = [3, 14, 15, 9, 26];
+        using var a = fromSafetensors.Forward(ids, 1, new RunOptions { Logits = LogitRows.All });
+        using var b = fromPickle.Forward(ids, 1, new RunOptions { Logits = LogitRows.All });
+        Assert.Equal(a.Logits, b.Logits);
+
+        var dir = CopyOf("tiny-neox-bin");
+        var config = Path.Combine(dir, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"intermediate_size\": 64", "\"intermediate_size\": 48"));
+        Refused(() => LanguageModels.Load(dir), "pytorch_model.bin: tensor 'gpt_neox.layers.0.mlp.dense_h_to_4h.weight' has shape [64, 32], ", "config.json implies [48, 32]");
+    }
+
+    [Fact]
     public void AnIntegerWeightOrATensorTheConfigLacksIsRefused()
     {
         var dir = CopyOf("tiny-neox");
@@ -90,7 +106,7 @@ public class FamilyLoaderTests
     }
 
     [Fact]
-    public void AnAbsurdNpyShapeOrAGemmaScopeFileWhoseArraysDisagreeIsRefused()
+    public void AnAbsurdNpyShapeOrACommunitySaeWhoseTensorsDisagreeIsRefused()
     {
         var huge = Npz(("W_enc", Npy("100000, 100000", 4)));
         Refused(() => NpzFile.Headers(huge), "params.npz: array 'W_enc': shape (100000, 100000) is more elements than one array can hold");
@@ -101,6 +117,9 @@ public class FamilyLoaderTests
 
         var extra = Npz(("W_enc", Npy("4, 6", 24)), ("W_dec", Npy("6, 4", 24)), ("b_enc", Npy("6,", 6)), ("b_dec", Npy("4,", 4)), ("threshold", Npy("6,", 6)), ("k", Npy("1,", 1)));
         Refused(() => SaeFiles.Load(extra), "params.npz: array 'k' is not part of a Gemma Scope SAE");
+
+        Refused(() => SaeFiles.Load(TestPaths.Data(Path.Combine("community-saes", "ae-mismatched.pt"))),
+            "ae-mismatched.pt: tensor 'decoder.weight' has shape [8, 12]; the encoder's d_in 8, d_sae 16 imply [8, 16]");
 
         var good = Npz(("W_enc", Npy("4, 6", 24)), ("W_dec", Npy("6, 4", 24)), ("b_enc", Npy("6,", 6)), ("b_dec", Npy("4,", 4)), ("threshold", Npy("6,", 6)));
         var sae = SaeFiles.Load(good);
