@@ -18,7 +18,8 @@ public sealed record ModelFacts(
     bool GatedMlp,
     bool ParallelResidual,
     string ContextKey = "max_position_embeddings",   // the config.json key that sets Context, for error messages
-    string WidthKey = "hidden_size")                 // the config.json key that sets DModel
+    string WidthKey = "hidden_size",                 // the config.json key that sets DModel
+    bool LearnedPositions = false)                   // GPT-2's position embedding, with its hook_pos_embed
 {
     /// <summary>The one-line complaint about an SAE whose input width is not the model's.</summary>
     public string WidthMismatch(int dIn) => $"the SAE's d_in is {dIn} but the model's width ({WidthKey}) is {DModel}";
@@ -30,6 +31,7 @@ public sealed record ModelFacts(
     public IEnumerable<HookPoint> HookPoints()
     {
         yield return new HookPoint(HookKind.Embed, -1);
+        if (LearnedPositions) yield return new HookPoint(HookKind.PosEmbed, -1);
         for (int l = 0; l < NLayers; l++)
             foreach (var kind in (HookKind[])[HookKind.ResidPre, HookKind.AttnPattern, HookKind.AttnZ, HookKind.AttnOut, HookKind.ResidMid,
                          HookKind.MlpPost, HookKind.MlpOut, HookKind.ResidPost])
