@@ -93,7 +93,7 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
     }
 
     private ITextTokenizer Tokenizer(string what) => tokenizer
-        ?? throw new RelpSaeException($"the model has no tokenizer: give the {what} as token ids (--prompt-ids, --corrupt-ids, or a token id for --target / --foil)");
+        ?? throw new RelpSaeException($"the model has no tokenizer: give the {what} as token ids (--prompt-ids / --corrupt-ids, or \"prompt_ids\" / \"corrupt_ids\" in a prompt file; a target or foil as an id)");
 
     /// <summary>Token ids by descending logit at the position.</summary>
     private int[] Ranked(int[] tokens, int pos)
