@@ -44,6 +44,8 @@ public static class EvalSaeCommand
             if (parse.GetValue(textField) is { } field) settings = settings with { TextField = field };
             else if (bundle.Tokenizer is null && settings.TextField == "text") settings = settings with { TextField = TrainSaeCommand.IdsField };
             var outDir = OutputFolder(saeDir, parse.GetValue(output));
+            // A Gemma Scope / dictionary_learning file copied to --out is written in SAELens' layout, so the folder works as --sae.
+            if (saePath != saeDir && outDir != saeDir) SaeFiles.Save(outDir, autoencoder);
             var report = Evaluate(bundle, autoencoder, hook, settings, n, outDir, cancel);
             Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
@@ -65,8 +67,8 @@ public static class EvalSaeCommand
         return report;
     }
 
-    /// <summary>Where the summaries and means go: beside a user's SAE, or into <paramref name="outDir"/> with a
-    /// copy of the SAE's files, so that folder works as <c>--sae</c>.</summary>
+    /// <summary>Where the summaries and means go: beside a user's SAE (a community file's folder), or into
+    /// <paramref name="outDir"/> with a copy of the SAE's files, so that folder works as <c>--sae</c>.</summary>
     private static string OutputFolder(string saeDir, string? outDir)
     {
         if (outDir is null)

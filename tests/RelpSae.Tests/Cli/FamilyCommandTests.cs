@@ -58,6 +58,17 @@ public class FamilyCommandTests
             "--prompt-ids", "1,22,31,29,8", "--target", "40", "--methods", "gradient,relp");
         Assert.True(code == 0, error);
         Assert.Contains("SAEs      blocks.0.hook_resid_post, blocks.1.hook_resid_post", output);
+
+        // eval-sae --out writes the community file as a SAELens folder, with its summaries, usable as --sae.
+        var data = Path.Combine(Directory.CreateTempSubdirectory().FullName, "ids.jsonl");
+        Assert.Equal(0, CliHarness.Run("sample-text", "--model", TestPaths.Data(name), "--documents", "8", "--tokens", "20", "--out", data).Code);
+        var copy = Path.Combine(Directory.CreateTempSubdirectory().FullName, "sae");
+        (code, _, error) = CliHarness.Run("eval-sae", "--model", TestPaths.Data(name), "--sae", npz, "--data", data, "--tokens", "32", "--out", copy);
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(Path.Combine(copy, "feature_summaries.json")));
+        (code, output, error) = CliHarness.Run("attribute", "--model", TestPaths.Data(name), "--sae", copy, "--prompt-ids", "1,22,31", "--methods", "gradient");
+        Assert.True(code == 0, error);
+        Assert.Contains("SAE       blocks.1.hook_resid_post, 8 features", output);
     }
 
     [Theory]
