@@ -5,7 +5,7 @@ using RelpSae.Sae;
 namespace RelpSae.Cli;
 
 /// <summary>What attribute and evaluate both load: the model, the SAE and its hook, and the prompt resolver.</summary>
-internal sealed record AttributionSetup(Gpt2Model Bundle, SparseAutoencoder Sae, HookPoint Hook, PromptResolver Resolver, string SaeDir)
+internal sealed record AttributionSetup(ModelFolder Bundle, SparseAutoencoder Sae, HookPoint Hook, PromptResolver Resolver, string SaeDir)
 {
     public static AttributionSetup Load(string modelDir, string saeDir, bool centerWritingWeights, string? baseline, string? metric,
         bool prependBos, int position = -1, bool truncate = false)
@@ -16,13 +16,13 @@ internal sealed record AttributionSetup(Gpt2Model Bundle, SparseAutoencoder Sae,
             Console.Error.WriteLine($"note: {saeDir} expects {processing}: applied");
         centerWritingWeights |= processing.CenterWritingWeights;
         prependBos |= processing.PrependBos;
-        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(modelDir, "--model"), centerWritingWeights);
-        saeDir = CliDefaults.ExistingFolder(saeDir, "--sae");
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(modelDir, "--model"), centerWritingWeights);
+        saeDir = CliDefaults.ExistingSae(saeDir);
         var sae = SaeFiles.Load(saeDir);
-        var hook = CliParsing.SaeHook(sae, bundle.Config);
+        var hook = CliParsing.SaeHook(sae, bundle.Facts, saeDir);
         var baselineKind = CliParsing.Baseline(baseline);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(metric), baselineKind,
-            baselineKind == BaselineKind.Mean ? FeatureMeans.Load(saeDir) : null, prependBos, position, truncate);
-        return new AttributionSetup(bundle, sae, hook, resolver, saeDir);
+            baselineKind == BaselineKind.Mean ? FeatureMeans.Load(CliDefaults.SaeFolder(saeDir)) : null, prependBos, position, truncate);
+        return new AttributionSetup(bundle, sae, hook, resolver, CliDefaults.SaeFolder(saeDir));
     }
 }

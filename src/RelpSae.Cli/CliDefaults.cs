@@ -10,12 +10,12 @@ public static class CliDefaults
 
     public static Option<string> ModelOption() => new("--model")
     {
-        Description = "Hugging Face GPT-2 folder (config.json, model.safetensors or pytorch_model.bin, tokenizer files). [default: the embedded tarot GPT-2]",
+        Description = "Hugging Face model folder: GPT-2, Llama / Qwen2 / Mistral or GPT-NeoX (config.json, weights, tokenizer files if any). [default: the embedded tarot GPT-2]",
     };
 
     public static Option<string> SaeOption() => new("--sae")
     {
-        Description = "SAELens folder (cfg.json + sae_weights.safetensors). [default: the embedded SAE]",
+        Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Gemma Scope params.npz or a dictionary_learning ae.pt. [default: the embedded SAE]",
     };
 
     // No DefaultValueFactory on --model and --sae: help would print the build folder as the default.
@@ -42,6 +42,12 @@ public static class CliDefaults
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         return full == models || full.StartsWith(models + Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
+
+    /// <summary>An SAE: a Gemma Scope .npz or dictionary_learning .pt file as given, else a folder as <see cref="ExistingFolder"/>.</summary>
+    public static string ExistingSae(string path) => Sae.SaeFiles.IsCommunityFile(path) ? path : ExistingFolder(path, "--sae");
+
+    /// <summary>The folder an SAE's side files (feature summaries, means) live in: the SAE folder, or a community file's folder.</summary>
+    public static string SaeFolder(string sae) => Directory.Exists(sae) ? sae : Path.GetDirectoryName(Path.GetFullPath(sae))!;
 
     /// <summary>A folder that exists, else a Hub name resolved through the Hugging Face cache (see HubNames), with a clear error naming the option.</summary>
     public static string ExistingFolder(string path, string option)

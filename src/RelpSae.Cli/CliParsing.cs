@@ -32,25 +32,26 @@ public static class CliParsing
         _ => throw new RelpSaeException($"--ig-rule must be midpoint or gauss-legendre, got \"{text}\""),
     };
 
-    /// <summary>--prompt-ids: comma-separated token ids, each checked against the vocabulary.</summary>
-    public static int[] TokenIds(string text, int vocabSize, string option = "--prompt-ids")
+    /// <summary>--prompt-ids: comma-separated token ids, each checked against the vocabulary (when known here; else by the prompt resolver).</summary>
+    public static int[] TokenIds(string text, int vocabSize = int.MaxValue, string option = "--prompt-ids")
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0) throw new RelpSaeException($"{option} is empty: give comma-separated token ids such as 1,15,27");
         var ids = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], out ids[i]) || ids[i] < 0 || ids[i] >= vocabSize)
-                throw new RelpSaeException($"{option}: \"{parts[i]}\" is not a token id of this model (0..{vocabSize - 1})");
+                throw new RelpSaeException($"{option}: \"{parts[i]}\" is not a token id{(vocabSize == int.MaxValue ? "" : $" of this model (0..{vocabSize - 1})")}");
         return ids;
     }
 
     /// <summary>The SAE's hook on this model: named in its cfg.json, and a residual hook of the model's width.</summary>
-    public static HookPoint SaeHook(SparseAutoencoder sae, Gpt2Config config)
+    public static HookPoint SaeHook(SparseAutoencoder sae, ModelFacts facts, string saePath)
     {
-        var name = sae.Config.HookName ?? throw new RelpSaeException("the SAE's cfg.json names no hook (hook_name)");
-        var hook = HookPoint.Parse(name, config);
-        if (sae.DIn != config.DModel)
-            throw new RelpSaeException($"the SAE's d_in is {sae.DIn} but the model's width (n_embd) is {config.DModel}");
+        var name = sae.Config.HookName ?? throw new RelpSaeException(Directory.Exists(saePath)
+            ? $"{saePath}: the SAE's cfg.json names no hook (hook_name)"
+            : $"{saePath}: the file does not say which hook the SAE reads, nor does its folder (layer_N/ for Gemma Scope, resid_out_layerN/ for dictionary_learning)");
+        var hook = facts.ParseHook(name);
+        if (sae.DIn != facts.DModel) throw new RelpSaeException($"{saePath}: {facts.WidthMismatch(sae.DIn)}");
         return hook;
     }
 }

@@ -15,13 +15,13 @@ namespace RelpSae.Cli.Commands;
 /// </summary>
 internal static class AttributeCircuit
 {
-    public sealed record Request(Gpt2Model Bundle, string Saes, bool PerPosition, PromptCase Case, string? Baseline, string? Metric,
+    public sealed record Request(ModelFolder Bundle, string Saes, bool PerPosition, PromptCase Case, string? Baseline, string? Metric,
         bool Bos, int Position, bool Truncate, IReadOnlyList<IAttributionMethod> Methods, int Top, string? Json, string? Dot);
 
     public static int Run(Request r)
     {
         var bundle = r.Bundle;
-        var saes = SaeSet.Load(r.Saes, bundle.Config);
+        var saes = SaeSet.Load(r.Saes, bundle.Facts);
         var kind = CliParsing.Baseline(r.Baseline);
         var means = kind == BaselineKind.Mean ? saes.Select(s => FeatureMeans.Load(s.Folder)).ToList() : null;
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(r.Metric), kind, means?[0], r.Bos, r.Position, r.Truncate);
@@ -36,13 +36,13 @@ internal static class AttributeCircuit
         var summaries = saes.ToDictionary(s => s.Hook, s => FeatureSummaries.Load(s.Folder));
         var empty = CircuitAblation.Metrics(bundle.Transformer, splices, nodes, [null, new bool[nodes.Count]], request.Metric);
 
-        Console.WriteLine($"prompt    {string.Join(" ", request.Tokens.Select(id => $"\"{bundle.Tokenizer.TokenText(id)}\""))} ({request.Tokens.Length} tokens)");
+        Console.WriteLine($"prompt    {string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""))} ({request.Tokens.Length} tokens)");
         Console.WriteLine($"metric    {request.Metric} = {empty[0]:F4}; every node ablated to its {request.Baseline} value: {empty[1]:F4}");
         Console.WriteLine($"SAEs      {string.Join(", ", saes.Select(s => s.Hook))}: {nodes.Count} nodes ({(r.PerPosition ? "per position" : "summed over positions")})");
         var tops = results.Select(s => Top(nodes, s, r.Top)).ToList();
         for (int i = 0; i < results.Count; i++)
         {
-            var table = new Table().Title(Markup.Escape($"{results[i].Method}  ({results[i].Seconds * 1000:F1} ms, rules {r.Methods[i].Rules.Describe(bundle.Config.HasGatedMlp)})"))
+            var table = new Table().Title(Markup.Escape($"{results[i].Method}  ({results[i].Seconds * 1000:F1} ms, rules {r.Methods[i].Rules.Describe(bundle.Facts.GatedMlp)})"))
                 .AddColumns("hook", "node", "score", "top tokens");
             foreach (var (node, score) in tops[i])
                 table.AddRow(node.Hook.Name, NodeName(node), $"{score:F4}", Markup.Escape(Describe(summaries, node)));
@@ -55,7 +55,7 @@ internal static class AttributeCircuit
                 metric_clean = empty[0], metric_all_ablated = empty[1], hooks = saes.Select(s => s.Hook.Name), per_position = r.PerPosition, nodes = nodes.Count,
                 methods = results.Select((s, i) => new
                 {
-                    name = s.Method, rules_in_force = r.Methods[i].Rules.Describe(bundle.Config.HasGatedMlp), seconds = s.Seconds,
+                    name = s.Method, rules_in_force = r.Methods[i].Rules.Describe(bundle.Facts.GatedMlp), seconds = s.Seconds,
                     top = tops[i].Select(t => new
                     {
                         hook = t.Node.Hook.Name, feature = t.Node.IsError ? (int?)null : t.Node.Feature, error_node = t.Node.IsError,

@@ -15,7 +15,9 @@ public static class AttributeCommand
 {
     public static Command Create()
     {
-        var prompt = new Option<string>("--prompt") { Description = "The prompt whose next-token prediction is explained.", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "The prompt whose next-token prediction is explained." };
+        var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as comma-separated token ids (for a model whose tokenizer is not at hand)." };
+        var corruptIds = new Option<string?>("--corrupt-ids") { Description = "The corrupted prompt as comma-separated token ids." };
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
         var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. [default: the model's top prediction]" };
@@ -37,17 +39,16 @@ public static class AttributeCommand
         var bos = CliDefaults.PrependBosOption();
         var command = new Command("attribute", "Attribute the model's prediction to SAE features with gradient, integrated gradients and RelP.")
         {
-            prompt, model, sae, target, foil, metric, position, baseline, corrupt, methods, igSteps, quadrature, top, json, truncate, center, bos,
+            prompt, promptIds, corruptIds, model, sae, target, foil, metric, position, baseline, corrupt, methods, igSteps, quadrature, top, json, truncate, center, bos,
             saes, perPosition, dot,
         };
         command.SetAction(parse =>
         {
             int k = parse.GetValue(top) > 0 ? parse.GetValue(top) : throw new RelpSaeException($"--top must be positive, got {parse.GetValue(top)}");
             var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
-            var promptCase = new PromptCase(StrictText.Valid(parse.GetValue(prompt)!, "--prompt"),
-                StrictText.Valid(parse.GetValue(target), "--target"), StrictText.Valid(parse.GetValue(foil), "--foil"), StrictText.Valid(parse.GetValue(corrupt), "--corrupt"));
+            var promptCase = Case(parse, prompt, promptIds, target, foil, corrupt, corruptIds);
             if (parse.GetValue(saes) is { } saeSet)
-                return AttributeCircuit.Run(new(Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), parse.GetValue(center)),
+                return AttributeCircuit.Run(new(ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), parse.GetValue(center)),
                     saeSet, parse.GetValue(perPosition), promptCase, parse.GetValue(baseline), parse.GetValue(metric), parse.GetValue(bos),
                     parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot)));
             if (parse.GetValue(perPosition) || parse.GetValue(dot) is not null) throw new RelpSaeException("--per-position and --dot need --saes");
@@ -71,14 +72,31 @@ public static class AttributeCommand
         return command;
     }
 
-    internal static string Describe(Gpt2Model bundle, Metric m) => m.Kind switch
+    /// <summary>The case from --prompt / --prompt-ids (one of them) and the target, foil and corrupted prompt.</summary>
+    private static PromptCase Case(ParseResult parse, Option<string> prompt, Option<string?> promptIds, Option<string?> target, Option<string?> foil,
+        Option<string?> corrupt, Option<string?> corruptIds)
+    {
+        string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
+        if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
+        string? t = StrictText.Valid(parse.GetValue(target), "--target"), f = StrictText.Valid(parse.GetValue(foil), "--foil");
+        if (text is not null)
+        {
+            if (parse.GetValue(corruptIds) is not null) throw new RelpSaeException("--corrupt-ids goes with --prompt-ids; with --prompt give --corrupt TEXT");
+            return new PromptCase(StrictText.Valid(text, "--prompt"), t, f, StrictText.Valid(parse.GetValue(corrupt), "--corrupt"));
+        }
+        if (parse.GetValue(corrupt) is not null) throw new RelpSaeException("--corrupt goes with --prompt; with --prompt-ids give --corrupt-ids IDS");
+        return PromptCase.FromIds(CliParsing.TokenIds(ids!), t, f,
+            parse.GetValue(corruptIds) is { } c ? CliParsing.TokenIds(c, option: "--corrupt-ids") : null);
+    }
+
+    internal static string Describe(ModelFolder bundle, Metric m) => m.Kind switch
     {
         MetricKind.Logit => $"logit of {Token(bundle, m.Target)}",
         MetricKind.LogitDiff => $"logit {Token(bundle, m.Target)} − logit {Token(bundle, m.Foil)}",
         _ => $"log-probability of {Token(bundle, m.Target)}",
     };
 
-    private static string Token(Gpt2Model bundle, int id) => $"\"{bundle.Tokenizer.TokenText(id)}\" ({id})";
+    private static string Token(ModelFolder bundle, int id) => $"\"{bundle.TokenText(id)}\" ({id})";
 
     /// <summary>The feature's largest clean activation over the prompt's positions.</summary>
     private static float MaxActivation(SaeSplice s, int feature)
@@ -88,10 +106,10 @@ public static class AttributeCommand
         return max;
     }
 
-    private static void Print(Gpt2Model bundle, ResolvedPrompt request, SaeSplice splice, HookPoint hook, List<AttributionResult> results,
+    private static void Print(ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, HookPoint hook, List<AttributionResult> results,
         double clean, double baselineValue, int k, FeatureSummaries? summaries)
     {
-        var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.Tokenizer.TokenText(id)}\""));
+        var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""));
         int active = GroundTruth.ActiveFeatures(splice).Length;
         Console.WriteLine($"prompt    {tokens} ({request.Tokens.Length} tokens)");
         Console.WriteLine($"metric    {Describe(bundle, request.Metric)} at position {request.Metric.ResolvePosition(request.Tokens.Length)}: {clean:F4}");
@@ -99,7 +117,7 @@ public static class AttributeCommand
         Console.WriteLine($"SAE       {hook}, {splice.Sae.DSae} features, {active} active in the clean or baseline run");
         foreach (var r in results)
         {
-            var table = new Table().Title(Markup.Escape($"{r.Method}  ({r.Seconds * 1000:F1} ms, rules {r.Rules.Describe(bundle.Config.HasGatedMlp)})"))
+            var table = new Table().Title(Markup.Escape($"{r.Method}  ({r.Seconds * 1000:F1} ms, rules {r.Rules.Describe(bundle.Facts.GatedMlp)})"))
                 .AddColumns("feature", "score", "max act", "top tokens");
             foreach (var (feature, score) in r.Top(k))
                 table.AddRow($"#{feature}", $"{score:F4}", $"{MaxActivation(splice, feature):F3}", Markup.Escape(summaries?.Describe(feature) ?? ""));
@@ -110,7 +128,7 @@ public static class AttributeCommand
             Console.WriteLine($"  {r.Method,-10} {r.Total,9:F4} + {r.ErrorNode,8:F4} = {r.Total + r.ErrorNode,9:F4}   vs Δm {clean - baselineValue:F4}");
     }
 
-    private static void WriteJson(string path, Gpt2Model bundle, ResolvedPrompt request, SaeSplice splice, List<AttributionResult> results,
+    private static void WriteJson(string path, ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, List<AttributionResult> results,
         double clean, double baselineValue, int k)
     {
         var m = request.Metric;
@@ -121,7 +139,7 @@ public static class AttributeCommand
             metric = new
             {
                 kind = m.Kind switch { MetricKind.Logit => "logit", MetricKind.LogitDiff => "logit-diff", _ => "logprob" },
-                target = m.Target, target_text = bundle.Tokenizer.TokenText(m.Target),
+                target = m.Target, target_text = bundle.TokenText(m.Target),
                 foil = m.Kind == MetricKind.LogitDiff ? m.Foil : (int?)null,
                 position = m.ResolvePosition(request.Tokens.Length), clean, baseline = baselineValue,
             },
@@ -129,7 +147,7 @@ public static class AttributeCommand
             full_patch_delta = clean - baselineValue,
             methods = results.Select(r => new
             {
-                name = r.Method, rules = r.Rules.InForce, rules_in_force = r.Rules.Describe(bundle.Config.HasGatedMlp), seconds = r.Seconds, total = r.Total, error_node = r.ErrorNode,
+                name = r.Method, rules = r.Rules.InForce, rules_in_force = r.Rules.Describe(bundle.Facts.GatedMlp), seconds = r.Seconds, total = r.Total, error_node = r.ErrorNode,
                 top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
             }),
         };

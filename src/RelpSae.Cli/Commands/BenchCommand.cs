@@ -21,7 +21,7 @@ public static class BenchCommand
         var anchor = new Option<string?>("--anchor") { Description = "Output of ../shared/anchors/libtorch-cpu/run.sh saved to a file: shown beside our figures as ratios." };
         var interleave = new Option<string?>("--interleave-anchor") { Description = "The anchor kit's folder (../shared/anchors/libtorch-cpu, set up, run as root): alternate rounds of it and of our model workloads, and report each row's median per-round ratio." };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of --interleave-anchor.", DefaultValueFactory = _ => 3 };
-        var only = new Option<string?>("--only") { Description = "Time only these groups, comma-separated: model, gemm, attribution, sae." };
+        var only = new Option<string?>("--only") { Description = "Time only these groups, comma-separated: model, gemm, attribution, sae, families." };
         var reps = new Option<int>("--reps") { Description = "Timed repetitions per workload (the median is reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up runs per workload.", DefaultValueFactory = _ => 1 };
         var threads = new Option<string>("--threads") { Description = "Thread counts to measure, comma-separated.", DefaultValueFactory = _ => "1,2" };
@@ -58,6 +58,7 @@ public static class BenchCommand
                 });
                 if (groups.Contains(BenchGroup.Model)) PrintModel(report, anchorRows);
                 if (groups.Contains(BenchGroup.Attribution) || groups.Contains(BenchGroup.Sae)) PrintAttribution(report);
+                if (groups.Contains(BenchGroup.Families)) FamilyBenchTable.Print(report);
                 if (report.ForwardPeakRssBytes > 0)
                     Console.WriteLine($"Peak resident memory, GPT-2-small weights + forward to full logits at 1×1024: {report.ForwardPeakRssBytes / 1e6:F0} MB");
             }

@@ -19,7 +19,7 @@ public static class EvalSaeCommand
     {
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
-        var data = new Option<string>("--data") { Description = "Text data set (.txt with blank-line documents, .jsonl, .parquet), packed as the SAE's cfg.json says.", Required = true };
+        var data = new Option<string>("--data") { Description = "Text data set (.txt with blank-line documents, .jsonl, .parquet), packed as the SAE's cfg.json says; for a model without a tokenizer, a .jsonl of token ids ({\"input_ids\": [...]} per line).", Required = true };
         var tokens = new Option<long>("--tokens") { Description = "Positions to evaluate.", DefaultValueFactory = _ => 16_384 };
         var textField = new Option<string?>("--text-field") { Description = "JSON field or Parquet column with the text. [default: as recorded in cfg.json, else \"text\"]" };
         var json = JsonOutput.Option("the metrics");
@@ -33,15 +33,19 @@ public static class EvalSaeCommand
             long n = parse.GetValue(tokens);
             if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
             // A release SAE named on the command line is measured on the model processed as it was trained on.
-            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"),
+            var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"),
                 HubNames.ProcessingOf(CliDefaults.SaePath(parse.GetValue(sae))).CenterWritingWeights);
-            var saeDir = CliDefaults.ExistingFolder(CliDefaults.SaePath(parse.GetValue(sae)), "--sae");
-            var autoencoder = SaeFiles.Load(saeDir);
-            var hook = CliParsing.SaeHook(autoencoder, bundle.Config);
+            var saePath = CliDefaults.ExistingSae(CliDefaults.SaePath(parse.GetValue(sae)));
+            var saeDir = CliDefaults.SaeFolder(saePath);
+            var autoencoder = SaeFiles.Load(saePath);
+            var hook = CliParsing.SaeHook(autoencoder, bundle.Facts, saePath);
             var settings = SaeDataSettings.FromConfig(autoencoder.Config, parse.GetValue(data)!,
-                Math.Min(128, bundle.Config.NPositions), bundle.Tokenizer.EndOfTextId);
+                Math.Min(128, bundle.Facts.Context), bundle.Facts.BosTokenId);
             if (parse.GetValue(textField) is { } field) settings = settings with { TextField = field };
+            else if (bundle.Tokenizer is null && settings.TextField == "text") settings = settings with { TextField = TrainSaeCommand.IdsField };
             var outDir = OutputFolder(saeDir, parse.GetValue(output));
+            // A Gemma Scope / dictionary_learning file copied to --out is written in SAELens' layout, so the folder works as --sae.
+            if (saePath != saeDir && outDir != saeDir) SaeFiles.Save(outDir, autoencoder);
             var report = Evaluate(bundle, autoencoder, hook, settings, n, outDir, cancel);
             Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
@@ -51,20 +55,20 @@ public static class EvalSaeCommand
 
     /// <summary>Runs the evaluation with a progress bar and writes feature_summaries.json and
     /// feature_means.safetensors into <paramref name="saeDir"/> (never the embedded SAE's folder).</summary>
-    internal static SaeModelReport Evaluate(Gpt2Model bundle, SparseAutoencoder sae, HookPoint hook, SaeDataSettings settings,
+    internal static SaeModelReport Evaluate(ModelFolder bundle, SparseAutoencoder sae, HookPoint hook, SaeDataSettings settings,
         long tokens, string saeDir, CancellationToken cancel)
     {
-        var contexts = new ContextPacker(settings.Packing).Pack(Documents.Read(settings.DataPath, settings.TextField), bundle.Tokenizer);
+        var contexts = new ContextPacker(settings.Packing).Pack(Documents.ReadTokens(settings.DataPath, settings.TextField, bundle.Tokenizer));
         var report = ProgressDisplay.Run("eval-sae", tokens, "tok", update =>
-            SaeModelEvaluation.Run(bundle.Transformer, sae, hook, contexts, tokens, settings.SkipBos, bundle.Tokenizer.TokenText,
+            SaeModelEvaluation.Run(bundle.Transformer, sae, hook, contexts, tokens, settings.SkipBos, bundle.TokenText,
                 progress: new Reporter<long>(done => update(done, "")), cancellationToken: cancel));
         report.Summaries.Save(saeDir);
         FeatureMeans.Save(saeDir, report.FeatureMeans);
         return report;
     }
 
-    /// <summary>Where the summaries and means go: beside a user's SAE, or into <paramref name="outDir"/> with a
-    /// copy of the SAE's files, so that folder works as <c>--sae</c>.</summary>
+    /// <summary>Where the summaries and means go: beside a user's SAE (a community file's folder), or into
+    /// <paramref name="outDir"/> with a copy of the SAE's files, so that folder works as <c>--sae</c>.</summary>
     private static string OutputFolder(string saeDir, string? outDir)
     {
         if (outDir is null)

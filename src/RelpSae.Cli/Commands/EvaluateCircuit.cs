@@ -26,8 +26,8 @@ internal static class EvaluateCircuit
         var methodList = AttributionMethods.Parse(parse.GetValue(o.Methods)!, parse.GetValue(o.IgSteps));
         if (parse.GetValue(o.Position) is not null)
             throw new RelpSaeException("--patch-position is for --level features: a circuit ablates nodes at every position (see --per-position)");
-        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(o.Model)), "--model"), parse.GetValue(o.Center));
-        var saes = SaeSet.Load(SaeSetOptions.Folders(parse.GetValue(o.Saes)), bundle.Config);
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(o.Model)), "--model"), parse.GetValue(o.Center));
+        var saes = SaeSet.Load(SaeSetOptions.Folders(parse.GetValue(o.Saes)), bundle.Facts);
         var kind = CliParsing.Baseline(parse.GetValue(o.Baseline));
         var means = kind == BaselineKind.Mean ? saes.Select(s => FeatureMeans.Load(s.Folder)).ToList() : null;
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(o.Metric)), kind,
@@ -64,7 +64,7 @@ internal static class EvaluateCircuit
             new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
             new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
             new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
-        ]);
+        ], GatedMlp: bundle.Facts.GatedMlp);
         header.Save(outDir);
         var summaries = CircuitFiles.WriteAll(outDir, records, methods, header);
         PrintSummary(summaries, records, outDir);

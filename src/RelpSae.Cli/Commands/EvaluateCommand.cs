@@ -107,7 +107,7 @@ public static class EvaluateCommand
             new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
             new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
             new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
-        ]);
+        ], GatedMlp: bundle.Facts.GatedMlp);
         header.Save(outDir);
         var summaries = EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(), header);
         PrintSummary(summaries, records, outDir);
@@ -160,13 +160,13 @@ public static class EvaluateCommand
         catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} ({StrictText.Excerpt(c.Prompt)}): {e.Message}"); }
     }
 
-    internal static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, Gpt2Model bundle)
+    internal static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, ModelFolder bundle)
     {
         if (file is not null && task is not null) throw new RelpSaeException("give either --prompts or --task, not both");
         if (file is not null) return PromptFile.Read(file);
         return (task ?? "contrastive").ToLowerInvariant() switch
         {
-            "ioi" => IoiPrompts.Generate(n, seed, text => bundle.Tokenizer.Encode(text).Length == 1),
+            "ioi" => IoiPrompts.Generate(n, seed, text => bundle.RequireTokenizer("a --prompts file with \"prompt_ids\"").Encode(text).Length == 1),
             "contrastive" => ContrastivePrompts.Generate(n),
             _ => throw new RelpSaeException($"--task must be ioi or contrastive, got \"{task}\""),
         };

@@ -28,8 +28,8 @@ internal static class EvaluateComponents
             throw new RelpSaeException("--level components patches each component with its value in the corrupted prompt: --baseline must be auto or corrupt");
         if (parse.GetValue(o.Position) is not null)
             throw new RelpSaeException("--patch-position is for --level features: components are patched at every position, one at a time");
-        var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(o.Model)), "--model"), parse.GetValue(o.Center));
-        var selection = ComponentSelection.Parse(parse.GetValue(o.Components), bundle.Config);
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(o.Model)), "--model"), parse.GetValue(o.Center));
+        var selection = ComponentSelection.Parse(parse.GetValue(o.Components), bundle.Facts);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(o.Metric)), BaselineKind.Corrupt,
             prependBos: parse.GetValue(o.Bos));
 
@@ -50,7 +50,7 @@ internal static class EvaluateComponents
             return (record, $"{record.Components.Length} patches");
         });
         var methods = methodList.Select(m => m.Name).ToList();
-        var header = new ReportHeader($"RelP-SAE component patching: {bundle.Config.NLayers}-layer model, {records.Count} prompts", [
+        var header = new ReportHeader($"RelP-SAE component patching: {bundle.Facts.NLayers}-layer model, {records.Count} prompts", [
             new("model", EvaluateCommand.Describe(CliDefaults.ModelPath(parse.GetValue(o.Model)), "the embedded tarot GPT-2 (4 layers, d_model 128, vocabulary 1,000)")),
             new("prompts", parse.GetValue(o.Prompts) ?? $"built-in task {parse.GetValue(o.Task) ?? "contrastive"}, {cases.Count} prompts"),
             new("patched with", "each component's value in the corrupted prompt, one (component, position) at a time"),
@@ -61,7 +61,7 @@ internal static class EvaluateComponents
             new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
             new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
             new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
-        ]);
+        ], GatedMlp: bundle.Facts.GatedMlp);
         header.Save(outDir);
         var summaries = ComponentFiles.WriteAll(outDir, records, methods, header);
         PrintSummary(summaries, records, methods, outDir);

@@ -11,7 +11,7 @@ public static class TokenizeCommand
     {
         var tokenizer = new Option<string?>("--tokenizer")
         {
-            Description = "Folder with tokenizer.json, or vocab.json + merges.txt (a model folder will do). [default: the embedded tarot GPT-2's]",
+            Description = "Folder with tokenizer.json, tokenizer.model, or vocab.json + merges.txt (a model folder will do). [default: the embedded tarot GPT-2's]",
         };
         var text = new Option<string>("--text") { Description = "The text to tokenize (no BOS is added).", Required = true };
         var json = JsonOutput.Option("the array of ids");
@@ -21,7 +21,9 @@ public static class TokenizeCommand
         };
         command.SetAction(parse =>
         {
-            var tok = Gpt2Tokenizer.Load(CliDefaults.ModelPath(parse.GetValue(tokenizer)));
+            var dir = CliDefaults.ModelPath(parse.GetValue(tokenizer));
+            if (!Directory.Exists(dir)) throw new RelpSaeException($"--tokenizer: folder not found: {dir}");
+            var tok = TokenizerFiles.Load(dir) ?? throw new RelpSaeException($"{dir} has no tokenizer (tokenizer.json, tokenizer.model, or vocab.json + merges.txt)");
             var ids = tok.Encode(StrictText.Valid(parse.GetValue(text)!, "--text"));
             var output = parse.InvocationConfiguration.Output;
             var path = JsonOutput.Target(parse, json);

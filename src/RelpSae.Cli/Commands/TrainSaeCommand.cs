@@ -40,7 +40,7 @@ public static class TrainSaeCommand
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Steps between checkpoints (0: only at the end and on Ctrl-C).", DefaultValueFactory = _ => 500 };
         var prependBos = new Option<bool>("--prepend-bos") { Description = "Start every context with <|endoftext|>.", DefaultValueFactory = _ => true };
         var skipBos = new Option<bool>("--skip-bos") { Description = "Leave the BOS position's activation (an outlier) out of training and statistics.", DefaultValueFactory = _ => true };
-        var separator = new Option<string>("--separator") { Description = "Token between documents: none, a token id, or a one-token text.", DefaultValueFactory = _ => "<|endoftext|>" };
+        var separator = new Option<string>("--separator") { Description = "Token between documents: none, a token id, or a one-token text.", DefaultValueFactory = _ => DefaultSeparator };
         var shuffle = new Option<int>("--shuffle-rows") { Description = "Activation rows shuffled together.", DefaultValueFactory = _ => 65_536 };
         var evalTokens = new Option<long>("--eval-tokens") { Description = "Positions of the final evaluation (as eval-sae).", DefaultValueFactory = _ => 16_384 };
         var json = JsonOutput.Option("the final metrics");
@@ -52,30 +52,32 @@ public static class TrainSaeCommand
         command.SetAction((parse, cancel) =>
         {
             // Everything the user can get wrong is checked before the model runs.
-            var bundle = Gpt2Model.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
-            var hookPoint = HookPoint.Parse(parse.GetValue(hook)!, bundle.Config);
-            var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, bundle.Config.DModel);
+            var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
+            var hookPoint = bundle.Facts.ParseHook(parse.GetValue(hook)!);
+            var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, bundle.Facts.Width(hookPoint, 1));
             if (parse.GetValue(checkpointEvery) < 0) throw new RelpSaeException($"--checkpoint-every must be >= 0, got {parse.GetValue(checkpointEvery)}");
             if (parse.GetValue(evalTokens) <= 0) throw new RelpSaeException($"--eval-tokens must be positive, got {parse.GetValue(evalTokens)}");
-            int contextLength = parse.GetValue(context) ?? Math.Min(128, bundle.Config.NPositions);
-            if (contextLength > bundle.Config.NPositions)
-                throw new RelpSaeException($"--context {contextLength} is longer than the model's context of {bundle.Config.NPositions} (n_positions)");
+            int contextLength = parse.GetValue(context) ?? Math.Min(128, bundle.Facts.Context);
+            if (contextLength > bundle.Facts.Context)
+                throw new RelpSaeException($"--context {contextLength} is longer than the model's context of {bundle.Facts.Context} ({bundle.Facts.ContextKey})");
             bool bos = parse.GetValue(prependBos);
             var packing = new PackingOptions
             {
-                ContextLength = contextLength, PrependBos = bos, BosId = bundle.Tokenizer.EndOfTextId,
-                SeparatorId = Separator(parse.GetValue(separator)!, bundle.Tokenizer),
+                ContextLength = contextLength, PrependBos = bos, BosId = bundle.Facts.BosTokenId,
+                SeparatorId = Separator(parse.GetValue(separator)!, bundle),
             };
             _ = new ContextPacker(packing);
             // The path is recorded as given, so cfg.json says what a reader of the README would type.
             var givenPath = parse.GetValue(data)!;
             var dataPath = Path.GetFullPath(givenPath);
             if (!File.Exists(dataPath)) throw new RelpSaeException($"--data {dataPath}: file not found");
-            var settings = new SaeDataSettings(givenPath, parse.GetValue(textField)!, packing, bos && parse.GetValue(skipBos));
+            // A model without a tokenizer reads token ids, from "input_ids" unless --text-field names another field.
+            string field = bundle.Tokenizer is null && parse.GetResult(textField) is null or { Implicit: true } ? IdsField : parse.GetValue(textField)!;
+            var settings = new SaeDataSettings(givenPath, field, packing, bos && parse.GetValue(skipBos));
             var outDir = parse.GetValue(output)!;
             var checkpoint = Path.Combine(outDir, CheckpointFile);
             var run = RunRecord(parse, settings, hookPoint, options, parse.GetValue(shuffle));
-            PrepareOutput(outDir, parse.GetValue(resume), parse.GetValue(force), run, options, bundle.Config.DModel);
+            PrepareOutput(outDir, parse.GetValue(resume), parse.GetValue(force), run, options, bundle.Facts.Width(hookPoint, 1));
 
             var source = ModelActivationSource.FromText(bundle, hookPoint, dataPath, packing, new ModelActivationOptions
             {
@@ -140,13 +142,20 @@ public static class TrainSaeCommand
         return options;
     }
 
-    /// <summary>none, a token id, or a text that is one token.</summary>
-    private static int? Separator(string text, Gpt2Tokenizer tokenizer)
+    private const string DefaultSeparator = "<|endoftext|>";
+
+    /// <summary>The JSONL field a model without a tokenizer reads its token ids from (Hugging Face's name for them).</summary>
+    internal const string IdsField = "input_ids";
+
+    /// <summary>none, a token id, or a text that is one token (without a tokenizer, the default text stands for bos_token_id).</summary>
+    private static int? Separator(string text, ModelFolder model)
     {
+        int vocab = model.Tokenizer?.VocabSize ?? model.Facts.VocabSize;
         if (text.Equals("none", StringComparison.OrdinalIgnoreCase)) return null;
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
-            return id < tokenizer.VocabSize ? id : throw new RelpSaeException($"--separator id {id} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
-        return tokenizer.SingleToken(text, "--separator");
+            return id < vocab ? id : throw new RelpSaeException($"--separator id {id} is outside the vocabulary (0..{vocab - 1})");
+        if (model.Tokenizer is null && text == DefaultSeparator) return model.Facts.BosTokenId;
+        return model.RequireTokenizer("--separator ID or none").SingleToken(text, "--separator");
     }
 
     private static string ModelName(string modelDir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDir)));

@@ -27,7 +27,7 @@ public sealed class CircuitAblation : IActivationRewrite
     }
 
     /// <summary>The metric of the prompt under each sequence's circuit, in one batched forward pass.</summary>
-    public static double[] Metrics(Gpt2 model, MultiSaeSplice splices, CircuitNodes nodes, IReadOnlyList<bool[]?> kept, Metric metric,
+    public static double[] Metrics(ITransformer model, MultiSaeSplice splices, CircuitNodes nodes, IReadOnlyList<bool[]?> kept, Metric metric,
         bool reconstructAll = false)
     {
         foreach (var k in kept)

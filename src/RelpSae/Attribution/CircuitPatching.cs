@@ -10,7 +10,7 @@ namespace RelpSae.Attribution;
 /// (completeness). Each method's whole curve — model, empty circuit, every n kept and removed — is one
 /// batched forward pass of 2 + 2·|grid| sequences.
 /// </summary>
-public sealed class CircuitPatching(Gpt2 model, IReadOnlyList<IAttributionMethod> methods, bool perPosition)
+public sealed class CircuitPatching(ITransformer model, IReadOnlyList<IAttributionMethod> methods, bool perPosition)
 {
     private bool warmedUp;
 

@@ -9,6 +9,8 @@ public enum ComponentKind { ResidPre, AttnOut, MlpOut, Head }
 /// <summary>
 /// One patchable component at one position: blocks.L.hook_resid_pre / hook_attn_out / hook_mlp_out, or
 /// head h's d_head-wide slice of blocks.L.attn.hook_z (which reaches the residual stream through W_O).
+/// Under grouped-query attention a head is a query head: its own slice of z, though it shares its keys
+/// and values with the other query heads of its group.
 /// </summary>
 public readonly partial record struct Component(ComponentKind Kind, int Layer, int Position, int Head = -1)
 {
@@ -34,9 +36,12 @@ public readonly partial record struct Component(ComponentKind Kind, int Layer, i
     public HookPoint Hook => new(HookKindOf(Kind), Layer);
 
     /// <summary>First column of the component in its hook's row (a head's slice of hook_z).</summary>
-    public int Column(Gpt2Config c) => Kind == ComponentKind.Head ? Head * c.DHead : 0;
+    public int Column(ModelFacts c) => Kind == ComponentKind.Head ? Head * c.DHead : 0;
 
-    public int Width(Gpt2Config c) => Kind == ComponentKind.Head ? c.DHead : c.DModel;
+    public int Width(ModelFacts c) => Kind == ComponentKind.Head ? c.DHead : c.DModel;
+
+    /// <summary>Where the component's values start in its hook's activation [tokens × width] (no component hook's width depends on the tokens).</summary>
+    public int Offset(ModelFacts c) => Position * c.Width(Hook, tokens: 1) + Column(c);
 
     /// <summary>"blocks.2.hook_mlp_out@5", "blocks.1.attn.hook_z[3]@5": the hook, the head, the position.</summary>
     public override string ToString() => $"{Hook.Name}{(Kind == ComponentKind.Head ? $"[{Head}]" : "")}@{Position}";

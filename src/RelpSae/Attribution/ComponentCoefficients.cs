@@ -15,21 +15,21 @@ namespace RelpSae.Attribution;
 /// </summary>
 public static class ComponentCoefficients
 {
-    public static ComponentGradients For(IAttributionMethod method, Gpt2 model, Gpt2Run clean, Gpt2Run corrupt, Metric metric, ComponentSelection selection) =>
+    public static ComponentGradients For(IAttributionMethod method, ITransformer model, ITransformerRun clean, ITransformerRun corrupt, Metric metric, ComponentSelection selection) =>
         method is IntegratedGradients ig
             ? PathAverage(ig, model, clean, corrupt, metric, selection)
             : clean.ComponentBackward([metric], method.Rules);
 
-    private static ComponentGradients PathAverage(IntegratedGradients ig, Gpt2 model, Gpt2Run clean, Gpt2Run corrupt, Metric metric, ComponentSelection selection)
+    private static ComponentGradients PathAverage(IntegratedGradients ig, ITransformer model, ITransformerRun clean, ITransformerRun corrupt, Metric metric, ComponentSelection selection)
     {
-        var c = model.Config;
+        var c = model.Facts;
         var result = new ComponentGradients(c.NLayers);
         // A head's coefficient comes from the hook_attn_out path: walk that path when either is chosen.
         var hooks = selection.Hooks.Select(h => h.Kind == HookKind.AttnZ ? new HookPoint(HookKind.AttnOut, h.Layer) : h).Distinct();
         foreach (var hook in hooks)
         {
             var mean = new float[clean.Rows * c.DModel];
-            var meanZ = hook.Kind == HookKind.AttnOut ? new float[mean.Length] : null;
+            var meanZ = hook.Kind == HookKind.AttnOut ? new float[clean.Rows * c.Width(new HookPoint(HookKind.AttnZ, hook.Layer), clean.Tokens)] : null;
             Walk(ig, model, clean, corrupt, metric, hook, (g, weight, row) =>
             {
                 Accumulate(g.At(hook), row, weight, mean);
@@ -42,10 +42,10 @@ public static class ComponentCoefficients
     }
 
     /// <summary>Runs the path points of one hook in passes as IG sizes them; calls back with each chunk's gradients, a point's weight and its sequence.</summary>
-    private static void Walk(IntegratedGradients ig, Gpt2 model, Gpt2Run clean, Gpt2Run corrupt, Metric metric, HookPoint hook,
+    private static void Walk(IntegratedGradients ig, ITransformer model, ITransformerRun clean, ITransformerRun corrupt, Metric metric, HookPoint hook,
         Action<ComponentGradients, float, int> add)
     {
-        int T = clean.Tokens, d = model.Config.DModel, size = T * d;
+        int T = clean.Tokens, d = model.Facts.DModel, size = T * d;
         var (nodes, weights) = Quadrature.Create(ig.Rule, ig.Steps);
         var start = new HookPoint(HookKind.ResidPre, hook.Layer);
         var startActivation = clean.Cached(start);

@@ -10,7 +10,7 @@ namespace RelpSae.Attribution;
 /// the prompt and of its corrupted prompt plus each method's coefficients (one backward pass, or IG's
 /// path); only the ground truth grows with layers × positions, <see cref="BatchSize"/> patches a pass.
 /// </summary>
-public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMethod> methods, ComponentSelection selection, int batchSize = 32)
+public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttributionMethod> methods, ComponentSelection selection, int batchSize = 32)
 {
     private bool warmedUp;
 
@@ -20,7 +20,7 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
     {
         if (corrupt.Length != tokens.Length)
             throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
-        var c = model.Config;
+        var c = model.Facts;
         if (!warmedUp)
         {
             // One untimed pass of every method first, so the first prompt's times don't include JIT compilation.
@@ -62,12 +62,12 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
     private RunOptions CachingEveryComponent(bool keepForBackward) => new()
     {
         KeepForBackward = keepForBackward,
-        Cache = Enumerable.Range(0, model.Config.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray(),
+        Cache = Enumerable.Range(0, model.Facts.NLayers).SelectMany(l => Component.Kinds.Select(k => new HookPoint(Component.HookKindOf(k), l))).ToArray(),
         Logits = LogitRows.None,
     };
 
     /// <summary>(a_clean − a_corr)·c over the component's slice of its hook's row.</summary>
-    private double Estimate(Component k, Gpt2Run clean, Gpt2Run corrupt, ComponentGradients coefficients)
+    private double Estimate(Component k, ITransformerRun clean, ITransformerRun corrupt, ComponentGradients coefficients)
     {
         var a = Slice(k, clean).Span;
         var b = Slice(k, corrupt).Span;
@@ -78,18 +78,18 @@ public sealed class ComponentPatching(Gpt2 model, IReadOnlyList<IAttributionMeth
     }
 
     /// <summary>The component's values in a pass's cached activation at its hook.</summary>
-    private ReadOnlyMemory<float> Slice(Component k, Gpt2Run run) => Slice(k, run.Cached(k.Hook));
+    private ReadOnlyMemory<float> Slice(Component k, ITransformerRun run) => Slice(k, run.Cached(k.Hook));
 
     private ReadOnlyMemory<float> Slice(Component k, float[] hookRows) =>
-        hookRows.AsMemory(k.Position * model.Config.DModel + k.Column(model.Config), k.Width(model.Config));
+        hookRows.AsMemory(k.Offset(model.Facts), k.Width(model.Facts));
 
     /// <summary>
     /// The true effects: components sorted by block, <see cref="BatchSize"/> sequences a pass, each the
     /// clean prompt with one component patched, run from the resid_pre of the pass's first block.
     /// </summary>
-    private double[] Effects(Component[] components, Gpt2Run clean, Gpt2Run corrupt, Metric metric, double metricClean)
+    private double[] Effects(Component[] components, ITransformerRun clean, ITransformerRun corrupt, Metric metric, double metricClean)
     {
-        var c = model.Config;
+        var c = model.Facts;
         int T = clean.Tokens, size = T * c.DModel;
         var order = Enumerable.Range(0, components.Length).OrderBy(i => components[i].Layer).ToArray();
         var effects = new double[components.Length];

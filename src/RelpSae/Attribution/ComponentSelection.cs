@@ -13,10 +13,10 @@ public sealed class ComponentSelection
 
     private ComponentSelection(IEnumerable<(ComponentKind, int)> pairs) => chosen = [.. pairs];
 
-    public static ComponentSelection All(Gpt2Config c) =>
+    public static ComponentSelection All(ModelFacts c) =>
         new(Component.Kinds.SelectMany(k => Enumerable.Range(0, c.NLayers).Select(l => (k, l))));
 
-    public static ComponentSelection Parse(string? text, Gpt2Config c)
+    public static ComponentSelection Parse(string? text, ModelFacts c)
     {
         if (text is null) return All(c);
         var pairs = new List<(ComponentKind, int)>();
@@ -30,7 +30,7 @@ public sealed class ComponentSelection
             }
             if (!item.StartsWith("blocks.", StringComparison.Ordinal))
                 throw new RelpSaeException($"the model has no component \"{item}\" in --components: use resid_pre, attn_out, mlp_out, head or hook names blocks.L.hook_resid_pre|hook_attn_out|hook_mlp_out|attn.hook_z");
-            var hook = HookPoint.Parse(item, c);
+            var hook = c.ParseHook(item);
             var kind = Component.Kinds.Where(k => Component.HookKindOf(k) == hook.Kind).ToList();
             if (kind.Count == 0)
                 throw new RelpSaeException($"{hook} in --components is not a patched component: use hook_resid_pre, hook_attn_out, hook_mlp_out or attn.hook_z");
@@ -46,7 +46,7 @@ public sealed class ComponentSelection
     public IEnumerable<HookPoint> Hooks => chosen.Select(p => new HookPoint(Component.HookKindOf(p.Kind), p.Layer));
 
     /// <summary>Every chosen component at every position of a prompt of <paramref name="tokens"/> tokens.</summary>
-    public Component[] Enumerate(int tokens, Gpt2Config c)
+    public Component[] Enumerate(int tokens, ModelFacts c)
     {
         var list = new List<Component>();
         foreach (var (kind, layer) in chosen)

@@ -17,12 +17,12 @@ public interface IDownstream
 }
 
 /// <summary>
-/// GPT-2's blocks after a residual hook. Ground truth and integrated gradients run the same shapes
-/// many times, so each shape's pass is kept and re-run on its own buffers (<see cref="Gpt2Run.Rerun"/>).
+/// A model's blocks after a residual hook (any family). Ground truth and integrated gradients run the same
+/// shapes many times, so each shape's pass is kept and re-run on its own buffers (<see cref="ITransformerRun.Rerun"/>).
 /// </summary>
-public sealed class Gpt2Downstream(Gpt2 model, HookPoint hook) : IDownstream
+public sealed class TransformerDownstream(ITransformer model, HookPoint hook) : IDownstream
 {
-    private readonly Dictionary<(int Batch, int Tokens, bool Keep), Gpt2Run> runs = [];
+    private readonly Dictionary<(int Batch, int Tokens, bool Keep), ITransformerRun> runs = [];
 
     public double[] Metric(float[] activations, int batch, int tokens, Metric metric) =>
         Run(activations, batch, tokens, keepForBackward: false).MetricValues(metric);
@@ -30,7 +30,7 @@ public sealed class Gpt2Downstream(Gpt2 model, HookPoint hook) : IDownstream
     public float[] Backward(float[] activations, int batch, int tokens, Metric metric, PropagationRules rules) =>
         Run(activations, batch, tokens, keepForBackward: true).Backward(metric, hook, rules);
 
-    private Gpt2Run Run(float[] activations, int batch, int tokens, bool keepForBackward)
+    private ITransformerRun Run(float[] activations, int batch, int tokens, bool keepForBackward)
     {
         if (runs.TryGetValue((batch, tokens, keepForBackward), out var run)) return run.Rerun(activations);
         run = model.ForwardFrom(hook, activations, batch, tokens, new RunOptions { KeepForBackward = keepForBackward, Logits = LogitRows.None });

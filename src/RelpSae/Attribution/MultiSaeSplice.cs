@@ -25,7 +25,7 @@ public sealed class MultiSaeSplice
     /// Splits every hook's activation. <paramref name="featureMeans"/> holds each SAE's feature means
     /// (in the SAEs' order) for a mean baseline; a corrupt baseline's prompt is run once for all hooks.
     /// </summary>
-    public static MultiSaeSplice Create(Gpt2 model, IReadOnlyList<HookedSae> saes, int[] tokens, Baseline baseline,
+    public static MultiSaeSplice Create(ITransformer model, IReadOnlyList<HookedSae> saes, int[] tokens, Baseline baseline,
         IReadOnlyList<float[]>? featureMeans = null)
     {
         var hooks = saes.Select(s => s.Hook).ToArray();
@@ -40,12 +40,12 @@ public sealed class MultiSaeSplice
         }
         if (baseline.Kind == BaselineKind.Mean && featureMeans?.Count != saes.Count)
             throw new RelpSaeException("the mean baseline needs feature means beside every SAE (feature_means.safetensors, written by eval-sae)");
-        var splices = saes.Select((s, i) => SaeSplice.FromActivations(new Gpt2Downstream(model, s.Hook), s.Sae, clean[s.Hook],
+        var splices = saes.Select((s, i) => SaeSplice.FromActivations(new TransformerDownstream(model, s.Hook), s.Sae, clean[s.Hook],
             baseline.Kind == BaselineKind.Mean ? Baseline.Mean(featureMeans![i]) : baseline, corrupt?[s.Hook])).ToList();
         return new MultiSaeSplice(tokens, saes, splices);
     }
 
-    private static Dictionary<HookPoint, float[]> Activations(Gpt2 model, int[] tokens, HookPoint[] hooks)
+    private static Dictionary<HookPoint, float[]> Activations(ITransformer model, int[] tokens, HookPoint[] hooks)
     {
         using var run = model.Forward(tokens, 1, new RunOptions { Cache = hooks, Logits = LogitRows.None });
         return hooks.ToDictionary(h => h, run.Cached);

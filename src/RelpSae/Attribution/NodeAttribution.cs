@@ -16,7 +16,7 @@ public sealed record NodeScores(string Method, IReadOnlyList<AttributionResult> 
 /// </summary>
 public static class NodeAttribution
 {
-    public static NodeScores Run(IAttributionMethod method, Gpt2 model, MultiSaeSplice splices, Metric metric)
+    public static NodeScores Run(IAttributionMethod method, ITransformer model, MultiSaeSplice splices, Metric metric)
     {
         var clock = Stopwatch.StartNew();
         var gradients = method is GradientMethod
@@ -26,7 +26,7 @@ public static class NodeAttribution
         return new NodeScores(method.Name, results, clock.Elapsed.TotalSeconds);
     }
 
-    private static float[][] Recorded(Gpt2 model, MultiSaeSplice splices, Metric metric, IAttributionMethod method)
+    private static float[][] Recorded(ITransformer model, MultiSaeSplice splices, Metric metric, IAttributionMethod method)
     {
         using var run = model.Forward(splices.Tokens, 1, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
         var recorded = run.ComponentBackward([metric], method.Rules);

@@ -14,13 +14,13 @@ public sealed record ResolvedPrompt(string Prompt, int[] Tokens, Metric Metric, 
 /// prediction (or the clean runner-up when both agree). With no baseline given, a case with a
 /// corrupted prompt uses it and any other is zero-ablated.
 /// </summary>
-public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKind? kind = null, BaselineKind? baseline = null,
+public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer, MetricKind? kind = null, BaselineKind? baseline = null,
     float[]? featureMeans = null, bool prependBos = false, int position = -1, bool truncate = false)
 {
     public ResolvedPrompt Resolve(PromptCase c)
     {
-        var tokens = Tokenize(c.Prompt, "prompt");
-        int[]? corrupt = c.Corrupt is null ? null : Tokenize(c.Corrupt, "corrupted prompt");
+        var tokens = Tokenize(c.PromptIds, c.Prompt, "prompt");
+        int[]? corrupt = c.CorruptIds is null && c.Corrupt is null ? null : Tokenize(c.CorruptIds, c.Corrupt, "corrupted prompt");
         if (corrupt is not null && corrupt.Length != tokens.Length)
             throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
         var pos = new Metric(MetricKind.Logit, 0, Position: position).ResolvePosition(tokens.Length);
@@ -38,7 +38,7 @@ public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKi
             else throw new RelpSaeException("the logit-diff metric needs a foil token (--foil) or a corrupted prompt to take it from");
         }
         var metric = new Metric(metricKind, target, foil, position);
-        metric.Validate(model.Config.VocabSize);
+        metric.Validate(model.Facts.VocabSize);
         return new ResolvedPrompt(c.Prompt, tokens, metric, Baseline(corrupt));
     }
 
@@ -54,18 +54,31 @@ public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKi
         };
     }
 
-    private int[] Tokenize(string text, string what)
+    /// <summary>The ids given (each checked against the vocabulary), else the text's tokens.</summary>
+    private int[] Tokenize(int[]? given, string? text, string what)
     {
-        if (string.IsNullOrEmpty(text)) throw new RelpSaeException($"the {what} is empty");
-        var ids = tokenizer.Encode(text);
-        int limit = model.Config.NPositions - (prependBos ? 1 : 0);
+        var facts = model.Facts;
+        int[] ids;
+        if (given is not null)
+        {
+            if (given.Length == 0) throw new RelpSaeException($"the {what} is empty");
+            foreach (int id in given)
+                if ((uint)id >= (uint)facts.VocabSize) throw new RelpSaeException($"the {what}'s token id {id} is outside the vocabulary (0..{facts.VocabSize - 1})");
+            ids = given;
+        }
+        else
+        {
+            if (string.IsNullOrEmpty(text)) throw new RelpSaeException($"the {what} is empty");
+            ids = Tokenizer(what).Encode(text);
+        }
+        int limit = facts.Context - (prependBos ? 1 : 0);
         if (ids.Length > limit)
         {
             if (!truncate)
                 throw new RelpSaeException($"the {what} is {ids.Length} tokens, longer than the model's context of {limit}: shorten it or pass --truncate");
             ids = ids[^limit..];
         }
-        return prependBos ? Generation.PrependBos(model.Config, ids) : ids;
+        return prependBos ? Generation.PrependBos(facts, ids) : ids;
     }
 
     private int TokenId(string text, string what)
@@ -73,17 +86,20 @@ public sealed class PromptResolver(Gpt2 model, Gpt2Tokenizer tokenizer, MetricKi
         if (text.Length > 0 && text.All(char.IsAsciiDigit))
         {
             int id = int.Parse(text);
-            return id < model.Config.VocabSize ? id : throw new RelpSaeException($"{what} id {id} is outside the vocabulary (0..{model.Config.VocabSize - 1})");
+            return id < model.Facts.VocabSize ? id : throw new RelpSaeException($"{what} id {id} is outside the vocabulary (0..{model.Facts.VocabSize - 1})");
         }
         if (text.Length == 0) throw new RelpSaeException($"the {what} is empty");
-        return tokenizer.SingleToken(text, what);
+        return Tokenizer(what).SingleToken(text, what);
     }
+
+    private ITextTokenizer Tokenizer(string what) => tokenizer
+        ?? throw new RelpSaeException($"the model has no tokenizer: give the {what} as token ids (--prompt-ids / --corrupt-ids, or \"prompt_ids\" / \"corrupt_ids\" in a prompt file; a target or foil as an id)");
 
     /// <summary>Token ids by descending logit at the position.</summary>
     private int[] Ranked(int[] tokens, int pos)
     {
         using var run = model.Forward(tokens, 1, new RunOptions { Logits = LogitRows.All });
-        int V = model.Config.VocabSize;
+        int V = model.Facts.VocabSize;
         var row = run.Logits.AsSpan(pos * V, V).ToArray();
         var order = Enumerable.Range(0, V).ToArray();
         Array.Sort(row.Select(v => -v).ToArray(), order);

@@ -29,11 +29,10 @@ public sealed class SaeSplice
     public float[] BaselineError { get; private set; } = [];
 
     /// <summary>Runs the model up to the hook for the prompt (and the corrupted prompt) and splits both.</summary>
-    public static SaeSplice Create(Gpt2 model, SparseAutoencoder sae, HookPoint hook, int[] tokens, Baseline baseline)
+    public static SaeSplice Create(ITransformer model, SparseAutoencoder sae, HookPoint hook, int[] tokens, Baseline baseline)
     {
-        if (!hook.IsResidual) throw new RelpSaeException($"SAEs are spliced at residual hooks (hook_resid_pre/mid/post); {hook} is not one");
-        if (sae.DIn != model.Config.DModel)
-            throw new RelpSaeException($"the SAE's d_in is {sae.DIn} but the model's width (n_embd) is {model.Config.DModel}");
+        if (!model.Facts.IsResidual(hook)) throw new RelpSaeException($"SAEs are spliced at residual hooks (hook_resid_pre/mid/post); {hook} is not one");
+        if (sae.DIn != model.Facts.DModel) throw new RelpSaeException(model.Facts.WidthMismatch(sae.DIn));
         float[]? corrupt = null;
         if (baseline.Kind == BaselineKind.Corrupt)
         {
@@ -42,7 +41,7 @@ public sealed class SaeSplice
                 throw new RelpSaeException($"the corrupted prompt is {ids.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
             corrupt = model.ActivationAt(hook, ids, 1);
         }
-        return FromActivations(new Gpt2Downstream(model, hook), sae, model.ActivationAt(hook, tokens, 1), baseline, corrupt);
+        return FromActivations(new TransformerDownstream(model, hook), sae, model.ActivationAt(hook, tokens, 1), baseline, corrupt);
     }
 
     /// <summary>Splits given activations [tokens × d] (the corrupted prompt's too, for a corrupt baseline).</summary>

@@ -9,12 +9,13 @@ namespace RelpSae.Benchmarks;
 public sealed record BenchReport(IReadOnlyDictionary<int, double> FmaPeakGflops, IReadOnlyList<BenchRow> Rows, long ForwardPeakRssBytes);
 
 /// <summary>The groups of workloads <c>bench --only</c> selects.</summary>
-public enum BenchGroup { Model, Gemm, Attribution, Sae }
+public enum BenchGroup { Model, Gemm, Attribution, Sae, Families }
 
 /// <summary>
 /// Every benchmark of issue 8 in one sitting: the FMA peak, the GEMM on 1024³ and on GPT-2's shapes,
 /// the libtorch anchor's model workloads (and the peak resident memory of a GPT-2-small forward at
-/// 1×1024), attribution costs, and SAE throughputs; or only the groups asked for.
+/// 1×1024), attribution costs, SAE throughputs, and the Llama- and Pythia-shaped forward and RelP passes
+/// (<see cref="FamilyBenchmark"/>); or only the groups asked for.
 /// </summary>
 public static class BenchSuite
 {
@@ -40,6 +41,7 @@ public static class BenchSuite
         var peaks = new Dictionary<int, double>();
         var rows = new List<BenchRow>();
         void Add(BenchRow row) { rows.Add(row); measured?.Invoke(row); }
+        var families = groups.Contains(BenchGroup.Families) ? FamilyBenchmark.Models().ToList() : [];
         int saved = Threads.Count;
         try
         {
@@ -52,6 +54,8 @@ public static class BenchSuite
                 if (groups.Contains(BenchGroup.Model)) foreach (var row in ModelBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
                 if (groups.Contains(BenchGroup.Attribution)) foreach (var row in AttributionBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
                 if (groups.Contains(BenchGroup.Sae)) foreach (var row in SaeBenchmark.Run(model, t, warmup, reps)) Add(row with { PeakGflops = peak });
+                foreach (var (name, family) in families)
+                    foreach (var row in FamilyBenchmark.Run(name, family, t, warmup, reps)) Add(row with { PeakGflops = peak });
             }
         }
         finally { Threads.Count = saved; }

@@ -1,34 +1,62 @@
 namespace RelpSae.Formats;
 
 /// <summary>
-/// A checkpoint's tensors by name, each with the file it came from. A family takes the tensors it needs
-/// with the shape its config implies; what is left over (besides known buffers) is an error, so a
-/// config that disagrees with the weights is caught, naming the file and the tensor.
+/// A checkpoint's tensors by name, each with the file it came from, read only when a family takes it: the
+/// name, the dtype and the shape its config implies are checked first, so a config that disagrees with the
+/// weights is refused before a byte of that tensor is converted, naming the file and the tensor. What is
+/// left over (besides known buffers) is an error too, and is never read.
 /// </summary>
-public sealed class CheckpointTensors
+public sealed class CheckpointTensors : IDisposable
 {
-    private readonly Dictionary<string, (FloatTensor Tensor, string File)> tensors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (TensorHeader Header, string File, Func<FloatTensor> Read)> tensors = new(StringComparer.Ordinal);
     private readonly HashSet<string> taken = new(StringComparer.Ordinal);
+    private readonly List<IDisposable> files = [];
 
-    public void Add(FloatTensor tensor, string file)
+    /// <summary>A tensor to be read by <paramref name="read"/> once taken.</summary>
+    public void Add(TensorHeader header, string file, Func<FloatTensor> read)
     {
-        if (!tensors.TryAdd(tensor.Name, (tensor, file)))
-            throw new RelpSaeException($"{file}: tensor '{tensor.Name}' appears twice (also in {tensors[tensor.Name].File})");
+        if (!tensors.TryAdd(header.Name, (header, file, read)))
+            throw new RelpSaeException($"{file}: tensor '{header.Name}' appears twice (also in {tensors[header.Name].File})");
     }
+
+    /// <summary>A tensor already read (a pickled checkpoint is read whole).</summary>
+    public void Add(FloatTensor tensor, string file) => Add(new TensorHeader(tensor.Name, tensor.Shape, DType.F32), file, () => tensor);
+
+    /// <summary>Keeps a file open until the weights are taken.</summary>
+    internal void Hold(IDisposable file) => files.Add(file);
 
     public IEnumerable<string> Names => tensors.Keys;
 
     public bool Contains(string name) => tensors.ContainsKey(name);
 
-    /// <summary>The tensor <paramref name="name"/>, which must have <paramref name="shape"/> (what <paramref name="config"/> implies).</summary>
+    /// <summary>The tensor <paramref name="name"/>, which must be floating point of <paramref name="shape"/> (what <paramref name="config"/> implies).</summary>
     public float[] Take(string name, string config, params int[] shape)
     {
         if (!tensors.TryGetValue(name, out var entry))
             throw new RelpSaeException($"the checkpoint lacks tensor '{name}' (shape [{string.Join(", ", shape)}] by {config})");
-        if (!entry.Tensor.Shape.SequenceEqual(shape))
-            throw new RelpSaeException($"{entry.File}: tensor '{name}' has shape [{string.Join(", ", entry.Tensor.Shape)}], {config} implies [{string.Join(", ", shape)}]");
+        if (!entry.Header.DType.IsFloat())
+            throw new RelpSaeException($"{entry.File}: tensor '{name}' is {entry.Header.DType}; weights must be floating point (F16, BF16, F32 or F64)");
+        if (!entry.Header.Shape.SequenceEqual(shape))
+            throw new RelpSaeException($"{entry.File}: tensor '{name}' has shape [{string.Join(", ", entry.Header.Shape)}], {config} implies [{string.Join(", ", shape)}]");
         taken.Add(name);
-        return entry.Tensor.Data;
+        return entry.Read().Data;
+    }
+
+    /// <summary>
+    /// The number of blocks the names hold (<paramref name="prefix"/>N.…) must be the config's: checked before
+    /// any tensor is read, since a config that overstates it would otherwise read every layer first.
+    /// </summary>
+    public void CheckLayers(string prefix, int layers, string key, string config)
+    {
+        long held = 0;
+        foreach (var name in tensors.Keys.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var digits = name.AsSpan(prefix.Length);
+            int end = digits.IndexOf('.');
+            if (end > 0 && long.TryParse(digits[..end], out long l)) held = Math.Max(held, Math.Min(l, int.MaxValue) + 1);
+        }
+        if (held != layers)
+            throw new RelpSaeException($"{config}: {key} is {layers} but the checkpoint holds {held} layers ({prefix}N)");
     }
 
     /// <summary>Refuses tensors no part of the model took, except buffers such as rotary inv_freq or a causal mask.</summary>
@@ -37,5 +65,11 @@ public sealed class CheckpointTensors
         foreach (var (name, entry) in tensors)
             if (!taken.Contains(name) && !isBuffer(name))
                 throw new RelpSaeException($"{entry.File}: tensor '{name}' is not part of the model {config} describes");
+    }
+
+    public void Dispose()
+    {
+        foreach (var file in files) file.Dispose();
+        files.Clear();
     }
 }

@@ -5,8 +5,9 @@ namespace RelpSae.Formats;
 /// <summary>
 /// The weights of a Hugging Face model folder as float32 tensors by name, whatever their layout:
 /// model.safetensors, sharded safetensors (model.safetensors.index.json naming each tensor's shard), or
-/// pytorch_model.bin. bf16 / f16 weights are widened on load. Each tensor remembers the file it came from,
-/// so a later error can name it.
+/// pytorch_model.bin. bf16 / f16 weights are widened on load, and only once the family has checked the
+/// tensor's name, dtype and shape against its config (safetensors are read lazily; the files stay open
+/// until the result is disposed). Each tensor remembers the file it came from, so an error can name it.
 /// </summary>
 public static class ShardedCheckpoint
 {
@@ -16,6 +17,20 @@ public static class ShardedCheckpoint
     {
         string single = Path.Combine(dir, HfCheckpoint.SafetensorsFile), index = Path.Combine(dir, IndexFile), bin = Path.Combine(dir, HfCheckpoint.PyTorchFile);
         var tensors = new CheckpointTensors();
+        try
+        {
+            Fill(dir, single, index, bin, tensors, checkFinite);
+        }
+        catch
+        {
+            tensors.Dispose();
+            throw;
+        }
+        return tensors;
+    }
+
+    private static void Fill(string dir, string single, string index, string bin, CheckpointTensors tensors, bool checkFinite)
+    {
         if (File.Exists(single)) ReadShard(single, tensors, checkFinite, null);
         else if (File.Exists(index))
             foreach (var (shard, names) in Shards(index))
@@ -26,20 +41,27 @@ public static class ShardedCheckpoint
                 ReadShard(path, tensors, checkFinite, names);
             }
         else if (File.Exists(bin))
-            foreach (var (name, t) in PyTorchBin.Read(bin, checkFinite)) tensors.Add(t with { Name = name }, bin);
+        {
+            // The pickle's declarations first, reading no storage; each tensor is inflated only when taken.
+            var headers = new List<TensorHeader>();
+            PyTorchBin.Read(bin, checkFinite, plan: declared => { headers.AddRange(declared); return new HashSet<string>(); });
+            foreach (var h in headers)
+                tensors.Add(h, bin, () => PyTorchBin.Read(bin, checkFinite, plan: _ => new HashSet<string> { h.Name })[h.Name]);
+        }
         else
             throw new RelpSaeException($"{dir}: none of {HfCheckpoint.SafetensorsFile}, {IndexFile}, {HfCheckpoint.PyTorchFile} is there");
-        return tensors;
     }
 
     private static void ReadShard(string path, CheckpointTensors tensors, bool checkFinite, List<string>? expected)
     {
-        using var file = SafetensorsFile.Open(path);
+        var file = SafetensorsFile.Open(path);
+        tensors.Hold(file);
         foreach (var name in expected ?? file.Entries.Select(e => e.Name))
         {
             if (!file.Contains(name))
                 throw new RelpSaeException($"{path}: tensor '{name}' is missing, though {IndexFile} places it in this shard");
-            tensors.Add(file.ReadFloat(name, checkFinite), path);
+            var entry = file.Entry(name);
+            tensors.Add(new TensorHeader(name, entry.Shape, entry.DType), path, () => file.ReadFloat(name, checkFinite));
         }
     }
 

@@ -5,7 +5,9 @@ namespace RelpSae.Model;
 /// <summary>
 /// One forward pass of a <see cref="StackedTransformer{TLayer}"/>: the residual stream, each block's kept
 /// activations (<typeparamref name="TLayer"/>, the family's own), cached hooks, the final norm's rows and
-/// the logits. Rows are laid out [batch × tokens].
+/// the logits. Rows are laid out [batch × tokens]. The residual, final-norm and logit buffers come from
+/// the model's pool: disposing the run gives them back for the next pass of the same shape (a fresh
+/// logits array costs its page faults every pass), so copy what must outlive it.
 /// </summary>
 public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 {
@@ -22,10 +24,11 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         int n = batch * tokens, d = model.Facts.DModel;
         foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), n);
         hooks = new HookRecorder(options, batch, tokens, hook => model.Facts.Width(hook, tokens));
-        Residual = new float[n * d];
-        Final = new float[n * d];
-        FinalHat = new float[n * d];
-        FinalRstd = new float[n];
+        var pool = model.Pool;
+        Residual = pool.Rent(n * d);
+        Final = pool.Rent(n * d);
+        FinalHat = pool.Rent(n * d);
+        FinalRstd = pool.Rent(n);
         // Without a backward pass one set of block buffers serves every layer in turn.
         layers = options.KeepForBackward
             ? Enumerable.Range(0, model.Facts.NLayers).Select(_ => model.NewLayer(batch, tokens)).ToArray()
@@ -38,24 +41,35 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     public int Rows => Batch * Tokens;
     public HookPoint? Start { get; }
     public RunOptions Options { get; }
-    public float[] Residual { get; }
-    public float[] Final { get; }
+    public float[] Residual { get; private set; }
+    public float[] Final { get; private set; }
     public float[] Logits { get; private set; } = [];
     public bool Completed { get; private set; }
     public IReadOnlyDictionary<string, float[]> Cache => hooks.ByName;
 
     /// <summary>The final norm's x̂ and 1/σ (or 1/rms), for the backward pass.</summary>
-    internal float[] FinalHat { get; }
-    internal float[] FinalRstd { get; }
+    internal float[] FinalHat { get; private set; }
+    internal float[] FinalRstd { get; private set; }
 
     internal TLayer Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
     public float[] Cached(HookPoint hook) => hooks.Cached(hook);
 
-    public void Dispose() { }
+    /// <summary>Gives the buffers back to the model's pool; the run (and the arrays it exposed) must not be used after.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        foreach (var a in new[] { Residual, Final, FinalHat, FinalRstd, Logits }) Model.Pool.Return(a);
+        Residual = Final = FinalHat = FinalRstd = Logits = [];
+        Completed = false;
+    }
+
+    private bool disposed;
 
     public ITransformerRun Rerun(ReadOnlySpan<float> activation)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (Start is not { } start) throw new InvalidOperationException("only a pass started from a hook (ForwardFrom) can be re-run");
         Model.RunFrom(this, start, activation);
         return this;
@@ -81,12 +95,12 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         switch (Options.Logits)
         {
             case LogitRows.All:
-                if (Logits.Length == 0) Logits = new float[Rows * V];
+                if (Logits.Length == 0) Logits = Model.Pool.Rent(Rows * V);
                 unembed.Apply(Final, Rows, Logits, V);
                 break;
             case LogitRows.Last:
                 // Each sequence's last row, read with a stride of one sequence.
-                if (Logits.Length == 0) Logits = new float[Batch * V];
+                if (Logits.Length == 0) Logits = Model.Pool.Rent(Batch * V);
                 unembed.Apply(Final.AsSpan((Tokens - 1) * d), Batch, Logits, V, ldx: Tokens * d);
                 break;
         }
@@ -103,6 +117,17 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         CheckComplete(metrics);
         if (!Options.KeepForBackward) throw new InvalidOperationException("the forward pass did not keep its activations (RunOptions.KeepForBackward)");
         return Model.Backward(this, metrics, hook, rules);
+    }
+
+    public ComponentGradients ComponentBackward(IReadOnlyList<Metric> metrics, PropagationRules rules)
+    {
+        CheckComplete(metrics);
+        if (!Options.KeepForBackward) throw new InvalidOperationException("the forward pass did not keep its activations (RunOptions.KeepForBackward)");
+        var start = Start ?? new HookPoint(HookKind.ResidPre, 0);
+        if (start.Kind != HookKind.ResidPre) throw new RelpSaeException($"component gradients need a pass started at a block's hook_resid_pre, not {start}");
+        var record = new ComponentGradients(Model.Facts.NLayers);
+        Model.Backward(this, metrics, start, rules, record);
+        return record;
     }
 
     /// <summary>
@@ -128,6 +153,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 
     private void CheckComplete(IReadOnlyList<Metric> metrics)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
         MetricRows.Check(metrics, Batch, Model.Facts.VocabSize);
     }

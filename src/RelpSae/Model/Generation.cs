@@ -42,13 +42,13 @@ public static class Generation
     /// from its own generator seeded by (seed, document index): document i is the same whatever the
     /// count, and a token flipped by engine rounding changes the rest of one document, not all later ones.
     /// </summary>
-    public static IEnumerable<int[]> SampleDocuments(Gpt2 model, int count, int length, float temperature, int seed, int batch = 32)
+    public static IEnumerable<int[]> SampleDocuments(ITransformer model, int count, int length, float temperature, int seed, int batch = 32)
     {
         if (count <= 0) throw new RelpSaeException($"--documents must be positive, got {count}");
-        if (length <= 0 || length >= model.Config.NPositions)
-            throw new RelpSaeException($"--tokens must be between 1 and {model.Config.NPositions - 1} (the context less the start token), got {length}");
+        if (length <= 0 || length >= model.Facts.Context)
+            throw new RelpSaeException($"--tokens must be between 1 and {model.Facts.Context - 1} (the context less the start token), got {length}");
         if (temperature <= 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number > 0, got {temperature}");
-        int V = model.Config.VocabSize, bos = model.Config.BosTokenId;
+        int V = model.Facts.VocabSize, bos = model.Facts.BosTokenId;
         for (int done = 0; done < count; done += batch)
         {
             int b = Math.Min(batch, count - done), width = length + 1;
@@ -77,6 +77,8 @@ public static class Generation
 
     /// <summary>The prompt with <c>&lt;|endoftext|&gt;</c> (the config's bos_token_id) in front, as TransformerLens' prepend_bos does.</summary>
     public static int[] PrependBos(Gpt2Config config, IReadOnlyList<int> ids) => [config.BosTokenId, .. ids];
+
+    public static int[] PrependBos(ModelFacts facts, IReadOnlyList<int> ids) => [facts.BosTokenId, .. ids];
 
     /// <summary>Inverse-CDF draw from softmax(logits / temperature), summed in double in index order.</summary>
     private static int Sample(ReadOnlySpan<float> logits, float temperature, DeterministicRandom rng)

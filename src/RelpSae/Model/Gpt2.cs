@@ -15,7 +15,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
     public Gpt2Config Config => Weights.Config;
 
     public ModelFacts Facts => new("GPT2LMHeadModel", Config.VocabSize, Config.NPositions, Config.DModel, Config.NLayers, Config.NHeads,
-        Config.DHead, Config.DMlp, Config.BosTokenId, GatedMlp: false, ParallelResidual: false, ContextKey: "n_positions");
+        Config.DHead, Config.DMlp, Config.BosTokenId, GatedMlp: false, ParallelResidual: false, ContextKey: "n_positions", WidthKey: "n_embd", LearnedPositions: true);
 
     ITransformerRun ITransformer.Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options) => Forward(tokens, batch, options);
 

@@ -31,8 +31,12 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
     internal override float[] Embedding => Weights.Embedding;
     internal override Linear Unembed => Weights.Unembed;
 
-    public static GptNeoX Load(string dir, ConfigJson config) =>
-        new(GptNeoXWeights.FromTensors(GptNeoXConfig.Parse(config), ShardedCheckpoint.Read(dir), config.Path));
+    public static GptNeoX Load(string dir, ConfigJson config)
+    {
+        var parsed = GptNeoXConfig.Parse(config);
+        using var tensors = ShardedCheckpoint.Read(dir);
+        return new(GptNeoXWeights.FromTensors(parsed, tensors, config.Path));
+    }
 
     internal override GptNeoXActivations NewLayer(int batch, int tokens) => new(Config, batch, tokens);
 
@@ -81,6 +85,6 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
     internal override void FinalNorm(BlockRun<GptNeoXActivations> run) =>
         LayerNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.LnFGamma, Weights.LnFBeta, run.Rows, Config.LayerNormEps);
 
-    internal override float[] Backward(BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules) =>
-        GptNeoXBackward.Run(this, rope, run, metrics, hook, rules);
+    internal override float[] Backward(BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
+        GptNeoXBackward.Run(this, rope, run, metrics, hook, rules, record);
 }

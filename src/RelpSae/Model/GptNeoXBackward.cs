@@ -10,7 +10,8 @@ namespace RelpSae.Model;
 /// </summary>
 internal static class GptNeoXBackward
 {
-    public static float[] Run(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    public static float[] Run(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
+        ComponentGradients? record = null)
     {
         var c = model.Config;
         int target = model.TargetDepth(run, hook);
@@ -22,9 +23,17 @@ internal static class GptNeoXBackward
         {
             // Parallel: both branches read the gradient at resid_post, so it is kept apart from dx.
             var g = c.ParallelResidual ? (float[])dx.Clone() : dx;
+            if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, dx.Length);
             Mlp(model, run, l, g, dx, act, norm, work);
+            // Parallel: attention's output adds into resid_post, so its coefficient is g, resid_post's; else resid_mid's.
+            if (record is not null) ComponentGradients.Record(record.AttnOut, l, g, g.Length);
             if (2 * l + 1 == target) break;
             SelfAttention(model, rope, run, l, g, dx, rules.Attention, norm, work);
+            if (record is not null)
+            {
+                ComponentGradients.Record(record.Z, l, work.DZ, work.DZ.Length);
+                ComponentGradients.Record(record.ResidPre, l, dx, dx.Length);
+            }
         }
         return dx;
     }

@@ -24,6 +24,7 @@ public sealed class GptNeoXWeights
     public static GptNeoXWeights FromTensors(GptNeoXConfig c, CheckpointTensors t, string configPath)
     {
         string by = configPath;
+        t.CheckLayers("gpt_neox.layers.", c.NLayers, "num_hidden_layers", by);
         int d = c.DModel, m = c.DMlp;
         Linear Map(string name, int outputs, int inputs) => new(t.Take(name + ".weight", by, outputs, inputs), t.Take(name + ".bias", by, outputs), inputs, outputs);
         var layers = new GptNeoXLayer[c.NLayers];

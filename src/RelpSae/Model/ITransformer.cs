@@ -16,6 +16,16 @@ public interface ITransformer
 
     /// <summary>Forward from a residual hook whose activation [batch × tokens × d_model] is given.</summary>
     ITransformerRun ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options = null);
+
+    /// <summary>
+    /// The activation at <paramref name="hook"/> for token ids [batch × tokens], computing nothing after it:
+    /// the prefix to run once before many <see cref="ForwardFrom"/> / <see cref="ITransformerRun.Rerun"/> calls.
+    /// </summary>
+    float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch)
+    {
+        using var run = Forward(tokens, batch, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None });
+        return run.Cached(hook);
+    }
 }
 
 /// <summary>One forward pass of an <see cref="ITransformer"/> (rows laid out [batch × tokens]).</summary>
@@ -23,6 +33,7 @@ public interface ITransformerRun : IDisposable
 {
     int Batch { get; }
     int Tokens { get; }
+    int Rows => Batch * Tokens;
     HookPoint? Start { get; }
     /// <summary>The residual stream after the last block that ran [rows × d_model].</summary>
     float[] Residual { get; }
@@ -36,6 +47,13 @@ public interface ITransformerRun : IDisposable
     double[] MetricValues(IReadOnlyList<Metric> metrics);
     /// <summary>d(Σ_b m_b)/d(activation at a residual hook) with the given rules (needs <see cref="RunOptions.KeepForBackward"/>).</summary>
     float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules);
+    /// <summary>
+    /// One backward pass from the metric (summed over sequences) down to the pass's start, recording the
+    /// coefficient at every component hook it passes (hook_mlp_out, hook_attn_out, attn.hook_z, hook_resid_pre).
+    /// </summary>
+    ComponentGradients ComponentBackward(IReadOnlyList<Metric> metrics, PropagationRules rules);
+    double[] MetricValues(Metric metric) => MetricValues([metric]);
+    float[] Backward(Metric metric, HookPoint hook, PropagationRules rules) => Backward([metric], hook, rules);
     /// <summary>Runs again from <see cref="Start"/> with a new activation, reusing every buffer.</summary>
     ITransformerRun Rerun(ReadOnlySpan<float> activation);
 }

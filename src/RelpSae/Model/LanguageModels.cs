@@ -11,15 +11,18 @@ public static class LanguageModels
     public static readonly string[] Supported =
         ["GPT2LMHeadModel", "LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM", "GPTNeoXForCausalLM"];
 
-    public static ITransformer Load(string dir)
+    /// <summary>The model in <paramref name="dir"/>; <paramref name="centerWritingWeights"/> is TransformerLens' processing of GPT-2 and refused elsewhere.</summary>
+    public static ITransformer Load(string dir, bool centerWritingWeights = false)
     {
         if (!Directory.Exists(dir)) throw new RelpSaeException($"{dir}: no such model folder");
         var config = ConfigJson.Read(Path.Combine(dir, HfCheckpoint.ConfigFile));
         string type = config.String("model_type", "");
         string architecture = config.Architecture;
+        if (centerWritingWeights && architecture is not ("GPT2LMHeadModel" or "GPT2Model") && type != "gpt2")
+            throw new RelpSaeException($"{config.Path}: --center-writing-weights is implemented for GPT-2 only, not '{architecture}'");
         return (architecture, type) switch
         {
-            ("GPT2LMHeadModel" or "GPT2Model", _) or ("", "gpt2") => Gpt2.Load(dir),
+            ("GPT2LMHeadModel" or "GPT2Model", _) or ("", "gpt2") => Gpt2.Load(dir, centerWritingWeights),
             ("LlamaForCausalLM" or "Qwen2ForCausalLM" or "MistralForCausalLM", _) or ("", "llama" or "qwen2" or "mistral") => Llama.Load(dir, config),
             ("GPTNeoXForCausalLM", _) or ("", "gpt_neox") => GptNeoX.Load(dir, config),
             _ => throw new RelpSaeException($"{config.Path}: architecture '{architecture}' (model_type '{type}') is not supported; supported: {string.Join(", ", Supported)}"),

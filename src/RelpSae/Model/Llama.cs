@@ -32,8 +32,12 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
     internal override Linear Unembed => Weights.LmHead;
 
     /// <summary>Loads a Hugging Face folder: config.json and model.safetensors (or shards, or pytorch_model.bin).</summary>
-    public static Llama Load(string dir, ConfigJson config) =>
-        new(LlamaWeights.FromTensors(LlamaConfig.Parse(config), ShardedCheckpoint.Read(dir), config.Path));
+    public static Llama Load(string dir, ConfigJson config)
+    {
+        var parsed = LlamaConfig.Parse(config);
+        using var tensors = ShardedCheckpoint.Read(dir);
+        return new(LlamaWeights.FromTensors(parsed, tensors, config.Path));
+    }
 
     internal override LlamaActivations NewLayer(int batch, int tokens) => new(Config, batch, tokens);
 
@@ -77,6 +81,6 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
     internal override void FinalNorm(BlockRun<LlamaActivations> run) =>
         RmsNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, run.Rows, Config.RmsNormEps);
 
-    internal override float[] Backward(BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules) =>
-        LlamaBackward.Run(this, rope, run, metrics, hook, rules);
+    internal override float[] Backward(BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
+        LlamaBackward.Run(this, rope, run, metrics, hook, rules, record);
 }

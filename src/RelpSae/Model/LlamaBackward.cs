@@ -10,7 +10,8 @@ namespace RelpSae.Model;
 /// </summary>
 internal static class LlamaBackward
 {
-    public static float[] Run(Llama model, Rope rope, BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
+    public static float[] Run(Llama model, Rope rope, BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
+        ComponentGradients? record = null)
     {
         var c = model.Config;
         int target = model.TargetDepth(run, hook);
@@ -21,9 +22,16 @@ internal static class LlamaBackward
         var work = new Work(c, run.Rows);
         for (int l = c.NLayers - 1; 2 * l + 2 > target; l--)
         {
+            if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, dx.Length);
             Mlp(model, run, l, dx, act, product, norm, work);
+            if (record is not null) ComponentGradients.Record(record.AttnOut, l, dx, dx.Length);
             if (2 * l + 1 == target) break;
             SelfAttention(model, rope, run, l, dx, rules.Attention, norm, work);
+            if (record is not null)
+            {
+                ComponentGradients.Record(record.Z, l, work.DZ, work.DZ.Length);
+                ComponentGradients.Record(record.ResidPre, l, dx, dx.Length);
+            }
         }
         return dx;
     }

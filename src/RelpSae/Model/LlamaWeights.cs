@@ -22,6 +22,7 @@ public sealed class LlamaWeights
     public static LlamaWeights FromTensors(LlamaConfig c, CheckpointTensors t, string configPath)
     {
         string by = configPath;
+        t.CheckLayers("model.layers.", c.NLayers, "num_hidden_layers", by);
         int d = c.DModel, m = c.DMlp;
         Linear Map(string name, int outputs, int inputs, bool bias) =>
             new(t.Take(name + ".weight", by, outputs, inputs), bias ? t.Take(name + ".bias", by, outputs) : null, inputs, outputs);

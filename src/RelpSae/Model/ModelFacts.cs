@@ -17,12 +17,21 @@ public sealed record ModelFacts(
     int BosTokenId,
     bool GatedMlp,
     bool ParallelResidual,
-    string ContextKey = "max_position_embeddings")   // the config.json key that sets Context, for error messages
+    string ContextKey = "max_position_embeddings",   // the config.json key that sets Context, for error messages
+    string WidthKey = "hidden_size",                 // the config.json key that sets DModel
+    bool LearnedPositions = false)                   // GPT-2's position embedding, with its hook_pos_embed
 {
+    /// <summary>The one-line complaint about an SAE whose input width is not the model's.</summary>
+    public string WidthMismatch(int dIn) => $"the SAE's d_in is {dIn} but the model's width ({WidthKey}) is {DModel}";
+
+    /// <summary>Whether a forward pass can restart from <paramref name="hook"/> and an SAE be spliced there (no hook_resid_mid with parallel attention and MLP).</summary>
+    public bool IsResidual(HookPoint hook) => hook.IsResidual && !(ParallelResidual && hook.Kind == HookKind.ResidMid);
+
     /// <summary>Every hook point the family's forward pass offers, in order.</summary>
     public IEnumerable<HookPoint> HookPoints()
     {
         yield return new HookPoint(HookKind.Embed, -1);
+        if (LearnedPositions) yield return new HookPoint(HookKind.PosEmbed, -1);
         for (int l = 0; l < NLayers; l++)
             foreach (var kind in (HookKind[])[HookKind.ResidPre, HookKind.AttnPattern, HookKind.AttnZ, HookKind.AttnOut, HookKind.ResidMid,
                          HookKind.MlpPost, HookKind.MlpOut, HookKind.ResidPost])

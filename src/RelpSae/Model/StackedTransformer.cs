@@ -11,6 +11,9 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
 {
     public abstract ModelFacts Facts { get; }
 
+    /// <summary>The residual, final-norm and logit buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
+    internal Numerics.FloatPool Pool { get; } = new(1L << 28);
+
     /// <summary>The token embedding [V × d].</summary>
     internal abstract float[] Embedding { get; }
 
@@ -25,7 +28,8 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
     /// <summary>The final norm of the residual rows into run.Final (keeping x̂ and the scale).</summary>
     internal abstract void FinalNorm(BlockRun<TLayer> run);
 
-    internal abstract float[] Backward(BlockRun<TLayer> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules);
+    /// <summary>The backward pass down to <paramref name="hook"/>; with <paramref name="record"/>, the coefficient at every component it passes is copied there too.</summary>
+    internal abstract float[] Backward(BlockRun<TLayer> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null);
 
     public BlockRun<TLayer> Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options = null)
     {

@@ -21,7 +21,7 @@ public static class CircuitFiles
         var ordered = prompts.OrderBy(p => p.Index).ToList();
         CheckAlike(ordered, methods);
         var summaries = methods.Select(m => CircuitSummary.Summarize(m, ordered)).ToList();
-        var rules = methods.ToDictionary(m => m, EvaluationFiles.RulesOf);
+        var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m, header.GatedMlp));
         EvaluationFiles.WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
         EvaluationFiles.WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, rules));
         foreach (var s in summaries)

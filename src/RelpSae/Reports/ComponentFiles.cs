@@ -22,7 +22,7 @@ public static class ComponentFiles
         var ordered = prompts.OrderBy(p => p.Index).ToList();
         var kinds = Component.Kinds.Where(k => ordered.Any(p => p.Components.Any(c => c.Kind == k))).ToList();
         var summaries = kinds.SelectMany(k => methods.Select(m => ComponentSummary.Summarize(k, m, ordered))).ToList();
-        var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m));
+        var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m, header.GatedMlp));
         EvaluationFiles.WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
         EvaluationFiles.WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, methods, rules));
         foreach (var m in methods)

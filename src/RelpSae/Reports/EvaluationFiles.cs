@@ -14,8 +14,8 @@ public static class EvaluationFiles
 {
     public const string RawFile = "evaluations.jsonl";
 
-    /// <summary>The rules in force for a method, as the outputs list them; `evaluate` runs GPT-2s, which have no gated MLP.</summary>
-    public static string RulesOf(string method) => AttributionMethods.DescribeRules(method, gatedMlp: false);
+    /// <summary>The rules in force for a method, as the outputs list them (the Half-rule only where the model has a gated MLP).</summary>
+    public static string RulesOf(string method, bool gatedMlp) => AttributionMethods.DescribeRules(method, gatedMlp);
 
     /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
     public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
@@ -24,7 +24,7 @@ public static class EvaluationFiles
         var ordered = prompts.OrderBy(p => p.Index).ToList();
         var summaries = MethodSummary.SummarizeAll(methods, ordered);
         WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
-        WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered));
+        WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, header.GatedMlp));
         foreach (var m in methods)
             WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
         WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(header, summaries, ordered));
@@ -38,7 +38,7 @@ public static class EvaluationFiles
         return JsonLines.Read(path, FromJsonLine, "evaluation record");
     }
 
-    public static string ResultsJson(IReadOnlyList<MethodSummary> summaries, IReadOnlyList<PromptEvaluation> prompts)
+    public static string ResultsJson(IReadOnlyList<MethodSummary> summaries, IReadOnlyList<PromptEvaluation> prompts, bool gatedMlp)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -49,7 +49,7 @@ public static class EvaluationFiles
             {
                 w.WriteStartObject();
                 w.WriteString("name", s.Name);
-                w.WriteString("rules", RulesOf(s.Name));
+                w.WriteString("rules", RulesOf(s.Name, gatedMlp));
                 WriteEstimate(w, "pearson", s.Pearson);
                 WriteEstimate(w, "spearman", s.Spearman);
                 WriteEstimate(w, "top5", s.Top5);

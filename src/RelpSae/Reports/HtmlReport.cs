@@ -35,7 +35,7 @@ public static class HtmlReport
 
             """);
         foreach (var s in summaries)
-            sb.Append($"<tr><td>{Esc(s.Name)} <span class=\"ci\">{Esc(EvaluationFiles.RulesOf(s.Name))}</span></td>{Cell(s.Pearson)}{Cell(s.Spearman)}{Cell(s.Top5)}{Cell(s.Top10)}" +
+            sb.Append($"<tr><td>{Esc(s.Name)} <span class=\"ci\">{Esc(EvaluationFiles.RulesOf(s.Name, header.GatedMlp))}</span></td>{Cell(s.Pearson)}{Cell(s.Spearman)}{Cell(s.Top5)}{Cell(s.Top10)}" +
                       $"{Cell(s.SignAgreement)}{Cell(s.RelativeError)}<td>{Ms(s.SecondsPerPrompt)}</td></tr>\n");
         sb.Append($"<tr><td>ground truth</td><td colspan=\"6\"></td><td>{Ms(truthSeconds)}</td></tr>\n</table>\n");
 

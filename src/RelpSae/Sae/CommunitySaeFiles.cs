@@ -17,15 +17,23 @@ public static class CommunitySaeFiles
     /// </summary>
     public static SparseAutoencoder LoadGemmaScope(string path, string? hookName = null)
     {
-        var arrays = NpzFile.Read(path);
-        var wEnc = arrays.TryGetValue("W_enc", out var w) && w.Shape.Length == 2 ? w
+        // Names and shapes first, from the arrays' headers: nothing is converted for a file that is not a Gemma Scope SAE.
+        var headers = NpzFile.Headers(path).ToDictionary(h => h.Name, StringComparer.Ordinal);
+        var wEnc = headers.TryGetValue("W_enc", out var w) && w.Shape.Length == 2 ? w
             : throw new RelpSaeException($"{path}: array 'W_enc' [d_in, d_sae] is missing or not a matrix");
+        int dIn = wEnc.Shape[0], dSae = wEnc.Shape[1];
+        var expected = new Dictionary<string, int[]> { ["W_enc"] = [dIn, dSae], ["W_dec"] = [dSae, dIn], ["b_enc"] = [dSae], ["b_dec"] = [dIn], ["threshold"] = [dSae] };
+        foreach (var (name, shape) in expected)
+            if (!headers.TryGetValue(name, out var h) || !h.Shape.SequenceEqual(shape))
+                throw new RelpSaeException($"{path}: array '{name}' {(h is null ? "is missing" : $"has shape [{string.Join(", ", h.Shape)}]")}; W_enc [{dIn}, {dSae}] implies [{string.Join(", ", shape)}]");
+        if (headers.Keys.FirstOrDefault(n => !expected.ContainsKey(n)) is { } extra)
+            throw new RelpSaeException($"{path}: array '{extra}' is not part of a Gemma Scope SAE (W_enc, W_dec, b_enc, b_dec, threshold)");
         var config = new SaeConfig
         {
-            Architecture = SaeArchitecture.JumpRelu, DIn = wEnc.Shape[0], DSae = wEnc.Shape[1], ApplyBDecToInput = false,
+            Architecture = SaeArchitecture.JumpRelu, DIn = dIn, DSae = dSae, ApplyBDecToInput = false,
             HookName = hookName ?? LayerHook(path),
         };
-        return SparseAutoencoder.FromTensors(config, arrays.Values, path);
+        return SparseAutoencoder.FromTensors(config, NpzFile.Read(path).Values, path);
     }
 
     /// <summary>
@@ -36,7 +44,7 @@ public static class CommunitySaeFiles
     public static SparseAutoencoder LoadDictionaryLearning(string path, string? hookName = null)
     {
         hookName ??= SubmoduleHook(path);
-        var t = PyTorchBin.Read(path);
+        var t = PyTorchBin.Read(path, plan: declared => CheckDictionary(declared, path));
         if (t.ContainsKey("W_enc"))
         {
             var w = t["W_enc"];
@@ -65,6 +73,48 @@ public static class CommunitySaeFiles
             new FloatTensor("W_enc", [dIn, dSae], Transpose(encoder.Data, dSae, dIn)), bEnc with { Name = "b_enc" },
             new FloatTensor("W_dec", [dSae, dIn], Transpose(decoder.Data, dIn, dSae)), bDec with { Name = "b_dec" },
         ], path);
+    }
+
+    /// <summary>
+    /// The declared tensors of an ae.pt, checked before any is read: one of the three layouts, each tensor
+    /// floating point (k an integer) and of the shape the encoder's implies.
+    /// </summary>
+    private static IReadOnlySet<string> CheckDictionary(IReadOnlyList<TensorHeader> declared, string path)
+    {
+        var byName = declared.ToDictionary(h => h.Name, StringComparer.Ordinal);
+        int dIn, dSae;
+        Dictionary<string, int[]> expected;
+        if (byName.TryGetValue("W_enc", out var w) && w.Shape.Length == 2)
+        {
+            (dIn, dSae) = (w.Shape[0], w.Shape[1]);
+            expected = new() { ["W_enc"] = [dIn, dSae], ["W_dec"] = [dSae, dIn], ["b_enc"] = [dSae], ["b_dec"] = [dIn], ["threshold"] = [dSae] };
+        }
+        else if (byName.TryGetValue("encoder.weight", out var e) && e.Shape.Length == 2)
+        {
+            (dSae, dIn) = (e.Shape[0], e.Shape[1]);
+            expected = new() { ["encoder.weight"] = [dSae, dIn], ["encoder.bias"] = [dSae], ["decoder.weight"] = [dIn, dSae] };
+            if (byName.ContainsKey("k"))
+            {
+                // Top-k: k and the inference threshold are scalar buffers.
+                expected["b_dec"] = [dIn];
+                expected["k"] = [];
+                if (byName.ContainsKey("threshold")) expected["threshold"] = [];
+            }
+            else expected["bias"] = [dIn];
+        }
+        else throw new RelpSaeException($"{path}: tensor 'encoder.weight' is missing or not a matrix, nor is there a 'W_enc' (not a dictionary_learning AutoEncoder)");
+        foreach (var (name, shape) in expected)
+        {
+            if (!byName.TryGetValue(name, out var h))
+                throw new RelpSaeException($"{path}: tensor '{name}' is missing (not a dictionary_learning AutoEncoder)");
+            if (!h.Shape.SequenceEqual(shape))
+                throw new RelpSaeException($"{path}: tensor '{name}' has shape [{string.Join(", ", h.Shape)}]; the encoder's d_in {dIn}, d_sae {dSae} imply [{string.Join(", ", shape)}]");
+            if (name != "k" && !h.DType.IsFloat())
+                throw new RelpSaeException($"{path}: tensor '{name}' is {h.DType}; SAE weights must be floating point");
+        }
+        if (byName.Keys.FirstOrDefault(n => !expected.ContainsKey(n)) is { } extra)
+            throw new RelpSaeException($"{path}: unexpected tensor '{extra}' for a dictionary_learning AutoEncoder");
+        return new HashSet<string>(byName.Keys, StringComparer.Ordinal);
     }
 
     private static float[] Transpose(float[] a, int rows, int cols)

@@ -25,7 +25,7 @@ public sealed record ModelActivationOptions
 /// </summary>
 public sealed class ModelActivationSource : IActivationSource
 {
-    private readonly Gpt2 _model;
+    private readonly ITransformer _model;
     private readonly HookPoint _hook;
     private readonly Func<IEnumerable<int[]>> _contexts;
     private readonly ModelActivationOptions _options;
@@ -35,12 +35,12 @@ public sealed class ModelActivationSource : IActivationSource
     private long _nextContext, _loadedBlock = -1;
 
     /// <param name="contexts">Reads the data once from the start, as contexts of <paramref name="contextLength"/> tokens.</param>
-    public ModelActivationSource(Gpt2 model, HookPoint hook, Func<IEnumerable<int[]>> contexts, int contextLength, ModelActivationOptions options)
+    public ModelActivationSource(ITransformer model, HookPoint hook, Func<IEnumerable<int[]>> contexts, int contextLength, ModelActivationOptions options)
     {
         if (hook.Kind == HookKind.AttnPattern)
             throw new RelpSaeException($"{hook} has no per-position activation of fixed width to train an SAE on");
-        if (contextLength > model.Config.NPositions)
-            throw new RelpSaeException($"context length {contextLength} is longer than the model's context of {model.Config.NPositions} (n_positions)");
+        if (contextLength > model.Facts.Context)
+            throw new RelpSaeException($"context length {contextLength} is longer than the model's context of {model.Facts.Context} ({model.Facts.ContextKey})");
         _firstPosition = options.SkipFirstPosition ? 1 : 0;
         if (contextLength <= _firstPosition)
             throw new RelpSaeException($"context length {contextLength} leaves no positions to train on");
@@ -51,7 +51,7 @@ public sealed class ModelActivationSource : IActivationSource
         _contexts = contexts;
         _options = options;
         ContextLength = contextLength;
-        DIn = hook.Width(model.Config, contextLength);
+        DIn = model.Facts.Width(hook, contextLength);
         RowsPerContext = contextLength - _firstPosition;
         ContextsPerBlock = Math.Max(1, options.ShuffleRows / RowsPerContext);
         long values = (long)ContextsPerBlock * RowsPerContext * DIn;
@@ -61,14 +61,14 @@ public sealed class ModelActivationSource : IActivationSource
         _swap = new float[DIn];
     }
 
-    /// <summary>Packs a text data set (.txt, .jsonl, .parquet) with the tokenizer into the contexts of
-    /// <paramref name="packing"/>.</summary>
-    public static ModelActivationSource FromText(Gpt2Model model, HookPoint hook, string dataPath, PackingOptions packing,
+    /// <summary>Packs a text data set (.txt, .jsonl, .parquet) with the model's tokenizer, or a .jsonl of token ids for a
+    /// model without one (<see cref="Documents.ReadTokens"/>), into the contexts of <paramref name="packing"/>.</summary>
+    public static ModelActivationSource FromText(ModelFolder model, HookPoint hook, string dataPath, PackingOptions packing,
         ModelActivationOptions options, string textField = "text")
     {
         var packer = new ContextPacker(packing);
         return new ModelActivationSource(model.Transformer, hook,
-            () => packer.Pack(Documents.Read(dataPath, textField), model.Tokenizer), packing.ContextLength, options);
+            () => packer.Pack(Documents.ReadTokens(dataPath, textField, model.Tokenizer)), packing.ContextLength, options);
     }
 
     public int DIn { get; }

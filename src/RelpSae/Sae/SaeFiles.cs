@@ -20,8 +20,8 @@ public static class SaeFiles
     /// </summary>
     public static SparseAutoencoder Load(string path)
     {
-        if (File.Exists(path) && path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return CommunitySaeFiles.LoadGemmaScope(path);
-        if (File.Exists(path) && path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)) return CommunitySaeFiles.LoadDictionaryLearning(path);
+        if (IsCommunityFile(path))
+            return path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) ? CommunitySaeFiles.LoadGemmaScope(path) : CommunitySaeFiles.LoadDictionaryLearning(path);
         string folder = Folder(path);
         string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
         if (!File.Exists(cfgPath)) throw new RelpSaeException($"{cfgPath}: no such file (an SAE folder needs {ConfigFile} and {WeightsFile})");
@@ -31,6 +31,10 @@ public static class SaeFiles
         CheckBeforeReading(config, weights);
         return SparseAutoencoder.FromTensors(config, weights.ReadAll().Values, weightsPath);
     }
+
+    /// <summary>Whether <paramref name="path"/> is a Gemma Scope .npz or a dictionary_learning .pt file (an SAE in one file, not a folder).</summary>
+    public static bool IsCommunityFile(string path) =>
+        File.Exists(path) && (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Bounds what reading the weights may cost by the config, before a byte is converted: the SAE's

@@ -36,7 +36,7 @@ public static class SaeModelEvaluation
     /// <param name="maxTokens">Stop at the first whole context that reaches this many evaluated positions.</param>
     /// <param name="tokenText">A token id as display text, for the feature summaries.</param>
     /// <param name="progress">Positions evaluated so far.</param>
-    public static SaeModelReport Run(Gpt2 model, SparseAutoencoder sae, HookPoint hook, IEnumerable<int[]> contexts,
+    public static SaeModelReport Run(ITransformer model, SparseAutoencoder sae, HookPoint hook, IEnumerable<int[]> contexts,
         long maxTokens, bool skipFirstPosition, Func<int, string> tokenText, int topTokens = 8, int contextsPerForward = 4,
         IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -46,7 +46,7 @@ public static class SaeModelEvaluation
         var top = new TopTokenTracker(s, topTokens);
         double ceClean = 0, ceSae = 0, ceZero = 0;
         long predictions = 0;
-        bool splice = hook.IsResidual;
+        bool splice = model.Facts.IsResidual(hook);
         var batch = new List<int[]>();
         foreach (var context in contexts.Append(null))
         {
@@ -58,7 +58,7 @@ public static class SaeModelEvaluation
             cancellationToken.ThrowIfCancellationRequested();
             int B = batch.Count, T = batch[0].Length;
             if (T <= first || batch.Any(c => c.Length != T)) throw new RelpSaeException("contexts must all have the same length, longer than the skipped first position");
-            if (hook.Width(model.Config, T) != d) throw new RelpSaeException($"the SAE's d_in is {d} but {hook} has width {hook.Width(model.Config, T)}");
+            if (model.Facts.Width(hook, T) != d) throw new RelpSaeException($"the SAE's d_in is {d} but {hook} has width {model.Facts.Width(hook, T)}");
             var tokens = batch.SelectMany(c => c).ToArray();
             batch.Clear();
 

@@ -23,7 +23,7 @@ public sealed class ContextPacker
     }
 
     /// <summary>Tokenizes each document (no BOS) and packs the result.</summary>
-    public IEnumerable<int[]> Pack(IEnumerable<string> documents, Gpt2Tokenizer tokenizer) =>
+    public IEnumerable<int[]> Pack(IEnumerable<string> documents, ITextTokenizer tokenizer) =>
         Pack(documents.Select(tokenizer.Encode));
 
     /// <summary>Packs already tokenized documents; each returned array is a new, full context.</summary>

@@ -20,4 +20,17 @@ public static class Documents
             var ext => throw new RelpSaeException($"data set {path}: unknown extension \"{ext}\" (use .txt, .jsonl or .parquet)"),
         };
     }
+
+    /// <summary>
+    /// The documents as token ids: the texts through <paramref name="tokenizer"/>, or, for a model without
+    /// one, a .jsonl whose <paramref name="field"/> holds each document's ids as an array of integers.
+    /// </summary>
+    public static IEnumerable<int[]> ReadTokens(string path, string field, ITextTokenizer? tokenizer)
+    {
+        if (tokenizer is not null) return Read(path, field).Select(tokenizer.Encode);
+        if (!File.Exists(path)) throw new RelpSaeException($"data set {path}: file not found");
+        if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+            throw new RelpSaeException($"data set {path}: a model without a tokenizer reads token ids from a .jsonl file (one {{\"{field}\": [ids]}} per line)");
+        return JsonlDocuments.ReadIds(path, field);
+    }
 }

@@ -27,15 +27,18 @@ public static class InstallationChecks
         });
         yield return Check("GEMM vs float64", GemmAgainstReference);
 
-        Gpt2Model? model = null;
+        ModelFolder? model = null;
+        int[] ids = [];
         yield return Check("model loads and runs", () =>
         {
-            model = Gpt2Model.Load(modelDir);
-            var ids = model.Encode(prompt);
+            model = ModelFolder.Load(modelDir);
+            // Without a tokenizer the prompt is the start token and a few ids.
+            ids = model.Tokenizer?.Encode(prompt) ?? [model.Facts.BosTokenId, .. Enumerable.Range(3, 4).Select(i => i % model.Facts.VocabSize)];
             var logits = model.Transformer.Forward(ids, 1).Logits;
             bool finite = logits.All(float.IsFinite);
             int top = Enumerable.Range(0, logits.Length).MaxBy(i => logits[i]);
-            return (finite, $"{model.Config.NLayers} layers, d_model {model.Config.DModel}; \"{prompt}\" → next token \"{model.Tokenizer.TokenText(top)}\"");
+            string shown = model.Tokenizer is null ? string.Join(",", ids) : prompt;
+            return (finite, $"{model.Facts.Architecture}, {model.Facts.NLayers} layers, d_model {model.Facts.DModel}; \"{shown}\" → next token \"{model.TokenText(top)}\"");
         });
         if (model is null) yield break;
 
@@ -44,21 +47,20 @@ public static class InstallationChecks
         yield return Check("SAE loads and reconstructs", () =>
         {
             sae = SaeFiles.Load(saeDir);
-            hook = HookPoint.Parse(sae.Config.HookName ?? throw new RelpSaeException("the SAE's cfg.json names no hook"), model.Config);
-            var x = model.Transformer.ActivationAt(hook, model.Encode(prompt), 1);
+            hook = model.Facts.ParseHook(sae.Config.HookName ?? throw new RelpSaeException("the SAE's cfg.json names no hook"));
+            var x = model.Transformer.ActivationAt(hook, ids, 1);
             var f = sae.Encode(x);
             var xhat = sae.Decode(f);
             double err = 0, total = 0, mean = x.Average();
             for (int i = 0; i < x.Length; i++) { err += (x[i] - xhat[i]) * (x[i] - xhat[i]); total += (x[i] - mean) * (x[i] - mean); }
             double ev = 1 - err / total;
             double l0 = f.Count(v => v != 0) / (double)(x.Length / sae.DIn);
-            return (sae.DIn == model.Config.DModel && ev > 0, $"{hook}, {sae.DSae} features; on the prompt: explained variance {ev:F3}, L0 {l0:F1}");
+            return (sae.DIn == model.Facts.DModel && ev > 0, $"{hook}, {sae.DSae} features; on the prompt: explained variance {ev:F3}, L0 {l0:F1}");
         });
         if (sae is null) yield break;
 
-        yield return Check("backward vs finite differences", () => FiniteDifferences(model, hook, prompt));
+        yield return Check("backward vs finite differences", () => FiniteDifferences(model.Transformer, hook, ids));
 
-        var ids = model.Encode(prompt);
         var logits = model.Transformer.Forward(ids, 1).Logits;
         var metric = new Metric(MetricKind.Logit, Enumerable.Range(0, logits.Length).MaxBy(i => logits[i]));
         var splice = SaeSplice.Create(model.Transformer, sae, hook, ids, Baseline.Zero);
@@ -110,11 +112,10 @@ public static class InstallationChecks
     }
 
     /// <summary>Directional derivatives of the metric at the hook: the backward pass against central differences.</summary>
-    private static (bool, string) FiniteDifferences(Gpt2Model model, HookPoint hook, string prompt)
+    private static (bool, string) FiniteDifferences(ITransformer model, HookPoint hook, int[] ids)
     {
-        var ids = model.Encode(prompt);
-        var x = model.Transformer.ActivationAt(hook, ids, 1);
-        var run = model.Transformer.ForwardFrom(hook, x, 1, ids.Length, new RunOptions { KeepForBackward = true, Logits = LogitRows.Last });
+        var x = model.ActivationAt(hook, ids, 1);
+        var run = model.ForwardFrom(hook, x, 1, ids.Length, new RunOptions { KeepForBackward = true, Logits = LogitRows.Last });
         int target = Enumerable.Range(0, run.Logits.Length).MaxBy(i => run.Logits[i]);
         var metric = new Metric(MetricKind.LogProb, target);
         var g = run.Backward(metric, hook, PropagationRules.Gradient);
@@ -125,7 +126,7 @@ public static class InstallationChecks
             var v = x.Select(_ => rng.NextSingle() - 0.5f).ToArray();
             double analytic = 0;
             for (int i = 0; i < x.Length; i++) analytic += (double)g[i] * v[i];
-            double At(float h) => model.Transformer.ForwardFrom(hook, x.Select((xi, i) => xi + h * v[i]).ToArray(), 1, ids.Length,
+            double At(float h) => model.ForwardFrom(hook, x.Select((xi, i) => xi + h * v[i]).ToArray(), 1, ids.Length,
                 new RunOptions { Logits = LogitRows.None }).MetricValues(metric)[0];
             const float step = 1e-2f;
             double numeric = (At(step) - At(-step)) / (2 * step);

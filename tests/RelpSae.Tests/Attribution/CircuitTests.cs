@@ -15,7 +15,7 @@ public class CircuitTests
 
     private static IReadOnlyList<HookedSae> Saes(Gpt2 model, params string[] hooks) => SaeSet.Check(
         hooks.Select((h, i) => new HookedSae($"sae{i}", AttributionTests.RandomSae(model.Config.DModel, 24, seed: 3 + i), HookPoint.Parse(h, model.Config))).ToList(),
-        model.Config);
+        model.Facts);
 
     private static (Gpt2 Model, MultiSaeSplice Splices) Setup(params string[] hooks)
     {
@@ -160,8 +160,8 @@ public class CircuitTests
     public void BadSaeSetsAreOneLineErrors()
     {
         var model = TinyModels.Create(seed: 4);
-        var c = model.Config;
-        var wide = new HookedSae("wide", AttributionTests.RandomSae(c.DModel + 1, 24, 1), HookPoint.Parse("blocks.0.hook_resid_post", c));
+        var c = model.Facts;
+        var wide = new HookedSae("wide", AttributionTests.RandomSae(c.DModel + 1, 24, 1), c.ParseHook("blocks.0.hook_resid_post"));
         var e = Assert.Throws<RelpSaeException>(() => SaeSet.Check([wide], c));
         Assert.Equal($"wide: the SAE's d_in is {c.DModel + 1} but the model's width (n_embd) is {c.DModel}", e.Message);
         var twice = Saes(model, "blocks.0.hook_resid_post").Concat(Saes(model, "blocks.0.hook_resid_post")).ToList();

@@ -22,7 +22,7 @@ public class ComponentPatchingTests
         return (clean, corrupt);
     }
 
-    private static HookPoint[] ComponentHooks(Gpt2Config c) => Enumerable.Range(0, c.NLayers)
+    private static HookPoint[] ComponentHooks(ModelFacts c) => Enumerable.Range(0, c.NLayers)
         .SelectMany(l => new[] { HookKind.ResidPre, HookKind.AttnOut, HookKind.MlpOut, HookKind.AttnZ, HookKind.ResidMid, HookKind.ResidPost }
             .Select(k => new HookPoint(k, l))).ToArray();
 
@@ -35,7 +35,7 @@ public class ComponentPatchingTests
     public void TrueEffectsEqualADirectRerunWithOnePatchedActivation()
     {
         var model = TinyModels.Create(seed: 2);
-        var c = model.Config;
+        var c = model.Facts;
         var (tokens, corrupt) = Prompts();
         var patching = new ComponentPatching(model, [GradientMethod.Gradient], ComponentSelection.All(c), batchSize: 7);
         var record = patching.Evaluate(0, "p", tokens, corrupt, LogitDiff);
@@ -58,7 +58,7 @@ public class ComponentPatchingTests
 
     private static (HookPoint Start, float[] Activation) DirectPatch(Gpt2 model, Gpt2Run clean, Gpt2Run corrupt, Component k)
     {
-        var c = model.Config;
+        var c = model.Facts;
         int d = c.DModel, row = k.Position * d;
         var delta = new float[d];
         HookPoint start;
@@ -99,7 +99,7 @@ public class ComponentPatchingTests
     public void AtpConvergesToTheTrueEffectAsTheCorruptedActivationApproachesTheClean(ComponentKind kind, int layer, int position)
     {
         var model = TinyModels.Create(seed: 4);
-        var c = model.Config;
+        var c = model.Facts;
         var (tokens, _) = Prompts();
         var k = new Component(kind, layer, position, Head: kind == ComponentKind.Head ? 1 : -1);
         using var clean = model.Forward(tokens, 1, new RunOptions { KeepForBackward = true, Cache = [k.Hook], Logits = LogitRows.None });
@@ -150,7 +150,7 @@ public class ComponentPatchingTests
     [Fact]
     public void ComponentsTheModelLacksAreOneLineErrors()
     {
-        var c = TinyModels.Config;
+        var c = new Gpt2(Gpt2Weights.Random(TinyModels.Config, seed: 0)).Facts;
         Assert.Contains("no hook point \"blocks.5.hook_mlp_out\"", Assert.Throws<RelpSaeException>(() => ComponentSelection.Parse("blocks.5.hook_mlp_out", c)).Message);
         Assert.Contains("no component \"gate_up\"", Assert.Throws<RelpSaeException>(() => ComponentSelection.Parse("resid_pre,gate_up", c)).Message);
         Assert.Contains("not a patched component", Assert.Throws<RelpSaeException>(() => ComponentSelection.Parse("blocks.0.hook_resid_mid", c)).Message);
@@ -178,7 +178,7 @@ public class ComponentPatchingTests
         var config = TinyModels.Config with { VocabSize = 50257, NPositions = 32 };
         var model = new Gpt2(Gpt2Weights.Random(config, seed: 3, scale: 0.3f));
         var resolver = new PromptResolver(model, tokenizer, baseline: BaselineKind.Corrupt);
-        var patching = new ComponentPatching(model, [GradientMethod.RelP], ComponentSelection.Parse("mlp_out,head", config));
+        var patching = new ComponentPatching(model, [GradientMethod.RelP], ComponentSelection.Parse("mlp_out,head", model.Facts));
         foreach (var c in IoiPrompts.Generate(2, seed: 0, text => tokenizer.Encode(text).Length == 1))
         {
             var r = resolver.Resolve(c);

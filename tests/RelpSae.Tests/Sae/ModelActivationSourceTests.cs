@@ -8,7 +8,7 @@ public class ModelActivationSourceTests
     private static readonly HookPoint Hook = HookPoint.Parse("blocks.1.hook_resid_post", TarotText.Model.Config);
 
     private static ModelActivationSource Source(string data, ulong seed = 3, int shuffleRows = 100) =>
-        ModelActivationSource.FromText(TarotText.Model, Hook, data, TarotText.Packing(),
+        ModelActivationSource.FromText(new ModelFolder(TarotText.Model.Transformer, TarotText.Model.Tokenizer, "tarot-gpt2"), Hook, data, TarotText.Packing(),
             new ModelActivationOptions { ShuffleRows = shuffleRows, ContextsPerForward = 3, SkipFirstPosition = true, Seed = seed });
 
     [Fact]

@@ -1,0 +1,32 @@
+using RelpSae.Text;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// A model folder loaded whole, whatever the family: the transformer and its tokenizer, or none when the
+/// folder ships no tokenizer (then prompts, targets and data are given as token ids).
+/// </summary>
+public sealed class ModelFolder(ITransformer transformer, ITextTokenizer? tokenizer, string dir)
+{
+    public ITransformer Transformer { get; } = transformer;
+    public ITextTokenizer? Tokenizer { get; } = tokenizer;
+    public ModelFacts Facts { get; } = transformer.Facts;
+    public string Dir { get; } = dir;
+
+    /// <summary>Loads config.json, the weights and the tokenizer if any (tokenizer.json, tokenizer.model, or vocab.json + merges.txt).</summary>
+    public static ModelFolder Load(string dir, bool centerWritingWeights = false)
+    {
+        var transformer = LanguageModels.Load(dir, centerWritingWeights);
+        var tokenizer = TokenizerFiles.Load(dir);
+        if (tokenizer is not null && tokenizer.VocabSize > transformer.Facts.VocabSize)
+            throw new RelpSaeException($"{tokenizer.Source}: the tokenizer has {tokenizer.VocabSize} tokens, more than the model's vocabulary of {transformer.Facts.VocabSize}");
+        return new ModelFolder(transformer, tokenizer, dir);
+    }
+
+    /// <summary>The tokenizer, or a one-line error saying to give token ids instead (<paramref name="idsOption"/>).</summary>
+    public ITextTokenizer RequireTokenizer(string idsOption) => Tokenizer
+        ?? throw new RelpSaeException($"{Dir} has no tokenizer (tokenizer.json, tokenizer.model, or vocab.json + merges.txt): give token ids ({idsOption})");
+
+    /// <summary>A token for display: its text, or #id without a tokenizer.</summary>
+    public string TokenText(int id) => Tokenizer?.TokenText(id) ?? $"#{id}";
+}
