@@ -52,19 +52,15 @@ internal static class EvaluateCircuit
             var record = patching.Evaluate(i, request.Prompt, splices, request.Metric, request.Baseline.ToString(), clock.Elapsed.TotalSeconds);
             return (record, $"{record.Nodes} nodes");
         });
-        var header = new ReportHeader($"RelP-SAE sparse feature circuits: {saes.Count} SAEs, {records.Count} prompts", [
-            new("model", EvaluateCommand.Describe(CliDefaults.ModelPath(parse.GetValue(o.Model)), "the embedded tarot GPT-2 (4 layers, d_model 128, vocabulary 1,000)")),
+        var header = RunHeader.Build($"RelP-SAE sparse feature circuits: {saes.Count} SAEs, {records.Count} prompts", parse, bundle.Facts.GatedMlp,
+            RunHeader.Model(CliDefaults.ModelPath(parse.GetValue(o.Model))),
             new("SAEs", string.Join(", ", saes.Select(s => $"{s.Hook} ({s.Sae.DSae} features)"))),
             new("nodes", nodes + ", and each hook's error node"),
-            new("prompts", parse.GetValue(o.Prompts) ?? $"built-in task {parse.GetValue(o.Task) ?? "contrastive"}, {cases.Count} prompts"),
-            new("baseline", parse.GetValue(o.Baseline) ?? "auto (the corrupted prompt where one is given, else zero)"),
-            new("metric", parse.GetValue(o.Metric) ?? "auto (logit difference target - foil where a foil or corrupted prompt is given, else logit)"),
-            new("methods", string.Join(", ", methods)),
-            new("IG steps", $"{parse.GetValue(o.IgSteps)} per hook (midpoint rule)"),
-            new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
-            new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
-            new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
-        ], GatedMlp: bundle.Facts.GatedMlp);
+            RunHeader.Prompts(parse.GetValue(o.Prompts), parse.GetValue(o.Task), cases.Count),
+            RunHeader.Baseline(parse.GetValue(o.Baseline)),
+            RunHeader.Metric(parse.GetValue(o.Metric)),
+            RunHeader.Methods(methods),
+            new("IG steps", $"{parse.GetValue(o.IgSteps)} per hook (midpoint rule)"));
         header.Save(outDir);
         var summaries = CircuitFiles.WriteAll(outDir, records, methods, header);
         PrintSummary(summaries, records, outDir);

@@ -51,6 +51,9 @@ public static class EvaluateCommand
             if (parse.GetValue(circuit))
             {
                 if (chosen != "features" || parse.GetValue(components) is not null) throw new RelpSaeException("--circuit is its own protocol: leave out --level and --components");
+                if (parse.GetValue(sae) is not null) throw new RelpSaeException("--circuit splices the SAEs of --saes (a comma list or a folder of SAE folders), not --sae");
+                // Each curve point is already one batched pass over every kept set, so there is nothing for --batch to size.
+                if (parse.GetResult(batch) is { Implicit: false }) throw new RelpSaeException("--batch sizes feature and component patching; --circuit batches each prompt's curve by itself");
                 return Task.FromResult(EvaluateCircuit.Run(parse, cancel, new(prompts, task, n, seed, model, saes, perPosition, methods, igSteps, metric, baseline, position, shard, output, resume, center, bos)));
             }
             if (parse.GetValue(saes) is not null || parse.GetValue(perPosition)) throw new RelpSaeException("--saes and --per-position need --circuit (or attribute)");
@@ -94,20 +97,16 @@ public static class EvaluateCommand
             var record = runner.Evaluate(i, request.Prompt, splice, request.Metric) with { Metric = AttributeCommand.Describe(bundle, request.Metric) };
             return (record, $"{record.Features.Length} features");
         });
-        var header = new ReportHeader($"RelP-SAE faithfulness of SAE-feature attribution at {hook}", [
-            new("model", Describe(CliDefaults.ModelPath(parse.GetValue(model)), "the embedded tarot GPT-2 (4 layers, d_model 128, vocabulary 1,000)")),
-            new("SAE", Describe(saeDir, $"the embedded SAE ({autoencoder.DSae} features)")),
+        var header = RunHeader.Build($"RelP-SAE faithfulness of SAE-feature attribution at {hook}", parse, bundle.Facts.GatedMlp,
+            RunHeader.Model(CliDefaults.ModelPath(parse.GetValue(model))),
+            new("SAE", RunHeader.Describe(saeDir, $"the embedded SAE ({autoencoder.DSae} features)")),
             new("hook", hook.ToString()),
-            new("prompts", parse.GetValue(prompts) ?? $"built-in task {parse.GetValue(task) ?? "contrastive"}, {cases.Count} prompts"),
-            new("baseline", parse.GetValue(baseline) ?? "auto (the corrupted prompt where one is given, else zero)"),
-            new("metric", parse.GetValue(metric) ?? "auto (logit difference target - foil where a foil or corrupted prompt is given, else logit)"),
-            new("methods", string.Join(", ", methodList.Select(m => m.Name))),
+            RunHeader.Prompts(parse.GetValue(prompts), parse.GetValue(task), cases.Count),
+            RunHeader.Baseline(parse.GetValue(baseline)),
+            RunHeader.Metric(parse.GetValue(metric)),
+            RunHeader.Methods(methodList.Select(m => m.Name)),
             new("IG steps", $"{parse.GetValue(igSteps)} (midpoint rule)"),
-            new("patched at", parse.GetValue(position) is { } p ? $"position {p}" : "every position"),
-            new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
-            new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
-            new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
-        ], GatedMlp: bundle.Facts.GatedMlp);
+            new("patched at", parse.GetValue(position) is { } p ? $"position {p}" : "every position"));
         header.Save(outDir);
         var summaries = EvaluationFiles.WriteAll(outDir, records, methodList.Select(m => m.Name).ToList(), header);
         PrintSummary(summaries, records, outDir);
@@ -151,8 +150,6 @@ public static class EvaluateCommand
     {
         if (batch <= 0) throw new RelpSaeException($"--batch must be positive, got {batch}");
     }
-
-    internal static string Describe(string folder, string embedded) => CliDefaults.IsEmbedded(folder) ? embedded : Directory.Exists(folder) ? Path.GetFullPath(folder) : folder;
 
     internal static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
     {

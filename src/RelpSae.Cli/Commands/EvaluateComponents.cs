@@ -50,18 +50,14 @@ internal static class EvaluateComponents
             return (record, $"{record.Components.Length} patches");
         });
         var methods = methodList.Select(m => m.Name).ToList();
-        var header = new ReportHeader($"RelP-SAE component patching: {bundle.Facts.NLayers}-layer model, {records.Count} prompts", [
-            new("model", EvaluateCommand.Describe(CliDefaults.ModelPath(parse.GetValue(o.Model)), "the embedded tarot GPT-2 (4 layers, d_model 128, vocabulary 1,000)")),
-            new("prompts", parse.GetValue(o.Prompts) ?? $"built-in task {parse.GetValue(o.Task) ?? "contrastive"}, {cases.Count} prompts"),
+        var header = RunHeader.Build($"RelP-SAE component patching: {bundle.Facts.NLayers}-layer model, {records.Count} prompts", parse, bundle.Facts.GatedMlp,
+            RunHeader.Model(CliDefaults.ModelPath(parse.GetValue(o.Model))),
+            RunHeader.Prompts(parse.GetValue(o.Prompts), parse.GetValue(o.Task), cases.Count),
             new("patched with", "each component's value in the corrupted prompt, one (component, position) at a time"),
             new("components", parse.GetValue(o.Components) ?? "resid_pre, attn_out, mlp_out, head"),
-            new("metric", parse.GetValue(o.Metric) ?? "auto (logit difference target - foil)"),
-            new("methods", string.Join(", ", methods)),
-            new("IG steps", $"{parse.GetValue(o.IgSteps)} per hook (midpoint rule)"),
-            new("command", "relp-sae " + string.Join(' ', parse.Tokens.Select(t => TrainSaeCommand.Quote(t.Value)))),
-            new("tool", $"relp-sae {typeof(RelpSaeException).Assembly.GetName().Version} on .NET {Environment.Version}"),
-            new("date", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
-        ], GatedMlp: bundle.Facts.GatedMlp);
+            RunHeader.Metric(parse.GetValue(o.Metric)),
+            RunHeader.Methods(methods),
+            new("IG steps", $"{parse.GetValue(o.IgSteps)} per hook (midpoint rule)"));
         header.Save(outDir);
         var summaries = ComponentFiles.WriteAll(outDir, records, methods, header);
         PrintSummary(summaries, records, methods, outDir);

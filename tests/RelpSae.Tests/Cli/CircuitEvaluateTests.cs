@@ -94,6 +94,10 @@ public class CircuitEvaluateTests
         var outDir = Path.Combine(Directory.CreateTempSubdirectory().FullName, "out");
         BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--saes", $"{a},{b}", "--out", outDir],
             $"two SAEs at blocks.1.hook_resid_post: {a} and {b}");
+        BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--sae", a, "--out", outDir],
+            "--circuit splices the SAEs of --saes");
+        BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--saes", a, "--batch", "8", "--out", outDir],
+            "--batch sizes feature and component patching");
         var narrow = CliHarness.RandomSae("blocks.0.hook_resid_post", dIn: 64);
         BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--saes", $"{a},{narrow}", "--out", outDir],
             $"{narrow}: the SAE's d_in is 64 but the model's width (n_embd) is 128");
