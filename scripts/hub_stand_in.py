@@ -31,6 +31,9 @@ BLOBS = {hashlib.sha256(read(p)).hexdigest(): p for files in REPOS.values() for 
 
 
 class Hub(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass  # quiet: a request log would interleave with the client's own output
+
     def do_HEAD(self):
         self.answer(body=False)
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs every example session in README.md and compares its output with what the README shows.
 
-A session is a ```text block with lines starting with "$ ": each such line (with "\\" continuation
-lines) is run by bash in a scratch folder that links data/, models/ and tests/ from the repository,
+A session is a ```text block with lines starting with "$ ": its lines (with "\\" continuation lines)
+run in order in one bash, as at a prompt, in a scratch folder that links data/, models/, tests/,
+scripts/ and results/ from the repository,
 with `relp-sae` on PATH as the freshly built tool; the lines after it, up to the next "$ ", are its
 expected output (stdout and stderr together). A line "..." in the README stands for any number of
 lines. Timings, rates, ETAs, the .NET version, the core count and the SIMD width are masked before
@@ -103,11 +104,23 @@ def rewritten(expected, actual):
     return actual[:k] + ["..."] + (actual[-tail:] if tail else [])
 
 
-def run(command, scratch, env):
+MARK = "@@readme-example-done@@"
+
+
+def run_session(commands_, scratch, env):
+    """Runs one session's commands in one bash, so variables, exports, `cd` and background jobs carry
+    from one "$ " line to the next as they would at a prompt; returns each command's output lines."""
+    script = "".join(f"{c}\necho {MARK}\n" for c in commands_)
     # One pipe for both streams, so progress lines (stderr) and results (stdout) keep their order.
-    done = subprocess.run(["bash", "-c", command], cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=1800)
-    lines = [l.rstrip() for l in done.stdout.rstrip("\n").split("\n")] if done.stdout.strip() else []
+    done = subprocess.run(["bash", "-c", script], cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=3600)
+    outputs = done.stdout.split(MARK + "\n")
+    outputs += [""] * (len(commands_) - len(outputs))
+    return [clean(o) for o in outputs[:len(commands_)]]
+
+
+def clean(output):
+    lines = [l.rstrip() for l in output.rstrip("\n").split("\n")] if output.strip() else []
     # Of the progress lines, keep the last of each run with the same title, and only at 100 %.
     title = lambda l: l.split(":", 1)[0] if PROGRESS.match(l) else None
     return [l for i, l in enumerate(lines)
@@ -123,7 +136,7 @@ def main():
     subprocess.run(["dotnet", "build", os.path.join(REPO, "src", "RelpSae.Cli"), "-c", "Release", "-v", "q", "-nologo"], check=True,
                    stdout=subprocess.DEVNULL)
     scratch = tempfile.mkdtemp(prefix="readme-examples-")
-    for name in ["data", "models", "tests"]:
+    for name in ["data", "models", "tests", "scripts", "results"]:
         os.symlink(os.path.join(REPO, name), os.path.join(scratch, name))
     os.makedirs(os.path.join(scratch, "bin"))
     tool = os.path.join(scratch, "bin", "relp-sae")
@@ -131,7 +144,7 @@ def main():
         f.write(f'#!/bin/sh\nexec dotnet "{REPO}/src/RelpSae.Cli/bin/Release/net10.0/relp-sae.dll" "$@"\n')
     os.chmod(tool, 0o755)
     env = dict(os.environ, PATH=os.path.join(scratch, "bin") + os.pathsep + os.environ["PATH"], COLUMNS="80")
-    for fixed in ["/tmp/sae-repro", "/tmp/tarot"]:  # absolute outputs the README names
+    for fixed in ["/tmp/sae-repro", "/tmp/tarot", "/tmp/hf"]:  # absolute outputs the README names
         shutil.rmtree(fixed, ignore_errors=True)
 
     with open(README, encoding="utf-8") as f:
@@ -139,15 +152,20 @@ def main():
     failures, replacements = 0, []
     for start, end in found:
         block, new_block = lines[start:end], []
-        for command, expected in commands(block):
-            if args.only and args.only not in command:
+        pairs = commands(block)
+        chosen = [c for c, _ in pairs if not args.only or args.only in c]
+        if chosen:
+            print(f"$ {chosen[0].splitlines()[0]}" + (f"   (+{len(chosen) - 1} more)" if len(chosen) > 1 else ""), file=sys.stderr)
+        # A session runs whole (its lines may depend on each other) when any of its commands is chosen.
+        outputs = iter(run_session([c for c, _ in pairs], scratch, env) if chosen else [])
+        for command, expected in pairs:
+            actual = next(outputs, None)
+            if actual is None:
                 new_block += ["$ " + command] + expected
                 continue
-            print(f"$ {command.splitlines()[0]}", file=sys.stderr)
-            actual = run(command, scratch, env)
             if not matches(mask(expected), mask(actual)):
                 failures += 1
-                print("  differs; README shows:\n    " + "\n    ".join(expected) + "\n  the run printed:\n    " + "\n    ".join(actual), file=sys.stderr)
+                print(f"  {command.splitlines()[0]}\n  differs; README shows:\n    " + "\n    ".join(expected) + "\n  the run printed:\n    " + "\n    ".join(actual), file=sys.stderr)
             new_block += ["$ " + command] + rewritten(expected, actual)
         replacements.append((start, end, new_block))
     shutil.rmtree(scratch, ignore_errors=True)

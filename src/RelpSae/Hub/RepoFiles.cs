@@ -8,11 +8,14 @@ namespace RelpSae.Hub;
 /// </summary>
 public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<string[]> OneOf, IReadOnlyList<string> Optional)
 {
-    /// <summary>A GPT-2-family checkpoint: config, weights (safetensors preferred), tokenizer files.</summary>
+    /// <summary>
+    /// A checkpoint of any family the tool runs: config, weights (safetensors preferred), and the tokenizer
+    /// files of either kind (Hugging Face tokenizer.json or GPT-2's vocab.json + merges.txt; SentencePiece's tokenizer.model).
+    /// </summary>
     public static readonly RepoFiles Model = new(
         ["config.json"],
         [["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]],
-        ["tokenizer.json", "vocab.json", "merges.txt"]);
+        ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model"]);
 
     /// <summary>An SAE in SAELens' layout in <paramref name="folder"/> of its repository, with this project's extras if present.</summary>
     public static RepoFiles Sae(string folder)
