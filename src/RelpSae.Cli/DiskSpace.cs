@@ -1,7 +1,7 @@
 namespace RelpSae.Cli;
 
 /// <summary>Free space is checked before a large write, so a full disk is said up front rather than found half-way.</summary>
-internal static class DiskSpace
+public static class DiskSpace
 {
     /// <summary>Bytes free on the file system holding <paramref name="dir"/> (unknown counts as unlimited).</summary>
     public static long FreeBytes(string dir)
@@ -11,9 +11,11 @@ internal static class DiskSpace
     }
 
     /// <summary>Refuses when <paramref name="dir"/>'s file system has less than <paramref name="needed"/> bytes free.</summary>
-    public static void Ensure(string dir, long needed, string what)
+    public static void Ensure(string dir, long needed, string what) => Check(dir, FreeBytes(dir), needed, what);
+
+    /// <summary>The check of <see cref="Ensure"/> for a given free-space figure (what a test can set).</summary>
+    public static void Check(string dir, long free, long needed, string what)
     {
-        long free = FreeBytes(dir);
         if (free < needed)
             throw new RelpSaeException($"--out {dir}: {free / 1e6:F1} MB free, {what} need about {needed / 1e6:F1} MB");
     }
