@@ -66,6 +66,27 @@ public sealed class HostileDatasetTests : IDisposable
         Refused(() => Documents.Read(path).ToList(), "bad.parquet", "not a readable Parquet file");
     }
 
+    [Fact]
+    public async Task InvalidUtf8InAParquetTextColumnIsRefusedWithRowAndColumn()
+    {
+        // Written uncompressed with a placeholder, whose bytes are then made invalid UTF-8 (0xFF, and 0xC3 without its continuation).
+        var path = Path.Combine(_dir, "bad.parquet");
+        var field = new Parquet.Schema.DataField<string>("text");
+        await using (var stream = File.Create(path))
+        await using (var writer = await Parquet.ParquetWriter.CreateAsync(new Parquet.Schema.ParquetSchema(field), stream,
+            new Parquet.ParquetOptions { CompressionMethod = Parquet.CompressionMethod.None }))
+        {
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync(field, new[] { "fine", "café QQQQ here" });
+        }
+        var bytes = File.ReadAllBytes(path);
+        int patched = 0;
+        for (int i; (i = bytes.AsSpan().IndexOf("QQQQ"u8)) >= 0; patched++) new byte[] { 0xFF, 0xC3, 0x28, (byte)'x' }.CopyTo(bytes, i);
+        Assert.True(patched > 0);
+        File.WriteAllBytes(path, bytes);
+        Refused(() => Documents.Read(path).ToList(), "bad.parquet: row 1 of row group 0, column \"text\"", "not valid UTF-8");
+    }
+
     [Theory]
     [InlineData("huge.jsonl", "longer than 16 MiB")]
     [InlineData("huge.txt", "16 MiB of text without a space or newline after a word")]
