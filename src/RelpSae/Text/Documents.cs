@@ -4,7 +4,7 @@ namespace RelpSae.Text;
 /// Streams the documents (strings) of a text data set, choosing the reader by extension:
 /// .txt (blank-line separated), .jsonl (one JSON object per line) or .parquet (a string column).
 /// Nothing is read until the sequence is enumerated, and each enumeration reads the file again. Documents
-/// come as pieces (<see cref="Piece{T}"/>): a long .txt document is cut so memory stays bounded.
+/// come as pieces (<see cref="Piece{T}"/>): a long .txt or .jsonl document is cut so memory stays bounded.
 /// </summary>
 public static class Documents
 {
@@ -16,7 +16,7 @@ public static class Documents
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".txt" => TxtDocuments.Read(path),
-            ".jsonl" => Whole(JsonlDocuments.Read(path, textField)),
+            ".jsonl" => JsonlDocuments.Read(path, textField),
             ".parquet" => Whole(ParquetDocuments.Read(path, textField)),
             var ext => throw new RelpSaeException($"data set {path}: unknown extension \"{ext}\" (use .txt, .jsonl or .parquet)"),
         };

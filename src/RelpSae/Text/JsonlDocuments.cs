@@ -2,15 +2,34 @@ using System.Text.Json;
 
 namespace RelpSae.Text;
 
-/// <summary>A JSON-lines data set: one object per line with the text in a string field; blank lines are skipped.</summary>
+/// <summary>
+/// A JSON-lines data set: one object per line with the text in a string field; blank lines are skipped.
+/// A line longer than a segment streams its text in pieces (<see cref="LongJsonLine"/>), so a document
+/// of hundreds of MiB is read with bounded memory.
+/// </summary>
 public static class JsonlDocuments
 {
-    public static IEnumerable<string> Read(string path, string textField = "text")
+    public static IEnumerable<Piece<string>> Read(string path, string textField = "text")
     {
-        foreach (var (lineNo, line) in StrictText.Lines(path))
+        var cutter = new PieceCutter(path);
+        LongJsonLine? longLine = null;
+        foreach (var (lineNo, text, endsLine) in StrictText.Segments(path, StrictText.SegmentBytes))
         {
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            yield return Parse(line, textField, path, lineNo);
+            if (longLine is null && endsLine)
+            {
+                if (!string.IsNullOrWhiteSpace(text)) yield return new(Parse(text, textField, path, lineNo));
+                continue;
+            }
+            longLine ??= new LongJsonLine(path, lineNo, textField, cutter);
+            foreach (var piece in longLine.Read(text)) yield return piece;
+            if (!endsLine) continue;
+            var (skeleton, streamed) = longLine.End();
+            longLine = null;
+            // The skeleton is the whole line but the streamed value: parsing it checks the line as a short one is checked.
+            var value = Parse(skeleton, textField, path, lineNo);
+            if (!streamed)
+                foreach (var piece in cutter.Append(value, lineNo)) yield return piece;
+            yield return cutter.End();
         }
     }
 

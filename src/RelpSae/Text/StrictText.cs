@@ -13,6 +13,9 @@ public static class StrictText
     /// <summary>The longest line (document, prompt) read: 16 MiB, a few thousand pages of text.</summary>
     public const int MaxLineBytes = 16 << 20;
 
+    /// <summary>Bytes of a data set's long line decoded at once (<see cref="Segments"/>): small beside a document piece.</summary>
+    public const int SegmentBytes = 1 << 20;
+
     public static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The file's lines (without \n or \r\n) with their 1-based numbers; a line over <see cref="MaxLineBytes"/> is refused.</summary>

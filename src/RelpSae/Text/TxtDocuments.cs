@@ -8,14 +8,11 @@ namespace RelpSae.Text;
 /// </summary>
 public static class TxtDocuments
 {
-    /// <summary>Bytes of a long line decoded at once: small beside a piece, so little is held twice.</summary>
-    const int SegmentBytes = 1 << 20;
-
     public static IEnumerable<Piece<string>> Read(string path)
     {
         var doc = new PieceCutter(path);
         bool inDoc = false, midLine = false;
-        foreach (var (number, text, endsLine) in StrictText.Segments(path, SegmentBytes))
+        foreach (var (number, text, endsLine) in StrictText.Segments(path, StrictText.SegmentBytes))
         {
             // Only a line read in one segment can be blank; a longer one is text however it starts.
             if (!midLine && endsLine && string.IsNullOrWhiteSpace(text))
