@@ -4,7 +4,7 @@ namespace RelpSae.Text;
 /// Streams the documents (strings) of a text data set, choosing the reader by extension:
 /// .txt (blank-line separated), .jsonl (one JSON object per line) or .parquet (a string column).
 /// Nothing is read until the sequence is enumerated, and each enumeration reads the file again. Documents
-/// come as pieces (<see cref="Piece{T}"/>): a long .txt or .jsonl document is cut so memory stays bounded.
+/// come as pieces (<see cref="Piece{T}"/>): a long .txt or .jsonl document (text or token ids) is cut so memory stays bounded.
 /// </summary>
 public static class Documents
 {
@@ -17,7 +17,7 @@ public static class Documents
         {
             ".txt" => TxtDocuments.Read(path),
             ".jsonl" => JsonlDocuments.Read(path, textField),
-            ".parquet" => Whole(ParquetDocuments.Read(path, textField)),
+            ".parquet" => ParquetDocuments.Read(path, textField).Select(d => new Piece<string>(d)),
             var ext => throw new RelpSaeException($"data set {path}: unknown extension \"{ext}\" (use .txt, .jsonl or .parquet)"),
         };
     }
@@ -32,8 +32,6 @@ public static class Documents
         if (!File.Exists(path)) throw new RelpSaeException($"data set {path}: file not found");
         if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
             throw new RelpSaeException($"data set {path}: a model without a tokenizer reads token ids from a .jsonl file (one {{\"{field}\": [ids]}} per line)");
-        return Whole(JsonlDocuments.ReadIds(path, field));
+        return JsonlDocuments.ReadIds(path, field);
     }
-
-    static IEnumerable<Piece<T>> Whole<T>(IEnumerable<T> documents) => documents.Select(d => new Piece<T>(d));
 }

@@ -33,18 +33,37 @@ public static class JsonlDocuments
         }
     }
 
-    /// <summary>Each line's <paramref name="field"/> as token ids (a non-empty array of non-negative integers).</summary>
-    public static IEnumerable<int[]> ReadIds(string path, string field)
+    /// <summary>Each line's <paramref name="field"/> as token ids (a non-empty array of non-negative integers); a long line's in pieces.</summary>
+    public static IEnumerable<Piece<int[]>> ReadIds(string path, string field)
     {
-        foreach (var (lineNo, line) in StrictText.Lines(path))
+        LongJsonLine? longLine = null;
+        bool started = false;
+        foreach (var (lineNo, text, endsLine) in StrictText.Segments(path, StrictText.SegmentBytes))
         {
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            using var doc = Object(line, path, lineNo);
-            if (!doc.RootElement.TryGetProperty(field, out var ids) || ids.ValueKind != JsonValueKind.Array || ids.GetArrayLength() == 0
-                || ids.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int id) || id < 0))
-                throw new RelpSaeException($"{path} line {lineNo}: field \"{field}\" must be a non-empty array of token ids");
-            yield return ids.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            if (longLine is null && endsLine)
+            {
+                if (!string.IsNullOrWhiteSpace(text)) yield return new(Ids(text, field, path, lineNo));
+                continue;
+            }
+            longLine ??= new LongJsonLine(path, lineNo, field, cutter: null);
+            longLine.Read(text);
+            if (longLine.TakeIds() is { Length: > 0 } ids) { yield return new(ids, started); started = true; }
+            if (!endsLine) continue;
+            var (skeleton, streamed) = longLine.End();
+            longLine = null;
+            var rest = Ids(skeleton, field, path, lineNo);   // checks the line; the ids themselves unless they streamed
+            if (!streamed) yield return new(rest);
+            started = false;
         }
+    }
+
+    static int[] Ids(string line, string field, string path, int lineNo)
+    {
+        using var doc = Object(line, path, lineNo);
+        if (!doc.RootElement.TryGetProperty(field, out var ids) || ids.ValueKind != JsonValueKind.Array || ids.GetArrayLength() == 0
+            || ids.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int id) || id < 0))
+            throw new RelpSaeException($"{path} line {lineNo}: field \"{field}\" must be a non-empty array of token ids");
+        return ids.EnumerateArray().Select(e => e.GetInt32()).ToArray();
     }
 
     static JsonDocument Object(string line, string path, int lineNo)

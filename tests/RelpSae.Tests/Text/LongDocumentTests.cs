@@ -103,4 +103,56 @@ public sealed class LongDocumentTests : IDisposable
         Assert.StartsWith($"{path} line 2: ", e.Message);
         Assert.True(e.Message.Contains(error), e.Message);
     }
+
+    /// <summary>A token-id .jsonl: a short document, then one of <paramref name="count"/> ids (i·7919 mod 50257) on one line, then <paramref name="tail"/> closing it.</summary>
+    string WriteIds(long count, string tail = "]}")
+    {
+        var path = Path.Combine(_dir, "ids.jsonl");
+        using var f = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        f.Write("{\"input_ids\": [5, 6]}\n{\"meta\": {\"input_ids\": \"x\"}, \"input_ids\": [");
+        for (long i = 0; i < count; i++) { if (i > 0) f.Write(", "); f.Write(i * 7919 % 50257); }
+        f.Write(tail + "\n");
+        return path;
+    }
+
+    [Fact]
+    public void A_token_id_line_of_80_MiB_streams_in_bounded_pieces()
+    {
+        const long count = 11_000_000;
+        var path = WriteIds(count);
+        Assert.True(new FileInfo(path).Length > 70L << 20);
+        GC.Collect();
+        long before = GC.GetTotalMemory(forceFullCollection: true), peak = 0, seen = 0;
+        int pieces = 0;
+        foreach (var piece in Documents.ReadTokens(path, "input_ids", tokenizer: null))
+        {
+            if (pieces++ == 0) { Assert.Equal([5, 6], piece.Content); Assert.False(piece.Continues); continue; }
+            Assert.Equal(pieces > 2, piece.Continues);
+            foreach (int id in piece.Content) Assert.True(id == seen * 7919 % 50257 && seen++ < count, $"id {seen}");
+            if (pieces % 16 == 0) peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true) - before);
+        }
+        Assert.Equal(count, seen);
+        Assert.True(pieces > 20, $"{pieces} pieces");
+        Assert.True(peak < 48L << 20, $"{peak >> 20} MiB held while reading an 80 MiB line");
+
+        // Packed as the same ids read whole.
+        var small = WriteIds(400_000);
+        var packer = new ContextPacker(new PackingOptions { ContextLength = 128, BosId = 1, SeparatorId = 2 });
+        int[] whole = [.. Enumerable.Range(0, 400_000).Select(i => (int)(i * 7919L % 50257))];
+        Assert.Equal(packer.Pack([[5, 6], whole]), packer.Pack(Documents.ReadTokens(small, "input_ids", tokenizer: null)));
+    }
+
+    [Theory]
+    [InlineData(", 1.5]}")]
+    [InlineData(", -3]}")]
+    [InlineData(" 7]}")]
+    [InlineData(", 2147483648]}")]
+    [InlineData(",]}")]
+    [InlineData("]")]
+    public void A_long_token_id_line_is_checked_as_strictly_as_a_short_one(string tail)
+    {
+        var path = WriteIds(400_000, tail);
+        var e = Assert.Throws<RelpSaeException>(() => Documents.ReadTokens(path, "input_ids", tokenizer: null).ToList());
+        Assert.StartsWith($"{path} line 2: ", e.Message);
+    }
 }
