@@ -104,4 +104,19 @@ public sealed class HostileDatasetTests : IDisposable
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < 200L << 20, $"allocated {allocated >> 20} MiB");
     }
+
+    [Fact]
+    public void AHugePromptLineIsRefusedWithoutHoldingIt()
+    {
+        // Prompts are short: a prompt file keeps the 16 MiB line bound rather than streaming.
+        var path = Path.Combine(_dir, "p.jsonl");
+        using (var f = File.Create(path))
+        {
+            f.Write("{\"prompt\":\"fine\"}\n"u8);
+            f.SetLength(f.Length + (20 << 20));
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Refused(() => PromptFile.Read(path), "p.jsonl line 2: longer than 16 MiB; split the document");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 100L << 20);
+    }
 }
