@@ -6,7 +6,13 @@ public static class DiskSpace
     /// <summary>Bytes free on the file system holding <paramref name="dir"/> (unknown counts as unlimited).</summary>
     public static long FreeBytes(string dir)
     {
-        try { return new DriveInfo(Path.GetFullPath(dir)).AvailableFreeSpace; }
+        try
+        {
+            // A folder not made yet is measured on the nearest one that exists, so the check can come before anything is created.
+            var existing = Path.GetFullPath(dir);
+            while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent) existing = parent;
+            return new DriveInfo(existing).AvailableFreeSpace;
+        }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
     }
 

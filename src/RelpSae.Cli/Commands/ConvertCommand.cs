@@ -25,9 +25,9 @@ public static class ConvertCommand
                 throw new RelpSaeException("--out must be a different folder from --model");
             Overwrite.CheckFolder(to, parse.GetValue(force), [HfCheckpoint.SafetensorsFile, HfCheckpoint.PyTorchFile, HfCheckpoint.ConfigFile], "a model");
             var checkpoint = HfCheckpoint.Load(from);
+            DiskSpace.Ensure(to, SpaceNeeded(checkpoint, from), "model.safetensors and the copied files");
             Directory.CreateDirectory(to);
             var copied = Copied(from);
-            DiskSpace.Ensure(to, SpaceNeeded(checkpoint, from), "model.safetensors and the copied files");
             checkpoint.SaveSafetensors(to);
             foreach (var file in copied)
                 File.Copy(Path.Combine(from, file), Path.Combine(to, file), overwrite: true);
