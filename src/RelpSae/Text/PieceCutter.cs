@@ -9,7 +9,7 @@ namespace RelpSae.Text;
 /// match starts at it. The pieces therefore tokenize as the same text given as several documents cut at
 /// the same places; for GPT-2 that is also the tokenization of the uncut text. (A SentencePiece
 /// tokenizer adds its dummy prefix to each piece as to each document.) Text with no such place in
-/// <see cref="MaxLineBytes"/>-many characters is refused.
+/// <see cref="StrictText.MaxLineBytes"/>-many characters is refused.
 /// </summary>
 public sealed class PieceCutter(string path)
 {
@@ -18,8 +18,6 @@ public sealed class PieceCutter(string path)
 
     readonly StringBuilder _text = new();
     bool _cut;
-
-    public bool IsEmpty => _text.Length == 0;
 
     /// <summary>Appends text of the file's <paramref name="line"/> (named by errors); returns the pieces that are now complete (none while the text is short).</summary>
     public List<Piece<string>> Append(string text, int line)

@@ -21,7 +21,7 @@ public sealed class DocumentsTests : IDisposable
 
     /// <summary>The documents of a data set of short ones: each is one piece.</summary>
     static IEnumerable<string> Texts(string path, string field = "text") =>
-        Documents.Read(path, field).Select(p => Assert.IsType<string>(p.Continues ? null : p.Content));
+        Documents.Read(path, field).Select(p => p.Continues ? throw new Xunit.Sdk.XunitException("a short document was cut") : p.Content);
 
     string Write(string name, string content)
     {
