@@ -25,10 +25,10 @@ public static class ConvertCommand
                 throw new RelpSaeException("--out must be a different folder from --model");
             Overwrite.CheckFolder(to, parse.GetValue(force), [HfCheckpoint.SafetensorsFile, HfCheckpoint.PyTorchFile, HfCheckpoint.ConfigFile], "a model");
             var checkpoint = HfCheckpoint.Load(from);
+            DiskSpace.Ensure(to, SpaceNeeded(checkpoint, from), "model.safetensors and the copied files");
             Directory.CreateDirectory(to);
-            DiskSpace.Ensure(to, 4 * checkpoint.Tensors.Values.Sum(t => (long)t.Length) + (1 << 20), "model.safetensors and the copied files");
+            var copied = Copied(from);
             checkpoint.SaveSafetensors(to);
-            var copied = CopiedFiles.Where(f => File.Exists(Path.Combine(from, f))).ToList();
             foreach (var file in copied)
                 File.Copy(Path.Combine(from, file), Path.Combine(to, file), overwrite: true);
 
@@ -41,4 +41,10 @@ public static class ConvertCommand
         });
         return command;
     }
+
+    /// <summary>Bytes convert writes, at most: float32 tensors, 1 MiB for the safetensors header, and the copied files.</summary>
+    public static long SpaceNeeded(HfCheckpoint checkpoint, string from) =>
+        4 * checkpoint.Tensors.Values.Sum(t => (long)t.Length) + (1 << 20) + Copied(from).Sum(f => new FileInfo(Path.Combine(from, f)).Length);
+
+    static List<string> Copied(string from) => CopiedFiles.Where(f => File.Exists(Path.Combine(from, f))).ToList();
 }

@@ -27,12 +27,15 @@ public sealed class ContextPacker
         Pack(documents.Select(tokenizer.Encode));
 
     /// <summary>Packs already tokenized documents; each returned array is a new, full context.</summary>
-    public IEnumerable<int[]> Pack(IEnumerable<int[]> documents)
+    public IEnumerable<int[]> Pack(IEnumerable<int[]> documents) => Pack(documents.Select(d => new Piece<int[]>(d)));
+
+    /// <summary>Packs tokenized pieces of documents: a separator before each document but the first, none inside one.</summary>
+    public IEnumerable<int[]> Pack(IEnumerable<Piece<int[]>> pieces)
     {
         var bos = Options.PrependBos ? 1 : 0;
         var context = NewContext();
         var filled = bos;
-        foreach (var segment in WithSeparators(documents))
+        foreach (var segment in WithSeparators(pieces))
         {
             for (var taken = 0; taken < segment.Length;)
             {
@@ -49,15 +52,15 @@ public sealed class ContextPacker
     }
 
     /// <summary>The token stream as segments: the separator is a stream token like any other and may fall at a chunk boundary.</summary>
-    IEnumerable<int[]> WithSeparators(IEnumerable<int[]> documents)
+    IEnumerable<int[]> WithSeparators(IEnumerable<Piece<int[]>> pieces)
     {
         int[]? separator = Options.SeparatorId is { } id ? [id] : null;
         var first = true;
-        foreach (var doc in documents)
+        foreach (var piece in pieces)
         {
-            if (!first && separator is not null) yield return separator;
+            if (!first && !piece.Continues && separator is not null) yield return separator;
             first = false;
-            yield return doc;
+            yield return piece.Content;
         }
     }
 

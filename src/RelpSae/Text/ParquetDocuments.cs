@@ -34,7 +34,14 @@ public static class ParquetDocuments
         {
             var values = ReadRowGroup(reader, g, field, path);
             for (var row = 0; row < values.Length; row++)
-                yield return values[row] ?? throw new RelpSaeException($"{path}: row {row} of row group {g} has a null \"{column}\"");
+            {
+                var text = values[row] ?? throw new RelpSaeException($"{path}: row {row} of row group {g} has a null \"{column}\"");
+                // Parquet.Net decodes with replacement and keeps no raw bytes, so U+FFFD is the only trace of invalid UTF-8;
+                // refused like the invalid bytes of a .txt or .jsonl (a literal U+FFFD is refused with it).
+                if (text.Contains('\uFFFD'))
+                    throw new RelpSaeException($"{path}: row {row} of row group {g}, column \"{column}\": holds U+FFFD, the mark of bytes that were not valid UTF-8");
+                yield return text;
+            }
         }
     }
 

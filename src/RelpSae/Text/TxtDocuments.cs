@@ -1,33 +1,32 @@
-using System.Text;
-
 namespace RelpSae.Text;
 
 /// <summary>
 /// A plain-text data set: documents are separated by one or more blank (whitespace-only) lines, and a
 /// document's lines are joined with "\n". A blank line is the only separator that needs no escaping and
-/// keeps paragraphs of a corpus dump apart; a document therefore never contains an empty line.
+/// keeps paragraphs of a corpus dump apart; a document therefore never contains an empty line. A long
+/// document, even one line of hundreds of MiB, streams in pieces (<see cref="PieceCutter"/>).
 /// </summary>
 public static class TxtDocuments
 {
-    public static IEnumerable<string> Read(string path)
+    public static IEnumerable<Piece<string>> Read(string path)
     {
-        var doc = new StringBuilder();
-        foreach (var (number, line) in StrictText.Lines(path))
+        var doc = new PieceCutter(path);
+        bool inDoc = false, midLine = false;
+        foreach (var (number, text, endsLine) in StrictText.Segments(path, StrictText.SegmentBytes))
         {
-            if (!string.IsNullOrWhiteSpace(line))
+            // Only a line read in one segment can be blank; a longer one is text however it starts.
+            if (!midLine && endsLine && string.IsNullOrWhiteSpace(text))
             {
-                if (doc.Length > 0) doc.Append('\n');
-                doc.Append(line);
-                // Counted in chars (≤ bytes): one bound for a document however its lines are cut.
-                if (doc.Length > StrictText.MaxLineBytes)
-                    throw new RelpSaeException($"{path} line {number}: the document ending here is longer than {StrictText.MaxLineBytes >> 20} MiB; split it with a blank line");
+                if (inDoc) yield return doc.End();
+                inDoc = false;
+                continue;
             }
-            else if (doc.Length > 0)
-            {
-                yield return doc.ToString();
-                doc.Clear();
-            }
+            if (inDoc && !midLine)
+                foreach (var piece in doc.Append("\n", number)) yield return piece;
+            foreach (var piece in doc.Append(text, number)) yield return piece;
+            inDoc = true;
+            midLine = !endsLine;
         }
-        if (doc.Length > 0) yield return doc.ToString();
+        if (inDoc) yield return doc.End();
     }
 }

@@ -23,7 +23,7 @@ public class ModelActivationSourceTests
         Assert.Equal(rows, source.Read(block));
 
         // The same rows as a plain forward of the first six contexts, positions 1..15, in another order.
-        var packed = new RelpSae.Text.ContextPacker(TarotText.Packing()).Pack(RelpSae.Text.Documents.Read(data), TarotText.Model.Tokenizer).Take(6).ToArray();
+        var packed = new RelpSae.Text.ContextPacker(TarotText.Packing()).Pack(RelpSae.Text.Documents.ReadTokens(data, "text", TarotText.Model.Tokenizer)).Take(6).ToArray();
         var activation = TarotText.Model.Transformer.ActivationAt(Hook, packed.SelectMany(c => c).ToArray(), 6);
         var expected = Enumerable.Range(0, 6).SelectMany(c => Enumerable.Range(1, 15).Select(t => Row(activation, c * 16 + t, d))).ToList();
         var actual = Enumerable.Range(0, rows).Select(r => Row(block, r, d)).ToList();

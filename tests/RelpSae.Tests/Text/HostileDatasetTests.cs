@@ -66,12 +66,33 @@ public sealed class HostileDatasetTests : IDisposable
         Refused(() => Documents.Read(path).ToList(), "bad.parquet", "not a readable Parquet file");
     }
 
-    [Theory]
-    [InlineData("huge.jsonl")]
-    [InlineData("huge.txt")]
-    public void AHugeLineIsRefusedWithoutHoldingIt(string name)
+    [Fact]
+    public async Task InvalidUtf8InAParquetTextColumnIsRefusedWithRowAndColumn()
     {
-        // A 64 MiB line (sparse zeros then text): memory stays near the 16 MiB line limit, not the line.
+        // Written uncompressed with a placeholder, whose bytes are then made invalid UTF-8 (0xFF, and 0xC3 without its continuation).
+        var path = Path.Combine(_dir, "bad.parquet");
+        var field = new Parquet.Schema.DataField<string>("text");
+        await using (var stream = File.Create(path))
+        await using (var writer = await Parquet.ParquetWriter.CreateAsync(new Parquet.Schema.ParquetSchema(field), stream,
+            new Parquet.ParquetOptions { CompressionMethod = Parquet.CompressionMethod.None }))
+        {
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync(field, new[] { "fine", "café QQQQ here" });
+        }
+        var bytes = File.ReadAllBytes(path);
+        int patched = 0;
+        for (int i; (i = bytes.AsSpan().IndexOf("QQQQ"u8)) >= 0; patched++) new byte[] { 0xFF, 0xC3, 0x28, (byte)'x' }.CopyTo(bytes, i);
+        Assert.True(patched > 0);
+        File.WriteAllBytes(path, bytes);
+        Refused(() => Documents.Read(path).ToList(), "bad.parquet: row 1 of row group 0, column \"text\"", "not valid UTF-8");
+    }
+
+    [Theory]
+    [InlineData("huge.jsonl", "longer than 16 MiB")]
+    [InlineData("huge.txt", "16 MiB of text without a space or newline after a word")]
+    public void AHugeLineThatCannotBeReadInPiecesIsRefusedWithoutHoldingIt(string name, string error)
+    {
+        // A 64 MiB line (sparse zeros, no place to cut a .txt document): memory stays near the 16 MiB line limit, not the line.
         var path = Path.Combine(_dir, name);
         using (var f = File.Create(path))
         {
@@ -79,8 +100,23 @@ public sealed class HostileDatasetTests : IDisposable
             f.SetLength(f.Length + (64 << 20));
         }
         long before = GC.GetAllocatedBytesForCurrentThread();
-        Refused(() => Documents.Read(path).ToList(), $"{name} line 2", "longer than 16 MiB");
+        Refused(() => Documents.Read(path).ToList(), $"{name} line 2", error);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < 200L << 20, $"allocated {allocated >> 20} MiB");
+    }
+
+    [Fact]
+    public void AHugePromptLineIsRefusedWithoutHoldingIt()
+    {
+        // Prompts are short: a prompt file keeps the 16 MiB line bound rather than streaming.
+        var path = Path.Combine(_dir, "p.jsonl");
+        using (var f = File.Create(path))
+        {
+            f.Write("{\"prompt\":\"fine\"}\n"u8);
+            f.SetLength(f.Length + (20 << 20));
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Refused(() => PromptFile.Read(path), "p.jsonl line 2: longer than 16 MiB; split the document");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 100L << 20);
     }
 }
