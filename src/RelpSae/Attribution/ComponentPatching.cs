@@ -84,14 +84,15 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
         hookRows.AsMemory(k.Offset(model.Facts), k.Width(model.Facts));
 
     /// <summary>
-    /// The true effects: components sorted by block, <see cref="BatchSize"/> sequences a pass, each the
-    /// clean prompt with one component patched, run from the resid_pre of the pass's first block.
+    /// The true effects: components sorted by block and position, <see cref="BatchSize"/> sequences a pass,
+    /// each the clean prompt with one component patched, run from the resid_pre of the pass's first block
+    /// and from its first patched position (the clean run's rows before it reused).
     /// </summary>
     private double[] Effects(Component[] components, ITransformerRun clean, ITransformerRun corrupt, Metric metric, double metricClean)
     {
         var c = model.Facts;
         int T = clean.Tokens, size = T * c.DModel;
-        var order = Enumerable.Range(0, components.Length).OrderBy(i => components[i].Layer).ToArray();
+        var order = Enumerable.Range(0, components.Length).OrderBy(i => components[i].Layer).ThenBy(i => components[i].Position).ToArray();
         var effects = new double[components.Length];
         for (int first = 0; first < order.Length; first += BatchSize)
         {
@@ -105,7 +106,10 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
                 clean.Cached(start).CopyTo(input, b * size);
                 patches[b] = new ActivationPatch(k.Hook, b * T + k.Position, k.Column(c), Slice(k, corrupt));
             }
-            using var run = model.ForwardFrom(start, input, count, T, new RunOptions { Logits = LogitRows.None, Patches = patches });
+            // Rows before the batch's first patched position are the clean run's in every block (attention is causal).
+            int firstRow = Enumerable.Range(first, count).Min(i => components[order[i]].Position);
+            using var run = model.ForwardFrom(start, input, count, T,
+                new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, firstRow) });
             var values = run.MetricValues(metric);
             for (int b = 0; b < count; b++) effects[order[first + b]] = metricClean - values[b];
         }
