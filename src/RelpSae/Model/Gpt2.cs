@@ -93,12 +93,8 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
     /// <summary>The blocks after <paramref name="start"/> on <paramref name="run"/>'s buffers, from a new activation.</summary>
     internal void RunFrom(Gpt2Run run, HookPoint start, ReadOnlySpan<float> activation)
     {
-        int d = Config.DModel, T = run.Tokens, ts = run.Computed;
-        if (activation.Length != run.Batch * T * d)
-            throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{T}×{d} expected");
         run.Reset();
-        for (int b = 0; b < run.Batch; b++)
-            activation.Slice((b * T + run.First) * d, ts * d).CopyTo(run.Residual.AsSpan(b * ts * d, ts * d));
+        CleanPrefix.CopyComputedRows(activation, run.Residual, run.Batch, run.Tokens, run.First, Config.DModel);
         var (layer, mlpOnly) = start.Restart;
         RunBlocks(run, layer, mlpOnly);
     }

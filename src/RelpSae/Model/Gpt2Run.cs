@@ -23,11 +23,14 @@ public sealed class Gpt2Run : ITransformerRun
         Start = start;
         Options = options;
         var c = model.Config;
-        if (options.Prefix is { } prefix) (Clean, First) = CheckPrefix(prefix);
+        if (options.Prefix is { } prefix)
+        {
+            Clean = prefix.Checked<Gpt2Run>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
+            First = prefix.Rows;
+        }
         int n = Rows, ts = Computed;
         foreach (var patch in options.Patches) patch.Validate(patch.Hook.Width(c, tokens), batch * tokens);
-        var computed = options with { Patches = options.Patches.Select(ToComputedRows).ToArray() };
-        hooks = new HookRecorder(computed, batch, ts, hook => hook.Width(c, tokens));
+        hooks = new HookRecorder(CleanPrefix.ToComputedRows(options, tokens, First), batch, ts, hook => hook.Width(c, tokens));
         var pool = model.Pool;
         Residual = pool.Rent(n * c.DModel);
         LnOut = pool.Rent(n * c.DModel);
@@ -37,28 +40,6 @@ public sealed class Gpt2Run : ITransformerRun
         layers = options.KeepForBackward
             ? Enumerable.Range(0, c.NLayers).Select(_ => new LayerActivations(c, batch, ts, pool, First)).ToArray()
             : [new LayerActivations(c, batch, ts, pool, First)];
-    }
-
-    private (Gpt2Run Clean, int First) CheckPrefix(CleanPrefix prefix)
-    {
-        if (prefix.Clean is not Gpt2Run clean || clean.Model != Model || clean.Batch != 1 || clean.Tokens != Tokens || !clean.Completed
-            || !clean.Options.KeepForBackward || clean.First != 0)
-            throw new ArgumentException($"a clean prefix must be a finished one-sequence pass of {Tokens} tokens of this model that kept its activations");
-        if (Start is not { } start) throw new ArgumentException("a pass from token ids cannot reuse a clean prefix: start it from a residual hook");
-        if (clean.Start is { } cleanStart && cleanStart.Restart.CompareTo(start.Restart) > 0)
-            throw new ArgumentException($"the clean prefix's pass started at {cleanStart}, after this pass's start {start}");
-        if (Options.KeepForBackward || Options.Rewrite is not null)
-            throw new ArgumentException("a pass reusing a clean prefix keeps no activations for the backward pass and takes no rewrite");
-        if (prefix.Rows < 0 || prefix.Rows >= Tokens) throw new ArgumentException($"a clean prefix of {prefix.Rows} rows for sequences of {Tokens}");
-        return (clean, prefix.Rows);
-    }
-
-    /// <summary>A patch's row in the computed rows' layout.</summary>
-    private ActivationPatch ToComputedRows(ActivationPatch patch)
-    {
-        int b = patch.Row / Tokens, t = patch.Row % Tokens;
-        if (t < First) throw new ArgumentException($"a patch of {patch.Hook} at position {t} falls in the clean prefix of {First} rows");
-        return patch with { Row = b * Computed + t - First };
     }
 
     /// <summary>Gives every buffer back to the model's pool; the run (and the arrays it exposed) must not be used after.</summary>
