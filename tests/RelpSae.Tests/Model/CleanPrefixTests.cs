@@ -20,7 +20,7 @@ public class CleanPrefixTests
         : (LanguageModels.Load(TestPaths.Data(name)), new HookPoint(HookKind.ResidPre, 1));
 
     /// <summary>
-    /// The clean activation at <see cref="Start"/> [T × d], its kept pass, and a batch that changes row
+    /// The clean activation at <paramref name="start"/> [T × d], its kept pass, and a batch that changes row
     /// <paramref name="first"/> of each sequence and (unless <paramref name="onlyFirst"/>) some rows after it.
     /// </summary>
     private static (ITransformerRun Clean, float[] Batch) Setup(ITransformer model, HookPoint start, int first, bool onlyFirst = false)
@@ -44,13 +44,13 @@ public class CleanPrefixTests
     [MemberData(nameof(Models))]
     public void EveryFirstRowGivesTheFullPassesRowsLogitsAndMetrics(string name)
     {
-        var (model, Start) = Load(name);
+        var (model, start) = Load(name);
         int d = model.Facts.DModel, V = model.Facts.VocabSize;
         for (int first = 0; first < T; first++)
         {
-            var (clean, batch) = Setup(model, Start, first);
-            using var full = model.ForwardFrom(Start, batch, Batch, T, new RunOptions { Logits = LogitRows.All });
-            using var reused = model.ForwardFrom(Start, batch, Batch, T, new RunOptions { Logits = LogitRows.All, Prefix = new CleanPrefix(clean, first) });
+            var (clean, batch) = Setup(model, start, first);
+            using var full = model.ForwardFrom(start, batch, Batch, T, new RunOptions { Logits = LogitRows.All });
+            using var reused = model.ForwardFrom(start, batch, Batch, T, new RunOptions { Logits = LogitRows.All, Prefix = new CleanPrefix(clean, first) });
             Assert.Equal(Batch * (T - first), reused.Rows);
             for (int b = 0; b < Batch; b++)
                 for (int t = first; t < T; t++)
@@ -71,12 +71,12 @@ public class CleanPrefixTests
     [MemberData(nameof(Models))]
     public void ReusingARowThatChangedGivesAnotherResult(string name)
     {
-        var (model, Start) = Load(name);
+        var (model, start) = Load(name);
         for (int first = 0; first < T - 1; first++)
         {
-            var (clean, batch) = Setup(model, Start, first, onlyFirst: true);
-            using var full = model.ForwardFrom(Start, batch, Batch, T, new RunOptions { Logits = LogitRows.None });
-            using var wrong = model.ForwardFrom(Start, batch, Batch, T, new RunOptions { Logits = LogitRows.None, Prefix = new CleanPrefix(clean, first + 1) });
+            var (clean, batch) = Setup(model, start, first, onlyFirst: true);
+            using var full = model.ForwardFrom(start, batch, Batch, T, new RunOptions { Logits = LogitRows.None });
+            using var wrong = model.ForwardFrom(start, batch, Batch, T, new RunOptions { Logits = LogitRows.None, Prefix = new CleanPrefix(clean, first + 1) });
             int d = model.Facts.DModel, computed = T - first - 1;
             for (int b = 0; b < Batch; b++)
             {
@@ -94,16 +94,16 @@ public class CleanPrefixTests
     [MemberData(nameof(Models))]
     public void PatchesOfComputedRowsApplyAndPatchesInThePrefixAreRefused(string name)
     {
-        var (model, Start) = Load(name);
+        var (model, start) = Load(name);
         int d = model.Facts.DModel, first = 3;
-        var (clean, batch) = Setup(model, Start, first);
+        var (clean, batch) = Setup(model, start, first);
         var values = Enumerable.Range(0, d).Select(j => 0.1f * j).ToArray();
         var patches = new[] { new ActivationPatch(new HookPoint(HookKind.MlpOut, 1), 1 * T + 5, 0, values) };
-        using var full = model.ForwardFrom(Start, batch, Batch, T, new RunOptions { Logits = LogitRows.None, Patches = patches });
-        using var reused = model.ForwardFrom(Start, batch, Batch, T, new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, first) });
+        using var full = model.ForwardFrom(start, batch, Batch, T, new RunOptions { Logits = LogitRows.None, Patches = patches });
+        using var reused = model.ForwardFrom(start, batch, Batch, T, new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, first) });
         AssertClose(full.MetricValues(Last).Select(v => (float)v).ToArray(), reused.MetricValues(Last).Select(v => (float)v).ToArray());
         var early = new[] { new ActivationPatch(new HookPoint(HookKind.MlpOut, 1), 1 * T + 2, 0, values) };
-        Assert.Throws<ArgumentException>(() => model.ForwardFrom(Start, batch, Batch, T, new RunOptions { Patches = early, Prefix = new CleanPrefix(clean, first) }));
+        Assert.Throws<ArgumentException>(() => model.ForwardFrom(start, batch, Batch, T, new RunOptions { Patches = early, Prefix = new CleanPrefix(clean, first) }));
         clean.Dispose();
     }
 
