@@ -113,7 +113,7 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
                 patches[b] = new ActivationPatch(k.Hook, b * T + k.Position, k.Column(c), Slice(k, corrupt));
             }
             // Rows before the batch's first patched position are the clean run's in every block (attention is causal).
-            int firstRow = batch.Min(k => k.Position);
+            int firstRow = CleanPrefix.Reusable(batch.Min(k => k.Position));
             using var run = model.ForwardFrom(start, input, count, T,
                 new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, firstRow) });
             var values = run.MetricValues(metric);

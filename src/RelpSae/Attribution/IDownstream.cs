@@ -45,6 +45,7 @@ public sealed class TransformerDownstream(ITransformer model, HookPoint hook) : 
 
     public double[] Metric(float[] activations, int batch, int tokens, Metric metric, float[] cleanActivation, int firstChanged)
     {
+        firstChanged = CleanPrefix.Reusable(firstChanged);
         if (firstChanged == 0) return Metric(activations, batch, tokens, metric);
         var cleanRun = CleanRun(cleanActivation, tokens);
         if (patched is { } p && p.Shape == (batch, tokens, firstChanged)) return p.Run.Rerun(activations).MetricValues(metric);

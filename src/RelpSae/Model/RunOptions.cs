@@ -42,6 +42,12 @@ public sealed record RunOptions
 public sealed record CleanPrefix(ITransformerRun Clean, int Rows)
 {
     /// <summary>
+    /// The rows to reuse before a first changed row, rounded down to a multiple of 8: patching's passes
+    /// then come in few shapes, whose buffers the model keeps, at the cost of up to 7 recomputed rows.
+    /// </summary>
+    public static int Reusable(int firstChanged) => firstChanged & ~7;
+
+    /// <summary>
     /// The clean run, checked against a pass of <paramref name="tokens"/> tokens from <paramref name="start"/>
     /// (<paramref name="usable"/>: of the same model, kept for the backward, itself computing every row).
     /// </summary>

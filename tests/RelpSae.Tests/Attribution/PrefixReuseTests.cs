@@ -8,11 +8,12 @@ namespace RelpSae.Tests.Attribution;
 /// <summary>
 /// Feature and component ground truth, which run each batch from its first changed position on the
 /// clean run's earlier rows (<see cref="CleanPrefix"/>), equal passes that recompute every row. The
-/// corrupted prompt shares the prompt's first three tokens, so the batches start at positions ≥ 3.
+/// corrupted prompt shares the prompt's first nine tokens, so the batches reuse the first 8 rows (their
+/// first changed row, ≥ 9, rounded down to a multiple of 8).
 /// </summary>
 public class PrefixReuseTests
 {
-    private const int T = 8;
+    private const int T = 16, Shared = 9;
     private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
     public static TheoryData<string> Models => ["tiny-gpt2", "tiny-llama-mqa", "tiny-neox"];
@@ -23,7 +24,7 @@ public class PrefixReuseTests
     {
         var clean = TinyModels.Tokens(1, T, seed: 7);
         var corrupt = TinyModels.Tokens(1, T, seed: 8);
-        clean.AsSpan(0, 3).CopyTo(corrupt);
+        clean.AsSpan(0, Shared).CopyTo(corrupt);
         return (clean, corrupt);
     }
 
@@ -49,7 +50,7 @@ public class PrefixReuseTests
             reused.BaselineActivation);
         var features = GroundTruth.ActiveFeatures(reused);
         var truth = new GroundTruth(batchSize: 5);
-        foreach (int? position in new int?[] { null, 3, T - 1 })
+        foreach (int? position in new int?[] { null, Shared, T - 1 })
         {
             var expected = truth.Effects(full, LogitDiff, features, position);
             var actual = truth.Effects(reused, LogitDiff, features, position);
@@ -76,7 +77,7 @@ public class PrefixReuseTests
         using var clean = model.Forward(tokens, 1, cache);
         using var corrupted = model.Forward(corrupt, 1, cache);
         double m0 = clean.MetricValues(LogitDiff)[0];
-        Assert.DoesNotContain(record.Components, k => k.Position < 3);
+        Assert.DoesNotContain(record.Components, k => k.Position < Shared);
         for (int i = 0; i < record.Components.Length; i++)
         {
             var k = record.Components[i];
