@@ -137,6 +137,8 @@ public static class BenchCommand
                 "ground_truth" when firstTruth is not null && firstTruth != row =>
                     $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each; {row.Ms / firstTruth.Ms:F1}× the time of {firstTruth.Batch} for {(double)row.Batch / firstTruth.Batch:F1}× the features",
                 "ground_truth" => $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each",
+                "ground_truth_at_56" => $"{row.Batch} features at one position: {row.Ms / row.Batch:F1} ms each",
+                "component_truth" or "component_truth_last8" => $"{row.Batch} components ({row.Tokens} tokens): {row.Ms / row.Batch:F1} ms each",
                 "activation_cache_layer6" => $"{row.Batch * row.Tokens / (row.Ms / 1000):N0} tokens/s",
                 var step when step.StartsWith("sae_train_step") => $"{row.Batch / (row.Ms / 1000):N0} tokens/s",
                 _ => "",
@@ -148,7 +150,8 @@ public static class BenchCommand
     private static string Percent(BenchRow row) => double.IsNaN(row.FractionOfPeak) ? "" : $"{row.FractionOfPeak:P0}";
 
     private static bool IsAttribution(BenchRow row) =>
-        row.Workload.StartsWith("attribution_") || row.Workload.StartsWith("sae_train_step") || row.Workload is "ground_truth" or "activation_cache_layer6";
+        row.Workload.StartsWith("attribution_") || row.Workload.StartsWith("sae_train_step") || row.Workload.StartsWith("ground_truth")
+        || row.Workload.StartsWith("component_truth") || row.Workload is "activation_cache_layer6";
 
     private static HashSet<BenchGroup> ParseGroups(string? text)
     {

@@ -84,28 +84,38 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
         hookRows.AsMemory(k.Offset(model.Facts), k.Width(model.Facts));
 
     /// <summary>
-    /// The true effects: components sorted by block, <see cref="BatchSize"/> sequences a pass, each the
-    /// clean prompt with one component patched, run from the resid_pre of the pass's first block.
+    /// The true effects: components in bands of blocks, by position, <see cref="BatchSize"/> sequences a pass,
+    /// each the clean prompt with one component patched, run from the resid_pre of the pass's first block
+    /// and from its first patched position (the clean run's rows before it reused).
     /// </summary>
     private double[] Effects(Component[] components, ITransformerRun clean, ITransformerRun corrupt, Metric metric, double metricClean)
     {
         var c = model.Facts;
         int T = clean.Tokens, size = T * c.DModel;
-        var order = Enumerable.Range(0, components.Length).OrderBy(i => components[i].Layer).ToArray();
+        // A pass costs (blocks from its first layer) × (rows from its first position): components go in bands of
+        // a few layers, by position within a band, so that a batch spans about as many layers as positions.
+        int cells = components.Select(k => (k.Layer, k.Position)).Distinct().Count();
+        int band = Math.Clamp((int)Math.Round(Math.Sqrt(BatchSize * (double)cells / Math.Max(1, components.Length))), 1, c.NLayers);
+        var order = Enumerable.Range(0, components.Length)
+            .OrderBy(i => components[i].Layer / band).ThenBy(i => components[i].Position).ThenBy(i => components[i].Layer).ToArray();
         var effects = new double[components.Length];
         for (int first = 0; first < order.Length; first += BatchSize)
         {
             int count = Math.Min(BatchSize, order.Length - first);
-            var start = new HookPoint(HookKind.ResidPre, components[order[first]].Layer);
+            var batch = order[first..(first + count)].Select(i => components[i]).ToArray();
+            var start = new HookPoint(HookKind.ResidPre, batch.Min(k => k.Layer));
             var input = new float[count * size];
             var patches = new ActivationPatch[count];
             for (int b = 0; b < count; b++)
             {
-                var k = components[order[first + b]];
+                var k = batch[b];
                 clean.Cached(start).CopyTo(input, b * size);
                 patches[b] = new ActivationPatch(k.Hook, b * T + k.Position, k.Column(c), Slice(k, corrupt));
             }
-            using var run = model.ForwardFrom(start, input, count, T, new RunOptions { Logits = LogitRows.None, Patches = patches });
+            // Rows before the batch's first patched position are the clean run's in every block (attention is causal).
+            int firstRow = CleanPrefix.Reusable(batch.Min(k => k.Position));
+            using var run = model.ForwardFrom(start, input, count, T,
+                new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, firstRow) });
             var values = run.MetricValues(metric);
             for (int b = 0; b < count; b++) effects[order[first + b]] = metricClean - values[b];
         }

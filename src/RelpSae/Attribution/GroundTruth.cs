@@ -7,7 +7,7 @@ namespace RelpSae.Attribution;
 /// The real effect of each feature (DESIGN §6): patch f_i to its baseline value f′_i (at every position,
 /// or at one), keep the error node fixed, re-run the blocks after the hook and record
 /// m(clean) − m(patched) — the sign convention of the attribution scores. Features go through the
-/// model <see cref="BatchSize"/> at a time.
+/// model <see cref="BatchSize"/> at a time; a feature that changes nothing has effect 0.
 /// </summary>
 public sealed class GroundTruth(int batchSize = 32)
 {
@@ -28,25 +28,31 @@ public sealed class GroundTruth(int batchSize = 32)
         int T = splice.Tokens, d = splice.Sae.DIn, n = splice.Sae.DSae, size = T * d;
         if (position is { } p && (p < 0 || p >= T)) throw new RelpSaeException($"patch position {p} is outside a prompt of {T} tokens");
         double clean = splice.MetricAt(splice.Clean, metric);
+        int from = position ?? 0, to = position is { } q ? q + 1 : T;
+        float Delta(int feature, int t) => splice.BaselineFeatures[t * n + feature] - splice.Features[t * n + feature];
+        // Rows before a feature's first non-zero delta do not change (attention is causal): features go through
+        // the model in order of that row, so that each batch recomputes only the rows from its first one on.
+        var first = features.Select(f => Enumerable.Range(from, to - from).FirstOrDefault(t => Delta(f, t) != 0, T)).ToArray();
+        var order = Enumerable.Range(0, features.Count).OrderBy(i => first[i]).ToArray();
         var effects = new double[features.Count];
-        for (int start = 0; start < features.Count; start += BatchSize)
+        for (int start = 0; start < features.Count && first[order[start]] < T; start += BatchSize)
         {
             int count = Math.Min(BatchSize, features.Count - start);
             var batch = new float[count * size];
             for (int b = 0; b < count; b++)
             {
-                int feature = features[start + b];
+                int feature = features[order[start + b]];
                 splice.Clean.CopyTo(batch.AsSpan(b * size, size));
                 var row = splice.Sae.DecoderRow(feature);
-                for (int t = position ?? 0; t < (position is { } q ? q + 1 : T); t++)
+                for (int t = from; t < to; t++)
                 {
                     // Decoding is linear: moving f_i to f′_i moves x̂, and so x, by (f′_i − f_i)·W_dec[i].
-                    float delta = splice.BaselineFeatures[t * n + feature] - splice.Features[t * n + feature];
+                    float delta = Delta(feature, t);
                     if (delta != 0) TensorPrimitives.MultiplyAdd(row, delta, batch.AsSpan(b * size + t * d, d), batch.AsSpan(b * size + t * d, d));
                 }
             }
-            var values = splice.Downstream.Metric(batch, count, T, metric);
-            for (int b = 0; b < count; b++) effects[start + b] = clean - values[b];
+            var values = splice.Downstream.Metric(batch, count, T, metric, splice.Clean, first[order[start]]);
+            for (int b = 0; b < count; b++) effects[order[start + b]] = clean - values[b];
         }
         return effects;
     }

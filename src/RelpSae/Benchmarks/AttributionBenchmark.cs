@@ -7,7 +7,8 @@ namespace RelpSae.Benchmarks;
 
 /// <summary>
 /// What attribution costs on a GPT-2-small-shaped model: each method and the ground truth for a
-/// 64-token prompt with a random TopK SAE (768 → 3072, k 32) at blocks.6.hook_resid_pre.
+/// 64-token prompt with a random TopK SAE (768 → 3072, k 32) at blocks.6.hook_resid_pre, and component
+/// patching's ground truth.
 /// </summary>
 public static class AttributionBenchmark
 {
@@ -31,6 +32,23 @@ public static class AttributionBenchmark
             yield return new BenchRow("ground_truth", n, Tokens, threads,
                 Timing.MedianMs(() => truth.Effects(splice, metric, active[..n]), Math.Min(warmup, 1), Math.Min(reps, 3)));
         yield return new BenchRow("ground_truth", active.Length, Tokens, threads, Timing.MedianMs(() => truth.Effects(splice, metric, active), 0, 1));
+        // Patched at one late position only (--patch-position 56): the features active there.
+        int late = Tokens - 8, dSae = sae.DSae;
+        var activeLate = active.Where(f => splice.Features[late * dSae + f] != 0).ToArray();
+        yield return new BenchRow("ground_truth_at_56", activeLate.Length, Tokens, threads,
+            Timing.MedianMs(() => truth.Effects(splice, metric, activeLate, late), Math.Min(warmup, 1), Math.Min(reps, 3)));
+
+        // Component patching's truth: every block's mlp_out at every position of a 32-token prompt where a
+        // corrupted prompt differs: from position 1 on, then only in the last 8 positions; the median of three.
+        var clean = ids[..32];
+        foreach (var (name, from) in new[] { ("component_truth", 1), ("component_truth_last8", 24) })
+        {
+            var corrupt = clean.Select((id, i) => i < from ? id : (id + 1) % model.Config.VocabSize).ToArray();
+            var patching = new ComponentPatching(model, [GradientMethod.Gradient], ComponentSelection.Parse("mlp_out", model.Facts));
+            var runs = Enumerable.Range(0, 1 + Math.Min(reps, 3)).Select(_ => patching.Evaluate(0, "bench", clean, corrupt, metric)).Skip(1).ToArray();
+            yield return new BenchRow(name, runs[0].Components.Length, clean.Length, threads,
+                runs.Select(r => r.TruthSeconds * 1000).Order().ElementAt(runs.Length / 2));
+        }
     }
 
     private static SparseAutoencoder RandomTopK(int dIn, int dSae)

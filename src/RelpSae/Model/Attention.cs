@@ -17,23 +17,36 @@ public static class Attention
     public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, Gpt2Config c) =>
         Forward(qkv, pattern, z, tokens, head, c.DModel, c.DHead);
 
-    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, int width, int headDim)
+    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, int width, int headDim) =>
+        Forward(default, 0, qkv, pattern, z, tokens, head, width, headDim);
+
+    /// <summary>
+    /// The same for <paramref name="tokens"/> rows that follow <paramref name="prefixRows"/> rows already
+    /// computed, whose qkv rows (same layout) are <paramref name="prefix"/>: each query sees every prefix key
+    /// and the suffix keys up to its own; the pattern is [tokens × (prefixRows + tokens)]. Patching reuses a
+    /// clean run's prefix this way (its rows cannot change).
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> prefix, int prefixRows, ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z,
+        int tokens, int head, int width, int headDim)
     {
-        int d = width, dh = headDim, T = tokens;
+        int d = width, dh = headDim, T = tokens, p = prefixRows, keys = p + T;
         var q = qkv[(head * dh)..];
         var k = qkv[(d + head * dh)..];
         var v = qkv[(2 * d + head * dh)..];
-        Gemm.Multiply(T, T, dh, q, 3 * d, false, k, 3 * d, true, pattern, T, false, GemmPath.Best, 1);
+        var zh = z[(head * dh)..];
+        if (p > 0) Gemm.Multiply(T, p, dh, q, 3 * d, false, prefix[(d + head * dh)..], 3 * d, true, pattern, keys, false, GemmPath.Best, 1);
+        Gemm.Multiply(T, T, dh, q, 3 * d, false, k, 3 * d, true, pattern[p..], keys, false, GemmPath.Best, 1);
         float scale = 1f / MathF.Sqrt(dh);
         for (int i = 0; i < T; i++)
         {
-            var row = pattern.Slice(i * T, T);
-            var visible = row[..(i + 1)];
+            var row = pattern.Slice(i * keys, keys);
+            var visible = row[..(p + i + 1)];
             TensorPrimitives.Multiply(visible, scale, visible);
             TensorPrimitives.SoftMax(visible, visible);
-            row[(i + 1)..].Clear();
+            row[(p + i + 1)..].Clear();
         }
-        Gemm.Multiply(T, dh, T, pattern, T, false, v, 3 * d, false, z[(head * dh)..], d, false, GemmPath.Best, 1);
+        if (p > 0) Gemm.Multiply(T, dh, p, pattern, keys, false, prefix[(2 * d + head * dh)..], 3 * d, false, zh, d, false, GemmPath.Best, 1);
+        Gemm.Multiply(T, dh, T, pattern[p..], keys, false, v, 3 * d, false, zh, d, p > 0, GemmPath.Best, 1);
     }
 
     /// <summary>

@@ -10,13 +10,15 @@ namespace RelpSae.Model;
 /// </summary>
 internal static class AttentionHeads
 {
-    public static void Forward(float[] qkv, float[] pattern, float[] z, int batch, int tokens, int heads, int headDim)
+    /// <summary>With a reused prefix, <paramref name="prefix"/> holds its <paramref name="prefixRows"/> rows of fused qkv (the clean run's).</summary>
+    public static void Forward(float[]? prefix, int prefixRows, float[] qkv, float[] pattern, float[] z, int batch, int tokens, int heads, int headDim)
     {
-        int T = tokens, width = heads * headDim;
+        int T = tokens, keys = prefixRows + tokens, width = heads * headDim;
         Parallel.For(0, batch * heads, new ParallelOptions { MaxDegreeOfParallelism = Threads.Count }, bh =>
         {
             int b = bh / heads, h = bh % heads;
-            Attention.Forward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * width), T, h, width, headDim);
+            Attention.Forward(prefix, prefixRows, qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * keys, T * keys), z.AsSpan(b * T * width),
+                T, h, width, headDim);
         });
     }
 

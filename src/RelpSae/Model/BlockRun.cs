@@ -21,9 +21,14 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         Tokens = tokens;
         Start = start;
         Options = options;
-        int n = batch * tokens, d = model.Facts.DModel;
-        foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), n);
-        hooks = new HookRecorder(options, batch, tokens, hook => model.Facts.Width(hook, tokens));
+        if (options.Prefix is { } prefix)
+        {
+            Clean = prefix.Checked<BlockRun<TLayer>>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
+            First = prefix.Rows;
+        }
+        int n = Rows, d = model.Facts.DModel;
+        foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), batch * tokens);
+        hooks = new HookRecorder(CleanPrefix.ToComputedRows(options, tokens, First), batch, Computed, hook => model.Facts.Width(hook, tokens));
         var pool = model.Pool;
         Residual = pool.Rent(n * d);
         Final = pool.Rent(n * d);
@@ -31,14 +36,23 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         FinalRstd = pool.Rent(n);
         // Without a backward pass one set of block buffers serves every layer in turn.
         layers = options.KeepForBackward
-            ? Enumerable.Range(0, model.Facts.NLayers).Select(_ => model.NewLayer(batch, tokens)).ToArray()
-            : [model.NewLayer(batch, tokens)];
+            ? Enumerable.Range(0, model.Facts.NLayers).Select(_ => model.NewLayer(batch, Computed, First)).ToArray()
+            : [model.NewLayer(batch, Computed, First)];
     }
 
     public StackedTransformer<TLayer> Model { get; }
     public int Batch { get; }
     public int Tokens { get; }
-    public int Rows => Batch * Tokens;
+    /// <summary>The rows this pass computes, [batch × <see cref="Computed"/>]: all of them unless it reuses a clean prefix.</summary>
+    public int Rows => Batch * Computed;
+
+    /// <summary>Rows of each sequence taken from <see cref="RunOptions.Prefix"/>'s clean run (0 without one).</summary>
+    public int First { get; }
+
+    /// <summary>Rows computed per sequence, positions <see cref="First"/>.. of each.</summary>
+    public int Computed => Tokens - First;
+
+    internal BlockRun<TLayer>? Clean { get; }
     public HookPoint? Start { get; }
     public RunOptions Options { get; }
     public float[] Residual { get; private set; }
@@ -101,7 +115,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
             case LogitRows.Last:
                 // Each sequence's last row, read with a stride of one sequence.
                 if (Logits.Length == 0) Logits = Model.Pool.Rent(Batch * V);
-                unembed.Apply(Final.AsSpan((Tokens - 1) * d), Batch, Logits, V, ldx: Tokens * d);
+                unembed.Apply(Final.AsSpan((Computed - 1) * d), Batch, Logits, V, ldx: Computed * d);
                 break;
         }
     }
@@ -109,7 +123,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
-        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel);
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel, First, Clean?.Final);
     }
 
     public float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)

@@ -93,10 +93,8 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
     /// <summary>The blocks after <paramref name="start"/> on <paramref name="run"/>'s buffers, from a new activation.</summary>
     internal void RunFrom(Gpt2Run run, HookPoint start, ReadOnlySpan<float> activation)
     {
-        if (activation.Length != run.Residual.Length)
-            throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{run.Tokens}×{Config.DModel} expected");
         run.Reset();
-        activation.CopyTo(run.Residual);
+        CleanPrefix.CopyComputedRows(activation, run.Residual, run.Batch, run.Tokens, run.First, Config.DModel);
         var (layer, mlpOnly) = start.Restart;
         RunBlocks(run, layer, mlpOnly);
     }
@@ -124,7 +122,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         var packed = Weights.Packed.Forward(l);
         var s = run.Layer(l);
         var x = run.Residual;
-        int n = run.Rows, d = c.DModel, m = c.DMlp, T = run.Tokens;
+        int n = run.Rows, d = c.DModel, m = c.DMlp, T = run.Computed, p = run.First, keys = run.Tokens;
 
         if (!mlpOnly)
         {
@@ -134,10 +132,12 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
             var qkv = s.Qkv;
             var pattern = s.Pattern;
             var z = run.Z;
+            // Rows before the first computed one are the clean run's: their keys and values are its own.
+            var prefix = run.Clean?.Layer(l).Qkv;
             Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
             {
                 int b = bh / c.NHeads, h = bh % c.NHeads;
-                Attention.Forward(qkv.AsSpan(b * T * 3 * d), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * d), T, h, c);
+                Attention.Forward(prefix, p, qkv.AsSpan(b * T * 3 * d), pattern.AsSpan(bh * T * keys, T * keys), z.AsSpan(b * T * d), T, h, d, c.DHead);
             });
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), z)) return false;

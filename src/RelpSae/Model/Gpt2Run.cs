@@ -23,9 +23,14 @@ public sealed class Gpt2Run : ITransformerRun
         Start = start;
         Options = options;
         var c = model.Config;
-        int n = batch * tokens;
-        foreach (var patch in options.Patches) patch.Validate(patch.Hook.Width(c, tokens), n);
-        hooks = new HookRecorder(options, batch, tokens, hook => hook.Width(c, tokens));
+        if (options.Prefix is { } prefix)
+        {
+            Clean = prefix.Checked<Gpt2Run>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
+            First = prefix.Rows;
+        }
+        int n = Rows, ts = Computed;
+        foreach (var patch in options.Patches) patch.Validate(patch.Hook.Width(c, tokens), batch * tokens);
+        hooks = new HookRecorder(CleanPrefix.ToComputedRows(options, tokens, First), batch, ts, hook => hook.Width(c, tokens));
         var pool = model.Pool;
         Residual = pool.Rent(n * c.DModel);
         LnOut = pool.Rent(n * c.DModel);
@@ -33,8 +38,8 @@ public sealed class Gpt2Run : ITransformerRun
         Out = pool.Rent(n * c.DModel);
         // Without a backward pass one set of block buffers serves every layer in turn.
         layers = options.KeepForBackward
-            ? Enumerable.Range(0, c.NLayers).Select(_ => new LayerActivations(c, batch, tokens, pool)).ToArray()
-            : [new LayerActivations(c, batch, tokens, pool)];
+            ? Enumerable.Range(0, c.NLayers).Select(_ => new LayerActivations(c, batch, ts, pool, First)).ToArray()
+            : [new LayerActivations(c, batch, ts, pool, First)];
     }
 
     /// <summary>Gives every buffer back to the model's pool; the run (and the arrays it exposed) must not be used after.</summary>
@@ -55,7 +60,16 @@ public sealed class Gpt2Run : ITransformerRun
     public Gpt2 Model { get; }
     public int Batch { get; }
     public int Tokens { get; }
-    public int Rows => Batch * Tokens;
+    /// <summary>The rows this pass computes, [batch × <see cref="Computed"/>]: all of them unless it reuses a clean prefix.</summary>
+    public int Rows => Batch * Computed;
+
+    /// <summary>Rows of each sequence taken from <see cref="RunOptions.Prefix"/>'s clean run (0 without one).</summary>
+    public int First { get; }
+
+    /// <summary>Rows computed per sequence, positions <see cref="First"/>.. of each.</summary>
+    public int Computed => Tokens - First;
+
+    internal Gpt2Run? Clean { get; }
     /// <summary>The hook the pass started from (null: from token ids).</summary>
     public HookPoint? Start { get; }
     public RunOptions Options { get; }
@@ -138,7 +152,7 @@ public sealed class Gpt2Run : ITransformerRun
                 // Each sequence's last row, read with a stride of one sequence; the same packed product
                 // as All, so the last row of All is bit for bit the same.
                 if (Logits.Length == 0) Logits = Model.Pool.Rent(Batch * V);
-                Numerics.Gemm.Multiply(Batch, Final.AsSpan((Tokens - 1) * d), Tokens * d, false, w.Packed.Unembed, Logits, V);
+                Numerics.Gemm.Multiply(Batch, Final.AsSpan((Computed - 1) * d), Computed * d, false, w.Packed.Unembed, Logits, V);
                 break;
         }
     }
@@ -147,7 +161,7 @@ public sealed class Gpt2Run : ITransformerRun
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
-        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Weights.Unembed, Model.Config.DModel);
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Weights.Unembed, Model.Config.DModel, First, Clean?.Final);
     }
 
     public double[] MetricValues(Metric metric) => MetricValues([metric]);

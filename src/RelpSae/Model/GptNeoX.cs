@@ -38,7 +38,7 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
         return new(GptNeoXWeights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override GptNeoXActivations NewLayer(int batch, int tokens) => new(Config, batch, tokens);
+    internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows);
 
     internal void Activation(ReadOnlySpan<float> u, Span<float> post)
     {
@@ -51,15 +51,15 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
         var w = Weights.Layers[l];
         var s = run.Layer(l);
         var x = run.Residual;
-        int n = run.Rows, T = run.Tokens, d = c.DModel;
+        int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel;
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
             LayerNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, s.Normed, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
             w.Qkv.Apply(s.Normed, n, s.Qkv, 3 * d);
-            rope.Apply(s.Qkv, 3 * d, n, T, c.NHeads, c.DHead);
-            rope.Apply(s.Qkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead);
-            AttentionHeads.Forward(s.Qkv, s.Pattern, s.Z, run.Batch, T, c.NHeads, c.DHead);
+            rope.Apply(s.Qkv, 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
+            rope.Apply(s.Qkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
+            AttentionHeads.Forward(run.Clean?.Layer(l).Qkv, p, s.Qkv, s.Pattern, s.Z, run.Batch, T, c.NHeads, c.DHead);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
             w.Dense.Apply(s.Z, n, s.AttnOut, d);

@@ -33,6 +33,7 @@ public interface ITransformerRun : IDisposable
 {
     int Batch { get; }
     int Tokens { get; }
+    /// <summary>The rows the pass computed: batch × tokens, or batch × (tokens − p) after a reused clean prefix of p rows (<see cref="RunOptions.Prefix"/>).</summary>
     int Rows => Batch * Tokens;
     HookPoint? Start { get; }
     /// <summary>The residual stream after the last block that ran [rows × d_model].</summary>

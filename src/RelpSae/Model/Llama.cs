@@ -39,7 +39,7 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         return new(LlamaWeights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override LlamaActivations NewLayer(int batch, int tokens) => new(Config, batch, tokens);
+    internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows);
 
     internal override bool Block(BlockRun<LlamaActivations> run, int l, bool mlpOnly)
     {
@@ -47,7 +47,7 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         var w = Weights.Layers[l];
         var s = run.Layer(l);
         var x = run.Residual;
-        int n = run.Rows, T = run.Tokens, D = c.DAttention;
+        int n = run.Rows, T = run.Computed, p = run.First, D = c.DAttention;
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
@@ -55,10 +55,10 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
             w.Q.Apply(s.Normed, n, s.Qkv, 3 * D);
             w.K.Apply(s.Normed, n, s.K, c.DKv);
             w.V.Apply(s.Normed, n, s.V, c.DKv);
-            rope.Apply(s.Qkv, 3 * D, n, T, c.NHeads, c.DHead);
-            rope.Apply(s.K, c.DKv, n, T, c.NKvHeads, c.DHead);
+            rope.Apply(s.Qkv, 3 * D, n, T, c.NHeads, c.DHead, firstPosition: p);
+            rope.Apply(s.K, c.DKv, n, T, c.NKvHeads, c.DHead, firstPosition: p);
             GroupedQuery.Repeat(s.K, s.V, s.Qkv, n, c.NHeads, c.NKvHeads, c.DHead);
-            AttentionHeads.Forward(s.Qkv, s.Pattern, s.Z, run.Batch, T, c.NHeads, c.DHead);
+            AttentionHeads.Forward(run.Clean?.Layer(l).Qkv, p, s.Qkv, s.Pattern, s.Z, run.Batch, T, c.NHeads, c.DHead);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
             w.O.Apply(s.Z, n, s.Out, c.DModel);

@@ -9,12 +9,12 @@ public sealed class LlamaActivations
 {
     internal readonly float[] Ln1Hat, Ln1Rstd, Qkv, K, V, Pattern, Z, Ln2Hat, Ln2Rstd, Gate, Act, Up, Hidden, Normed, Out;
 
-    internal LlamaActivations(LlamaConfig c, int batch, int tokens)
+    internal LlamaActivations(LlamaConfig c, int batch, int tokens, int prefixRows = 0)
     {
         int n = batch * tokens, d = c.DModel, m = c.DMlp;
         Ln1Hat = new float[n * d]; Ln1Rstd = new float[n]; Ln2Hat = new float[n * d]; Ln2Rstd = new float[n];
         Qkv = new float[n * 3 * c.DAttention]; K = new float[n * c.DKv]; V = new float[n * c.DKv];
-        Pattern = new float[batch * c.NHeads * tokens * tokens]; Z = new float[n * c.DAttention];
+        Pattern = new float[batch * c.NHeads * tokens * (prefixRows + tokens)]; Z = new float[n * c.DAttention];
         Gate = new float[n * m]; Act = new float[n * m]; Up = new float[n * m]; Hidden = new float[n * m];
         Normed = new float[n * d]; Out = new float[n * d];
     }

@@ -12,14 +12,20 @@ internal static class MetricRows
         foreach (var m in metrics) m.Validate(vocabSize);
     }
 
-    public static double[] Values(IReadOnlyList<Metric> metrics, int batch, int tokens, float[] final, float[] unembed, int d)
+    /// <summary>
+    /// The metric of each sequence; a pass that reused a clean prefix holds rows <paramref name="first"/>.. of
+    /// each sequence, and a metric read before them is the clean run's (<paramref name="cleanFinal"/>).
+    /// </summary>
+    public static double[] Values(IReadOnlyList<Metric> metrics, int batch, int tokens, float[] final, float[] unembed, int d,
+        int first = 0, float[]? cleanFinal = null)
     {
         var values = new double[batch];
         for (int b = 0; b < batch; b++)
         {
             var metric = metrics[metrics.Count == 1 ? 0 : b];
-            int row = b * tokens + metric.ResolvePosition(tokens);
-            values[b] = metric.Value(final.AsSpan(row * d, d), unembed);
+            int position = metric.ResolvePosition(tokens);
+            var row = position < first ? cleanFinal.AsSpan(position * d, d) : final.AsSpan((b * (tokens - first) + position - first) * d, d);
+            values[b] = metric.Value(row, unembed);
         }
         return values;
     }

@@ -38,17 +38,18 @@ public sealed class Rope(int dims, double theta)
 
     /// <summary>
     /// Rotates <paramref name="heads"/> heads of d_head dims in each of batch × tokens rows (rows
-    /// <paramref name="ld"/> apart; position = row mod tokens). <paramref name="inverse"/> applies the
+    /// <paramref name="ld"/> apart; position = <paramref name="firstPosition"/> + row mod tokens, the
+    /// rows of each sequence after a reused prefix starting there). <paramref name="inverse"/> applies the
     /// transposed rotation, which is also the backward pass of the forward one.
     /// </summary>
-    public void Apply(Span<float> rows, int ld, int rowCount, int tokens, int heads, int headDim, bool inverse = false)
+    public void Apply(Span<float> rows, int ld, int rowCount, int tokens, int heads, int headDim, bool inverse = false, int firstPosition = 0)
     {
         int half = Dims / 2;
-        var (cos, sin) = Table(tokens);
+        var (cos, sin) = Table(firstPosition + tokens);
         for (int r = 0; r < rowCount; r++)
         {
-            var c = cos.AsSpan(r % tokens * half, half);
-            var s = sin.AsSpan(r % tokens * half, half);
+            var c = cos.AsSpan((firstPosition + r % tokens) * half, half);
+            var s = sin.AsSpan((firstPosition + r % tokens) * half, half);
             for (int h = 0; h < heads; h++)
             {
                 var x = rows.Slice(r * ld + h * headDim, Dims);

@@ -20,7 +20,8 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
     /// <summary>The unembedding (lm_head) [V × d].</summary>
     internal abstract Linear Unembed { get; }
 
-    internal abstract TLayer NewLayer(int batch, int tokens);
+    /// <summary>One block's buffers for <paramref name="tokens"/> computed rows a sequence after <paramref name="prefixRows"/> reused ones.</summary>
+    internal abstract TLayer NewLayer(int batch, int tokens, int prefixRows);
 
     /// <summary>Block l on the residual rows in place (from hook_resid_mid when <paramref name="mlpOnly"/>); false once StopAfter is reached.</summary>
     internal abstract bool Block(BlockRun<TLayer> run, int l, bool mlpOnly);
@@ -66,10 +67,8 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
 
     internal void RunFrom(BlockRun<TLayer> run, HookPoint start, ReadOnlySpan<float> activation)
     {
-        if (activation.Length != run.Residual.Length)
-            throw new ArgumentException($"activation has {activation.Length} values; {run.Batch}×{run.Tokens}×{Facts.DModel} expected");
         run.Reset();
-        activation.CopyTo(run.Residual);
+        CleanPrefix.CopyComputedRows(activation, run.Residual, run.Batch, run.Tokens, run.First, Facts.DModel);
         var (layer, mlpOnly) = start.Restart;
         RunBlocks(run, layer, mlpOnly);
     }
