@@ -33,22 +33,23 @@ MASKS = [
     (re.compile(r"Vector\d+"), "Vector#"),
     (re.compile(r'"seconds": [-\d.eE]+'), '"seconds": #'),
 ]
-TIMING_HEADER = re.compile(r"seconds|ms /|s /")
+TIMING_HEADER = re.compile(r"seconds|\bms\b|s /")
 
 
 def mask(lines):
-    """Masks run-dependent fields; in box tables whose last column is a time, that column's numbers too."""
-    out, timing_table = [], False
+    """Masks run-dependent fields; in box tables, the numbers of every column whose header is a time."""
+    out, timing_columns = [], None
     for line in lines:
         for pattern, replacement in MASKS:
             line = pattern.sub(replacement, line)
         if line.startswith("┌"):
-            timing_table = None
-        elif line.startswith("│") and timing_table is None:
-            timing_table = bool(TIMING_HEADER.search(line.rstrip("│ ").rsplit("│", 1)[-1]))
-        elif line.startswith("│") and timing_table:
-            head, last = line.rstrip().rstrip("│").rsplit("│", 1)
-            line = head + "│" + re.sub(r"[\d.]+", "#", last) + "│"
+            timing_columns = None
+        elif line.startswith("│") and timing_columns is None:
+            cells = line.strip().strip("│").split("│")
+            timing_columns = {i for i, cell in enumerate(cells) if TIMING_HEADER.search(cell)}
+        elif line.startswith("│") and timing_columns:
+            cells = line.rstrip().strip("│").split("│")
+            line = "│" + "│".join(re.sub(r"[\d.]+", "#", c) if i in timing_columns else c for i, c in enumerate(cells)) + "│"
         out.append(re.sub(r" +", " ", line).strip())  # a masked number's width moves centred titles and cells
     return out
 

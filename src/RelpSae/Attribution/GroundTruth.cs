@@ -37,8 +37,13 @@ public sealed class GroundTruth(int batchSize = 32)
         var effects = new double[features.Count];
         for (int start = 0; start < features.Count && first[order[start]] < T; start += BatchSize)
         {
-            int count = Math.Min(BatchSize, features.Count - start);
-            var batch = new float[count * size];
+            int count = Math.Min(BatchSize, features.Count - start), firstRow = first[order[start]];
+            // A batch that starts after row 0 runs on other shapes than the clean pass, whose last bits can
+            // differ: the clean prompt rides along as one more sequence, so that a patch too small to move
+            // the residual stream measures exactly 0, as it does in a full pass.
+            int reference = firstRow > 0 ? 1 : 0;
+            var batch = new float[(count + reference) * size];
+            if (reference == 1) splice.Clean.CopyTo(batch.AsSpan(count * size, size));
             for (int b = 0; b < count; b++)
             {
                 int feature = features[order[start + b]];
@@ -51,8 +56,9 @@ public sealed class GroundTruth(int batchSize = 32)
                     if (delta != 0) TensorPrimitives.MultiplyAdd(row, delta, batch.AsSpan(b * size + t * d, d), batch.AsSpan(b * size + t * d, d));
                 }
             }
-            var values = splice.Downstream.Metric(batch, count, T, metric, splice.Clean, first[order[start]]);
-            for (int b = 0; b < count; b++) effects[order[start + b]] = clean - values[b];
+            var values = splice.Downstream.Metric(batch, count + reference, T, metric, splice.Clean, firstRow);
+            double unpatched = reference == 1 ? values[count] : clean;
+            for (int b = 0; b < count; b++) effects[order[start + b]] = unpatched - values[b];
         }
         return effects;
     }

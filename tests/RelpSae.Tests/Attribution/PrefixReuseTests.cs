@@ -60,6 +60,40 @@ public class PrefixReuseTests
         }
     }
 
+    /// <summary>
+    /// A full pass gives a patch that leaves the residual stream's bits unchanged an effect of exactly 0;
+    /// a pass from a later row must too (its kernels run on other shapes, so it measures against the clean
+    /// prompt run beside the patches), or rounding noise of random sign would count in sign agreement.
+    /// On the embedded model and SAE, over contrastive prompts, the exact zeros and the signs agree.
+    /// </summary>
+    [Fact]
+    public void ExactZerosAndSignsMatchFullRecomputationOnTheEmbeddedModel()
+    {
+        var model = LanguageModels.Load(RelpSae.Cli.CliDefaults.EmbeddedModel);
+        var tokenizer = RelpSae.Text.Gpt2Tokenizer.Load(RelpSae.Cli.CliDefaults.EmbeddedModel);
+        var sae = RelpSae.Sae.SaeFiles.Load(RelpSae.Cli.CliDefaults.EmbeddedSae);
+        var hook = model.Facts.ParseHook(sae.Config.HookName!);
+        var metric = new Metric(MetricKind.LogitDiff, Target: 388, Foil: 5);
+        var truth = new GroundTruth();
+        int zeros = 0;
+        foreach (var c in RelpSae.Prompts.ContrastivePrompts.Generate(12))
+        {
+            var (tokens, corrupt) = (tokenizer.Encode(c.Prompt), tokenizer.Encode(c.Corrupt!));
+            var reused = SaeSplice.Create(model, sae, hook, tokens, Baseline.Corrupt(corrupt));
+            var full = SaeSplice.FromActivations(new EveryRow(new TransformerDownstream(model, hook)), sae, reused.Clean, Baseline.Corrupt(corrupt),
+                reused.BaselineActivation);
+            var features = GroundTruth.ActiveFeatures(reused);
+            var (expected, actual) = (truth.Effects(full, metric, features), truth.Effects(reused, metric, features));
+            for (int i = 0; i < features.Length; i++)
+            {
+                Assert.True(expected[i] == 0 == (actual[i] == 0), $"\"{c.Prompt}\" feature {features[i]}: {actual[i]} vs {expected[i]}");
+                Assert.Equal(Math.Sign(expected[i]), Math.Sign(actual[i]));
+                if (expected[i] == 0) zeros++;
+            }
+        }
+        Assert.True(zeros > 0, "no patch too small to move the residual stream: the test checks nothing");
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void ComponentEffectsEqualFullRecomputation(string name)
