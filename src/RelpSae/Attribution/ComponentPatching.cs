@@ -104,20 +104,25 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
             int count = Math.Min(BatchSize, order.Length - first);
             var batch = order[first..(first + count)].Select(i => components[i]).ToArray();
             var start = new HookPoint(HookKind.ResidPre, batch.Min(k => k.Layer));
-            var input = new float[count * size];
+            // Rows before the batch's first patched position are the clean run's in every block (attention is causal).
+            int firstRow = CleanPrefix.Reusable(batch.Min(k => k.Position));
+            // A pass from a later row runs its kernels on other shapes than the clean pass, whose last bits can
+            // differ: the unpatched prompt rides along as one more sequence and the effects are measured from it,
+            // as feature ground truth does, so a patch that changes nothing measures exactly 0.
+            int reference = firstRow > 0 ? 1 : 0;
+            var input = new float[(count + reference) * size];
             var patches = new ActivationPatch[count];
+            for (int b = 0; b < count + reference; b++) clean.Cached(start).CopyTo(input, b * size);
             for (int b = 0; b < count; b++)
             {
                 var k = batch[b];
-                clean.Cached(start).CopyTo(input, b * size);
                 patches[b] = new ActivationPatch(k.Hook, b * T + k.Position, k.Column(c), Slice(k, corrupt));
             }
-            // Rows before the batch's first patched position are the clean run's in every block (attention is causal).
-            int firstRow = CleanPrefix.Reusable(batch.Min(k => k.Position));
-            using var run = model.ForwardFrom(start, input, count, T,
+            using var run = model.ForwardFrom(start, input, count + reference, T,
                 new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, firstRow) });
             var values = run.MetricValues(metric);
-            for (int b = 0; b < count; b++) effects[order[first + b]] = metricClean - values[b];
+            double unpatched = reference == 1 ? values[count] : metricClean;
+            for (int b = 0; b < count; b++) effects[order[first + b]] = unpatched - values[b];
         }
         return effects;
     }
