@@ -13,6 +13,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 {
     private readonly HookRecorder hooks;
     private readonly TLayer[] layers;
+    private readonly CleanPrefixAttention? prefixAttention;
 
     internal BlockRun(StackedTransformer<TLayer> model, int batch, int tokens, HookPoint? start, RunOptions options)
     {
@@ -25,6 +26,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         {
             Clean = prefix.Checked<BlockRun<TLayer>>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
             First = prefix.Rows;
+            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, model.Facts.NHeads, model.Facts.DHead);
         }
         int n = Rows, d = model.Facts.DModel;
         foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), batch * tokens);
@@ -67,6 +69,17 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 
     internal TLayer Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
+    /// <summary>
+    /// Attention of the computed rows' fused Q | K | V rows into their pattern and z: over every row, or,
+    /// after a reused prefix, on the full pass's shapes from the clean run's rows <paramref name="cleanQkv"/>
+    /// (<see cref="CleanPrefixAttention"/>), so that the computed rows get the full pass's bits.
+    /// </summary>
+    internal void Attention(float[]? cleanQkv, float[] qkv, float[] pattern, float[] z)
+    {
+        if (prefixAttention is not null) prefixAttention.Forward(cleanQkv!, qkv, pattern, z);
+        else AttentionHeads.Forward(null, 0, qkv, pattern, z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead);
+    }
+
     public float[] Cached(HookPoint hook) => hooks.Cached(hook);
 
     /// <summary>Gives the buffers back to the model's pool; the run (and the arrays it exposed) must not be used after.</summary>
@@ -75,6 +88,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         if (disposed) return;
         disposed = true;
         foreach (var a in new[] { Residual, Final, FinalHat, FinalRstd, Logits }) Model.Pool.Return(a);
+        prefixAttention?.Dispose();
         Residual = Final = FinalHat = FinalRstd = Logits = [];
         Completed = false;
     }

@@ -59,7 +59,7 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
             w.Qkv.Apply(s.Normed, n, s.Qkv, 3 * d);
             rope.Apply(s.Qkv, 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
             rope.Apply(s.Qkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
-            AttentionHeads.Forward(run.Clean?.Layer(l).Qkv, p, s.Qkv, s.Pattern, s.Z, run.Batch, T, c.NHeads, c.DHead);
+            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, s.Z);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
             w.Dense.Apply(s.Z, n, s.AttnOut, d);

@@ -58,7 +58,7 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
             rope.Apply(s.Qkv, 3 * D, n, T, c.NHeads, c.DHead, firstPosition: p);
             rope.Apply(s.K, c.DKv, n, T, c.NKvHeads, c.DHead, firstPosition: p);
             GroupedQuery.Repeat(s.K, s.V, s.Qkv, n, c.NHeads, c.NKvHeads, c.DHead);
-            AttentionHeads.Forward(run.Clean?.Layer(l).Qkv, p, s.Qkv, s.Pattern, s.Z, run.Batch, T, c.NHeads, c.DHead);
+            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, s.Z);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
             w.O.Apply(s.Z, n, s.Out, c.DModel);

@@ -18,6 +18,12 @@ public class PrefixReuseTests
 
     public static TheoryData<string> Models => ["tiny-gpt2", "tiny-llama-mqa", "tiny-neox"];
 
+    /// <summary>
+    /// The tolerance of a pass from a later row against full recomputation: none on the Llama family and
+    /// GPT-NeoX, whose prefix passes run attention on the full pass's shapes (<see cref="CleanPrefixAttention"/>).
+    /// </summary>
+    private static double Tolerance(string name) => name == "tiny-gpt2" ? 1e-5 : 0;
+
     private static ITransformer Load(string name) => name == "tiny-gpt2" ? TinyModels.Create(seed: 2) : LanguageModels.Load(TestPaths.Data(name));
 
     private static (int[] Clean, int[] Corrupt) Prompts()
@@ -55,7 +61,7 @@ public class PrefixReuseTests
             var expected = truth.Effects(full, LogitDiff, features, position);
             var actual = truth.Effects(reused, LogitDiff, features, position);
             for (int i = 0; i < features.Length; i++)
-                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"feature {features[i]} at {position}: {actual[i]} vs {expected[i]}");
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= Tolerance(name) * (1 + Math.Abs(expected[i])), $"feature {features[i]} at {position}: {actual[i]} vs {expected[i]}");
             Assert.Contains(actual, e => Math.Abs(e) > 1e-4);
         }
     }
@@ -119,7 +125,7 @@ public class PrefixReuseTests
             var patch = new ActivationPatch(k.Hook, k.Position, k.Column(c), corrupted.Cached(k.Hook).AsMemory(k.Offset(c), k.Width(c)));
             using var run = model.ForwardFrom(start, clean.Cached(start), 1, T, new RunOptions { Logits = LogitRows.None, Patches = [patch] });
             double expected = m0 - run.MetricValues(LogitDiff)[0];
-            Assert.True(Math.Abs(expected - record.Truth[i]) <= 1e-5 * (1 + Math.Abs(expected)), $"{k}: {record.Truth[i]} vs {expected}");
+            Assert.True(Math.Abs(expected - record.Truth[i]) <= Tolerance(name) * (1 + Math.Abs(expected)), $"{k}: {record.Truth[i]} vs {expected}");
         }
         Assert.Contains(record.Truth, t => Math.Abs(t) > 1e-4);
     }
