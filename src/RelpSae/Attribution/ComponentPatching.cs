@@ -91,7 +91,7 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
     private double[] Effects(Component[] components, ITransformerRun clean, ITransformerRun corrupt, Metric metric, double metricClean)
     {
         var c = model.Facts;
-        int T = clean.Tokens, size = T * c.DModel;
+        int T = clean.Tokens;
         // A pass costs (blocks from its first layer) × (rows from its first position): components go in bands of
         // a few layers, by position within a band, so that a batch spans about as many layers as positions.
         int cells = components.Select(k => (k.Layer, k.Position)).Distinct().Count();
@@ -106,23 +106,19 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
             var start = new HookPoint(HookKind.ResidPre, batch.Min(k => k.Layer));
             // Rows before the batch's first patched position are the clean run's in every block (attention is causal).
             int firstRow = CleanPrefix.Reusable(batch.Min(k => k.Position));
-            // A pass from a later row runs its kernels on other shapes than the clean pass, whose last bits can
-            // differ: the unpatched prompt rides along as one more sequence and the effects are measured from it,
-            // as feature ground truth does, so a patch that changes nothing measures exactly 0.
-            int reference = firstRow > 0 ? 1 : 0;
-            var input = new float[(count + reference) * size];
+            // From a later row, the unpatched prompt rides along and the effects are measured from it.
+            var reference = new CleanPrefixReference(count, firstRow);
+            var input = reference.Input(clean.Cached(start));
             var patches = new ActivationPatch[count];
-            for (int b = 0; b < count + reference; b++) clean.Cached(start).CopyTo(input, b * size);
             for (int b = 0; b < count; b++)
             {
                 var k = batch[b];
                 patches[b] = new ActivationPatch(k.Hook, b * T + k.Position, k.Column(c), Slice(k, corrupt));
             }
-            using var run = model.ForwardFrom(start, input, count + reference, T,
+            using var run = model.ForwardFrom(start, input, reference.Sequences, T,
                 new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, firstRow) });
-            var values = run.MetricValues(metric);
-            double unpatched = reference == 1 ? values[count] : metricClean;
-            for (int b = 0; b < count; b++) effects[order[first + b]] = unpatched - values[b];
+            var batchEffects = reference.Effects(run.MetricValues(metric), metricClean);
+            for (int b = 0; b < count; b++) effects[order[first + b]] = batchEffects[b];
         }
         return effects;
     }

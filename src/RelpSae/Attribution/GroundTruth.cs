@@ -38,16 +38,12 @@ public sealed class GroundTruth(int batchSize = 32)
         for (int start = 0; start < features.Count && first[order[start]] < T; start += BatchSize)
         {
             int count = Math.Min(BatchSize, features.Count - start), firstRow = first[order[start]];
-            // A batch that starts after row 0 runs on other shapes than the clean pass, whose last bits can
-            // differ: the clean prompt rides along as one more sequence, so that a patch too small to move
-            // the residual stream measures exactly 0, as it does in a full pass.
-            int reference = firstRow > 0 ? 1 : 0;
-            var batch = new float[(count + reference) * size];
-            if (reference == 1) splice.Clean.CopyTo(batch.AsSpan(count * size, size));
+            // From a later row, the unpatched prompt rides along and the effects are measured from it.
+            var reference = new CleanPrefixReference(count, firstRow);
+            var batch = reference.Input(splice.Clean);
             for (int b = 0; b < count; b++)
             {
                 int feature = features[order[start + b]];
-                splice.Clean.CopyTo(batch.AsSpan(b * size, size));
                 var row = splice.Sae.DecoderRow(feature);
                 for (int t = from; t < to; t++)
                 {
@@ -56,9 +52,9 @@ public sealed class GroundTruth(int batchSize = 32)
                     if (delta != 0) TensorPrimitives.MultiplyAdd(row, delta, batch.AsSpan(b * size + t * d, d), batch.AsSpan(b * size + t * d, d));
                 }
             }
-            var values = splice.Downstream.Metric(batch, count + reference, T, metric, splice.Clean, firstRow);
-            double unpatched = reference == 1 ? values[count] : clean;
-            for (int b = 0; b < count; b++) effects[order[start + b]] = unpatched - values[b];
+            var values = splice.Downstream.Metric(batch, reference.Sequences, T, metric, splice.Clean, firstRow);
+            var batchEffects = reference.Effects(values, clean);
+            for (int b = 0; b < count; b++) effects[order[start + b]] = batchEffects[b];
         }
         return effects;
     }
