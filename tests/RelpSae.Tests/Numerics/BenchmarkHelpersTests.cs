@@ -51,4 +51,16 @@ public class BenchmarkHelpersTests
         // Per sequence: integrated gradients' batched passes are counted as steps × one gradient.
         Assert.Equal(batch * FlopCounts.Gpt2Gradient(c, 1, tokens, 2), FlopCounts.Gpt2Gradient(c, batch, tokens, 2), 6);
     }
+
+    [Fact]
+    public void IgCostIsItsTimeInGradientsAndItsFloorIsItsWorkAtThePeakInTheSameGradients()
+    {
+        var gradient = new RelpSae.Reports.BenchRow("attribution_gradient", 1, 64, 2, 50) { Gflop = 10, PeakGflops = 400 };
+        var ig = new RelpSae.Reports.BenchRow("attribution_ig32", 1, 64, 2, 1000) { Gflop = 320, PeakGflops = 400 };
+        var (gradients, floor) = AttributionBenchmark.IgCost(ig, gradient);
+        Assert.Equal(20, gradients, 12);
+        Assert.Equal(16, floor, 12);   // 320 GFLOP at 400 GFLOP/s = 800 ms = 16 gradients of 50 ms
+        // The floor is steps × the gradient's fraction of the peak: 32 × (10 GFLOP / 50 ms) / 400 GFLOP/s.
+        Assert.Equal(32 * gradient.FractionOfPeak, floor, 12);
+    }
 }
