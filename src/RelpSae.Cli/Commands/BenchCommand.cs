@@ -68,6 +68,7 @@ public static class BenchCommand
                     fma_peak_gflops = report?.FmaPeakGflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
                     forward_1x1024_peak_rss_bytes = report is { ForwardPeakRssBytes: > 0 } ? report.ForwardPeakRssBytes : (long?)null,
                     rows = report?.Rows.Where(x => x.Workload != "fma_peak").Select(RowJson),
+                    ig_in_gradients = report is null ? null : IgCostJson(report),
                     interleaved_anchor = interleaved,
                 }, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return 0;
@@ -81,6 +82,14 @@ public static class BenchCommand
         gflop = x.Gflop > 0 ? x.Gflop : (double?)null,
         fraction_of_peak = double.IsNaN(x.FractionOfPeak) ? (double?)null : x.FractionOfPeak,
     };
+
+    /// <summary>IG's time in gradients of the same thread count, and its floor at the FMA peak.</summary>
+    private static IEnumerable<object> IgCostJson(BenchReport report) =>
+        from ig in report.Rows.Where(x => x.Workload.StartsWith("attribution_ig"))
+        let gradient = report.Rows.FirstOrDefault(x => x.Workload == "attribution_gradient" && x.Threads == ig.Threads)
+        where gradient is not null
+        let cost = AttributionBenchmark.IgCost(ig, gradient)
+        select new { workload = ig.Workload, threads = ig.Threads, gradients = cost.Gradients, floor_gradients = double.IsFinite(cost.Floor) ? cost.Floor : (double?)null };
 
     private static object InterleavedJson(IReadOnlyList<AnchorRound> rounds, IReadOnlyList<InterleavedRow> rows) => new
     {
@@ -133,7 +142,9 @@ public static class BenchCommand
             {
                 "attribution_relp" or "attribution_relp-ah" when gradient is not null => $"{row.Ms / gradient.Ms:F2}× the gradient",
                 var ig when ig.StartsWith("attribution_ig") && gradient is not null && int.TryParse(ig["attribution_ig".Length..], out int steps) =>
-                    $"{row.Ms / gradient.Ms:F1}× the gradient = {row.Ms / (steps * gradient.Ms):F2}× {steps} gradients",
+                    AttributionBenchmark.IgCost(row, gradient) is var (cost, floor) && double.IsFinite(floor)
+                        ? $"{cost:F1} gradients = {cost / steps:F2}× {steps}; {floor:F1} at the FMA peak (floor)"
+                        : $"{cost:F1} gradients = {cost / steps:F2}× {steps}",
                 "ground_truth" when firstTruth is not null && firstTruth != row =>
                     $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each; {row.Ms / firstTruth.Ms:F1}× the time of {firstTruth.Batch} for {(double)row.Batch / firstTruth.Batch:F1}× the features",
                 "ground_truth" => $"{row.Batch} features: {row.Ms / row.Batch:F1} ms each",

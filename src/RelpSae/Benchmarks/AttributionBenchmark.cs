@@ -13,6 +13,15 @@ namespace RelpSae.Benchmarks;
 public static class AttributionBenchmark
 {
     public const int Tokens = 64;
+    public const int IgSteps = 32;
+
+    /// <summary>
+    /// Integrated gradients' time in gradients of the same sitting, and its floor: the gradients its
+    /// products alone would take at the FMA peak. A step is a gradient's work, so no batching can go below
+    /// the floor (steps × the gradient's fraction of the peak); only less work per step can.
+    /// </summary>
+    public static (double Gradients, double Floor) IgCost(BenchRow ig, BenchRow gradient) =>
+        (ig.Ms / gradient.Ms, ig.Gflop / ig.PeakGflops * 1000 / gradient.Ms);
 
     public static IEnumerable<BenchRow> Run(Gpt2 model, int threads, int warmup, int reps)
     {
@@ -21,8 +30,20 @@ public static class AttributionBenchmark
         var ids = Enumerable.Range(0, Tokens).Select(i => i * 7 % model.Config.VocabSize).ToArray();
         var splice = SaeSplice.Create(model, sae, hook, ids, Baseline.Zero);
         var metric = new Metric(MetricKind.Logit, ModelBenchmark.Target);
-        foreach (var method in new IAttributionMethod[] { GradientMethod.Gradient, GradientMethod.RelP, GradientMethod.RelPAh, new IntegratedGradients(32) })
-            yield return new BenchRow(method is IntegratedGradients ig ? $"attribution_ig{ig.Steps}" : $"attribution_{method.Name}", 1, Tokens, threads, Timing.MedianMs(() => Attributor.Run(method, splice, metric), warmup, reps));
+        // Work counted for the gradient and IG only (the rules change which products run): the blocks after
+        // the hook forward and back per path point, then the scores' product g·W_decᵀ once.
+        double gradient = FlopCounts.Gpt2Gradient(model.Config, 1, Tokens, model.Config.NLayers - hook.Layer), scores = 2.0 * Tokens * sae.DIn * sae.DSae;
+        foreach (var method in new IAttributionMethod[] { GradientMethod.Gradient, GradientMethod.RelP, GradientMethod.RelPAh, new IntegratedGradients(IgSteps) })
+        {
+            double flop = method switch
+            {
+                IntegratedGradients path => path.Steps * gradient + scores,
+                _ when method == GradientMethod.Gradient => gradient + scores,
+                _ => 0,
+            };
+            yield return new BenchRow(method is IntegratedGradients ig ? $"attribution_ig{ig.Steps}" : $"attribution_{method.Name}", 1, Tokens, threads,
+                Timing.MedianMs(() => Attributor.Run(method, splice, metric), warmup, reps)) { Gflop = flop / 1e9 };
+        }
 
         // Ground truth grows with the number of features patched: time it at several counts, then
         // once for every feature active anywhere in the prompt (what `evaluate` runs).

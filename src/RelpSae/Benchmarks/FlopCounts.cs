@@ -18,6 +18,20 @@ public static class FlopCounts
     }
 
     /// <summary>
+    /// The exact gradient of one metric row per sequence from the residual stream before the last
+    /// <paramref name="layers"/> blocks: their forward on batch × tokens rows (no logits: the metric reads one
+    /// unembedding column), then the backward's products — each block's linear maps transposed and
+    /// attention's four T×T products per head (dv, d scores, dq, dk) — except the last block's MLP, which
+    /// runs on the metric rows alone.
+    /// </summary>
+    public static double Gpt2Gradient(Gpt2Config c, int batch, int tokens, int layers)
+    {
+        double d = c.DModel, rows = (double)batch * tokens, mlp = 2 * d * c.DMlp;
+        double attentionBackward = 2 * rows * (3 * d * d + d * d) + 2 * 4 * batch * (double)tokens * tokens * d;
+        return Gpt2Forward(c, batch, tokens, layers, 0) + layers * attentionBackward + 2 * ((layers - 1) * rows + batch) * mlp;
+    }
+
+    /// <summary>
     /// One training step of a d_in → d_sae SAE on <paramref name="rows"/> rows: encode and decode forward,
     /// then the decoder-weight, feature and encoder-weight gradients — five dense products; with
     /// <paramref name="activePerRow"/> (TopK's k on its sparse path) only the encoder is dense and the four
