@@ -40,6 +40,10 @@ internal sealed class SaeObjective
     private readonly float[] _activeGrad, _wEncGradT;
     // The dense path's W_dec gradient, transposed.
     private readonly float[] _gWDecT;
+    // JumpReLU: one bit per entry, in a byte per 8 latents of a row, for |pre − θ| < ε/2 (the pseudo-gradient's
+    // band), so that the activation can overwrite pre in place.
+    private readonly int _chunksPerRow;
+    private readonly byte[] _nearThreshold;
     // ReLU's Σ_b f_i‖W_dec[i]‖ per latent, summed over the rows in order.
     private readonly double[] _l1PerLatent;
 
@@ -54,7 +58,9 @@ internal sealed class SaeObjective
         (_b, _d, _s) = (batchSize, config.DIn, config.DSae);
         _xin = new float[_b * _d];
         _f = new float[(long)_b * _s];
-        _pre = config.Architecture == SaeArchitecture.Standard ? _f : new float[(long)_b * _s];
+        _pre = config.Architecture == SaeArchitecture.TopK ? new float[(long)_b * _s] : _f;
+        _chunksPerRow = (_s + Lanes - 1) / Lanes;
+        _nearThreshold = new byte[config.Architecture == SaeArchitecture.JumpRelu ? (long)_b * _chunksPerRow : 0];
         _grad = new float[(long)_b * _s];
         _xhat = new float[_b * _d];
         _dxhat = new float[_b * _d];
@@ -114,7 +120,7 @@ internal sealed class SaeObjective
         });
         double l1 = 0;
         if (_config.Architecture == SaeArchitecture.TopK) ActivateTopK(p);
-        else l1 = ActivateElementwise(p);
+        else l1 = ActivateElementwise(p, settings.JumpReluBandwidth / 2);
         long active = 0;
         foreach (int count in FiredCounts) active += count;
         if (_sparse) DecodeActive(p);
@@ -153,12 +159,13 @@ internal sealed class SaeObjective
     }
 
     /// <summary>
-    /// ReLU and JumpReLU: pre += b_enc and f = act(pre), counting where each latent fired and summing ReLU's
-    /// f_i‖W_dec[i]‖, in one pass over bands of columns (each column's rows in order); returns that sum.
+    /// ReLU and JumpReLU: pre += b_enc and f = act(pre) in place, counting where each latent fired and summing
+    /// ReLU's f_i‖W_dec[i]‖ (returned), and marking where JumpReLU's pre-activation lies within
+    /// <paramref name="halfBand"/> of the threshold; one pass over bands of columns (each column's rows in order).
     /// </summary>
-    private double ActivateElementwise(SparseAutoencoder p)
+    private double ActivateElementwise(SparseAutoencoder p, float halfBand)
     {
-        int b = _b, s = _s;
+        int b = _b, s = _s, chunks = _chunksPerRow;
         bool standard = _config.Architecture == SaeArchitecture.Standard;
         LaneBands.For(s, b, (c0, c1) =>
         {
@@ -170,10 +177,10 @@ internal sealed class SaeObjective
             l1.Clear();
             for (int r = 0; r < b; r++)
             {
-                var pre = _pre.AsSpan(r * s + c0, n);
                 var f = _f.AsSpan(r * s + c0, n);
-                TensorPrimitives.Add(pre, bias, pre);
-                p.ActivateColumns(pre, f, c0);
+                TensorPrimitives.Add(f, bias, f);
+                if (!standard) MarkNearThreshold(f, p.Threshold.AsSpan(c0, n), halfBand, _nearThreshold.AsSpan(r * chunks + c0 / Lanes));
+                p.ActivateColumns(f, f, c0);
                 CountFired(f, fired, standard ? _decNorm.AsSpan(c0, n) : default, l1);
             }
         });
@@ -292,7 +299,7 @@ internal sealed class SaeObjective
                     TensorPrimitives.Add(featureSum, f, featureSum);
                 }
                 else if (architecture == SaeArchitecture.JumpRelu)
-                    ThresholdPseudoGradient(_pre.AsSpan(r * s + c0, n), grad, p.Threshold.AsSpan(c0, n), g.Threshold.AsSpan(c0, n), settings);
+                    ThresholdPseudoGradient(_nearThreshold.AsSpan(r * _chunksPerRow + c0 / Lanes), grad, p.Threshold.AsSpan(c0, n), g.Threshold.AsSpan(c0, n), settings);
                 KeepWhereActive(f, grad);
                 if (aux)
                     for (int c = 0; c < _auxCounts[r]; c++)
@@ -400,28 +407,42 @@ internal sealed class SaeObjective
         TensorPrimitives.MultiplyAdd(_xin.AsSpan(row * _d, _d), gradient, target, target);
     }
 
+    /// <summary>One row's columns: bit j of bits[c / 8] says |pre − θ| &lt; halfBand at column c = 8·(c / 8) + j.</summary>
+    private static void MarkNearThreshold(ReadOnlySpan<float> pre, ReadOnlySpan<float> threshold, float halfBand, Span<byte> bits)
+    {
+        int c = 0, k = 0;
+        for (; c <= pre.Length - Lanes; c += Lanes, k++)
+            bits[k] = (byte)Vector256.LessThan(Vector256.Abs(Vector256.Create(pre.Slice(c, Lanes)) - Vector256.Create(threshold.Slice(c, Lanes))),
+                Vector256.Create(halfBand)).ExtractMostSignificantBits();
+        if (c == pre.Length) return;
+        int tail = 0;
+        for (int j = 0; c + j < pre.Length; j++)
+            if (Math.Abs(pre[c + j] - threshold[c + j]) < halfBand) tail |= 1 << j;
+        bits[k] = (byte)tail;
+    }
+
     /// <summary>
     /// JumpReLU paper: with H'(z) replaced by K(z/ε)/ε (K the unit rectangle), f = pre·H(pre − θ) gives
     /// ∂f/∂θ = −(θ/ε)K((pre − θ)/ε), and the L0 term λ H(pre − θ) gives −(λ/ε)K((pre − θ)/ε).
-    /// One row's columns: reads dL/df before the activation mask is applied; few pre-activations fall in the
-    /// band, so one comparison skips a vector with none.
+    /// One row's columns, with the band marked by <see cref="MarkNearThreshold"/>; reads dL/df before the
+    /// activation mask is applied. Few pre-activations fall in the band: a zero byte skips 8 columns.
     /// </summary>
-    private void ThresholdPseudoGradient(ReadOnlySpan<float> pre, ReadOnlySpan<float> df, ReadOnlySpan<float> threshold,
+    private void ThresholdPseudoGradient(ReadOnlySpan<byte> nearThreshold, ReadOnlySpan<float> df, ReadOnlySpan<float> threshold,
         Span<float> gThreshold, ObjectiveSettings settings)
     {
         float eps = settings.JumpReluBandwidth, lambdaPerRow = settings.Sparsity / _b;
-        int c = 0;
-        for (; c <= pre.Length - Lanes; c += Lanes)
+        var laneBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        int c = 0, k = 0;
+        for (; c <= df.Length - Lanes; c += Lanes, k++)
         {
-            var theta = Vector256.Create(threshold.Slice(c, Lanes));
-            var inBand = Vector256.LessThan(Vector256.Abs(Vector256.Create(pre.Slice(c, Lanes)) - theta), Vector256.Create(eps / 2));
-            if (inBand == Vector256<float>.Zero) continue;
-            var step = (theta * Vector256.Create(df.Slice(c, Lanes)) + Vector256.Create(lambdaPerRow)) / Vector256.Create(eps);
+            if (nearThreshold[k] == 0) continue;
+            var inBand = Vector256.Equals(Vector256.Create((int)nearThreshold[k]) & laneBits, laneBits).AsSingle();
+            var step = (Vector256.Create(threshold.Slice(c, Lanes)) * Vector256.Create(df.Slice(c, Lanes)) + Vector256.Create(lambdaPerRow)) / Vector256.Create(eps);
             (Vector256.Create(gThreshold.Slice(c, Lanes)) - (step & inBand)).CopyTo(gThreshold.Slice(c, Lanes));
         }
-        for (; c < pre.Length; c++)
-            if (Math.Abs(pre[c] - threshold[c]) < eps / 2)
-                gThreshold[c] -= (threshold[c] * df[c] + lambdaPerRow) / eps;
+        for (int j = 0; c + j < df.Length; j++)
+            if ((nearThreshold[k] >> j & 1) != 0)
+                gThreshold[c + j] -= (threshold[c + j] * df[c + j] + lambdaPerRow) / eps;
     }
 
     private bool UseAux(ObjectiveSettings settings, ReadOnlySpan<bool> dead) =>
