@@ -15,10 +15,11 @@ public class TopKSelectionTests
         var rng = new Random(seed);
         for (int trial = 0; trial < 40; trial++)
         {
-            // Values on a coarse grid (many ties), a third negative; some rows with fewer than k positives or a NaN.
+            // Values on a coarse grid (many ties), a third negative; some rows with fewer than k positives, a NaN, or one value.
             var row = Enumerable.Range(0, length).Select(_ => (float)Math.Round(rng.NextDouble() * 30 - 10)).ToArray();
             if (trial % 5 == 1) for (int i = 0; i < length; i++) row[i] = -Math.Abs(row[i]) + (i % 13 == 0 ? 1 : 0);
             if (trial % 7 == 2) row[rng.Next(length)] = float.NaN;
+            if (trial % 11 == 3) Array.Fill(row, 2f); // all tied: more candidates than the quickselect keeps
             var expected = Enumerable.Range(0, length).Where(i => row[i] > 0)
                 .OrderByDescending(i => row[i]).ThenBy(i => i).Take(k).Order().ToArray();
             var chosen = new int[k];
