@@ -144,8 +144,9 @@ public sealed class SaeTrainer
         // A diverged step is not taken: the weights (and the checkpoints already written) stay the last good ones.
         if (!double.IsFinite(terms.Loss))
             throw Diverged($"the loss is {terms.Loss}");
-        double gradNorm = AdamOptimizer.ClipGlobalNorm(_grads.Parameters, Options.MaxGradNorm);
-        _adam.Step(_params.Parameters, _grads.Parameters, lr, Step + 1, Options.AdamBeta1, Options.AdamBeta2, Options.AdamEpsilon);
+        double gradNorm = AdamOptimizer.GlobalNorm(_grads.Parameters);
+        _adam.Step(_params.Parameters, _grads.Parameters, AdamOptimizer.ClipScale(gradNorm, Options.MaxGradNorm), lr, Step + 1,
+            Options.AdamBeta1, Options.AdamBeta2, Options.AdamEpsilon);
         if (Options.Architecture == SaeArchitecture.JumpRelu)
             TensorPrimitives.Max(_params.Threshold, 0f, _params.Threshold);
         _tracker.Update(_objective.FiredCounts, Options.BatchSize);

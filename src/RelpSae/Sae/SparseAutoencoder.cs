@@ -163,30 +163,37 @@ public sealed class SparseAutoencoder
     /// <summary>Turns pre-activations [n × d_sae] into feature activations, in place.</summary>
     public void Activate(Span<float> values)
     {
-        switch (Config.Architecture)
+        if (Config.Architecture == SaeArchitecture.TopK)
         {
-            case SaeArchitecture.Standard:
-                TensorPrimitives.Max(values, 0f, values);
-                break;
-            case SaeArchitecture.JumpRelu:
-                for (int r = 0; r < values.Length / DSae; r++)
-                {
-                    var row = values.Slice(r * DSae, DSae);
-                    int i = 0, lanes = Vector256<float>.Count;
-                    for (; i <= DSae - lanes; i += lanes)
-                    {
-                        var v = Vector256.Create(row.Slice(i, lanes));
-                        var keep = Vector256.GreaterThan(v, Vector256.Create(Threshold.AsSpan(i, lanes))) & Vector256.GreaterThan(v, Vector256<float>.Zero);
-                        (v & keep).CopyTo(row.Slice(i, lanes));
-                    }
-                    for (; i < DSae; i++)
-                        if (!(row[i] > Threshold[i] && row[i] > 0)) row[i] = 0;
-                }
-                break;
-            case SaeArchitecture.TopK:
-                TopKSelection.KeepTopK(values, DSae, Config.K);
-                break;
+            TopKSelection.KeepTopK(values, DSae, Config.K);
+            return;
         }
+        for (int r = 0; r < values.Length / DSae; r++)
+        {
+            var row = values.Slice(r * DSae, DSae);
+            ActivateColumns(row, row, 0);
+        }
+    }
+
+    /// <summary>f = act(pre) on the columns [first, first + pre.Length) of one row, for the element-wise
+    /// activations (ReLU, JumpReLU); <paramref name="f"/> may be <paramref name="pre"/> itself.</summary>
+    internal void ActivateColumns(ReadOnlySpan<float> pre, Span<float> f, int first)
+    {
+        if (Config.Architecture == SaeArchitecture.Standard)
+        {
+            TensorPrimitives.Max(pre, 0f, f);
+            return;
+        }
+        var threshold = Threshold.AsSpan(first, pre.Length);
+        int i = 0, lanes = Vector256<float>.Count;
+        for (; i <= pre.Length - lanes; i += lanes)
+        {
+            var v = Vector256.Create(pre.Slice(i, lanes));
+            var keep = Vector256.GreaterThan(v, Vector256.Create(threshold.Slice(i, lanes))) & Vector256.GreaterThan(v, Vector256<float>.Zero);
+            (v & keep).CopyTo(f.Slice(i, lanes));
+        }
+        for (; i < pre.Length; i++)
+            f[i] = pre[i] > threshold[i] && pre[i] > 0 ? pre[i] : 0;
     }
 
     /// <summary>

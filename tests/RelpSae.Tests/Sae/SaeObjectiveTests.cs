@@ -93,6 +93,53 @@ public class SaeObjectiveTests
         Assert.Equal(-lambda, grads.Threshold[0], 0.1);
     }
 
+    [Fact]
+    public void JumpReluThresholdPseudoGradientEqualsItsClosedFormOnVectorAndTailColumns()
+    {
+        // 19 latents: two 8-wide vectors and a 3-column tail; a wide band puts many entries in it.
+        const int dIn = 5, dSae = 19, rows = 7;
+        const float lambda = 0.8f, eps = 0.6f;
+        var config = SaeTestData.Config(SaeArchitecture.JumpRelu, dIn, dSae);
+        var sae = SaeTestData.RandomSae(config, 400, encoderBias: 0.3);
+        for (int i = 0; i < dSae; i++) sae.Threshold[i] = 0.1f + 0.02f * i;
+        var x = SaeTestData.Gaussian(rows * dIn, 401);
+        var grads = new SparseAutoencoder(config);
+        new SaeObjective(config, rows, 1).Evaluate(sae, x, new ObjectiveSettings(lambda, eps, 0, 1), [], grads);
+
+        // In double: pre, f, x̂, dL/df = (2/B)(x̂ − x)·W_decᵀ, then −Σ_rows in band (θ·dL/df + λ/B)/ε.
+        var pre = new double[rows, dSae];
+        var xhat = new double[rows, dIn];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < dSae; i++)
+            {
+                pre[r, i] = sae.BEnc[i];
+                for (int j = 0; j < dIn; j++) pre[r, i] += (x[r * dIn + j] - sae.BDec[j]) * (double)sae.WEnc[j * dSae + i];
+            }
+            for (int j = 0; j < dIn; j++)
+            {
+                xhat[r, j] = sae.BDec[j];
+                for (int i = 0; i < dSae; i++)
+                    if (pre[r, i] > sae.Threshold[i] && pre[r, i] > 0) xhat[r, j] += pre[r, i] * sae.WDec[i * dIn + j];
+            }
+        }
+        int inBand = 0;
+        for (int i = 0; i < dSae; i++)
+        {
+            double expected = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                if (Math.Abs(pre[r, i] - sae.Threshold[i]) >= eps / 2) continue;
+                inBand++;
+                double df = 0;
+                for (int j = 0; j < dIn; j++) df += 2.0 / rows * (xhat[r, j] - x[r * dIn + j]) * sae.WDec[i * dIn + j];
+                expected -= (sae.Threshold[i] * df + lambda / rows) / eps;
+            }
+            Assert.Equal(expected, grads.Threshold[i], 1e-4 * (1 + Math.Abs(expected)));
+        }
+        Assert.InRange(inBand, rows * dSae / 5, rows * dSae * 4 / 5);
+    }
+
     private static int CheckAgainstFiniteDifferences(SparseAutoencoder sae, float[] x, ObjectiveSettings settings,
         bool[] dead, int skipArray, bool[]? onlyLatents)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using RelpSae.Numerics;
 using RelpSae.Sae;
 using Xunit.Abstractions;
 
@@ -77,7 +78,7 @@ public class SaeTrainerResumeTests : IDisposable
         for (int a = 0; a < expected.Parameters.Length; a++)
             Assert.True(System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected.Parameters[a].AsSpan())
                 .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(actual.Parameters[a].AsSpan())),
-                $"{names[a]} differs after resuming");
+                $"{names[a]} differs");
     }
 
     [Theory]
@@ -109,6 +110,29 @@ public class SaeTrainerResumeTests : IDisposable
         AssertBitIdentical(expected, actual);
         Assert.Equal([checkpoint], Directory.GetFiles(_dir)); // no temporary files left behind
     }
+
+    [Theory]
+    [InlineData(SaeArchitecture.Standard)]
+    [InlineData(SaeArchitecture.JumpRelu)]
+    [InlineData(SaeArchitecture.TopK)]
+    public void OneThreadAndTwoThreadsTrainTheSameWeightsBitForBit(SaeArchitecture architecture)
+    {
+        // Large enough that the products, the passes over column bands and Adam split over two threads.
+        var options = Options(architecture) with { DSae = 1024, K = 16, BatchSize = 256, TotalSteps = 12, LrDecaySteps = 2 };
+        int saved = Threads.Count;
+        try
+        {
+            // Threads.Count is process-wide: another test changing it meanwhile can only make the runs more alike.
+            Threads.Count = 1;
+            var one = SaeTrainer.Start(options, WideSource()).Run();
+            Threads.Count = 2;
+            var two = SaeTrainer.Start(options, WideSource()).Run();
+            AssertBitIdentical(one, two);
+        }
+        finally { Threads.Count = saved; }
+    }
+
+    private static SyntheticDictionarySource WideSource() => new(dIn: 64, atoms: 96, activeProbability: 0.05, seed: 10, offsetScale: 1, gain: 3);
 
     [Fact]
     public void SameSeedSameWeightsOtherSeedOtherWeights()
