@@ -32,12 +32,35 @@ public sealed class CircuitAblation : IActivationRewrite
     {
         foreach (var k in kept)
             if (k is not null && k.Length != nodes.Count) throw new ArgumentException($"a circuit mask of {k.Length} nodes for {nodes.Count}");
-        int T = splices.Tokens.Length;
-        var tokens = new int[kept.Count * T];
-        for (int b = 0; b < kept.Count; b++) splices.Tokens.CopyTo(tokens, b * T);
+        int T = splices.Tokens.Length, batch = kept.Count;
         var rewrite = new CircuitAblation(splices, nodes, kept, reconstructAll);
-        using var run = model.Forward(tokens, kept.Count, new RunOptions { Logits = LogitRows.None, Rewrite = rewrite });
+        var (hook, first) = (splices.Saes[0].Hook, splices.Splices[0]);
+        if (hook.IsResidual)
+        {
+            // Every sequence is the clean prompt up to the first SAE's hook: start there from the clean
+            // activation (rows do not depend on the batch, so this is the full pass bit for bit), ablate it
+            // here, and let the pass skip that hook's rewrite whether or not it reaches it again.
+            var activation = new float[batch * first.Clean.Length];
+            for (int b = 0; b < batch; b++) first.Clean.CopyTo(activation, b * first.Clean.Length);
+            rewrite.Apply(hook, activation, batch, T);
+            using var fromHook = model.ForwardFrom(hook, activation, batch, T, new RunOptions { Logits = LogitRows.None, Rewrite = rewrite.After(hook) });
+            return fromHook.MetricValues(metric);
+        }
+        var tokens = new int[batch * T];
+        for (int b = 0; b < batch; b++) splices.Tokens.CopyTo(tokens, b * T);
+        using var run = model.Forward(tokens, batch, new RunOptions { Logits = LogitRows.None, Rewrite = rewrite });
         return run.MetricValues(metric);
+    }
+
+    /// <summary>This rewrite at every hook but <paramref name="done"/>, already applied.</summary>
+    private IActivationRewrite After(HookPoint done) => new Skipping(this, done);
+
+    private sealed class Skipping(IActivationRewrite inner, HookPoint done) : IActivationRewrite
+    {
+        public void Apply(HookPoint hook, float[] activation, int batch, int tokens)
+        {
+            if (hook != done) inner.Apply(hook, activation, batch, tokens);
+        }
     }
 
     public void Apply(HookPoint hook, float[] activation, int batch, int tokens)

@@ -62,6 +62,29 @@ public class CircuitTests
         Assert.NotEqual(m[0], m[1]);
     }
 
+    /// <summary>
+    /// Ablation starts at the first SAE's hook from the clean activation: the same metrics, bit for bit, as
+    /// the pass from token ids with the rewrite at every hook, whichever residual hook comes first.
+    /// </summary>
+    [Theory]
+    [InlineData("blocks.1.hook_resid_pre", "blocks.1.hook_resid_post")]
+    [InlineData("blocks.1.hook_resid_mid")]
+    [InlineData("blocks.0.hook_resid_post", "blocks.1.hook_resid_mid")]
+    public void StartingAtTheFirstHookIsTheFullPassBitForBit(params string[] hooks)
+    {
+        var (model, splices) = Setup(hooks);
+        var nodes = new CircuitNodes(splices.Saes, T, perPosition: true);
+        var rng = new Random(5);
+        var masks = new List<bool[]?> { null, new bool[nodes.Count] };
+        for (int i = 0; i < 4; i++) masks.Add(Enumerable.Range(0, nodes.Count).Select(_ => rng.Next(3) > 0).ToArray());
+        var fromHook = CircuitAblation.Metrics(model, splices, nodes, masks, LogitDiff);
+
+        var tokens = Enumerable.Repeat(splices.Tokens, masks.Count).SelectMany(t => t).ToArray();
+        using var full = model.Forward(tokens, masks.Count, new RunOptions { Logits = LogitRows.None, Rewrite = new CircuitAblation(splices, nodes, masks, reconstructAll: false) });
+        Assert.Equal(full.MetricValues(LogitDiff), fromHook);
+        Assert.Equal(fromHook.Length, fromHook.Distinct().Count());   // every circuit moves the metric differently
+    }
+
     /// <summary>With one SAE, removing one feature node is the single-feature ground truth: the feature moved to its baseline at every position, the error node held.</summary>
     [Fact]
     public void RemovingOneFeatureNodeIsTheSingleFeaturePatch()
