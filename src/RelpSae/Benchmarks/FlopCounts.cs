@@ -9,13 +9,35 @@ namespace RelpSae.Benchmarks;
 public static class FlopCounts
 {
     /// <summary>The first <paramref name="layers"/> blocks on batch × tokens rows, then <paramref name="logitRows"/> rows of logits.</summary>
-    public static double Gpt2Forward(Gpt2Config c, int batch, int tokens, int layers, int logitRows)
+    public static double Gpt2Forward(Gpt2Config c, int batch, int tokens, int layers, int logitRows) =>
+        layers * (BlockLinear(c, (double)batch * tokens) + AttentionProducts(c, batch, tokens, 2)) + 2.0 * logitRows * c.DModel * c.VocabSize;
+
+    /// <summary>
+    /// The anchor's backward workload: a forward keeping its activations, without logits, then the exact
+    /// backward of one logit per sequence down to blocks.<paramref name="toLayer"/>.hook_resid_pre. A block's
+    /// backward runs each weight product once (the input's gradient; no weight gradients) and four T×T
+    /// attention products (dv, dA, dq, dk), except the last block's MLP, which runs on the metric rows
+    /// alone (until attention spreads it, only they carry gradient).
+    /// </summary>
+    public static double Gpt2ForwardBackward(Gpt2Config c, int batch, int tokens, int toLayer)
     {
-        double d = c.DModel, rows = (double)batch * tokens;
-        double linear = 2 * rows * (d * 3 * d + d * d + 2 * d * c.DMlp);
-        double attention = 2 * 2 * batch * (double)tokens * tokens * d;   // q·kᵀ and pattern·v, the full T×T per head
-        return layers * (linear + attention) + 2.0 * logitRows * d * c.VocabSize;
+        double rows = (double)batch * tokens, d = c.DModel;
+        double mlp = 2 * 2 * d * c.DMlp, attention = 2 * (3 * d * d + d * d);   // per row
+        double backward = (c.NLayers - toLayer) * (rows * attention + AttentionProducts(c, batch, tokens, 4))
+            + (c.NLayers - toLayer - 1) * rows * mlp + batch * mlp;
+        return Gpt2Forward(c, batch, tokens, c.NLayers, 0) + backward;
     }
+
+    /// <summary>A block's four weight products on <paramref name="rows"/> rows.</summary>
+    private static double BlockLinear(Gpt2Config c, double rows)
+    {
+        double d = c.DModel;
+        return 2 * rows * (d * 3 * d + d * d + 2 * d * c.DMlp);
+    }
+
+    /// <summary><paramref name="products"/> T×T×d_head products per (sequence, head), the full T×T (the kernels compute it).</summary>
+    private static double AttentionProducts(Gpt2Config c, int batch, int tokens, int products) =>
+        products * 2.0 * batch * tokens * tokens * c.DModel;
 
     /// <summary>
     /// One training step of a d_in → d_sae SAE on <paramref name="rows"/> rows: encode and decode forward,

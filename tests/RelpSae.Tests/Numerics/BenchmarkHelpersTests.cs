@@ -35,4 +35,40 @@ public class BenchmarkHelpersTests
             + 2.0 * logitRows * w.Unembed.Length;
         Assert.Equal(expected, FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers, logitRows), 6);
     }
+
+    [Fact]
+    public void BackwardWorkloadFlopsAreTheForwardPlusEachWeightOnceAndFourAttentionProductsPerBlock()
+    {
+        // Counted from the weights: below the last block every backward block multiplies every row by each
+        // weight matrix once; the last block's MLP sees only the metric rows (one per sequence).
+        var c = ModelBenchmark.Gpt2Small with { NLayers = 3 };
+        var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
+        int batch = 2, tokens = 7, toLayer = 1;
+        double rows = batch * tokens, attentionPerSequence = 4 * 2.0 * tokens * tokens * c.DHead * c.NHeads;
+        double backward = 0;
+        for (int l = toLayer; l < c.NLayers; l++)
+        {
+            var layer = w.Layers[l];
+            double mlpRows = l == c.NLayers - 1 ? batch : rows;
+            backward += 2 * rows * (layer.WQkv.Length + layer.WO.Length) + 2 * mlpRows * (layer.WFc.Length + layer.WProj.Length)
+                + batch * attentionPerSequence;
+        }
+        double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers, 0) + backward;
+        Assert.Equal(expected, FlopCounts.Gpt2ForwardBackward(c, batch, tokens, toLayer), 6);
+    }
+
+    [Fact]
+    public void InterleavedRowsTakeTheMedianRatioAndRatioAtPeakOverRounds()
+    {
+        // 10 GFLOP at 100 GFLOP/s is 100 ms at peak; each round's anchor time sets both ratios.
+        AnchorRound Round(int i, double peak, double ours, double anchor) => new(i, i % 2 == 1, new Dictionary<int, double> { [1] = peak },
+            [new RelpSae.Reports.BenchRow("forward", 1, 32, 1, ours) { Gflop = 10, PeakGflops = peak }],
+            [new RelpSae.Reports.BenchRow("forward", 1, 32, 1, anchor)]);
+        var row = Assert.Single(InterleavedAnchor.Summarise([Round(1, 100, 200, 400), Round(2, 50, 300, 500), Round(3, 200, 150, 250)]));
+        Assert.Equal([0.5, 0.6, 0.6], row.Ratios);
+        Assert.Equal(0.6, row.MedianRatio, 12);
+        Assert.Equal([0.25, 0.4, 0.2], row.PeakRatios);
+        Assert.Equal(0.25, row.MedianPeakRatio, 12);
+        Assert.Equal(10, row.Gflop);
+    }
 }
