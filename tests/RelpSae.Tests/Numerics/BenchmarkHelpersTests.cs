@@ -40,7 +40,7 @@ public class BenchmarkHelpersTests
     public void BackwardWorkloadFlopsAreTheForwardPlusEachWeightOnceAndFourAttentionProductsPerBlock()
     {
         // Counted from the weights: below the last block every backward block multiplies every row by each
-        // weight matrix once; the last block's MLP sees only the metric rows (one per sequence).
+        // weight matrix once; the last block's MLP, forward and backward, sees only the metric rows (one per sequence).
         var c = ModelBenchmark.Gpt2Small with { NLayers = 3 };
         var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
         int batch = 2, tokens = 7, toLayer = 1;
@@ -53,7 +53,11 @@ public class BenchmarkHelpersTests
             backward += 2 * rows * (layer.WQkv.Length + layer.WO.Length) + 2 * mlpRows * (layer.WFc.Length + layer.WProj.Length)
                 + batch * attentionPerSequence;
         }
-        double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers, 0) + backward;
+        // The last block's forward: q, k, v and attention everywhere, its O projection and MLP at the metric rows.
+        var lastLayer = w.Layers[c.NLayers - 1];
+        double lastForward = 2 * rows * lastLayer.WQkv.Length + batch * attentionPerSequence / 2
+            + 2 * batch * (lastLayer.WO.Length + lastLayer.WFc.Length + lastLayer.WProj.Length);
+        double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + backward;
         Assert.Equal(expected, FlopCounts.Gpt2ForwardBackward(c, batch, tokens, toLayer), 6);
     }
 
