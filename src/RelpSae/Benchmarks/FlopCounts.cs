@@ -14,21 +14,22 @@ public static class FlopCounts
 
     /// <summary>
     /// The anchor's backward workload: a forward keeping its activations, without logits and told that only
-    /// the metric rows (one per sequence) are read, then the exact backward of one logit per sequence down to
-    /// blocks.<paramref name="toLayer"/>.hook_resid_pre. The last block's forward computes q, k, v and the
-    /// attention at every row but its O projection and MLP at the metric rows alone. A block's backward runs
-    /// each weight product once (the input's gradient; no weight gradients) and four T×T attention products
-    /// (dv, dA, dq, dk), except the last block's MLP, which runs on the metric rows alone (until attention
-    /// spreads it, only they carry gradient).
+    /// the metric rows (one per sequence, the last) are read, then the exact backward of one logit per
+    /// sequence down to blocks.<paramref name="toLayer"/>.hook_resid_pre. The last block's forward computes
+    /// q, k, v and the attention at every row but its O projection and MLP at the metric rows alone. A
+    /// block's backward runs each weight product once (the input's gradient; no weight gradients) and four
+    /// T×T attention products (dv, dA, dq, dk); in the last block only the metric rows carry gradient until
+    /// attention spreads it, so its MLP and O projection run on them alone and its attention products are
+    /// one query row's (T×d_head each).
     /// </summary>
     public static double Gpt2ForwardBackward(Gpt2Config c, int batch, int tokens, int toLayer)
     {
         double rows = (double)batch * tokens, d = c.DModel;
         double qkv = 2 * 3 * d * d, o = 2 * d * d, mlp = 2 * 2 * d * c.DMlp;   // per row, forward or backward
         double lastForward = rows * qkv + AttentionProducts(c, batch, tokens, 2) + batch * (o + mlp);
-        double backward = (c.NLayers - toLayer) * (rows * (qkv + o) + AttentionProducts(c, batch, tokens, 4))
-            + (c.NLayers - toLayer - 1) * rows * mlp + batch * mlp;
-        return Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + backward;
+        double lastBackward = batch * (mlp + o) + 4 * 2.0 * batch * tokens * d + rows * qkv;
+        double backward = (c.NLayers - toLayer - 1) * (rows * (mlp + qkv + o) + AttentionProducts(c, batch, tokens, 4));
+        return Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
     }
 
     /// <summary>A block's four weight products on <paramref name="rows"/> rows.</summary>

@@ -84,19 +84,53 @@ public static class Attention
         Gemm.Multiply(T, T, dh, dzh, d, false, v, 3 * d, true, dS, T, false, GemmPath.Best, 1);
         for (int i = 0; i < T; i++)
         {
-            // Softmax backward over the visible keys: dS = A ⊙ (dA − Σ_j A·dA), times the shares and 1/√d_head.
-            var a = pattern.Slice(i * T, i + 1);
             var row = dS.Slice(i * T, T);
-            var visible = row[..(i + 1)];
-            float dot = TensorPrimitives.Dot(a, visible);
-            TensorPrimitives.Subtract(visible, dot, visible);
-            TensorPrimitives.Multiply(visible, a, visible);
-            TensorPrimitives.Multiply(visible, qk, visible);
+            SoftmaxBackward(pattern.Slice(i * T, i + 1), row[..(i + 1)], qk);
             row[(i + 1)..].Clear();
         }
         Gemm.Multiply(T, dh, T, dS, T, false, k, 3 * d, false, dq, 3 * d, false, GemmPath.Best, 1);
         Gemm.Multiply(T, dh, T, dS, T, true, q, 3 * d, false, dk, 3 * d, false, GemmPath.Best, 1);
         ArrayPool<float>.Shared.Return(rented);
+    }
+
+    /// <summary>
+    /// <see cref="Backward"/> when dz is zero but at row <paramref name="query"/> (the last block, where only the
+    /// metric's row carries gradient): only that row of the pattern takes part, so dv and dk are rank one over
+    /// keys 0..query, dq is that row's, every other row of the head's dqkv slices is zero — T·d_head work, not T²·d_head.
+    /// </summary>
+    public static void BackwardRow(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
+        int tokens, int query, int head, int width, int headDim, AttentionShares shares)
+    {
+        int d = width, dh = headDim, T = tokens, keys = query + 1;
+        var dzRow = dz.Slice(query * d + head * dh, dh);
+        var dq = dqkv[(head * dh)..];
+        var dk = dqkv[(d + head * dh)..];
+        var dv = dqkv[(2 * d + head * dh)..];
+        ScaleColumns(dq, T, dh, 3 * d, 0);
+        ScaleColumns(dk, T, dh, 3 * d, 0);
+        ScaleColumns(dv, T, dh, 3 * d, 0);
+
+        var a = pattern.Slice(query * T, keys);
+        Gemm.Multiply(keys, dh, 1, a, 1, false, dzRow, dh, false, dv, 3 * d, false, GemmPath.Best, 1);
+        ScaleColumns(dv, keys, dh, 3 * d, shares.Value);
+        float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
+        if (qk == 0) return;
+        var rented = ArrayPool<float>.Shared.Rent(keys);
+        var dS = rented.AsSpan(0, keys);
+        Gemm.Multiply(1, keys, dh, dzRow, dh, false, qkv[(2 * d + head * dh)..], 3 * d, true, dS, keys, false, GemmPath.Best, 1);
+        SoftmaxBackward(a, dS, qk);
+        Gemm.Multiply(1, dh, keys, dS, keys, false, qkv[(d + head * dh)..], 3 * d, false, dq[(query * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
+        Gemm.Multiply(keys, dh, 1, dS, 1, false, qkv.Slice(query * 3 * d + head * dh, dh), dh, false, dk, 3 * d, false, GemmPath.Best, 1);
+        ArrayPool<float>.Shared.Return(rented);
+    }
+
+    /// <summary>Softmax backward over one row's visible keys, in place: dS = A ⊙ (dA − Σ_j A·dA), times the shares and 1/√d_head (<paramref name="scale"/>).</summary>
+    private static void SoftmaxBackward(ReadOnlySpan<float> a, Span<float> visible, float scale)
+    {
+        float dot = TensorPrimitives.Dot(a, visible);
+        TensorPrimitives.Subtract(visible, dot, visible);
+        TensorPrimitives.Multiply(visible, a, visible);
+        TensorPrimitives.Multiply(visible, scale, visible);
     }
 
     private static void ScaleColumns(Span<float> m, int rows, int cols, int ld, float s)

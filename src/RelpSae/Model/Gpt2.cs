@@ -127,7 +127,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
-            LayerNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, run.LnOut, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
+            LayerNorm.ForwardInBands(x, s.Ln1Hat, s.Ln1Rstd, run.LnOut, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
             Linear(run.LnOut, packed.Qkv, w.BQkv, s.Qkv, n);
             var qkv = s.Qkv;
             var pattern = s.Pattern;
@@ -158,7 +158,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
             MlpRows(run, l, mlpRows);
             return true;
         }
-        LayerNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
+        LayerNorm.ForwardInBands(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
         Linear(run.LnOut, packed.Fc, w.BFc, s.Pre, n);
         RowBands.For(n, m, (r0, r1) => Gelu.Forward(s.Pre.AsSpan(r0 * m, (r1 - r0) * m), s.Post.AsSpan(r0 * m, (r1 - r0) * m)));
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;

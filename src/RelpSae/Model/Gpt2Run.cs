@@ -180,7 +180,7 @@ public sealed class Gpt2Run : ITransformerRun
             foreach (int r in tailRows)
                 LayerNorm.Forward(Residual.AsSpan(r * d, d), FinalHat.AsSpan(r * d, d), FinalRstd.AsSpan(r, 1), Final.AsSpan(r * d, d),
                     w.LnFGamma, w.LnFBeta, 1, c.LayerNormEps);
-        else LayerNorm.Forward(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
+        else LayerNorm.ForwardInBands(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
         Hook(new HookPoint(HookKind.LnFinal, c.NLayers), Final);
         Completed = true;
         switch (Options.Logits)

@@ -40,24 +40,25 @@ public class BenchmarkHelpersTests
     public void BackwardWorkloadFlopsAreTheForwardPlusEachWeightOnceAndFourAttentionProductsPerBlock()
     {
         // Counted from the weights: below the last block every backward block multiplies every row by each
-        // weight matrix once; the last block's MLP, forward and backward, sees only the metric rows (one per sequence).
+        // weight matrix once and runs four T×T×d_head products per head; in the last block, forward and
+        // backward, the O projection and the MLP see only the metric rows (one per sequence), and the
+        // backward's attention products are the metric row's (T×d_head each).
         var c = ModelBenchmark.Gpt2Small with { NLayers = 3 };
         var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
         int batch = 2, tokens = 7, toLayer = 1;
         double rows = batch * tokens, attentionPerSequence = 4 * 2.0 * tokens * tokens * c.DHead * c.NHeads;
         double backward = 0;
-        for (int l = toLayer; l < c.NLayers; l++)
+        for (int l = toLayer; l < c.NLayers - 1; l++)
         {
             var layer = w.Layers[l];
-            double mlpRows = l == c.NLayers - 1 ? batch : rows;
-            backward += 2 * rows * (layer.WQkv.Length + layer.WO.Length) + 2 * mlpRows * (layer.WFc.Length + layer.WProj.Length)
-                + batch * attentionPerSequence;
+            backward += 2 * rows * (layer.WQkv.Length + layer.WO.Length + layer.WFc.Length + layer.WProj.Length) + batch * attentionPerSequence;
         }
-        // The last block's forward: q, k, v and attention everywhere, its O projection and MLP at the metric rows.
-        var lastLayer = w.Layers[c.NLayers - 1];
-        double lastForward = 2 * rows * lastLayer.WQkv.Length + batch * attentionPerSequence / 2
-            + 2 * batch * (lastLayer.WO.Length + lastLayer.WFc.Length + lastLayer.WProj.Length);
-        double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + backward;
+        var last = w.Layers[c.NLayers - 1];
+        double lastForward = 2 * rows * last.WQkv.Length + batch * attentionPerSequence / 2
+            + 2 * batch * (last.WO.Length + last.WFc.Length + last.WProj.Length);
+        double lastBackward = 2 * rows * last.WQkv.Length + 2 * batch * (last.WO.Length + last.WFc.Length + last.WProj.Length)
+            + batch * 4 * 2.0 * tokens * c.DHead * c.NHeads;
+        double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
         Assert.Equal(expected, FlopCounts.Gpt2ForwardBackward(c, batch, tokens, toLayer), 6);
     }
 
