@@ -10,7 +10,7 @@ public static class FlopCounts
 {
     /// <summary>The first <paramref name="layers"/> blocks on batch × tokens rows, then <paramref name="logitRows"/> rows of logits.</summary>
     public static double Gpt2Forward(Gpt2Config c, int batch, int tokens, int layers, int logitRows) =>
-        layers * (BlockLinear(c, (double)batch * tokens) + AttentionProducts(c, batch, tokens, 2)) + 2.0 * logitRows * c.DModel * c.VocabSize;
+        layers * (BlockLinear(c, (double)batch * tokens) + ForwardAttention(c, batch, tokens)) + 2.0 * logitRows * c.DModel * c.VocabSize;
 
     /// <summary>
     /// The anchor's backward workload: a forward keeping its activations, without logits and told that only
@@ -18,7 +18,7 @@ public static class FlopCounts
     /// sequence down to blocks.<paramref name="toLayer"/>.hook_resid_pre. The last block's forward computes
     /// q, k, v and the attention at every row but its O projection and MLP at the metric rows alone. A
     /// block's backward runs each weight product once (the input's gradient; no weight gradients) and four
-    /// T×T attention products (dv, dA, dq, dk); in the last block only the metric rows carry gradient until
+    /// T×T attention products (dv, dA, dq, dk) over the full T×T; in the last block only the metric rows carry gradient until
     /// attention spreads it, so its MLP and O projection run on them alone and its attention products are
     /// one query row's (T×d_head each).
     /// </summary>
@@ -26,9 +26,9 @@ public static class FlopCounts
     {
         double rows = (double)batch * tokens, d = c.DModel;
         double qkv = 2 * 3 * d * d, o = 2 * d * d, mlp = 2 * 2 * d * c.DMlp;   // per row, forward or backward
-        double lastForward = rows * qkv + AttentionProducts(c, batch, tokens, 2) + batch * (o + mlp);
+        double lastForward = rows * qkv + ForwardAttention(c, batch, tokens) + batch * (o + mlp);
         double lastBackward = batch * (mlp + o) + 4 * 2.0 * batch * tokens * d + rows * qkv;
-        double backward = (c.NLayers - toLayer - 1) * (rows * (mlp + qkv + o) + AttentionProducts(c, batch, tokens, 4));
+        double backward = (c.NLayers - toLayer - 1) * (rows * (mlp + qkv + o) + 4 * 2.0 * batch * tokens * tokens * d);
         return Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
     }
 
@@ -39,9 +39,13 @@ public static class FlopCounts
         return 2 * rows * (d * 3 * d + d * d + 2 * d * c.DMlp);
     }
 
-    /// <summary><paramref name="products"/> T×T×d_head products per (sequence, head), the full T×T (the kernels compute it).</summary>
-    private static double AttentionProducts(Gpt2Config c, int batch, int tokens, int products) =>
-        products * 2.0 * batch * tokens * tokens * c.DModel;
+    /// <summary>
+    /// q·kᵀ and pattern·v per (sequence, head) over the (query, key) pairs the forward computes: in blocks of
+    /// query rows, each up to its last row's keys (<see cref="Attention.RowBlocks"/>). The backward's four
+    /// products run over the full T×T.
+    /// </summary>
+    private static double ForwardAttention(Gpt2Config c, int batch, int tokens) =>
+        2 * 2.0 * batch * Attention.ComputedScores(tokens) * c.DModel;
 
     /// <summary>
     /// One training step of a d_in → d_sae SAE on <paramref name="rows"/> rows: encode and decode forward,

@@ -29,15 +29,45 @@ public static class Attention
     public static void Forward(ReadOnlySpan<float> prefix, int prefixRows, ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z,
         int tokens, int head, int width, int headDim)
     {
-        int d = width, dh = headDim, T = tokens, p = prefixRows, keys = p + T;
-        var q = qkv[(head * dh)..];
+        foreach (var (first, end) in RowBlocks(tokens))
+            ForwardRows(prefix, prefixRows, qkv, pattern, z, tokens, first, end, head, width, headDim);
+    }
+
+    /// <summary>
+    /// Query rows in blocks of 64 to 127 (one block below 128 rows): a block's scores and its pattern·v product
+    /// stop at its last row's keys, so the masked half of a long sequence's T×T is mostly never computed. Each
+    /// product keeps at least 64 rows, so it takes the kernels the whole T×T would, and the keys past a block's
+    /// end would only have added exact zeros: the results are those of the full products, bit for bit.
+    /// </summary>
+    internal static IEnumerable<(int First, int End)> RowBlocks(int tokens)
+    {
+        for (int first = 0; first < tokens; first += RowBlock)
+        {
+            int end = tokens - first < 2 * RowBlock ? tokens : first + RowBlock;
+            yield return (first, end);
+            if (end == tokens) yield break;
+        }
+    }
+
+    private const int RowBlock = 64;
+
+    /// <summary>(query, key) scores the forward computes for a sequence of <paramref name="tokens"/> (FLOP counts).</summary>
+    internal static long ComputedScores(int tokens) => RowBlocks(tokens).Sum(b => (long)(b.End - b.First) * b.End);
+
+    /// <summary>Query rows first..end of <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int)"/>.</summary>
+    private static void ForwardRows(ReadOnlySpan<float> prefix, int p, ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z,
+        int tokens, int first, int end, int head, int width, int headDim)
+    {
+        int d = width, dh = headDim, keys = p + tokens, rows = end - first;
+        var q = qkv[(first * 3 * d + head * dh)..];
         var k = qkv[(d + head * dh)..];
         var v = qkv[(2 * d + head * dh)..];
-        var zh = z[(head * dh)..];
-        if (p > 0) Gemm.Multiply(T, p, dh, q, 3 * d, false, prefix[(d + head * dh)..], 3 * d, true, pattern, keys, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, T, dh, q, 3 * d, false, k, 3 * d, true, pattern[p..], keys, false, GemmPath.Best, 1);
+        var zh = z[(first * d + head * dh)..];
+        var block = pattern[(first * keys)..];
+        if (p > 0) Gemm.Multiply(rows, p, dh, q, 3 * d, false, prefix[(d + head * dh)..], 3 * d, true, block, keys, false, GemmPath.Best, 1);
+        Gemm.Multiply(rows, end, dh, q, 3 * d, false, k, 3 * d, true, block[p..], keys, false, GemmPath.Best, 1);
         float scale = 1f / MathF.Sqrt(dh);
-        for (int i = 0; i < T; i++)
+        for (int i = first; i < end; i++)
         {
             var row = pattern.Slice(i * keys, keys);
             var visible = row[..(p + i + 1)];
@@ -45,8 +75,8 @@ public static class Attention
             TensorPrimitives.SoftMax(visible, visible);
             row[(p + i + 1)..].Clear();
         }
-        if (p > 0) Gemm.Multiply(T, dh, p, pattern, keys, false, prefix[(2 * d + head * dh)..], 3 * d, false, zh, d, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, dh, T, pattern[p..], keys, false, v, 3 * d, false, zh, d, p > 0, GemmPath.Best, 1);
+        if (p > 0) Gemm.Multiply(rows, dh, p, block, keys, false, prefix[(2 * d + head * dh)..], 3 * d, false, zh, d, false, GemmPath.Best, 1);
+        Gemm.Multiply(rows, dh, end, block[p..], keys, false, v, 3 * d, false, zh, d, p > 0, GemmPath.Best, 1);
     }
 
     /// <summary>
