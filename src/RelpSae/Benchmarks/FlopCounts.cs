@@ -18,9 +18,9 @@ public static class FlopCounts
     /// sequence down to blocks.<paramref name="toLayer"/>.hook_resid_pre. The last block's forward computes
     /// q, k, v and the attention at every row but its O projection and MLP at the metric rows alone. A
     /// block's backward runs each weight product once (the input's gradient; no weight gradients) and four
-    /// T×T attention products (dv, dA, dq, dk) over the full T×T; in the last block only the metric rows carry gradient until
-    /// attention spreads it, so its MLP and O projection run on them alone and its attention products are
-    /// one query row's (T×d_head each).
+    /// attention products (dv, dA, dq, dk) over the forward's blocks of query rows; in the last block only
+    /// the metric rows carry gradient until attention spreads it, so its MLP and O projection run on them
+    /// alone and its attention products are one query row's (T×d_head each).
     /// </summary>
     public static double Gpt2ForwardBackward(Gpt2Config c, int batch, int tokens, int toLayer)
     {
@@ -28,7 +28,7 @@ public static class FlopCounts
         double qkv = 2 * 3 * d * d, o = 2 * d * d, mlp = 2 * 2 * d * c.DMlp;   // per row, forward or backward
         double lastForward = rows * qkv + ForwardAttention(c, batch, tokens) + batch * (o + mlp);
         double lastBackward = batch * (mlp + o) + 4 * 2.0 * batch * tokens * d + rows * qkv;
-        double backward = (c.NLayers - toLayer - 1) * (rows * (mlp + qkv + o) + 4 * 2.0 * batch * tokens * tokens * d);
+        double backward = (c.NLayers - toLayer - 1) * (rows * (mlp + qkv + o) + 2 * ForwardAttention(c, batch, tokens));
         return Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
     }
 
@@ -41,8 +41,8 @@ public static class FlopCounts
 
     /// <summary>
     /// q·kᵀ and pattern·v per (sequence, head) over the (query, key) pairs the forward computes: in blocks of
-    /// query rows, each up to its last row's keys (<see cref="Attention.RowBlocks"/>). The backward's four
-    /// products run over the full T×T.
+    /// query rows, each up to its last row's keys (<see cref="Attention.RowBlocks"/>); the backward's four
+    /// products run over the same pairs.
     /// </summary>
     private static double ForwardAttention(Gpt2Config c, int batch, int tokens) =>
         2 * 2.0 * batch * Attention.ComputedScores(tokens) * c.DModel;

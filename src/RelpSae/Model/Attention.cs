@@ -87,6 +87,10 @@ public static class Attention
         int tokens, int head, Gpt2Config c, AttentionShares shares) =>
         Backward(qkv, pattern, dz, dqkv, tokens, head, c.DModel, c.DHead, shares);
 
+    /// <remarks>
+    /// In the forward's blocks of query rows (<see cref="RowBlocks"/>), each stopping at its last row's keys:
+    /// a block adds its share to dv and dk over those keys and gives its rows' dq.
+    /// </remarks>
     public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
         int tokens, int head, int width, int headDim, AttentionShares shares)
     {
@@ -98,29 +102,31 @@ public static class Attention
         var dq = dqkv[(head * dh)..];
         var dk = dqkv[(d + head * dh)..];
         var dv = dqkv[(2 * d + head * dh)..];
-
-        Gemm.Multiply(T, dh, T, pattern, T, true, dzh, d, false, dv, 3 * d, false, GemmPath.Best, 1);
-        ScaleColumns(dv, T, dh, 3 * d, shares.Value);
-
         float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
-        if (qk == 0)
+        ScaleColumns(dv, T, dh, 3 * d, 0);
+        ScaleColumns(dk, T, dh, 3 * d, 0);
+        if (qk == 0) ScaleColumns(dq, T, dh, 3 * d, 0);
+        var rented = qk == 0 ? null : ArrayPool<float>.Shared.Rent(Math.Min(T, 2 * RowBlock) * T);
+        foreach (var (first, end) in RowBlocks(T))
         {
-            ScaleColumns(dq, T, dh, 3 * d, 0);
-            ScaleColumns(dk, T, dh, 3 * d, 0);
-            return;
+            int rows = end - first;
+            var a = pattern[(first * T)..];
+            var dzRows = dzh[(first * d)..];
+            Gemm.Multiply(end, dh, rows, a, T, true, dzRows, d, false, dv, 3 * d, true, GemmPath.Best, 1);
+            if (rented is null) continue;
+            var dS = rented.AsSpan(0, rows * end);
+            Gemm.Multiply(rows, end, dh, dzRows, d, false, v, 3 * d, true, dS, end, false, GemmPath.Best, 1);
+            for (int i = first; i < end; i++)
+            {
+                var row = dS.Slice((i - first) * end, end);
+                SoftmaxBackward(pattern.Slice(i * T, i + 1), row[..(i + 1)], qk);
+                row[(i + 1)..].Clear();
+            }
+            Gemm.Multiply(rows, dh, end, dS, end, false, k, 3 * d, false, dq[(first * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
+            Gemm.Multiply(end, dh, rows, dS, end, true, q[(first * 3 * d)..], 3 * d, false, dk, 3 * d, true, GemmPath.Best, 1);
         }
-        var rented = ArrayPool<float>.Shared.Rent(T * T);
-        var dS = rented.AsSpan(0, T * T);
-        Gemm.Multiply(T, T, dh, dzh, d, false, v, 3 * d, true, dS, T, false, GemmPath.Best, 1);
-        for (int i = 0; i < T; i++)
-        {
-            var row = dS.Slice(i * T, T);
-            SoftmaxBackward(pattern.Slice(i * T, i + 1), row[..(i + 1)], qk);
-            row[(i + 1)..].Clear();
-        }
-        Gemm.Multiply(T, dh, T, dS, T, false, k, 3 * d, false, dq, 3 * d, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, dh, T, dS, T, true, q, 3 * d, false, dk, 3 * d, false, GemmPath.Best, 1);
-        ArrayPool<float>.Shared.Return(rented);
+        ScaleColumns(dv, T, dh, 3 * d, shares.Value);
+        if (rented is not null) ArrayPool<float>.Shared.Return(rented);
     }
 
     /// <summary>

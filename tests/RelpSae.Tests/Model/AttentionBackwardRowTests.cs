@@ -10,6 +10,7 @@ public class AttentionBackwardRowTests
     {
         { 5, 4, "gradient" }, { 5, 0, "gradient" }, { 5, 2, "ah" }, { 5, 3, "half" },
         { 60, 59, "gradient" }, { 60, 17, "half" }, { 60, 59, "ah" },   // 60 rows: the full products take the packed path
+        { 200, 199, "gradient" }, { 200, 70, "gradient" },   // 200 rows: the full backward runs in row blocks
     };
 
     [Theory]
