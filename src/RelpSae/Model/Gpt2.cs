@@ -150,7 +150,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
             }
             Linear(z, packed.O, w.BO, run.Out, n);
             if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
-            TensorPrimitives.Add(x, run.Out, x);
+            AddRows(x, run.Out, n, d);
             if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
         }
         if (run.TailRows(l) is { } mlpRows)
@@ -164,7 +164,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
         Linear(s.Post, packed.Proj, w.BProj, run.Out, n);
         if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
-        TensorPrimitives.Add(x, run.Out, x);
+        AddRows(x, run.Out, n, d);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
     }
 
@@ -207,11 +207,18 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         Pool.Return(product);
     }
 
-    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed.</summary>
-    private static void Linear(ReadOnlySpan<float> x, PackedMatrix weight, float[] bias, Span<float> y, int rows)
+    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed; the bias rows copied in bands of rows per thread.</summary>
+    private static void Linear(float[] x, PackedMatrix weight, float[] bias, float[] y, int rows)
     {
         int inDim = weight.Rows, outDim = weight.Cols;
-        for (int r = 0; r < rows; r++) bias.CopyTo(y.Slice(r * outDim, outDim));
+        RowBands.For(rows, outDim, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++) bias.CopyTo(y.AsSpan(r * outDim, outDim));
+        });
         Gemm.Multiply(rows, x, inDim, false, weight, y, outDim, accumulate: true);
     }
+
+    /// <summary>The residual add x += y on rows [0, rows) of width d, in bands of rows per thread (element-wise: the same sums).</summary>
+    private static void AddRows(float[] x, float[] y, int rows, int d) =>
+        RowBands.For(rows, d, (r0, r1) => TensorPrimitives.Add(x.AsSpan(r0 * d, (r1 - r0) * d), y.AsSpan(r0 * d, (r1 - r0) * d), x.AsSpan(r0 * d, (r1 - r0) * d)));
 }
