@@ -207,16 +207,9 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         Pool.Return(product);
     }
 
-    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed; the bias rows copied in bands of rows per thread.</summary>
-    private static void Linear(float[] x, PackedMatrix weight, float[] bias, float[] y, int rows)
-    {
-        int inDim = weight.Rows, outDim = weight.Cols;
-        RowBands.For(rows, outDim, (r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++) bias.CopyTo(y.AsSpan(r * outDim, outDim));
-        });
-        Gemm.Multiply(rows, x, inDim, false, weight, y, outDim, accumulate: true);
-    }
+    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed, the bias added as the product is stored.</summary>
+    private static void Linear(float[] x, PackedMatrix weight, float[] bias, float[] y, int rows) =>
+        Gemm.MultiplyAddBias(rows, x, weight.Rows, weight, bias, y, weight.Cols);
 
     /// <summary>The residual add x += y on rows [0, rows) of width d, in bands of rows per thread (element-wise: the same sums).</summary>
     private static void AddRows(float[] x, float[] y, int rows, int d) =>
