@@ -4,10 +4,9 @@ using System.Runtime.Intrinsics;
 namespace RelpSae.Numerics;
 
 /// <summary>
-/// The few vector operations the GEMM micro-kernel and the element-wise kernels (GELU) need, plus the
-/// micro-kernel's tile shape, as static members of a struct: each kernel is written once, generic over
-/// <typeparamref name="T"/>, and the JIT specialises it per vector type with every call inlined and
-/// every tile-shape test folded away.
+/// The few vector operations the GEMM micro-kernel needs, plus its tile shape, as static members of a
+/// struct: the kernel is written once, generic over <typeparamref name="T"/>, and the JIT specialises
+/// it per vector type with every call inlined and every tile-shape test folded away.
 /// </summary>
 internal interface IKernelOps<T> where T : struct
 {
@@ -25,10 +24,6 @@ internal interface IKernelOps<T> where T : struct
     static abstract T MulAdd(T x, T y, T z);
     /// <summary>The sum of the lanes.</summary>
     static abstract float Sum(T x);
-    static abstract T Multiply(T x, T y);
-    static abstract T Divide(T x, T y);
-    /// <summary>eˣ per lane.</summary>
-    static abstract T Exp(T x);
 }
 
 /// <summary>AVX-512: 8×48 tile, 24 zmm accumulators + 3 B vectors + 1 broadcast of the 32 registers.</summary>
@@ -50,12 +45,6 @@ internal readonly struct Vector512Ops : IKernelOps<Vector512<float>>
         Vector512.FusedMultiplyAdd(x, y, z);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> x) => Vector512.Sum(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Multiply(Vector512<float> x, Vector512<float> y) => x * y;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Divide(Vector512<float> x, Vector512<float> y) => x / y;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
 }
 
 /// <summary>AVX2 + FMA: 6×16 tile, 12 ymm accumulators + 2 + 1 of the 16 registers AVX2 machines have.</summary>
@@ -77,12 +66,6 @@ internal readonly struct Vector256Ops : IKernelOps<Vector256<float>>
         Vector256.FusedMultiplyAdd(x, y, z);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> x) => Vector256.Sum(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Multiply(Vector256<float> x, Vector256<float> y) => x * y;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Divide(Vector256<float> x, Vector256<float> y) => x / y;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
 }
 
 /// <summary>Plain floats, for machines without either vector unit: a 4×3 tile of scalar accumulators.</summary>
@@ -103,10 +86,4 @@ internal readonly struct ScalarOps : IKernelOps<float>
     public static float MulAdd(float x, float y, float z) => x * y + z;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(float x) => x;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Multiply(float x, float y) => x * y;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Divide(float x, float y) => x / y;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Exp(float x) => MathF.Exp(x);
 }
