@@ -81,6 +81,7 @@ public static class BenchCommand
         workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads, ms = x.Ms,
         gflop = x.Gflop > 0 ? x.Gflop : (double?)null,
         fraction_of_peak = double.IsNaN(x.FractionOfPeak) ? (double?)null : x.FractionOfPeak,
+        ms_at_peak = double.IsNaN(x.MsAtPeak) ? (double?)null : x.MsAtPeak,
     };
 
     /// <summary>IG's time in gradients of the same thread count, and its floor at the FMA peak.</summary>
@@ -104,29 +105,31 @@ public static class BenchCommand
         {
             workload = x.Workload, batch = x.Batch, tokens = x.Tokens, threads = x.Threads,
             median_ratio = x.MedianRatio, min_ratio = x.MinRatio, max_ratio = x.MaxRatio, ratios = x.Ratios, ours_ms = x.OursMs, anchor_ms = x.AnchorMs,
+            gflop = x.Gflop, median_ratio_at_peak = x.MedianPeakRatio, ratios_at_peak = x.PeakRatios,
         }),
     };
 
     private static void PrintInterleaved(IReadOnlyList<InterleavedRow> rows)
     {
-        var table = new Table().AddColumns("workload", "B×T", "threads", "ratio (median of rounds)", "spread", "per round", "relp-sae ms", "libtorch ms");
+        var table = new Table().AddColumns("workload", "B×T", "threads", "GFLOP", "ratio (median of rounds)", "spread", "per round", "ratio at peak",
+            "relp-sae ms", "libtorch ms");
         foreach (var row in rows)
-            table.AddRow(row.Workload, $"{row.Batch}×{row.Tokens}", row.Threads.ToString(), $"{row.MedianRatio:F2}",
-                $"{row.MinRatio:F2}–{row.MaxRatio:F2}", string.Join(" ", row.Ratios.Select(x => x.ToString("F2"))),
+            table.AddRow(row.Workload, $"{row.Batch}×{row.Tokens}", row.Threads.ToString(), $"{row.Gflop:F1}", $"{row.MedianRatio:F2}",
+                $"{row.MinRatio:F2}–{row.MaxRatio:F2}", string.Join(" ", row.Ratios.Select(x => x.ToString("F2"))), $"{row.MedianPeakRatio:F2}",
                 string.Join(" ", row.OursMs.Select(x => x.ToString("F0"))), string.Join(" ", row.AnchorMs.Select(x => x.ToString("F0"))));
         AnsiConsole.Write(table);
     }
 
     private static void PrintModel(BenchReport report, IReadOnlyList<BenchRow> anchor)
     {
-        var table = new Table().AddColumns("workload", "B×T", "threads", "ms (median)", "of FMA peak", "libtorch ms", "ratio");
+        var table = new Table().AddColumns("workload", "B×T", "threads", "GFLOP", "ms (median)", "of FMA peak", "libtorch ms", "ratio", "ratio at peak");
         foreach (var row in report.Rows.Where(x => x.Workload is "forward" or "backward_exact" or "backward_relp"))
         {
             // Our backward workloads are compared with the anchor's exact forward+backward (its slim-head column).
             var match = anchor.FirstOrDefault(a => a.Batch == row.Batch && a.Tokens == row.Tokens && a.Threads == row.Threads &&
                 a.Workload == (row.Workload == "forward" ? "forward" : "backward_exact"));
-            table.AddRow(row.Workload, $"{row.Batch}×{row.Tokens}", row.Threads.ToString(), $"{row.Ms:F1}", Percent(row),
-                match is null ? "" : $"{match.Ms:F1}", match is null ? "" : $"{row.Ms / match.Ms:F2}");
+            table.AddRow(row.Workload, $"{row.Batch}×{row.Tokens}", row.Threads.ToString(), $"{row.Gflop:F1}", $"{row.Ms:F1}", Percent(row),
+                match is null ? "" : $"{match.Ms:F1}", match is null ? "" : $"{row.Ms / match.Ms:F2}", match is null ? "" : $"{row.MsAtPeak / match.Ms:F2}");
         }
         AnsiConsole.Write(table);
     }

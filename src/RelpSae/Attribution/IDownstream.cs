@@ -29,13 +29,13 @@ public interface IDownstream
 /// </summary>
 public sealed class TransformerDownstream(ITransformer model, HookPoint hook) : IDownstream
 {
-    private readonly Dictionary<(int Batch, int Tokens, bool Keep), ITransformerRun> runs = [];
+    private readonly Dictionary<(int Batch, int Tokens, bool Keep, int Position), ITransformerRun> runs = [];
 
     public double[] Metric(float[] activations, int batch, int tokens, Metric metric) =>
-        Run(activations, batch, tokens, keepForBackward: false).MetricValues(metric);
+        Run(activations, batch, tokens, keepForBackward: false, metric.Position).MetricValues(metric);
 
     public float[] Backward(float[] activations, int batch, int tokens, Metric metric, PropagationRules rules) =>
-        Run(activations, batch, tokens, keepForBackward: true).Backward(metric, hook, rules);
+        Run(activations, batch, tokens, keepForBackward: true, metric.Position).Backward(metric, hook, rules);
 
     /// <summary>The clean pass whose rows patched passes reuse (kept for them), with its input.</summary>
     private (float[] Input, ITransformerRun Run)? clean;
@@ -67,11 +67,14 @@ public sealed class TransformerDownstream(ITransformer model, HookPoint hook) : 
         return run;
     }
 
-    private ITransformerRun Run(float[] activations, int batch, int tokens, bool keepForBackward)
+    /// <summary>A pass reading the metric's position only: the last block runs past attention on that row alone (GPT-2).</summary>
+    private ITransformerRun Run(float[] activations, int batch, int tokens, bool keepForBackward, int position)
     {
-        if (runs.TryGetValue((batch, tokens, keepForBackward), out var run)) return run.Rerun(activations);
-        run = model.ForwardFrom(hook, activations, batch, tokens, new RunOptions { KeepForBackward = keepForBackward, Logits = LogitRows.None });
-        runs[(batch, tokens, keepForBackward)] = run;
+        var shape = (batch, tokens, keepForBackward, position);
+        if (runs.TryGetValue(shape, out var run)) return run.Rerun(activations);
+        run = model.ForwardFrom(hook, activations, batch, tokens,
+            new RunOptions { KeepForBackward = keepForBackward, Logits = LogitRows.None, OutputPositions = [position] });
+        runs[shape] = run;
         return run;
     }
 }

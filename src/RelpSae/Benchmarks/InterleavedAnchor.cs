@@ -8,11 +8,16 @@ namespace RelpSae.Benchmarks;
 public sealed record AnchorRound(int Index, bool AnchorFirst, IReadOnlyDictionary<int, double> FmaPeakGflops,
     IReadOnlyList<BenchRow> Ours, IReadOnlyList<BenchRow> Anchor);
 
-/// <summary>A model row over the rounds: our time over the anchor's in each round, and their median.</summary>
+/// <summary>
+/// A model row over the rounds: our time over the anchor's in each round, and their median; its FLOPs, and
+/// in each round the ratio at peak — the time those FLOPs take at that round's FMA peak over the anchor's
+/// time: the lowest ratio any fp32 implementation doing this work could reach in that round.
+/// </summary>
 public sealed record InterleavedRow(string Workload, int Batch, int Tokens, int Threads, IReadOnlyList<double> Ratios,
-    IReadOnlyList<double> OursMs, IReadOnlyList<double> AnchorMs)
+    IReadOnlyList<double> OursMs, IReadOnlyList<double> AnchorMs, double Gflop, IReadOnlyList<double> PeakRatios)
 {
     public double MedianRatio => Median(Ratios);
+    public double MedianPeakRatio => Median(PeakRatios);
     public double MinRatio => Ratios.Min();
     public double MaxRatio => Ratios.Max();
 
@@ -70,19 +75,20 @@ public static class InterleavedAnchor
         return (peaks, rows);
     }
 
-    private static List<InterleavedRow> Summarise(IReadOnlyList<AnchorRound> rounds)
+    internal static List<InterleavedRow> Summarise(IReadOnlyList<AnchorRound> rounds)
     {
         var rows = new List<InterleavedRow>();
         foreach (var row in rounds[0].Ours)
         {
             string anchorWorkload = row.Workload == "forward" ? "forward" : "backward_exact";
             var pairs = rounds.Select(round => (
-                Ours: round.Ours.Single(x => x.Workload == row.Workload && x.Batch == row.Batch && x.Tokens == row.Tokens && x.Threads == row.Threads).Ms,
+                Ours: round.Ours.Single(x => x.Workload == row.Workload && x.Batch == row.Batch && x.Tokens == row.Tokens && x.Threads == row.Threads),
                 Anchor: round.Anchor.FirstOrDefault(x => x.Workload == anchorWorkload && x.Batch == row.Batch && x.Tokens == row.Tokens && x.Threads == row.Threads)?.Ms))
                 .Where(p => p.Anchor is > 0).ToList();
             if (pairs.Count == 0) continue;
             rows.Add(new InterleavedRow(row.Workload, row.Batch, row.Tokens, row.Threads,
-                [.. pairs.Select(p => p.Ours / p.Anchor!.Value)], [.. pairs.Select(p => p.Ours)], [.. pairs.Select(p => p.Anchor!.Value)]));
+                [.. pairs.Select(p => p.Ours.Ms / p.Anchor!.Value)], [.. pairs.Select(p => p.Ours.Ms)], [.. pairs.Select(p => p.Anchor!.Value)],
+                row.Gflop, [.. pairs.Select(p => p.Ours.MsAtPeak / p.Anchor!.Value)]));
         }
         return rows;
     }

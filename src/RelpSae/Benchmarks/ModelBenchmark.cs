@@ -7,7 +7,8 @@ namespace RelpSae.Benchmarks;
 /// <summary>
 /// The libtorch anchor's workloads (../shared/anchors/libtorch-cpu) on a GPT-2-small-shaped model with
 /// random weights: forward to full logits, and forward + backward of one last-position logit to
-/// blocks.6.hook_resid_pre, exact and with the relp rules.
+/// blocks.6.hook_resid_pre (the forward told that only the metric's rows are read), exact and with the relp rules (the same products: relp keeps the exact attention
+/// gradient on GPT-2). Every row counts its FLOPs (<see cref="FlopCounts"/>).
 /// </summary>
 public static class ModelBenchmark
 {
@@ -32,9 +33,10 @@ public static class ModelBenchmark
             foreach (var (name, rules) in new[] { ("backward_exact", PropagationRules.Gradient), ("backward_relp", PropagationRules.RelP) })
                 yield return new BenchRow(name, batch, tokens, threads, Timing.MedianMs(() =>
                 {
-                    using var run = model.Forward(ids, batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+                    using var run = model.Forward(ids, batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None, OutputPositions = [metric.Position] });
                     run.Backward(metric, hook, rules);
-                }, warmup, reps));
+                }, warmup, reps))
+                { Gflop = FlopCounts.Gpt2ForwardBackward(model.Config, batch, tokens, hook.Layer) / 1e9 };
         }
     }
 }

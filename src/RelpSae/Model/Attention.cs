@@ -29,15 +29,45 @@ public static class Attention
     public static void Forward(ReadOnlySpan<float> prefix, int prefixRows, ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z,
         int tokens, int head, int width, int headDim)
     {
-        int d = width, dh = headDim, T = tokens, p = prefixRows, keys = p + T;
-        var q = qkv[(head * dh)..];
+        foreach (var (first, end) in RowBlocks(tokens))
+            ForwardRows(prefix, prefixRows, qkv, pattern, z, tokens, first, end, head, width, headDim);
+    }
+
+    /// <summary>
+    /// Query rows in blocks of 64 to 127 (one block below 128 rows): a block's scores and its pattern·v product
+    /// stop at its last row's keys, so the masked half of a long sequence's T×T is mostly never computed. Each
+    /// product keeps at least 64 rows, so it takes the kernels the whole T×T would, and the keys past a block's
+    /// end would only have added exact zeros: the results are those of the full products, bit for bit.
+    /// </summary>
+    internal static IEnumerable<(int First, int End)> RowBlocks(int tokens)
+    {
+        for (int first = 0; first < tokens; first += RowBlock)
+        {
+            int end = tokens - first < 2 * RowBlock ? tokens : first + RowBlock;
+            yield return (first, end);
+            if (end == tokens) yield break;
+        }
+    }
+
+    private const int RowBlock = 64;
+
+    /// <summary>(query, key) scores the forward computes for a sequence of <paramref name="tokens"/> (FLOP counts).</summary>
+    internal static long ComputedScores(int tokens) => RowBlocks(tokens).Sum(b => (long)(b.End - b.First) * b.End);
+
+    /// <summary>Query rows first..end of <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int)"/>.</summary>
+    private static void ForwardRows(ReadOnlySpan<float> prefix, int p, ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z,
+        int tokens, int first, int end, int head, int width, int headDim)
+    {
+        int d = width, dh = headDim, keys = p + tokens, rows = end - first;
+        var q = qkv[(first * 3 * d + head * dh)..];
         var k = qkv[(d + head * dh)..];
         var v = qkv[(2 * d + head * dh)..];
-        var zh = z[(head * dh)..];
-        if (p > 0) Gemm.Multiply(T, p, dh, q, 3 * d, false, prefix[(d + head * dh)..], 3 * d, true, pattern, keys, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, T, dh, q, 3 * d, false, k, 3 * d, true, pattern[p..], keys, false, GemmPath.Best, 1);
+        var zh = z[(first * d + head * dh)..];
+        var block = pattern[(first * keys)..];
+        if (p > 0) Gemm.Multiply(rows, p, dh, q, 3 * d, false, prefix[(d + head * dh)..], 3 * d, true, block, keys, false, GemmPath.Best, 1);
+        Gemm.Multiply(rows, end, dh, q, 3 * d, false, k, 3 * d, true, block[p..], keys, false, GemmPath.Best, 1);
         float scale = 1f / MathF.Sqrt(dh);
-        for (int i = 0; i < T; i++)
+        for (int i = first; i < end; i++)
         {
             var row = pattern.Slice(i * keys, keys);
             var visible = row[..(p + i + 1)];
@@ -45,8 +75,8 @@ public static class Attention
             TensorPrimitives.SoftMax(visible, visible);
             row[(p + i + 1)..].Clear();
         }
-        if (p > 0) Gemm.Multiply(T, dh, p, pattern, keys, false, prefix[(2 * d + head * dh)..], 3 * d, false, zh, d, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, dh, T, pattern[p..], keys, false, v, 3 * d, false, zh, d, p > 0, GemmPath.Best, 1);
+        if (p > 0) Gemm.Multiply(rows, dh, p, block, keys, false, prefix[(2 * d + head * dh)..], 3 * d, false, zh, d, false, GemmPath.Best, 1);
+        Gemm.Multiply(rows, dh, end, block[p..], keys, false, v, 3 * d, false, zh, d, p > 0, GemmPath.Best, 1);
     }
 
     /// <summary>
@@ -57,6 +87,10 @@ public static class Attention
         int tokens, int head, Gpt2Config c, AttentionShares shares) =>
         Backward(qkv, pattern, dz, dqkv, tokens, head, c.DModel, c.DHead, shares);
 
+    /// <remarks>
+    /// In the forward's blocks of query rows (<see cref="RowBlocks"/>), each stopping at its last row's keys:
+    /// a block adds its share to dv and dk over those keys and gives its rows' dq.
+    /// </remarks>
     public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
         int tokens, int head, int width, int headDim, AttentionShares shares)
     {
@@ -68,35 +102,71 @@ public static class Attention
         var dq = dqkv[(head * dh)..];
         var dk = dqkv[(d + head * dh)..];
         var dv = dqkv[(2 * d + head * dh)..];
-
-        Gemm.Multiply(T, dh, T, pattern, T, true, dzh, d, false, dv, 3 * d, false, GemmPath.Best, 1);
-        ScaleColumns(dv, T, dh, 3 * d, shares.Value);
-
         float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
-        if (qk == 0)
+        ScaleColumns(dv, T, dh, 3 * d, 0);
+        ScaleColumns(dk, T, dh, 3 * d, 0);
+        if (qk == 0) ScaleColumns(dq, T, dh, 3 * d, 0);
+        var rented = qk == 0 ? null : ArrayPool<float>.Shared.Rent(Math.Min(T, 2 * RowBlock) * T);
+        foreach (var (first, end) in RowBlocks(T))
         {
-            ScaleColumns(dq, T, dh, 3 * d, 0);
-            ScaleColumns(dk, T, dh, 3 * d, 0);
-            return;
+            int rows = end - first;
+            var a = pattern[(first * T)..];
+            var dzRows = dzh[(first * d)..];
+            Gemm.Multiply(end, dh, rows, a, T, true, dzRows, d, false, dv, 3 * d, true, GemmPath.Best, 1);
+            if (rented is null) continue;
+            var dS = rented.AsSpan(0, rows * end);
+            Gemm.Multiply(rows, end, dh, dzRows, d, false, v, 3 * d, true, dS, end, false, GemmPath.Best, 1);
+            for (int i = first; i < end; i++)
+            {
+                var row = dS.Slice((i - first) * end, end);
+                SoftmaxBackward(pattern.Slice(i * T, i + 1), row[..(i + 1)], qk);
+                row[(i + 1)..].Clear();
+            }
+            Gemm.Multiply(rows, dh, end, dS, end, false, k, 3 * d, false, dq[(first * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
+            Gemm.Multiply(end, dh, rows, dS, end, true, q[(first * 3 * d)..], 3 * d, false, dk, 3 * d, true, GemmPath.Best, 1);
         }
-        var rented = ArrayPool<float>.Shared.Rent(T * T);
-        var dS = rented.AsSpan(0, T * T);
-        Gemm.Multiply(T, T, dh, dzh, d, false, v, 3 * d, true, dS, T, false, GemmPath.Best, 1);
-        for (int i = 0; i < T; i++)
-        {
-            // Softmax backward over the visible keys: dS = A ⊙ (dA − Σ_j A·dA), times the shares and 1/√d_head.
-            var a = pattern.Slice(i * T, i + 1);
-            var row = dS.Slice(i * T, T);
-            var visible = row[..(i + 1)];
-            float dot = TensorPrimitives.Dot(a, visible);
-            TensorPrimitives.Subtract(visible, dot, visible);
-            TensorPrimitives.Multiply(visible, a, visible);
-            TensorPrimitives.Multiply(visible, qk, visible);
-            row[(i + 1)..].Clear();
-        }
-        Gemm.Multiply(T, dh, T, dS, T, false, k, 3 * d, false, dq, 3 * d, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, dh, T, dS, T, true, q, 3 * d, false, dk, 3 * d, false, GemmPath.Best, 1);
+        ScaleColumns(dv, T, dh, 3 * d, shares.Value);
+        if (rented is not null) ArrayPool<float>.Shared.Return(rented);
+    }
+
+    /// <summary>
+    /// <see cref="Backward"/> when dz is zero but at row <paramref name="query"/> (the last block, where only the
+    /// metric's row carries gradient): only that row of the pattern takes part, so dv and dk are rank one over
+    /// keys 0..query, dq is that row's, every other row of the head's dqkv slices is zero — T·d_head work, not T²·d_head.
+    /// </summary>
+    public static void BackwardRow(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
+        int tokens, int query, int head, int width, int headDim, AttentionShares shares)
+    {
+        int d = width, dh = headDim, T = tokens, keys = query + 1;
+        var dzRow = dz.Slice(query * d + head * dh, dh);
+        var dq = dqkv[(head * dh)..];
+        var dk = dqkv[(d + head * dh)..];
+        var dv = dqkv[(2 * d + head * dh)..];
+        ScaleColumns(dq, T, dh, 3 * d, 0);
+        ScaleColumns(dk, T, dh, 3 * d, 0);
+        ScaleColumns(dv, T, dh, 3 * d, 0);
+
+        var a = pattern.Slice(query * T, keys);
+        Gemm.Multiply(keys, dh, 1, a, 1, false, dzRow, dh, false, dv, 3 * d, false, GemmPath.Best, 1);
+        ScaleColumns(dv, keys, dh, 3 * d, shares.Value);
+        float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
+        if (qk == 0) return;
+        var rented = ArrayPool<float>.Shared.Rent(keys);
+        var dS = rented.AsSpan(0, keys);
+        Gemm.Multiply(1, keys, dh, dzRow, dh, false, qkv[(2 * d + head * dh)..], 3 * d, true, dS, keys, false, GemmPath.Best, 1);
+        SoftmaxBackward(a, dS, qk);
+        Gemm.Multiply(1, dh, keys, dS, keys, false, qkv[(d + head * dh)..], 3 * d, false, dq[(query * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
+        Gemm.Multiply(keys, dh, 1, dS, 1, false, qkv.Slice(query * 3 * d + head * dh, dh), dh, false, dk, 3 * d, false, GemmPath.Best, 1);
         ArrayPool<float>.Shared.Return(rented);
+    }
+
+    /// <summary>Softmax backward over one row's visible keys, in place: dS = A ⊙ (dA − Σ_j A·dA), times the shares and 1/√d_head (<paramref name="scale"/>).</summary>
+    private static void SoftmaxBackward(ReadOnlySpan<float> a, Span<float> visible, float scale)
+    {
+        float dot = TensorPrimitives.Dot(a, visible);
+        TensorPrimitives.Subtract(visible, dot, visible);
+        TensorPrimitives.Multiply(visible, a, visible);
+        TensorPrimitives.Multiply(visible, scale, visible);
     }
 
     private static void ScaleColumns(Span<float> m, int rows, int cols, int ld, float s)

@@ -127,7 +127,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
-            LayerNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, run.LnOut, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
+            LayerNorm.ForwardInBands(x, s.Ln1Hat, s.Ln1Rstd, run.LnOut, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
             Linear(run.LnOut, packed.Qkv, w.BQkv, s.Qkv, n);
             var qkv = s.Qkv;
             var pattern = s.Pattern;
@@ -141,29 +141,77 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
             });
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), z)) return false;
+            if (run.TailRows(l) is { } rows)
+            {
+                LinearRows(z, packed.O, w.BO, run.Out, rows);
+                foreach (int r in rows) TensorPrimitives.Add(x.AsSpan(r * d, d), run.Out.AsSpan(r * d, d), x.AsSpan(r * d, d));
+                MlpRows(run, l, rows);
+                return true;
+            }
             Linear(z, packed.O, w.BO, run.Out, n);
             if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
-            TensorPrimitives.Add(x, run.Out, x);
+            AddRows(x, run.Out, n, d);
             if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
         }
-        LayerNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
+        if (run.TailRows(l) is { } mlpRows)
+        {
+            MlpRows(run, l, mlpRows);
+            return true;
+        }
+        LayerNorm.ForwardInBands(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
         Linear(run.LnOut, packed.Fc, w.BFc, s.Pre, n);
         RowBands.For(n, m, (r0, r1) => Gelu.Forward(s.Pre.AsSpan(r0 * m, (r1 - r0) * m), s.Post.AsSpan(r0 * m, (r1 - r0) * m)));
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
         Linear(s.Post, packed.Proj, w.BProj, run.Out, n);
         if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
-        TensorPrimitives.Add(x, run.Out, x);
+        AddRows(x, run.Out, n, d);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
     }
 
     /// <summary>(Sequence, head) pairs run in parallel on at most <see cref="Threads.Count"/> cores.</summary>
     internal static ParallelOptions HeadParallelism => new() { MaxDegreeOfParallelism = Threads.Count };
 
-    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed.</summary>
-    private static void Linear(ReadOnlySpan<float> x, PackedMatrix weight, float[] bias, Span<float> y, int rows)
+    /// <summary>
+    /// The MLP and its residual add on <paramref name="rows"/> alone (<see cref="RunOptions.OutputPositions"/>):
+    /// each step works row by row, so these rows come out as in the full pass, bit for bit.
+    /// </summary>
+    private void MlpRows(Gpt2Run run, int l, int[] rows)
     {
-        int inDim = weight.Rows, outDim = weight.Cols;
-        for (int r = 0; r < rows; r++) bias.CopyTo(y.Slice(r * outDim, outDim));
-        Gemm.Multiply(rows, x, inDim, false, weight, y, outDim, accumulate: true);
+        var c = Config;
+        var w = Weights.Layers[l];
+        var packed = Weights.Packed.Forward(l);
+        var s = run.Layer(l);
+        var x = run.Residual;
+        int d = c.DModel, m = c.DMlp;
+        foreach (int r in rows)
+            LayerNorm.Forward(x.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd.AsSpan(r, 1), run.LnOut.AsSpan(r * d, d), w.Ln2Gamma, w.Ln2Beta, 1, c.LayerNormEps);
+        LinearRows(run.LnOut, packed.Fc, w.BFc, s.Pre, rows);
+        foreach (int r in rows) Gelu.Forward(s.Pre.AsSpan(r * m, m), s.Post.AsSpan(r * m, m));
+        LinearRows(s.Post, packed.Proj, w.BProj, run.Out, rows);
+        foreach (int r in rows) TensorPrimitives.Add(x.AsSpan(r * d, d), run.Out.AsSpan(r * d, d), x.AsSpan(r * d, d));
     }
+
+    /// <summary>
+    /// <see cref="Linear"/> on some rows of x into the same rows of y: gathered, multiplied, scattered. A row of a
+    /// product with a packed B does not depend on how many rows are multiplied with it, so each equals the full product's.
+    /// </summary>
+    private void LinearRows(float[] x, PackedMatrix weight, float[] bias, float[] y, int[] rows)
+    {
+        int inDim = weight.Rows, outDim = weight.Cols, k = rows.Length;
+        var a = Pool.Rent(k * inDim);
+        var product = Pool.Rent(k * outDim);
+        for (int i = 0; i < k; i++) x.AsSpan(rows[i] * inDim, inDim).CopyTo(a.AsSpan(i * inDim, inDim));
+        Linear(a, weight, bias, product, k);
+        for (int i = 0; i < k; i++) product.AsSpan(i * outDim, outDim).CopyTo(y.AsSpan(rows[i] * outDim, outDim));
+        Pool.Return(a);
+        Pool.Return(product);
+    }
+
+    /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed, the bias added as the product is stored.</summary>
+    private static void Linear(float[] x, PackedMatrix weight, float[] bias, float[] y, int rows) =>
+        Gemm.MultiplyAddBias(rows, x, weight.Rows, weight, bias, y, weight.Cols);
+
+    /// <summary>The residual add x += y on rows [0, rows) of width d, in bands of rows per thread (element-wise: the same sums).</summary>
+    private static void AddRows(float[] x, float[] y, int rows, int d) =>
+        RowBands.For(rows, d, (r0, r1) => TensorPrimitives.Add(x.AsSpan(r0 * d, (r1 - r0) * d), y.AsSpan(r0 * d, (r1 - r0) * d), x.AsSpan(r0 * d, (r1 - r0) * d)));
 }

@@ -48,7 +48,7 @@ internal static class Gpt2Backward
             Mlp(run, l, dx, l == c.NLayers - 1 ? metricRows : null, gelu, layerNorm, work);
             if (record is not null) ComponentGradients.Record(record.AttnOut, l, dx, size);
             if (3 * l + 1 == target) break;
-            SelfAttention(run, l, dx, rules.Attention, layerNorm, work);
+            SelfAttention(run, l, dx, l == c.NLayers - 1 ? metricRows : null, rules.Attention, layerNorm, work);
             if (record is not null)
             {
                 ComponentGradients.Record(record.Z, l, work.Z, size);
@@ -99,15 +99,29 @@ internal static class Gpt2Backward
             for (int i = 0; i < k; i++)
                 gelu(s.Pre.AsSpan(rows[i] * m, m), s.Post.AsSpan(rows[i] * m, m), hidden.AsSpan(i * m, m), hidden.AsSpan(i * m, m));
         Gemm.Multiply(k, hidden, m, false, wt.Fc, work.Model, d);
-        for (int i = 0; i < k; i++)
-        {
-            int r = rows is null ? i : rows[i];
-            layerNorm(work.Model.AsSpan(i * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);
-        }
+        NormBackward(layerNorm, work.Model, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx, k, rows, d);
     }
 
-    /// <summary>dx (the gradient at resid_mid) += its path through attention and LN1: dx becomes the gradient at resid_pre.</summary>
-    private static void SelfAttention(Gpt2Run run, int l, float[] dx, AttentionShares shares, LayerNorm.Backward layerNorm, Buffers work)
+    /// <summary>dx[r] += the norm's backward of g's row i, r = rows[i] (or i), in one band of rows per thread.</summary>
+    private static void NormBackward(LayerNorm.Backward layerNorm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, int count, int[]? rows, int d)
+    {
+        RowBands.For(count, d, (i0, i1) =>
+        {
+            Span<float> scratch = stackalloc float[d];
+            for (int i = i0; i < i1; i++)
+            {
+                int r = rows is null ? i : rows[i];
+                layerNorm(g.AsSpan(i * d, d), xhat.AsSpan(r * d, d), rstd[r], gamma, dx.AsSpan(r * d, d), scratch);
+            }
+        });
+    }
+
+    /// <summary>
+    /// dx (the gradient at resid_mid) += its path through attention and LN1: dx becomes the gradient at resid_pre.
+    /// With <paramref name="rows"/> (one per sequence), dx is zero elsewhere: the O projection runs on those rows
+    /// and each head's backward on that query row alone (<see cref="Attention.BackwardRow"/>).
+    /// </summary>
+    private static void SelfAttention(Gpt2Run run, int l, float[] dx, int[]? rows, AttentionShares shares, LayerNorm.Backward layerNorm, Buffers work)
     {
         var c = run.Model.Config;
         var w = run.Model.Weights.Layers[l];
@@ -115,17 +129,26 @@ internal static class Gpt2Backward
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
         var dz = work.Z;
-        Gemm.Multiply(n, dx, d, false, wt.O, dz, d);
+        if (rows is null) Gemm.Multiply(n, dx, d, false, wt.O, dz, d);
+        else
+        {
+            // The rows gathered into the free gradient buffers, multiplied, scattered into a cleared dz.
+            for (int i = 0; i < rows.Length; i++) dx.AsSpan(rows[i] * d, d).CopyTo(work.Hidden.AsSpan(i * d, d));
+            Gemm.Multiply(rows.Length, work.Hidden, d, false, wt.O, work.Model, d);
+            Array.Clear(dz, 0, n * d);
+            for (int i = 0; i < rows.Length; i++) work.Model.AsSpan(i * d, d).CopyTo(dz.AsSpan(rows[i] * d, d));
+        }
         var dqkv = work.Qkv;
         Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
         {
             int b = bh / c.NHeads, h = bh % c.NHeads;
-            Attention.Backward(s.Qkv.AsSpan(b * T * 3 * d), s.Pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * d),
-                dqkv.AsSpan(b * T * 3 * d), T, h, c, shares);
+            var qkv = s.Qkv.AsSpan(b * T * 3 * d);
+            var pattern = s.Pattern.AsSpan(bh * T * T, T * T);
+            if (rows is null) Attention.Backward(qkv, pattern, dz.AsSpan(b * T * d), dqkv.AsSpan(b * T * 3 * d), T, h, c, shares);
+            else Attention.BackwardRow(qkv, pattern, dz.AsSpan(b * T * d), dqkv.AsSpan(b * T * 3 * d), T, rows[b] - b * T, h, c.DModel, c.DHead, shares);
         });
         Gemm.Multiply(n, dqkv, 3 * d, false, wt.Qkv, work.Model, d);
-        for (int r = 0; r < n; r++)
-            layerNorm(work.Model.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.Ln1Gamma, dx.AsSpan(r * d, d), work.Row);
+        NormBackward(layerNorm, work.Model, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx, n, null, d);
     }
 
     /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
@@ -136,11 +159,10 @@ internal static class Gpt2Backward
         /// <summary>dz of the last attention backward, kept until the next so that it can be recorded.</summary>
         public readonly float[] Z = pool.Rent(rows * c.DModel);
         public readonly float[] Qkv = pool.Rent(rows * 3 * c.DModel);
-        public readonly float[] Row = pool.Rent(c.DModel);
 
         public void ReturnTo(FloatPool pool)
         {
-            foreach (var a in new[] { Hidden, Model, Z, Qkv, Row }) pool.Return(a);
+            foreach (var a in new[] { Hidden, Model, Z, Qkv }) pool.Return(a);
         }
     }
 }

@@ -31,6 +31,8 @@ public sealed class Gpt2Run : ITransformerRun
         int n = Rows, ts = Computed;
         foreach (var patch in options.Patches) patch.Validate(patch.Hook.Width(c, tokens), batch * tokens);
         hooks = new HookRecorder(CleanPrefix.ToComputedRows(options, tokens, First), batch, ts, hook => hook.Width(c, tokens));
+        outputPositions = OutputPositionsOf(options, tokens);
+        tailRows = TailRowsOf(c);
         var pool = model.Pool;
         Residual = pool.Rent(n * c.DModel);
         LnOut = pool.Rent(n * c.DModel);
@@ -122,6 +124,41 @@ public sealed class Gpt2Run : ITransformerRun
 
     internal LayerActivations Layer(int l) => layers[layers.Length == 1 ? 0 : l];
 
+    /// <summary>Positions of each sequence read after the pass (<see cref="RunOptions.OutputPositions"/>, resolved, sorted); null: every one.</summary>
+    private readonly int[]? outputPositions;
+
+    /// <summary>
+    /// The rows [batch × tokens] the last block computes past its attention pattern, and ln_f: those of the output
+    /// positions when fewer rows than all are read, no logits of every row are asked for and nothing is hooked
+    /// from the last hook_attn_out to ln_final; else null (every row).
+    /// </summary>
+    private readonly int[]? tailRows;
+
+    internal int[]? TailRows(int l) => l == Model.Config.NLayers - 1 ? tailRows : null;
+
+    private int[]? TailRowsOf(Gpt2Config c)
+    {
+        int last = c.NLayers - 1;
+        bool quiet = new[] { HookKind.AttnOut, HookKind.ResidMid, HookKind.MlpPost, HookKind.MlpOut, HookKind.ResidPost }.All(k => hooks.Quiet(new HookPoint(k, last)))
+            && hooks.Quiet(new HookPoint(HookKind.LnFinal, c.NLayers));
+        if (outputPositions is null || First > 0 || Options.Logits == LogitRows.All || !quiet) return null;
+        var rows = new int[Batch * outputPositions.Length];
+        for (int b = 0, i = 0; b < Batch; b++)
+            foreach (int p in outputPositions) rows[i++] = b * Tokens + p;
+        return rows;
+    }
+
+    /// <summary>The positions asked for plus the last one when its logits are, resolved; null when every position is read anyway.</summary>
+    private static int[]? OutputPositionsOf(RunOptions options, int tokens)
+    {
+        if (options.OutputPositions is not { } asked) return null;
+        var positions = new SortedSet<int>(asked.Select(p => p < 0 ? tokens + p : p));
+        if (positions.Any(p => p < 0 || p >= tokens))
+            throw new RelpSaeException($"output positions {string.Join(", ", asked)} are not all inside a prompt of {tokens} tokens");
+        if (options.Logits == LogitRows.Last) positions.Add(tokens - 1);
+        return positions.Count < tokens ? [.. positions] : null;
+    }
+
     internal bool Wants(HookPoint hook) => hooks.Wants(hook);
 
     /// <summary>Called by the forward pass at each hook point: applies its patches, copies the activation if asked; false to stop.</summary>
@@ -139,7 +176,11 @@ public sealed class Gpt2Run : ITransformerRun
             FinalRstd = Model.Pool.Rent(Rows);
             Final = Model.Pool.Rent(Rows * d);
         }
-        LayerNorm.Forward(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
+        if (tailRows is not null)
+            foreach (int r in tailRows)
+                LayerNorm.Forward(Residual.AsSpan(r * d, d), FinalHat.AsSpan(r * d, d), FinalRstd.AsSpan(r, 1), Final.AsSpan(r * d, d),
+                    w.LnFGamma, w.LnFBeta, 1, c.LayerNormEps);
+        else LayerNorm.ForwardInBands(Residual, FinalHat, FinalRstd, Final, w.LnFGamma, w.LnFBeta, Rows, c.LayerNormEps);
         Hook(new HookPoint(HookKind.LnFinal, c.NLayers), Final);
         Completed = true;
         switch (Options.Logits)
@@ -202,5 +243,7 @@ public sealed class Gpt2Run : ITransformerRun
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
         MetricRows.Check(metrics, Batch, Model.Config.VocabSize);
+        if (outputPositions is not null && metrics.FirstOrDefault(m => Array.BinarySearch(outputPositions, m.ResolvePosition(Tokens)) < 0) is { } missing)
+            throw new ArgumentException($"metric position {missing.Position} is not among the pass's output positions ({string.Join(", ", outputPositions)})");
     }
 }

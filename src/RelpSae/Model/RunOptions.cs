@@ -14,6 +14,16 @@ public sealed record RunOptions
 
     public LogitRows Logits { get; init; } = LogitRows.Last;
 
+    /// <summary>
+    /// The positions of each sequence whose final rows will be read (metrics, their backward; negative
+    /// counts from the end, as <see cref="Metric.Position"/>), when not every row is: GPT-2 then runs its
+    /// last block past the attention pattern (keys and values are needed everywhere) on these rows alone,
+    /// unless logits of every row or a hook in that stretch asks for more. The rows it computes are those
+    /// of the full pass, bit for bit; the last block's other rows, and <see cref="Gpt2Run.Final"/>'s, are not
+    /// computed. null: every row. Other families compute every row.
+    /// </summary>
+    public IReadOnlyList<int>? OutputPositions { get; init; }
+
     /// <summary>Stop as soon as this hook point has been computed (activation caching needs no more).</summary>
     public HookPoint? StopAfter { get; init; }
 

@@ -65,6 +65,25 @@ public static unsafe class Gemm
         Span<float> c, int ldc, bool accumulate = false) => Multiply(m, a, lda, transA, b, c, ldc, accumulate, Threads.Count);
 
     internal static unsafe void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b,
+        Span<float> c, int ldc, bool accumulate, int threads) => Multiply(m, a, lda, transA, b, default, c, ldc, accumulate, threads);
+
+    /// <summary>
+    /// C[m×n] = op(A)·B + bias, the row <paramref name="bias"/> (n values) added to every row of C as the
+    /// first block of the shared dimension is stored: the same sums as C filled with the bias and then
+    /// accumulated, without the pass that fills it.
+    /// </summary>
+    public static void MultiplyAddBias(int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, ReadOnlySpan<float> bias, Span<float> c, int ldc)
+    {
+        if (bias.Length != b.Cols) throw new ArgumentException($"the bias has {bias.Length} values for {b.Cols} columns", nameof(bias));
+        if (b.Rows == 0)
+        {
+            for (int i = 0; i < m; i++) bias.CopyTo(c.Slice(i * ldc, b.Cols));
+            return;
+        }
+        Multiply(m, a, lda, false, b, bias, c, ldc, accumulate: false, Threads.Count);
+    }
+
+    private static unsafe void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, ReadOnlySpan<float> bias,
         Span<float> c, int ldc, bool accumulate, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -72,8 +91,8 @@ public static unsafe class Gemm
         CheckOperand("A", a.Length, transA ? b.Rows : m, transA ? m : b.Rows, lda);
         CheckOperand("C", c.Length, m, b.Cols, ldc);
         if (m == 0) return;
-        fixed (float* pa = a, pc = c)
-            Run(GemmProblem.WithPacked(m, pa, lda, transA, b, pc, ldc, accumulate), b.Path, threads);
+        fixed (float* pa = a, pc = c, pbias = bias)
+            Run(GemmProblem.WithPacked(m, pa, lda, transA, b, pc, ldc, accumulate, pbias), b.Path, threads);
     }
 
     private static unsafe void Run(in GemmProblem g, GemmPath path, int threads)

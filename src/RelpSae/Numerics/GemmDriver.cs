@@ -38,6 +38,7 @@ internal static unsafe class GemmDriver
             for (int p0 = 0; p0 < g.K; p0 += KC)
             {
                 int kc = Math.Min(KC, g.K - p0);
+                // The first block stores its sums plus the bias (when there is one); later ones add to C.
                 bool addToC = g.Accumulate || p0 > 0;
                 Packing.PackA(g.AAt(i0, p0), g.Lda, g.TransA, mc, kc, mr, ap);
                 for (int j0 = 0; j0 < g.N; j0 += NC)
@@ -58,10 +59,12 @@ internal static unsafe class GemmDriver
                             int cols = Math.Min(nr, nc - j);
                             ahead.Step();
                             float* c = g.CAt(i0 + i, j0 + j);
+                            float* add = addToC ? c : g.Bias == null ? null : g.Bias + j0 + j;
+                            int ldAdd = addToC ? g.Ldc : 0;
                             if (rows == mr && cols == nr)
-                                MicroKernel.Run<T, O, AllVectors>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, addToC);
+                                MicroKernel.Run<T, O, AllVectors>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, add, ldAdd);
                             else
-                                Edge<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, rows, cols, addToC, edge);
+                                Edge<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, rows, cols, add, ldAdd, edge);
                         }
                     }
                 }
@@ -101,27 +104,27 @@ internal static unsafe class GemmDriver
     /// <summary>
     /// A ragged tile: only the vectors its columns reach are computed (a 16-column edge of a 48-wide
     /// panel costs a third of a tile); straight into C when whole vectors and rows fit, else into a
-    /// tile aside of which the part that exists is kept.
+    /// tile aside of which the part that exists is kept (plus its addend, as the kernel would add it).
     /// </summary>
-    private static void Edge<T, O>(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool addToC, float* tile)
+    private static void Edge<T, O>(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float* add, int ldAdd, float* tile)
         where T : struct where O : IKernelOps<T>
     {
         int w = O.Width, vecs = (cols + w - 1) / w, nr = O.Vecs * w;
         bool direct = rows == O.Rows && cols == vecs * w;
         float* dst = direct ? c : tile;
         int ld = direct ? ldc : nr;
-        bool add = direct && addToC;
-        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector>(kc, a, b, dst, ld, add);
-        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors>(kc, a, b, dst, ld, add);
-        else MicroKernel.Run<T, O, AllVectors>(kc, a, b, dst, ld, add);
-        if (!direct) WriteEdge(tile, nr, c, ldc, rows, cols, addToC);
+        float* kernelAdd = direct ? add : null;
+        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector>(kc, a, b, dst, ld, kernelAdd, ldAdd);
+        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd);
+        else MicroKernel.Run<T, O, AllVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd);
+        if (!direct) WriteEdge(tile, nr, c, ldc, rows, cols, add, ldAdd);
     }
 
-    private static void WriteEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool addToC)
+    private static void WriteEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, float* add, int ldAdd)
     {
         for (int r = 0; r < rows; r++, tile += nr, c += ldc)
             for (int q = 0; q < cols; q++)
-                c[q] = addToC ? c[q] + tile[q] : tile[q];
+                c[q] = add == null ? tile[q] : tile[q] + add[(nint)r * ldAdd + q];
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;

@@ -8,11 +8,13 @@ namespace RelpSae.Numerics;
 /// MR values of A against Vecs vectors of B into MR·Vecs accumulators that never leave registers.
 /// Written for the largest tile (8 rows × 3 vectors); the row/vector tests are JIT-time constants.
 /// <typeparamref name="V"/> narrows a ragged last panel to the vectors it has (its stride stays NR).
+/// The tile is stored plus an addend when there is one: C itself (accumulating, <c>ldAdd</c> = ldc) or a
+/// bias row shared by every row (<c>ldAdd</c> = 0).
 /// </summary>
 internal static class MicroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Run<T, O, V>(int kc, float* a, float* b, float* c, int ldc, bool addToC)
+    public static unsafe void Run<T, O, V>(int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd)
         where T : struct where O : IKernelOps<T> where V : IVectorCount
     {
         int w = O.Width, rows = O.Rows, vecs = Math.Min(O.Vecs, V.Count), stride = O.Vecs * w;
@@ -36,14 +38,14 @@ internal static class MicroKernel
             a += rows;
             b += stride;
         }
-        Write<T, O>(vecs, c, addToC, c00, c01, c02);
-        if (rows > 1) Write<T, O>(vecs, c + ldc, addToC, c10, c11, c12);
-        if (rows > 2) Write<T, O>(vecs, c + 2 * ldc, addToC, c20, c21, c22);
-        if (rows > 3) Write<T, O>(vecs, c + 3 * ldc, addToC, c30, c31, c32);
-        if (rows > 4) Write<T, O>(vecs, c + 4 * ldc, addToC, c40, c41, c42);
-        if (rows > 5) Write<T, O>(vecs, c + 5 * ldc, addToC, c50, c51, c52);
-        if (rows > 6) Write<T, O>(vecs, c + 6 * ldc, addToC, c60, c61, c62);
-        if (rows > 7) Write<T, O>(vecs, c + 7 * ldc, addToC, c70, c71, c72);
+        Write<T, O>(vecs, c, add == null ? null : add, c00, c01, c02);
+        if (rows > 1) Write<T, O>(vecs, c + ldc, add == null ? null : add + ldAdd, c10, c11, c12);
+        if (rows > 2) Write<T, O>(vecs, c + 2 * ldc, add == null ? null : add + 2 * ldAdd, c20, c21, c22);
+        if (rows > 3) Write<T, O>(vecs, c + 3 * ldc, add == null ? null : add + 3 * ldAdd, c30, c31, c32);
+        if (rows > 4) Write<T, O>(vecs, c + 4 * ldc, add == null ? null : add + 4 * ldAdd, c40, c41, c42);
+        if (rows > 5) Write<T, O>(vecs, c + 5 * ldc, add == null ? null : add + 5 * ldAdd, c50, c51, c52);
+        if (rows > 6) Write<T, O>(vecs, c + 6 * ldc, add == null ? null : add + 6 * ldAdd, c60, c61, c62);
+        if (rows > 7) Write<T, O>(vecs, c + 7 * ldc, add == null ? null : add + 7 * ldAdd, c70, c71, c72);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,15 +59,15 @@ internal static class MicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Write<T, O>(int vecs, float* c, bool addToC, T v0, T v1, T v2)
+    private static unsafe void Write<T, O>(int vecs, float* c, float* add, T v0, T v1, T v2)
         where T : struct where O : IKernelOps<T>
     {
         int w = O.Width;
-        if (addToC)
+        if (add != null)
         {
-            v0 = O.Add(v0, O.Load(c));
-            if (vecs > 1) v1 = O.Add(v1, O.Load(c + w));
-            if (vecs > 2) v2 = O.Add(v2, O.Load(c + 2 * w));
+            v0 = O.Add(v0, O.Load(add));
+            if (vecs > 1) v1 = O.Add(v1, O.Load(add + w));
+            if (vecs > 2) v2 = O.Add(v2, O.Load(add + 2 * w));
         }
         O.Store(c, v0);
         if (vecs > 1) O.Store(c + w, v1);

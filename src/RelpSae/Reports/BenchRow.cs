@@ -13,4 +13,7 @@ public sealed record BenchRow(string Workload, int Batch, int Tokens, int Thread
 
     /// <summary>Achieved GFLOP/s over the FMA peak; NaN where either is unknown.</summary>
     public double FractionOfPeak => Gflop > 0 && PeakGflops > 0 ? Gflops / PeakGflops : double.NaN;
+
+    /// <summary>The time its FLOPs take at the FMA peak, the least any fp32 implementation of this work could take; NaN where unknown.</summary>
+    public double MsAtPeak => Gflop > 0 && PeakGflops > 0 ? Gflop / PeakGflops * 1000 : double.NaN;
 }

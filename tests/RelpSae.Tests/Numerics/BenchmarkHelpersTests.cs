@@ -37,17 +37,15 @@ public class BenchmarkHelpersTests
     }
 
     [Fact]
-    public void GradientFlopsAreTheForwardPlusEachTransposedMapAndFourAttentionProductsWithTheLastMlpOnMetricRows()
+    public void GradientFlopsAreTheBackwardWorkloadsBlocksAfterTheHookAndAddUpPerSequence()
     {
+        // The backward workload from token ids to blocks.0 is the gradient through every block (its count
+        // from the weights is checked below); one from blocks.1 adds block 0's forward.
         var c = ModelBenchmark.Gpt2Small with { NLayers = 3 };
-        var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
-        int batch = 2, tokens = 7, rows = batch * tokens;
-        double attention = w.Layers.Sum(l => (double)l.WQkv.Length + l.WO.Length);
-        double mlp = w.Layers.Sum(l => (double)l.WFc.Length + l.WProj.Length), lastMlp = w.Layers[^1].WFc.Length + w.Layers[^1].WProj.Length;
-        double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers, 0)
-            + 2 * rows * attention + c.NLayers * batch * 4 * (2.0 * tokens * tokens * c.DHead) * c.NHeads   // dv, d scores, dq, dk per head
-            + 2 * rows * (mlp - lastMlp) + 2 * batch * lastMlp;
-        Assert.Equal(expected, FlopCounts.Gpt2Gradient(c, batch, tokens, c.NLayers), 6);
+        int batch = 2, tokens = 7;
+        Assert.Equal(FlopCounts.Gpt2ForwardBackward(c, batch, tokens, 0), FlopCounts.Gpt2Gradient(c, batch, tokens, c.NLayers), 6);
+        Assert.Equal(FlopCounts.Gpt2ForwardBackward(c, batch, tokens, 1),
+            FlopCounts.Gpt2Forward(c, batch, tokens, 1, 0) + FlopCounts.Gpt2Gradient(c, batch, tokens, 2), 6);
         // Per sequence: integrated gradients' batched passes are counted as steps × one gradient.
         Assert.Equal(batch * FlopCounts.Gpt2Gradient(c, 1, tokens, 2), FlopCounts.Gpt2Gradient(c, batch, tokens, 2), 6);
     }
@@ -62,5 +60,46 @@ public class BenchmarkHelpersTests
         Assert.Equal(16, floor, 12);   // 320 GFLOP at 400 GFLOP/s = 800 ms = 16 gradients of 50 ms
         // The floor is steps × the gradient's fraction of the peak: 32 × (10 GFLOP / 50 ms) / 400 GFLOP/s.
         Assert.Equal(32 * gradient.FractionOfPeak, floor, 12);
+    }
+
+    [Fact]
+    public void BackwardWorkloadFlopsAreTheForwardPlusEachWeightOnceAndFourAttentionProductsPerBlock()
+    {
+        // Counted from the weights: below the last block every backward block multiplies every row by each
+        // weight matrix once and runs four T×T×d_head products per head; in the last block, forward and
+        // backward, the O projection and the MLP see only the metric rows (one per sequence), and the
+        // backward's attention products are the metric row's (T×d_head each).
+        var c = ModelBenchmark.Gpt2Small with { NLayers = 3 };
+        var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
+        int batch = 2, tokens = 7, toLayer = 1;
+        double rows = batch * tokens, attentionPerSequence = 4 * 2.0 * tokens * tokens * c.DHead * c.NHeads;
+        double backward = 0;
+        for (int l = toLayer; l < c.NLayers - 1; l++)
+        {
+            var layer = w.Layers[l];
+            backward += 2 * rows * (layer.WQkv.Length + layer.WO.Length + layer.WFc.Length + layer.WProj.Length) + batch * attentionPerSequence;
+        }
+        var last = w.Layers[c.NLayers - 1];
+        double lastForward = 2 * rows * last.WQkv.Length + batch * attentionPerSequence / 2
+            + 2 * batch * (last.WO.Length + last.WFc.Length + last.WProj.Length);
+        double lastBackward = 2 * rows * last.WQkv.Length + 2 * batch * (last.WO.Length + last.WFc.Length + last.WProj.Length)
+            + batch * 4 * 2.0 * tokens * c.DHead * c.NHeads;
+        double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
+        Assert.Equal(expected, FlopCounts.Gpt2ForwardBackward(c, batch, tokens, toLayer), 6);
+    }
+
+    [Fact]
+    public void InterleavedRowsTakeTheMedianRatioAndRatioAtPeakOverRounds()
+    {
+        // 10 GFLOP at 100 GFLOP/s is 100 ms at peak; each round's anchor time sets both ratios.
+        AnchorRound Round(int i, double peak, double ours, double anchor) => new(i, i % 2 == 1, new Dictionary<int, double> { [1] = peak },
+            [new RelpSae.Reports.BenchRow("forward", 1, 32, 1, ours) { Gflop = 10, PeakGflops = peak }],
+            [new RelpSae.Reports.BenchRow("forward", 1, 32, 1, anchor)]);
+        var row = Assert.Single(InterleavedAnchor.Summarise([Round(1, 100, 200, 400), Round(2, 50, 300, 500), Round(3, 200, 150, 250)]));
+        Assert.Equal([0.5, 0.6, 0.6], row.Ratios);
+        Assert.Equal(0.6, row.MedianRatio, 12);
+        Assert.Equal([0.25, 0.4, 0.2], row.PeakRatios);
+        Assert.Equal(0.25, row.MedianPeakRatio, 12);
+        Assert.Equal(10, row.Gflop);
     }
 }

@@ -1,0 +1,126 @@
+using System.Numerics.Tensors;
+using RelpSae.Lrp;
+using RelpSae.Model;
+using RelpSae.Numerics;
+
+namespace RelpSae.Tests.Model;
+
+/// <summary>
+/// The forward's query-row blocks skip the masked keys past each block's last row and give the full
+/// T×T products' results bit for bit, with and without a reused prefix; the backward's, summing dv and dk
+/// over blocks, gives them to rounding.
+/// </summary>
+public class AttentionRowBlockTests
+{
+    [Fact]
+    public void BlocksCoverTheRowsWithSixtyFourToOneHundredTwentySevenRowsEach()
+    {
+        Assert.Equal([(0, 100)], Attention.RowBlocks(100));
+        Assert.Equal([(0, 64), (64, 130)], Attention.RowBlocks(130));
+        Assert.Equal([(0, 64), (64, 128), (128, 192), (192, 256)], Attention.RowBlocks(256));
+        Assert.Equal(100L * 100, Attention.ComputedScores(100));
+        Assert.Equal(64L * 64 + 66 * 130, Attention.ComputedScores(130));
+        Assert.Equal(64L * 64 * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8), Attention.ComputedScores(512));
+    }
+
+    [Theory]
+    [InlineData(130, 0)]
+    [InlineData(300, 0)]
+    [InlineData(140, 24)]
+    public void BlockedAttentionIsTheFullProductsBitForBit(int tokens, int prefixRows)
+    {
+        int heads = 2, dh = 64, d = heads * dh, T = tokens, p = prefixRows, keys = p + T;
+        var rng = new Random(tokens + prefixRows);
+        float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var qkv = Random(T * 3 * d);
+        var prefix = Random(p * 3 * d);
+        for (int h = 0; h < heads; h++)
+        {
+            var pattern = new float[T * keys];
+            var z = new float[T * d];
+            Attention.Forward(prefix, p, qkv, pattern, z, T, h, d, dh);
+            var (fullPattern, fullZ) = FullProducts(prefix, p, qkv, T, h, d, dh);
+            Assert.Equal(fullPattern, pattern);
+            for (int i = 0; i < T; i++)
+                Assert.Equal(fullZ.AsSpan(i * d + h * dh, dh).ToArray(), z.AsSpan(i * d + h * dh, dh).ToArray());
+        }
+    }
+
+    /// <summary>The whole T×(p + T) scores and pattern·v products, masked after the fact (the kernel before row blocks).</summary>
+    private static (float[] Pattern, float[] Z) FullProducts(float[] prefix, int p, float[] qkv, int T, int head, int d, int dh)
+    {
+        int keys = p + T;
+        var pattern = new float[T * keys];
+        var z = new float[T * d];
+        var q = qkv.AsSpan(head * dh);
+        if (p > 0) Gemm.Multiply(T, p, dh, q, 3 * d, false, prefix.AsSpan(d + head * dh), 3 * d, true, pattern, keys, false, GemmPath.Best, 1);
+        Gemm.Multiply(T, T, dh, q, 3 * d, false, qkv.AsSpan(d + head * dh), 3 * d, true, pattern.AsSpan(p), keys, false, GemmPath.Best, 1);
+        for (int i = 0; i < T; i++)
+        {
+            var row = pattern.AsSpan(i * keys, keys);
+            var visible = row[..(p + i + 1)];
+            TensorPrimitives.Multiply(visible, 1f / MathF.Sqrt(dh), visible);
+            TensorPrimitives.SoftMax(visible, visible);
+            row[(p + i + 1)..].Clear();
+        }
+        if (p > 0) Gemm.Multiply(T, dh, p, pattern, keys, false, prefix.AsSpan(2 * d + head * dh), 3 * d, false, z.AsSpan(head * dh), d, false, GemmPath.Best, 1);
+        Gemm.Multiply(T, dh, T, pattern.AsSpan(p), keys, false, qkv.AsSpan(2 * d + head * dh), 3 * d, false, z.AsSpan(head * dh), d, p > 0, GemmPath.Best, 1);
+        return (pattern, z);
+    }
+
+    [Theory]
+    [InlineData(130, "gradient")]
+    [InlineData(300, "gradient")]
+    [InlineData(300, "half")]
+    [InlineData(200, "ah")]
+    public void BlockedBackwardIsTheFullProductsToRounding(int tokens, string rule)
+    {
+        var shares = rule switch { "ah" => AttentionShares.AttentionHeadRule, "half" => AttentionShares.HalfRule, _ => AttentionShares.Gradient };
+        int heads = 2, dh = 64, d = heads * dh, T = tokens;
+        var rng = new Random(tokens);
+        float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var qkv = Random(T * 3 * d);
+        var dz = Random(T * d);
+        for (int h = 0; h < heads; h++)
+        {
+            var pattern = new float[T * T];
+            Attention.Forward(qkv, pattern, new float[T * d], T, h, d, dh);
+            var blocked = Random(T * 3 * d);   // garbage: every element of the head's slices must be written
+            Attention.Backward(qkv, pattern, dz, blocked, T, h, d, dh, shares);
+            var full = FullBackward(qkv, pattern, dz, T, h, d, dh, shares);
+            for (int i = 0; i < T; i++)
+                for (int part = 0; part < 3; part++)
+                    for (int j = 0; j < dh; j++)
+                    {
+                        int at = i * 3 * d + part * d + h * dh + j;
+                        Assert.Equal(full[at], blocked[at], 1e-5 * Math.Max(1, Math.Abs(full[at])));
+                    }
+        }
+    }
+
+    /// <summary>The backward on the whole T×T (the kernel before row blocks): dv = Aᵀdz, dS = softmax'(dz·vᵀ), dq = dS·k, dk = dSᵀ·q.</summary>
+    private static float[] FullBackward(float[] qkv, float[] pattern, float[] dz, int T, int head, int d, int dh, AttentionShares shares)
+    {
+        var dqkv = new float[T * 3 * d];
+        var q = qkv.AsSpan(head * dh);
+        var k = qkv.AsSpan(d + head * dh);
+        var v = qkv.AsSpan(2 * d + head * dh);
+        var dzh = dz.AsSpan(head * dh);
+        Gemm.Multiply(T, dh, T, pattern, T, true, dzh, d, false, dqkv.AsSpan(2 * d + head * dh), 3 * d, false, GemmPath.Best, 1);
+        float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
+        var dS = new float[T * T];
+        Gemm.Multiply(T, T, dh, dzh, d, false, v, 3 * d, true, dS, T, false, GemmPath.Best, 1);
+        for (int i = 0; i < T; i++)
+        {
+            var a = pattern.AsSpan(i * T, i + 1);
+            var row = dS.AsSpan(i * T, T);
+            float dot = TensorPrimitives.Dot<float>(a, row[..(i + 1)]);
+            for (int j = 0; j < T; j++) row[j] = j <= i ? a[j] * (row[j] - dot) * qk : 0;
+        }
+        Gemm.Multiply(T, dh, T, dS, T, false, k, 3 * d, false, dqkv.AsSpan(head * dh), 3 * d, false, GemmPath.Best, 1);
+        Gemm.Multiply(T, dh, T, dS, T, true, q, 3 * d, false, dqkv.AsSpan(d + head * dh), 3 * d, false, GemmPath.Best, 1);
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < dh; j++) dqkv[i * 3 * d + 2 * d + head * dh + j] *= shares.Value;
+        return dqkv;
+    }
+}
