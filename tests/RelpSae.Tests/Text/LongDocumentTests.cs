@@ -8,6 +8,7 @@ namespace RelpSae.Tests.Text;
 /// A .txt or .jsonl document of any length streams in pieces cut at whitespace: memory stays bounded by
 /// the piece, and GPT-2 packs the pieces into exactly the contexts of the uncut text.
 /// </summary>
+[Collection(nameof(MemoryMeasurement))]
 public sealed class LongDocumentTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("relpsae-long-docs-").FullName;
@@ -156,3 +157,10 @@ public sealed class LongDocumentTests : IDisposable
         Assert.StartsWith($"{path} line 2: ", e.Message);
     }
 }
+
+/// <summary>
+/// Tests that bound the process's held memory (GC.GetTotalMemory) run alone: another test allocating
+/// meanwhile (an SAE step's 50 MB matrices) would count against them.
+/// </summary>
+[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
+public sealed class MemoryMeasurement;
