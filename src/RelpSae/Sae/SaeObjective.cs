@@ -123,7 +123,7 @@ internal sealed partial class SaeObjective
         long active = 0;
         foreach (int count in FiredCounts) active += count;
         if (_sparse) DecodeActive(p);
-        else DecodeDense(p);
+        else p.Decode(_f, _xhat);
 
         // Per row ‖x̂ − x‖², and dL/dx̂ = (2/B)(x̂ − x) for the backward pass.
         bool backward = grads is not null;
@@ -299,28 +299,6 @@ internal sealed partial class SaeObjective
         if (!_config.ApplyBDecToInput) return;
         Gemm.Multiply(_d, 1, _s, p.WEnc, _s, false, g.BEnc, 1, false, _tmpD, 1);
         TensorPrimitives.Subtract(g.BDec, _tmpD, g.BDec);
-    }
-
-    /// <summary>
-    /// x̂ = f·W_dec + b_dec by bands of rows, each band's product on its own thread: split by columns (the
-    /// GEMM's choice for 768 of them), every thread packed all of f (50 MB at 4096 × 3072) where it now packs
-    /// its own rows; about 8 % faster on two threads. Every band keeps the GEMM's packed path (at least
-    /// <see cref="Gemm.SkinnyRows"/> rows), so the sums are the same whatever the thread count.
-    /// </summary>
-    private void DecodeDense(SparseAutoencoder p)
-    {
-        if (_b < Gemm.SkinnyRows(transB: false) * Threads.Count)
-        {
-            p.Decode(_f, _xhat);
-            return;
-        }
-        RowBands.For(_b, _s * _d, (r0, r1) =>
-        {
-            int d = _d, s = _s;
-            for (int r = r0; r < r1; r++) p.BDec.CopyTo(_xhat.AsSpan(r * d, d));
-            Gemm.Multiply(r1 - r0, d, s, _f.AsSpan(r0 * s), s, false, p.WDec, d, false, _xhat.AsSpan(r0 * d), d,
-                accumulate: true, GemmPath.Best, threads: 1);
-        });
     }
 
     /// <summary>dst [cols × rows] = srcᵀ, src [rows × cols]: in blocks of 16 source rows, so that each write
