@@ -91,7 +91,7 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
     private double[] Effects(Component[] components, ITransformerRun clean, ITransformerRun corrupt, Metric metric, double metricClean)
     {
         var c = model.Facts;
-        int T = clean.Tokens;
+        int T = clean.Tokens, size = T * c.DModel;
         // A pass costs (blocks from its first layer) × (rows from its first position): components go in bands of
         // a few layers, by position within a band, so that a batch spans about as many layers as positions.
         int cells = components.Select(k => (k.Layer, k.Position)).Distinct().Count();
@@ -106,19 +106,18 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
             var start = new HookPoint(HookKind.ResidPre, batch.Min(k => k.Layer));
             // Rows before the batch's first patched position are the clean run's in every block (attention is causal).
             int firstRow = CleanPrefix.Reusable(batch.Min(k => k.Position));
-            // From a later row, the unpatched prompt rides along and the effects are measured from it.
-            var reference = new CleanPrefixReference(count, firstRow);
-            var input = reference.Input(clean.Cached(start));
+            var input = new float[count * size];
+            for (int b = 0; b < count; b++) clean.Cached(start).CopyTo(input, b * size);
             var patches = new ActivationPatch[count];
             for (int b = 0; b < count; b++)
             {
                 var k = batch[b];
                 patches[b] = new ActivationPatch(k.Hook, b * T + k.Position, k.Column(c), Slice(k, corrupt));
             }
-            using var run = model.ForwardFrom(start, input, reference.Sequences, T,
+            using var run = model.ForwardFrom(start, input, count, T,
                 new RunOptions { Logits = LogitRows.None, Patches = patches, Prefix = new CleanPrefix(clean, firstRow) });
-            var batchEffects = reference.Effects(run.MetricValues(metric), metricClean);
-            for (int b = 0; b < count; b++) effects[order[first + b]] = batchEffects[b];
+            var values = run.MetricValues(metric);
+            for (int b = 0; b < count; b++) effects[order[first + b]] = metricClean - values[b];
         }
         return effects;
     }

@@ -38,12 +38,11 @@ public sealed class GroundTruth(int batchSize = 32)
         for (int start = 0; start < features.Count && first[order[start]] < T; start += BatchSize)
         {
             int count = Math.Min(BatchSize, features.Count - start), firstRow = first[order[start]];
-            // From a later row, the unpatched prompt rides along and the effects are measured from it.
-            var reference = new CleanPrefixReference(count, firstRow);
-            var batch = reference.Input(splice.Clean);
+            var batch = new float[count * size];
             for (int b = 0; b < count; b++)
             {
                 int feature = features[order[start + b]];
+                splice.Clean.CopyTo(batch.AsSpan(b * size, size));
                 var row = splice.Sae.DecoderRow(feature);
                 for (int t = from; t < to; t++)
                 {
@@ -52,9 +51,8 @@ public sealed class GroundTruth(int batchSize = 32)
                     if (delta != 0) TensorPrimitives.MultiplyAdd(row, delta, batch.AsSpan(b * size + t * d, d), batch.AsSpan(b * size + t * d, d));
                 }
             }
-            var values = splice.Downstream.Metric(batch, reference.Sequences, T, metric, splice.Clean, firstRow);
-            var batchEffects = reference.Effects(values, clean);
-            for (int b = 0; b < count; b++) effects[order[start + b]] = batchEffects[b];
+            var values = splice.Downstream.Metric(batch, count, T, metric, splice.Clean, firstRow);
+            for (int b = 0; b < count; b++) effects[order[start + b]] = clean - values[b];
         }
         return effects;
     }

@@ -17,20 +17,15 @@ public static class Attention
     public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, Gpt2Config c) =>
         Forward(qkv, pattern, z, tokens, head, c.DModel, c.DHead);
 
-    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, int width, int headDim) =>
-        Forward(default, 0, qkv, pattern, z, tokens, head, width, headDim);
-
     /// <summary>
-    /// The same for <paramref name="tokens"/> rows that follow <paramref name="prefixRows"/> rows already
-    /// computed, whose qkv rows (same layout) are <paramref name="prefix"/>: each query sees every prefix key
-    /// and the suffix keys up to its own; the pattern is [tokens × (prefixRows + tokens)]. Patching reuses a
-    /// clean run's prefix this way (its rows cannot change).
+    /// The same, computing only the query-row blocks (<see cref="RowBlocks"/>) that reach row <paramref name="fromRow"/>:
+    /// each block runs as in the whole pass, so its rows are the whole pass's bit for bit; rows of earlier blocks
+    /// are left as they were. A pass reusing a clean prefix (<see cref="CleanPrefixAttention"/>) asks for its rows this way.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> prefix, int prefixRows, ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z,
-        int tokens, int head, int width, int headDim)
+    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, int width, int headDim, int fromRow = 0)
     {
         foreach (var (first, end) in RowBlocks(tokens))
-            ForwardRows(prefix, prefixRows, qkv, pattern, z, tokens, first, end, head, width, headDim);
+            if (end > fromRow) ForwardRows(qkv, pattern, z, tokens, first, end, head, width, headDim);
     }
 
     /// <summary>
@@ -54,29 +49,26 @@ public static class Attention
     /// <summary>(query, key) scores the forward computes for a sequence of <paramref name="tokens"/> (FLOP counts).</summary>
     internal static long ComputedScores(int tokens) => RowBlocks(tokens).Sum(b => (long)(b.End - b.First) * b.End);
 
-    /// <summary>Query rows first..end of <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int)"/>.</summary>
-    private static void ForwardRows(ReadOnlySpan<float> prefix, int p, ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z,
-        int tokens, int first, int end, int head, int width, int headDim)
+    /// <summary>Query rows first..end of <see cref="Forward(ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int, int)"/>.</summary>
+    private static void ForwardRows(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int first, int end, int head, int width, int headDim)
     {
-        int d = width, dh = headDim, keys = p + tokens, rows = end - first;
+        int d = width, dh = headDim, T = tokens, rows = end - first;
         var q = qkv[(first * 3 * d + head * dh)..];
         var k = qkv[(d + head * dh)..];
         var v = qkv[(2 * d + head * dh)..];
         var zh = z[(first * d + head * dh)..];
-        var block = pattern[(first * keys)..];
-        if (p > 0) Gemm.Multiply(rows, p, dh, q, 3 * d, false, prefix[(d + head * dh)..], 3 * d, true, block, keys, false, GemmPath.Best, 1);
-        Gemm.Multiply(rows, end, dh, q, 3 * d, false, k, 3 * d, true, block[p..], keys, false, GemmPath.Best, 1);
+        var block = pattern[(first * T)..];
+        Gemm.Multiply(rows, end, dh, q, 3 * d, false, k, 3 * d, true, block, T, false, GemmPath.Best, 1);
         float scale = 1f / MathF.Sqrt(dh);
         for (int i = first; i < end; i++)
         {
-            var row = pattern.Slice(i * keys, keys);
-            var visible = row[..(p + i + 1)];
+            var row = pattern.Slice(i * T, T);
+            var visible = row[..(i + 1)];
             TensorPrimitives.Multiply(visible, scale, visible);
             TensorPrimitives.SoftMax(visible, visible);
-            row[(p + i + 1)..].Clear();
+            row[(i + 1)..].Clear();
         }
-        if (p > 0) Gemm.Multiply(rows, dh, p, block, keys, false, prefix[(2 * d + head * dh)..], 3 * d, false, zh, d, false, GemmPath.Best, 1);
-        Gemm.Multiply(rows, dh, end, block[p..], keys, false, v, 3 * d, false, zh, d, p > 0, GemmPath.Best, 1);
+        Gemm.Multiply(rows, dh, end, block, T, false, v, 3 * d, false, zh, d, false, GemmPath.Best, 1);
     }
 
     /// <summary>

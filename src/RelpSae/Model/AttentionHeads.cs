@@ -10,26 +10,41 @@ namespace RelpSae.Model;
 /// </summary>
 internal static class AttentionHeads
 {
-    /// <summary>With a reused prefix, <paramref name="prefix"/> holds its <paramref name="prefixRows"/> rows of fused qkv (the clean run's).</summary>
-    public static void Forward(float[]? prefix, int prefixRows, float[] qkv, float[] pattern, float[] z, int batch, int tokens, int heads, int headDim)
+    /// <summary>Only the query-row blocks that reach <paramref name="fromRow"/> (<see cref="Attention.Forward(ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int, int)"/>).</summary>
+    public static void Forward(float[] qkv, float[] pattern, float[] z, int batch, int tokens, int heads, int headDim, int fromRow = 0)
     {
-        int T = tokens, keys = prefixRows + tokens, width = heads * headDim;
-        Parallel.For(0, batch * heads, new ParallelOptions { MaxDegreeOfParallelism = Threads.Count }, bh =>
+        int T = tokens, width = heads * headDim;
+        Parallel.For(0, batch * heads, Parallelism, bh =>
         {
             int b = bh / heads, h = bh % heads;
-            Attention.Forward(prefix, prefixRows, qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * keys, T * keys), z.AsSpan(b * T * width),
-                T, h, width, headDim);
+            Attention.Forward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * width), T, h, width, headDim, fromRow);
         });
     }
 
     public static void Backward(float[] qkv, float[] pattern, float[] dz, float[] dqkv, int batch, int tokens, int heads, int headDim, AttentionShares shares)
     {
         int T = tokens, width = heads * headDim;
-        Parallel.For(0, batch * heads, new ParallelOptions { MaxDegreeOfParallelism = Threads.Count }, bh =>
+        Parallel.For(0, batch * heads, Parallelism, bh =>
         {
             int b = bh / heads, h = bh % heads;
             Attention.Backward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * width),
                 dqkv.AsSpan(b * T * 3 * width), T, h, width, headDim, shares);
         });
     }
+
+    /// <summary><see cref="Attention.BackwardRow"/> of every head, dz zero but at one query row per sequence, <paramref name="queries"/>[b].</summary>
+    public static void BackwardRows(float[] qkv, float[] pattern, float[] dz, float[] dqkv, int batch, int tokens, int heads, int headDim, int[] queries,
+        AttentionShares shares)
+    {
+        int T = tokens, width = heads * headDim;
+        Parallel.For(0, batch * heads, Parallelism, bh =>
+        {
+            int b = bh / heads, h = bh % heads;
+            Attention.BackwardRow(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * width),
+                dqkv.AsSpan(b * T * 3 * width), T, queries[b], h, width, headDim, shares);
+        });
+    }
+
+    /// <summary>(Sequence, head) pairs run in parallel on at most <see cref="Threads.Count"/> cores.</summary>
+    private static ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = Threads.Count };
 }

@@ -77,7 +77,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     internal void Attention(float[]? cleanQkv, float[] qkv, float[] pattern, float[] z)
     {
         if (prefixAttention is not null) prefixAttention.Forward(cleanQkv!, qkv, pattern, z);
-        else AttentionHeads.Forward(null, 0, qkv, pattern, z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead);
+        else AttentionHeads.Forward(qkv, pattern, z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead);
     }
 
     public float[] Cached(HookPoint hook) => hooks.Cached(hook);

@@ -122,40 +122,33 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         var packed = Weights.Packed.Forward(l);
         var s = run.Layer(l);
         var x = run.Residual;
-        int n = run.Rows, d = c.DModel, m = c.DMlp, T = run.Computed, p = run.First, keys = run.Tokens;
+        int n = run.Rows, d = c.DModel, m = c.DMlp;
 
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
             LayerNorm.ForwardInBands(x, s.Ln1Hat, s.Ln1Rstd, run.LnOut, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
             Linear(run.LnOut, packed.Qkv, w.BQkv, s.Qkv, n);
-            var qkv = s.Qkv;
-            var pattern = s.Pattern;
-            var z = run.Z;
             // Rows before the first computed one are the clean run's: their keys and values are its own.
-            var prefix = run.Clean?.Layer(l).Qkv;
-            Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
-            {
-                int b = bh / c.NHeads, h = bh % c.NHeads;
-                Attention.Forward(prefix, p, qkv.AsSpan(b * T * 3 * d), pattern.AsSpan(bh * T * keys, T * keys), z.AsSpan(b * T * d), T, h, d, c.DHead);
-            });
-            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), z)) return false;
+            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
+            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
+            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
             if (run.TailRows(l) is { } rows)
             {
-                LinearRows(z, packed.O, w.BO, run.Out, rows);
-                foreach (int r in rows) TensorPrimitives.Add(x.AsSpan(r * d, d), run.Out.AsSpan(r * d, d), x.AsSpan(r * d, d));
-                MlpRows(run, l, rows);
-                return true;
+                LinearRows(run.Z, packed.O, w.BO, run.Out, rows);
+                AddRows(x, run.Out, rows, d);
             }
-            Linear(z, packed.O, w.BO, run.Out, n);
-            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
-            AddRows(x, run.Out, n, d);
-            if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+            else
+            {
+                Linear(run.Z, packed.O, w.BO, run.Out, n);
+                if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
+                AddRows(x, run.Out, n, d);
+                if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+            }
         }
-        if (run.TailRows(l) is { } mlpRows)
+        if (run.TailRows(l) is { } tail)
         {
-            MlpRows(run, l, mlpRows);
+            MlpRows(run, l, tail);
             return true;
         }
         LayerNorm.ForwardInBands(x, s.Ln2Hat, s.Ln2Rstd, run.LnOut, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
@@ -167,9 +160,6 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         AddRows(x, run.Out, n, d);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
     }
-
-    /// <summary>(Sequence, head) pairs run in parallel on at most <see cref="Threads.Count"/> cores.</summary>
-    internal static ParallelOptions HeadParallelism => new() { MaxDegreeOfParallelism = Threads.Count };
 
     /// <summary>
     /// The MLP and its residual add on <paramref name="rows"/> alone (<see cref="RunOptions.OutputPositions"/>):
@@ -188,7 +178,7 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         LinearRows(run.LnOut, packed.Fc, w.BFc, s.Pre, rows);
         foreach (int r in rows) Gelu.Forward(s.Pre.AsSpan(r * m, m), s.Post.AsSpan(r * m, m));
         LinearRows(s.Post, packed.Proj, w.BProj, run.Out, rows);
-        foreach (int r in rows) TensorPrimitives.Add(x.AsSpan(r * d, d), run.Out.AsSpan(r * d, d), x.AsSpan(r * d, d));
+        AddRows(x, run.Out, rows, d);
     }
 
     /// <summary>
@@ -200,9 +190,9 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
         int inDim = weight.Rows, outDim = weight.Cols, k = rows.Length;
         var a = Pool.Rent(k * inDim);
         var product = Pool.Rent(k * outDim);
-        for (int i = 0; i < k; i++) x.AsSpan(rows[i] * inDim, inDim).CopyTo(a.AsSpan(i * inDim, inDim));
+        SelectedRows.Gather(x, rows, inDim, a);
         Linear(a, weight, bias, product, k);
-        for (int i = 0; i < k; i++) product.AsSpan(i * outDim, outDim).CopyTo(y.AsSpan(rows[i] * outDim, outDim));
+        SelectedRows.Scatter(product, rows, outDim, y);
         Pool.Return(a);
         Pool.Return(product);
     }
@@ -210,6 +200,12 @@ public sealed class Gpt2(Gpt2Weights weights) : ITransformer
     /// <summary>y[n×out] = x[n×in]·W[in×out] + b (HF Conv1D), W packed, the bias added as the product is stored.</summary>
     private static void Linear(float[] x, PackedMatrix weight, float[] bias, float[] y, int rows) =>
         Gemm.MultiplyAddBias(rows, x, weight.Rows, weight, bias, y, weight.Cols);
+
+    /// <summary>The residual add x += y on some rows of width d.</summary>
+    private static void AddRows(float[] x, float[] y, int[] rows, int d)
+    {
+        foreach (int r in rows) TensorPrimitives.Add(x.AsSpan(r * d, d), y.AsSpan(r * d, d), x.AsSpan(r * d, d));
+    }
 
     /// <summary>The residual add x += y on rows [0, rows) of width d, in bands of rows per thread (element-wise: the same sums).</summary>
     private static void AddRows(float[] x, float[] y, int rows, int d) =>

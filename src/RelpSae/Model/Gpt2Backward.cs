@@ -85,7 +85,7 @@ internal static class Gpt2Backward
         if (rows is not null)
         {
             input = work.Qkv;   // free until the attention backward
-            for (int i = 0; i < k; i++) dx.AsSpan(rows[i] * d, d).CopyTo(input.AsSpan(i * d, d));
+            SelectedRows.Gather(dx, rows, d, input);
         }
         Gemm.Multiply(k, input, d, false, wt.Proj, work.Hidden, m);
         var hidden = work.Hidden;
@@ -133,20 +133,14 @@ internal static class Gpt2Backward
         else
         {
             // The rows gathered into the free gradient buffers, multiplied, scattered into a cleared dz.
-            for (int i = 0; i < rows.Length; i++) dx.AsSpan(rows[i] * d, d).CopyTo(work.Hidden.AsSpan(i * d, d));
+            SelectedRows.Gather(dx, rows, d, work.Hidden);
             Gemm.Multiply(rows.Length, work.Hidden, d, false, wt.O, work.Model, d);
             Array.Clear(dz, 0, n * d);
-            for (int i = 0; i < rows.Length; i++) work.Model.AsSpan(i * d, d).CopyTo(dz.AsSpan(rows[i] * d, d));
+            SelectedRows.Scatter(work.Model, rows, d, dz);
         }
         var dqkv = work.Qkv;
-        Parallel.For(0, run.Batch * c.NHeads, Gpt2.HeadParallelism, bh =>
-        {
-            int b = bh / c.NHeads, h = bh % c.NHeads;
-            var qkv = s.Qkv.AsSpan(b * T * 3 * d);
-            var pattern = s.Pattern.AsSpan(bh * T * T, T * T);
-            if (rows is null) Attention.Backward(qkv, pattern, dz.AsSpan(b * T * d), dqkv.AsSpan(b * T * 3 * d), T, h, c, shares);
-            else Attention.BackwardRow(qkv, pattern, dz.AsSpan(b * T * d), dqkv.AsSpan(b * T * 3 * d), T, rows[b] - b * T, h, c.DModel, c.DHead, shares);
-        });
+        if (rows is null) AttentionHeads.Backward(s.Qkv, s.Pattern, dz, dqkv, run.Batch, T, c.NHeads, c.DHead, shares);
+        else AttentionHeads.BackwardRows(s.Qkv, s.Pattern, dz, dqkv, run.Batch, T, c.NHeads, c.DHead, rows.Select((r, b) => r - b * T).ToArray(), shares);
         Gemm.Multiply(n, dqkv, 3 * d, false, wt.Qkv, work.Model, d);
         NormBackward(layerNorm, work.Model, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx, n, null, d);
     }

@@ -14,6 +14,7 @@ public sealed class Gpt2Run : ITransformerRun
     private readonly LayerActivations[] layers;
     private readonly HookRecorder hooks;
     private Gpt2Backward.Buffers? backwardBuffers;
+    private readonly CleanPrefixAttention? prefixAttention;
 
     internal Gpt2Run(Gpt2 model, int batch, int tokens, HookPoint? start, RunOptions options)
     {
@@ -27,6 +28,7 @@ public sealed class Gpt2Run : ITransformerRun
         {
             Clean = prefix.Checked<Gpt2Run>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
             First = prefix.Rows;
+            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, c.NHeads, c.DHead);
         }
         int n = Rows, ts = Computed;
         foreach (var patch in options.Patches) patch.Validate(patch.Hook.Width(c, tokens), batch * tokens);
@@ -53,6 +55,7 @@ public sealed class Gpt2Run : ITransformerRun
         foreach (var a in new[] { Residual, LnOut, Z, Out, Final, FinalHat, FinalRstd, Logits }) pool.Return(a);
         foreach (var layer in layers) layer.ReturnTo(pool);
         backwardBuffers?.ReturnTo(pool);
+        prefixAttention?.Dispose();
         Residual = LnOut = Z = Out = Final = FinalHat = FinalRstd = Logits = [];
         Completed = false;
     }
@@ -123,6 +126,17 @@ public sealed class Gpt2Run : ITransformerRun
     internal Gpt2Backward.Buffers BackwardBuffers => backwardBuffers ??= new Gpt2Backward.Buffers(Rows, Model.Config, Model.Pool);
 
     internal LayerActivations Layer(int l) => layers[layers.Length == 1 ? 0 : l];
+
+    /// <summary>
+    /// Attention of the computed rows' fused Q | K | V rows into their pattern and z: over every row, or, after a
+    /// reused prefix, on the full pass's shapes from the clean run's rows <paramref name="cleanQkv"/>
+    /// (<see cref="CleanPrefixAttention"/>), so that the computed rows get the full pass's bits.
+    /// </summary>
+    internal void Attention(float[]? cleanQkv, float[] qkv, float[] pattern, float[] z)
+    {
+        if (prefixAttention is not null) prefixAttention.Forward(cleanQkv!, qkv, pattern, z);
+        else AttentionHeads.Forward(qkv, pattern, z, Batch, Tokens, Model.Config.NHeads, Model.Config.DHead);
+    }
 
     /// <summary>Positions of each sequence read after the pass (<see cref="RunOptions.OutputPositions"/>, resolved, sorted); null: every one.</summary>
     private readonly int[]? outputPositions;

@@ -9,7 +9,8 @@ namespace RelpSae.Tests.Attribution;
 /// Feature and component ground truth, which run each batch from its first changed position on the
 /// clean run's earlier rows (<see cref="CleanPrefix"/>), equal passes that recompute every row. The
 /// corrupted prompt shares the prompt's first nine tokens, so the batches reuse the first 8 rows (their
-/// first changed row, ≥ 9, rounded down to a multiple of 8).
+/// first changed row, ≥ 9, rounded down to a multiple of 8). Every family runs attention on the full
+/// pass's shapes there (<see cref="CleanPrefixAttention"/>), so the effects are equal bit for bit.
 /// </summary>
 public class PrefixReuseTests
 {
@@ -17,12 +18,6 @@ public class PrefixReuseTests
     private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
     public static TheoryData<string> Models => ["tiny-gpt2", "tiny-llama-mqa", "tiny-neox"];
-
-    /// <summary>
-    /// The tolerance of a pass from a later row against full recomputation: none on the Llama family and
-    /// GPT-NeoX, whose prefix passes run attention on the full pass's shapes (<see cref="CleanPrefixAttention"/>).
-    /// </summary>
-    private static double Tolerance(string name) => name == "tiny-gpt2" ? 1e-5 : 0;
 
     private static ITransformer Load(string name) => name == "tiny-gpt2" ? TinyModels.Create(seed: 2) : LanguageModels.Load(TestPaths.Data(name));
 
@@ -61,7 +56,7 @@ public class PrefixReuseTests
             var expected = truth.Effects(full, LogitDiff, features, position);
             var actual = truth.Effects(reused, LogitDiff, features, position);
             for (int i = 0; i < features.Length; i++)
-                Assert.True(Math.Abs(expected[i] - actual[i]) <= Tolerance(name) * (1 + Math.Abs(expected[i])), $"feature {features[i]} at {position}: {actual[i]} vs {expected[i]}");
+                Assert.True(expected[i] == actual[i], $"feature {features[i]} at {position}: {actual[i]} vs {expected[i]}");
             Assert.Contains(actual, e => Math.Abs(e) > 1e-4);
         }
     }
@@ -125,7 +120,7 @@ public class PrefixReuseTests
             var patch = new ActivationPatch(k.Hook, k.Position, k.Column(c), corrupted.Cached(k.Hook).AsMemory(k.Offset(c), k.Width(c)));
             using var run = model.ForwardFrom(start, clean.Cached(start), 1, T, new RunOptions { Logits = LogitRows.None, Patches = [patch] });
             double expected = m0 - run.MetricValues(LogitDiff)[0];
-            Assert.True(Math.Abs(expected - record.Truth[i]) <= Tolerance(name) * (1 + Math.Abs(expected)), $"{k}: {record.Truth[i]} vs {expected}");
+            Assert.True(expected == record.Truth[i], $"{k}: {record.Truth[i]} vs {expected}");
         }
         Assert.Contains(record.Truth, t => Math.Abs(t) > 1e-4);
     }

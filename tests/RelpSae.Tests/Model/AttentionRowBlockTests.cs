@@ -7,7 +7,7 @@ namespace RelpSae.Tests.Model;
 
 /// <summary>
 /// The forward's query-row blocks skip the masked keys past each block's last row and give the full
-/// T×T products' results bit for bit, with and without a reused prefix; the backward's, summing dv and dk
+/// T×T products' results bit for bit, from any first row; the backward's, summing dv and dk
 /// over blocks, gives them to rounding.
 /// </summary>
 public class AttentionRowBlockTests
@@ -26,45 +26,42 @@ public class AttentionRowBlockTests
     [Theory]
     [InlineData(130, 0)]
     [InlineData(300, 0)]
+    [InlineData(300, 136)]
     [InlineData(140, 24)]
-    public void BlockedAttentionIsTheFullProductsBitForBit(int tokens, int prefixRows)
+    public void BlockedAttentionIsTheFullProductsBitForBit(int tokens, int fromRow)
     {
-        int heads = 2, dh = 64, d = heads * dh, T = tokens, p = prefixRows, keys = p + T;
-        var rng = new Random(tokens + prefixRows);
+        int heads = 2, dh = 64, d = heads * dh, T = tokens;
+        var rng = new Random(tokens + fromRow);
         float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         var qkv = Random(T * 3 * d);
-        var prefix = Random(p * 3 * d);
         for (int h = 0; h < heads; h++)
         {
-            var pattern = new float[T * keys];
+            var pattern = new float[T * T];
             var z = new float[T * d];
-            Attention.Forward(prefix, p, qkv, pattern, z, T, h, d, dh);
-            var (fullPattern, fullZ) = FullProducts(prefix, p, qkv, T, h, d, dh);
-            Assert.Equal(fullPattern, pattern);
-            for (int i = 0; i < T; i++)
+            Attention.Forward(qkv, pattern, z, T, h, d, dh, fromRow);
+            var (fullPattern, fullZ) = FullProducts(qkv, T, h, d, dh);
+            // From a row on, only the blocks reaching it run: every row from there is the full products'.
+            Assert.Equal(fullPattern.AsSpan(fromRow * T).ToArray(), pattern.AsSpan(fromRow * T).ToArray());
+            for (int i = fromRow; i < T; i++)
                 Assert.Equal(fullZ.AsSpan(i * d + h * dh, dh).ToArray(), z.AsSpan(i * d + h * dh, dh).ToArray());
         }
     }
 
-    /// <summary>The whole T×(p + T) scores and pattern·v products, masked after the fact (the kernel before row blocks).</summary>
-    private static (float[] Pattern, float[] Z) FullProducts(float[] prefix, int p, float[] qkv, int T, int head, int d, int dh)
+    /// <summary>The whole T×T scores and pattern·v products, masked after the fact (the kernel before row blocks).</summary>
+    private static (float[] Pattern, float[] Z) FullProducts(float[] qkv, int T, int head, int d, int dh)
     {
-        int keys = p + T;
-        var pattern = new float[T * keys];
+        var pattern = new float[T * T];
         var z = new float[T * d];
-        var q = qkv.AsSpan(head * dh);
-        if (p > 0) Gemm.Multiply(T, p, dh, q, 3 * d, false, prefix.AsSpan(d + head * dh), 3 * d, true, pattern, keys, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, T, dh, q, 3 * d, false, qkv.AsSpan(d + head * dh), 3 * d, true, pattern.AsSpan(p), keys, false, GemmPath.Best, 1);
+        Gemm.Multiply(T, T, dh, qkv.AsSpan(head * dh), 3 * d, false, qkv.AsSpan(d + head * dh), 3 * d, true, pattern, T, false, GemmPath.Best, 1);
         for (int i = 0; i < T; i++)
         {
-            var row = pattern.AsSpan(i * keys, keys);
-            var visible = row[..(p + i + 1)];
+            var row = pattern.AsSpan(i * T, T);
+            var visible = row[..(i + 1)];
             TensorPrimitives.Multiply(visible, 1f / MathF.Sqrt(dh), visible);
             TensorPrimitives.SoftMax(visible, visible);
-            row[(p + i + 1)..].Clear();
+            row[(i + 1)..].Clear();
         }
-        if (p > 0) Gemm.Multiply(T, dh, p, pattern, keys, false, prefix.AsSpan(2 * d + head * dh), 3 * d, false, z.AsSpan(head * dh), d, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, dh, T, pattern.AsSpan(p), keys, false, qkv.AsSpan(2 * d + head * dh), 3 * d, false, z.AsSpan(head * dh), d, p > 0, GemmPath.Best, 1);
+        Gemm.Multiply(T, dh, T, pattern, T, false, qkv.AsSpan(2 * d + head * dh), 3 * d, false, z.AsSpan(head * dh), d, false, GemmPath.Best, 1);
         return (pattern, z);
     }
 
