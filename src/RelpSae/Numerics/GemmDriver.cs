@@ -30,7 +30,8 @@ internal static unsafe class GemmDriver
         int mr = O.Rows, nr = O.Vecs * O.Width;
         var buffers = PackBuffers.ForThisThread;
         float* ap = buffers.A(RoundUp(Math.Min(MC, g.M), mr) * Math.Min(KC, g.K));
-        float* bp = g.PackedB == null ? buffers.B(RoundUp(Math.Min(NC, g.N), nr) * Math.Min(KC, g.K)) : null;
+        int ncStep = ColumnBlock(g.N, nr);
+        float* bp = g.PackedB == null ? buffers.B(ncStep * Math.Min(KC, g.K)) : null;
         float* edge = stackalloc float[8 * 48];
         for (int i0 = 0; i0 < g.M; i0 += MC)
         {
@@ -41,15 +42,15 @@ internal static unsafe class GemmDriver
                 // The first block stores its sums plus the bias (when there is one); later ones add to C.
                 bool addToC = g.Accumulate || p0 > 0;
                 Packing.PackA(g.AAt(i0, p0), g.Lda, g.TransA, mc, kc, mr, ap);
-                for (int j0 = 0; j0 < g.N; j0 += NC)
+                for (int j0 = 0; j0 < g.N; j0 += ncStep)
                 {
-                    int nc = Math.Min(NC, g.N - j0);
+                    int nc = Math.Min(ncStep, g.N - j0);
                     var ahead = default(BlockPrefetch);
                     if (g.PackedB == null) Packing.PackB(g.BAt(p0, j0), g.Ldb, g.TransB, kc, nc, nr, bp);
                     else
                     {
                         bp = g.PackedBlock(p0, kc, j0);
-                        ahead = BlockPrefetch.Next(g, p0, j0, nr, (mc + mr - 1) / mr * ((nc + nr - 1) / nr));
+                        ahead = BlockPrefetch.Next(g, p0, j0, ncStep, nr, (mc + mr - 1) / mr * ((nc + nr - 1) / nr));
                     }
                     for (int i = 0; i < mc; i += mr)
                     {
@@ -57,14 +58,14 @@ internal static unsafe class GemmDriver
                         for (int j = 0; j < nc; j += nr)
                         {
                             int cols = Math.Min(nr, nc - j);
-                            ahead.Step();
+                            byte* pf = ahead.Take(kc, out int pfLines);
                             float* c = g.CAt(i0 + i, j0 + j);
                             float* add = addToC ? c : g.Bias == null ? null : g.Bias + j0 + j;
                             int ldAdd = addToC ? g.Ldc : 0;
                             if (rows == mr && cols == nr)
-                                MicroKernel.Run<T, O, AllVectors>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, add, ldAdd);
+                                MicroKernel.Run<T, O, AllVectors>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, add, ldAdd, pf, pfLines);
                             else
-                                Edge<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, rows, cols, add, ldAdd, edge);
+                                Edge<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, rows, cols, add, ldAdd, edge, pf, pfLines);
                         }
                     }
                 }
@@ -74,8 +75,8 @@ internal static unsafe class GemmDriver
 
     /// <summary>
     /// Pulls the next block of a packed B into L2 a slice per micro-tile while this block is computed:
-    /// a packed B comes from memory (the unembedding's 154 MB), and the first sweep over each block
-    /// otherwise waits on it.
+    /// a packed B comes from memory (the unembedding's 154 MB, each layer's weights once per pass), and
+    /// the first sweep over each block otherwise waits on it.
     /// </summary>
     private struct BlockPrefetch
     {
@@ -83,21 +84,34 @@ internal static unsafe class GemmDriver
         private long lines;
         private int perStep;
 
-        public static BlockPrefetch Next(in GemmProblem g, int p0, int j0, int nr, int steps)
+        public static BlockPrefetch Next(in GemmProblem g, int p0, int j0, int ncStep, int nr, int steps)
         {
-            int np0 = p0, nj0 = j0 + NC;
+            int np0 = p0, nj0 = j0 + ncStep;
             if (nj0 >= g.N) { np0 += KC; nj0 = 0; }
             if (np0 >= g.K) return default;
-            int kc = Math.Min(KC, g.K - np0), nc = RoundUp(Math.Min(NC, g.N - nj0), nr);
+            int kc = Math.Min(KC, g.K - np0), nc = RoundUp(Math.Min(ncStep, g.N - nj0), nr);
             long lines = (long)kc * nc * sizeof(float) / 64;
             return new BlockPrefetch { next = (byte*)g.PackedBlock(np0, kc, nj0), lines = lines, perStep = (int)((lines + steps - 1) / steps) };
         }
 
+        /// <summary>
+        /// This tile's share of the lines, for the kernel to pull one per step. When the share is more
+        /// than the kernel has steps, the block has too few rows to hide the stream and is bound by
+        /// memory: all of the next block is requested here at once, since there the more lines are in
+        /// flight, the sooner it arrives.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step()
+        public byte* Take(int kc, out int count)
         {
-            if (lines <= 0 || !Sse.IsSupported) return;
-            for (int q = 0; q < perStep && lines > 0; q++, lines--, next += 64) Sse.Prefetch1(next);
+            count = (int)(perStep > kc ? lines : Math.Min(perStep, lines));
+            byte* at = next;
+            lines -= count;
+            next += (nint)count * 64;
+            if (count <= kc) return at;
+            if (Sse.IsSupported)
+                for (int q = 0; q < count; q++) Sse.Prefetch1(at + (nint)q * 64);
+            count = 0;
+            return null;
         }
     }
 
@@ -106,17 +120,17 @@ internal static unsafe class GemmDriver
     /// panel costs a third of a tile); straight into C when whole vectors and rows fit, else into a
     /// tile aside of which the part that exists is kept (plus its addend, as the kernel would add it).
     /// </summary>
-    private static void Edge<T, O>(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float* add, int ldAdd, float* tile)
-        where T : struct where O : IKernelOps<T>
+    private static void Edge<T, O>(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float* add, int ldAdd, float* tile,
+        byte* ahead, int aheadLines) where T : struct where O : IKernelOps<T>
     {
         int w = O.Width, vecs = (cols + w - 1) / w, nr = O.Vecs * w;
         bool direct = rows == O.Rows && cols == vecs * w;
         float* dst = direct ? c : tile;
         int ld = direct ? ldc : nr;
         float* kernelAdd = direct ? add : null;
-        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector>(kc, a, b, dst, ld, kernelAdd, ldAdd);
-        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd);
-        else MicroKernel.Run<T, O, AllVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd);
+        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
+        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
+        else MicroKernel.Run<T, O, AllVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
         if (!direct) WriteEdge(tile, nr, c, ldc, rows, cols, add, ldAdd);
     }
 
@@ -125,6 +139,16 @@ internal static unsafe class GemmDriver
         for (int r = 0; r < rows; r++, tile += nr, c += ldc)
             for (int q = 0; q < cols; q++)
                 c[q] = add == null ? tile[q] : tile[q] + add[(nint)r * ldAdd + q];
+    }
+
+    /// <summary>
+    /// Columns per block: at most NC, the blocks as even as whole panels allow (768 columns: 384 + 384,
+    /// not 720 + 48, whose narrow block would stream all of A again for one panel's work).
+    /// </summary>
+    internal static int ColumnBlock(int n, int nr)
+    {
+        int blocks = (n + NC - 1) / NC;
+        return RoundUp((n + blocks - 1) / blocks, nr);
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;

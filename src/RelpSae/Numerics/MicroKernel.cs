@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace RelpSae.Numerics;
 
@@ -10,11 +11,13 @@ namespace RelpSae.Numerics;
 /// <typeparamref name="V"/> narrows a ragged last panel to the vectors it has (its stride stays NR).
 /// The tile is stored plus an addend when there is one: C itself (accumulating, <c>ldAdd</c> = ldc) or a
 /// bias row shared by every row (<c>ldAdd</c> = 0).
+/// <c>ahead</c>: cache lines of the next block of B to pull into L2, one per step, so the stream from
+/// memory runs evenly beside the arithmetic (a burst per tile stalled the tile's own loads).
 /// </summary>
 internal static class MicroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Run<T, O, V>(int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd)
+    public static unsafe void Run<T, O, V>(int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd, byte* ahead, int aheadLines)
         where T : struct where O : IKernelOps<T> where V : IVectorCount
     {
         int w = O.Width, rows = O.Rows, vecs = Math.Min(O.Vecs, V.Count), stride = O.Vecs * w;
@@ -24,6 +27,7 @@ internal static class MicroKernel
         T c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
         for (int p = 0; p < kc; p++)
         {
+            if (p < aheadLines && Sse.IsSupported) Sse.Prefetch1(ahead + ((nint)p << 6));
             T b0 = O.Load(b);
             T b1 = vecs > 1 ? O.Load(b + w) : default;
             T b2 = vecs > 2 ? O.Load(b + 2 * w) : default;

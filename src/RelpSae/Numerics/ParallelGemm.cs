@@ -4,7 +4,8 @@ namespace RelpSae.Numerics;
 /// How one product is shared between threads: C is cut into bands of whole micro-tiles — column
 /// bands when there are enough of them (each thread packs all of the usually small A and its own
 /// part of B), row bands otherwise — and each band runs the single-threaded driver. Row bands also
-/// when B is packed once and small enough to share, or, packed per call, when op(A) has more rows
+/// when B is packed once, small enough to share and each band has rows enough to use what it
+/// streams, or, packed per call, when op(A) has more rows
 /// than op(B) has columns: each thread packs all of the operand it does not split, so the larger one
 /// is split (an SAE's 4096 × 3072 features against its 3072 × 768 decoder: 6.3 M floats packed per
 /// thread instead of 13.8 M). A band's sums are those of the whole product, whichever way it is cut.
@@ -21,15 +22,24 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
     /// <summary>Packed B up to this many floats (16 MB) is shared by row bands: it stays in the L3 both cores read.</summary>
     private const long SharedPackedB = 4L << 20;
 
+    /// <summary>
+    /// Row bands of a shared packed B need this many micro-tile rows per thread (32 rows): each band
+    /// streams all of B, and fewer rows do too little with each streamed panel to hide the stream
+    /// (1×32 tokens on 2 threads: the weights' products at half the FMA peak as 16-row bands, 75–82 %
+    /// as column bands).
+    /// </summary>
+    private const int SharedBRowTilesPerThread = 4;
+
     public static ParallelGemm Plan(in GemmProblem g, GemmPath path, int threads)
     {
         if (threads == 1 || (long)g.M * g.N * g.K < Gemm.ParallelThreshold)
             return new ParallelGemm(g, path, 1, true, 1);
         var (mr, nr) = GemmPaths.Tile(path);
         int colTiles = (g.N + nr - 1) / nr, rowTiles = (g.M + mr - 1) / mr;
-        bool byColumns = rowTiles >= 2 * threads && (g.PackedB != null ? (long)g.K * g.N <= SharedPackedB : g.M > g.N)
-            ? false
-            : colTiles >= 4 * threads || colTiles >= rowTiles;
+        bool byRows = g.PackedB != null
+            ? rowTiles >= SharedBRowTilesPerThread * threads && (long)g.K * g.N <= SharedPackedB
+            : rowTiles >= 2 * threads && g.M > g.N;
+        bool byColumns = !byRows && (colTiles >= 4 * threads || colTiles >= rowTiles);
         int parts = Math.Min(threads, byColumns ? colTiles : rowTiles);
         // Column bands of a B packed per call may start at any whole vector: 1024 columns then split
         // 512/512, each band one narrow edge tile, instead of 528/496 with a full tile's work in each.
