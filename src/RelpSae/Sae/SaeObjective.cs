@@ -37,8 +37,6 @@ internal sealed partial class SaeObjective
     private readonly int _k;
     private readonly int[] _active, _activeCounts;
     private readonly float[] _activeGrad, _wEncGradT;
-    // The dense path's W_dec gradient, transposed.
-    private readonly float[] _gWDecT;
     // JumpReLU: one bit per entry, in a byte per 8 latents of a row, for |pre − θ| < ε/2 (the pseudo-gradient's
     // band), so that the activation can overwrite pre in place.
     private readonly int _chunksPerRow;
@@ -80,7 +78,6 @@ internal sealed partial class SaeObjective
         _activeCounts = new int[topK ? _b : 0];
         _activeGrad = new float[_sparse ? _b * _k : 0];
         _wEncGradT = new float[_sparse ? (long)_s * _d : 0];
-        _gWDecT = new float[_sparse ? 0 : (long)_d * _s];
         FiredCounts = new int[_s];
         RowErrors = new float[_b];
     }
@@ -228,11 +225,7 @@ internal sealed partial class SaeObjective
             BackwardActive(p, settings, dead, g);
             return;
         }
-        // W_dec's gradient fᵀ·dL/dx̂ [d_sae × d_in] is computed transposed, dL/dx̂ᵀ·f [d_in × d_sae]: the same
-        // sums in the same order, but the product's 768 columns left the GEMM a narrow edge block that
-        // streamed all of f again, and the transposed one ran 10-15 % faster (the transpose costs ~1 %).
-        Gemm.Multiply(d, s, b, _dxhat, d, true, _f, s, false, _gWDecT, s);
-        Transpose(_gWDecT, d, s, g.WDec);
+        Gemm.Multiply(s, d, b, _f, s, true, _dxhat, d, false, g.WDec, d);
         Gemm.Multiply(b, s, d, _dxhat, d, false, p.WDec, d, true, _grad, s);
         bool aux = UseAux(settings, dead);
         if (aux) AuxBackward(p, settings, g);
