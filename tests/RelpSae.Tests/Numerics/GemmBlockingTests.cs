@@ -11,12 +11,13 @@ public class GemmBlockingTests
     [Fact]
     public void ColumnBlocksAreEvenWholePanelsWithinTheLimit()
     {
-        Assert.Equal(384, GemmDriver.ColumnBlock(768, 48));     // not 720 + 48
-        Assert.Equal(720, GemmDriver.ColumnBlock(50257, 48));
+        Assert.Equal(384, GemmDriver.ColumnBlock(32, 768, 48));     // not 720 + 48
+        Assert.Equal(720, GemmDriver.ColumnBlock(8, 768, 48));      // bound by memory: full blocks
+        Assert.Equal(720, GemmDriver.ColumnBlock(32, 50257, 48));
         foreach (int n in Enumerable.Range(1, 5000).Concat([32000, 50257, 128256, 151936, 262144]))
             foreach (int nr in new[] { 48, 16, 3 })
             {
-                int block = GemmDriver.ColumnBlock(n, nr), blocks = (n + block - 1) / block;
+                int block = GemmDriver.ColumnBlock(GemmDriver.FewRows, n, nr), blocks = (n + block - 1) / block;
                 Assert.True(block % nr == 0 && block <= GemmDriver.NC, $"n {n}, nr {nr}: block {block}");
                 Assert.Equal((n + GemmDriver.NC - 1) / GemmDriver.NC, blocks);       // as few blocks as NC allows
                 Assert.True(n - (blocks - 1) * block > block - blocks * nr, $"n {n}, nr {nr}: last block of {n - (blocks - 1) * block} after {block}");
@@ -24,7 +25,8 @@ public class GemmBlockingTests
     }
 
     // Several column blocks (768 and 1500 columns) and depths past KC, so that every block but the last
-    // prefetches the next: 8 rows pull a whole block at once, 64 rows a line per kernel step.
+    // prefetches the next: 8 rows in full-width blocks, their share at once; 32 and 64 rows in even
+    // blocks, a line per kernel step.
     [Theory]
     [InlineData(8, 768, 600)]
     [InlineData(32, 768, 600)]
