@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Golden logits and gradients for the Llama-family and GPT-NeoX tests, from an independent PyTorch
+"""Golden logits and gradients for the Llama-family, Gemma-2 and GPT-NeoX tests, from an independent PyTorch
 forward pass written here in plain torch after Hugging Face's modeling code (LlamaForCausalLM,
-Qwen2ForCausalLM, GPTNeoXForCausalLM; PyTorch 1.13, no transformers package).
+Qwen2ForCausalLM, Gemma2ForCausalLM, GPTNeoXForCausalLM; PyTorch 1.13, no transformers package).
 
 Writes, under tests/RelpSae.Tests/TestData:
   tiny-qwen2/   random Qwen2 (grouped-query attention, q/k/v biases, untied head), bf16, in two shards
   tiny-llama-mqa/ random Llama (one K/V head, head_dim 16 x 4 heads on width 32, q/k/v/o biases, tied head), f16
+  tiny-gemma2/  random Gemma-2 (grouped-query, head_dim 12 x 4 heads on width 32, query_pre_attn_scalar 24,
+                attention and final logit soft-capping, sandwich norms with 1+w scales, sqrt(d)-scaled tied embedding)
   tiny-neox/    random GPT-NeoX (parallel residual, rotary_pct 0.5, exact gelu)
   tiny-neox-seq/ random GPT-NeoX (sequential residual, rotary_pct 0.25, gelu_new)
   <model>/golden.json for these and for stories260K-llama (copied from ../shared/fixtures).
@@ -14,6 +16,9 @@ Rule-modified gradients are taken as the seed's fork takes them, by detaching in
 LN/RMS rule: the scale 1/sigma (1/rms) detached; Identity: act(u) = u * (act(u)/u).detach();
 Half: h = a*b becomes h/2 + (h/2).detach(); AH: the pattern detached; half-attn: A.v and q.k^T each
 become p/2 + (p/2).detach().
+Gemma-2 soft-capping, cap * tanh(s / cap): on attention scores it is left exact (it sits inside the pattern,
+which AH detaches); on the final logits it is an elementwise activation, so Identity replaces it as above.
+Gemma-2 hooks: hook_resid_mid is the residual after adding the post-attention-normed attention output.
 
 Run: /usr/bin/python3 scripts/llama_neox_reference.py   (from the repository root)
 """
@@ -133,13 +138,16 @@ def rope(x, dims, theta):
     return torch.cat((rot * cos + rotate_half(rot) * sin, rest), dim=-1)
 
 
-def attention(q, k, v, rules):
-    """q, k, v [B, H, T, dh] -> z [B, T, H*dh], and the pattern."""
+def attention(q, k, v, rules, scale=None, softcap=None):
+    """q, k, v [B, H, T, dh] -> z [B, T, H*dh]. scale None: divide by sqrt(dh) (bit-for-bit as before);
+    softcap: Gemma-2's cap * tanh(scores / cap) after scaling, before the mask."""
     B, H, T, dh = q.shape
     scores = q @ k.transpose(-1, -2)
     if "half-attn" in rules and "ah" not in rules:
         scores = half(scores)
-    scores = scores / math.sqrt(dh)
+    scores = scores / math.sqrt(dh) if scale is None else scores * scale
+    if softcap is not None:
+        scores = softcap * torch.tanh(scores / softcap)
     mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
     scores = scores.masked_fill(mask, float("-inf"))
     pattern = torch.softmax(scores, dim=-1)
@@ -203,6 +211,46 @@ class Llama:
 
     def logits(self, x, rules):
         return linear(rms_norm(x, self.t["model.norm.weight"], self.c["rms_norm_eps"], rules), self.head)
+
+
+class Gemma2(Llama):
+    """HF Gemma2ForCausalLM: attn() and mlp() return what is added to the residual (post-normed), so block(),
+    hook_state() and run_from() work unchanged. Sliding windows are ignored: the test sequences are shorter."""
+
+    def norm(self, x, name, rules):   # Gemma stores the RMSNorm scale as an offset: x * rsqrt(...) * (1 + w)
+        return rms_norm(x, 1 + self.t[name], self.c["rms_norm_eps"], rules)
+
+    def embed(self, ids):   # HF's normalizer is a float32 tensor, sqrt(d) rounded to float32
+        return self.t["model.embed_tokens.weight"][ids] * torch.tensor(self.c["hidden_size"] ** 0.5)
+
+    def attn(self, l, x, rules):
+        t, p = self.t, f"model.layers.{l}."
+        B, T, _ = x.shape
+        a = self.norm(x, p + "input_layernorm.weight", rules)
+        q = linear(a, t[p + "self_attn.q_proj.weight"]).view(B, T, self.H, self.dh).transpose(1, 2)
+        k = linear(a, t[p + "self_attn.k_proj.weight"]).view(B, T, self.KV, self.dh).transpose(1, 2)
+        v = linear(a, t[p + "self_attn.v_proj.weight"]).view(B, T, self.KV, self.dh).transpose(1, 2)
+        theta = self.c.get("rope_theta", 10000.0)
+        q, k = rope(q, self.dh, theta), rope(k, self.dh, theta)
+        g = self.H // self.KV
+        k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
+        z = attention(q, k, v, rules, scale=self.c["query_pre_attn_scalar"] ** -0.5,
+                      softcap=self.c.get("attn_logit_softcapping"))
+        return self.norm(linear(z, t[p + "self_attn.o_proj.weight"]), p + "post_attention_layernorm.weight", rules)
+
+    def mlp(self, l, x, rules):
+        t, p = self.t, f"model.layers.{l}."
+        a = self.norm(x, p + "pre_feedforward_layernorm.weight", rules)
+        gate = activation(linear(a, t[p + "mlp.gate_proj.weight"]), gelu_new, rules)   # = gelu_pytorch_tanh
+        h = gate * linear(a, t[p + "mlp.up_proj.weight"])
+        if "half" in rules:
+            h = half(h)
+        return self.norm(linear(h, t[p + "mlp.down_proj.weight"]), p + "post_feedforward_layernorm.weight", rules)
+
+    def logits(self, x, rules):
+        y = linear(self.norm(x, "model.norm.weight", rules), self.head)
+        cap = self.c.get("final_logit_softcapping")
+        return y if cap is None else activation(y, lambda u: cap * torch.tanh(u / cap), rules)
 
 
 class GptNeoX:
@@ -286,12 +334,13 @@ def golden(model, ids, target, foil, hooks):
     return out
 
 
-def random_tensors(shapes, seed, norms):
+def random_tensors(shapes, seed, norms, norm_scale=1):
+    """norm_scale: the centre of norm weights, 1 for scales, 0 for Gemma's stored offsets (scale 1 + w)."""
     g = torch.Generator().manual_seed(seed)
     t = {}
     for name, shape in shapes.items():
-        if name in norms:   # norm scales near 1, biases of norms near 0
-            t[name] = (1 if name.endswith("weight") else 0) + 0.3 * (2 * torch.rand(shape, generator=g) - 1)
+        if name in norms:   # norm scales near norm_scale, biases of norms near 0
+            t[name] = (norm_scale if name.endswith("weight") else 0) + 0.3 * (2 * torch.rand(shape, generator=g) - 1)
         else:
             fan_in = shape[-1] if len(shape) == 2 else 8
             t[name] = torch.randn(shape, generator=g) * (1.2 / math.sqrt(fan_in))
@@ -340,6 +389,29 @@ def tiny_llama_mqa():
         norms |= {p + "input_layernorm.weight", p + "post_attention_layernorm.weight"}
     t = random_tensors(shapes, 17, norms)
     return cfg, {k: v.to(torch.float16).to(torch.float32) for k, v in t.items()}
+
+
+def tiny_gemma2():
+    """head_dim 12 x 4 heads != width 32 and query_pre_attn_scalar 24 != head_dim, so neither can stand in for
+    the other; caps 5 and 3 are small enough that tanh bends at these scales."""
+    cfg = {"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "hidden_size": 32, "intermediate_size": 48,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12, "vocab_size": 64,
+           "max_position_embeddings": 64, "sliding_window": 48, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
+           "query_pre_attn_scalar": 24, "attn_logit_softcapping": 5.0, "final_logit_softcapping": 3.0,
+           "hidden_activation": "gelu_pytorch_tanh", "hidden_act": "gelu_pytorch_tanh", "tie_word_embeddings": True,
+           "attention_bias": False, "bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0, "torch_dtype": "float32"}
+    d, m, V, dh = 32, 48, 64, 12
+    shapes = {"model.embed_tokens.weight": [V, d], "model.norm.weight": [d]}
+    norms = {"model.norm.weight"}
+    for l in range(2):
+        p = f"model.layers.{l}."
+        ln = [p + n + "_layernorm.weight" for n in ("input", "post_attention", "pre_feedforward", "post_feedforward")]
+        shapes.update({n: [d] for n in ln})
+        shapes.update({p + "self_attn.q_proj.weight": [4 * dh, d], p + "self_attn.k_proj.weight": [2 * dh, d],
+                       p + "self_attn.v_proj.weight": [2 * dh, d], p + "self_attn.o_proj.weight": [d, 4 * dh],
+                       p + "mlp.gate_proj.weight": [m, d], p + "mlp.up_proj.weight": [m, d], p + "mlp.down_proj.weight": [d, m]})
+        norms |= set(ln)
+    return cfg, random_tensors(shapes, 18, norms, norm_scale=0)
 
 
 def tiny_neox(parallel):
@@ -407,6 +479,10 @@ def main():
     save(os.path.join(DATA, "tiny-llama-mqa"), cfg, t, dtype="F16")
     hooks = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid"]
     json.dump(golden(Llama(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-llama-mqa", "golden.json"), "w"))
+    cfg, t = tiny_gemma2()
+    save(os.path.join(DATA, "tiny-gemma2"), cfg, t)
+    hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_mid", "blocks.1.hook_resid_pre"]
+    json.dump(golden(Gemma2(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-gemma2", "golden.json"), "w"))
     for name, parallel in (("tiny-neox", True), ("tiny-neox-seq", False)):
         cfg, t = tiny_neox(parallel)
         save(os.path.join(DATA, name), cfg, t)

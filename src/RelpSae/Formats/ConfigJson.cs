@@ -40,6 +40,9 @@ public sealed class ConfigJson
 
     public bool Has(string key) => root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 
+    /// <summary>Whether the key is written at all, null included (where null and absent mean different things).</summary>
+    public bool Written(string key) => root.TryGetProperty(key, out _);
+
     public string String(string key, string? fallback = null) =>
         Has(key) ? root.GetProperty(key) is { ValueKind: JsonValueKind.String } v ? v.GetString()! : throw Bad(key, "a string")
             : fallback ?? throw Missing(key);

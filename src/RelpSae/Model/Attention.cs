@@ -6,7 +6,8 @@ using RelpSae.Numerics;
 namespace RelpSae.Model;
 
 /// <summary>
-/// Causal multi-head self-attention of one (sequence, head): A = softmax(q·kᵀ/√d_head + mask), z = A·v.
+/// Causal multi-head self-attention of one (sequence, head): A = softmax(q·kᵀ/√d_head + mask), z = A·v
+/// (Gemma-2 forms its scores otherwise: <see cref="AttentionScores"/>).
 /// q, k, v are d_head-wide column slices of the fused qkv rows [T, 3·width]; z is a slice of the rows [T, width].
 /// Each call works on its own head, so heads run in parallel, each product on one thread. Grouped-query
 /// models (Llama family) call it on rows whose K and V heads are repeated per query head, as HF's
@@ -22,10 +23,12 @@ public static class Attention
     /// each block runs as in the whole pass, so its rows are the whole pass's bit for bit; rows of earlier blocks
     /// are left as they were. A pass reusing a clean prefix (<see cref="CleanPrefixAttention"/>) asks for its rows this way.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, int width, int headDim, int fromRow = 0)
+    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, int width, int headDim, int fromRow = 0,
+        AttentionScores? scores = null)
     {
+        var formed = scores ?? AttentionScores.Standard(headDim);
         foreach (var (first, end) in RowBlocks(tokens))
-            if (end > fromRow) ForwardRows(qkv, pattern, z, tokens, first, end, head, width, headDim);
+            if (end > fromRow) ForwardRows(qkv, pattern, z, tokens, first, end, head, width, headDim, formed);
     }
 
     /// <summary>
@@ -50,7 +53,8 @@ public static class Attention
     internal static long ComputedScores(int tokens) => RowBlocks(tokens).Sum(b => (long)(b.End - b.First) * b.End);
 
     /// <summary>Query rows first..end of <see cref="Forward(ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int, int)"/>.</summary>
-    private static void ForwardRows(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int first, int end, int head, int width, int headDim)
+    private static void ForwardRows(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int first, int end, int head, int width, int headDim,
+        AttentionScores scores)
     {
         int d = width, dh = headDim, T = tokens, rows = end - first;
         var q = qkv[(first * 3 * d + head * dh)..];
@@ -59,12 +63,12 @@ public static class Attention
         var zh = z[(first * d + head * dh)..];
         var block = pattern[(first * T)..];
         Gemm.Multiply(rows, end, dh, q, 3 * d, false, k, 3 * d, true, block, T, false, GemmPath.Best, 1);
-        float scale = 1f / MathF.Sqrt(dh);
         for (int i = first; i < end; i++)
         {
             var row = pattern.Slice(i * T, T);
             var visible = row[..(i + 1)];
-            TensorPrimitives.Multiply(visible, scale, visible);
+            TensorPrimitives.Multiply(visible, scores.Scale, visible);
+            scores.Cap.Apply(visible);
             TensorPrimitives.SoftMax(visible, visible);
             row[(i + 1)..].Clear();
         }
@@ -84,8 +88,9 @@ public static class Attention
     /// a block adds its share to dv and dk over those keys and gives its rows' dq.
     /// </remarks>
     public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
-        int tokens, int head, int width, int headDim, AttentionShares shares)
+        int tokens, int head, int width, int headDim, AttentionShares shares, AttentionScores? scores = null)
     {
+        var formed = scores ?? AttentionScores.Standard(headDim);
         int d = width, dh = headDim, T = tokens;
         var q = qkv[(head * dh)..];
         var k = qkv[(d + head * dh)..];
@@ -94,11 +99,13 @@ public static class Attention
         var dq = dqkv[(head * dh)..];
         var dk = dqkv[(d + head * dh)..];
         var dv = dqkv[(2 * d + head * dh)..];
-        float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
+        float qk = shares.Pattern * shares.QueryKey * formed.Scale;
         ScaleColumns(dv, T, dh, 3 * d, 0);
         ScaleColumns(dk, T, dh, 3 * d, 0);
         if (qk == 0) ScaleColumns(dq, T, dh, 3 * d, 0);
-        var rented = qk == 0 ? null : ArrayPool<float>.Shared.Rent(Math.Min(T, 2 * RowBlock) * T);
+        int blockScores = Math.Min(T, 2 * RowBlock) * T;
+        // A capped head recomputes its scores to take the slope of the cap.
+        var rented = qk == 0 ? null : ArrayPool<float>.Shared.Rent(formed.Cap.IsSet ? 2 * blockScores : blockScores);
         foreach (var (first, end) in RowBlocks(T))
         {
             int rows = end - first;
@@ -108,10 +115,13 @@ public static class Attention
             if (rented is null) continue;
             var dS = rented.AsSpan(0, rows * end);
             Gemm.Multiply(rows, end, dh, dzRows, d, false, v, 3 * d, true, dS, end, false, GemmPath.Best, 1);
+            var raw = formed.Cap.IsSet ? rented.AsSpan(blockScores, rows * end) : default;
+            if (formed.Cap.IsSet) Gemm.Multiply(rows, end, dh, q[(first * 3 * d)..], 3 * d, false, k, 3 * d, true, raw, end, false, GemmPath.Best, 1);
             for (int i = first; i < end; i++)
             {
                 var row = dS.Slice((i - first) * end, end);
                 SoftmaxBackward(pattern.Slice(i * T, i + 1), row[..(i + 1)], qk);
+                if (formed.Cap.IsSet) CapSlope(raw.Slice((i - first) * end, i + 1), row[..(i + 1)], formed);
                 row[(i + 1)..].Clear();
             }
             Gemm.Multiply(rows, dh, end, dS, end, false, k, 3 * d, false, dq[(first * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
@@ -159,6 +169,13 @@ public static class Attention
         TensorPrimitives.Subtract(visible, dot, visible);
         TensorPrimitives.Multiply(visible, a, visible);
         TensorPrimitives.Multiply(visible, scale, visible);
+    }
+
+    /// <summary>dS ⊙= the cap's slope at the scaled scores (q·kᵀ <paramref name="raw"/> of one row's visible keys, overwritten).</summary>
+    private static void CapSlope(Span<float> raw, Span<float> dS, AttentionScores scores)
+    {
+        TensorPrimitives.Multiply(raw, scores.Scale, raw);
+        scores.Cap.MultiplySlope(raw, dS);
     }
 
     private static void ScaleColumns(Span<float> m, int rows, int cols, int ld, float s)

@@ -11,24 +11,26 @@ namespace RelpSae.Model;
 internal static class AttentionHeads
 {
     /// <summary>Only the query-row blocks that reach <paramref name="fromRow"/> (<see cref="Attention.Forward(ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int, int)"/>).</summary>
-    public static void Forward(float[] qkv, float[] pattern, float[] z, int batch, int tokens, int heads, int headDim, int fromRow = 0)
+    public static void Forward(float[] qkv, float[] pattern, float[] z, int batch, int tokens, int heads, int headDim, int fromRow = 0,
+        AttentionScores? scores = null)
     {
         int T = tokens, width = heads * headDim;
         Parallel.For(0, batch * heads, Parallelism, bh =>
         {
             int b = bh / heads, h = bh % heads;
-            Attention.Forward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * width), T, h, width, headDim, fromRow);
+            Attention.Forward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * width), T, h, width, headDim, fromRow, scores);
         });
     }
 
-    public static void Backward(float[] qkv, float[] pattern, float[] dz, float[] dqkv, int batch, int tokens, int heads, int headDim, AttentionShares shares)
+    public static void Backward(float[] qkv, float[] pattern, float[] dz, float[] dqkv, int batch, int tokens, int heads, int headDim, AttentionShares shares,
+        AttentionScores? scores = null)
     {
         int T = tokens, width = heads * headDim;
         Parallel.For(0, batch * heads, Parallelism, bh =>
         {
             int b = bh / heads, h = bh % heads;
             Attention.Backward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * width),
-                dqkv.AsSpan(b * T * 3 * width), T, h, width, headDim, shares);
+                dqkv.AsSpan(b * T * 3 * width), T, h, width, headDim, shares, scores);
         });
     }
 

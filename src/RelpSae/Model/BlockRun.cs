@@ -26,7 +26,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         {
             Clean = prefix.Checked<BlockRun<TLayer>>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
             First = prefix.Rows;
-            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, model.Facts.NHeads, model.Facts.DHead);
+            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, model.Facts.NHeads, model.Facts.DHead, model.Scores);
         }
         int n = Rows, d = model.Facts.DModel;
         foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), batch * tokens);
@@ -77,7 +77,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     internal void Attention(float[]? cleanQkv, float[] qkv, float[] pattern, float[] z)
     {
         if (prefixAttention is not null) prefixAttention.Forward(cleanQkv!, qkv, pattern, z);
-        else AttentionHeads.Forward(qkv, pattern, z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead);
+        else AttentionHeads.Forward(qkv, pattern, z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead, scores: Model.Scores);
     }
 
     public float[] Cached(HookPoint hook) => hooks.Cached(hook);
@@ -125,11 +125,13 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
             case LogitRows.All:
                 if (Logits.Length == 0) Logits = Model.Pool.Rent(Rows * V);
                 unembed.Apply(Final, Rows, Logits, V);
+                Model.LogitSoftcap.Apply(Logits.AsSpan(0, Rows * V));
                 break;
             case LogitRows.Last:
                 // Each sequence's last row, read with a stride of one sequence.
                 if (Logits.Length == 0) Logits = Model.Pool.Rent(Batch * V);
                 unembed.Apply(Final.AsSpan((Computed - 1) * d), Batch, Logits, V, ldx: Computed * d);
+                Model.LogitSoftcap.Apply(Logits.AsSpan(0, Batch * V));
                 break;
         }
     }
@@ -137,7 +139,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
-        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel, First, Clean?.Final);
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel, First, Clean?.Final, Model.LogitSoftcap);
     }
 
     public float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
@@ -160,10 +162,12 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 
     /// <summary>
     /// The gradient at the last residual (before the final norm) of Σ_b m_b: each metric's dm/dh at its
-    /// row, through the final norm's backward (<paramref name="norm"/>, exact or a rule). The metric rows are returned too.
+    /// row, through the final norm's backward (<paramref name="norm"/>, exact or a rule) and the logits' cap, if the
+    /// family has one (<paramref name="capRule"/>: the Identity-rule, or null for the exact slope). The metric rows are returned too.
     /// </summary>
-    internal (float[] Dx, int[] Rows) MetricGradient(IReadOnlyList<Metric> metrics, LayerNorm.Backward norm, float[] gamma)
+    internal (float[] Dx, int[] Rows) MetricGradient(IReadOnlyList<Metric> metrics, LayerNorm.Backward norm, float[] gamma, Gelu.Backward? capRule = null)
     {
+        var cap = Model.LogitSoftcap;
         int d = Model.Facts.DModel;
         var dx = new float[Rows * d];
         var dh = new float[d];
@@ -173,7 +177,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         {
             var metric = metrics[metrics.Count == 1 ? 0 : b];
             int row = rows[b] = b * Tokens + metric.ResolvePosition(Tokens);
-            metric.Gradient(Final.AsSpan(row * d, d), Model.Unembed.Weight, dh);
+            metric.Gradient(Final.AsSpan(row * d, d), Model.Unembed.Weight, dh, cap, capRule ?? cap.Gradient);
             norm(dh, FinalHat.AsSpan(row * d, d), FinalRstd[row], gamma, dx.AsSpan(row * d, d), scratch);
         }
         return (dx, rows);

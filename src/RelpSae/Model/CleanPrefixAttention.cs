@@ -12,7 +12,7 @@ namespace RelpSae.Model;
 /// holds the first computed row (at most 127) are attended again and dropped. z and the pattern of the computed
 /// rows are copied out. Buffers come from the model's pool; <see cref="Dispose"/> gives them back.
 /// </summary>
-internal sealed class CleanPrefixAttention(FloatPool pool, int batch, int tokens, int first, int heads, int headDim) : IDisposable
+internal sealed class CleanPrefixAttention(FloatPool pool, int batch, int tokens, int first, int heads, int headDim, AttentionScores? scores = null) : IDisposable
 {
     private readonly int width = heads * headDim;
     private readonly float[] qkv = pool.Rent(batch * tokens * 3 * heads * headDim);
@@ -32,7 +32,7 @@ internal sealed class CleanPrefixAttention(FloatPool pool, int batch, int tokens
             cleanQkv.AsSpan(0, first * row).CopyTo(qkv.AsSpan(b * T * row));
             computedQkv.AsSpan(b * C * row, C * row).CopyTo(qkv.AsSpan((b * T + first) * row));
         }
-        AttentionHeads.Forward(qkv, pattern, z, batch, T, heads, headDim, fromRow: first);
+        AttentionHeads.Forward(qkv, pattern, z, batch, T, heads, headDim, fromRow: first, scores);
         for (int bh = 0; bh < batch * heads; bh++)
             pattern.AsSpan((bh * T + first) * T, C * T).CopyTo(computedPattern.AsSpan(bh * C * T));
         for (int b = 0; b < batch; b++)

@@ -16,12 +16,15 @@ namespace RelpSae.Model;
 /// </summary>
 public sealed class Llama : StackedTransformer<LlamaActivations>
 {
-    private readonly Rope rope;
+    /// <summary>Each block's rotary, grouped-query projections (forward and backward).</summary>
+    internal RotaryQkv[] Projections { get; }
 
     public Llama(LlamaWeights weights)
     {
         Weights = weights;
-        rope = new Rope(weights.Config.DHead, weights.Config.RopeTheta);
+        var c = weights.Config;
+        var rope = new Rope(c.DHead, c.RopeTheta);
+        Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
         Facts = weights.Config.Facts;
     }
 
@@ -47,17 +50,12 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         var w = Weights.Layers[l];
         var s = run.Layer(l);
         var x = run.Residual;
-        int n = run.Rows, T = run.Computed, p = run.First, D = c.DAttention;
+        int n = run.Rows, T = run.Computed, p = run.First;
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
             RmsNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, s.Normed, w.InputNorm, n, c.RmsNormEps);
-            w.Q.Apply(s.Normed, n, s.Qkv, 3 * D);
-            w.K.Apply(s.Normed, n, s.K, c.DKv);
-            w.V.Apply(s.Normed, n, s.V, c.DKv);
-            rope.Apply(s.Qkv, 3 * D, n, T, c.NHeads, c.DHead, firstPosition: p);
-            rope.Apply(s.K, c.DKv, n, T, c.NKvHeads, c.DHead, firstPosition: p);
-            GroupedQuery.Repeat(s.K, s.V, s.Qkv, n, c.NHeads, c.NKvHeads, c.DHead);
+            Projections[l].Forward(s.Normed, n, T, p, s.Qkv, s.K, s.V);
             run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, s.Z);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
             if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
@@ -82,5 +80,5 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         RmsNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, run.Rows, Config.RmsNormEps);
 
     internal override float[] Backward(BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
-        LlamaBackward.Run(this, rope, run, metrics, hook, rules, record);
+        LlamaBackward.Run(this, run, metrics, hook, rules, record);
 }

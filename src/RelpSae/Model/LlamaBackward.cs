@@ -10,7 +10,7 @@ namespace RelpSae.Model;
 /// </summary>
 internal static class LlamaBackward
 {
-    public static float[] Run(Llama model, Rope rope, BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
+    public static float[] Run(Llama model, BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
         ComponentGradients? record = null)
     {
         var c = model.Config;
@@ -20,19 +20,8 @@ internal static class LlamaBackward
         GatedProduct.Backward product = rules.Half ? HalfRule.Backward : GatedProduct.Gradient;
         var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.FinalNorm);
         var work = new Work(c, run.Rows);
-        for (int l = c.NLayers - 1; 2 * l + 2 > target; l--)
-        {
-            if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, dx.Length);
-            Mlp(model, run, l, dx, act, product, norm, work);
-            if (record is not null) ComponentGradients.Record(record.AttnOut, l, dx, dx.Length);
-            if (2 * l + 1 == target) break;
-            SelfAttention(model, rope, run, l, dx, rules.Attention, norm, work);
-            if (record is not null)
-            {
-                ComponentGradients.Record(record.Z, l, work.DZ, work.DZ.Length);
-                ComponentGradients.Record(record.ResidPre, l, dx, dx.Length);
-            }
-        }
+        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, act, product, norm, work),
+            l => SelfAttention(model, run, l, dx, rules.Attention, norm, work), work.DZ, record);
         return dx;
     }
 
@@ -54,21 +43,16 @@ internal static class LlamaBackward
     }
 
     /// <summary>dx (the gradient at resid_mid) += its path through grouped-query attention, RoPE and RMSNorm₁.</summary>
-    private static void SelfAttention(Llama model, Rope rope, BlockRun<LlamaActivations> run, int l, float[] dx, AttentionShares shares,
+    private static void SelfAttention(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, AttentionShares shares,
         LayerNorm.Backward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
-        int n = run.Rows, d = c.DModel, D = c.DAttention, T = run.Tokens;
+        int n = run.Rows, d = c.DModel, T = run.Tokens;
         w.O.Transpose(dx, d, n, work.DZ, accumulate: false);
         AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
-        GroupedQuery.Reduce(work.DQkv, work.DK, work.DV, n, c.NHeads, c.NKvHeads, c.DHead);
-        rope.Apply(work.DQkv, 3 * D, n, T, c.NHeads, c.DHead, inverse: true);
-        rope.Apply(work.DK, c.DKv, n, T, c.NKvHeads, c.DHead, inverse: true);
-        w.Q.Transpose(work.DQkv, 3 * D, n, work.DNormed, accumulate: false);
-        w.K.Transpose(work.DK, c.DKv, n, work.DNormed, accumulate: true);
-        w.V.Transpose(work.DV, c.DKv, n, work.DNormed, accumulate: true);
+        model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
         for (int r = 0; r < n; r++)
             norm(work.DNormed.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.InputNorm, dx.AsSpan(r * d, d), work.Row);
     }

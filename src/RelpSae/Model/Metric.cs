@@ -24,22 +24,33 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
         _ => $"logprob[{Target}]",
     };
 
-    /// <summary>The metric from the final (ln_f) hidden row h: logits are h·Uᵀ with U the unembedding [V, d].</summary>
-    public double Value(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed)
+    /// <summary>
+    /// The metric from the final (ln_f) hidden row h: logits are h·Uᵀ with U the unembedding [V, d], capped
+    /// by <paramref name="cap"/> when the model caps them (Gemma-2).
+    /// </summary>
+    public double Value(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Softcap cap = default)
     {
         int d = h.Length;
         return Kind switch
         {
-            MetricKind.Logit => TensorPrimitives.Dot(h, unembed.Slice(Target * d, d)),
-            MetricKind.LogitDiff => TensorPrimitives.Dot(h, unembed.Slice(Target * d, d)) - TensorPrimitives.Dot(h, unembed.Slice(Foil * d, d)),
-            _ => LogSoftmaxAt(h, unembed),
+            MetricKind.Logit => cap.Apply(TensorPrimitives.Dot(h, unembed.Slice(Target * d, d))),
+            MetricKind.LogitDiff => cap.Apply(TensorPrimitives.Dot(h, unembed.Slice(Target * d, d))) - cap.Apply(TensorPrimitives.Dot(h, unembed.Slice(Foil * d, d))),
+            _ => LogSoftmaxAt(h, unembed, cap),
         };
     }
 
-    /// <summary>dm/dh for the final hidden row h: Σ_v (dm/dlogit_v)·U[v].</summary>
-    public void Gradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh)
+    /// <summary>
+    /// dm/dh for the final hidden row h: Σ_v (dm/dlogit_v)·U[v]; through a set <paramref name="cap"/> by
+    /// <paramref name="capBackward"/> (its exact gradient, or the Identity-rule in its place).
+    /// </summary>
+    public void Gradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap = default, Gelu.Backward? capBackward = null)
     {
         int d = h.Length;
+        if (cap.IsSet)
+        {
+            CappedGradient(h, unembed, dh, cap, capBackward ?? cap.Gradient);
+            return;
+        }
         unembed.Slice(Target * d, d).CopyTo(dh);
         if (Kind == MetricKind.LogitDiff)
             TensorPrimitives.Subtract(dh, unembed.Slice(Foil * d, d), dh);
@@ -61,9 +72,45 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
             throw new RelpSaeException($"foil token id {Foil} is outside the vocabulary (0..{vocabSize - 1})");
     }
 
-    private double LogSoftmaxAt(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed)
+    /// <summary>
+    /// dm/dh through the cap: dm/dlogit_v on the capped logits (±1 at the target and foil, or [v = t] − p_v),
+    /// taken back through the cap to the raw logits, then Σ_v · U[v].
+    /// </summary>
+    private void CappedGradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap, Gelu.Backward capBackward)
+    {
+        int d = h.Length;
+        int[] ids = Kind switch { MetricKind.Logit => [Target], MetricKind.LogitDiff => [Target, Foil], _ => [] };
+        var raw = Kind == MetricKind.LogProb ? Logits(h, unembed) : new float[ids.Length];
+        for (int i = 0; i < ids.Length; i++) raw[i] = TensorPrimitives.Dot(h, unembed.Slice(ids[i] * d, d));
+        var capped = (float[])raw.Clone();
+        cap.Apply(capped);
+        var g = new float[raw.Length];
+        if (Kind == MetricKind.LogProb)
+        {
+            TensorPrimitives.SoftMax(capped, g);
+            TensorPrimitives.Negate(g, g);
+            g[Target] += 1;
+        }
+        else
+        {
+            g[0] = 1;
+            if (Kind == MetricKind.LogitDiff) g[1] = -1;
+        }
+        var draw = new float[raw.Length];
+        capBackward(raw, capped, g, draw);
+        if (Kind == MetricKind.LogProb)
+        {
+            Numerics.Gemm.Multiply(1, d, draw.Length, draw, draw.Length, false, unembed, d, false, dh, d, accumulate: false);
+            return;
+        }
+        dh.Clear();
+        for (int i = 0; i < ids.Length; i++) TensorPrimitives.MultiplyAdd(unembed.Slice(ids[i] * d, d), draw[i], dh, dh);
+    }
+
+    private double LogSoftmaxAt(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Softcap cap)
     {
         var logits = Logits(h, unembed);
+        cap.Apply(logits);
         float max = TensorPrimitives.Max<float>(logits);
         double sum = 0;
         foreach (var l in logits) sum += Math.Exp(l - max);

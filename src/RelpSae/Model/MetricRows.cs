@@ -17,7 +17,7 @@ internal static class MetricRows
     /// each sequence, and a metric read before them is the clean run's (<paramref name="cleanFinal"/>).
     /// </summary>
     public static double[] Values(IReadOnlyList<Metric> metrics, int batch, int tokens, float[] final, float[] unembed, int d,
-        int first = 0, float[]? cleanFinal = null)
+        int first = 0, float[]? cleanFinal = null, Softcap cap = default)
     {
         var values = new double[batch];
         for (int b = 0; b < batch; b++)
@@ -25,7 +25,7 @@ internal static class MetricRows
             var metric = metrics[metrics.Count == 1 ? 0 : b];
             int position = metric.ResolvePosition(tokens);
             var row = position < first ? cleanFinal.AsSpan(position * d, d) : final.AsSpan((b * (tokens - first) + position - first) * d, d);
-            values[b] = metric.Value(row, unembed);
+            values[b] = metric.Value(row, unembed, cap);
         }
         return values;
     }

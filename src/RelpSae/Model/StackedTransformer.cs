@@ -20,6 +20,15 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
     /// <summary>The unembedding (lm_head) [V × d].</summary>
     internal abstract Linear Unembed { get; }
 
+    /// <summary>What the embedding rows are multiplied by (Gemma: √d_model, the tied unembedding left as it is).</summary>
+    internal virtual float EmbeddingScale => 1;
+
+    /// <summary>How attention scores are formed: q·kᵀ/√d_head unless the family says otherwise.</summary>
+    internal virtual AttentionScores Scores => AttentionScores.Standard(Facts.DHead);
+
+    /// <summary>The cap on the logits (Gemma-2's final_logit_softcapping), none unless the family has one.</summary>
+    internal virtual Softcap LogitSoftcap => default;
+
     /// <summary>One block's buffers for <paramref name="tokens"/> computed rows a sequence after <paramref name="prefixRows"/> reused ones.</summary>
     internal abstract TLayer NewLayer(int batch, int tokens, int prefixRows);
 
@@ -44,7 +53,8 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
             int id = tokens[r];
             if ((uint)id >= (uint)Facts.VocabSize)
                 throw new RelpSaeException($"token id {id} is outside the model's vocabulary (0..{Facts.VocabSize - 1})");
-            Embedding.AsSpan(id * d, d).CopyTo(run.Residual.AsSpan(r * d, d));
+            if (EmbeddingScale == 1) Embedding.AsSpan(id * d, d).CopyTo(run.Residual.AsSpan(r * d, d));
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(Embedding.AsSpan(id * d, d), EmbeddingScale, run.Residual.AsSpan(r * d, d));
         }
         if (run.Hook(new HookPoint(HookKind.Embed, -1), run.Residual)) RunBlocks(run, 0, mlpOnly: false);
         return run;

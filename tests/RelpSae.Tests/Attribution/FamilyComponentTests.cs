@@ -13,7 +13,7 @@ namespace RelpSae.Tests.Attribution;
 /// </summary>
 public class FamilyComponentTests
 {
-    public static TheoryData<string> Models => new() { "stories260K-llama", "tiny-llama-mqa", "tiny-neox", "tiny-neox-seq" };
+    public static TheoryData<string> Models => new() { "stories260K-llama", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq" };
 
     [Theory]
     [MemberData(nameof(Models))]

@@ -17,7 +17,7 @@ public class PrefixReuseTests
     private const int T = 16, Shared = 9;
     private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
-    public static TheoryData<string> Models => ["tiny-gpt2", "tiny-llama-mqa", "tiny-neox"];
+    public static TheoryData<string> Models => ["tiny-gpt2", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox"];
 
     private static ITransformer Load(string name) => name == "tiny-gpt2" ? TinyModels.Create(seed: 2) : LanguageModels.Load(TestPaths.Data(name));
 

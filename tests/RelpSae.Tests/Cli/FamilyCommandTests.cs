@@ -4,7 +4,7 @@ namespace RelpSae.Tests.Cli;
 
 /// <summary>
 /// The commands end to end on a trained Llama-architecture checkpoint without a tokenizer (stories260K,
-/// prompts and data as token ids) and on a random GPT-NeoX: attribute, evaluate at the feature and
+/// prompts and data as token ids) and on a random Gemma-2 and GPT-NeoX: attribute, evaluate at the feature and
 /// component levels and --circuit, train-sae on a JSONL of token ids, eval-sae; the Half-rule reported active where
 /// the MLP is gated; bad inputs as one-line errors.
 /// </summary>
@@ -17,6 +17,7 @@ public class FamilyCommandTests
     public static TheoryData<string, int, bool> Families => new()
     {
         { "stories260K-llama", 64, true },
+        { "tiny-gemma2", 32, true },
         { "tiny-neox", 32, false },
     };
 

@@ -13,7 +13,7 @@ public class CleanPrefixTests
     private const int T = 8, Batch = 3;
     private static readonly Metric Last = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
-    public static TheoryData<string> Models => ["tiny-gpt2", "stories260K-llama", "tiny-llama-mqa", "tiny-neox"];
+    public static TheoryData<string> Models => ["tiny-gpt2", "stories260K-llama", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox"];
 
     private static (ITransformer Model, HookPoint Start) Load(string name) => name == "tiny-gpt2"
         ? (TinyModels.Create(seed: 3), new HookPoint(HookKind.ResidMid, 0))

@@ -9,12 +9,13 @@ namespace RelpSae.Tests.Model;
 /// forward pass (scripts/llama_neox_reference.py: HF semantics in plain torch; rules by detaching inside
 /// the forward, as the seed's fork does): the trained stories260K Llama, and random checkpoints for Qwen2
 /// (grouped-query attention, q/k/v biases, untied head, bf16 in two shards), Llama (multi-query, head_dim
-/// wider than d_model / n_heads, all attention biases, tied head, f16) and GPT-NeoX (parallel and
-/// sequential residual, partial rotary, exact and tanh GELU).
+/// wider than d_model / n_heads, all attention biases, tied head, f16), Gemma-2 (pre- and post-norms with
+/// (1 + w) scales, a scaled embedding, query_pre_attn_scalar, attention and logit soft-caps small enough to
+/// bend, GeGLU) and GPT-NeoX (parallel and sequential residual, partial rotary, exact and tanh GELU).
 /// </summary>
 public class FamilyGoldenTests
 {
-    public static TheoryData<string> Models => new() { "stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-neox", "tiny-neox-seq" };
+    public static TheoryData<string> Models => new() { "stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq" };
 
     private sealed record Golden(int[] Tokens, int Batch, Metric Metric, float[] Logits, Dictionary<string, float[]> Gradients);
 

@@ -14,6 +14,7 @@ public class FamilyModelTests
     [Theory]
     [InlineData("tiny-qwen2", "blocks.0.hook_resid_pre")]
     [InlineData("tiny-qwen2", "blocks.1.hook_resid_mid")]
+    [InlineData("tiny-gemma2", "blocks.0.hook_resid_mid")]
     [InlineData("tiny-neox", "blocks.0.hook_resid_pre")]
     [InlineData("tiny-neox-seq", "blocks.0.hook_resid_mid")]
     public void ExactBackwardMatchesFiniteDifferences(string folder, string hookName)

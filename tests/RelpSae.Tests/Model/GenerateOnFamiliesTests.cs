@@ -30,6 +30,7 @@ public class GenerateOnFamiliesTests
     [Theory]
     [InlineData("tiny-neox")]
     [InlineData("tiny-qwen2")]
+    [InlineData("tiny-gemma2")]
     public void EveryFamilyGenerates(string folder)
     {
         var (rc, output) = Run(folder, "--prompt-ids", "5, 9,33", "--tokens", "4");

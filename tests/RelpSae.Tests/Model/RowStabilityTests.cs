@@ -16,7 +16,7 @@ public class RowStabilityTests
     private const int T = 16;
     private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
-    public static TheoryData<string> Models => ["stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-neox", "tiny-neox-seq"];
+    public static TheoryData<string> Models => ["stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq"];
 
     /// <summary>Every hook of every block, the final norm's output, with the logits at every row.</summary>
     private static RunOptions Everything(ITransformer model, bool keep = false) => new()
@@ -63,7 +63,7 @@ public class RowStabilityTests
     public static TheoryData<string, int, int> Prefixes()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (var name in new[] { "stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-neox", "tiny-neox-seq" })
+        foreach (var name in new[] { "stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq" })
         {
             data.Add(name, 16, 8);
             data.Add(name, 13, 8);

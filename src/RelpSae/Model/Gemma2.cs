@@ -1,0 +1,94 @@
+using System.Numerics.Tensors;
+using RelpSae.Formats;
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// Gemma-2 (Gemma2ForCausalLM; Hugging Face semantics), forward pass block by block. Norms are RMSNorm
+/// scaled by (1 + w), around both branches as well as before them:
+/// <code>
+/// x = embed·√d;  a = RMSNorm₁(x);  q, k, v = a·W_qᵀ, a·W_kᵀ, a·W_vᵀ;  q, k = RoPE(q, k)
+/// s = c_a·tanh(q·kᵀ/√query_pre_attn_scalar / c_a);  z = softmax(s + mask)·v  (grouped-query K, V)
+/// x += RMSNorm_post-attn(z·W_oᵀ);  a = RMSNorm_pre-ff(x);  x += RMSNorm_post-ff((gelu_tanh(a·W_gateᵀ) ⊙ a·W_upᵀ)·W_downᵀ)
+/// </code>
+/// logits = c_f·tanh(RMSNorm_f(x)·Eᵀ / c_f), E the embedding. hook_attn_out and hook_mlp_out are what the
+/// branches add to the residual stream, after their post-norms (TransformerLens' convention).
+/// </summary>
+public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
+{
+    /// <summary>Each block's rotary, grouped-query projections (forward and backward).</summary>
+    internal RotaryQkv[] Projections { get; }
+
+    public Gemma2(Gemma2Weights weights)
+    {
+        Weights = weights;
+        var c = weights.Config;
+        var rope = new Rope(c.DHead, c.RopeTheta);
+        Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
+        Facts = weights.Config.Facts;
+        EmbeddingScale = MathF.Sqrt(weights.Config.DModel);
+        Scores = new AttentionScores(1f / MathF.Sqrt(weights.Config.QueryPreAttnScalar), new Softcap(weights.Config.AttentionSoftcap));
+        LogitSoftcap = new Softcap(weights.Config.LogitSoftcap);
+    }
+
+    public Gemma2Weights Weights { get; }
+    public Gemma2Config Config => Weights.Config;
+    public override ModelFacts Facts { get; }
+    internal override float[] Embedding => Weights.Embedding;
+    internal override Linear Unembed => Weights.LmHead;
+    internal override float EmbeddingScale { get; }
+    internal override AttentionScores Scores { get; }
+    internal override Softcap LogitSoftcap { get; }
+
+    /// <summary>Loads a Hugging Face folder: config.json and model.safetensors (or shards, or pytorch_model.bin).</summary>
+    public static Gemma2 Load(string dir, ConfigJson config)
+    {
+        var parsed = Gemma2Config.Parse(config);
+        using var tensors = ShardedCheckpoint.Read(dir);
+        return new(Gemma2Weights.FromTensors(parsed, tensors, config.Path));
+    }
+
+    internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows);
+
+    internal override bool Block(BlockRun<Gemma2Activations> run, int l, bool mlpOnly)
+    {
+        var c = Config;
+        var w = Weights.Layers[l];
+        var s = run.Layer(l);
+        var x = run.Residual;
+        int n = run.Rows, T = run.Computed, p = run.First;
+        if (!mlpOnly)
+        {
+            if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
+            RmsNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, s.Normed, w.InputNorm, n, c.RmsNormEps);
+            Projections[l].Forward(s.Normed, n, T, p, s.Qkv, s.K, s.V);
+            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, s.Z);
+            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
+            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
+            w.O.Apply(s.Z, n, s.Raw, c.DModel);
+            RmsNorm.Forward(s.Raw, s.Post1Hat, s.Post1Rstd, s.Out, w.PostAttentionNorm, n, c.RmsNormEps);
+            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), s.Out)) return false;
+            TensorPrimitives.Add(x, s.Out, x);
+            if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+        }
+        RmsNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, s.Normed, w.PreFeedforwardNorm, n, c.RmsNormEps);
+        w.Gate.Apply(s.Normed, n, s.Gate, c.DMlp);
+        w.Up.Apply(s.Normed, n, s.Up, c.DMlp);
+        Gelu.Forward(s.Gate, s.Act);
+        GatedProduct.Forward(s.Act, s.Up, s.Hidden);
+        if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Hidden)) return false;
+        w.Down.Apply(s.Hidden, n, s.Raw, c.DModel);
+        RmsNorm.Forward(s.Raw, s.Post2Hat, s.Post2Rstd, s.Out, w.PostFeedforwardNorm, n, c.RmsNormEps);
+        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), s.Out)) return false;
+        TensorPrimitives.Add(x, s.Out, x);
+        return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
+    }
+
+    internal override void FinalNorm(BlockRun<Gemma2Activations> run) =>
+        RmsNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, run.Rows, Config.RmsNormEps);
+
+    internal override float[] Backward(BlockRun<Gemma2Activations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
+        ComponentGradients? record = null) =>
+        Gemma2Backward.Run(this, run, metrics, hook, rules, record);
+}

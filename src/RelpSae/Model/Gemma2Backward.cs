@@ -1,0 +1,79 @@
+using RelpSae.Lrp;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// The Gemma-2 block's backward pass, in reverse. The operations a rule can replace call the function the
+/// rules choose: every RMSNorm, the post-norms included (exact or r frozen), the GELU gate (exact or
+/// Identity-rule), the gate·up product (product rule or Half-rule), attention (exact, AH or half-attn; the
+/// score cap is inside the softmax, so it follows the attention's rule) and the logits' cap (an
+/// elementwise activation: exact or Identity-rule). Linear maps, RoPE and residual adds are the plain gradient.
+/// </summary>
+internal static class Gemma2Backward
+{
+    public static float[] Run(Gemma2 model, BlockRun<Gemma2Activations> run, IReadOnlyList<Metric> metrics, HookPoint hook,
+        PropagationRules rules, ComponentGradients? record = null)
+    {
+        var c = model.Config;
+        int target = model.TargetDepth(run, hook);
+        LayerNorm.Backward norm = rules.LayerNorm ? RmsNormRule.Backward : RmsNorm.Gradient;
+        Gelu.Backward act = rules.Identity ? IdentityRule.Backward : Gelu.Gradient;
+        GatedProduct.Backward product = rules.Half ? HalfRule.Backward : GatedProduct.Gradient;
+        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.FinalNorm, rules.Identity ? IdentityRule.Backward : null);
+        var work = new Work(c, run.Rows);
+        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, act, product, norm, work),
+            l => SelfAttention(model, run, l, dx, rules.Attention, norm, work), work.DZ, record);
+        return dx;
+    }
+
+    /// <summary>dx (the gradient at resid_post) += its path through the post-norm, the gated MLP and the pre-norm.</summary>
+    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, Gelu.Backward act, GatedProduct.Backward product,
+        LayerNorm.Backward norm, Work work)
+    {
+        var c = model.Config;
+        var w = model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel, m = c.DMlp;
+        PostNorm(dx, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, norm, work, n, d);
+        w.Down.Transpose(work.DRaw, d, n, work.DHidden, accumulate: false);
+        product(s.Act, s.Up, work.DHidden, work.DAct, work.DUp);
+        act(s.Gate, s.Act, work.DAct, work.DGate);
+        w.Gate.Transpose(work.DGate, m, n, work.DNormed, accumulate: false);
+        w.Up.Transpose(work.DUp, m, n, work.DNormed, accumulate: true);
+        for (int r = 0; r < n; r++)
+            norm(work.DNormed.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.PreFeedforwardNorm, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>dx (the gradient at resid_mid) += its path through the post-norm, grouped-query attention, RoPE and RMSNorm₁.</summary>
+    private static void SelfAttention(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, AttentionShares shares,
+        LayerNorm.Backward norm, Work work)
+    {
+        var c = model.Config;
+        var w = model.Weights.Layers[l];
+        var s = run.Layer(l);
+        int n = run.Rows, d = c.DModel, T = run.Tokens;
+        PostNorm(dx, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, norm, work, n, d);
+        w.O.Transpose(work.DRaw, d, n, work.DZ, accumulate: false);
+        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares, model.Scores);
+        model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
+        for (int r = 0; r < n; r++)
+            norm(work.DNormed.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.InputNorm, dx.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>work.DRaw = the gradient at a branch's output before its post-norm, from dx, what the branch adds to.</summary>
+    private static void PostNorm(float[] dx, float[] hat, float[] rstd, float[] gamma, LayerNorm.Backward norm, Work work, int n, int d)
+    {
+        Array.Clear(work.DRaw, 0, n * d);
+        for (int r = 0; r < n; r++)
+            norm(dx.AsSpan(r * d, d), hat.AsSpan(r * d, d), rstd[r], gamma, work.DRaw.AsSpan(r * d, d), work.Row);
+    }
+
+    /// <summary>Gradient buffers shared by every block of one backward pass.</summary>
+    private sealed class Work(Gemma2Config c, int rows)
+    {
+        public readonly float[] DHidden = new float[rows * c.DMlp], DAct = new float[rows * c.DMlp], DUp = new float[rows * c.DMlp],
+            DGate = new float[rows * c.DMlp], DNormed = new float[rows * c.DModel], DRaw = new float[rows * c.DModel],
+            DZ = new float[rows * c.DAttention], DQkv = new float[rows * 3 * c.DAttention], DK = new float[rows * c.DKv],
+            DV = new float[rows * c.DKv], Row = new float[c.DModel];
+    }
+}

@@ -1,0 +1,67 @@
+using RelpSae.Formats;
+
+namespace RelpSae.Model;
+
+/// <summary>
+/// One Gemma-2 block's parameters: four RMSNorm scales, held as the 1 + w the norm multiplies by (Gemma
+/// stores the offset w), and nn.Linear maps (W stored [out, in]).
+/// </summary>
+public sealed class Gemma2Layer
+{
+    public required float[] InputNorm, PostAttentionNorm, PreFeedforwardNorm, PostFeedforwardNorm;   // [d], as 1 + w
+    public required Linear Q, K, V, O;                                                               // [H·dh ← d], [Hkv·dh ← d] ×2, [d ← H·dh]
+    public required Linear Gate, Up, Down;                                                           // [m ← d] ×2, [d ← m]
+}
+
+/// <summary>All parameters of a Gemma-2 model, in Hugging Face's names.</summary>
+public sealed class Gemma2Weights
+{
+    public required Gemma2Config Config { get; init; }
+    public required float[] Embedding { get; init; }   // model.embed_tokens.weight [V, d], unscaled
+    public required Gemma2Layer[] Layers { get; init; }
+    public required float[] FinalNorm { get; init; }   // model.norm.weight [d], as 1 + w
+    public required Linear LmHead { get; init; }       // the embedding (tied), or lm_head.weight [V, d]
+
+    public static Gemma2Weights FromTensors(Gemma2Config c, CheckpointTensors t, string configPath)
+    {
+        string by = configPath;
+        t.CheckLayers("model.layers.", c.NLayers, "num_hidden_layers", by);
+        int d = c.DModel, m = c.DMlp;
+        Linear Map(string name, int outputs, int inputs, bool bias) =>
+            new(t.Take(name + ".weight", by, outputs, inputs), bias ? t.Take(name + ".bias", by, outputs) : null, inputs, outputs);
+        float[] Norm(string name)
+        {
+            var w = t.Take(name, by, d);
+            for (int i = 0; i < w.Length; i++) w[i] += 1;
+            return w;
+        }
+        var layers = new Gemma2Layer[c.NLayers];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            string p = $"model.layers.{l}.";
+            layers[l] = new Gemma2Layer
+            {
+                InputNorm = Norm(p + "input_layernorm.weight"),
+                Q = Map(p + "self_attn.q_proj", c.DAttention, d, c.AttentionBias),
+                K = Map(p + "self_attn.k_proj", c.DKv, d, c.AttentionBias),
+                V = Map(p + "self_attn.v_proj", c.DKv, d, c.AttentionBias),
+                O = Map(p + "self_attn.o_proj", d, c.DAttention, c.AttentionBias),
+                PostAttentionNorm = Norm(p + "post_attention_layernorm.weight"),
+                PreFeedforwardNorm = Norm(p + "pre_feedforward_layernorm.weight"),
+                PostFeedforwardNorm = Norm(p + "post_feedforward_layernorm.weight"),
+                Gate = Map(p + "mlp.gate_proj", m, d, false),
+                Up = Map(p + "mlp.up_proj", m, d, false),
+                Down = Map(p + "mlp.down_proj", d, m, false),
+            };
+        }
+        var embedding = t.Take("model.embed_tokens.weight", by, c.VocabSize, d);
+        var head = c.TiedEmbeddings && !t.Contains("lm_head.weight") ? embedding : t.Take("lm_head.weight", by, c.VocabSize, d);
+        var w = new Gemma2Weights
+        {
+            Config = c, Embedding = embedding, Layers = layers, FinalNorm = Norm("model.norm.weight"),
+            LmHead = new Linear(head, null, d, c.VocabSize),
+        };
+        t.CheckAllTaken(by, name => name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal));
+        return w;
+    }
+}

@@ -1,0 +1,33 @@
+namespace RelpSae.Model;
+
+/// <summary>
+/// The query, key and value rows of a rotary, grouped-query block (the Llama family, Gemma-2): a·W_qᵀ,
+/// a·W_kᵀ, a·W_vᵀ (+ biases), q and k rotated by position, K and V repeated per query head into the fused
+/// rows attention reads; and the transpose of all of it, from the fused rows' gradient back to a.
+/// </summary>
+internal sealed class RotaryQkv(Linear q, Linear k, Linear v, Rope rope, int heads, int kvHeads, int headDim)
+{
+    private readonly int width = heads * headDim, kvWidth = kvHeads * headDim;
+
+    /// <summary>Fused rows [rows × 3·width] from the normed rows; <paramref name="kRows"/>, <paramref name="vRows"/> [rows × kvWidth] hold K and V unrepeated.</summary>
+    public void Forward(float[] normed, int rows, int tokens, int firstPosition, float[] qkv, float[] kRows, float[] vRows)
+    {
+        q.Apply(normed, rows, qkv, 3 * width);
+        k.Apply(normed, rows, kRows, kvWidth);
+        v.Apply(normed, rows, vRows, kvWidth);
+        rope.Apply(qkv, 3 * width, rows, tokens, heads, headDim, firstPosition: firstPosition);
+        rope.Apply(kRows, kvWidth, rows, tokens, kvHeads, headDim, firstPosition: firstPosition);
+        GroupedQuery.Repeat(kRows, vRows, qkv, rows, heads, kvHeads, headDim);
+    }
+
+    /// <summary>dnormed = the gradient at the normed rows from the fused rows' <paramref name="dqkv"/> (rotated back in place; dk, dv are scratch).</summary>
+    public void Backward(float[] dqkv, float[] dk, float[] dv, int rows, int tokens, float[] dnormed)
+    {
+        GroupedQuery.Reduce(dqkv, dk, dv, rows, heads, kvHeads, headDim);
+        rope.Apply(dqkv, 3 * width, rows, tokens, heads, headDim, inverse: true);
+        rope.Apply(dk, kvWidth, rows, tokens, kvHeads, headDim, inverse: true);
+        q.Transpose(dqkv, 3 * width, rows, dnormed, accumulate: false);
+        k.Transpose(dk, kvWidth, rows, dnormed, accumulate: true);
+        v.Transpose(dv, kvWidth, rows, dnormed, accumulate: true);
+    }
+}
