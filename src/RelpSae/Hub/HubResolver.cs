@@ -13,7 +13,7 @@ public sealed class HubResolver(HubSettings settings, DownloadRunner? progress =
     /// <summary>The snapshot folder holding the model's config, weights and tokenizer files.</summary>
     public string ResolveModel(ModelReference model, bool refresh = false) => Resolve(model, RepoFiles.Model, refresh);
 
-    /// <summary>The folder inside a snapshot holding the SAE's cfg.json and weights.</summary>
+    /// <summary>The folder inside a snapshot holding the SAE's cfg.json and weights (or its one file, for a Gemma Scope or dictionary_learning SAE).</summary>
     public string ResolveSae(SaeReference sae, bool refresh = false) =>
         Path.Combine(Resolve(sae.Repo, RepoFiles.Sae(sae.Folder), refresh), sae.Folder);
 

@@ -2,7 +2,8 @@ namespace RelpSae.Hub;
 
 /// <summary>
 /// An SAE named on the command line: a SAELens release and SAE id (<c>gpt2-small-res-jb/blocks.6.hook_resid_pre</c>),
-/// or a folder inside any Hub repository (<c>org/repo[@revision]/path/inside/repo</c>).
+/// or a folder inside any Hub repository (<c>org/repo[@revision]/path/inside/repo</c>), or a Gemma Scope params.npz or
+/// dictionary_learning ae.pt file there (<c>google/gemma-scope-2b-pt-res/layer_20/width_16k/average_l0_71/params.npz</c>).
 /// </summary>
 public sealed record SaeReference(ModelReference Repo, string Folder, SaeRelease? Release)
 {

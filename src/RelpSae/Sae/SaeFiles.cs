@@ -33,8 +33,11 @@ public static class SaeFiles
     }
 
     /// <summary>Whether <paramref name="path"/> is a Gemma Scope .npz or a dictionary_learning .pt file (an SAE in one file, not a folder).</summary>
-    public static bool IsCommunityFile(string path) =>
-        File.Exists(path) && (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase));
+    public static bool IsCommunityFile(string path) => File.Exists(path) && IsCommunityFileName(path);
+
+    /// <summary>Whether the name is a Gemma Scope .npz or a dictionary_learning .pt file's, wherever it lies (on disk or in a Hub repository).</summary>
+    public static bool IsCommunityFileName(string path) =>
+        path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Bounds what reading the weights may cost by the config, before a byte is converted: the SAE's

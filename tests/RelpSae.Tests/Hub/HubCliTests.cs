@@ -33,6 +33,22 @@ public partial class HubCliTests
     private static string Report(string output) => Timing().Replace(output, "$1(… ms$3");
 
     [Fact]
+    public void AGemmaScopeFileByItsHubPathRunsOnGemma2()
+    {
+        // Gemma Scope publishes params.npz files in layer_N folders: one such file, named by its path in the repository.
+        var npz = Formats.FamilyLoaderTests.Npz(1, ("W_enc", Formats.FamilyLoaderTests.Npy("32, 8", 256)), ("W_dec", Formats.FamilyLoaderTests.Npy("8, 32", 256)),
+            ("b_enc", Formats.FamilyLoaderTests.Npy("8,", 8)), ("b_dec", Formats.FamilyLoaderTests.Npy("32,", 32)), ("threshold", Formats.FamilyLoaderTests.Npy("8,", 8)));
+        using var hub = new FakeHub();
+        hub.Add("google/gemma-scope-2b-pt-res", new() { ["layer_1/width_16k/average_l0_71/params.npz"] = File.ReadAllBytes(npz) });
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = Directory.CreateTempSubdirectory().FullName };
+        var (code, output, error) = Run(env, "attribute", "--model", TestPaths.Data("tiny-gemma2"), "--sae",
+            "google/gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_71/params.npz", "--prompt-ids", "2,22,31,29,8", "--methods", "gradient,relp");
+        Assert.True(code == 0, error);
+        Assert.Contains("SAE       blocks.1.hook_resid_post, 8 features", output);
+        Assert.Contains("rules ln+identity+half", output);
+    }
+
+    [Fact]
     public void AttributeByHubNamesDownloadsCachesAndThenRunsWithTheServerStopped()
     {
         var cache = Directory.CreateTempSubdirectory().FullName;

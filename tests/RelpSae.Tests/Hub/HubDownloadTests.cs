@@ -101,6 +101,21 @@ public class HubDownloadTests : IDisposable
         Assert.False(File.Exists(Path.Combine(folder, "README.md")));
     }
 
+    [Fact]
+    public void AGemmaScopeFileInsideARepositoryIsFetchedAloneAndReadsItsLayersHook()
+    {
+        var npz = Formats.FamilyLoaderTests.Npz(5, ("W_enc", Formats.FamilyLoaderTests.Npy("4, 6", 24)), ("W_dec", Formats.FamilyLoaderTests.Npy("6, 4", 24)),
+            ("b_enc", Formats.FamilyLoaderTests.Npy("6,", 6)), ("b_dec", Formats.FamilyLoaderTests.Npy("4,", 4)), ("threshold", Formats.FamilyLoaderTests.Npy("6,", 6)));
+        const string path = "layer_5/width_16k/average_l0_71/params.npz";
+        hub.Add("google/gemma-scope-2b-pt-res", new() { [path] = File.ReadAllBytes(npz), ["layer_5/width_16k/average_l0_9/params.npz"] = [1, 2, 3] });
+        var file = Resolver().ResolveSae(SaeReference.TryParse("google/gemma-scope-2b-pt-res/" + path)!);
+        Assert.Equal(Path.Combine(CacheDir, "models--google--gemma-scope-2b-pt-res", "snapshots", FakeHub.Commit("google/gemma-scope-2b-pt-res"), path), file);
+        Assert.Equal(File.ReadAllBytes(npz), File.ReadAllBytes(file));
+        Assert.Equal(0, hub.Requests("HEAD", "layer_5/width_16k/average_l0_9/params.npz"));
+        var sae = RelpSae.Sae.SaeFiles.Load(file);
+        Assert.Equal(("blocks.5.hook_resid_post", 4, 6), (sae.Config.HookName, sae.Config.DIn, sae.Config.DSae));
+    }
+
     [Theory]
     [InlineData("org/tarot-saes/blocks.9.hook_resid_post", "org/tarot-saes@main: blocks.9.hook_resid_post/cfg.json: no such file on the Hub (HTTP 404)")]
     [InlineData("org/unknown/blocks.2.hook_resid_post", "org/unknown: repository not found, or private (set HF_TOKEN if it is yours) (HTTP 401)")]
