@@ -12,6 +12,13 @@ public sealed record SaeReference(ModelReference Repo, string Folder, SaeRelease
 
     public override string ToString() => Release is { } r ? $"{r.Name}/{Folder}" : $"{Repo}/{Folder}";
 
+    /// <summary>A release's ids, the first ten and a count of the rest (Gemma Scope's hold hundreds).</summary>
+    private static string Some(IEnumerable<string> ids)
+    {
+        var all = ids.ToList();
+        return all.Count <= 12 ? string.Join(", ", all) : $"{string.Join(", ", all.Take(10))}, … {all.Count} in all";
+    }
+
     /// <summary>Parses an SAE name; null when the text cannot be one (so it can only be a folder).</summary>
     public static SaeReference? TryParse(string text)
     {
@@ -20,7 +27,7 @@ public sealed record SaeReference(ModelReference Repo, string Folder, SaeRelease
         {
             var id = string.Join('/', parts[1..]);
             var folder = release.Paths.GetValueOrDefault(id) ?? throw new RelpSaeException(
-                $"--sae: release {release.Name} has no SAE \"{id}\" (it has {string.Join(", ", release.Paths.Keys)})");
+                $"--sae: release {release.Name} has no SAE \"{id}\" (it has {Some(release.Paths.Keys)})");
             return new SaeReference(new ModelReference(release.RepoId), folder, release);
         }
         if (parts.Length < 3 || parts[2..].Any(p => p.Length == 0 || p is "." or "..")) return null;

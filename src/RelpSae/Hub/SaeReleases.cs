@@ -1,14 +1,17 @@
+using System.Text.Json;
+
 namespace RelpSae.Hub;
 
 /// <summary>One SAELens release: the repository, each SAE id's folder in it, and the processing its SAEs expect.</summary>
 public sealed record SaeRelease(string Name, string RepoId, IReadOnlyDictionary<string, string> Paths, SaeProcessing Processing);
 
 /// <summary>
-/// The public GPT-2 small releases of SAELens' release table (sae_lens/pretrained_saes.yaml) whose SAEs are
-/// stored in SAELens' own folder layout (cfg.json + sae_weights.safetensors), so they load without conversion.
+/// Releases of SAELens' release table (sae_lens/pretrained_saes.yaml). The public GPT-2 small releases whose SAEs
+/// are stored in SAELens' own folder layout (cfg.json + sae_weights.safetensors), so they load without conversion:
 /// SAELens loads them on TransformerLens' <c>gpt2-small</c>, whose from_pretrained centres the writing weights
 /// by default, and their cfg.json says prepend_bos: true. Releases stored as other formats (gpt2-small-hook-z-kk,
-/// gpt2-small-mlp-tm, gpt2-small-resid-post-v5-32k's .pt files) are left out.
+/// gpt2-small-mlp-tm, gpt2-small-resid-post-v5-32k's .pt files) are left out. And Gemma Scope's residual-stream
+/// releases for Gemma-2 2B and 9B (gemma-scope-releases.json): a params.npz per SAE, read with a BOS token first.
 /// </summary>
 public static class SaeReleases
 {
@@ -28,6 +31,7 @@ public static class SaeReleases
         OpenAiV5("gpt2-small-mlp-out-v5-128k", "mlp-out", "hook_mlp_out", "128k"),
         OpenAiV5("gpt2-small-attn-out-v5-32k", "attn-out", "hook_attn_out", "32k"),
         OpenAiV5("gpt2-small-attn-out-v5-128k", "attn-out", "hook_attn_out", "128k"),
+        .. GemmaScope(),
     ];
 
     public static SaeRelease? Find(string name) => All.FirstOrDefault(r => r.Name == name);
@@ -36,6 +40,17 @@ public static class SaeReleases
     private static SaeRelease OpenAiV5(string name, string site, string hook, string width) =>
         new(name, $"jbloom/GPT2-Small-OAI-v5-{width}-{site}-SAEs",
             Gpt2Layers.ToDictionary(l => $"blocks.{l}.{hook}", l => $"v5_{width}_layer_{l}"), TransformerLensGpt2);
+
+    /// <summary>Gemma Scope's residual releases: each SAE id's folder holds its params.npz, the one file fetched.</summary>
+    private static IEnumerable<SaeRelease> GemmaScope()
+    {
+        using var table = typeof(SaeReleases).Assembly.GetManifestResourceStream("gemma-scope-releases.json")!;
+        using var doc = JsonDocument.Parse(table);
+        foreach (var release in doc.RootElement.EnumerateObject())
+            yield return new(release.Name, release.Value.GetProperty("repo_id").GetString()!,
+                release.Value.GetProperty("saes").EnumerateObject().ToDictionary(s => s.Name, s => s.Value.GetString() + "/params.npz"),
+                new SaeProcessing(CenterWritingWeights: false, PrependBos: true));
+    }
 
     private static Dictionary<string, string> ById(IEnumerable<string> ids) => ids.ToDictionary(id => id, id => id);
 }

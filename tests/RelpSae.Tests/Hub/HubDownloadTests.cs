@@ -106,7 +106,7 @@ public class HubDownloadTests : IDisposable
     {
         var npz = Formats.FamilyLoaderTests.Npz(5, ("W_enc", Formats.FamilyLoaderTests.Npy("4, 6", 24)), ("W_dec", Formats.FamilyLoaderTests.Npy("6, 4", 24)),
             ("b_enc", Formats.FamilyLoaderTests.Npy("6,", 6)), ("b_dec", Formats.FamilyLoaderTests.Npy("4,", 4)), ("threshold", Formats.FamilyLoaderTests.Npy("6,", 6)));
-        const string path = "layer_5/width_16k/average_l0_71/params.npz";
+        const string path = "layer_5/width_16k/average_l0_68/params.npz";
         hub.Add("google/gemma-scope-2b-pt-res", new() { [path] = File.ReadAllBytes(npz), ["layer_5/width_16k/average_l0_9/params.npz"] = [1, 2, 3] });
         var file = Resolver().ResolveSae(SaeReference.TryParse("google/gemma-scope-2b-pt-res/" + path)!);
         Assert.Equal(Path.Combine(CacheDir, "models--google--gemma-scope-2b-pt-res", "snapshots", FakeHub.Commit("google/gemma-scope-2b-pt-res"), path), file);
@@ -114,6 +114,8 @@ public class HubDownloadTests : IDisposable
         Assert.Equal(0, hub.Requests("HEAD", "layer_5/width_16k/average_l0_9/params.npz"));
         var sae = RelpSae.Sae.SaeFiles.Load(file);
         Assert.Equal(("blocks.5.hook_resid_post", 4, 6), (sae.Config.HookName, sae.Config.DIn, sae.Config.DSae));
+        // The same file by its SAELens release name (layer_5's canonical 16k SAE is this one).
+        Assert.Equal(file, Resolver().ResolveSae(SaeReference.TryParse("gemma-scope-2b-pt-res-canonical/layer_5/width_16k/canonical")!));
     }
 
     [Theory]

@@ -49,6 +49,19 @@ public class HubNamesTests
     }
 
     [Fact]
+    public void GemmaScopeReleasesMapIdsToTheirParamsFiles()
+    {
+        // SAELens' table: the canonical 16k SAE of Gemma-2 2B's block 20 is the one of average L0 71.
+        var sae = SaeReference.TryParse("gemma-scope-2b-pt-res-canonical/layer_20/width_16k/canonical")!;
+        Assert.Equal(("google/gemma-scope-2b-pt-res", "layer_20/width_16k/average_l0_71/params.npz"), (sae.Repo.RepoId, sae.Folder));
+        Assert.Equal(new SaeProcessing(CenterWritingWeights: false, PrependBos: true), sae.Processing);
+        var all = SaeReference.TryParse("gemma-scope-9b-pt-res/layer_9/width_16k/average_l0_100")!;
+        Assert.Equal(("google/gemma-scope-9b-pt-res", "layer_9/width_16k/average_l0_100/params.npz"), (all.Repo.RepoId, all.Folder));
+        var e = Assert.Throws<RelpSaeException>(() => SaeReference.TryParse("gemma-scope-2b-pt-res-canonical/layer_99/width_16k/canonical"));
+        Assert.Matches(@"^--sae: release gemma-scope-2b-pt-res-canonical has no SAE ""layer_99/width_16k/canonical"" \(it has layer_0/width_16k/canonical, .*, … 58 in all\)$", e.Message);
+    }
+
+    [Fact]
     public void RepositoryFolderNeedsNoProcessing()
     {
         var sae = SaeReference.TryParse("org/tarot-saes@abc/blocks.2.hook_resid_post")!;
