@@ -40,8 +40,7 @@ internal static class Gemma2Backward
         act(s.Gate, s.Act, work.DAct, work.DGate);
         w.Gate.Transpose(work.DGate, m, n, work.DNormed, accumulate: false);
         w.Up.Transpose(work.DUp, m, n, work.DNormed, accumulate: true);
-        for (int r = 0; r < n; r++)
-            norm(work.DNormed.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.PreFeedforwardNorm, dx.AsSpan(r * d, d), work.Row);
+        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PreFeedforwardNorm, dx, n, work.Row);
     }
 
     /// <summary>dx (the gradient at resid_mid) += its path through the post-norm, grouped-query attention, RoPE and RMSNorm₁.</summary>
@@ -56,16 +55,14 @@ internal static class Gemma2Backward
         w.O.Transpose(work.DRaw, d, n, work.DZ, accumulate: false);
         AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares, model.Scores);
         model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
-        for (int r = 0; r < n; r++)
-            norm(work.DNormed.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.InputNorm, dx.AsSpan(r * d, d), work.Row);
+        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx, n, work.Row);
     }
 
     /// <summary>work.DRaw = the gradient at a branch's output before its post-norm, from dx, what the branch adds to.</summary>
     private static void PostNorm(float[] dx, float[] hat, float[] rstd, float[] gamma, LayerNorm.Backward norm, Work work, int n, int d)
     {
         Array.Clear(work.DRaw, 0, n * d);
-        for (int r = 0; r < n; r++)
-            norm(dx.AsSpan(r * d, d), hat.AsSpan(r * d, d), rstd[r], gamma, work.DRaw.AsSpan(r * d, d), work.Row);
+        LayerNorm.BackwardRows(norm, dx, hat, rstd, gamma, work.DRaw, n, work.Row);
     }
 
     /// <summary>Gradient buffers shared by every block of one backward pass.</summary>

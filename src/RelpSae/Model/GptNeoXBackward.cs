@@ -48,8 +48,7 @@ internal static class GptNeoXBackward
         w.FcOut.Transpose(g, d, n, work.DPost, accumulate: false);
         act(s.Pre, s.Post, work.DPost, work.DPost);
         w.FcIn.Transpose(work.DPost, c.DMlp, n, work.DNormed, accumulate: false);
-        for (int r = 0; r < n; r++)
-            norm(work.DNormed.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.Ln2Gamma, dx.AsSpan(r * d, d), work.Row);
+        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx, n, work.Row);
     }
 
     /// <summary>dx += the path of <paramref name="g"/> (the gradient at attention's output) through attention, RoPE and LN₁.</summary>
@@ -65,8 +64,7 @@ internal static class GptNeoXBackward
         rope.Apply(work.DQkv, 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
         rope.Apply(work.DQkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
         w.Qkv.Transpose(work.DQkv, 3 * d, n, work.DNormed, accumulate: false);
-        for (int r = 0; r < n; r++)
-            norm(work.DNormed.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.Ln1Gamma, dx.AsSpan(r * d, d), work.Row);
+        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx, n, work.Row);
     }
 
     private sealed class Work(GptNeoXConfig c, int rows)

@@ -8,6 +8,14 @@ public static class LayerNorm
     /// <summary>A LayerNorm backward for one row, accumulating into dx: the exact one or a rule.</summary>
     public delegate void Backward(ReadOnlySpan<float> g, ReadOnlySpan<float> xhat, float rstd, ReadOnlySpan<float> gamma, Span<float> dx, Span<float> scratch);
 
+    /// <summary><paramref name="norm"/> (exact or a rule) over every row of g [rows × d], accumulating into dx.</summary>
+    internal static void BackwardRows(Backward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, int rows, float[] scratch)
+    {
+        int d = gamma.Length;
+        for (int r = 0; r < rows; r++)
+            norm(g.AsSpan(r * d, d), xhat.AsSpan(r * d, d), rstd[r], gamma, dx.AsSpan(r * d, d), scratch);
+    }
+
     /// <summary>
     /// <see cref="Forward"/> on whole arrays of rows, in one band of rows per thread (<see cref="RowBands"/>): a
     /// single-threaded norm is a serial pass beside two-thread products (about 1% of a forward on one thread).

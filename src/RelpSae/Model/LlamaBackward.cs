@@ -38,8 +38,7 @@ internal static class LlamaBackward
         act(s.Gate, s.Act, work.DAct, work.DGate);
         w.Gate.Transpose(work.DGate, m, n, work.DNormed, accumulate: false);
         w.Up.Transpose(work.DUp, m, n, work.DNormed, accumulate: true);
-        for (int r = 0; r < n; r++)
-            norm(work.DNormed.AsSpan(r * d, d), s.Ln2Hat.AsSpan(r * d, d), s.Ln2Rstd[r], w.PostAttentionNorm, dx.AsSpan(r * d, d), work.Row);
+        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PostAttentionNorm, dx, n, work.Row);
     }
 
     /// <summary>dx (the gradient at resid_mid) += its path through grouped-query attention, RoPE and RMSNorm₁.</summary>
@@ -53,8 +52,7 @@ internal static class LlamaBackward
         w.O.Transpose(dx, d, n, work.DZ, accumulate: false);
         AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
         model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
-        for (int r = 0; r < n; r++)
-            norm(work.DNormed.AsSpan(r * d, d), s.Ln1Hat.AsSpan(r * d, d), s.Ln1Rstd[r], w.InputNorm, dx.AsSpan(r * d, d), work.Row);
+        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx, n, work.Row);
     }
 
     /// <summary>Gradient buffers shared by every block of one backward pass.</summary>

@@ -22,16 +22,11 @@ public readonly record struct Softcap(float Cap)
     }
 
     /// <summary>
-    /// The exact gradient (the shape of <see cref="Gelu.Backward"/>, so that a rule can stand in for it):
-    /// ds = g·(1 − (capped/c)²), from the raw scores <paramref name="s"/> and their capped values.
+    /// The exact gradient of a set cap (the shape of <see cref="Gelu.Backward"/>, so that a rule can stand in
+    /// for it): ds = g·(1 − (capped/c)²), from the raw scores <paramref name="s"/> and their capped values.
     /// </summary>
     public void Gradient(ReadOnlySpan<float> s, ReadOnlySpan<float> capped, ReadOnlySpan<float> g, Span<float> ds)
     {
-        if (!IsSet)
-        {
-            g.CopyTo(ds);
-            return;
-        }
         for (int i = 0; i < s.Length; i++)
         {
             float t = capped[i] / Cap;
@@ -40,12 +35,11 @@ public readonly record struct Softcap(float Cap)
     }
 
     /// <summary>
-    /// g ⊙= the slope at each of <paramref name="scaled"/> (scores already scaled, not yet capped), which
-    /// is overwritten: the attention backward's chain through the cap, with scores it recomputes.
+    /// g ⊙= the slope of a set cap at each of <paramref name="scaled"/> (scores already scaled, not yet
+    /// capped), which is overwritten: the attention backward's chain through the cap, with scores it recomputes.
     /// </summary>
     public void MultiplySlope(Span<float> scaled, Span<float> g)
     {
-        if (!IsSet) return;
         Apply(scaled);
         TensorPrimitives.Divide(scaled, Cap, scaled);
         TensorPrimitives.Multiply(scaled, scaled, scaled);

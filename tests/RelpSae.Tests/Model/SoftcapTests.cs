@@ -67,17 +67,17 @@ public class SoftcapTests
 
     public static TheoryData<MetricKind> Kinds => [MetricKind.Logit, MetricKind.LogitDiff, MetricKind.LogProb];
 
+    /// <summary>A final row h [6] and an unembedding [9 × 6] whose logits pass the cap of 1.2, and a metric of the kind on them.</summary>
+    private static (float[] H, float[] Unembed, Softcap Cap, Metric Metric) CappedReadout(MetricKind kind, int seed) =>
+        (Random(6, seed, 1.5f), Random(9 * 6, seed + 1, 1.5f), new Softcap(1.2f), new Metric(kind, 4, kind == MetricKind.LogitDiff ? 7 : -1));
+
     [Theory, MemberData(nameof(Kinds))]
     public void CappedMetricsGradientMatchesFiniteDifferences(MetricKind kind)
     {
-        const int d = 6, V = 9;
-        var h = Random(d, 31, 1.5f);
-        var unembed = Random(V * d, 32, 1.5f);
-        var cap = new Softcap(1.2f);
-        var metric = new Metric(kind, 4, kind == MetricKind.LogitDiff ? 7 : -1);
-        var dh = new float[d];
+        var (h, unembed, cap, metric) = CappedReadout(kind, 31);
+        var dh = new float[h.Length];
         metric.Gradient(h, unembed, dh, cap);
-        for (int i = 0; i < d; i++)
+        for (int i = 0; i < h.Length; i++)
         {
             var p = (float[])h.Clone(); p[i] += 1e-3f;
             var m = (float[])h.Clone(); m[i] -= 1e-3f;
@@ -92,16 +92,12 @@ public class SoftcapTests
     public void TheIdentityRuleOnTheCapConservesTheMetric(MetricKind kind)
     {
         // The rule passes each logit's relevance through the cap unchanged: h·dm/dh is the metric itself.
-        const int d = 6, V = 9;
-        var h = Random(d, 41, 1.5f);
-        var unembed = Random(V * d, 42, 1.5f);
-        var cap = new Softcap(1.2f);
-        var metric = new Metric(kind, 2, kind == MetricKind.LogitDiff ? 5 : -1);
-        var dh = new float[d];
+        var (h, unembed, cap, metric) = CappedReadout(kind, 41);
+        var dh = new float[h.Length];
         metric.Gradient(h, unembed, dh, cap, IdentityRule.Backward);
         double relevance = h.Zip(dh, (a, b) => (double)a * b).Sum();
         Assert.Equal(metric.Value(h, unembed, cap), relevance, 1e-4);
-        var exact = new float[d];
+        var exact = new float[h.Length];
         metric.Gradient(h, unembed, exact, cap);
         Assert.NotEqual(exact, dh);
     }
