@@ -15,9 +15,6 @@ namespace RelpSae.Model;
 /// </summary>
 public static class Attention
 {
-    public static void Forward(ReadOnlySpan<float> qkv, Span<float> pattern, Span<float> z, int tokens, int head, Gpt2Config c) =>
-        Forward(qkv, pattern, z, tokens, head, c.DModel, c.DHead);
-
     /// <summary>
     /// The same, computing only the query-row blocks (<see cref="RowBlocks"/>) that reach row <paramref name="fromRow"/>:
     /// each block runs as in the whole pass, so its rows are the whole pass's bit for bit; rows of earlier blocks
@@ -79,10 +76,6 @@ public static class Attention
     /// Backward of one head from dz (rows [T, d]) into the head's q, k, v slices of dqkv (rows [T, 3d]),
     /// each factor's share set by <paramref name="shares"/> (exact, AH-rule or half-attn).
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
-        int tokens, int head, Gpt2Config c, AttentionShares shares) =>
-        Backward(qkv, pattern, dz, dqkv, tokens, head, c.DModel, c.DHead, shares);
-
     /// <remarks>
     /// In the forward's blocks of query rows (<see cref="RowBlocks"/>), each stopping at its last row's keys:
     /// a block adds its share to dv and dk over those keys and gives its rows' dq.
@@ -137,7 +130,7 @@ public static class Attention
     /// keys 0..query, dq is that row's, every other row of the head's dqkv slices is zero — T·d_head work, not T²·d_head.
     /// </summary>
     public static void BackwardRow(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
-        int tokens, int query, int head, int width, int headDim, AttentionShares shares)
+        int tokens, int query, int head, int width, int headDim, AttentionShares shares, AttentionScores? scores = null)
     {
         int d = width, dh = headDim, T = tokens, keys = query + 1;
         var dzRow = dz.Slice(query * d + head * dh, dh);
@@ -151,12 +144,21 @@ public static class Attention
         var a = pattern.Slice(query * T, keys);
         Gemm.Multiply(keys, dh, 1, a, 1, false, dzRow, dh, false, dv, 3 * d, false, GemmPath.Best, 1);
         ScaleColumns(dv, keys, dh, 3 * d, shares.Value);
-        float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
+        // Scores of the standard form divide by √d_head, as this path always has; others scale as the forward did.
+        float qk = scores is { } formed ? shares.Pattern * shares.QueryKey * formed.Scale : shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
         if (qk == 0) return;
-        var rented = ArrayPool<float>.Shared.Rent(keys);
+        bool capped = scores is { Cap.IsSet: true };
+        var rented = ArrayPool<float>.Shared.Rent(capped ? 2 * keys : keys);
         var dS = rented.AsSpan(0, keys);
         Gemm.Multiply(1, keys, dh, dzRow, dh, false, qkv[(2 * d + head * dh)..], 3 * d, true, dS, keys, false, GemmPath.Best, 1);
         SoftmaxBackward(a, dS, qk);
+        if (capped)
+        {
+            // A capped head recomputes the row's scores to take the slope of the cap.
+            var raw = rented.AsSpan(keys, keys);
+            Gemm.Multiply(1, keys, dh, qkv.Slice(query * 3 * d + head * dh, dh), dh, false, qkv[(d + head * dh)..], 3 * d, true, raw, keys, false, GemmPath.Best, 1);
+            CapSlope(raw, dS, scores!.Value);
+        }
         Gemm.Multiply(1, dh, keys, dS, keys, false, qkv[(d + head * dh)..], 3 * d, false, dq[(query * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
         Gemm.Multiply(keys, dh, 1, dS, 1, false, qkv.Slice(query * 3 * d + head * dh, dh), dh, false, dk, 3 * d, false, GemmPath.Best, 1);
         ArrayPool<float>.Shared.Return(rented);

@@ -34,16 +34,25 @@ internal static class AttentionHeads
         });
     }
 
-    /// <summary><see cref="Attention.BackwardRow"/> of every head, dz zero but at one query row per sequence, <paramref name="queries"/>[b].</summary>
-    public static void BackwardRows(float[] qkv, float[] pattern, float[] dz, float[] dqkv, int batch, int tokens, int heads, int headDim, int[] queries,
-        AttentionShares shares)
+    /// <summary>
+    /// <see cref="Backward"/> from dz that is zero but on <paramref name="rows"/>: every row, or one query row per sequence
+    /// (the last block's metric rows), where each head's backward is that row's alone (<see cref="Attention.BackwardRow"/>).
+    /// </summary>
+    public static void Backward(RowSet rows, float[] qkv, float[] pattern, float[] dz, float[] dqkv, int batch, int tokens, int heads, int headDim,
+        AttentionShares shares, AttentionScores? scores = null)
     {
+        if (rows.IsAll)
+        {
+            Backward(qkv, pattern, dz, dqkv, batch, tokens, heads, headDim, shares, scores);
+            return;
+        }
+        if (rows.Count != batch) throw new ArgumentException($"{rows.Count} query rows for {batch} sequences");
         int T = tokens, width = heads * headDim;
         Parallel.For(0, batch * heads, Parallelism, bh =>
         {
             int b = bh / heads, h = bh % heads;
             Attention.BackwardRow(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * width),
-                dqkv.AsSpan(b * T * 3 * width), T, queries[b], h, width, headDim, shares);
+                dqkv.AsSpan(b * T * 3 * width), T, rows[b] - b * T, h, width, headDim, shares, scores);
         });
     }
 

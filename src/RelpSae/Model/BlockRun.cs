@@ -4,16 +4,23 @@ namespace RelpSae.Model;
 
 /// <summary>
 /// One forward pass of a <see cref="StackedTransformer{TLayer}"/>: the residual stream, each block's kept
-/// activations (<typeparamref name="TLayer"/>, the family's own), cached hooks, the final norm's rows and
-/// the logits. Rows are laid out [batch × tokens]. The residual, final-norm and logit buffers come from
-/// the model's pool: disposing the run gives them back for the next pass of the same shape (a fresh
-/// logits array costs its page faults every pass), so copy what must outlive it.
+/// activations (<typeparamref name="TLayer"/>, the family's own), the scratch every block shares, cached hooks,
+/// the final norm's rows and the logits. Rows are laid out [batch × tokens]. Every buffer comes from the model's
+/// pool: disposing the run gives them back for the next pass of the same shape (a fresh array costs its page
+/// faults every pass), so copy what must outlive it. A run never disposed is simply collected.
 /// </summary>
-public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
+public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : PooledBuffers
 {
     private readonly HookRecorder hooks;
     private readonly TLayer[] layers;
     private readonly CleanPrefixAttention? prefixAttention;
+    private PooledBuffers? backwardWork;
+
+    /// <summary>Positions of each sequence read after the pass (<see cref="RunOptions.OutputPositions"/>, resolved, sorted); null: every one.</summary>
+    private readonly int[]? outputPositions;
+
+    /// <summary>The rows the last block computes past its attention pattern, and the final norm: see <see cref="RowsPastAttention"/>.</summary>
+    private readonly RowSet tail;
 
     internal BlockRun(StackedTransformer<TLayer> model, int batch, int tokens, HookPoint? start, RunOptions options)
     {
@@ -22,23 +29,29 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         Tokens = tokens;
         Start = start;
         Options = options;
+        var facts = model.Facts;
         if (options.Prefix is { } prefix)
         {
             Clean = prefix.Checked<BlockRun<TLayer>>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
             First = prefix.Rows;
-            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, model.Facts.NHeads, model.Facts.DHead, model.Scores);
+            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, facts.NHeads, facts.DHead, model.Scores);
         }
-        int n = Rows, d = model.Facts.DModel;
-        foreach (var patch in options.Patches) patch.Validate(model.Facts.Width(patch.Hook, tokens), batch * tokens);
-        hooks = new HookRecorder(CleanPrefix.ToComputedRows(options, tokens, First), batch, Computed, hook => model.Facts.Width(hook, tokens));
+        int n = Rows, d = facts.DModel;
+        foreach (var patch in options.Patches) patch.Validate(facts.Width(patch.Hook, tokens), batch * tokens);
+        hooks = new HookRecorder(CleanPrefix.ToComputedRows(options, tokens, First), batch, Computed, hook => facts.Width(hook, tokens));
+        outputPositions = OutputPositionsOf(options, tokens);
+        tail = TailRows();
         var pool = model.Pool;
         Residual = pool.Rent(n * d);
         Final = pool.Rent(n * d);
         FinalHat = pool.Rent(n * d);
         FinalRstd = pool.Rent(n);
+        Normed = pool.Rent(n * d);
+        Z = pool.Rent(n * facts.NHeads * facts.DHead);
+        Out = pool.Rent(n * d);
         // Without a backward pass one set of block buffers serves every layer in turn.
         layers = options.KeepForBackward
-            ? Enumerable.Range(0, model.Facts.NLayers).Select(_ => model.NewLayer(batch, Computed, First)).ToArray()
+            ? Enumerable.Range(0, facts.NLayers).Select(_ => model.NewLayer(batch, Computed, First)).ToArray()
             : [model.NewLayer(batch, Computed, First)];
     }
 
@@ -55,11 +68,20 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     public int Computed => Tokens - First;
 
     internal BlockRun<TLayer>? Clean { get; }
+    /// <summary>The hook the pass started from (null: from token ids).</summary>
     public HookPoint? Start { get; }
     public RunOptions Options { get; }
+
+    /// <summary>The residual stream: after the pass, the last block's output [rows × d].</summary>
     public float[] Residual { get; private set; }
+
+    /// <summary>The final norm's output [rows × d] (the rows the unembedding reads).</summary>
     public float[] Final { get; private set; }
+
+    /// <summary>Logits [rows × V] (All), [batch × V] (Last), or empty (None).</summary>
     public float[] Logits { get; private set; } = [];
+
+    /// <summary>True when the last pass ran to the end (not stopped by <see cref="RunOptions.StopAfter"/>).</summary>
     public bool Completed { get; private set; }
     public IReadOnlyDictionary<string, float[]> Cache => hooks.ByName;
 
@@ -67,7 +89,42 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
     internal float[] FinalHat { get; private set; }
     internal float[] FinalRstd { get; private set; }
 
+    /// <summary>Scratch every block shares, since no backward reads it: a norm's output [rows × d], attention's z [rows × heads·d_head], a branch's output [rows × d].</summary>
+    internal float[] Normed { get; private set; }
+    internal float[] Z { get; private set; }
+    internal float[] Out { get; private set; }
+
     internal TLayer Layer(int l) => layers[layers.Length == 1 ? 0 : l];
+
+    /// <summary>
+    /// The rows block <paramref name="l"/> computes past its attention pattern (keys and values are needed at every row):
+    /// in the last block, only those of the output positions when fewer than all are read, no logits of every row are
+    /// asked for and nothing acts at a hook from its hook_attn_out to ln_final; else every row.
+    /// </summary>
+    internal RowSet RowsPastAttention(int l) => l == Model.Facts.NLayers - 1 ? tail : RowSet.All(Rows);
+
+    private RowSet TailRows()
+    {
+        int last = Model.Facts.NLayers - 1;
+        bool quiet = new[] { HookKind.AttnOut, HookKind.ResidMid, HookKind.MlpPost, HookKind.MlpOut, HookKind.ResidPost }.All(k => hooks.Quiet(new HookPoint(k, last)))
+            && hooks.Quiet(new HookPoint(HookKind.LnFinal, Model.Facts.NLayers));
+        if (outputPositions is null || First > 0 || Options.Logits == LogitRows.All || !quiet) return RowSet.All(Rows);
+        var rows = new int[Batch * outputPositions.Length];
+        for (int b = 0, i = 0; b < Batch; b++)
+            foreach (int p in outputPositions) rows[i++] = b * Tokens + p;
+        return RowSet.Of(rows);
+    }
+
+    /// <summary>The positions asked for plus the last one when its logits are, resolved; null when every position is read anyway.</summary>
+    private static int[]? OutputPositionsOf(RunOptions options, int tokens)
+    {
+        if (options.OutputPositions is not { } asked) return null;
+        var positions = new SortedSet<int>(asked.Select(p => p < 0 ? tokens + p : p));
+        if (positions.Any(p => p < 0 || p >= tokens))
+            throw new RelpSaeException($"output positions {string.Join(", ", asked)} are not all inside a prompt of {tokens} tokens");
+        if (options.Logits == LogitRows.Last) positions.Add(tokens - 1);
+        return positions.Count < tokens ? [.. positions] : null;
+    }
 
     /// <summary>
     /// Attention of the computed rows' fused Q | K | V rows into their pattern and z: over every row, or,
@@ -82,19 +139,31 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
 
     public float[] Cached(HookPoint hook) => hooks.Cached(hook);
 
-    /// <summary>Gives the buffers back to the model's pool; the run (and the arrays it exposed) must not be used after.</summary>
+    /// <summary>A backward pass's work buffers, made on its first call and kept for the next.</summary>
+    internal TWork BackwardWork<TWork>(Func<Numerics.FloatPool, TWork> create) where TWork : PooledBuffers =>
+        (TWork)(backwardWork ??= create(Model.Pool));
+
+    /// <summary>Gives every buffer back to the model's pool; the run (and the arrays it exposed) must not be used after.</summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
-        foreach (var a in new[] { Residual, Final, FinalHat, FinalRstd, Logits }) Model.Pool.Return(a);
+        var pool = Model.Pool;
+        foreach (var a in new[] { Residual, Final, FinalHat, FinalRstd, Normed, Z, Out, Logits }) pool.Return(a);
+        foreach (var layer in layers) layer.ReturnTo(pool);
+        backwardWork?.ReturnTo(pool);
         prefixAttention?.Dispose();
-        Residual = Final = FinalHat = FinalRstd = Logits = [];
+        Residual = Final = FinalHat = FinalRstd = Normed = Z = Out = Logits = [];
         Completed = false;
     }
 
     private bool disposed;
 
+    /// <summary>
+    /// Runs this pass again from its start hook with a new activation [rows × d], reusing every buffer:
+    /// patching and integrated gradients call this many times. <see cref="Residual"/>, <see cref="Final"/>,
+    /// <see cref="Logits"/> and the kept activations are overwritten; cached hook activations are fresh copies.
+    /// </summary>
     public ITransformerRun Rerun(ReadOnlySpan<float> activation)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -109,14 +178,15 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         Completed = false;
     }
 
-    /// <summary>Called by the forward pass at each hook point: copies the activation if asked; false to stop.</summary>
+    internal bool Wants(HookPoint hook) => hooks.Wants(hook);
+
+    /// <summary>Called by the forward pass at each hook point: applies its patches, copies the activation if asked; false to stop.</summary>
     internal bool Hook(HookPoint hook, float[] activation) => hooks.Hook(hook, activation);
 
     /// <summary>After the final norm has filled <see cref="Final"/>: its hook and the logits asked for.</summary>
     internal void Finish()
     {
-        var final = new HookPoint(HookKind.LnFinal, Model.Facts.NLayers);
-        Hook(final, Final);
+        Hook(new HookPoint(HookKind.LnFinal, Model.Facts.NLayers), Final);
         Completed = true;
         var unembed = Model.Unembed;
         int d = Model.Facts.DModel, V = Model.Facts.VocabSize;
@@ -128,7 +198,8 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
                 Model.LogitSoftcap.Apply(Logits.AsSpan(0, Rows * V));
                 break;
             case LogitRows.Last:
-                // Each sequence's last row, read with a stride of one sequence.
+                // Each sequence's last row, read with a stride of one sequence; the same packed product
+                // as All, so the last row of All is bit for bit the same.
                 if (Logits.Length == 0) Logits = Model.Pool.Rent(Batch * V);
                 unembed.Apply(Final.AsSpan((Computed - 1) * d), Batch, Logits, V, ldx: Computed * d);
                 Model.LogitSoftcap.Apply(Logits.AsSpan(0, Batch * V));
@@ -136,12 +207,20 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         }
     }
 
+    /// <summary>The metric of each sequence (one metric for all, or one per sequence).</summary>
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
         return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel, First, Clean?.Final, Model.LogitSoftcap);
     }
 
+    public double[] MetricValues(Metric metric) => MetricValues([metric]);
+
+    /// <summary>
+    /// d(Σ_b m_b)/d(activation at <paramref name="hook"/>) [rows × d], by the exact gradient or with
+    /// propagation rules. Needs <see cref="RunOptions.KeepForBackward"/>; the hook must be a residual
+    /// hook (or hook_attn_out / hook_mlp_out) at or after the pass's start.
+    /// </summary>
     public float[] Backward(IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules)
     {
         CheckComplete(metrics);
@@ -149,6 +228,14 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         return Model.Backward(this, metrics, hook, rules);
     }
 
+    public float[] Backward(Metric metric, HookPoint hook, PropagationRules rules) => Backward([metric], hook, rules);
+
+    /// <summary>
+    /// One backward pass from the metric (summed over sequences) down to the pass's start, recording the
+    /// coefficient at every component hook it passes: hook_mlp_out, hook_attn_out, attn.hook_z and
+    /// hook_resid_pre of each block from the start on. A pass started at blocks.L.hook_resid_pre (or from
+    /// token ids, L = 0) records blocks L and later.
+    /// </summary>
     public ComponentGradients ComponentBackward(IReadOnlyList<Metric> metrics, PropagationRules rules)
     {
         CheckComplete(metrics);
@@ -188,5 +275,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : class
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!Completed) throw new InvalidOperationException("the forward pass stopped before the final layer");
         MetricRows.Check(metrics, Batch, Model.Facts.VocabSize);
+        if (outputPositions is not null && metrics.FirstOrDefault(m => Array.BinarySearch(outputPositions, m.ResolvePosition(Tokens)) < 0) is { } missing)
+            throw new ArgumentException($"metric position {missing.Position} is not among the pass's output positions ({string.Join(", ", outputPositions)})");
     }
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using RelpSae.Formats;
 using RelpSae.Lrp;
 
@@ -49,7 +48,7 @@ public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
         return new(Gemma2Weights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows);
+    internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows, Pool);
 
     internal override bool Block(BlockRun<Gemma2Activations> run, int l, bool mlpOnly)
     {
@@ -57,36 +56,37 @@ public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
         var w = Weights.Layers[l];
         var s = run.Layer(l);
         var x = run.Residual;
-        int n = run.Rows, T = run.Computed, p = run.First;
+        var rows = run.RowsPastAttention(l);
+        int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel, m = c.DMlp;
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
-            RmsNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, s.Normed, w.InputNorm, n, c.RmsNormEps);
-            Projections[l].Forward(s.Normed, n, T, p, s.Qkv, s.K, s.V);
-            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, s.Z);
+            RowSteps.RmsNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, c.RmsNormEps);
+            Projections[l].Forward(run.Normed, n, T, p, s.Qkv, s.K, s.V);
+            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
-            w.O.Apply(s.Z, n, s.Raw, c.DModel);
-            RmsNorm.Forward(s.Raw, s.Post1Hat, s.Post1Rstd, s.Out, w.PostAttentionNorm, n, c.RmsNormEps);
-            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), s.Out)) return false;
-            TensorPrimitives.Add(x, s.Out, x);
+            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
+            w.O.Apply(run.Z, rows, s.Raw, Pool);
+            RowSteps.RmsNorm(rows, s.Raw, s.Post1Hat, s.Post1Rstd, run.Out, w.PostAttentionNorm, c.RmsNormEps);
+            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
+            RowSteps.Add(rows, d, x, run.Out);
             if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
         }
-        RmsNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, s.Normed, w.PreFeedforwardNorm, n, c.RmsNormEps);
-        w.Gate.Apply(s.Normed, n, s.Gate, c.DMlp);
-        w.Up.Apply(s.Normed, n, s.Up, c.DMlp);
-        Gelu.Forward(s.Gate, s.Act);
-        GatedProduct.Forward(s.Act, s.Up, s.Hidden);
+        RowSteps.RmsNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PreFeedforwardNorm, c.RmsNormEps);
+        w.Gate.Apply(run.Normed, rows, s.Gate, Pool);
+        w.Up.Apply(run.Normed, rows, s.Up, Pool);
+        RowSteps.Map(rows, m, s.Gate, s.Act, Gelu.Forward);
+        RowSteps.Map(rows, m, s.Act, s.Up, s.Hidden, GatedProduct.Forward);
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Hidden)) return false;
-        w.Down.Apply(s.Hidden, n, s.Raw, c.DModel);
-        RmsNorm.Forward(s.Raw, s.Post2Hat, s.Post2Rstd, s.Out, w.PostFeedforwardNorm, n, c.RmsNormEps);
-        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), s.Out)) return false;
-        TensorPrimitives.Add(x, s.Out, x);
+        w.Down.Apply(s.Hidden, rows, s.Raw, Pool);
+        RowSteps.RmsNorm(rows, s.Raw, s.Post2Hat, s.Post2Rstd, run.Out, w.PostFeedforwardNorm, c.RmsNormEps);
+        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
+        RowSteps.Add(rows, d, x, run.Out);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
     }
 
-    internal override void FinalNorm(BlockRun<Gemma2Activations> run) =>
-        RmsNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, run.Rows, Config.RmsNormEps);
+    internal override void FinalNorm(BlockRun<Gemma2Activations> run, RowSet rows) =>
+        RowSteps.RmsNorm(rows, run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, Config.RmsNormEps);
 
     internal override float[] Backward(BlockRun<Gemma2Activations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
         ComponentGradients? record = null) =>

@@ -1,4 +1,5 @@
 using RelpSae.Lrp;
+using RelpSae.Numerics;
 
 namespace RelpSae.Model;
 
@@ -19,58 +20,63 @@ internal static class Gemma2Backward
         LayerNorm.Backward norm = rules.LayerNorm ? RmsNormRule.Backward : RmsNorm.Gradient;
         Gelu.Backward act = rules.Identity ? IdentityRule.Backward : Gelu.Gradient;
         GatedProduct.Backward product = rules.Half ? HalfRule.Backward : GatedProduct.Gradient;
-        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.FinalNorm, rules.Identity ? IdentityRule.Backward : null);
-        var work = new Work(c, run.Rows);
-        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, act, product, norm, work),
-            l => SelfAttention(model, run, l, dx, rules.Attention, norm, work), work.DZ, record);
+        var (dx, metricRows) = run.MetricGradient(metrics, norm, model.Weights.FinalNorm, rules.Identity ? IdentityRule.Backward : null);
+        var work = run.BackwardWork(pool => new Work(c, run.Rows, pool));
+        BackwardLoop.Run(c.NLayers, target, dx, run.Rows, metricRows, (l, g, rows) => Mlp(model, run, l, g, rows, act, product, norm, work),
+            (l, g, rows) => SelfAttention(model, run, l, g, rows, rules.Attention, norm, work), work.DZ, record);
         return dx;
     }
 
-    /// <summary>dx (the gradient at resid_post) += its path through the post-norm, the gated MLP and the pre-norm.</summary>
-    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, Gelu.Backward act, GatedProduct.Backward product,
+    /// <summary>dx (the gradient at resid_post, non-zero on <paramref name="rows"/>) += its path through the post-norm, the gated MLP and the pre-norm.</summary>
+    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, RowSet rows, Gelu.Backward act, GatedProduct.Backward product,
         LayerNorm.Backward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
-        int n = run.Rows, d = c.DModel, m = c.DMlp;
-        PostNorm(dx, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, norm, work, n, d);
-        w.Down.Transpose(work.DRaw, d, n, work.DHidden, accumulate: false);
-        product(s.Act, s.Up, work.DHidden, work.DAct, work.DUp);
-        act(s.Gate, s.Act, work.DAct, work.DGate);
-        w.Gate.Transpose(work.DGate, m, n, work.DNormed, accumulate: false);
-        w.Up.Transpose(work.DUp, m, n, work.DNormed, accumulate: true);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PreFeedforwardNorm, dx, n, work.Row);
+        int k = rows.Count, d = c.DModel, m = c.DMlp;
+        PostNorm(dx, rows, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, norm, work, d);
+        w.Down.Transpose(work.DRaw, d, k, work.DHidden, accumulate: false);
+        RowSteps.ProductBackward(rows, m, s.Act, s.Up, work.DHidden, work.DAct, work.DUp, product);
+        RowSteps.ActivationBackward(rows, m, s.Gate, s.Act, work.DAct, work.DGate, act);
+        w.Gate.Transpose(work.DGate, m, k, work.DNormed, accumulate: false);
+        w.Up.Transpose(work.DUp, m, k, work.DNormed, accumulate: true);
+        RowSteps.NormBackward(rows, norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PreFeedforwardNorm, dx);
     }
 
-    /// <summary>dx (the gradient at resid_mid) += its path through the post-norm, grouped-query attention, RoPE and RMSNorm₁.</summary>
-    private static void SelfAttention(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, AttentionShares shares,
+    /// <summary>dx (the gradient at resid_mid, non-zero on <paramref name="rows"/>) += its path through the post-norm, grouped-query attention, RoPE and RMSNorm₁.</summary>
+    private static void SelfAttention(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, RowSet rows, AttentionShares shares,
         LayerNorm.Backward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
-        PostNorm(dx, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, norm, work, n, d);
-        w.O.Transpose(work.DRaw, d, n, work.DZ, accumulate: false);
-        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares, model.Scores);
+        PostNorm(dx, rows, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, norm, work, d);
+        w.O.Transpose(work.DRaw, rows, work.DZ, model.Pool);
+        AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares, model.Scores);
         model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx, n, work.Row);
+        RowSteps.NormBackward(RowSet.All(n), norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx);
     }
 
-    /// <summary>work.DRaw = the gradient at a branch's output before its post-norm, from dx, what the branch adds to.</summary>
-    private static void PostNorm(float[] dx, float[] hat, float[] rstd, float[] gamma, LayerNorm.Backward norm, Work work, int n, int d)
+    /// <summary>work.DRaw (packed rows) = the gradient at a branch's output before its post-norm, from dx, what the branch adds to.</summary>
+    private static void PostNorm(float[] dx, RowSet rows, float[] hat, float[] rstd, float[] gamma, LayerNorm.Backward norm, Work work, int d)
     {
-        Array.Clear(work.DRaw, 0, n * d);
-        LayerNorm.BackwardRows(norm, dx, hat, rstd, gamma, work.DRaw, n, work.Row);
+        Array.Clear(work.DRaw, 0, rows.Count * d);
+        RowSteps.NormBackwardPacked(rows, norm, rows.Gather(dx, d, work.DNormed), hat, rstd, gamma, work.DRaw);
     }
 
-    /// <summary>Gradient buffers shared by every block of one backward pass.</summary>
-    private sealed class Work(Gemma2Config c, int rows)
+    /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
+    private sealed class Work : PooledBuffers
     {
-        public readonly float[] DHidden = new float[rows * c.DMlp], DAct = new float[rows * c.DMlp], DUp = new float[rows * c.DMlp],
-            DGate = new float[rows * c.DMlp], DNormed = new float[rows * c.DModel], DRaw = new float[rows * c.DModel],
-            DZ = new float[rows * c.DAttention], DQkv = new float[rows * 3 * c.DAttention], DK = new float[rows * c.DKv],
-            DV = new float[rows * c.DKv], Row = new float[c.DModel];
+        public readonly float[] DHidden, DAct, DUp, DGate, DNormed, DRaw, DZ, DQkv, DK, DV;
+
+        public Work(Gemma2Config c, int rows, FloatPool pool) : base(pool)
+        {
+            long n = rows, m = c.DMlp;
+            DHidden = Rent(n * m); DAct = Rent(n * m); DUp = Rent(n * m); DGate = Rent(n * m);
+            DNormed = Rent(n * c.DModel); DRaw = Rent(n * c.DModel); DZ = Rent(n * c.DAttention); DQkv = Rent(n * 3 * c.DAttention);
+            DK = Rent(n * c.DKv); DV = Rent(n * c.DKv);
+        }
     }
 }

@@ -2,30 +2,28 @@ using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
+/// <summary>One GPT-2 block's parameters: LayerNorm scales and shifts, and Conv1D maps (W stored [in, out]).</summary>
+public sealed class Gpt2Layer
+{
+    public required float[] Ln1Gamma, Ln1Beta;   // [d]
+    public required Linear Qkv;                  // c_attn [d → 3d]: columns Q | K | V, heads contiguous d_head slices
+    public required Linear O;                    // c_proj [d → d]
+    public required float[] Ln2Gamma, Ln2Beta;   // [d]
+    public required Linear Fc, Proj;             // c_fc [d → m], c_proj [m → d]
+}
+
 /// <summary>All parameters of a GPT-2 model, loaded once and shared by every forward and backward pass.</summary>
 public sealed class Gpt2Weights
 {
     public required Gpt2Config Config { get; init; }
     public required float[] Wte { get; init; }        // [V, d] token embedding
     public required float[] Wpe { get; init; }        // [P, d] position embedding
-    public required LayerWeights[] Layers { get; init; }
+    public required Gpt2Layer[] Layers { get; init; }
     public required float[] LnFGamma { get; init; }   // [d]
     public required float[] LnFBeta { get; init; }    // [d]
 
     /// <summary>The unembedding [V, d]: the tied <see cref="Wte"/>, or its uncentred copy once the writing weights are centred.</summary>
-    public float[] Unembed { get; private set; } = [];
-
-    /// <summary>The matrices packed for the GEMM, built on first use (and dropped when the weights change).</summary>
-    internal PackedWeights Packed
-    {
-        get
-        {
-            if (packed is null) Interlocked.CompareExchange(ref packed, new PackedWeights(this), null);
-            return packed;
-        }
-    }
-
-    private PackedWeights? packed;
+    public Linear Unembed { get; private set; } = null!;
 
     /// <summary>True once <see cref="CenterWritingWeights"/> has run.</summary>
     public bool WritingWeightsCentered { get; private set; }
@@ -40,18 +38,18 @@ public sealed class Gpt2Weights
             return t.Data;
         }
         int d = config.DModel, m = config.DMlp;
-        var layers = new LayerWeights[config.NLayers];
+        Linear Map(string name, int inputs, int outputs) =>
+            Linear.Conv1D(T(name + ".weight", inputs, outputs), T(name + ".bias", outputs), inputs, outputs);
+        var layers = new Gpt2Layer[config.NLayers];
         for (int l = 0; l < layers.Length; l++)
         {
             string p = $"h.{l}.";
-            layers[l] = new LayerWeights
+            layers[l] = new Gpt2Layer
             {
                 Ln1Gamma = T(p + "ln_1.weight", d), Ln1Beta = T(p + "ln_1.bias", d),
-                WQkv = T(p + "attn.c_attn.weight", d, 3 * d), BQkv = T(p + "attn.c_attn.bias", 3 * d),
-                WO = T(p + "attn.c_proj.weight", d, d), BO = T(p + "attn.c_proj.bias", d),
+                Qkv = Map(p + "attn.c_attn", d, 3 * d), O = Map(p + "attn.c_proj", d, d),
                 Ln2Gamma = T(p + "ln_2.weight", d), Ln2Beta = T(p + "ln_2.bias", d),
-                WFc = T(p + "mlp.c_fc.weight", d, m), BFc = T(p + "mlp.c_fc.bias", m),
-                WProj = T(p + "mlp.c_proj.weight", m, d), BProj = T(p + "mlp.c_proj.bias", d),
+                Fc = Map(p + "mlp.c_fc", d, m), Proj = Map(p + "mlp.c_proj", m, d),
             };
         }
         var w = new Gpt2Weights
@@ -60,7 +58,7 @@ public sealed class Gpt2Weights
             Wte = T("wte.weight", config.VocabSize, d), Wpe = T("wpe.weight", config.NPositions, d),
             Layers = layers, LnFGamma = T("ln_f.weight", d), LnFBeta = T("ln_f.bias", d),
         };
-        w.Unembed = w.Wte;
+        w.Unembed = new Linear(w.Wte, null, d, config.VocabSize);
         return w;
     }
 
@@ -77,11 +75,11 @@ public sealed class Gpt2Weights
             var L = Layers[l];
             string p = $"h.{l}.";
             Add(p + "ln_1.weight", L.Ln1Gamma, d); Add(p + "ln_1.bias", L.Ln1Beta, d);
-            Add(p + "attn.c_attn.weight", L.WQkv, d, 3 * d); Add(p + "attn.c_attn.bias", L.BQkv, 3 * d);
-            Add(p + "attn.c_proj.weight", L.WO, d, d); Add(p + "attn.c_proj.bias", L.BO, d);
+            Add(p + "attn.c_attn.weight", L.Qkv.Weight, d, 3 * d); Add(p + "attn.c_attn.bias", L.Qkv.Bias!, 3 * d);
+            Add(p + "attn.c_proj.weight", L.O.Weight, d, d); Add(p + "attn.c_proj.bias", L.O.Bias!, d);
             Add(p + "ln_2.weight", L.Ln2Gamma, d); Add(p + "ln_2.bias", L.Ln2Beta, d);
-            Add(p + "mlp.c_fc.weight", L.WFc, d, m); Add(p + "mlp.c_fc.bias", L.BFc, m);
-            Add(p + "mlp.c_proj.weight", L.WProj, m, d); Add(p + "mlp.c_proj.bias", L.BProj, d);
+            Add(p + "mlp.c_fc.weight", L.Fc.Weight, d, m); Add(p + "mlp.c_fc.bias", L.Fc.Bias!, m);
+            Add(p + "mlp.c_proj.weight", L.Proj.Weight, m, d); Add(p + "mlp.c_proj.bias", L.Proj.Bias!, d);
         }
         Add("ln_f.weight", LnFGamma, d); Add("ln_f.bias", LnFBeta, d);
         return result;
@@ -108,14 +106,14 @@ public sealed class Gpt2Weights
         var w = new Gpt2Weights
         {
             Config = c, Wte = N(c.VocabSize * d), Wpe = N(c.NPositions * d),
-            Layers = Enumerable.Range(0, c.NLayers).Select(_ => new LayerWeights
+            Layers = Enumerable.Range(0, c.NLayers).Select(_ => new Gpt2Layer
             {
-                Ln1Gamma = Ones(d), Ln1Beta = new float[d], WQkv = N(d * 3 * d), BQkv = N(3 * d), WO = N(d * d), BO = N(d),
-                Ln2Gamma = Ones(d), Ln2Beta = new float[d], WFc = N(d * m), BFc = N(m), WProj = N(m * d), BProj = N(d),
+                Ln1Gamma = Ones(d), Ln1Beta = new float[d], Qkv = Linear.Conv1D(N(d * 3 * d), N(3 * d), d, 3 * d), O = Linear.Conv1D(N(d * d), N(d), d, d),
+                Ln2Gamma = Ones(d), Ln2Beta = new float[d], Fc = Linear.Conv1D(N(d * m), N(m), d, m), Proj = Linear.Conv1D(N(m * d), N(d), m, d),
             }).ToArray(),
             LnFGamma = Ones(d), LnFBeta = new float[d],
         };
-        w.Unembed = w.Wte;
+        w.Unembed = new Linear(w.Wte, null, d, c.VocabSize);
         return w;
     }
 
@@ -132,16 +130,17 @@ public sealed class Gpt2Weights
     {
         if (WritingWeightsCentered) return;
         int d = Config.DModel;
-        Unembed = (float[])Wte.Clone();
+        Unembed = new Linear((float[])Wte.Clone(), null, d, Config.VocabSize);
         CenterRows(Wte, d);
         CenterRows(Wpe, d);
         foreach (var l in Layers)
         {
-            CenterRows(l.WO, d); CenterRows(l.BO, d);
-            CenterRows(l.WProj, d); CenterRows(l.BProj, d);
+            CenterRows(l.O.Weight, d); CenterRows(l.O.Bias!, d);
+            CenterRows(l.Proj.Weight, d); CenterRows(l.Proj.Bias!, d);
+            l.O.WeightsChanged();
+            l.Proj.WeightsChanged();
         }
         WritingWeightsCentered = true;
-        packed = null;
     }
 
     private static void CenterRows(float[] a, int width)

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using RelpSae.Formats;
 using RelpSae.Lrp;
 
@@ -38,7 +37,7 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
         return new(GptNeoXWeights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows);
+    internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows, Pool);
 
     internal void Activation(ReadOnlySpan<float> u, Span<float> post)
     {
@@ -51,39 +50,40 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
         var w = Weights.Layers[l];
         var s = run.Layer(l);
         var x = run.Residual;
+        var rows = run.RowsPastAttention(l);
         int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel;
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
-            LayerNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, s.Normed, w.Ln1Gamma, w.Ln1Beta, n, c.LayerNormEps);
-            w.Qkv.Apply(s.Normed, n, s.Qkv, 3 * d);
+            RowSteps.LayerNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.Ln1Gamma, w.Ln1Beta, c.LayerNormEps);
+            w.Qkv.Apply(run.Normed, n, s.Qkv, 3 * d);
             rope.Apply(s.Qkv, 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
             rope.Apply(s.Qkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
-            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, s.Z);
+            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
-            w.Dense.Apply(s.Z, n, s.AttnOut, d);
+            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
+            w.Dense.Apply(run.Z, rows, s.AttnOut, Pool);
             if (!run.Hook(new HookPoint(HookKind.AttnOut, l), s.AttnOut)) return false;
             if (!c.ParallelResidual)
             {
-                TensorPrimitives.Add(x, s.AttnOut, x);
+                RowSteps.Add(rows, d, x, s.AttnOut);
                 if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
             }
         }
         // In parallel the MLP reads the block's input, before attention's output is added.
-        LayerNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, s.Normed, w.Ln2Gamma, w.Ln2Beta, n, c.LayerNormEps);
-        w.FcIn.Apply(s.Normed, n, s.Pre, c.DMlp);
-        Activation(s.Pre, s.Post);
+        RowSteps.LayerNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
+        w.FcIn.Apply(run.Normed, rows, s.Pre, Pool);
+        RowSteps.Map(rows, c.DMlp, s.Pre, s.Post, Activation);
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
-        w.FcOut.Apply(s.Post, n, s.MlpOut, d);
-        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), s.MlpOut)) return false;
-        if (c.ParallelResidual) TensorPrimitives.Add(x, s.AttnOut, x);
-        TensorPrimitives.Add(x, s.MlpOut, x);
+        w.FcOut.Apply(s.Post, rows, run.Out, Pool);
+        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
+        if (c.ParallelResidual) RowSteps.Add(rows, d, x, s.AttnOut);
+        RowSteps.Add(rows, d, x, run.Out);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
     }
 
-    internal override void FinalNorm(BlockRun<GptNeoXActivations> run) =>
-        LayerNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.LnFGamma, Weights.LnFBeta, run.Rows, Config.LayerNormEps);
+    internal override void FinalNorm(BlockRun<GptNeoXActivations> run, RowSet rows) =>
+        RowSteps.LayerNorm(rows, run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.LnFGamma, Weights.LnFBeta, Config.LayerNormEps);
 
     internal override float[] Backward(BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
         GptNeoXBackward.Run(this, rope, run, metrics, hook, rules, record);

@@ -1,4 +1,5 @@
 using RelpSae.Lrp;
+using RelpSae.Numerics;
 
 namespace RelpSae.Model;
 
@@ -17,59 +18,52 @@ internal static class GptNeoXBackward
         int target = model.TargetDepth(run, hook);
         LayerNorm.Backward norm = rules.LayerNorm ? LayerNormRule.Backward : LayerNorm.Gradient;
         Gelu.Backward act = rules.Identity ? IdentityRule.Backward : c.ExactGelu ? GeluErf.Gradient : Gelu.Gradient;
-        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.LnFGamma);
-        var work = new Work(c, run.Rows);
-        for (int l = c.NLayers - 1; 2 * l + 2 > target; l--)
-        {
-            // Parallel: both branches read the gradient at resid_post, so it is kept apart from dx.
-            var g = c.ParallelResidual ? (float[])dx.Clone() : dx;
-            if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, dx.Length);
-            Mlp(model, run, l, g, dx, act, norm, work);
-            // Parallel: attention's output adds into resid_post, so its coefficient is g, resid_post's; else resid_mid's.
-            if (record is not null) ComponentGradients.Record(record.AttnOut, l, g, g.Length);
-            if (2 * l + 1 == target) break;
-            SelfAttention(model, rope, run, l, g, dx, rules.Attention, norm, work);
-            if (record is not null)
-            {
-                ComponentGradients.Record(record.Z, l, work.DZ, work.DZ.Length);
-                ComponentGradients.Record(record.ResidPre, l, dx, dx.Length);
-            }
-        }
+        var (dx, metricRows) = run.MetricGradient(metrics, norm, model.Weights.LnFGamma);
+        var work = run.BackwardWork(pool => new Work(c, run.Rows, pool));
+        BackwardLoop.Run(c.NLayers, target, dx, run.Rows, metricRows, (l, g, rows) => Mlp(model, run, l, g, dx, rows, act, norm, work),
+            (l, g, rows) => SelfAttention(model, rope, run, l, g, dx, rows, rules.Attention, norm, work), work.DZ, record, c.ParallelResidual);
         return dx;
     }
 
-    /// <summary>dx += the path of <paramref name="g"/> (the gradient at the MLP's output) through the MLP and LN₂.</summary>
-    private static void Mlp(GptNeoX model, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, Gelu.Backward act, LayerNorm.Backward norm, Work work)
-    {
-        var c = model.Config;
-        var w = model.Weights.Layers[l];
-        var s = run.Layer(l);
-        int n = run.Rows, d = c.DModel;
-        w.FcOut.Transpose(g, d, n, work.DPost, accumulate: false);
-        act(s.Pre, s.Post, work.DPost, work.DPost);
-        w.FcIn.Transpose(work.DPost, c.DMlp, n, work.DNormed, accumulate: false);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx, n, work.Row);
-    }
-
-    /// <summary>dx += the path of <paramref name="g"/> (the gradient at attention's output) through attention, RoPE and LN₁.</summary>
-    private static void SelfAttention(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, AttentionShares shares,
+    /// <summary>dx += the path of <paramref name="g"/> (the gradient at the MLP's output, non-zero on <paramref name="rows"/>) through the MLP and LN₂.</summary>
+    private static void Mlp(GptNeoX model, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, RowSet rows, Gelu.Backward act,
         LayerNorm.Backward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
+        int k = rows.Count, d = c.DModel;
+        w.FcOut.Transpose(rows.Gather(g, d, work.DNormed), d, k, work.DPost, accumulate: false);
+        RowSteps.ActivationBackward(rows, c.DMlp, s.Pre, s.Post, work.DPost, work.DPost, act);
+        w.FcIn.Transpose(work.DPost, c.DMlp, k, work.DNormed, accumulate: false);
+        RowSteps.NormBackward(rows, norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx);
+    }
+
+    /// <summary>dx += the path of <paramref name="g"/> (the gradient at attention's output, non-zero on <paramref name="rows"/>) through attention, RoPE and LN₁.</summary>
+    private static void SelfAttention(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, RowSet rows,
+        AttentionShares shares, LayerNorm.Backward norm, Work work)
+    {
+        var c = model.Config;
+        var w = model.Weights.Layers[l];
+        var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
-        w.Dense.Transpose(g, d, n, work.DZ, accumulate: false);
-        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
+        w.Dense.Transpose(rows.Gather(g, d, work.DNormed), rows, work.DZ, model.Pool);
+        AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
         rope.Apply(work.DQkv, 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
         rope.Apply(work.DQkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
         w.Qkv.Transpose(work.DQkv, 3 * d, n, work.DNormed, accumulate: false);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx, n, work.Row);
+        RowSteps.NormBackward(RowSet.All(n), norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx);
     }
 
-    private sealed class Work(GptNeoXConfig c, int rows)
+    /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
+    private sealed class Work : PooledBuffers
     {
-        public readonly float[] DPost = new float[rows * c.DMlp], DNormed = new float[rows * c.DModel], DZ = new float[rows * c.DModel],
-            DQkv = new float[rows * 3 * c.DModel], Row = new float[c.DModel];
+        public readonly float[] DPost, DNormed, DZ, DQkv;
+
+        public Work(GptNeoXConfig c, int rows, FloatPool pool) : base(pool)
+        {
+            long n = rows;
+            DPost = Rent(n * c.DMlp); DNormed = Rent(n * c.DModel); DZ = Rent(n * c.DModel); DQkv = Rent(n * 3 * c.DModel);
+        }
     }
 }

@@ -5,7 +5,7 @@ namespace RelpSae.Model;
 /// <summary>
 /// What every model family offers the rest of the toolkit: its facts, a forward pass from token ids or
 /// from a residual hook, and (through the run) logits, hooked activations, metrics and the backward pass
-/// with propagation rules. GPT-2, the Llama family and GPT-NeoX implement it.
+/// with propagation rules. Every family implements it through <see cref="StackedTransformer{TLayer}"/>.
 /// </summary>
 public interface ITransformer
 {
@@ -21,11 +21,7 @@ public interface ITransformer
     /// The activation at <paramref name="hook"/> for token ids [batch × tokens], computing nothing after it:
     /// the prefix to run once before many <see cref="ForwardFrom"/> / <see cref="ITransformerRun.Rerun"/> calls.
     /// </summary>
-    float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch)
-    {
-        using var run = Forward(tokens, batch, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None });
-        return run.Cached(hook);
-    }
+    float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch);
 }
 
 /// <summary>One forward pass of an <see cref="ITransformer"/> (rows laid out [batch × tokens]).</summary>

@@ -3,38 +3,99 @@ using RelpSae.Numerics;
 namespace RelpSae.Model;
 
 /// <summary>
-/// A Hugging Face nn.Linear: y = x·Wᵀ + b with W stored [out, in] (as checkpoints hold it). W is packed
-/// for the GEMM on first use, once for x·Wᵀ and once for the backward product dy·W.
+/// A linear map y = x·W + b of a checkpoint, whichever way it stores W: nn.Linear keeps W [out, in] (y = x·Wᵀ),
+/// GPT-2's Conv1D keeps it [in, out]. W is packed for the GEMM on first use, once for the forward product and
+/// once for the backward product dy·Wᵀ: one copy each in the order the micro-kernel reads, instead of a repack
+/// of the matrix on every call. Both layouts pack to the same panels, so their products are the same sums.
 /// </summary>
-public sealed class Linear(float[] weight, float[]? bias, int inputs, int outputs)
+public sealed class Linear
 {
-    public float[] Weight { get; } = weight;
-    public float[]? Bias { get; } = bias;
-    public int Inputs { get; } = inputs;
-    public int Outputs { get; } = outputs;
-
+    private readonly bool storedInOut;
     private PackedMatrix? forward, backward;
 
-    private PackedMatrix Forward => forward ??= new PackedMatrix(Weight, Inputs, Outputs, Inputs, transposed: true);
-    private PackedMatrix Backward => backward ??= new PackedMatrix(Weight, Outputs, Inputs, Inputs, transposed: false);
+    /// <summary>An nn.Linear: <paramref name="weight"/> [outputs × inputs].</summary>
+    public Linear(float[] weight, float[]? bias, int inputs, int outputs) : this(weight, bias, inputs, outputs, storedInOut: false) { }
+
+    private Linear(float[] weight, float[]? bias, int inputs, int outputs, bool storedInOut)
+    {
+        Weight = weight;
+        Bias = bias;
+        Inputs = inputs;
+        Outputs = outputs;
+        this.storedInOut = storedInOut;
+    }
+
+    /// <summary>A Conv1D (GPT-2): <paramref name="weight"/> [inputs × outputs].</summary>
+    public static Linear Conv1D(float[] weight, float[] bias, int inputs, int outputs) => new(weight, bias, inputs, outputs, storedInOut: true);
+
+    /// <summary>W as the checkpoint stores it: [out, in] (nn.Linear) or [in, out] (Conv1D).</summary>
+    public float[] Weight { get; }
+    public float[]? Bias { get; }
+    public int Inputs { get; }
+    public int Outputs { get; }
+
+    /// <summary>op(B) = W [in × out] of the forward product.</summary>
+    private PackedMatrix Forward => forward ??= storedInOut
+        ? new PackedMatrix(Weight, Inputs, Outputs, Outputs, transposed: false)
+        : new PackedMatrix(Weight, Inputs, Outputs, Inputs, transposed: true);
+
+    /// <summary>op(B) = Wᵀ [out × in] of the backward product.</summary>
+    private PackedMatrix Backward => backward ??= storedInOut
+        ? new PackedMatrix(Weight, Outputs, Inputs, Outputs, transposed: true)
+        : new PackedMatrix(Weight, Outputs, Inputs, Inputs, transposed: false);
 
     /// <summary>
-    /// y[rows × out] = x·Wᵀ + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer),
-    /// x rows <paramref name="ldx"/> apart (0: packed, <see cref="Inputs"/>).
+    /// y[rows × out] = x·W + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer),
+    /// x rows <paramref name="ldx"/> apart (0: packed, <see cref="Inputs"/>). The bias is added as the product is stored.
     /// </summary>
     public void Apply(ReadOnlySpan<float> x, int rows, Span<float> y, int ldy, int ldx = 0)
     {
         if (ldx == 0) ldx = Inputs;
-        if (Bias is null)
-        {
-            Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy);
-            return;
-        }
-        for (int r = 0; r < rows; r++) Bias.CopyTo(y.Slice(r * ldy, Outputs));
-        Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy, accumulate: true);
+        if (Bias is null) Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy);
+        else Gemm.MultiplyAddBias(rows, x, ldx, Forward, Bias, y, ldy);
     }
 
-    /// <summary>dx[rows × in] (+)= dy·W, dy rows <paramref name="lddy"/> apart.</summary>
+    /// <summary>
+    /// y = x·W + b on <paramref name="rows"/> of x [· × in] into the same rows of y [· × out]: every row at once, or the
+    /// selected ones gathered, multiplied and scattered (through buffers from <paramref name="pool"/>).
+    /// </summary>
+    internal void Apply(float[] x, RowSet rows, float[] y, FloatPool pool)
+    {
+        if (rows.IsAll)
+        {
+            Apply(x, rows.Count, y, Outputs);
+            return;
+        }
+        var a = pool.Rent(rows.Count * Inputs);
+        var product = pool.Rent(rows.Count * Outputs);
+        Apply(rows.Gather(x, Inputs, a), rows.Count, product, Outputs);
+        rows.Scatter(product, Outputs, y);
+        pool.Return(a);
+        pool.Return(product);
+    }
+
+    /// <summary>
+    /// dx[· × in] = dy·Wᵀ where dy is non-zero on <paramref name="rows"/> alone, given packed (<see cref="RowSet"/>):
+    /// every row at once, or the selected rows multiplied and scattered into a cleared dx (through a buffer from <paramref name="pool"/>).
+    /// </summary>
+    internal void Transpose(float[] dyPacked, RowSet rows, float[] dx, FloatPool pool)
+    {
+        if (rows.IsAll)
+        {
+            Transpose(dyPacked, Outputs, rows.Count, dx, accumulate: false);
+            return;
+        }
+        var product = pool.Rent(rows.Count * Inputs);
+        Transpose(dyPacked, Outputs, rows.Count, product, accumulate: false);
+        Array.Clear(dx);
+        rows.Scatter(product, Inputs, dx);
+        pool.Return(product);
+    }
+
+    /// <summary>After <see cref="Weight"/> or <see cref="Bias"/> was changed in place: the packed copies are made again on next use.</summary>
+    internal void WeightsChanged() => forward = backward = null;
+
+    /// <summary>dx[rows × in] (+)= dy·Wᵀ, dy rows <paramref name="lddy"/> apart.</summary>
     public void Transpose(ReadOnlySpan<float> dy, int lddy, int rows, Span<float> dx, bool accumulate) =>
         Gemm.Multiply(rows, dy, lddy, false, Backward, dx, Inputs, accumulate);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using RelpSae.Formats;
 using RelpSae.Lrp;
 
@@ -42,7 +41,7 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         return new(LlamaWeights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows);
+    internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows, Pool);
 
     internal override bool Block(BlockRun<LlamaActivations> run, int l, bool mlpOnly)
     {
@@ -50,34 +49,35 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         var w = Weights.Layers[l];
         var s = run.Layer(l);
         var x = run.Residual;
-        int n = run.Rows, T = run.Computed, p = run.First;
+        var rows = run.RowsPastAttention(l);
+        int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel, m = c.DMlp;
         if (!mlpOnly)
         {
             if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
-            RmsNorm.Forward(x, s.Ln1Hat, s.Ln1Rstd, s.Normed, w.InputNorm, n, c.RmsNormEps);
-            Projections[l].Forward(s.Normed, n, T, p, s.Qkv, s.K, s.V);
-            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, s.Z);
+            RowSteps.RmsNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, c.RmsNormEps);
+            Projections[l].Forward(run.Normed, n, T, p, s.Qkv, s.K, s.V);
+            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
             if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), s.Z)) return false;
-            w.O.Apply(s.Z, n, s.Out, c.DModel);
-            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), s.Out)) return false;
-            TensorPrimitives.Add(x, s.Out, x);
+            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
+            w.O.Apply(run.Z, rows, run.Out, Pool);
+            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
+            RowSteps.Add(rows, d, x, run.Out);
             if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
         }
-        RmsNorm.Forward(x, s.Ln2Hat, s.Ln2Rstd, s.Normed, w.PostAttentionNorm, n, c.RmsNormEps);
-        w.Gate.Apply(s.Normed, n, s.Gate, c.DMlp);
-        w.Up.Apply(s.Normed, n, s.Up, c.DMlp);
-        Silu.Forward(s.Gate, s.Act);
-        GatedProduct.Forward(s.Act, s.Up, s.Hidden);
+        RowSteps.RmsNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PostAttentionNorm, c.RmsNormEps);
+        w.Gate.Apply(run.Normed, rows, s.Gate, Pool);
+        w.Up.Apply(run.Normed, rows, s.Up, Pool);
+        RowSteps.Map(rows, m, s.Gate, s.Act, Silu.Forward);
+        RowSteps.Map(rows, m, s.Act, s.Up, s.Hidden, GatedProduct.Forward);
         if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Hidden)) return false;
-        w.Down.Apply(s.Hidden, n, s.Out, c.DModel);
-        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), s.Out)) return false;
-        TensorPrimitives.Add(x, s.Out, x);
+        w.Down.Apply(s.Hidden, rows, run.Out, Pool);
+        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
+        RowSteps.Add(rows, d, x, run.Out);
         return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
     }
 
-    internal override void FinalNorm(BlockRun<LlamaActivations> run) =>
-        RmsNorm.Forward(run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, run.Rows, Config.RmsNormEps);
+    internal override void FinalNorm(BlockRun<LlamaActivations> run, RowSet rows) =>
+        RowSteps.RmsNorm(rows, run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, Config.RmsNormEps);
 
     internal override float[] Backward(BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
         LlamaBackward.Run(this, run, metrics, hook, rules, record);

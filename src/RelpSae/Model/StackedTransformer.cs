@@ -3,15 +3,16 @@ using RelpSae.Lrp;
 namespace RelpSae.Model;
 
 /// <summary>
-/// The skeleton the Llama family and GPT-NeoX share: token embedding → blocks → final norm → unembedding,
-/// with hooks, restarts from a residual hook, and the backward pass. Each family writes its block, its
-/// final norm and its backward (<typeparamref name="TLayer"/> holds what one block keeps for the backward).
+/// The skeleton every family shares: token embedding → blocks → final norm → unembedding, with hooks, restarts
+/// from a residual hook, reuse of a clean prefix, the last block on the read rows alone, and the backward pass.
+/// Each family writes its block, its final norm and its backward (<typeparamref name="TLayer"/> holds what one
+/// block keeps for the backward, rented from <see cref="Pool"/>).
 /// </summary>
-public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : class
+public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : PooledBuffers
 {
     public abstract ModelFacts Facts { get; }
 
-    /// <summary>The residual, final-norm and logit buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
+    /// <summary>The buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
     internal Numerics.FloatPool Pool { get; } = new(1L << 28);
 
     /// <summary>The token embedding [V × d].</summary>
@@ -29,14 +30,20 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
     /// <summary>The cap on the logits (Gemma-2's final_logit_softcapping), none unless the family has one.</summary>
     internal virtual Softcap LogitSoftcap => default;
 
-    /// <summary>One block's buffers for <paramref name="tokens"/> computed rows a sequence after <paramref name="prefixRows"/> reused ones.</summary>
+    /// <summary>One block's buffers, rented from <see cref="Pool"/>, for <paramref name="tokens"/> computed rows a sequence after <paramref name="prefixRows"/> reused ones.</summary>
     internal abstract TLayer NewLayer(int batch, int tokens, int prefixRows);
 
-    /// <summary>Block l on the residual rows in place (from hook_resid_mid when <paramref name="mlpOnly"/>); false once StopAfter is reached.</summary>
+    /// <summary>
+    /// Block l on the residual rows in place (from hook_resid_mid when <paramref name="mlpOnly"/>); false once StopAfter
+    /// is reached. Past its attention pattern it works on <see cref="BlockRun{TLayer}.RowsPastAttention"/>.
+    /// </summary>
     internal abstract bool Block(BlockRun<TLayer> run, int l, bool mlpOnly);
 
-    /// <summary>The final norm of the residual rows into run.Final (keeping x̂ and the scale).</summary>
-    internal abstract void FinalNorm(BlockRun<TLayer> run);
+    /// <summary>The final norm of <paramref name="rows"/> of the residual into run.Final (keeping x̂ and the scale).</summary>
+    internal abstract void FinalNorm(BlockRun<TLayer> run, RowSet rows);
+
+    /// <summary>After the token embedding and its hook: what else the family adds before the first block (GPT-2's learned positions); false to stop.</summary>
+    internal virtual bool Positions(BlockRun<TLayer> run) => true;
 
     /// <summary>The backward pass down to <paramref name="hook"/>; with <paramref name="record"/>, the coefficient at every component it passes is copied there too.</summary>
     internal abstract float[] Backward(BlockRun<TLayer> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null);
@@ -56,7 +63,7 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
             if (EmbeddingScale == 1) Embedding.AsSpan(id * d, d).CopyTo(run.Residual.AsSpan(r * d, d));
             else System.Numerics.Tensors.TensorPrimitives.Multiply(Embedding.AsSpan(id * d, d), EmbeddingScale, run.Residual.AsSpan(r * d, d));
         }
-        if (run.Hook(new HookPoint(HookKind.Embed, -1), run.Residual)) RunBlocks(run, 0, mlpOnly: false);
+        if (run.Hook(new HookPoint(HookKind.Embed, -1), run.Residual) && Positions(run)) RunBlocks(run, 0, mlpOnly: false);
         return run;
     }
 
@@ -68,6 +75,16 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
         var run = new BlockRun<TLayer>(this, batch, tokens, start, options ?? new RunOptions());
         RunFrom(run, start, activation);
         return run;
+    }
+
+    /// <summary>
+    /// The activation at <paramref name="hook"/> for token ids [batch × tokens], computing nothing after it:
+    /// the prefix to run once before many <see cref="ForwardFrom"/> / <see cref="BlockRun{TLayer}.Rerun"/> calls.
+    /// </summary>
+    public float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch)
+    {
+        using var run = Forward(tokens, batch, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None });
+        return run.Cached(hook);
     }
 
     ITransformerRun ITransformer.Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options) => Forward(tokens, batch, options);
@@ -87,7 +104,7 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : c
     {
         for (int l = firstLayer; l < Facts.NLayers; l++)
             if (!Block(run, l, mlpOnly && l == firstLayer)) return;
-        FinalNorm(run);
+        FinalNorm(run, run.RowsPastAttention(Facts.NLayers - 1));
         run.Finish();
     }
 

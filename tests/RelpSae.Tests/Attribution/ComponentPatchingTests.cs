@@ -56,7 +56,7 @@ public class ComponentPatchingTests
         Assert.Contains(record.Truth, t => Math.Abs(t) > 1e-2);
     }
 
-    private static (HookPoint Start, float[] Activation) DirectPatch(Gpt2 model, Gpt2Run clean, Gpt2Run corrupt, Component k)
+    private static (HookPoint Start, float[] Activation) DirectPatch(Gpt2 model, BlockRun<Gpt2Activations> clean, BlockRun<Gpt2Activations> corrupt, Component k)
     {
         var c = model.Facts;
         int d = c.DModel, row = k.Position * d;
@@ -74,7 +74,7 @@ public class ComponentPatchingTests
                 break;
             default:
                 start = new HookPoint(HookKind.ResidMid, k.Layer);
-                var wo = model.Weights.Layers[k.Layer].WO;
+                var wo = model.Weights.Layers[k.Layer].O.Weight;
                 for (int i = k.Head * c.DHead; i < (k.Head + 1) * c.DHead; i++)
                 {
                     float dz = corrupt.Cached(k.Hook)[row + i] - clean.Cached(k.Hook)[row + i];

@@ -10,7 +10,7 @@ public class PresetTests
     private const int T = 5;
     private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
-    private static (Gpt2 Model, Gpt2Run Run) Clean()
+    private static (Gpt2 Model, BlockRun<Gpt2Activations> Run) Clean()
     {
         var model = TinyModels.Create(seed: 6);
         var hooks = Enumerable.Range(0, model.Config.NLayers).SelectMany(l => new[] { new HookPoint(HookKind.ResidPre, l), new HookPoint(HookKind.AttnPattern, l) }).ToArray();
@@ -56,7 +56,7 @@ public class PresetTests
             for (int i = 0; i < d; i++)
             {
                 double da = 0;
-                for (int j = 0; j < d; j++) da += w.WQkv[i * 3 * d + 2 * d + j] * dv[j];
+                for (int j = 0; j < d; j++) da += w.Qkv.Weight[i * 3 * d + 2 * d + j] * dv[j];
                 gg[i] = w.Ln1Gamma[i] * da;
             }
             double mean = gg.Average(), mu = 0, variance = 0;

@@ -105,10 +105,10 @@ public class RuleTests
     {
         var pattern = new float[T * T];
         var z = new float[T * Head.DModel];
-        Attention.Forward(qkv, pattern, z, T, head, Head);
+        Attention.Forward(qkv, pattern, z, T, head, Head.DModel, Head.DHead);
         var dqkv = new float[T * 3 * Head.DModel];
         Array.Fill(dqkv, float.NaN); // every entry of the head's slices must be written
-        Attention.Backward(qkv, pattern, dz, dqkv, T, head, Head, shares);
+        Attention.Backward(qkv, pattern, dz, dqkv, T, head, Head.DModel, Head.DHead, shares);
         return (dqkv, pattern);
     }
 
@@ -125,7 +125,7 @@ public class RuleTests
         double L(float[] input)
         {
             var p = new float[T * T]; var z = new float[T * Head.DModel];
-            Attention.Forward(input, p, z, T, head, Head);
+            Attention.Forward(input, p, z, T, head, Head.DModel, Head.DHead);
             return Columns(head, 0).Sum(c => Enumerable.Range(0, T).Sum(t => (double)z[t * Head.DModel + c] * r[t * Head.DModel + c]));
         }
         for (int part = 0; part < 3; part++)
@@ -178,7 +178,7 @@ public class RuleTests
         }
         // Conservation for the product z = A·v: the value side carries Σ v·dv = ½ Σ z·dz.
         var z = new float[T * Head.DModel];
-        Attention.Forward(qkv, new float[T * T], z, T, head, Head);
+        Attention.Forward(qkv, new float[T * T], z, T, head, Head.DModel, Head.DHead);
         double valueRelevance = 0, outRelevance = 0;
         for (int t = 0; t < T; t++)
             for (int c = 0; c < Head.DHead; c++)

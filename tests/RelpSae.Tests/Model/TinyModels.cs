@@ -19,7 +19,7 @@ internal static class TinyModels
         foreach (var l in w.Layers)
         {
             Fill(l.Ln1Gamma, 1, 0.3f); Fill(l.Ln1Beta, 0, 0.2f); Fill(l.Ln2Gamma, 1, 0.3f); Fill(l.Ln2Beta, 0, 0.2f);
-            if (zeroBiases) { Array.Clear(l.BQkv); Array.Clear(l.BO); Array.Clear(l.BFc); Array.Clear(l.BProj); }
+            if (zeroBiases) { Array.Clear(l.Qkv.Bias!); Array.Clear(l.O.Bias!); Array.Clear(l.Fc.Bias!); Array.Clear(l.Proj.Bias!); }
         }
         Fill(w.LnFGamma, 1, 0.3f); Fill(w.LnFBeta, 0, 0.2f);
         return new Gpt2(w);

@@ -28,11 +28,11 @@ public class BenchmarkHelpersTests
         // Counted from the weights themselves: every block matrix is used once per row.
         var c = ModelBenchmark.Gpt2Small with { NLayers = 2 };
         var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
-        double perRow = w.Layers.Sum(l => (double)l.WQkv.Length + l.WO.Length + l.WFc.Length + l.WProj.Length);
+        double perRow = w.Layers.Sum(l => (double)l.Qkv.Weight.Length + l.O.Weight.Length + l.Fc.Weight.Length + l.Proj.Weight.Length);
         int batch = 3, tokens = 5, logitRows = 2;
         double expected = 2 * perRow * batch * tokens
             + c.NLayers * batch * 2 * (2.0 * tokens * tokens * c.DHead) * c.NHeads   // q·kᵀ and pattern·v per head
-            + 2.0 * logitRows * w.Unembed.Length;
+            + 2.0 * logitRows * w.Unembed.Weight.Length;
         Assert.Equal(expected, FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers, logitRows), 6);
     }
 
@@ -77,12 +77,12 @@ public class BenchmarkHelpersTests
         for (int l = toLayer; l < c.NLayers - 1; l++)
         {
             var layer = w.Layers[l];
-            backward += 2 * rows * (layer.WQkv.Length + layer.WO.Length + layer.WFc.Length + layer.WProj.Length) + batch * attentionPerSequence;
+            backward += 2 * rows * (layer.Qkv.Weight.Length + layer.O.Weight.Length + layer.Fc.Weight.Length + layer.Proj.Weight.Length) + batch * attentionPerSequence;
         }
         var last = w.Layers[c.NLayers - 1];
-        double lastForward = 2 * rows * last.WQkv.Length + batch * attentionPerSequence / 2
-            + 2 * batch * (last.WO.Length + last.WFc.Length + last.WProj.Length);
-        double lastBackward = 2 * rows * last.WQkv.Length + 2 * batch * (last.WO.Length + last.WFc.Length + last.WProj.Length)
+        double lastForward = 2 * rows * last.Qkv.Weight.Length + batch * attentionPerSequence / 2
+            + 2 * batch * (last.O.Weight.Length + last.Fc.Weight.Length + last.Proj.Weight.Length);
+        double lastBackward = 2 * rows * last.Qkv.Weight.Length + 2 * batch * (last.O.Weight.Length + last.Fc.Weight.Length + last.Proj.Weight.Length)
             + batch * 4 * 2.0 * tokens * c.DHead * c.NHeads;
         double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
         Assert.Equal(expected, FlopCounts.Gpt2ForwardBackward(c, batch, tokens, toLayer), 6);

@@ -1,0 +1,39 @@
+namespace RelpSae.Model;
+
+/// <summary>
+/// The layer loop of every family's backward pass: from the top, each block's MLP and then its attention add their
+/// paths into dx, down to the target depth (<see cref="StackedTransformer{TLayer}.Depth"/>); with a record, every
+/// component's coefficient is copied there as the loop passes it. In the last block only the metric rows carry
+/// gradient until attention spreads it, so its MLP and its attention's output product run on those rows alone.
+/// </summary>
+internal static class BackwardLoop
+{
+    /// <summary>One branch's backward: (layer, g = the gradient at the branch's output, the rows g is non-zero on); adds its path into dx.</summary>
+    public delegate void Branch(int layer, float[] g, RowSet rows);
+
+    /// <param name="metricRows">The row of each sequence's metric: the only rows of dx that are not zero at the top.</param>
+    /// <param name="dz">The buffer <paramref name="attention"/> leaves the gradient at z in, for the record.</param>
+    /// <param name="parallel">Attention and MLP read the same residual (GPT-NeoX): both start from the gradient at resid_post.</param>
+    public static void Run(int layers, int target, float[] dx, int rows, int[] metricRows, Branch mlp, Branch attention, float[] dz,
+        ComponentGradients? record, bool parallel = false)
+    {
+        // Parallel: both branches read the gradient at resid_post, so it is kept apart from dx.
+        var g = parallel ? new float[dx.Length] : dx;
+        for (int l = layers - 1; 2 * l + 2 > target; l--)
+        {
+            var active = l == layers - 1 ? RowSet.Of(metricRows) : RowSet.All(rows);
+            if (parallel) dx.CopyTo(g, 0);
+            if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, dx.Length);
+            mlp(l, g, active);
+            // Parallel: attention's output adds into resid_post, so its coefficient is g, resid_post's; else resid_mid's.
+            if (record is not null) ComponentGradients.Record(record.AttnOut, l, g, g.Length);
+            if (2 * l + 1 == target) break;
+            attention(l, g, active);
+            if (record is not null)
+            {
+                ComponentGradients.Record(record.Z, l, dz, dz.Length);
+                ComponentGradients.Record(record.ResidPre, l, dx, dx.Length);
+            }
+        }
+    }
+}
