@@ -10,7 +10,7 @@ namespace RelpSae.Cli.Commands;
 public static class ConvertCommand
 {
     private static readonly string[] CopiedFiles =
-        [HfCheckpoint.ConfigFile, "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "LICENSE"];
+        [ShardedCheckpoint.ConfigFile, "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "LICENSE"];
 
     public static Command Create()
     {
@@ -23,8 +23,8 @@ public static class ConvertCommand
             string from = CliDefaults.ModelPath(parse.GetValue(model)), to = parse.GetValue(output)!;
             if (Path.GetFullPath(from).TrimEnd('/') == Path.GetFullPath(to).TrimEnd('/'))
                 throw new RelpSaeException("--out must be a different folder from --model");
-            Overwrite.CheckFolder(to, parse.GetValue(force), [HfCheckpoint.SafetensorsFile, HfCheckpoint.PyTorchFile, HfCheckpoint.ConfigFile], "a model");
-            var checkpoint = HfCheckpoint.Load(from);
+            Overwrite.CheckFolder(to, parse.GetValue(force), [ShardedCheckpoint.SafetensorsFile, ShardedCheckpoint.PyTorchFile, ShardedCheckpoint.ConfigFile], "a model");
+            var checkpoint = Gpt2Checkpoint.Load(from);
             DiskSpace.Ensure(to, SpaceNeeded(checkpoint, from), "model.safetensors and the copied files");
             Directory.CreateDirectory(to);
             var copied = Copied(from);
@@ -33,17 +33,17 @@ public static class ConvertCommand
                 File.Copy(Path.Combine(from, file), Path.Combine(to, file), overwrite: true);
 
             long parameters = checkpoint.Tensors.Values.Sum(t => t.Length);
-            long bytes = new FileInfo(Path.Combine(to, HfCheckpoint.SafetensorsFile)).Length;
+            long bytes = new FileInfo(Path.Combine(to, ShardedCheckpoint.SafetensorsFile)).Length;
             var c = checkpoint.Config;
             Console.WriteLine($"GPT-2 n_layer {c.NLayers}, n_embd {c.DModel}, n_head {c.NHeads}, vocab {c.VocabSize}, n_positions {c.NPositions}: {checkpoint.Tensors.Count} tensors, {parameters:N0} parameters");
-            Console.WriteLine($"wrote {Path.Combine(to, HfCheckpoint.SafetensorsFile)} ({bytes:N0} bytes); copied {string.Join(", ", copied)}");
+            Console.WriteLine($"wrote {Path.Combine(to, ShardedCheckpoint.SafetensorsFile)} ({bytes:N0} bytes); copied {string.Join(", ", copied)}");
             return 0;
         });
         return command;
     }
 
     /// <summary>Bytes convert writes, at most: float32 tensors, 1 MiB for the safetensors header, and the copied files.</summary>
-    public static long SpaceNeeded(HfCheckpoint checkpoint, string from) =>
+    public static long SpaceNeeded(Gpt2Checkpoint checkpoint, string from) =>
         4 * checkpoint.Tensors.Values.Sum(t => (long)t.Length) + (1 << 20) + Copied(from).Sum(f => new FileInfo(Path.Combine(from, f)).Length);
 
     static List<string> Copied(string from) => CopiedFiles.Where(f => File.Exists(Path.Combine(from, f))).ToList();

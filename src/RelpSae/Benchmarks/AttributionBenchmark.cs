@@ -26,7 +26,7 @@ public static class AttributionBenchmark
     public static IEnumerable<BenchRow> Run(Gpt2 model, int threads, int warmup, int reps)
     {
         var sae = RandomTopK(model.Config.DModel, 4 * model.Config.DModel);
-        var hook = HookPoint.Parse("blocks.6.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.6.hook_resid_pre");
         var ids = Enumerable.Range(0, Tokens).Select(i => i * 7 % model.Config.VocabSize).ToArray();
         var splice = SaeSplice.Create(model, sae, hook, ids, Baseline.Zero);
         var metric = new Metric(MetricKind.Logit, ModelBenchmark.Target);

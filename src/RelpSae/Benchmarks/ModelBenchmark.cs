@@ -21,7 +21,7 @@ public static class ModelBenchmark
 
     public static IEnumerable<BenchRow> Run(Gpt2 model, int threads, int warmup, int reps)
     {
-        var hook = HookPoint.Parse("blocks.6.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.6.hook_resid_pre");
         var metric = new Metric(MetricKind.Logit, Target);
         foreach (var (batch, tokens) in Shapes)
         {

@@ -15,7 +15,7 @@ public static class SaeBenchmark
 
     public static IEnumerable<BenchRow> Run(Gpt2 model, int threads, int warmup, int reps)
     {
-        var hook = HookPoint.Parse("blocks.6.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.6.hook_resid_pre");
         var contexts = Enumerable.Range(0, 8 * 128).Select(i => i * 13 % model.Config.VocabSize).ToArray();
         yield return new BenchRow("activation_cache_layer6", 8, 128, threads, Timing.MedianMs(() => model.ActivationAt(hook, contexts, 8), warmup, reps))
         { Gflop = FlopCounts.Gpt2Forward(model.Config, 8, 128, hook.Layer, 0) / 1e9 };

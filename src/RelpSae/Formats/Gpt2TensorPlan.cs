@@ -20,7 +20,7 @@ internal static partial class Gpt2TensorPlan
         foreach (var header in headers)
         {
             string name = Canonical(header.Name);
-            if (HfCheckpoint.IsBuffer(name)) continue;
+            if (Gpt2Checkpoint.IsBuffer(name)) continue;
             if (!header.DType.IsFloat())
                 throw new RelpSaeException($"{source}: tensor '{header.Name}' is {header.DType}; weights must be floating point (F16, BF16, F32 or F64)");
             if (!byName.TryAdd(name, header))
@@ -34,7 +34,7 @@ internal static partial class Gpt2TensorPlan
         if (layers != config.NLayers)
             throw new RelpSaeException($"{source}: config.json says n_layer {config.NLayers} but the checkpoint holds {layers} layers (h.0 to h.{layers - 1})");
         var expected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, shape) in HfCheckpoint.ExpectedShapes(config))
+        foreach (var (name, shape) in Gpt2Checkpoint.ExpectedShapes(config))
         {
             expected.Add(name);
             if (!byName.TryGetValue(name, out var t))
@@ -42,10 +42,10 @@ internal static partial class Gpt2TensorPlan
             if (!t.Shape.SequenceEqual(shape))
                 throw new RelpSaeException($"{source}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}], the config implies [{string.Join(", ", shape)}]");
         }
-        var unexpected = byName.Keys.FirstOrDefault(n => n != HfCheckpoint.LmHead && !expected.Contains(n));
+        var unexpected = byName.Keys.FirstOrDefault(n => n != Gpt2Checkpoint.LmHead && !expected.Contains(n));
         if (unexpected is not null)
             throw new RelpSaeException($"{source}: tensor '{unexpected}' is not part of a GPT-2 model with this config");
-        if (byName.TryGetValue(HfCheckpoint.LmHead, out var head) && !head.Shape.SequenceEqual(byName["wte.weight"].Shape))
+        if (byName.TryGetValue(Gpt2Checkpoint.LmHead, out var head) && !head.Shape.SequenceEqual(byName["wte.weight"].Shape))
             throw new RelpSaeException($"{source}: lm_head.weight has shape [{string.Join(", ", head.Shape)}], not wte.weight's; untied output heads are not supported");
         return load;
     }

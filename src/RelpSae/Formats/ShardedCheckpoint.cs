@@ -11,11 +11,14 @@ namespace RelpSae.Formats;
 /// </summary>
 public static class ShardedCheckpoint
 {
+    public const string ConfigFile = "config.json";
+    public const string SafetensorsFile = "model.safetensors";
     public const string IndexFile = "model.safetensors.index.json";
+    public const string PyTorchFile = "pytorch_model.bin";
 
     public static CheckpointTensors Read(string dir, bool checkFinite = true)
     {
-        string single = Path.Combine(dir, HfCheckpoint.SafetensorsFile), index = Path.Combine(dir, IndexFile), bin = Path.Combine(dir, HfCheckpoint.PyTorchFile);
+        string single = Path.Combine(dir, SafetensorsFile), index = Path.Combine(dir, IndexFile), bin = Path.Combine(dir, PyTorchFile);
         var tensors = new CheckpointTensors();
         try
         {
@@ -49,12 +52,12 @@ public static class ShardedCheckpoint
                 tensors.Add(h, bin, () => PyTorchBin.Read(bin, checkFinite, plan: _ => new HashSet<string> { h.Name })[h.Name]);
         }
         else
-            throw new RelpSaeException($"{dir}: none of {HfCheckpoint.SafetensorsFile}, {IndexFile}, {HfCheckpoint.PyTorchFile} is there");
+            throw new RelpSaeException($"{dir}: none of {SafetensorsFile}, {IndexFile}, {PyTorchFile} is there");
     }
 
     private static void ReadShard(string path, CheckpointTensors tensors, bool checkFinite, List<string>? expected)
     {
-        var file = SafetensorsFile.Open(path);
+        var file = Formats.SafetensorsFile.Open(path);
         tensors.Hold(file);
         foreach (var name in expected ?? file.Entries.Select(e => e.Name))
         {

@@ -76,8 +76,6 @@ public static class Generation
     }
 
     /// <summary>The prompt with <c>&lt;|endoftext|&gt;</c> (the config's bos_token_id) in front, as TransformerLens' prepend_bos does.</summary>
-    public static int[] PrependBos(Gpt2Config config, IReadOnlyList<int> ids) => [config.BosTokenId, .. ids];
-
     public static int[] PrependBos(ModelFacts facts, IReadOnlyList<int> ids) => [facts.BosTokenId, .. ids];
 
     /// <summary>Inverse-CDF draw from softmax(logits / temperature), summed in double in index order.</summary>

@@ -31,7 +31,7 @@ public sealed class Gpt2 : StackedTransformer<Gpt2Activations>
     /// <summary>Loads a Hugging Face checkpoint folder (config.json + model.safetensors or pytorch_model.bin).</summary>
     public static Gpt2 Load(string dir, bool centerWritingWeights = false)
     {
-        var checkpoint = HfCheckpoint.Load(dir);
+        var checkpoint = Gpt2Checkpoint.Load(dir);
         var weights = Gpt2Weights.FromTensors(checkpoint.Config, checkpoint.Tensors);
         if (centerWritingWeights) weights.CenterWritingWeights();
         return new Gpt2(weights);

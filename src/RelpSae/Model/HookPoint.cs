@@ -37,30 +37,4 @@ public readonly record struct HookPoint(HookKind Kind, int Layer)
         HookKind.ResidMid => (Layer, true),
         _ => (Layer + 1, false),
     };
-
-    /// <summary>Width of one position's activation (d_model for most; d_mlp for mlp.hook_post; T·n_heads for the pattern).</summary>
-    public int Width(Gpt2Config c, int tokens) => Kind switch
-    {
-        HookKind.MlpPost => c.DMlp,
-        HookKind.AttnPattern => c.NHeads * tokens,
-        _ => c.DModel,
-    };
-
-    public static HookPoint Parse(string name, Gpt2Config config)
-    {
-        foreach (var hook in All(config))
-            if (hook.Name == name) return hook;
-        throw new RelpSaeException($"the model has no hook point \"{name}\"; valid names: hook_embed, hook_pos_embed, " +
-            $"blocks.L.{{{string.Join(",", BlockHooks.Select(h => h.Suffix))}}} for L in 0..{config.NLayers - 1}, ln_final.hook_normalized");
-    }
-
-    public static IEnumerable<HookPoint> All(Gpt2Config config)
-    {
-        yield return new HookPoint(HookKind.Embed, -1);
-        yield return new HookPoint(HookKind.PosEmbed, -1);
-        for (int l = 0; l < config.NLayers; l++)
-            foreach (var (kind, _) in BlockHooks)
-                yield return new HookPoint(kind, l);
-        yield return new HookPoint(HookKind.LnFinal, config.NLayers);
-    }
 }

@@ -15,7 +15,7 @@ public static class LanguageModels
     public static ITransformer Load(string dir, bool centerWritingWeights = false)
     {
         if (!Directory.Exists(dir)) throw new RelpSaeException($"{dir}: no such model folder");
-        var config = ConfigJson.Read(Path.Combine(dir, HfCheckpoint.ConfigFile));
+        var config = ConfigJson.Read(Path.Combine(dir, ShardedCheckpoint.ConfigFile));
         string type = config.String("model_type", "");
         string architecture = config.Architecture;
         if (centerWritingWeights && architecture is not ("GPT2LMHeadModel" or "GPT2Model") && type != "gpt2")

@@ -8,25 +8,6 @@ public static class LayerNorm
     /// <summary>A LayerNorm backward for one row, accumulating into dx: the exact one or a rule.</summary>
     public delegate void Backward(ReadOnlySpan<float> g, ReadOnlySpan<float> xhat, float rstd, ReadOnlySpan<float> gamma, Span<float> dx, Span<float> scratch);
 
-    /// <summary><paramref name="norm"/> (exact or a rule) over every row of g [rows × d], accumulating into dx.</summary>
-    internal static void BackwardRows(Backward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, int rows, float[] scratch)
-    {
-        int d = gamma.Length;
-        for (int r = 0; r < rows; r++)
-            norm(g.AsSpan(r * d, d), xhat.AsSpan(r * d, d), rstd[r], gamma, dx.AsSpan(r * d, d), scratch);
-    }
-
-    /// <summary>
-    /// <see cref="Forward"/> on whole arrays of rows, in one band of rows per thread (<see cref="RowBands"/>): a
-    /// single-threaded norm is a serial pass beside two-thread products (about 1% of a forward on one thread).
-    /// </summary>
-    internal static void ForwardInBands(float[] x, float[] xhat, float[] rstd, float[] y, float[] gamma, float[] beta, int rows, float eps)
-    {
-        int d = gamma.Length;
-        RowBands.For(rows, d, (r0, r1) => Forward(x.AsSpan(r0 * d, (r1 - r0) * d), xhat.AsSpan(r0 * d, (r1 - r0) * d), rstd.AsSpan(r0, r1 - r0),
-            y.AsSpan(r0 * d, (r1 - r0) * d), gamma, beta, r1 - r0, eps));
-    }
-
     /// <summary>Normalises each of <paramref name="rows"/> rows; keeps x̂ and 1/σ for the backward pass.</summary>
     public static void Forward(ReadOnlySpan<float> x, Span<float> xhat, Span<float> rstd, Span<float> y,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, int rows, float eps)

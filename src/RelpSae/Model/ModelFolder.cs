@@ -27,6 +27,16 @@ public sealed class ModelFolder(ITransformer transformer, ITextTokenizer? tokeni
     public ITextTokenizer RequireTokenizer(string idsOption) => Tokenizer
         ?? throw new RelpSaeException($"{Dir} has no tokenizer (tokenizer.json, tokenizer.model, or vocab.json + merges.txt): give token ids ({idsOption})");
 
+    /// <summary>The text's token ids, with the start token in front when <paramref name="prependBos"/> (TransformerLens' default).</summary>
+    public int[] Encode(string text, bool prependBos = false)
+    {
+        var ids = RequireTokenizer("token ids").Encode(text);
+        return prependBos ? Generation.PrependBos(Facts, ids) : ids;
+    }
+
+    /// <summary>The id of a text that must be one token (a metric's target); a one-line error naming its ids otherwise.</summary>
+    public int Token(string text) => RequireTokenizer("token ids").SingleToken(text, "the token");
+
     /// <summary>A token for display: its text, or #id without a tokenizer.</summary>
     public string TokenText(int id) => Tokenizer?.TokenText(id) ?? $"#{id}";
 }

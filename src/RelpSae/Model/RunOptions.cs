@@ -6,21 +6,20 @@ public enum LogitRows { None, Last, All }
 /// <summary>What a forward pass keeps: the activations the backward pass needs, hooked activations, logits.</summary>
 public sealed record RunOptions
 {
-    /// <summary>Keep every block's intermediate activations so <see cref="Gpt2Run.Backward"/> can run.</summary>
+    /// <summary>Keep every block's intermediate activations so <see cref="ITransformerRun.Backward(IReadOnlyList{Metric}, HookPoint, Lrp.PropagationRules)"/> can run.</summary>
     public bool KeepForBackward { get; init; }
 
-    /// <summary>Hook points whose activations are copied into <see cref="Gpt2Run.Cache"/>.</summary>
+    /// <summary>Hook points whose activations are copied into <see cref="ITransformerRun.Cache"/>.</summary>
     public IReadOnlyCollection<HookPoint> Cache { get; init; } = [];
 
     public LogitRows Logits { get; init; } = LogitRows.Last;
 
     /// <summary>
     /// The positions of each sequence whose final rows will be read (metrics, their backward; negative
-    /// counts from the end, as <see cref="Metric.Position"/>), when not every row is: GPT-2 then runs its
-    /// last block past the attention pattern (keys and values are needed everywhere) on these rows alone,
-    /// unless logits of every row or a hook in that stretch asks for more. The rows it computes are those
-    /// of the full pass, bit for bit; the last block's other rows, and <see cref="Gpt2Run.Final"/>'s, are not
-    /// computed. null: every row. Other families compute every row.
+    /// counts from the end, as <see cref="Metric.Position"/>), when not every row is: the last block then runs
+    /// past its attention pattern (keys and values are needed everywhere) on these rows alone, unless logits of
+    /// every row or a hook in that stretch asks for more. The rows it computes are those of the full pass, bit
+    /// for bit; the last block's other rows, and <see cref="ITransformerRun.Final"/>'s, are not computed. null: every row.
     /// </summary>
     public IReadOnlyList<int>? OutputPositions { get; init; }
 

@@ -21,7 +21,7 @@ public class AttributionTests
     private static SaeSplice Splice(Baseline? baseline = null, int seed = 1, bool zeroBiases = false)
     {
         var model = TinyModels.Create(seed, zeroBiases);
-        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.1.hook_resid_pre");
         var sae = RandomSae(model.Config.DModel, 48, seed, zeroBiases);
         return SaeSplice.Create(model, sae, hook, TinyModels.Tokens(1, Tokens), baseline ?? Baseline.Corrupt(TinyModels.Tokens(1, Tokens, seed: 99)));
     }
@@ -154,7 +154,7 @@ public class AttributionTests
     public void CorruptedPromptOfAnotherLengthIsAClearError()
     {
         var model = TinyModels.Create();
-        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.1.hook_resid_pre");
         var e = Assert.Throws<RelpSaeException>(() =>
             SaeSplice.Create(model, RandomSae(16, 32, 1), hook, TinyModels.Tokens(1, 5), Baseline.Corrupt(TinyModels.Tokens(1, 6))));
         Assert.Contains("6 tokens long but the prompt is 5", e.Message);

@@ -14,7 +14,7 @@ public class CircuitTests
     private static readonly string[] Hooks = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_mid", "blocks.1.hook_resid_post"];
 
     private static IReadOnlyList<HookedSae> Saes(Gpt2 model, params string[] hooks) => SaeSet.Check(
-        hooks.Select((h, i) => new HookedSae($"sae{i}", AttributionTests.RandomSae(model.Config.DModel, 24, seed: 3 + i), HookPoint.Parse(h, model.Config))).ToList(),
+        hooks.Select((h, i) => new HookedSae($"sae{i}", AttributionTests.RandomSae(model.Config.DModel, 24, seed: 3 + i), model.Facts.ParseHook(h))).ToList(),
         model.Facts);
 
     private static (Gpt2 Model, MultiSaeSplice Splices) Setup(params string[] hooks)

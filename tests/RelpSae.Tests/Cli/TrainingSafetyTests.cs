@@ -52,10 +52,10 @@ public class TrainingSafetyTests
     public void ConvertDoesNotReplaceAnotherModelWithoutForce()
     {
         var outDir = Temp();
-        File.WriteAllText(Path.Combine(outDir, HfCheckpoint.ConfigFile), "{}");
+        File.WriteAllText(Path.Combine(outDir, ShardedCheckpoint.ConfigFile), "{}");
         FailsWith(CliHarness.Run("convert", "--model", CliHarness.Tarot, "--out", outDir), "already holds a model (config.json)");
         Assert.Equal(0, CliHarness.Run("convert", "--model", CliHarness.Tarot, "--out", outDir, "--force").Code);
-        Assert.True(File.Exists(Path.Combine(outDir, HfCheckpoint.SafetensorsFile)));
+        Assert.True(File.Exists(Path.Combine(outDir, ShardedCheckpoint.SafetensorsFile)));
     }
 
     [Fact]

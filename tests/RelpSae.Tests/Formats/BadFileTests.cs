@@ -1,3 +1,4 @@
+using RelpSae.Model;
 using System.IO.Compression;
 using System.Text;
 using RelpSae.Formats;
@@ -133,7 +134,7 @@ public class BadFileTests
             config[key] = value?.DeepClone();
         string path = Temp("config.json");
         File.WriteAllText(path, config.ToJsonString());
-        Fails(() => HfConfig.Read(path), "config.json", fragment);
+        Fails(() => Gpt2Config.Read(path), "config.json", fragment);
     }
 
     [Fact]
@@ -141,15 +142,15 @@ public class BadFileTests
     {
         string dir = Path.GetDirectoryName(Temp("config.json"))!;
         File.Copy(Path.Combine(Tarot, "config.json"), Path.Combine(dir, "config.json"));
-        Fails(() => HfCheckpoint.Load(dir), "neither");
+        Fails(() => Gpt2Checkpoint.Load(dir), "neither");
         var tensors = PyTorchBin.Read(Path.Combine(Tarot, "pytorch_model.bin"));
         tensors["transformer.ln_f.bias"] = new FloatTensor("transformer.ln_f.bias", [3], [1, 2, 3]);
         SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors.Values);
-        Fails(() => HfCheckpoint.Load(dir), "'ln_f.bias'", "[3]", "[128]");
+        Fails(() => Gpt2Checkpoint.Load(dir), "'ln_f.bias'", "[3]", "[128]");
         var lm = tensors["lm_head.weight"];
         tensors["lm_head.weight"] = lm with { Data = [.. lm.Data.Select(v => v + 1)] };
         tensors["transformer.ln_f.bias"] = new FloatTensor("transformer.ln_f.bias", [128], new float[128]);
         SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors.Values);
-        Fails(() => HfCheckpoint.Load(dir), "untied");
+        Fails(() => Gpt2Checkpoint.Load(dir), "untied");
     }
 }

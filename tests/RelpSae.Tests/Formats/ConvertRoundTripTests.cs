@@ -33,7 +33,7 @@ public class ConvertRoundTripTests
             var root = new System.CommandLine.RootCommand { ConvertCommand.Create() };
             Assert.Equal(0, root.Parse(["convert", "--model", Tarot, "--out", output]).Invoke());
             long written = Directory.EnumerateFiles(output).Sum(f => new FileInfo(f).Length);
-            long needed = ConvertCommand.SpaceNeeded(HfCheckpoint.Load(Tarot), Tarot);
+            long needed = ConvertCommand.SpaceNeeded(Gpt2Checkpoint.Load(Tarot), Tarot);
             // Enough for every byte written, and no more than the 1 MiB allowed for the safetensors header.
             Assert.InRange(needed - written, 0, 1 << 20);
 
@@ -58,8 +58,8 @@ public class ConvertRoundTripTests
         Assert.False(File.Exists(Path.Combine(output, "pytorch_model.bin")));
         Assert.True(File.Exists(Path.Combine(output, "tokenizer.json")) && File.Exists(Path.Combine(output, "LICENSE")));
 
-        var original = HfCheckpoint.Load(Tarot);
-        var converted = HfCheckpoint.Load(output);
+        var original = Gpt2Checkpoint.Load(Tarot);
+        var converted = Gpt2Checkpoint.Load(output);
         Assert.Equal(original.Config, converted.Config);
         Assert.Equal(original.Tensors.Keys.Order(), converted.Tensors.Keys.Order());
         foreach (var (name, t) in original.Tensors)

@@ -1,3 +1,4 @@
+using RelpSae.Model;
 using System.Text;
 using System.Text.Json.Nodes;
 using FsCheck;
@@ -93,7 +94,7 @@ public class FuzzProperties
     public Property EditedConfigs() => Prop.ForAll(Edits(), edit =>
     {
         var dir = WriteFolder("config.json", Replace(TarotConfig, edit.Picks, edit.Value));
-        return CleanAndBounded(() => HfConfig.Read(Path.Combine(dir, "config.json")));
+        return CleanAndBounded(() => Gpt2Config.Read(Path.Combine(dir, "config.json")));
     });
 
     [Property(MaxTest = 60)]

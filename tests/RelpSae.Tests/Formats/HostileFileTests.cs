@@ -1,3 +1,4 @@
+using RelpSae.Model;
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using RelpSae.Formats;
@@ -91,23 +92,23 @@ public class HostileFileTests
         string bin = TorchZip.Write(Path.Combine(dir, "view.bin"), TorchZip.StateDictPickle([view]), [("0", new byte[4])]);
         Refused(() => PyTorchBin.Read(bin), 16 * Megabyte, "'transformer.wte.weight'", "broadcast view");
         var model = ModelFolder();
-        File.Copy(bin, Path.Combine(model, HfCheckpoint.PyTorchFile));
-        Refused(() => HfCheckpoint.Load(model), 16 * Megabyte, "pytorch_model.bin");
+        File.Copy(bin, Path.Combine(model, ShardedCheckpoint.PyTorchFile));
+        Refused(() => Gpt2Checkpoint.Load(model), 16 * Megabyte, "pytorch_model.bin");
     }
 
     [Fact]
     public void ConfigLayerCountIsCheckedAgainstTheTensorsFirst()
     {
         var model = ModelFolder(c => c["n_layer"] = 1_000_000_000);
-        File.Copy(Path.Combine(Tarot, HfCheckpoint.PyTorchFile), Path.Combine(model, HfCheckpoint.PyTorchFile));
-        Refused(() => HfCheckpoint.Load(model), 64 * Megabyte, "n_layer 1000000000", "holds 4 layers");
+        File.Copy(Path.Combine(Tarot, ShardedCheckpoint.PyTorchFile), Path.Combine(model, ShardedCheckpoint.PyTorchFile));
+        Refused(() => Gpt2Checkpoint.Load(model), 64 * Megabyte, "n_layer 1000000000", "holds 4 layers");
     }
 
     [Fact]
     public void HugeEmbeddingWidthIsAnErrorNotAnOverflow()
     {
         var model = ModelFolder(c => { c["n_embd"] = 1_000_000_000; c["n_head"] = 1; });
-        Refused(() => HfConfig.Read(Path.Combine(model, "config.json")), Megabyte, "n_embd 1000000000", "more elements than one array");
+        Refused(() => Gpt2Config.Read(Path.Combine(model, "config.json")), Megabyte, "n_embd 1000000000", "more elements than one array");
     }
 
     [Fact]
@@ -135,7 +136,7 @@ public class HostileFileTests
     {
         // A sparse file: the header declares 2·10⁹ U8 elements that were once widened to 8 GB of floats.
         var model = ModelFolder();
-        string path = Path.Combine(model, HfCheckpoint.SafetensorsFile);
+        string path = Path.Combine(model, ShardedCheckpoint.SafetensorsFile);
         var header = """{"junk":{"dtype":"U8","shape":[2000000000],"data_offsets":[0,2000000000]}}"""u8.ToArray();
         using (var f = File.Create(path))
         {
@@ -143,19 +144,19 @@ public class HostileFileTests
             f.Write(header);
             f.SetLength(8 + header.Length + 2_000_000_000L);
         }
-        Refused(() => HfCheckpoint.Load(model), 16 * Megabyte, "'junk'", "U8", "floating point");
+        Refused(() => Gpt2Checkpoint.Load(model), 16 * Megabyte, "'junk'", "U8", "floating point");
     }
 
     [Fact]
     public void IntegerAndUnknownWeightsAreRefusedByName()
     {
-        var tensors = PyTorchBin.Read(Path.Combine(Tarot, HfCheckpoint.PyTorchFile));
+        var tensors = PyTorchBin.Read(Path.Combine(Tarot, ShardedCheckpoint.PyTorchFile));
         var model = ModelFolder();
-        string path = Path.Combine(model, HfCheckpoint.SafetensorsFile);
+        string path = Path.Combine(model, ShardedCheckpoint.SafetensorsFile);
         tensors["extra.weight"] = new FloatTensor("extra.weight", [2], [1, 2]);
         SafetensorsWriter.Write(path, tensors.Values);
-        Refused(() => HfCheckpoint.Load(model), 64 * Megabyte, "'extra.weight'", "not part of a GPT-2 model");
-        var config = HfConfig.Read(Path.Combine(model, "config.json"));
+        Refused(() => Gpt2Checkpoint.Load(model), 64 * Megabyte, "'extra.weight'", "not part of a GPT-2 model");
+        var config = Gpt2Config.Read(Path.Combine(model, "config.json"));
         Refused(() => Gpt2TensorPlan.Check([new TensorHeader("transformer.ln_f.bias", [128], DType.I64)], config, path),
             Megabyte, "'transformer.ln_f.bias' is I64", "floating point");
         Refused(() => Gpt2TensorPlan.Check([new TensorHeader("h.0.ln_1.weight", [128], DType.BOOL)], config, path), Megabyte, "is BOOL");

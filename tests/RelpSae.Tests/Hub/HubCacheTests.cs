@@ -45,9 +45,9 @@ public class HubCacheTests : IDisposable
 
         Assert.Equal(snapshot, folder);
         Assert.Equal(before, Listing());
-        var (model, embedded) = (Gpt2Model.Load(folder), Gpt2Model.Load(EmbeddedModel));
+        var (model, embedded) = (ModelFolder.Load(folder), ModelFolder.Load(EmbeddedModel));
         Assert.Equal(embedded.Encode("The Tower"), model.Encode("The Tower"));
-        Assert.Equal(embedded.Transformer.Weights.Wte, model.Transformer.Weights.Wte);
+        Assert.Equal(((Gpt2)embedded.Transformer).Weights.Wte, ((Gpt2)model.Transformer).Weights.Wte);
     }
 
     [Fact]

@@ -37,8 +37,8 @@ public class HubDownloadTests : IDisposable
         // Nothing outside the cache folder.
         Assert.Equal([CacheDir], Directory.GetFileSystemEntries(root));
 
-        var fromCache = Gpt2Model.Load(folder);
-        var embedded = Gpt2Model.Load(EmbeddedModel);
+        var fromCache = ModelFolder.Load(folder);
+        var embedded = ModelFolder.Load(EmbeddedModel);
         var ids = embedded.Encode("The Tower");
         using var expected = embedded.Transformer.Forward(ids, batch: 1);
         using var actual = fromCache.Transformer.Forward(ids, batch: 1);

@@ -21,7 +21,7 @@ public class BackwardTests
     public void ExactBackwardMatchesCentralFiniteDifferences(string hookName, MetricKind kind)
     {
         var model = TinyModels.Create();
-        var hook = HookPoint.Parse(hookName, model.Config);
+        var hook = model.Facts.ParseHook(hookName);
         var tokens = TinyModels.Tokens(Batch, Tokens);
         var x = model.ActivationAt(hook, tokens, Batch);
         var metric = new Metric(kind, Target: 3, Foil: 11, Position: kind == MetricKind.LogitDiff ? 2 : -1);
@@ -56,7 +56,7 @@ public class BackwardTests
     public void RelpAhConservesRelevanceWithBiasesZeroed(string hookName)
     {
         var model = TinyModels.Create(seed: 3, zeroBiases: true);
-        var hook = HookPoint.Parse(hookName, model.Config);
+        var hook = model.Facts.ParseHook(hookName);
         var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         foreach (var metric in new[] { new Metric(MetricKind.Logit, 5), new Metric(MetricKind.LogitDiff, 5, 9) })
         {
@@ -74,7 +74,7 @@ public class BackwardTests
     public void RelpConservesRelevanceThroughTheLastMlp()
     {
         var model = TinyModels.Create(seed: 4, zeroBiases: true);
-        var hook = HookPoint.Parse("blocks.1.hook_resid_mid", model.Config);
+        var hook = model.Facts.ParseHook("blocks.1.hook_resid_mid");
         var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         var metric = new Metric(MetricKind.Logit, 7);
         var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
@@ -92,8 +92,8 @@ public class BackwardTests
     public void AttnLrpAttentionIsHalfTheValuePathAndAQuarterOfTheScorePath()
     {
         var model = TinyModels.Create(seed: 5);
-        var pre = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
-        var mid = HookPoint.Parse("blocks.1.hook_resid_mid", model.Config);
+        var pre = model.Facts.ParseHook("blocks.1.hook_resid_pre");
+        var mid = model.Facts.ParseHook("blocks.1.hook_resid_mid");
         var x = model.ActivationAt(pre, TinyModels.Tokens(Batch, Tokens), Batch);
         var metric = new Metric(MetricKind.LogProb, 6);
         var run = model.ForwardFrom(pre, x, Batch, Tokens, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
@@ -112,7 +112,7 @@ public class BackwardTests
     {
         // The counterpart of the test above: the exact gradient through a nonlinear model is not a decomposition of m.
         var model = TinyModels.Create(seed: 3, zeroBiases: true);
-        var hook = HookPoint.Parse("blocks.0.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.0.hook_resid_pre");
         var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true });
         var g = run.Backward(new Metric(MetricKind.Logit, 5), hook, PropagationRules.Gradient);
@@ -124,7 +124,7 @@ public class BackwardTests
     public void PresetsDifferFromTheGradientAndFromEachOther()
     {
         var model = TinyModels.Create();
-        var hook = HookPoint.Parse("blocks.0.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.0.hook_resid_pre");
         var x = model.ActivationAt(hook, TinyModels.Tokens(1, Tokens), 1);
         var run = model.ForwardFrom(hook, x, 1, Tokens, new RunOptions { KeepForBackward = true });
         var metric = new Metric(MetricKind.Logit, 2);
@@ -141,10 +141,10 @@ public class BackwardTests
     public void BackwardCannotReachBeforeTheStartOrANonResidualHook()
     {
         var model = TinyModels.Create();
-        var start = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var start = model.Facts.ParseHook("blocks.1.hook_resid_pre");
         var run = model.ForwardFrom(start, model.ActivationAt(start, TinyModels.Tokens(1, 4), 1), 1, 4, new RunOptions { KeepForBackward = true });
         var metric = new Metric(MetricKind.Logit, 1);
-        Assert.Contains("cannot reach", Assert.Throws<RelpSaeException>(() => run.Backward(metric, HookPoint.Parse("blocks.0.hook_resid_mid", model.Config), PropagationRules.Gradient)).Message);
-        Assert.Contains("residual hooks", Assert.Throws<RelpSaeException>(() => run.Backward(metric, HookPoint.Parse("blocks.1.mlp.hook_post", model.Config), PropagationRules.Gradient)).Message);
+        Assert.Contains("cannot reach", Assert.Throws<RelpSaeException>(() => run.Backward(metric, model.Facts.ParseHook("blocks.0.hook_resid_mid"), PropagationRules.Gradient)).Message);
+        Assert.Contains("residual hooks", Assert.Throws<RelpSaeException>(() => run.Backward(metric, model.Facts.ParseHook("blocks.1.mlp.hook_post"), PropagationRules.Gradient)).Message);
     }
 }

@@ -15,7 +15,7 @@ public class ForwardTests
     public void PartialForwardFromAnUnchangedActivationReproducesTheFullForward(string hookName)
     {
         var model = TinyModels.Create();
-        var hook = HookPoint.Parse(hookName, model.Config);
+        var hook = model.Facts.ParseHook(hookName);
         var tokens = TinyModels.Tokens(2, 6);
         var full = model.Forward(tokens, 2, new RunOptions { Cache = [hook], Logits = LogitRows.All });
         var partial = model.ForwardFrom(hook, full.Cached(hook), 2, 6, new RunOptions { Logits = LogitRows.All });
@@ -27,7 +27,7 @@ public class ForwardTests
     public void RerunFromTheSameHookEqualsAFreshPartialForwardAndBackward()
     {
         var model = TinyModels.Create();
-        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.1.hook_resid_pre");
         var clean = model.ActivationAt(hook, TinyModels.Tokens(2, 6), 2);
         var patched = model.ActivationAt(hook, TinyModels.Tokens(2, 6, seed: 9), 2);
         var options = new RunOptions { KeepForBackward = true, Logits = LogitRows.All };
@@ -86,7 +86,7 @@ public class ForwardTests
     public void CenteringWritingWeightsCentresTheResidualAndLeavesLogitsUnchanged()
     {
         var tokens = TinyModels.Tokens(1, 6);
-        var hook = HookPoint.Parse("blocks.1.hook_resid_pre", TinyModels.Config);
+        var hook = new HookPoint(HookKind.ResidPre, 1);
         var plain = TinyModels.Create();
         var centred = TinyModels.Create();
         centred.Forward(tokens, 1).Dispose();  // packs the weights before they change: centring must drop the packs
@@ -108,7 +108,7 @@ public class ForwardTests
     {
         var model = TinyModels.Create();
         var names = new[] { "hook_embed", "hook_pos_embed", "blocks.0.attn.hook_pattern", "blocks.1.mlp.hook_post", "blocks.1.hook_mlp_out", "ln_final.hook_normalized" };
-        var run = model.Forward(TinyModels.Tokens(1, 4), 1, new RunOptions { Cache = names.Select(n => HookPoint.Parse(n, model.Config)).ToArray() });
+        var run = model.Forward(TinyModels.Tokens(1, 4), 1, new RunOptions { Cache = names.Select(n => model.Facts.ParseHook(n)).ToArray() });
         Assert.Equal(names.Order(), run.Cache.Keys.Order());
         Assert.Equal(4 * model.Config.DMlp, run.Cache["blocks.1.mlp.hook_post"].Length);
         // Each pattern row is a causal probability distribution.
@@ -125,7 +125,7 @@ public class ForwardTests
     public void BadInputsAreClearErrors()
     {
         var model = TinyModels.Create();
-        Assert.Contains("no hook point \"blocks.9.hook_resid_pre\"", Assert.Throws<RelpSaeException>(() => HookPoint.Parse("blocks.9.hook_resid_pre", model.Config)).Message);
+        Assert.Contains("no hook point \"blocks.9.hook_resid_pre\"", Assert.Throws<RelpSaeException>(() => model.Facts.ParseHook("blocks.9.hook_resid_pre")).Message);
         Assert.Contains("token id 50 is outside", Assert.Throws<RelpSaeException>(() => model.Forward([1, 50], 1)).Message);
         Assert.Contains("longer than the model's context of 16", Assert.Throws<RelpSaeException>(() => model.Forward(new int[17], 1)).Message);
     }

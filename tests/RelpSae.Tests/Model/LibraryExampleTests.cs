@@ -9,19 +9,19 @@ public class LibraryExampleTests
     [Fact]
     public void ReadmeExampleGivesRelevanceAtEveryPosition()
     {
-        var model = Gpt2Model.Load(TestPaths.Data("tarot-gpt2"));
+        var model = ModelFolder.Load(TestPaths.Data("tarot-gpt2"));
         var ids = model.Encode("The Tower", prependBos: true);
-        var hook = HookPoint.Parse("blocks.2.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.2.hook_resid_pre");
         using var run = model.Transformer.Forward(ids, batch: 1, new RunOptions { KeepForBackward = true, Cache = [hook] });
         int target = model.Encode(" card")[0];
         float[] relevance = run.Backward(new Metric(MetricKind.Logit, target), hook, PropagationRules.RelP);
         float[] activation = run.Cached(hook);
 
-        Assert.Equal(ids.Length * model.Config.DModel, relevance.Length);
+        Assert.Equal(ids.Length * model.Facts.DModel, relevance.Length);
         Assert.Equal(relevance.Length, activation.Length);
         // Relevance is gradient-like: it reaches the earlier positions through attention, and the
         // last position's row is not zero.
-        int d = model.Config.DModel;
+        int d = model.Facts.DModel;
         Assert.Contains(relevance.AsSpan(0, (ids.Length - 1) * d).ToArray(), v => v != 0);
         Assert.Contains(relevance.AsSpan((ids.Length - 1) * d, d).ToArray(), v => v != 0);
     }

@@ -10,7 +10,7 @@ public class RunBufferTests
     public void ReusedBuffersGiveTheSameLogitsAndGradients()
     {
         var model = TinyModels.Create();
-        var hook = HookPoint.Parse("blocks.0.hook_resid_pre", model.Config);
+        var hook = model.Facts.ParseHook("blocks.0.hook_resid_pre");
         var metric = new Metric(MetricKind.Logit, 3);
         var a = TinyModels.Tokens(2, 6, seed: 1);
         var b = TinyModels.Tokens(2, 6, seed: 2);

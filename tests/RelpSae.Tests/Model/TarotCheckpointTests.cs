@@ -1,3 +1,4 @@
+using RelpSae.Text;
 using RelpSae.Formats;
 using RelpSae.Model;
 
@@ -21,16 +22,16 @@ public class TarotCheckpointTests
     public void RoundTripThroughSafetensorsGivesTheSameModel()
     {
         var dir = Directory.CreateTempSubdirectory().FullName;
-        var checkpoint = HfCheckpoint.Load(TestPaths.Data("tarot-gpt2"));
+        var checkpoint = Gpt2Checkpoint.Load(TestPaths.Data("tarot-gpt2"));
         checkpoint.SaveSafetensors(dir);
         foreach (var file in new[] { "config.json", "tokenizer.json" })
             File.Copy(TestPaths.Data("tarot-gpt2", file), Path.Combine(dir, file));
         Assert.Equal(["config.json", "model.safetensors", "tokenizer.json"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
-        var model = Gpt2Model.Load(dir);
+        var model = ModelFolder.Load(dir);
         Assert.Equal(Love, model.Encode("Love"));
-        Assert.Equal([model.Tokenizer.EndOfTextId, .. Love], model.Encode("Love", prependBos: true));
-        AssertTopFive(model.Transformer);
-        Assert.Equal(Greedy, GreedyIds(model.Transformer, 20));
+        Assert.Equal([((Gpt2Tokenizer)model.Tokenizer!).EndOfTextId, .. Love], model.Encode("Love", prependBos: true));
+        AssertTopFive((Gpt2)model.Transformer);
+        Assert.Equal(Greedy, GreedyIds((Gpt2)model.Transformer, 20));
     }
 
     private static void AssertTopFive(Gpt2 model)
@@ -53,6 +54,6 @@ public class TarotCheckpointTests
         Assert.NotEqual(a, Generation.Continue(model, Love, 10, temperature: 3, seed: 6));
         Assert.All(a, id => Assert.InRange(id, 0, model.Config.VocabSize - 1));
         Assert.Contains("n_positions", Assert.Throws<RelpSaeException>(() => Generation.Continue(model, Love, 62)).Message);
-        Assert.Equal([0, 44, 79, 296], Generation.PrependBos(model.Config, Love));
+        Assert.Equal([0, 44, 79, 296], Generation.PrependBos(model.Facts, Love));
     }
 }

@@ -5,7 +5,7 @@ namespace RelpSae.Tests.Sae;
 
 public class ModelActivationSourceTests
 {
-    private static readonly HookPoint Hook = HookPoint.Parse("blocks.1.hook_resid_post", TarotText.Model.Config);
+    private static readonly HookPoint Hook = TarotText.Model.Facts.ParseHook("blocks.1.hook_resid_post");
 
     private static ModelActivationSource Source(string data, ulong seed = 3, int shuffleRows = 100) =>
         ModelActivationSource.FromText(new ModelFolder(TarotText.Model.Transformer, TarotText.Model.Tokenizer, "tarot-gpt2"), Hook, data, TarotText.Packing(),

@@ -6,8 +6,8 @@ namespace RelpSae.Tests.Sae;
 /// <summary>The tarot GPT-2 and a small text file in its style (its own samples), for SAE training tests.</summary>
 internal static class TarotText
 {
-    private static readonly Lazy<Gpt2Model> Loaded = new(() => Gpt2Model.Load(TestPaths.Data("tarot-gpt2")));
-    public static Gpt2Model Model => Loaded.Value;
+    private static readonly Lazy<ModelFolder> Loaded = new(() => ModelFolder.Load(TestPaths.Data("tarot-gpt2")));
+    public static ModelFolder Model => Loaded.Value;
 
     private const string Text = """
         Love the next 24 hours.
@@ -32,5 +32,5 @@ internal static class TarotText
         return path;
     }
 
-    public static PackingOptions Packing(int context = 16) => PackingOptions.Gpt2(Model.Tokenizer, context);
+    public static PackingOptions Packing(int context = 16) => PackingOptions.Gpt2((Gpt2Tokenizer)Model.Tokenizer!, context);
 }

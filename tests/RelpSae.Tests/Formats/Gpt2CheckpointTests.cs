@@ -1,15 +1,16 @@
+using RelpSae.Model;
 using RelpSae.Formats;
 
 namespace RelpSae.Tests.Formats;
 
-public class HfCheckpointTests
+public class Gpt2CheckpointTests
 {
     private static readonly string Tarot = TestPaths.Data("tarot-gpt2");
 
     [Fact]
     public void TarotConfigReadsTheDocumentedSizes()
     {
-        var c = HfConfig.Read(Path.Combine(Tarot, "config.json"));
+        var c = Gpt2Config.Read(Path.Combine(Tarot, "config.json"));
         Assert.Equal((1000, 64, 128, 4, 4, 512, 1e-5f, "gelu_new", 0),
             (c.VocabSize, c.NPositions, c.DModel, c.NLayers, c.NHeads, c.DMlp, c.LayerNormEps, c.Activation, c.BosTokenId));
     }
@@ -17,8 +18,8 @@ public class HfCheckpointTests
     [Fact]
     public void TarotBinLoadsEveryGpt2TensorWithItsShape()
     {
-        var ckpt = HfCheckpoint.Load(Tarot);
-        var expected = HfCheckpoint.ExpectedShapes(ckpt.Config).ToList();
+        var ckpt = Gpt2Checkpoint.Load(Tarot);
+        var expected = Gpt2Checkpoint.ExpectedShapes(ckpt.Config).ToList();
         Assert.Equal(2 + 12 * 4 + 2, expected.Count);
         Assert.Equal(expected.Select(e => e.Name).Order(), ckpt.Tensors.Keys.Order());
         foreach (var (name, shape) in expected)

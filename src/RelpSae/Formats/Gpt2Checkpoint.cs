@@ -8,18 +8,15 @@ namespace RelpSae.Formats;
 /// shapes the config implies before any is read (<see cref="Gpt2TensorPlan"/>); causal-mask buffers
 /// and the tied lm_head are dropped.
 /// </summary>
-public sealed record HfCheckpoint(Gpt2Config Config, IReadOnlyDictionary<string, FloatTensor> Tensors)
+public sealed record Gpt2Checkpoint(Gpt2Config Config, IReadOnlyDictionary<string, FloatTensor> Tensors)
 {
-    public const string ConfigFile = "config.json";
-    public const string SafetensorsFile = "model.safetensors";
-    public const string PyTorchFile = "pytorch_model.bin";
     internal const string LmHead = "lm_head.weight";
 
-    public static HfCheckpoint Load(string dir, bool checkFinite = true)
+    public static Gpt2Checkpoint Load(string dir, bool checkFinite = true)
     {
         if (!Directory.Exists(dir)) throw new RelpSaeException($"{dir}: no such model folder");
-        var config = HfConfig.Read(Path.Combine(dir, ConfigFile));
-        string safetensors = Path.Combine(dir, SafetensorsFile), bin = Path.Combine(dir, PyTorchFile);
+        var config = Gpt2Config.Read(Path.Combine(dir, ShardedCheckpoint.ConfigFile));
+        string safetensors = Path.Combine(dir, ShardedCheckpoint.SafetensorsFile), bin = Path.Combine(dir, ShardedCheckpoint.PyTorchFile);
         Dictionary<string, FloatTensor> raw;
         string source;
         if (File.Exists(safetensors))
@@ -35,8 +32,8 @@ public sealed record HfCheckpoint(Gpt2Config Config, IReadOnlyDictionary<string,
             source = bin;
         }
         else
-            throw new RelpSaeException($"{dir}: neither {SafetensorsFile} nor {PyTorchFile} is there");
-        return new HfCheckpoint(config, Normalise(raw, source));
+            throw new RelpSaeException($"{dir}: neither {ShardedCheckpoint.SafetensorsFile} nor {ShardedCheckpoint.PyTorchFile} is there");
+        return new Gpt2Checkpoint(config, Normalise(raw, source));
     }
 
     /// <summary>Every tensor a GPT-2 checkpoint must hold, with the shape the config implies.</summary>
@@ -69,7 +66,7 @@ public sealed record HfCheckpoint(Gpt2Config Config, IReadOnlyDictionary<string,
     public void SaveSafetensors(string dir)
     {
         Directory.CreateDirectory(dir);
-        SafetensorsWriter.Write(Path.Combine(dir, SafetensorsFile), Tensors.Values,
+        SafetensorsWriter.Write(Path.Combine(dir, ShardedCheckpoint.SafetensorsFile), Tensors.Values,
             new Dictionary<string, string> { ["format"] = "pt" });
     }
 
