@@ -15,8 +15,8 @@ public sealed class Linear(float[] weight, float[]? bias, int inputs, int output
 
     private PackedMatrix? forward, backward;
 
-    private PackedMatrix Forward => forward ??= new PackedMatrix(Weight, Inputs, Outputs, Inputs, transposed: true);
-    private PackedMatrix Backward => backward ??= new PackedMatrix(Weight, Outputs, Inputs, Inputs, transposed: false);
+    private PackedMatrix Forward => forward ??= new PackedMatrix(Matrix.Of(Weight, Outputs, Inputs).T);
+    private PackedMatrix Backward => backward ??= new PackedMatrix(Matrix.Of(Weight, Outputs, Inputs));
 
     /// <summary>
     /// y[rows × out] = x·Wᵀ + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer),
@@ -27,14 +27,14 @@ public sealed class Linear(float[] weight, float[]? bias, int inputs, int output
         if (ldx == 0) ldx = Inputs;
         if (Bias is null)
         {
-            Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy);
+            Gemm.Multiply(Matrix.Of(x, rows, Inputs, ldx), Forward, Matrix.Into(y, rows, Outputs, ldy));
             return;
         }
         for (int r = 0; r < rows; r++) Bias.CopyTo(y.Slice(r * ldy, Outputs));
-        Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy, accumulate: true);
+        Gemm.Multiply(Matrix.Of(x, rows, Inputs, ldx), Forward, Matrix.Into(y, rows, Outputs, ldy), accumulate: true);
     }
 
     /// <summary>dx[rows × in] (+)= dy·W, dy rows <paramref name="lddy"/> apart.</summary>
     public void Transpose(ReadOnlySpan<float> dy, int lddy, int rows, Span<float> dx, bool accumulate) =>
-        Gemm.Multiply(rows, dy, lddy, false, Backward, dx, Inputs, accumulate);
+        Gemm.Multiply(Matrix.Of(dy, rows, Outputs, lddy), Backward, Matrix.Into(dx, rows, Inputs), accumulate);
 }
