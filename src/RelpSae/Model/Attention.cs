@@ -109,15 +109,16 @@ public static class Attention
         foreach (var (first, end) in RowBlocks(T))
         {
             int rows = end - first;
-            // The head's columns of the fused rows: the block's queries (and their dz), the keys they see.
+            // The head's columns of the fused rows: the block's queries (and their dz), the keys and values they see.
             var qRows = Matrix.Of(q[(first * 3 * d)..], rows, dh, 3 * d);
             var dzRows = Matrix.Of(dzh[(first * d)..], rows, dh, d);
             var kSeen = Matrix.Of(k, end, dh, 3 * d);
+            var vSeen = Matrix.Of(v, end, dh, 3 * d);
             var a = Matrix.Of(pattern[(first * T)..], rows, end, T);
             Gemm.Multiply(a.T, dzRows, Matrix.Into(dv, end, dh, 3 * d), accumulate: true, threads: 1);
             if (rented is null) continue;
             var dS = rented.AsSpan(0, rows * end);
-            Gemm.Multiply(dzRows, Matrix.Of(v, end, dh, 3 * d).T, Matrix.Into(dS, rows, end), accumulate: false, threads: 1);
+            Gemm.Multiply(dzRows, vSeen.T, Matrix.Into(dS, rows, end), accumulate: false, threads: 1);
             var raw = formed.Cap.IsSet ? rented.AsSpan(blockScores, rows * end) : default;
             if (formed.Cap.IsSet) Gemm.Multiply(qRows, kSeen.T, Matrix.Into(raw, rows, end), accumulate: false, threads: 1);
             for (int i = first; i < end; i++)
