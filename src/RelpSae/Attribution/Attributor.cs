@@ -26,7 +26,7 @@ public static class Attributor
         int T = splice.Tokens, d = sae.DIn, n = sae.DSae;
 
         var scores = new float[T * n];
-        Gemm.Multiply(T, n, d, g, d, false, sae.WDec, d, true, scores, n);
+        Gemm.Multiply(Matrix.Of(g, T, d), Matrix.Of(sae.WDec, n, d).T, Matrix.Into(scores, T, n));
         var totals = new double[n];
         var errors = new double[T];
         for (int t = 0; t < T; t++)

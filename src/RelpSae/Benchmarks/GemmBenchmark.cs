@@ -20,12 +20,13 @@ public static class GemmBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(reps, 1);
         var rng = new Random(0);
         float[] a = Random(rng, m * k), b = Random(rng, k * n), c = new float[m * n];
-        int lda = transA ? m : k, ldb = transB ? k : n;
-        var packed = prepackB ? new PackedMatrix(b, k, n, ldb, transB) : null;
+        ReadOnlyMatrixView OpA() => transA ? Matrix.Of(a, k, m).T : Matrix.Of(a, m, k);
+        ReadOnlyMatrixView OpB() => transB ? Matrix.Of(b, n, k).T : Matrix.Of(b, k, n);
+        var packed = prepackB ? new PackedMatrix(OpB()) : null;
         void Product()
         {
-            if (packed is null) Gemm.Multiply(m, n, k, a, lda, transA, b, ldb, transB, c, n, false, GemmPath.Best, threads);
-            else Gemm.Multiply(m, a, lda, transA, packed, c, n, false, threads);
+            if (packed is null) Gemm.Multiply(OpA(), OpB(), Matrix.Into(c, m, n), accumulate: false, threads);
+            else Gemm.Multiply(OpA(), packed, Matrix.Into(c, m, n), accumulate: false, threads);
         }
         return 2.0 * m * n * k / (Timing.MedianMs(Product, warmup: 1, reps) / 1000) / 1e9;
     }

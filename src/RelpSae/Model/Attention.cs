@@ -54,12 +54,12 @@ public static class Attention
         AttentionScores scores)
     {
         int d = width, dh = headDim, T = tokens, rows = end - first;
-        var q = qkv[(first * 3 * d + head * dh)..];
-        var k = qkv[(d + head * dh)..];
-        var v = qkv[(2 * d + head * dh)..];
-        var zh = z[(first * d + head * dh)..];
-        var block = pattern[(first * T)..];
-        Gemm.Multiply(rows, end, dh, q, 3 * d, false, k, 3 * d, true, block, T, false, GemmPath.Best, 1);
+        // The head's columns of the fused rows: the block's queries, and the keys and values they see.
+        var q = Matrix.Of(qkv[(first * 3 * d + head * dh)..], rows, dh, 3 * d);
+        var k = Matrix.Of(qkv[(d + head * dh)..], end, dh, 3 * d);
+        var v = Matrix.Of(qkv[(2 * d + head * dh)..], end, dh, 3 * d);
+        var block = Matrix.Into(pattern[(first * T)..], rows, end, T);
+        Gemm.Multiply(q, k.T, block, accumulate: false, threads: 1);
         for (int i = first; i < end; i++)
         {
             var row = pattern.Slice(i * T, T);
@@ -69,7 +69,7 @@ public static class Attention
             TensorPrimitives.SoftMax(visible, visible);
             row[(i + 1)..].Clear();
         }
-        Gemm.Multiply(rows, dh, end, block, T, false, v, 3 * d, false, zh, d, false, GemmPath.Best, 1);
+        Gemm.Multiply(block, v, Matrix.Into(z[(first * d + head * dh)..], rows, dh, d), accumulate: false, threads: 1);
     }
 
     /// <summary>
@@ -102,14 +102,18 @@ public static class Attention
         foreach (var (first, end) in RowBlocks(T))
         {
             int rows = end - first;
-            var a = pattern[(first * T)..];
-            var dzRows = dzh[(first * d)..];
-            Gemm.Multiply(end, dh, rows, a, T, true, dzRows, d, false, dv, 3 * d, true, GemmPath.Best, 1);
+            // The head's columns of the fused rows: the block's queries (and their dz), the keys and values they see.
+            var qRows = Matrix.Of(q[(first * 3 * d)..], rows, dh, 3 * d);
+            var dzRows = Matrix.Of(dzh[(first * d)..], rows, dh, d);
+            var kSeen = Matrix.Of(k, end, dh, 3 * d);
+            var vSeen = Matrix.Of(v, end, dh, 3 * d);
+            var a = Matrix.Of(pattern[(first * T)..], rows, end, T);
+            Gemm.Multiply(a.T, dzRows, Matrix.Into(dv, end, dh, 3 * d), accumulate: true, threads: 1);
             if (rented is null) continue;
             var dS = rented.AsSpan(0, rows * end);
-            Gemm.Multiply(rows, end, dh, dzRows, d, false, v, 3 * d, true, dS, end, false, GemmPath.Best, 1);
+            Gemm.Multiply(dzRows, vSeen.T, Matrix.Into(dS, rows, end), accumulate: false, threads: 1);
             var raw = formed.Cap.IsSet ? rented.AsSpan(blockScores, rows * end) : default;
-            if (formed.Cap.IsSet) Gemm.Multiply(rows, end, dh, q[(first * 3 * d)..], 3 * d, false, k, 3 * d, true, raw, end, false, GemmPath.Best, 1);
+            if (formed.Cap.IsSet) Gemm.Multiply(qRows, kSeen.T, Matrix.Into(raw, rows, end), accumulate: false, threads: 1);
             for (int i = first; i < end; i++)
             {
                 var row = dS.Slice((i - first) * end, end);
@@ -117,8 +121,8 @@ public static class Attention
                 if (formed.Cap.IsSet) CapSlope(raw.Slice((i - first) * end, i + 1), row[..(i + 1)], formed);
                 row[(i + 1)..].Clear();
             }
-            Gemm.Multiply(rows, dh, end, dS, end, false, k, 3 * d, false, dq[(first * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
-            Gemm.Multiply(end, dh, rows, dS, end, true, q[(first * 3 * d)..], 3 * d, false, dk, 3 * d, true, GemmPath.Best, 1);
+            Gemm.Multiply(Matrix.Of(dS, rows, end), kSeen, Matrix.Into(dq[(first * 3 * d)..], rows, dh, 3 * d), accumulate: false, threads: 1);
+            Gemm.Multiply(Matrix.Of(dS, rows, end).T, qRows, Matrix.Into(dk, end, dh, 3 * d), accumulate: true, threads: 1);
         }
         ScaleColumns(dv, T, dh, 3 * d, shares.Value);
         if (rented is not null) ArrayPool<float>.Shared.Return(rented);
@@ -142,7 +146,8 @@ public static class Attention
         ScaleColumns(dv, T, dh, 3 * d, 0);
 
         var a = pattern.Slice(query * T, keys);
-        Gemm.Multiply(keys, dh, 1, a, 1, false, dzRow, dh, false, dv, 3 * d, false, GemmPath.Best, 1);
+        // The row's pattern and its dz as a column and a row: dv = aᵀ·dz over the keys, a rank-one product.
+        Gemm.Multiply(Matrix.Of(a, keys, 1), Matrix.Of(dzRow, 1, dh), Matrix.Into(dv, keys, dh, 3 * d), accumulate: false, threads: 1);
         ScaleColumns(dv, keys, dh, 3 * d, shares.Value);
         // Scores of the standard form divide by √d_head, as this path always has; others scale as the forward did.
         float qk = scores is { } formed ? shares.Pattern * shares.QueryKey * formed.Scale : shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
@@ -150,17 +155,20 @@ public static class Attention
         bool capped = scores is { Cap.IsSet: true };
         var rented = ArrayPool<float>.Shared.Rent(capped ? 2 * keys : keys);
         var dS = rented.AsSpan(0, keys);
-        Gemm.Multiply(1, keys, dh, dzRow, dh, false, qkv[(2 * d + head * dh)..], 3 * d, true, dS, keys, false, GemmPath.Best, 1);
+        var v = Matrix.Of(qkv[(2 * d + head * dh)..], keys, dh, 3 * d);
+        var k = Matrix.Of(qkv[(d + head * dh)..], keys, dh, 3 * d);
+        var q = Matrix.Of(qkv.Slice(query * 3 * d + head * dh, dh), 1, dh);
+        Gemm.Multiply(Matrix.Of(dzRow, 1, dh), v.T, Matrix.Into(dS, 1, keys), accumulate: false, threads: 1);
         SoftmaxBackward(a, dS, qk);
         if (capped)
         {
             // A capped head recomputes the row's scores to take the slope of the cap.
             var raw = rented.AsSpan(keys, keys);
-            Gemm.Multiply(1, keys, dh, qkv.Slice(query * 3 * d + head * dh, dh), dh, false, qkv[(d + head * dh)..], 3 * d, true, raw, keys, false, GemmPath.Best, 1);
+            Gemm.Multiply(q, k.T, Matrix.Into(raw, 1, keys), accumulate: false, threads: 1);
             CapSlope(raw, dS, scores!.Value);
         }
-        Gemm.Multiply(1, dh, keys, dS, keys, false, qkv[(d + head * dh)..], 3 * d, false, dq[(query * 3 * d)..], 3 * d, false, GemmPath.Best, 1);
-        Gemm.Multiply(keys, dh, 1, dS, 1, false, qkv.Slice(query * 3 * d + head * dh, dh), dh, false, dk, 3 * d, false, GemmPath.Best, 1);
+        Gemm.Multiply(Matrix.Of(dS, 1, keys), k, Matrix.Into(dq[(query * 3 * d)..], 1, dh, 3 * d), accumulate: false, threads: 1);
+        Gemm.Multiply(Matrix.Of(dS, keys, 1), q, Matrix.Into(dk, keys, dh, 3 * d), accumulate: false, threads: 1);
         ArrayPool<float>.Shared.Return(rented);
     }
 

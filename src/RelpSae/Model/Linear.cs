@@ -35,14 +35,10 @@ public sealed class Linear
     public int Outputs { get; }
 
     /// <summary>op(B) = W [in × out] of the forward product.</summary>
-    private PackedMatrix Forward => forward ??= storedInOut
-        ? new PackedMatrix(Weight, Inputs, Outputs, Outputs, transposed: false)
-        : new PackedMatrix(Weight, Inputs, Outputs, Inputs, transposed: true);
+    private PackedMatrix Forward => forward ??= new PackedMatrix(storedInOut ? Matrix.Of(Weight, Inputs, Outputs) : Matrix.Of(Weight, Outputs, Inputs).T);
 
     /// <summary>op(B) = Wᵀ [out × in] of the backward product.</summary>
-    private PackedMatrix Backward => backward ??= storedInOut
-        ? new PackedMatrix(Weight, Outputs, Inputs, Outputs, transposed: true)
-        : new PackedMatrix(Weight, Outputs, Inputs, Inputs, transposed: false);
+    private PackedMatrix Backward => backward ??= new PackedMatrix(storedInOut ? Matrix.Of(Weight, Inputs, Outputs).T : Matrix.Of(Weight, Outputs, Inputs));
 
     /// <summary>
     /// y[rows × out] = x·W + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer),
@@ -51,8 +47,10 @@ public sealed class Linear
     public void Apply(ReadOnlySpan<float> x, int rows, Span<float> y, int ldy, int ldx = 0)
     {
         if (ldx == 0) ldx = Inputs;
-        if (Bias is null) Gemm.Multiply(rows, x, ldx, false, Forward, y, ldy);
-        else Gemm.MultiplyAddBias(rows, x, ldx, Forward, Bias, y, ldy);
+        var input = Matrix.Of(x, rows, Inputs, ldx);
+        var output = Matrix.Into(y, rows, Outputs, ldy);
+        if (Bias is null) Gemm.Multiply(input, Forward, output);
+        else Gemm.MultiplyAddBias(input, Forward, Bias, output);
     }
 
     /// <summary>
@@ -97,5 +95,5 @@ public sealed class Linear
 
     /// <summary>dx[rows × in] (+)= dy·Wᵀ, dy rows <paramref name="lddy"/> apart.</summary>
     public void Transpose(ReadOnlySpan<float> dy, int lddy, int rows, Span<float> dx, bool accumulate) =>
-        Gemm.Multiply(rows, dy, lddy, false, Backward, dx, Inputs, accumulate);
+        Gemm.Multiply(Matrix.Of(dy, rows, Outputs, lddy), Backward, Matrix.Into(dx, rows, Inputs), accumulate);
 }

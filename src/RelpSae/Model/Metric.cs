@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RelpSae.Numerics;
 
 namespace RelpSae.Model;
 
@@ -59,7 +60,7 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
             // d log p_t / d logit_v = [v = t] − p_v: subtract the probability-weighted unembedding.
             var p = Logits(h, unembed);
             TensorPrimitives.SoftMax(p, p);
-            Numerics.Gemm.Multiply(1, d, p.Length, p, p.Length, false, unembed, d, false, dh, d, accumulate: false);
+            Gemm.Multiply(Matrix.Of(p, 1, p.Length), Matrix.Of(unembed, p.Length, d), Matrix.Into(dh, 1, d));
             TensorPrimitives.Subtract(unembed.Slice(Target * d, d), dh, dh);
         }
     }
@@ -100,7 +101,7 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
         capBackward(raw, capped, g, draw);
         if (Kind == MetricKind.LogProb)
         {
-            Numerics.Gemm.Multiply(1, d, draw.Length, draw, draw.Length, false, unembed, d, false, dh, d, accumulate: false);
+            Gemm.Multiply(Matrix.Of(draw, 1, draw.Length), Matrix.Of(unembed, draw.Length, d), Matrix.Into(dh, 1, d));
             return;
         }
         dh.Clear();
@@ -121,7 +122,7 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
     {
         int d = h.Length, vocab = unembed.Length / d;
         var logits = new float[vocab];
-        Numerics.Gemm.Multiply(1, vocab, d, h, d, false, unembed, d, true, logits, vocab);
+        Gemm.Multiply(Matrix.Of(h, 1, d), Matrix.Of(unembed, vocab, d).T, Matrix.Into(logits, 1, vocab));
         return logits;
     }
 }

@@ -20,33 +20,25 @@ public static unsafe class Gemm
     internal static int SkinnyRows(bool transB) => transB ? 48 : 8;
 
     /// <summary>
-    /// C[m×n] = op(A)·op(B) (or C += … when <paramref name="accumulate"/>), all row-major.
-    /// op(A) is A[m×k] (lda ≥ k) or, transposed, Aᵀ with A stored [k×m] (lda ≥ m); likewise op(B)
-    /// is B[k×n] (ldb ≥ n) or Bᵀ with B stored [n×k] (ldb ≥ k). C must not overlap A or B.
+    /// C = A·B (or C += A·B when <paramref name="accumulate"/>): A m×k, B k×n and C m×n as described
+    /// (<see cref="Matrix"/>; A or B may be read transposed). C must not overlap A or B.
     /// </summary>
-    public static void Multiply(int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, bool transA,
-        ReadOnlySpan<float> b, int ldb, bool transB,
-        Span<float> c, int ldc, bool accumulate = false) =>
-        Multiply(m, n, k, a, lda, transA, b, ldb, transB, c, ldc, accumulate, GemmPath.Best, Threads.Count);
+    public static void Multiply(ReadOnlyMatrixView a, ReadOnlyMatrixView b, MatrixView c, bool accumulate = false) =>
+        Multiply(a, b, c, accumulate, Threads.Count);
 
-    /// <summary>As the public overload, with the kernel and the thread count chosen by the caller.</summary>
-    internal static unsafe void Multiply(int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, bool transA,
-        ReadOnlySpan<float> b, int ldb, bool transB,
-        Span<float> c, int ldc, bool accumulate, GemmPath path, int threads)
+    /// <summary>As the public overload, on <paramref name="threads"/> threads (1: a caller already running one product per thread) and the kernel chosen by the caller.</summary>
+    internal static unsafe void Multiply(ReadOnlyMatrixView a, ReadOnlyMatrixView b, MatrixView c, bool accumulate, int threads, GemmPath path = GemmPath.Best)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(m);
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda);
-        CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb);
-        CheckOperand("C", c.Length, m, n, ldc);
+        CheckOperand("A", a);
+        CheckOperand("B", b);
+        CheckOperand("C", c);
+        CheckShapes(a, b.Rows, b.Cols, c);
+        int m = c.Rows, n = c.Cols, k = a.Cols;
         if (m == 0 || n == 0) return;
-        fixed (float* pa = a, pb = b, pc = c)
+        fixed (float* pa = a.Data, pb = b.Data, pc = c.Data)
         {
-            var g = new GemmProblem(m, n, k, pa, lda, transA, pb, ldb, transB, pc, ldc, accumulate);
+            var g = new GemmProblem(m, n, k, pa, a.Ld, a.Transposed, pb, b.Ld, b.Transposed, pc, c.Ld, accumulate);
             if (k == 0)
             {
                 if (!accumulate)
@@ -57,42 +49,33 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>
-    /// C[m×n] = op(A)·B (or C += …) with B packed beforehand (n = B.Cols, k = B.Rows), on
-    /// <see cref="Threads.Count"/> threads; op(A) and C as in the general overload.
-    /// </summary>
-    public static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b,
-        Span<float> c, int ldc, bool accumulate = false) => Multiply(m, a, lda, transA, b, c, ldc, accumulate, Threads.Count);
+    /// <summary>C = A·B (or C += …) with B packed beforehand; A and C as in the general overload.</summary>
+    public static void Multiply(ReadOnlyMatrixView a, PackedMatrix b, MatrixView c, bool accumulate = false) =>
+        Multiply(a, b, default, c, accumulate, Threads.Count);
 
-    internal static unsafe void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b,
-        Span<float> c, int ldc, bool accumulate, int threads) => Multiply(m, a, lda, transA, b, default, c, ldc, accumulate, threads);
+    internal static void Multiply(ReadOnlyMatrixView a, PackedMatrix b, MatrixView c, bool accumulate, int threads) =>
+        Multiply(a, b, default, c, accumulate, threads);
 
     /// <summary>
-    /// C[m×n] = op(A)·B + bias, the row <paramref name="bias"/> (n values) added to every row of C as the
+    /// C = A·B + bias, the row <paramref name="bias"/> (B.Cols values) added to every row of C as the
     /// first block of the shared dimension is stored: the same sums as C filled with the bias and then
     /// accumulated, without the pass that fills it.
     /// </summary>
-    public static void MultiplyAddBias(int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, ReadOnlySpan<float> bias, Span<float> c, int ldc)
+    public static void MultiplyAddBias(ReadOnlyMatrixView a, PackedMatrix b, ReadOnlySpan<float> bias, MatrixView c)
     {
         if (bias.Length != b.Cols) throw new ArgumentException($"the bias has {bias.Length} values for {b.Cols} columns", nameof(bias));
-        if (b.Rows == 0)
-        {
-            for (int i = 0; i < m; i++) bias.CopyTo(c.Slice(i * ldc, b.Cols));
-            return;
-        }
-        Multiply(m, a, lda, false, b, bias, c, ldc, accumulate: false, Threads.Count);
+        Multiply(a, b, bias, c, accumulate: false, Threads.Count);
     }
 
-    private static unsafe void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, ReadOnlySpan<float> bias,
-        Span<float> c, int ldc, bool accumulate, int threads)
+    private static unsafe void Multiply(ReadOnlyMatrixView a, PackedMatrix b, ReadOnlySpan<float> bias, MatrixView c, bool accumulate, int threads)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        CheckOperand("A", a.Length, transA ? b.Rows : m, transA ? m : b.Rows, lda);
-        CheckOperand("C", c.Length, m, b.Cols, ldc);
-        if (m == 0) return;
-        fixed (float* pa = a, pc = c, pbias = bias)
-            Run(GemmProblem.WithPacked(m, pa, lda, transA, b, pc, ldc, accumulate, pbias), b.Path, threads);
+        CheckOperand("A", a);
+        CheckOperand("C", c);
+        CheckShapes(a, b.Rows, b.Cols, c);
+        if (c.Rows == 0) return;
+        fixed (float* pa = a.Data, pc = c.Data, pbias = bias)
+            Run(GemmProblem.WithPacked(c.Rows, pa, a.Ld, a.Transposed, b, pc, c.Ld, accumulate, pbias), b.Path, threads);
     }
 
     private static unsafe void Run(in GemmProblem g, GemmPath path, int threads)
@@ -119,9 +102,24 @@ public static unsafe class Gemm
         else GemmDriver.Run<T, O>(g);
     }
 
-    /// <summary>A rows×cols operand stored row-major with leading dimension ld must fit its span.</summary>
-    internal static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    /// <summary>A, B (bRows×bCols) and C must chain: A's columns are B's rows, C is A's rows by B's columns.</summary>
+    private static void CheckShapes(ReadOnlyMatrixView a, int bRows, int bCols, MatrixView c)
     {
+        if (bRows != a.Cols)
+            throw new ArgumentException($"A is {a.Rows}×{a.Cols} but B is {bRows}×{bCols}: A's columns must be B's rows", "b");
+        if (c.Rows != a.Rows || c.Cols != bCols)
+            throw new ArgumentException($"C is {c.Rows}×{c.Cols} but A·B is {a.Rows}×{bCols}", "c");
+    }
+
+    internal static void CheckOperand(string name, ReadOnlyMatrixView x) => CheckOperand(name, x.Data.Length, x.StoredRows, x.StoredCols, x.Ld);
+
+    private static void CheckOperand(string name, MatrixView x) => CheckOperand(name, x.Data.Length, x.Rows, x.Cols, x.Ld);
+
+    /// <summary>A rows×cols operand stored row-major with leading dimension ld must fit its span.</summary>
+    private static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    {
+        if (rows < 0 || cols < 0)
+            throw new ArgumentOutOfRangeException(name.ToLowerInvariant(), $"{name} is {rows}×{cols}: sizes cannot be negative");
         if (ld < Math.Max(1, cols))
             throw new ArgumentOutOfRangeException($"ld{name.ToLowerInvariant()}", ld, $"{name} is stored {rows}×{cols}: its leading dimension must be at least {Math.Max(1, cols)}");
         long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;

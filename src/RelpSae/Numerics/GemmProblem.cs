@@ -20,7 +20,7 @@ internal readonly unsafe struct GemmProblem(int m, int n, int k,
     public float* Bias { get; private init; }
 
     public static GemmProblem WithPacked(int m, float* a, int lda, bool transA, PackedMatrix b, float* c, int ldc, bool accumulate, float* bias = null) =>
-        new(m, b.Cols, b.Rows, a, lda, transA, null, b.Cols, false, c, ldc, accumulate) { PackedB = b.Data, PackedCols = b.PaddedCols, Bias = bias };
+        new(m, b.Cols, b.Rows, a, lda, transA, null, b.Cols, transB: false, c, ldc, accumulate) { PackedB = b.Data, PackedCols = b.PaddedCols, Bias = bias };
 
     /// <summary>The packed panels of op(B) for the block at depth p0 (kc deep), from column j0 of this problem.</summary>
     public float* PackedBlock(int p0, int kc, int j0) => PackedB + (nint)p0 * PackedCols + (nint)(PackedCol0 + j0) * kc;

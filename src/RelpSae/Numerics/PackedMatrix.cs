@@ -13,14 +13,15 @@ public sealed unsafe class PackedMatrix
 {
     private readonly float[] storage;
 
-    /// <summary>Packs op(B): B [k×n] (ldb ≥ n) or, <paramref name="transposed"/>, Bᵀ with B stored [n×k] (ldb ≥ k).</summary>
-    public PackedMatrix(ReadOnlySpan<float> b, int k, int n, int ldb, bool transposed) : this(b, k, n, ldb, transposed, GemmPath.Best) { }
+    /// <summary>Packs op(B), k×n as described (read transposed when a weight is stored [n×k]).</summary>
+    public PackedMatrix(ReadOnlyMatrixView b) : this(b, GemmPath.Best) { }
 
-    internal PackedMatrix(ReadOnlySpan<float> b, int k, int n, int ldb, bool transposed, GemmPath path)
+    internal PackedMatrix(ReadOnlyMatrixView b, GemmPath path)
     {
+        int k = b.Rows, n = b.Cols;
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
-        Gemm.CheckOperand("B", b.Length, transposed ? n : k, transposed ? k : n, ldb);
+        Gemm.CheckOperand("B", b);
         Path = GemmPaths.Resolve(path);
         Rows = k;
         Cols = n;
@@ -29,11 +30,11 @@ public sealed unsafe class PackedMatrix
         storage = GC.AllocateUninitializedArray<float>(k * PaddedCols + 16, pinned: true);
         nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
         Data = (float*)((start + 63) & ~(nint)63);
-        fixed (float* pb = b)
+        fixed (float* pb = b.Data)
             for (int p0 = 0; p0 < k; p0 += GemmDriver.KC)
             {
-                float* block = transposed ? pb + p0 : pb + (nint)p0 * ldb;
-                Packing.PackB(block, ldb, transposed, Math.Min(GemmDriver.KC, k - p0), n, nr, Data + (nint)p0 * PaddedCols);
+                float* block = b.Transposed ? pb + p0 : pb + (nint)p0 * b.Ld;
+                Packing.PackB(block, b.Ld, b.Transposed, Math.Min(GemmDriver.KC, k - p0), n, nr, Data + (nint)p0 * PaddedCols);
             }
     }
 

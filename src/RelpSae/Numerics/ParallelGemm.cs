@@ -33,7 +33,7 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
     public static ParallelGemm Plan(in GemmProblem g, GemmPath path, int threads)
     {
         if (threads == 1 || (long)g.M * g.N * g.K < Gemm.ParallelThreshold)
-            return new ParallelGemm(g, path, 1, true, 1);
+            return new ParallelGemm(g, path, parts: 1, byColumns: true, unit: 1);
         var (mr, nr) = GemmPaths.Tile(path);
         int colTiles = (g.N + nr - 1) / nr, rowTiles = (g.M + mr - 1) / mr;
         bool byRows = g.PackedB != null

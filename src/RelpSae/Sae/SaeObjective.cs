@@ -109,7 +109,7 @@ internal sealed partial class SaeObjective
                 if (_config.ApplyBDecToInput) TensorPrimitives.Subtract(x.AsSpan(r * d, d), p.BDec, _xin.AsSpan(r * d, d));
                 else x.AsSpan(r * d, d).CopyTo(_xin.AsSpan(r * d, d));
         });
-        Gemm.Multiply(b, s, d, _xin, d, false, p.WEnc, s, false, _pre, s);
+        Gemm.Multiply(Matrix.Of(_xin, b, d), Matrix.Of(p.WEnc, d, s), Matrix.Into(_pre, b, s));
         RowBands.For(s, d, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++) _decNorm[i] = TensorPrimitives.Norm(p.DecoderRow(i));
@@ -225,13 +225,13 @@ internal sealed partial class SaeObjective
             BackwardActive(p, settings, dead, g);
             return;
         }
-        Gemm.Multiply(s, d, b, _f, s, true, _dxhat, d, false, g.WDec, d);
-        Gemm.Multiply(b, s, d, _dxhat, d, false, p.WDec, d, true, _grad, s);
+        Gemm.Multiply(Matrix.Of(_f, b, s).T, Matrix.Of(_dxhat, b, d), Matrix.Into(g.WDec, s, d));
+        Gemm.Multiply(Matrix.Of(_dxhat, b, d), Matrix.Of(p.WDec, s, d).T, Matrix.Into(_grad, b, s));
         bool aux = UseAux(settings, dead);
         if (aux) AuxBackward(p, settings, g);
         ThroughActivation(p, settings, aux, g);
         if (_config.Architecture == SaeArchitecture.Standard) DecoderNormPenalty(p, settings.Sparsity / b, g.WDec);
-        Gemm.Multiply(d, s, b, _xin, d, true, _grad, s, false, g.WEnc, s);
+        Gemm.Multiply(Matrix.Of(_xin, b, d).T, Matrix.Of(_grad, b, s), Matrix.Into(g.WEnc, d, s));
         BDecThroughInput(p, g);
     }
 
@@ -290,7 +290,7 @@ internal sealed partial class SaeObjective
     private void BDecThroughInput(SparseAutoencoder p, SparseAutoencoder g)
     {
         if (!_config.ApplyBDecToInput) return;
-        Gemm.Multiply(_d, 1, _s, p.WEnc, _s, false, g.BEnc, 1, false, _tmpD, 1);
+        Gemm.Multiply(Matrix.Of(p.WEnc, _d, _s), Matrix.Of(g.BEnc, _s, 1), Matrix.Into(_tmpD, _d, 1));
         TensorPrimitives.Subtract(g.BDec, _tmpD, g.BDec);
     }
 

@@ -113,11 +113,11 @@ public sealed class SparseAutoencoder
             var b = bias.AsSpan(0, DSae);
             if (Config.ApplyBDecToInput)
             {
-                Gemm.Multiply(1, DSae, DIn, BDec, DIn, false, WEnc, DSae, false, b, DSae);
+                Gemm.Multiply(Matrix.Of(BDec, 1, DIn), Matrix.Of(WEnc, DIn, DSae), Matrix.Into(b, 1, DSae));
                 for (int i = 0; i < DSae; i++) b[i] = BEnc[i] - b[i];
             }
             else BEnc.CopyTo(b);
-            Gemm.Multiply(n, DSae, DIn, x, DIn, false, WEnc, DSae, false, features, DSae);
+            Gemm.Multiply(Matrix.Of(x, n, DIn), Matrix.Of(WEnc, DIn, DSae), Matrix.Into(features, n, DSae));
             for (int r = 0; r < n; r++) Add(features.Slice(r * DSae, DSae), b);
         }
         finally
@@ -140,7 +140,7 @@ public sealed class SparseAutoencoder
         int n = Rows(features, DSae, nameof(features));
         CheckLength(reconstruction, n, DIn, nameof(reconstruction));
         for (int r = 0; r < n; r++) BDec.CopyTo(reconstruction.Slice(r * DIn, DIn));
-        Gemm.Multiply(n, DIn, DSae, features, DSae, false, WDec, DIn, false, reconstruction, DIn, accumulate: true);
+        Gemm.Multiply(Matrix.Of(features, n, DSae), Matrix.Of(WDec, DSae, DIn), Matrix.Into(reconstruction, n, DIn), accumulate: true);
     }
 
     public float[] Decode(ReadOnlySpan<float> features)

@@ -99,7 +99,7 @@ public static class InstallationChecks
         float[] a = Enumerable.Range(0, m * k).Select(_ => rng.NextSingle() - 0.5f).ToArray();
         float[] b = Enumerable.Range(0, k * n).Select(_ => rng.NextSingle() - 0.5f).ToArray();
         var c = new float[m * n];
-        Gemm.Multiply(m, n, k, a, k, false, b, n, false, c, n);
+        Gemm.Multiply(Matrix.Of(a, m, k), Matrix.Of(b, k, n), Matrix.Into(c, m, n));
         double worst = 0;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)

@@ -52,7 +52,7 @@ public class AttentionRowBlockTests
     {
         var pattern = new float[T * T];
         var z = new float[T * d];
-        Gemm.Multiply(T, T, dh, qkv.AsSpan(head * dh), 3 * d, false, qkv.AsSpan(d + head * dh), 3 * d, true, pattern, T, false, GemmPath.Best, 1);
+        Gemm.Multiply(Matrix.Of(qkv.AsSpan(head * dh), T, dh, 3 * d), Matrix.Of(qkv.AsSpan(d + head * dh), T, dh, 3 * d).T, Matrix.Into(pattern, T, T), accumulate: false, threads: 1);
         for (int i = 0; i < T; i++)
         {
             var row = pattern.AsSpan(i * T, T);
@@ -61,7 +61,7 @@ public class AttentionRowBlockTests
             TensorPrimitives.SoftMax(visible, visible);
             row[(i + 1)..].Clear();
         }
-        Gemm.Multiply(T, dh, T, pattern, T, false, qkv.AsSpan(2 * d + head * dh), 3 * d, false, z.AsSpan(head * dh), d, false, GemmPath.Best, 1);
+        Gemm.Multiply(Matrix.Of(pattern, T, T), Matrix.Of(qkv.AsSpan(2 * d + head * dh), T, dh, 3 * d), Matrix.Into(z.AsSpan(head * dh), T, dh, d), accumulate: false, threads: 1);
         return (pattern, z);
     }
 
@@ -99,14 +99,14 @@ public class AttentionRowBlockTests
     private static float[] FullBackward(float[] qkv, float[] pattern, float[] dz, int T, int head, int d, int dh, AttentionShares shares)
     {
         var dqkv = new float[T * 3 * d];
-        var q = qkv.AsSpan(head * dh);
-        var k = qkv.AsSpan(d + head * dh);
-        var v = qkv.AsSpan(2 * d + head * dh);
-        var dzh = dz.AsSpan(head * dh);
-        Gemm.Multiply(T, dh, T, pattern, T, true, dzh, d, false, dqkv.AsSpan(2 * d + head * dh), 3 * d, false, GemmPath.Best, 1);
+        var q = Matrix.Of(qkv.AsSpan(head * dh), T, dh, 3 * d);
+        var k = Matrix.Of(qkv.AsSpan(d + head * dh), T, dh, 3 * d);
+        var v = Matrix.Of(qkv.AsSpan(2 * d + head * dh), T, dh, 3 * d);
+        var dzh = Matrix.Of(dz.AsSpan(head * dh), T, dh, d);
+        Gemm.Multiply(Matrix.Of(pattern, T, T).T, dzh, Matrix.Into(dqkv.AsSpan(2 * d + head * dh), T, dh, 3 * d), accumulate: false, threads: 1);
         float qk = shares.Pattern * shares.QueryKey / MathF.Sqrt(dh);
         var dS = new float[T * T];
-        Gemm.Multiply(T, T, dh, dzh, d, false, v, 3 * d, true, dS, T, false, GemmPath.Best, 1);
+        Gemm.Multiply(dzh, v.T, Matrix.Into(dS, T, T), accumulate: false, threads: 1);
         for (int i = 0; i < T; i++)
         {
             var a = pattern.AsSpan(i * T, i + 1);
@@ -114,8 +114,8 @@ public class AttentionRowBlockTests
             float dot = TensorPrimitives.Dot<float>(a, row[..(i + 1)]);
             for (int j = 0; j < T; j++) row[j] = j <= i ? a[j] * (row[j] - dot) * qk : 0;
         }
-        Gemm.Multiply(T, dh, T, dS, T, false, k, 3 * d, false, dqkv.AsSpan(head * dh), 3 * d, false, GemmPath.Best, 1);
-        Gemm.Multiply(T, dh, T, dS, T, true, q, 3 * d, false, dqkv.AsSpan(d + head * dh), 3 * d, false, GemmPath.Best, 1);
+        Gemm.Multiply(Matrix.Of(dS, T, T), k, Matrix.Into(dqkv.AsSpan(head * dh), T, dh, 3 * d), accumulate: false, threads: 1);
+        Gemm.Multiply(Matrix.Of(dS, T, T).T, q, Matrix.Into(dqkv.AsSpan(d + head * dh), T, dh, 3 * d), accumulate: false, threads: 1);
         for (int i = 0; i < T; i++)
             for (int j = 0; j < dh; j++) dqkv[i * 3 * d + 2 * d + head * dh + j] *= shares.Value;
         return dqkv;

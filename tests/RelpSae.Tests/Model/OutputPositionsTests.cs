@@ -25,13 +25,13 @@ public class OutputPositionsTests
         var rng = new Random(4);
         int m = 70, k = 512, n = 520;
         var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
-        var b = new PackedMatrix(Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), k, n, n, transposed: false);
+        var b = new PackedMatrix(Matrix.Of(Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), k, n));
         var full = new float[m * n];
-        Gemm.Multiply(m, a, k, false, b, full, n, accumulate: false, threads);
+        Gemm.Multiply(Matrix.Of(a, m, k), b, Matrix.Into(full, m, n), accumulate: false, threads);
         foreach (var (first, rows) in new[] { (0, 1), (13, 1), (5, 3), (61, 9) })
         {
             var part = new float[rows * n];
-            Gemm.Multiply(rows, a.AsSpan(first * k), k, false, b, part, n, accumulate: false, threads);
+            Gemm.Multiply(Matrix.Of(a.AsSpan(first * k), rows, k), b, Matrix.Into(part, rows, n), accumulate: false, threads);
             Assert.Equal(full.AsSpan(first * n, rows * n).ToArray(), part);
         }
     }

@@ -28,12 +28,12 @@ public class GemmBiasTests
                 foreach (int threads in new[] { 1, 2 })
                 {
                     Threads.Count = threads;
-                    var b = new PackedMatrix(weights, k, n, n, transposed: false, path);
+                    var b = new PackedMatrix(Matrix.Of(weights, k, n), path);
                     var expected = new float[m * n];
                     for (int i = 0; i < m; i++) bias.CopyTo(expected, i * n);
-                    Gemm.Multiply(m, a, k, false, b, expected, n, accumulate: true);
+                    Gemm.Multiply(Matrix.Of(a, m, k), b, Matrix.Into(expected, m, n), accumulate: true);
                     var actual = Random(m * n);   // garbage: every element must be written
-                    Gemm.MultiplyAddBias(m, a, k, b, bias, actual, n);
+                    Gemm.MultiplyAddBias(Matrix.Of(a, m, k), b, bias, Matrix.Into(actual, m, n));
                     Assert.Equal(expected, actual);
                 }
         }
@@ -42,5 +42,6 @@ public class GemmBiasTests
 
     [Fact]
     public void ABiasOfTheWrongWidthIsRefused() =>
-        Assert.Throws<ArgumentException>(() => Gemm.MultiplyAddBias(1, new float[3], 3, new PackedMatrix(new float[12], 3, 4, 4, transposed: false), new float[5], new float[4], 4));
+        Assert.Throws<ArgumentException>(() =>
+            Gemm.MultiplyAddBias(Matrix.Of(new float[3], 1, 3), new PackedMatrix(Matrix.Of(new float[12], 3, 4)), new float[5], Matrix.Into(new float[4], 1, 4)));
 }

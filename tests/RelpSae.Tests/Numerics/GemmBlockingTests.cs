@@ -62,7 +62,7 @@ public class GemmBlockingTests
     public void SharedPackedBIsSplitByRowsOnlyWithRowsEnoughPerThread(int m, bool byColumns)
     {
         var g = new GemmCase(m, 768, 600, transA: false, transB: false, seed: 1);
-        var packed = new PackedMatrix(g.B, g.K, g.N, g.Ldb, transposed: false);
+        var packed = new PackedMatrix(g.OpB());
         unsafe
         {
             fixed (float* a = g.A)
@@ -70,7 +70,7 @@ public class GemmBlockingTests
                 var c = new float[m * g.N];
                 fixed (float* pc = c)
                 {
-                    var problem = GemmProblem.WithPacked(m, a, g.Lda, false, packed, pc, g.N, false, null);
+                    var problem = GemmProblem.WithPacked(m, a, g.Lda, transA: false, packed, pc, g.N, accumulate: false);
                     var plan = ParallelGemm.Plan(problem, packed.Path, threads: 2);
                     Assert.Equal(2, plan.Parts);
                     Assert.Equal(byColumns, plan.ByColumns);

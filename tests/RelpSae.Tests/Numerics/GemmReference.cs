@@ -24,10 +24,14 @@ internal sealed class GemmCase
     public float OpA(int i, int p) => TransA ? A[p * Lda + i] : A[i * Lda + p];
     public float OpB(int p, int j) => TransB ? B[j * Ldb + p] : B[p * Ldb + j];
 
+    /// <summary>op(A) [M×K] and op(B) [K×N] as the product reads them.</summary>
+    public ReadOnlyMatrixView OpA() => TransA ? Matrix.Of(A, K, M, Lda).T : Matrix.Of(A, M, K, Lda);
+    public ReadOnlyMatrixView OpB() => TransB ? Matrix.Of(B, N, K, Ldb).T : Matrix.Of(B, K, N, Ldb);
+
     public float[] Run(bool accumulate, GemmPath path = GemmPath.Best, int threads = 1)
     {
         var c = (float[])C0.Clone();
-        Gemm.Multiply(M, N, K, A, Lda, TransA, B, Ldb, TransB, c, Ldc, accumulate, path, threads);
+        Gemm.Multiply(OpA(), OpB(), Matrix.Into(c, M, N, Ldc), accumulate, threads, path);
         return c;
     }
 
@@ -35,8 +39,8 @@ internal sealed class GemmCase
     public float[] RunPacked(bool accumulate, GemmPath path = GemmPath.Best, int threads = 1)
     {
         var c = (float[])C0.Clone();
-        var packed = new PackedMatrix(B, K, N, Ldb, TransB, path);
-        Gemm.Multiply(M, A, Lda, TransA, packed, c, Ldc, accumulate, threads);
+        var packed = new PackedMatrix(OpB(), path);
+        Gemm.Multiply(OpA(), packed, Matrix.Into(c, M, N, Ldc), accumulate, threads);
         return c;
     }
 

@@ -10,7 +10,7 @@ public class GemmTests
         float[] a = [1, 2, 3, 4, 5, 6];     // 2×3
         float[] b = [7, 8, 9, 10, 11, 12];  // 3×2
         var c = new float[4];
-        Gemm.Multiply(2, 2, 3, a, 3, false, b, 2, false, c, 2);
+        Gemm.Multiply(Matrix.Of(a, 2, 3), Matrix.Of(b, 3, 2), Matrix.Into(c, 2, 2));
         Assert.Equal([58f, 64f, 139f, 154f], c);
     }
 
@@ -94,10 +94,21 @@ public class GemmTests
     {
         var a = new float[11];  // 3×4 needs 12
         var ex = Assert.Throws<ArgumentException>(() =>
-            Gemm.Multiply(3, 2, 4, a, 4, false, new float[8], 2, false, new float[6], 2));
+            Gemm.Multiply(Matrix.Of(a, 3, 4), Matrix.Of(new float[8], 4, 2), Matrix.Into(new float[6], 3, 2)));
         Assert.Contains("needs 12 floats", ex.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Gemm.Multiply(3, 2, 4, new float[12], 3, false, new float[8], 2, false, new float[6], 2));
+            Gemm.Multiply(Matrix.Of(new float[12], 3, 4, 3), Matrix.Of(new float[8], 4, 2), Matrix.Into(new float[6], 3, 2)));
+    }
+
+    [Fact]
+    public void OperandsThatDoNotChainAreRejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Gemm.Multiply(Matrix.Of(new float[12], 3, 4), Matrix.Of(new float[8], 4, 2).T, Matrix.Into(new float[6], 3, 2)));
+        Assert.Contains("A is 3×4 but B is 2×4", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            Gemm.Multiply(Matrix.Of(new float[12], 3, 4), Matrix.Of(new float[8], 4, 2), Matrix.Into(new float[6], 2, 3)));
+        Assert.Contains("C is 2×3 but A·B is 3×2", ex.Message);
     }
 }
 
@@ -111,7 +122,7 @@ public class GemmSteadyStateTests
     {
         var g = new GemmCase(m, n, k, transA: false, transB);
         var c = new float[g.C0.Length];
-        void Run() => Gemm.Multiply(m, n, k, g.A, g.Lda, false, g.B, g.Ldb, transB, c, g.Ldc, false, GemmPath.Best, threads);
+        void Run() => Gemm.Multiply(g.OpA(), g.OpB(), Matrix.Into(c, m, n, g.Ldc), accumulate: false, threads);
         // The first call grows this thread's pack buffers; the rest let tiered compilation settle, since
         // the runtime's call counting may allocate while a method is promoted.
         for (int r = 0; r < 60; r++) Run();

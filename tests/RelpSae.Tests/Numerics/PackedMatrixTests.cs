@@ -18,18 +18,18 @@ public class PackedMatrixTests
     {
         // What makes a patch that changes nothing measure exactly 0: one row alone or among 40.
         var g = new GemmCase(40, 300, 200, transA: false, transB: true, seed: 9);
-        var packed = new PackedMatrix(g.B, g.K, g.N, g.Ldb, g.TransB);
+        var packed = new PackedMatrix(g.OpB());
         var all = new float[40 * 300];
-        Gemm.Multiply(40, g.A, g.Lda, false, packed, all, 300);
+        Gemm.Multiply(g.OpA(), packed, Matrix.Into(all, 40, 300));
         var one = new float[300];
-        Gemm.Multiply(1, g.A.AsSpan(17 * g.Lda), g.Lda, false, packed, one, 300);
+        Gemm.Multiply(Matrix.Of(g.A.AsSpan(17 * g.Lda), 1, g.K, g.Lda), packed, Matrix.Into(one, 1, 300));
         Assert.Equal(all.AsSpan(17 * 300, 300).ToArray(), one);
     }
 
     [Fact]
     public void OperandTooShortIsRejected()
     {
-        var e = Assert.Throws<ArgumentException>(() => new PackedMatrix(new float[10], 3, 4, 4, false));
+        var e = Assert.Throws<ArgumentException>(() => new PackedMatrix(Matrix.Of(new float[10], 3, 4)));
         Assert.Contains("B is stored 3×4", e.Message);
     }
 }
