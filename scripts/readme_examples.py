@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
-"""Runs every example session in README.md and compares its output with what the README shows.
+"""Runs every example session in README.md and docs/*.md and compares its output with what the page shows.
 
 A session is a ```text block with lines starting with "$ ": its lines (with "\\" continuation lines)
 run in order in one bash, as at a prompt, in a scratch folder that links data/, models/, tests/,
 scripts/ and results/ from the repository,
 with `relp-sae` on PATH as the freshly built tool; the lines after it, up to the next "$ ", are its
-expected output (stdout and stderr together). A line "..." in the README stands for any number of
-lines. Timings, rates, ETAs, the .NET version, the core count and the SIMD width are masked before
+expected output (stdout and stderr together). A line "..." on a page stands for any number of
+lines. Pages run in order (README.md, then docs/ by name) in one scratch folder. Timings, rates, ETAs, the .NET version, the core count and the SIMD width are masked before
 comparing, and runs of spaces count as one; of a run of progress lines only the last, at 100 %, is kept.
 
-  scripts/readme_examples.py              # run all, print differences, exit 1 if any
+  scripts/readme_examples.py              # run all, print differences with their page, exit 1 if any
   scripts/readme_examples.py --only merge # only the commands containing "merge"
-  scripts/readme_examples.py --write      # rewrite README.md's output blocks with the real output
+  scripts/readme_examples.py --write      # rewrite each page's output blocks with the real output
 """
 import argparse
 import os
@@ -22,7 +22,12 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = os.path.join(REPO, "README.md")
+
+
+def pages():
+    """README.md, then every docs/*.md by name: the pages whose sessions are run."""
+    docs = os.path.join(REPO, "docs")
+    return [os.path.join(REPO, "README.md")] + sorted(os.path.join(docs, f) for f in os.listdir(docs) if f.endswith(".md"))
 PROGRESS = re.compile(r"^[\w-]+: +\d+ % ")
 MASKS = [
     (re.compile(r"\d[\d,]*(\.\d+)? ?ms\b"), "# ms"),
@@ -55,7 +60,7 @@ def mask(lines):
 
 
 def sessions(text):
-    """(start, end) line ranges of the README's ```text blocks that hold "$ " commands."""
+    """(start, end) line ranges of a page's ```text blocks that hold "$ " commands."""
     lines, found, start = text.split("\n"), [], None
     for i, line in enumerate(lines):
         if start is None and line.strip() == "```text":
@@ -97,7 +102,7 @@ def matches(expected, actual):
 
 
 def rewritten(expected, actual):
-    """The real output in the README's shape: where it elides lines with "...", the same head and tail lengths."""
+    """The real output in the page's shape: where it elides lines with "...", the same head and tail lengths."""
     if "..." not in expected:
         return actual
     k = expected.index("...")
@@ -131,7 +136,7 @@ def clean(output):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="run only the commands containing this text")
-    parser.add_argument("--write", action="store_true", help="rewrite README.md's outputs with the real ones")
+    parser.add_argument("--write", action="store_true", help="rewrite each page's outputs with the real ones")
     args = parser.parse_args()
 
     subprocess.run(["dotnet", "build", os.path.join(REPO, "src", "RelpSae.Cli"), "-c", "Release", "-v", "q", "-nologo"], check=True,
@@ -145,10 +150,26 @@ def main():
         f.write(f'#!/bin/sh\nexec dotnet "{REPO}/src/RelpSae.Cli/bin/Release/net10.0/relp-sae.dll" "$@"\n')
     os.chmod(tool, 0o755)
     env = dict(os.environ, PATH=os.path.join(scratch, "bin") + os.pathsep + os.environ["PATH"], COLUMNS="80")
-    for fixed in ["/tmp/sae-repro", "/tmp/tarot", "/tmp/hf"]:  # absolute outputs the README names
+    for fixed in ["/tmp/sae-repro", "/tmp/tarot", "/tmp/hf"]:  # absolute outputs the pages name
         shutil.rmtree(fixed, ignore_errors=True)
 
-    with open(README, encoding="utf-8") as f:
+    failures = 0
+    for page in pages():
+        failures += run_page(page, args, scratch, env)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    if failures:
+        print(f"{failures} example(s) differ", file=sys.stderr)
+        return 1 if not args.write else 0
+    print("every example matches", file=sys.stderr)
+    return 0
+
+
+def run_page(page, args, scratch, env):
+    """Runs one page's sessions; prints each difference with the page it is in; with --write, rewrites
+    the page's output blocks. Returns the number of differences."""
+    name = os.path.relpath(page, REPO)
+    with open(page, encoding="utf-8") as f:
         lines, found = sessions(f.read())
     failures, replacements = 0, []
     for start, end in found:
@@ -156,7 +177,7 @@ def main():
         pairs = commands(block)
         chosen = [c for c, _ in pairs if not args.only or args.only in c]
         if chosen:
-            print(f"$ {chosen[0].splitlines()[0]}" + (f"   (+{len(chosen) - 1} more)" if len(chosen) > 1 else ""), file=sys.stderr)
+            print(f"{name}: $ {chosen[0].splitlines()[0]}" + (f"   (+{len(chosen) - 1} more)" if len(chosen) > 1 else ""), file=sys.stderr)
         # A session runs whole (its lines may depend on each other) when any of its commands is chosen.
         outputs = iter(run_session([c for c, _ in pairs], scratch, env) if chosen else [])
         for command, expected in pairs:
@@ -166,24 +187,17 @@ def main():
                 continue
             if not matches(mask(expected), mask(actual)):
                 failures += 1
-                print(f"  {command.splitlines()[0]}\n  differs; README shows:\n    " + "\n    ".join(expected) + "\n  the run printed:\n    " + "\n    ".join(actual), file=sys.stderr)
+                print(f"  {name}: {command.splitlines()[0]}\n  differs; {name} shows:\n    " + "\n    ".join(expected) + "\n  the run printed:\n    " + "\n    ".join(actual), file=sys.stderr)
             new_block += ["$ " + command] + rewritten(expected, actual)
         replacements.append((start, end, new_block))
-    shutil.rmtree(scratch, ignore_errors=True)
 
-    if args.write:
+    if args.write and failures:
         for start, end, new_block in reversed(replacements):
             lines[start:end] = new_block
-        with open(README, "w", encoding="utf-8") as f:
+        with open(page, "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
-        print("README.md rewritten with the real outputs", file=sys.stderr)
-    elif failures:
-        print(f"{failures} README example(s) differ", file=sys.stderr)
-        return 1
-    else:
-        print("every README example matches", file=sys.stderr)
-    return 0
-
+        print(f"{name} rewritten with the real outputs", file=sys.stderr)
+    return failures
 
 if __name__ == "__main__":
     sys.exit(main())
