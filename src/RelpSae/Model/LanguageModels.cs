@@ -3,13 +3,28 @@ using RelpSae.Formats;
 namespace RelpSae.Model;
 
 /// <summary>
-/// Loads a Hugging Face model folder as the family its config.json names (architectures, else model_type):
-/// GPT-2, the Llama family (Llama, Qwen2, Mistral), Gemma-2 or GPT-NeoX (Pythia).
+/// The model registry: each family by the architectures and model types its config.json may name, and how its
+/// folder loads. A Hugging Face folder loads as the family its config.json names (architectures, else model_type).
 /// </summary>
 public static class LanguageModels
 {
-    public static readonly string[] Supported =
-        ["GPT2LMHeadModel", "LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM", "Gemma2ForCausalLM", "GPTNeoXForCausalLM"];
+    /// <summary>
+    /// One family: the causal-LM architectures and the model types it loads, its loader (given the folder, its config
+    /// and whether to centre the writing weights), and other architectures whose checkpoints it also reads.
+    /// </summary>
+    private sealed record Family(string[] Architectures, string[] ModelTypes, Func<string, ConfigJson, bool, ITransformer> Load,
+        bool CentersWritingWeights = false, string[]? AlsoReads = null);
+
+    private static readonly Family[] Families =
+    [
+        new(["GPT2LMHeadModel"], ["gpt2"], (dir, _, center) => Gpt2.Load(dir, center), CentersWritingWeights: true, AlsoReads: ["GPT2Model"]),
+        new(["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"], ["llama", "qwen2", "mistral"], (dir, config, _) => Llama.Load(dir, config)),
+        new(["Gemma2ForCausalLM"], ["gemma2"], (dir, config, _) => Gemma2.Load(dir, config)),
+        new(["GPTNeoXForCausalLM"], ["gpt_neox"], (dir, config, _) => GptNeoX.Load(dir, config)),
+    ];
+
+    /// <summary>The causal-LM architectures that load.</summary>
+    public static readonly string[] Supported = [.. Families.SelectMany(f => f.Architectures)];
 
     /// <summary>The model in <paramref name="dir"/>; <paramref name="centerWritingWeights"/> is TransformerLens' processing of GPT-2 and refused elsewhere.</summary>
     public static ITransformer Load(string dir, bool centerWritingWeights = false)
@@ -18,15 +33,10 @@ public static class LanguageModels
         var config = ConfigJson.Read(Path.Combine(dir, ShardedCheckpoint.ConfigFile));
         string type = config.String("model_type", "");
         string architecture = config.Architecture;
-        if (centerWritingWeights && architecture is not ("GPT2LMHeadModel" or "GPT2Model") && type != "gpt2")
+        var family = Families.FirstOrDefault(f => architecture == "" ? f.ModelTypes.Contains(type) : f.Architectures.Contains(architecture) || (f.AlsoReads?.Contains(architecture) ?? false))
+            ?? throw new RelpSaeException($"{config.Path}: architecture '{architecture}' (model_type '{type}') is not supported; supported: {string.Join(", ", Supported)}");
+        if (centerWritingWeights && !family.CentersWritingWeights)
             throw new RelpSaeException($"{config.Path}: --center-writing-weights is implemented for GPT-2 only, not '{architecture}'");
-        return (architecture, type) switch
-        {
-            ("GPT2LMHeadModel" or "GPT2Model", _) or ("", "gpt2") => Gpt2.Load(dir, centerWritingWeights),
-            ("LlamaForCausalLM" or "Qwen2ForCausalLM" or "MistralForCausalLM", _) or ("", "llama" or "qwen2" or "mistral") => Llama.Load(dir, config),
-            ("Gemma2ForCausalLM", _) or ("", "gemma2") => Gemma2.Load(dir, config),
-            ("GPTNeoXForCausalLM", _) or ("", "gpt_neox") => GptNeoX.Load(dir, config),
-            _ => throw new RelpSaeException($"{config.Path}: architecture '{architecture}' (model_type '{type}') is not supported; supported: {string.Join(", ", Supported)}"),
-        };
+        return family.Load(dir, config, centerWritingWeights);
     }
 }
