@@ -9,7 +9,7 @@ namespace RelpSae.Model;
 /// pool: disposing the run gives them back for the next pass of the same shape (a fresh array costs its page
 /// faults every pass), so copy what must outlive it. A run never disposed is simply collected.
 /// </summary>
-public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : PooledBuffers
+public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActivations
 {
     private readonly HookRecorder hooks;
     private readonly TLayer[] layers;
@@ -127,14 +127,24 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : PooledBuff
     }
 
     /// <summary>
-    /// Attention of the computed rows' fused Q | K | V rows into their pattern and z: over every row, or,
-    /// after a reused prefix, on the full pass's shapes from the clean run's rows <paramref name="cleanQkv"/>
-    /// (<see cref="CleanPrefixAttention"/>), so that the computed rows get the full pass's bits.
+    /// Attention of block <paramref name="l"/>: its fused Q | K | V rows into its pattern and <see cref="Z"/>, with their
+    /// hooks; false once StopAfter is reached. Over every row, or, after a reused prefix, on the full pass's shapes from
+    /// the clean run's rows (<see cref="CleanPrefixAttention"/>), so that the computed rows get the full pass's bits.
     /// </summary>
-    internal void Attention(float[]? cleanQkv, float[] qkv, float[] pattern, float[] z)
+    internal bool Attend(int l)
     {
-        if (prefixAttention is not null) prefixAttention.Forward(cleanQkv!, qkv, pattern, z);
-        else AttentionHeads.Forward(qkv, pattern, z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead, scores: Model.Scores);
+        var s = Layer(l);
+        if (prefixAttention is not null) prefixAttention.Forward(Clean!.Layer(l).Qkv, s.Qkv, s.Pattern, Z);
+        else AttentionHeads.Forward(s.Qkv, s.Pattern, Z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead, scores: Model.Scores);
+        return Hook(HookKind.AttnPattern, l, s.Pattern) && Hook(HookKind.AttnZ, l, Z);
+    }
+
+    /// <summary>A branch's output added into the residual rows: its hook, the add, the residual's hook; false once StopAfter is reached.</summary>
+    internal bool AddBranch(int l, RowSet rows, float[] output, HookKind outputHook, HookKind residualHook)
+    {
+        if (!Hook(outputHook, l, output)) return false;
+        RowSteps.Add(rows, Model.Facts.DModel, Residual, output);
+        return Hook(residualHook, l, Residual);
     }
 
     public float[] Cached(HookPoint hook) => hooks.Cached(hook);
@@ -182,6 +192,8 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : PooledBuff
 
     /// <summary>Called by the forward pass at each hook point: applies its patches, copies the activation if asked; false to stop.</summary>
     internal bool Hook(HookPoint hook, float[] activation) => hooks.Hook(hook, activation);
+
+    internal bool Hook(HookKind kind, int layer, float[] activation) => hooks.Hook(new HookPoint(kind, layer), activation);
 
     /// <summary>After the final norm has filled <see cref="Final"/>: its hook and the logits asked for.</summary>
     internal void Finish()

@@ -48,7 +48,7 @@ public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
         return new(Gemma2Weights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows, Pool);
+    internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 
     internal override bool Block(BlockRun<Gemma2Activations> run, int l, bool mlpOnly)
     {
@@ -60,29 +60,23 @@ public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
         int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel, m = c.DMlp;
         if (!mlpOnly)
         {
-            if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
+            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
             RowSteps.RmsNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, c.RmsNormEps);
             Projections[l].Forward(run.Normed, n, T, p, s.Qkv, s.K, s.V);
-            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
-            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
+            if (!run.Attend(l)) return false;
             w.O.Apply(run.Z, rows, s.Raw, Pool);
             RowSteps.RmsNorm(rows, s.Raw, s.Post1Hat, s.Post1Rstd, run.Out, w.PostAttentionNorm, c.RmsNormEps);
-            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
-            RowSteps.Add(rows, d, x, run.Out);
-            if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+            if (!run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid)) return false;
         }
         RowSteps.RmsNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PreFeedforwardNorm, c.RmsNormEps);
         w.Gate.Apply(run.Normed, rows, s.Gate, Pool);
         w.Up.Apply(run.Normed, rows, s.Up, Pool);
         RowSteps.Map(rows, m, s.Gate, s.Act, Gelu.Forward);
         RowSteps.Map(rows, m, s.Act, s.Up, s.Hidden, GatedProduct.Forward);
-        if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Hidden)) return false;
+        if (!run.Hook(HookKind.MlpPost, l, s.Hidden)) return false;
         w.Down.Apply(s.Hidden, rows, s.Raw, Pool);
         RowSteps.RmsNorm(rows, s.Raw, s.Post2Hat, s.Post2Rstd, run.Out, w.PostFeedforwardNorm, c.RmsNormEps);
-        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
-        RowSteps.Add(rows, d, x, run.Out);
-        return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
+        return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<Gemma2Activations> run, RowSet rows) =>

@@ -3,22 +3,22 @@ using RelpSae.Numerics;
 namespace RelpSae.Model;
 
 /// <summary>
-/// What one Gemma-2 block's forward pass leaves for its backward pass (rows = batch·tokens): the four
-/// RMSNorms' x̂ and 1/rms, the fused and rotated Q | K | V rows (K, V repeated per query head), the
-/// pattern, and the gated MLP's gate, act(gate), up and their product; Raw (a branch's output before its post-norm) is scratch.
+/// What one Gemma-2 block's forward pass leaves for its backward pass (rows = batch·tokens): beside the fused,
+/// rotated Q | K | V rows and the pattern (<see cref="BlockActivations"/>), the four RMSNorms' x̂ and 1/rms, K and V
+/// before their repeat, and the gated MLP's gate, act(gate), up and their product; Raw (a branch's output before its
+/// post-norm) is scratch.
 /// </summary>
-public sealed class Gemma2Activations : PooledBuffers
+public sealed class Gemma2Activations : BlockActivations
 {
     internal readonly float[] Ln1Hat, Ln1Rstd, Post1Hat, Post1Rstd, Ln2Hat, Ln2Rstd, Post2Hat, Post2Rstd;
-    internal readonly float[] Qkv, K, V, Pattern, Gate, Act, Up, Hidden, Raw;
+    internal readonly float[] K, V, Gate, Act, Up, Hidden, Raw;
 
-    internal Gemma2Activations(Gemma2Config c, int batch, int tokens, int prefixRows, FloatPool pool) : base(pool)
+    internal Gemma2Activations(Gemma2Config c, ModelFacts facts, int batch, int tokens, int prefixRows, FloatPool pool) : base(facts, batch, tokens, prefixRows, pool)
     {
         long n = (long)batch * tokens, d = c.DModel, m = c.DMlp;
         Ln1Hat = Rent(n * d); Post1Hat = Rent(n * d); Ln2Hat = Rent(n * d); Post2Hat = Rent(n * d);
         Ln1Rstd = Rent(n); Post1Rstd = Rent(n); Ln2Rstd = Rent(n); Post2Rstd = Rent(n);
-        Qkv = Rent(n * 3 * c.DAttention); K = Rent(n * c.DKv); V = Rent(n * c.DKv);
-        Pattern = Rent((long)batch * c.NHeads * tokens * (prefixRows + tokens));
+        K = Rent(n * c.DKv); V = Rent(n * c.DKv);
         Gate = Rent(n * m); Act = Rent(n * m); Up = Rent(n * m); Hidden = Rent(n * m); Raw = Rent(n * d);
     }
 }

@@ -37,7 +37,7 @@ public sealed class Gpt2 : StackedTransformer<Gpt2Activations>
         return new Gpt2(weights);
     }
 
-    internal override Gpt2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows, Pool);
+    internal override Gpt2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 
     /// <summary>The learned position embedding added to the token embedding (with its hook_pos_embed).</summary>
     internal override bool Positions(BlockRun<Gpt2Activations> run)
@@ -66,26 +66,19 @@ public sealed class Gpt2 : StackedTransformer<Gpt2Activations>
         int n = run.Rows, d = c.DModel, m = c.DMlp;
         if (!mlpOnly)
         {
-            if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
+            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
             RowSteps.LayerNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.Ln1Gamma, w.Ln1Beta, c.LayerNormEps);
             w.Qkv.Apply(run.Normed, n, s.Qkv, 3 * d);
-            // Rows before the first computed one are the clean run's: their keys and values are its own.
-            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
-            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
+            if (!run.Attend(l)) return false;
             w.O.Apply(run.Z, rows, run.Out, Pool);
-            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
-            RowSteps.Add(rows, d, x, run.Out);
-            if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+            if (!run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid)) return false;
         }
         RowSteps.LayerNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
         w.Fc.Apply(run.Normed, rows, s.Pre, Pool);
         RowSteps.Map(rows, m, s.Pre, s.Post, Gelu.Forward);
-        if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
+        if (!run.Hook(HookKind.MlpPost, l, s.Post)) return false;
         w.Proj.Apply(s.Post, rows, run.Out, Pool);
-        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
-        RowSteps.Add(rows, d, x, run.Out);
-        return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
+        return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<Gpt2Activations> run, RowSet rows) =>

@@ -37,7 +37,7 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
         return new(GptNeoXWeights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows, Pool);
+    internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 
     internal void Activation(ReadOnlySpan<float> u, Span<float> post)
     {
@@ -54,32 +54,25 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
         int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel;
         if (!mlpOnly)
         {
-            if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
+            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
             RowSteps.LayerNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.Ln1Gamma, w.Ln1Beta, c.LayerNormEps);
             w.Qkv.Apply(run.Normed, n, s.Qkv, 3 * d);
             rope.Apply(s.Qkv, 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
             rope.Apply(s.Qkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
-            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
-            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
+            if (!run.Attend(l)) return false;
             w.Dense.Apply(run.Z, rows, s.AttnOut, Pool);
-            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), s.AttnOut)) return false;
-            if (!c.ParallelResidual)
-            {
-                RowSteps.Add(rows, d, x, s.AttnOut);
-                if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
-            }
+            // Parallel: attention's output joins the residual with the MLP's, after it.
+            bool going = c.ParallelResidual ? run.Hook(HookKind.AttnOut, l, s.AttnOut) : run.AddBranch(l, rows, s.AttnOut, HookKind.AttnOut, HookKind.ResidMid);
+            if (!going) return false;
         }
         // In parallel the MLP reads the block's input, before attention's output is added.
         RowSteps.LayerNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
         w.FcIn.Apply(run.Normed, rows, s.Pre, Pool);
         RowSteps.Map(rows, c.DMlp, s.Pre, s.Post, Activation);
-        if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Post)) return false;
+        if (!run.Hook(HookKind.MlpPost, l, s.Post)) return false;
         w.FcOut.Apply(s.Post, rows, run.Out, Pool);
-        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
         if (c.ParallelResidual) RowSteps.Add(rows, d, x, s.AttnOut);
-        RowSteps.Add(rows, d, x, run.Out);
-        return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
+        return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<GptNeoXActivations> run, RowSet rows) =>

@@ -41,7 +41,7 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         return new(LlamaWeights.FromTensors(parsed, tensors, config.Path));
     }
 
-    internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, batch, tokens, prefixRows, Pool);
+    internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 
     internal override bool Block(BlockRun<LlamaActivations> run, int l, bool mlpOnly)
     {
@@ -53,27 +53,21 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel, m = c.DMlp;
         if (!mlpOnly)
         {
-            if (!run.Hook(new HookPoint(HookKind.ResidPre, l), x)) return false;
+            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
             RowSteps.RmsNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, c.RmsNormEps);
             Projections[l].Forward(run.Normed, n, T, p, s.Qkv, s.K, s.V);
-            run.Attention(run.Clean?.Layer(l).Qkv, s.Qkv, s.Pattern, run.Z);
-            if (!run.Hook(new HookPoint(HookKind.AttnPattern, l), s.Pattern)) return false;
-            if (!run.Hook(new HookPoint(HookKind.AttnZ, l), run.Z)) return false;
+            if (!run.Attend(l)) return false;
             w.O.Apply(run.Z, rows, run.Out, Pool);
-            if (!run.Hook(new HookPoint(HookKind.AttnOut, l), run.Out)) return false;
-            RowSteps.Add(rows, d, x, run.Out);
-            if (!run.Hook(new HookPoint(HookKind.ResidMid, l), x)) return false;
+            if (!run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid)) return false;
         }
         RowSteps.RmsNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PostAttentionNorm, c.RmsNormEps);
         w.Gate.Apply(run.Normed, rows, s.Gate, Pool);
         w.Up.Apply(run.Normed, rows, s.Up, Pool);
         RowSteps.Map(rows, m, s.Gate, s.Act, Silu.Forward);
         RowSteps.Map(rows, m, s.Act, s.Up, s.Hidden, GatedProduct.Forward);
-        if (!run.Hook(new HookPoint(HookKind.MlpPost, l), s.Hidden)) return false;
+        if (!run.Hook(HookKind.MlpPost, l, s.Hidden)) return false;
         w.Down.Apply(s.Hidden, rows, run.Out, Pool);
-        if (!run.Hook(new HookPoint(HookKind.MlpOut, l), run.Out)) return false;
-        RowSteps.Add(rows, d, x, run.Out);
-        return run.Hook(new HookPoint(HookKind.ResidPost, l), x);
+        return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<LlamaActivations> run, RowSet rows) =>

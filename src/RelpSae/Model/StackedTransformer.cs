@@ -8,7 +8,7 @@ namespace RelpSae.Model;
 /// Each family writes its block, its final norm and its backward (<typeparamref name="TLayer"/> holds what one
 /// block keeps for the backward, rented from <see cref="Pool"/>).
 /// </summary>
-public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : PooledBuffers
+public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : BlockActivations
 {
     public abstract ModelFacts Facts { get; }
 
