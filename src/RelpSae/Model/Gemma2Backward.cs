@@ -3,11 +3,11 @@ using RelpSae.Lrp;
 namespace RelpSae.Model;
 
 /// <summary>
-/// The Gemma-2 block's backward pass, in reverse. The operations a rule can replace call the function the
-/// rules choose: every RMSNorm, the post-norms included (exact or r frozen), the GELU gate (exact or
-/// Identity-rule), the gate·up product (product rule or Half-rule), attention (exact, AH or half-attn; the
-/// score cap is inside the softmax, so it follows the attention's rule) and the logits' cap (an
-/// elementwise activation: exact or Identity-rule). Linear maps, RoPE and residual adds are the plain gradient.
+/// The Gemma-2 block's backward pass, in reverse. The operations a rule can replace call the function
+/// <see cref="BackwardFunctions.Resolve"/> picks from the rules and the exact gradients: every RMSNorm, the
+/// post-norms included, the GELU gate, the gate·up product, attention (the score cap is inside the softmax, so
+/// it follows the attention's rule) and the logits' cap (an elementwise map, as the GELU gate). Linear maps,
+/// RoPE and residual adds are the plain gradient.
 /// </summary>
 internal static class Gemma2Backward
 {
@@ -16,19 +16,18 @@ internal static class Gemma2Backward
     {
         var c = model.Config;
         int target = model.TargetDepth(run, hook);
-        LayerNorm.Backward norm = rules.LayerNorm ? RmsNormRule.Backward : RmsNorm.Gradient;
-        Gelu.Backward act = rules.Identity ? IdentityRule.Backward : Gelu.Gradient;
-        GatedProduct.Backward product = rules.Half ? HalfRule.Backward : GatedProduct.Gradient;
-        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.FinalNorm, rules.Identity ? IdentityRule.Backward : null);
+        var f = BackwardFunctions.Resolve(rules, new ExactGradients(NormKind.RmsNorm, RmsNorm.Gradient, Gelu.Gradient, GatedProduct.Gradient,
+            model.LogitSoftcap.Gradient));
+        var (dx, _) = run.MetricGradient(metrics, f, model.Weights.FinalNorm);
         var work = new Work(c, run.Rows);
-        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, act, product, norm, work),
-            l => SelfAttention(model, run, l, dx, rules.Attention, norm, work), work.DZ, record);
+        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, f.Activation, f.Product!, f.Norm, work),
+            l => SelfAttention(model, run, l, dx, f.Attention, f.Norm, work), work.DZ, record);
         return dx;
     }
 
     /// <summary>dx (the gradient at resid_post) += its path through the post-norm, the gated MLP and the pre-norm.</summary>
-    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, Gelu.Backward act, GatedProduct.Backward product,
-        LayerNorm.Backward norm, Work work)
+    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, ElementwiseBackward act, ProductBackward product,
+        NormBackward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
@@ -45,7 +44,7 @@ internal static class Gemma2Backward
 
     /// <summary>dx (the gradient at resid_mid) += its path through the post-norm, grouped-query attention, RoPE and RMSNorm₁.</summary>
     private static void SelfAttention(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, AttentionShares shares,
-        LayerNorm.Backward norm, Work work)
+        NormBackward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
@@ -59,7 +58,7 @@ internal static class Gemma2Backward
     }
 
     /// <summary>work.DRaw = the gradient at a branch's output before its post-norm, from dx, what the branch adds to.</summary>
-    private static void PostNorm(float[] dx, float[] hat, float[] rstd, float[] gamma, LayerNorm.Backward norm, Work work, int n, int d)
+    private static void PostNorm(float[] dx, float[] hat, float[] rstd, float[] gamma, NormBackward norm, Work work, int n, int d)
     {
         Array.Clear(work.DRaw, 0, n * d);
         LayerNorm.BackwardRows(norm, dx, hat, rstd, gamma, work.DRaw, n, work.Row);

@@ -23,8 +23,8 @@ internal static class Gpt2Backward
         if (run.Start is { } start && target < Depth(start, c))
             throw new RelpSaeException($"the backward pass cannot reach {hook}: this forward pass started at {start}");
 
-        LayerNorm.Backward layerNorm = rules.LayerNorm ? LayerNormRule.Backward : LayerNorm.Gradient;
-        Gelu.Backward gelu = rules.Identity ? IdentityRule.Backward : Gelu.Gradient;
+        var functions = BackwardFunctions.Resolve(rules, new ExactGradients(NormKind.LayerNorm, LayerNorm.Gradient, Gelu.Gradient));
+        var (layerNorm, gelu) = (functions.Norm, functions.Activation);
 
         var dx = new float[run.Rows * d];
         var dh = new float[d];
@@ -74,7 +74,7 @@ internal static class Gpt2Backward
     /// dx (the gradient at resid_post) += its path through the MLP and LN2: dx becomes the gradient at
     /// resid_mid. With <paramref name="rows"/>, dx is zero elsewhere: only those rows are gathered and run.
     /// </summary>
-    private static void Mlp(Gpt2Run run, int l, float[] dx, int[]? rows, Gelu.Backward gelu, LayerNorm.Backward layerNorm, Buffers work)
+    private static void Mlp(Gpt2Run run, int l, float[] dx, int[]? rows, ElementwiseBackward gelu, Lrp.NormBackward layerNorm, Buffers work)
     {
         var c = run.Model.Config;
         var w = run.Model.Weights.Layers[l];
@@ -103,7 +103,7 @@ internal static class Gpt2Backward
     }
 
     /// <summary>dx[r] += the norm's backward of g's row i, r = rows[i] (or i), in one band of rows per thread.</summary>
-    private static void NormBackward(LayerNorm.Backward layerNorm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, int count, int[]? rows, int d)
+    private static void NormBackward(Lrp.NormBackward layerNorm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, int count, int[]? rows, int d)
     {
         RowBands.For(count, d, (i0, i1) =>
         {
@@ -121,7 +121,7 @@ internal static class Gpt2Backward
     /// With <paramref name="rows"/> (one per sequence), dx is zero elsewhere: the O projection runs on those rows
     /// and each head's backward on that query row alone (<see cref="Attention.BackwardRow"/>).
     /// </summary>
-    private static void SelfAttention(Gpt2Run run, int l, float[] dx, int[]? rows, AttentionShares shares, LayerNorm.Backward layerNorm, Buffers work)
+    private static void SelfAttention(Gpt2Run run, int l, float[] dx, int[]? rows, AttentionShares shares, Lrp.NormBackward layerNorm, Buffers work)
     {
         var c = run.Model.Config;
         var w = run.Model.Weights.Layers[l];

@@ -5,8 +5,8 @@ namespace RelpSae.Model;
 /// <summary>
 /// The GPT-NeoX block's backward pass. With parallel attention and MLP both paths start from the same
 /// gradient at resid_post and add into the gradient at resid_pre; sequential blocks run as GPT-2's.
-/// LayerNorm (exact or LN-rule), GELU (exact or Identity-rule) and attention (exact, AH, half-attn) are
-/// the rules' to choose.
+/// LayerNorm, GELU (tanh or exact) and attention call the function <see cref="BackwardFunctions.Resolve"/>
+/// picks from the rules and the exact gradients.
 /// </summary>
 internal static class GptNeoXBackward
 {
@@ -15,20 +15,19 @@ internal static class GptNeoXBackward
     {
         var c = model.Config;
         int target = model.TargetDepth(run, hook);
-        LayerNorm.Backward norm = rules.LayerNorm ? LayerNormRule.Backward : LayerNorm.Gradient;
-        Gelu.Backward act = rules.Identity ? IdentityRule.Backward : c.ExactGelu ? GeluErf.Gradient : Gelu.Gradient;
-        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.LnFGamma);
+        var f = BackwardFunctions.Resolve(rules, new ExactGradients(NormKind.LayerNorm, LayerNorm.Gradient, c.ExactGelu ? GeluErf.Gradient : Gelu.Gradient));
+        var (dx, _) = run.MetricGradient(metrics, f, model.Weights.LnFGamma);
         var work = new Work(c, run.Rows);
         for (int l = c.NLayers - 1; 2 * l + 2 > target; l--)
         {
             // Parallel: both branches read the gradient at resid_post, so it is kept apart from dx.
             var g = c.ParallelResidual ? (float[])dx.Clone() : dx;
             if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, dx.Length);
-            Mlp(model, run, l, g, dx, act, norm, work);
+            Mlp(model, run, l, g, dx, f.Activation, f.Norm, work);
             // Parallel: attention's output adds into resid_post, so its coefficient is g, resid_post's; else resid_mid's.
             if (record is not null) ComponentGradients.Record(record.AttnOut, l, g, g.Length);
             if (2 * l + 1 == target) break;
-            SelfAttention(model, rope, run, l, g, dx, rules.Attention, norm, work);
+            SelfAttention(model, rope, run, l, g, dx, f.Attention, f.Norm, work);
             if (record is not null)
             {
                 ComponentGradients.Record(record.Z, l, work.DZ, work.DZ.Length);
@@ -39,7 +38,7 @@ internal static class GptNeoXBackward
     }
 
     /// <summary>dx += the path of <paramref name="g"/> (the gradient at the MLP's output) through the MLP and LN₂.</summary>
-    private static void Mlp(GptNeoX model, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, Gelu.Backward act, LayerNorm.Backward norm, Work work)
+    private static void Mlp(GptNeoX model, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, ElementwiseBackward act, NormBackward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
@@ -53,7 +52,7 @@ internal static class GptNeoXBackward
 
     /// <summary>dx += the path of <paramref name="g"/> (the gradient at attention's output) through attention, RoPE and LN₁.</summary>
     private static void SelfAttention(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, AttentionShares shares,
-        LayerNorm.Backward norm, Work work)
+        NormBackward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];

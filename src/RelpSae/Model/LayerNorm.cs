@@ -1,15 +1,13 @@
 using System.Numerics.Tensors;
+using RelpSae.Lrp;
 
 namespace RelpSae.Model;
 
 /// <summary>LayerNorm over the last dimension: y = (x − μ)/σ ⊙ γ + β, σ = √(var(x) + eps).</summary>
 public static class LayerNorm
 {
-    /// <summary>A LayerNorm backward for one row, accumulating into dx: the exact one or a rule.</summary>
-    public delegate void Backward(ReadOnlySpan<float> g, ReadOnlySpan<float> xhat, float rstd, ReadOnlySpan<float> gamma, Span<float> dx, Span<float> scratch);
-
     /// <summary><paramref name="norm"/> (exact or a rule) over every row of g [rows × d], accumulating into dx.</summary>
-    internal static void BackwardRows(Backward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, int rows, float[] scratch)
+    internal static void BackwardRows(NormBackward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, int rows, float[] scratch)
     {
         int d = gamma.Length;
         for (int r = 0; r < rows; r++)
@@ -46,7 +44,7 @@ public static class LayerNorm
         }
     }
 
-    /// <summary>The exact gradient of one row: dx += (γ⊙g − mean(γ⊙g) − x̂·mean(γ⊙g⊙x̂))/σ.</summary>
+    /// <summary>The exact gradient of one row (a <see cref="NormBackward"/>): dx += (γ⊙g − mean(γ⊙g) − x̂·mean(γ⊙g⊙x̂))/σ.</summary>
     public static void Gradient(ReadOnlySpan<float> g, ReadOnlySpan<float> xhat, float rstd, ReadOnlySpan<float> gamma, Span<float> dx, Span<float> scratch)
     {
         int d = g.Length;

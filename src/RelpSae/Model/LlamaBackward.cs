@@ -3,31 +3,31 @@ using RelpSae.Lrp;
 namespace RelpSae.Model;
 
 /// <summary>
-/// The Llama block's backward pass, in reverse. The operations a rule can replace call the function the
-/// rules choose: RMSNorm (exact or r frozen), SiLU (exact or Identity-rule), the gate·up product (product
-/// rule or Half-rule), attention (exact, AH or half-attn). Linear maps, RoPE (a fixed rotation) and
-/// residual adds are the plain gradient.
+/// The Llama block's backward pass, in reverse. The operations a rule can replace call the function
+/// <see cref="BackwardFunctions.Resolve"/> picks from the rules and <see cref="Exact"/>: RMSNorm, SiLU, the
+/// gate·up product, attention. Linear maps, RoPE (a fixed rotation) and residual adds are the plain gradient.
 /// </summary>
 internal static class LlamaBackward
 {
+    /// <summary>The exact gradients of the Llama block's RMSNorm, SiLU and gate·up product.</summary>
+    private static readonly ExactGradients Exact = new(NormKind.RmsNorm, RmsNorm.Gradient, Silu.Gradient, GatedProduct.Gradient);
+
     public static float[] Run(Llama model, BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
         ComponentGradients? record = null)
     {
         var c = model.Config;
         int target = model.TargetDepth(run, hook);
-        LayerNorm.Backward norm = rules.LayerNorm ? RmsNormRule.Backward : RmsNorm.Gradient;
-        Gelu.Backward act = rules.Identity ? IdentityRule.Backward : Silu.Gradient;
-        GatedProduct.Backward product = rules.Half ? HalfRule.Backward : GatedProduct.Gradient;
-        var (dx, _) = run.MetricGradient(metrics, norm, model.Weights.FinalNorm);
+        var f = BackwardFunctions.Resolve(rules, Exact);
+        var (dx, _) = run.MetricGradient(metrics, f, model.Weights.FinalNorm);
         var work = new Work(c, run.Rows);
-        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, act, product, norm, work),
-            l => SelfAttention(model, run, l, dx, rules.Attention, norm, work), work.DZ, record);
+        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, f.Activation, f.Product!, f.Norm, work),
+            l => SelfAttention(model, run, l, dx, f.Attention, f.Norm, work), work.DZ, record);
         return dx;
     }
 
     /// <summary>dx (the gradient at resid_post) += its path through the gated MLP and RMSNorm₂.</summary>
-    private static void Mlp(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, Gelu.Backward act, GatedProduct.Backward product,
-        LayerNorm.Backward norm, Work work)
+    private static void Mlp(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, ElementwiseBackward act, ProductBackward product,
+        NormBackward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
@@ -43,7 +43,7 @@ internal static class LlamaBackward
 
     /// <summary>dx (the gradient at resid_mid) += its path through grouped-query attention, RoPE and RMSNorm₁.</summary>
     private static void SelfAttention(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, AttentionShares shares,
-        LayerNorm.Backward norm, Work work)
+        NormBackward norm, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
