@@ -44,7 +44,7 @@ public class FamilyGoldenTests
     public void LogitsMatchTheReference(string folder)
     {
         var golden = Read(folder);
-        var model = LanguageModels.Load(TestPaths.Data(folder));
+        var model = Families.Named(folder).Load();
         using var run = model.Forward(golden.Tokens, golden.Batch, new RunOptions { Logits = LogitRows.All });
         AssertClose(golden.Logits, run.Logits, 2e-5, $"{folder} logits");
     }
@@ -53,7 +53,7 @@ public class FamilyGoldenTests
     public void GradientsUnderEveryRuleMatchTheReference(string folder)
     {
         var golden = Read(folder);
-        var model = LanguageModels.Load(TestPaths.Data(folder));
+        var model = Families.Named(folder).Load();
         using var run = model.Forward(golden.Tokens, golden.Batch, new RunOptions { KeepForBackward = true });
         foreach (var (key, expected) in golden.Gradients)
         {
