@@ -20,41 +20,39 @@ internal static class Gemma2Backward
             model.LogitSoftcap.Gradient));
         var (dx, _) = run.MetricGradient(metrics, f, model.Weights.FinalNorm);
         var work = new Work(c, run.Rows);
-        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, f.Activation, f.Product!, f.Norm, work),
-            l => SelfAttention(model, run, l, dx, f.Attention, f.Norm, work), work.DZ, record);
+        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, f, work),
+            l => SelfAttention(model, run, l, dx, f, work), work.DZ, record);
         return dx;
     }
 
     /// <summary>dx (the gradient at resid_post) += its path through the post-norm, the gated MLP and the pre-norm.</summary>
-    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, ElementwiseBackward act, ProductBackward product,
-        NormBackward norm, Work work)
+    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, BackwardFunctions f, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, m = c.DMlp;
-        PostNorm(dx, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, norm, work, n, d);
+        PostNorm(dx, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, f.Norm, work, n, d);
         w.Down.Transpose(work.DRaw, d, n, work.DHidden, accumulate: false);
-        product(s.Act, s.Up, work.DHidden, work.DAct, work.DUp);
-        act(s.Gate, s.Act, work.DAct, work.DGate);
+        f.Product!(s.Act, s.Up, work.DHidden, work.DAct, work.DUp);
+        f.Activation(s.Gate, s.Act, work.DAct, work.DGate);
         w.Gate.Transpose(work.DGate, m, n, work.DNormed, accumulate: false);
         w.Up.Transpose(work.DUp, m, n, work.DNormed, accumulate: true);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PreFeedforwardNorm, dx, n, work.Row);
+        LayerNorm.BackwardRows(f.Norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PreFeedforwardNorm, dx, n, work.Row);
     }
 
     /// <summary>dx (the gradient at resid_mid) += its path through the post-norm, grouped-query attention, RoPE and RMSNorm₁.</summary>
-    private static void SelfAttention(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, AttentionShares shares,
-        NormBackward norm, Work work)
+    private static void SelfAttention(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, BackwardFunctions f, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
-        PostNorm(dx, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, norm, work, n, d);
+        PostNorm(dx, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, f.Norm, work, n, d);
         w.O.Transpose(work.DRaw, d, n, work.DZ, accumulate: false);
-        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares, model.Scores);
+        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, f.Attention, model.Scores);
         model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx, n, work.Row);
+        LayerNorm.BackwardRows(f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx, n, work.Row);
     }
 
     /// <summary>work.DRaw = the gradient at a branch's output before its post-norm, from dx, what the branch adds to.</summary>

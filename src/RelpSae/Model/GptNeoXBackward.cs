@@ -23,11 +23,11 @@ internal static class GptNeoXBackward
             // Parallel: both branches read the gradient at resid_post, so it is kept apart from dx.
             var g = c.ParallelResidual ? (float[])dx.Clone() : dx;
             if (record is not null) ComponentGradients.Record(record.MlpOut, l, dx, dx.Length);
-            Mlp(model, run, l, g, dx, f.Activation, f.Norm, work);
+            Mlp(model, run, l, g, dx, f, work);
             // Parallel: attention's output adds into resid_post, so its coefficient is g, resid_post's; else resid_mid's.
             if (record is not null) ComponentGradients.Record(record.AttnOut, l, g, g.Length);
             if (2 * l + 1 == target) break;
-            SelfAttention(model, rope, run, l, g, dx, f.Attention, f.Norm, work);
+            SelfAttention(model, rope, run, l, g, dx, f, work);
             if (record is not null)
             {
                 ComponentGradients.Record(record.Z, l, work.DZ, work.DZ.Length);
@@ -38,32 +38,32 @@ internal static class GptNeoXBackward
     }
 
     /// <summary>dx += the path of <paramref name="g"/> (the gradient at the MLP's output) through the MLP and LN₂.</summary>
-    private static void Mlp(GptNeoX model, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, ElementwiseBackward act, NormBackward norm, Work work)
+    private static void Mlp(GptNeoX model, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, BackwardFunctions f, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel;
         w.FcOut.Transpose(g, d, n, work.DPost, accumulate: false);
-        act(s.Pre, s.Post, work.DPost, work.DPost);
+        f.Activation(s.Pre, s.Post, work.DPost, work.DPost);
         w.FcIn.Transpose(work.DPost, c.DMlp, n, work.DNormed, accumulate: false);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx, n, work.Row);
+        LayerNorm.BackwardRows(f.Norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx, n, work.Row);
     }
 
     /// <summary>dx += the path of <paramref name="g"/> (the gradient at attention's output) through attention, RoPE and LN₁.</summary>
-    private static void SelfAttention(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, AttentionShares shares,
-        NormBackward norm, Work work)
+    private static void SelfAttention(GptNeoX model, Rope rope, BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, BackwardFunctions f,
+        Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
         w.Dense.Transpose(g, d, n, work.DZ, accumulate: false);
-        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
+        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, f.Attention);
         rope.Apply(work.DQkv, 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
         rope.Apply(work.DQkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, inverse: true);
         w.Qkv.Transpose(work.DQkv, 3 * d, n, work.DNormed, accumulate: false);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx, n, work.Row);
+        LayerNorm.BackwardRows(f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx, n, work.Row);
     }
 
     private sealed class Work(GptNeoXConfig c, int rows)

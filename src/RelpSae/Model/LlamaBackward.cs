@@ -20,39 +20,37 @@ internal static class LlamaBackward
         var f = BackwardFunctions.Resolve(rules, Exact);
         var (dx, _) = run.MetricGradient(metrics, f, model.Weights.FinalNorm);
         var work = new Work(c, run.Rows);
-        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, f.Activation, f.Product!, f.Norm, work),
-            l => SelfAttention(model, run, l, dx, f.Attention, f.Norm, work), work.DZ, record);
+        SequentialBackward.Run(c.NLayers, target, dx, l => Mlp(model, run, l, dx, f, work),
+            l => SelfAttention(model, run, l, dx, f, work), work.DZ, record);
         return dx;
     }
 
     /// <summary>dx (the gradient at resid_post) += its path through the gated MLP and RMSNorm₂.</summary>
-    private static void Mlp(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, ElementwiseBackward act, ProductBackward product,
-        NormBackward norm, Work work)
+    private static void Mlp(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, BackwardFunctions f, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, m = c.DMlp;
         w.Down.Transpose(dx, d, n, work.DHidden, accumulate: false);
-        product(s.Act, s.Up, work.DHidden, work.DAct, work.DUp);
-        act(s.Gate, s.Act, work.DAct, work.DGate);
+        f.Product!(s.Act, s.Up, work.DHidden, work.DAct, work.DUp);
+        f.Activation(s.Gate, s.Act, work.DAct, work.DGate);
         w.Gate.Transpose(work.DGate, m, n, work.DNormed, accumulate: false);
         w.Up.Transpose(work.DUp, m, n, work.DNormed, accumulate: true);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PostAttentionNorm, dx, n, work.Row);
+        LayerNorm.BackwardRows(f.Norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PostAttentionNorm, dx, n, work.Row);
     }
 
     /// <summary>dx (the gradient at resid_mid) += its path through grouped-query attention, RoPE and RMSNorm₁.</summary>
-    private static void SelfAttention(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, AttentionShares shares,
-        NormBackward norm, Work work)
+    private static void SelfAttention(Llama model, BlockRun<LlamaActivations> run, int l, float[] dx, BackwardFunctions f, Work work)
     {
         var c = model.Config;
         var w = model.Weights.Layers[l];
         var s = run.Layer(l);
         int n = run.Rows, d = c.DModel, T = run.Tokens;
         w.O.Transpose(dx, d, n, work.DZ, accumulate: false);
-        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, shares);
+        AttentionHeads.Backward(s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, f.Attention);
         model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
-        LayerNorm.BackwardRows(norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx, n, work.Row);
+        LayerNorm.BackwardRows(f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx, n, work.Row);
     }
 
     /// <summary>Gradient buffers shared by every block of one backward pass.</summary>
