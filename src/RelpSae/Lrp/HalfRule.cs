@@ -11,7 +11,8 @@ public static class HalfRule
 {
     public static void Backward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> dh, Span<float> da, Span<float> db)
     {
-        Model.GatedProduct.Gradient(a, b, dh, da, db);
+        TensorPrimitives.Multiply(dh, b, da);
+        TensorPrimitives.Multiply(dh, a, db);
         TensorPrimitives.Multiply(da, 0.5f, da);
         TensorPrimitives.Multiply(db, 0.5f, db);
     }

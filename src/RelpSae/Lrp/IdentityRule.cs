@@ -3,8 +3,9 @@ using System.Runtime.Intrinsics;
 namespace RelpSae.Lrp;
 
 /// <summary>
-/// Identity-rule: GELU's gate is treated as a constant, post = u·gate(u) with gate = gelu(u)/u, so
-/// du = g·gelu(u)/u and relevance is conserved: Σ u·du = Σ post·g.
+/// Identity-rule: an elementwise map's gate is treated as a constant, post = u·gate(u) with gate = f(u)/u
+/// (f: GELU, SiLU, the logit soft-cap), so du = g·f(u)/u — in PyTorch, u·(f(u)/u).detach(). Relevance is
+/// conserved: Σ u·du = Σ post·g.
 /// </summary>
 public static class IdentityRule
 {

@@ -4,7 +4,8 @@ namespace RelpSae.Lrp;
 
 /// <summary>
 /// LN-rule: LayerNorm's scale σ is treated as a constant, so the LayerNorm is linear in x and relevance
-/// passes through it without being absorbed by the normalisation: dx = (γ⊙g − mean(γ⊙g))/σ.
+/// passes through it without being absorbed by the normalisation: dx = (γ⊙g − mean(γ⊙g))/σ — in PyTorch,
+/// (x − μ)/σ.detach(). Relevance is conserved up to the bias's share: Σ x·dx = Σ (y − β)·g.
 /// </summary>
 public static class LayerNormRule
 {

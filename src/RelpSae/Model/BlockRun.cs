@@ -261,10 +261,10 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
 
     /// <summary>
     /// The gradient at the last residual (before the final norm) of Σ_b m_b: each metric's dm/dh at its
-    /// row, through the final norm's backward (<paramref name="norm"/>, exact or a rule) and the logits' cap, if the
-    /// family has one (<paramref name="capRule"/>: the Identity-rule, or null for the exact slope). The metric rows are returned too.
+    /// row, through the logits' cap if the family has one and the final norm's backward, each as the pass's
+    /// <paramref name="functions"/> resolved them (exact or a rule). The metric rows are returned too.
     /// </summary>
-    internal (float[] Dx, int[] Rows) MetricGradient(IReadOnlyList<Metric> metrics, LayerNorm.Backward norm, float[] gamma, Gelu.Backward? capRule = null)
+    internal (float[] Dx, int[] Rows) MetricGradient(IReadOnlyList<Metric> metrics, BackwardFunctions functions, float[] gamma)
     {
         var cap = Model.LogitSoftcap;
         int d = Model.Facts.DModel;
@@ -276,8 +276,8 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
         {
             var metric = metrics[metrics.Count == 1 ? 0 : b];
             int row = rows[b] = b * Tokens + metric.ResolvePosition(Tokens);
-            metric.Gradient(Final.AsSpan(row * d, d), Model.Unembed.Weight, dh, cap, capRule ?? cap.Gradient);
-            norm(dh, FinalHat.AsSpan(row * d, d), FinalRstd[row], gamma, dx.AsSpan(row * d, d), scratch);
+            metric.Gradient(Final.AsSpan(row * d, d), Model.Unembed.Weight, dh, cap, functions.LogitCap);
+            functions.Norm(dh, FinalHat.AsSpan(row * d, d), FinalRstd[row], gamma, dx.AsSpan(row * d, d), scratch);
         }
         return (dx, rows);
     }

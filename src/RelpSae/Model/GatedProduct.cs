@@ -4,13 +4,11 @@ namespace RelpSae.Model;
 
 /// <summary>
 /// The gated MLP's element-wise product h = act(gate) ⊙ up (SwiGLU, GeGLU). Its backward splits dh
-/// between the two factors: the exact product rule, or the Half-rule (<see cref="Lrp.HalfRule"/>).
+/// between the two factors: the exact product rule here (an <see cref="Lrp.ProductBackward"/>), or the Half-rule
+/// (<see cref="Lrp.HalfRule"/>).
 /// </summary>
 public static class GatedProduct
 {
-    /// <summary>A gated-product backward: given the factors a = act(gate), b = up and dh, writes da and db.</summary>
-    public delegate void Backward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> dh, Span<float> da, Span<float> db);
-
     public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> h) => TensorPrimitives.Multiply(a, b, h);
 
     /// <summary>The product rule: da = dh·b, db = dh·a (each factor gets the whole product).</summary>

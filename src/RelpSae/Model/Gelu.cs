@@ -5,9 +5,6 @@ namespace RelpSae.Model;
 /// <summary>GPT-2's gelu_new: ½u(1 + tanh(√(2/π)(u + 0.044715u³))).</summary>
 public static class Gelu
 {
-    /// <summary>A GELU backward: du = f(u, post, g), the exact derivative or a rule.</summary>
-    public delegate void Backward(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du);
-
     private const float C = 0.7978845608028654f; // √(2/π)
     private const float A = 0.044715f;
 
@@ -33,7 +30,7 @@ public static class Gelu
         }
     }
 
-    /// <summary>The exact derivative: du = g·(½(1 + t) + ½u(1 − t²)·C(1 + 3A·u²)), t = tanh(C(u + A·u³)).</summary>
+    /// <summary>The exact derivative (an <see cref="Lrp.ElementwiseBackward"/>): du = g·(½(1 + t) + ½u(1 − t²)·C(1 + 3A·u²)), t = tanh(C(u + A·u³)).</summary>
     public static void Gradient(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du)
     {
         // Vectorised passes over chunks that stay in L1 (element by element, MathF.Tanh made the exact

@@ -14,7 +14,7 @@ public static class GeluErf
         for (int i = 0; i < u.Length; i++) post[i] = (float)(0.5 * u[i] * (1 + Erf(u[i] * InvSqrt2)));
     }
 
-    /// <summary>du = g·(Φ(u) + u·φ(u)) (a <see cref="Gelu.Backward"/>).</summary>
+    /// <summary>du = g·(Φ(u) + u·φ(u)) (an <see cref="Lrp.ElementwiseBackward"/>).</summary>
     public static void Gradient(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du)
     {
         for (int i = 0; i < u.Length; i++)

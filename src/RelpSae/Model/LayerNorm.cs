@@ -5,9 +5,6 @@ namespace RelpSae.Model;
 /// <summary>LayerNorm over the last dimension: y = (x − μ)/σ ⊙ γ + β, σ = √(var(x) + eps).</summary>
 public static class LayerNorm
 {
-    /// <summary>A LayerNorm backward for one row, accumulating into dx: the exact one or a rule.</summary>
-    public delegate void Backward(ReadOnlySpan<float> g, ReadOnlySpan<float> xhat, float rstd, ReadOnlySpan<float> gamma, Span<float> dx, Span<float> scratch);
-
     /// <summary>Normalises each of <paramref name="rows"/> rows; keeps x̂ and 1/σ for the backward pass.</summary>
     public static void Forward(ReadOnlySpan<float> x, Span<float> xhat, Span<float> rstd, Span<float> y,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, int rows, float eps)

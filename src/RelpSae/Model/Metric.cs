@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RelpSae.Lrp;
 using RelpSae.Numerics;
 
 namespace RelpSae.Model;
@@ -44,7 +45,7 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
     /// dm/dh for the final hidden row h: Σ_v (dm/dlogit_v)·U[v]; through a set <paramref name="cap"/> by
     /// <paramref name="capBackward"/> (its exact gradient, or the Identity-rule in its place).
     /// </summary>
-    public void Gradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap = default, Gelu.Backward? capBackward = null)
+    public void Gradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap = default, ElementwiseBackward? capBackward = null)
     {
         int d = h.Length;
         if (cap.IsSet)
@@ -77,7 +78,7 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
     /// dm/dh through the cap: dm/dlogit_v on the capped logits (±1 at the target and foil, or [v = t] − p_v),
     /// taken back through the cap to the raw logits, then Σ_v · U[v].
     /// </summary>
-    private void CappedGradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap, Gelu.Backward capBackward)
+    private void CappedGradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap, ElementwiseBackward capBackward)
     {
         int d = h.Length;
         int[] ids = Kind switch { MetricKind.Logit => [Target], MetricKind.LogitDiff => [Target, Foil], _ => [] };

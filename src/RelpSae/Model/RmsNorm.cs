@@ -3,8 +3,8 @@ using System.Numerics.Tensors;
 namespace RelpSae.Model;
 
 /// <summary>
-/// RMSNorm (Llama family, HF LlamaRMSNorm): y = γ ⊙ x·r, r = 1/√(mean(x²) + eps). Its backward has the
-/// shape of <see cref="LayerNorm.Backward"/>: x̂ = x·r and r are kept, so the rules plug in the same way.
+/// RMSNorm (Llama family, HF LlamaRMSNorm): y = γ ⊙ x·r, r = 1/√(mean(x²) + eps). Its backward is a
+/// <see cref="Lrp.NormBackward"/>: x̂ = x·r and r are kept, so the rules plug in the same way.
 /// </summary>
 public static class RmsNorm
 {

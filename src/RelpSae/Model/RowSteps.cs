@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RelpSae.Lrp;
 
 namespace RelpSae.Model;
 
@@ -39,23 +40,23 @@ internal static class RowSteps
     }
 
     /// <summary>du = the activation's backward (exact or a rule) of packed g, from the kept u and post.</summary>
-    public static void ActivationBackward(RowSet rows, int width, float[] u, float[] post, float[] g, float[] du, Gelu.Backward backward) =>
+    public static void ActivationBackward(RowSet rows, int width, float[] u, float[] post, float[] g, float[] du, ElementwiseBackward backward) =>
         rows.For(width, (r, i, k) => backward(u.AsSpan(r * width, k * width), post.AsSpan(r * width, k * width), g.AsSpan(i * width, k * width), du.AsSpan(i * width, k * width)));
 
     /// <summary>da, db = the gated product's backward (product rule or Half-rule) of packed dh, from the kept factors a and b.</summary>
-    public static void ProductBackward(RowSet rows, int width, float[] a, float[] b, float[] dh, float[] da, float[] db, GatedProduct.Backward backward) =>
+    public static void ProductBackward(RowSet rows, int width, float[] a, float[] b, float[] dh, float[] da, float[] db, ProductBackward backward) =>
         rows.For(width, (r, i, k) => backward(a.AsSpan(r * width, k * width), b.AsSpan(r * width, k * width), dh.AsSpan(i * width, k * width),
             da.AsSpan(i * width, k * width), db.AsSpan(i * width, k * width)));
 
     /// <summary>dx (rows where they lie) += the norm's backward (exact or a rule) of packed g, from the kept x̂ and scale.</summary>
-    public static void NormBackward(RowSet rows, LayerNorm.Backward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx) =>
+    public static void NormBackward(RowSet rows, NormBackward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx) =>
         NormBackward(rows, norm, g, xhat, rstd, gamma, dx, packedOutput: false);
 
-    /// <summary>As <see cref="NormBackward(RowSet, LayerNorm.Backward, float[], float[], float[], float[], float[])"/>, into packed rows of dx.</summary>
-    public static void NormBackwardPacked(RowSet rows, LayerNorm.Backward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx) =>
+    /// <summary>As <see cref="NormBackward(RowSet, NormBackward, float[], float[], float[], float[], float[])"/>, into packed rows of dx.</summary>
+    public static void NormBackwardPacked(RowSet rows, NormBackward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx) =>
         NormBackward(rows, norm, g, xhat, rstd, gamma, dx, packedOutput: true);
 
-    private static void NormBackward(RowSet rows, LayerNorm.Backward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, bool packedOutput)
+    private static void NormBackward(RowSet rows, NormBackward norm, float[] g, float[] xhat, float[] rstd, float[] gamma, float[] dx, bool packedOutput)
     {
         int d = gamma.Length;
         rows.For(d, (r0, i0, k) =>

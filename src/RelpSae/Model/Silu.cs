@@ -11,7 +11,7 @@ public static class Silu
         TensorPrimitives.Multiply(post, u, post);
     }
 
-    /// <summary>The exact derivative (a <see cref="Gelu.Backward"/>): du = g·σ(u)(1 + u(1 − σ(u))) = g·(σ(u) + post·(1 − σ(u))).</summary>
+    /// <summary>The exact derivative (an <see cref="Lrp.ElementwiseBackward"/>): du = g·σ(u)(1 + u(1 − σ(u))) = g·(σ(u) + post·(1 − σ(u))).</summary>
     public static void Gradient(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du)
     {
         for (int i = 0; i < u.Length; i++)

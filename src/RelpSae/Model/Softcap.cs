@@ -22,8 +22,8 @@ public readonly record struct Softcap(float Cap)
     }
 
     /// <summary>
-    /// The exact gradient of a set cap (the shape of <see cref="Gelu.Backward"/>, so that a rule can stand in
-    /// for it): ds = g·(1 − (capped/c)²), from the raw scores <paramref name="s"/> and their capped values.
+    /// The exact gradient of a set cap (an <see cref="Lrp.ElementwiseBackward"/>, so that the Identity-rule can
+    /// stand in for it): ds = g·(1 − (capped/c)²), from the raw scores <paramref name="s"/> and their capped values.
     /// </summary>
     public void Gradient(ReadOnlySpan<float> s, ReadOnlySpan<float> capped, ReadOnlySpan<float> g, Span<float> ds)
     {

@@ -54,10 +54,30 @@ public class AttributionTests
     public void GradientScoreMatchesAFiniteDifferenceSingleFeaturePatch()
     {
         var s = Splice();
-        var gradient = Attributor.Run(GradientMethod.Gradient, s, LogitDiff);
+        AssertFiniteDifferences(s, Attributor.Run(GradientMethod.Gradient, s, LogitDiff));
+    }
+
+    /// <summary>
+    /// RelP with every rule off is the exact gradient: its scores are the finite differences too, and each rule
+    /// that has something to act on in GPT-2 (ln, identity, ah, half-attn) moves them.
+    /// </summary>
+    [Fact]
+    public void RelpWithEveryRuleOffIsTheGradient()
+    {
+        var s = Splice();
+        var none = Attributor.Run(new GradientMethod("relp", PropagationRules.Parse("none")), s, LogitDiff);
+        AssertFiniteDifferences(s, none);
+        foreach (var rule in new[] { "ln", "identity", "ah", "half-attn" })
+            Assert.NotEqual(none.Scores, Attributor.Run(new GradientMethod("relp", PropagationRules.Parse(rule)), s, LogitDiff).Scores);
+    }
+
+    /// <summary>
+    /// Each of the first active features' scores is the central difference of the metric over moving the
+    /// feature a small fraction h of the way to its baseline, both ways: (f − f′)·∂m/∂f.
+    /// </summary>
+    private static void AssertFiniteDifferences(SaeSplice s, AttributionResult scores)
+    {
         int n = s.Sae.DSae, d = s.Sae.DIn;
-        // Move feature i a small fraction h of the way to its baseline, both ways: the central difference
-        // of m over −h is the gradient score (f − f′)·∂m/∂f.
         foreach (int feature in GroundTruth.ActiveFeatures(s).Take(6))
         {
             const float h = 0.005f;
@@ -72,17 +92,8 @@ public class AttributionTests
                 return x;
             }
             double fd = (s.MetricAt(Shifted(-1), LogitDiff) - s.MetricAt(Shifted(1), LogitDiff)) / (2 * h);
-            Assert.Equal(fd, gradient.FeatureTotals[feature], Math.Abs(fd) * 2e-3 + 2e-4);
+            Assert.Equal(fd, scores.FeatureTotals[feature], Math.Abs(fd) * 2e-3 + 2e-4);
         }
-    }
-
-    [Fact]
-    public void RelpWithEveryRuleOffIsTheGradientExactly()
-    {
-        var s = Splice();
-        var none = new GradientMethod("relp", PropagationRules.Parse("none"));
-        Assert.Equal(Attributor.Run(GradientMethod.Gradient, s, LogitDiff).Scores, Attributor.Run(none, s, LogitDiff).Scores);
-        Assert.NotEqual(Attributor.Run(GradientMethod.Gradient, s, LogitDiff).Scores, Attributor.Run(GradientMethod.RelP, s, LogitDiff).Scores);
     }
 
     [Fact]

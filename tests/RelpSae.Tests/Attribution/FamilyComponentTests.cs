@@ -5,7 +5,7 @@ using RelpSae.Model;
 namespace RelpSae.Tests.Attribution;
 
 /// <summary>
-/// Component coefficients and patches on the Llama family and GPT-NeoX: the coefficient one backward pass
+/// Component coefficients and patches on every family's fixtures: the coefficient one backward pass
 /// records at each component (hook_resid_pre, hook_attn_out, hook_mlp_out, a head's slice of hook_z)
 /// is the derivative of the metric along a patch of that component, by central differences. This pins
 /// parallel attention (attn_out's coefficient is resid_post's) and grouped-query heads (a query head's
@@ -13,13 +13,13 @@ namespace RelpSae.Tests.Attribution;
 /// </summary>
 public class FamilyComponentTests
 {
-    public static TheoryData<string> Models => new() { "stories260K-llama", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq" };
+    public static TheoryData<string> Models => Families.Folders();
 
     [Theory]
     [MemberData(nameof(Models))]
     public void RecordedCoefficientsAreTheDerivativesAlongPatches(string name)
     {
-        var model = LanguageModels.Load(TestPaths.Data(name));
+        var model = Families.Named(name).Load();
         var f = model.Facts;
         int T = Math.Min(6, f.Context);
         var tokens = Enumerable.Range(0, T).Select(i => (7 * i + 3) % f.VocabSize).ToArray();
@@ -57,7 +57,7 @@ public class FamilyComponentTests
     [MemberData(nameof(Models))]
     public void ResidualCoefficientsAreTheBackwardPassAtEachHook(string name)
     {
-        var model = LanguageModels.Load(TestPaths.Data(name));
+        var model = Families.Named(name).Load();
         var f = model.Facts;
         var tokens = new[] { 1, 4, 9, 16 % f.VocabSize, 2 };
         var metric = new Metric(MetricKind.Logit, 3);

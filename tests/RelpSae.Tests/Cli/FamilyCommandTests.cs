@@ -14,12 +14,8 @@ public class FamilyCommandTests
     private static string Stories => TestPaths.Data("stories260K-llama");
     private static string Neox => TestPaths.Data("tiny-neox");
 
-    public static TheoryData<string, int, bool> Families => new()
-    {
-        { "stories260K-llama", 64, true },
-        { "tiny-gemma2", 32, true },
-        { "tiny-neox", 32, false },
-    };
+    /// <summary>Each family's end-to-end fixture (<see cref="Families"/>), whose width and gating the tests read there.</summary>
+    public static TheoryData<string> Models => Families.EndToEnd;
 
     private static string Temp(string name, string text)
     {
@@ -34,9 +30,10 @@ public class FamilyCommandTests
         """);
 
     [Theory]
-    [MemberData(nameof(Families))]
-    public void AttributeExplainsTokenIdsWithEveryMethodAndIgIsComplete(string name, int width, bool gated)
+    [MemberData(nameof(Models))]
+    public void AttributeExplainsTokenIdsWithEveryMethodAndIgIsComplete(string name)
     {
+        var (width, gated) = (Families.Named(name).Width, Families.Named(name).GatedMlp);
         var sae = CliHarness.RandomSae("blocks.1.hook_resid_post", width);
         var json = Path.Combine(Directory.CreateTempSubdirectory().FullName, "a.json");
         var (code, output, error) = CliHarness.Run("attribute", "--model", TestPaths.Data(name), "--sae", sae, "--prompt-ids", "1,22,31,29,8",
@@ -73,9 +70,10 @@ public class FamilyCommandTests
     }
 
     [Theory]
-    [MemberData(nameof(Families))]
-    public void EvaluateRunsAtTheFeatureAndComponentLevelsFromAPromptFileOfIds(string name, int width, bool gated)
+    [MemberData(nameof(Models))]
+    public void EvaluateRunsAtTheFeatureAndComponentLevelsFromAPromptFileOfIds(string name)
     {
+        var (width, gated) = (Families.Named(name).Width, Families.Named(name).GatedMlp);
         var model = TestPaths.Data(name);
         var prompts = PromptFile();
         var features = Path.Combine(Directory.CreateTempSubdirectory().FullName, "features");
@@ -103,12 +101,11 @@ public class FamilyCommandTests
         Assert.Contains("relp", methods.ToString());
     }
 
-    public static TheoryData<string, int> Widths => new() { { "stories260K-llama", 64 }, { "tiny-neox", 32 } };
-
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void TrainSaeOnTokenIdsThenEvalSae(string name, int width)
+    [MemberData(nameof(Models))]
+    public void TrainSaeOnTokenIdsThenEvalSae(string name)
     {
+        int width = Families.Named(name).Width;
         // The model's own samples as token ids: what train-sae reads for a model without a tokenizer.
         var data = Path.Combine(Directory.CreateTempSubdirectory().FullName, "ids.jsonl");
         var (code, output, error) = CliHarness.Run("sample-text", "--model", TestPaths.Data(name), "--documents", "24", "--tokens", "20", "--out", data);

@@ -68,7 +68,7 @@ public class FamilyRuleTests
     public void ActivationGradientsMatchFiniteDifferences(string name)
     {
         Action<ReadOnlySpan<float>, Span<float>> forward = name == "silu" ? Silu.Forward : GeluErf.Forward;
-        Gelu.Backward gradient = name == "silu" ? Silu.Gradient : GeluErf.Gradient;
+        ElementwiseBackward gradient = name == "silu" ? Silu.Gradient : GeluErf.Gradient;
         var u = Random(64, 7, 4);
         var post = new float[u.Length];
         forward(u, post);

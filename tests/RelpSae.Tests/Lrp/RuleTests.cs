@@ -258,4 +258,25 @@ public class RuleTests
         Assert.Equal("ah (half-attn: overridden by ah)", both.Describe(gatedMlp: false));
         Assert.Contains("unknown propagation rule \"lnn\"", Assert.Throws<RelpSaeException>(() => PropagationRules.Parse("lnn,half")).Message);
     }
+
+    /// <summary>
+    /// Each rule replaces its own operation's exact gradient and no other: the LN-rule in the family's norm's
+    /// form, the Identity-rule the activation and the logit cap, the Half-rule a gated product (none without one).
+    /// </summary>
+    [Fact]
+    public void EachRuleReplacesItsOperationsExactGradientOnly()
+    {
+        var gated = new ExactGradients(NormKind.RmsNorm, RmsNorm.Gradient, Silu.Gradient, GatedProduct.Gradient, new Softcap(5).Gradient);
+        Assert.Equal(new BackwardFunctions(gated.Norm, gated.Activation, gated.Product, AttentionShares.Gradient, gated.LogitCap),
+            BackwardFunctions.Resolve(PropagationRules.Gradient, gated));
+        Assert.Equal(new BackwardFunctions(RmsNormRule.Backward, gated.Activation, gated.Product, AttentionShares.Gradient, gated.LogitCap),
+            BackwardFunctions.Resolve(PropagationRules.Parse("ln"), gated));
+        Assert.Equal(new BackwardFunctions(gated.Norm, IdentityRule.Backward, gated.Product, AttentionShares.Gradient, IdentityRule.Backward),
+            BackwardFunctions.Resolve(PropagationRules.Parse("identity"), gated));
+        Assert.Equal(new BackwardFunctions(gated.Norm, gated.Activation, HalfRule.Backward, AttentionShares.AttentionHeadRule, gated.LogitCap),
+            BackwardFunctions.Resolve(PropagationRules.Parse("half,ah"), gated));
+        var plain = new ExactGradients(NormKind.LayerNorm, LayerNorm.Gradient, Gelu.Gradient);
+        Assert.Equal(new BackwardFunctions(LayerNormRule.Backward, IdentityRule.Backward, null, AttentionShares.HalfRule, null),
+            BackwardFunctions.Resolve(PropagationRules.Parse("ln,identity,half,half-attn"), plain));
+    }
 }

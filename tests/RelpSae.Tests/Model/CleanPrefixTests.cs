@@ -4,20 +4,23 @@ namespace RelpSae.Tests.Model;
 
 /// <summary>
 /// A pass that reuses a clean run's rows before its first changed one (<see cref="CleanPrefix"/>) gives
-/// what the full pass gives, and only because those rows really do not change: on GPT-2 (restarting at
-/// resid_mid, so the first block runs its MLP only), the Llama family (with grouped queries) and GPT-NeoX
-/// (rotary positions offset by the prefix, parallel attention and MLP).
+/// what the full pass gives, and only because those rows really do not change: on every family's fixtures
+/// (<see cref="Families"/>), restarting at block 0's resid_mid where there is one (so the first block runs its
+/// MLP only), at block 1's resid_pre where attention and MLP run in parallel (GPT-NeoX).
 /// </summary>
 public class CleanPrefixTests
 {
     private const int T = 8, Batch = 3;
     private static readonly Metric Last = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
-    public static TheoryData<string> Models => ["tiny-gpt2", "stories260K-llama", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox"];
+    public static TheoryData<string> Models => Families.Folders();
 
-    private static (ITransformer Model, HookPoint Start) Load(string name) => name == "tiny-gpt2"
-        ? (TinyModels.Create(seed: 3), new HookPoint(HookKind.ResidMid, 0))
-        : (LanguageModels.Load(TestPaths.Data(name)), new HookPoint(HookKind.ResidPre, 1));
+    private static (ITransformer Model, HookPoint Start) Load(string name)
+    {
+        var model = Families.Named(name).Load();
+        var mid = new HookPoint(HookKind.ResidMid, 0);
+        return (model, model.Facts.IsResidual(mid) ? mid : new HookPoint(HookKind.ResidPre, 1));
+    }
 
     /// <summary>
     /// The clean activation at <paramref name="start"/> [T × d], its kept pass, and a batch that changes row

@@ -15,7 +15,7 @@ namespace RelpSae.Tests.Model;
 /// </summary>
 public class FamilyGoldenTests
 {
-    public static TheoryData<string> Models => new() { "stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq" };
+    public static TheoryData<string> Models => Families.WithGolden;
 
     private sealed record Golden(int[] Tokens, int Batch, Metric Metric, float[] Logits, Dictionary<string, float[]> Gradients);
 
@@ -44,7 +44,7 @@ public class FamilyGoldenTests
     public void LogitsMatchTheReference(string folder)
     {
         var golden = Read(folder);
-        var model = LanguageModels.Load(TestPaths.Data(folder));
+        var model = Families.Named(folder).Load();
         using var run = model.Forward(golden.Tokens, golden.Batch, new RunOptions { Logits = LogitRows.All });
         AssertClose(golden.Logits, run.Logits, 2e-5, $"{folder} logits");
     }
@@ -53,7 +53,7 @@ public class FamilyGoldenTests
     public void GradientsUnderEveryRuleMatchTheReference(string folder)
     {
         var golden = Read(folder);
-        var model = LanguageModels.Load(TestPaths.Data(folder));
+        var model = Families.Named(folder).Load();
         using var run = model.Forward(golden.Tokens, golden.Batch, new RunOptions { KeepForBackward = true });
         foreach (var (key, expected) in golden.Gradients)
         {
@@ -73,18 +73,38 @@ public class FamilyGoldenTests
         Assert.Equal(expected, Generation.Continue(model, [1], 10));
     }
 
-    [Fact]
-    public void TheHalfRuleActsOnGatedModelsOnly()
+    public static TheoryData<string> AllModels => Families.Folders();
+
+    /// <summary>
+    /// On a gated MLP the Half-rule halves the MLP's path: the gradient at the last block's resid_mid is
+    /// resid_post's plus the MLP's path, whose every step is linear in the product's gradient, so under the
+    /// Half-rule the MLP's part is half the exact one. Without a gated MLP the rule acts on nothing, and the
+    /// rules in force say so.
+    /// </summary>
+    [Theory, MemberData(nameof(AllModels))]
+    public void TheHalfRuleHalvesTheGatedMlpsPathAndActsOnNothingElse(string folder)
     {
-        // On a gated MLP the Half-rule halves the MLP's share of the gradient; on GPT-NeoX it changes nothing.
-        var golden = Read("tiny-qwen2");
-        Assert.NotEqual(golden.Gradients["half@blocks.0.hook_resid_pre"], golden.Gradients["gradient@blocks.0.hook_resid_pre"]);
-        var neox = LanguageModels.Load(TestPaths.Data("tiny-neox"));
-        var tokens = Read("tiny-neox").Tokens;
-        using var run = neox.Forward(tokens, 2, new RunOptions { KeepForBackward = true });
-        var hook = new HookPoint(HookKind.ResidPre, 0);
-        Assert.Equal(run.Backward([golden.Metric], hook, PropagationRules.Gradient), run.Backward([golden.Metric], hook, PropagationRules.Parse("half")));
-        Assert.Equal(["half"], PropagationRules.RelP.WithoutEffect(neox.Facts));
-        Assert.Empty(PropagationRules.RelP.WithoutEffect(LanguageModels.Load(TestPaths.Data("tiny-qwen2")).Facts));
+        var family = Families.Named(folder);
+        var model = family.Load();
+        var f = model.Facts;
+        var tokens = Enumerable.Range(0, 12).Select(i => (7 * i + 3) % f.VocabSize).ToArray();
+        var metric = new Metric(MetricKind.LogitDiff, 5 % f.VocabSize, 11 % f.VocabSize);
+        var half = PropagationRules.Parse("half");
+        using var run = model.Forward(tokens, 2, new RunOptions { KeepForBackward = true });
+        if (!family.GatedMlp)
+        {
+            var start = new HookPoint(HookKind.ResidPre, 0);
+            Assert.Equal(run.Backward([metric], start, PropagationRules.Gradient), run.Backward([metric], start, half));
+            Assert.Equal("half (half: no gated MLP in this model)", half.Describe(f.GatedMlp));
+            return;
+        }
+        Assert.Equal("half", half.Describe(f.GatedMlp));
+        int last = f.NLayers - 1;
+        var post = run.Backward([metric], new HookPoint(HookKind.ResidPost, last), PropagationRules.Gradient);
+        var exact = run.Backward([metric], new HookPoint(HookKind.ResidMid, last), PropagationRules.Gradient);
+        var halved = run.Backward([metric], new HookPoint(HookKind.ResidMid, last), half);
+        var expected = exact.Select((g, i) => 0.5f * (g - post[i])).ToArray();
+        Assert.True(expected.Max(Math.Abs) > 1e-2 * post.Max(Math.Abs), $"{folder}: the MLP's path is too small to tell");
+        AssertClose(expected, halved.Select((g, i) => g - post[i]).ToArray(), 1e-5, $"{folder}: the MLP's path under the Half-rule");
     }
 }

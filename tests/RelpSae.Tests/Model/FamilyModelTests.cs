@@ -11,15 +11,27 @@ public class FamilyModelTests
 {
     private static readonly int[] Tokens = [1, 5, 9, 33, 2, 60, 1, 17, 40, 8, 8, 21];
 
+    /// <summary>
+    /// Every random fixture at block 0's resid_pre and, where it has one, the last block's resid_mid (a trained
+    /// model's gradients are too small against its metric's float rounding for central differences).
+    /// </summary>
+    public static TheoryData<string, string> FirstAndLastHooks()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var f in Families.All.Where(f => !f.Trained))
+        {
+            data.Add(f.Folder, "blocks.0.hook_resid_pre");
+            var mid = new HookPoint(HookKind.ResidMid, f.Load().Facts.NLayers - 1);
+            if (f.Load().Facts.IsResidual(mid)) data.Add(f.Folder, mid.Name);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData("tiny-qwen2", "blocks.0.hook_resid_pre")]
-    [InlineData("tiny-qwen2", "blocks.1.hook_resid_mid")]
-    [InlineData("tiny-gemma2", "blocks.0.hook_resid_mid")]
-    [InlineData("tiny-neox", "blocks.0.hook_resid_pre")]
-    [InlineData("tiny-neox-seq", "blocks.0.hook_resid_mid")]
+    [MemberData(nameof(FirstAndLastHooks))]
     public void ExactBackwardMatchesFiniteDifferences(string folder, string hookName)
     {
-        var model = LanguageModels.Load(TestPaths.Data(folder));
+        var model = Families.Named(folder).Load();
         var hook = model.Facts.ParseHook(hookName);
         var metric = new Metric(MetricKind.LogitDiff, 7, 3);
         using var full = model.Forward(Tokens, 2, new RunOptions { KeepForBackward = true, Cache = [hook] });
@@ -34,12 +46,26 @@ public class FamilyModelTests
         const float h = 1e-2f;
         double scale = grad.Max(v => Math.Abs(v));
         // Rows of both sequences, early and late positions (attention carries gradient back to them).
-        foreach (int i in new[] { 3, 40, 70, 100, 6 * 32 + 5, 7 * 32 + 31, 11 * 32 + 17 })
+        int d = model.Facts.DModel;
+        foreach (int i in new[] { 3, d + 8, 2 * d + 6, 3 * d + 4, 6 * d + 5, 8 * d - 1, 11 * d + 17 })
         {
             var p = (float[])x.Clone(); p[i] += h;
             var m = (float[])x.Clone(); m[i] -= h;
             Assert.True(Math.Abs((M(p) - M(m)) / (2 * h) - grad[i]) < 3e-3 * scale, $"{folder} {hookName} [{i}]: {(M(p) - M(m)) / (2 * h)} vs {grad[i]}");
         }
+    }
+
+    public static TheoryData<string> Models => Families.Folders();
+
+    /// <summary>Each catalogue line says what its fixture is: the architecture, width and gating the loader finds, and golden data where it claims some.</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void TheCatalogueDescribesEachFixture(string folder)
+    {
+        var family = Families.Named(folder);
+        var facts = family.Load().Facts;
+        Assert.Equal((family.Architecture, family.Width, family.GatedMlp), (facts.Architecture, facts.DModel, facts.GatedMlp));
+        Assert.Equal(family.Golden, File.Exists(TestPaths.Data(folder, "golden.json")));
     }
 
     [Fact]

@@ -8,15 +8,14 @@ namespace RelpSae.Tests.Model;
 /// position of a batch, in batches of other sizes, and through a pass that reuses a clean prefix
 /// (<see cref="CleanPrefix"/>) it gets the same logits, hook activations and gradients. Ground truth
 /// relies on it: a patch too small to move the residual must give an effect of exactly 0, and a pass on
-/// another shape must not turn that into rounding noise. On the Llama family (grouped-query Qwen2,
-/// one-K/V-head Llama, stories260K) and GPT-NeoX (parallel and sequential residual).
+/// another shape must not turn that into rounding noise. On every family's fixtures (<see cref="Families"/>).
 /// </summary>
 public class RowStabilityTests
 {
     private const int T = 16;
     private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, Target: 3, Foil: 11);
 
-    public static TheoryData<string> Models => ["stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq"];
+    public static TheoryData<string> Models => Families.Folders();
 
     /// <summary>Every hook of every block, the final norm's output, with the logits at every row.</summary>
     private static RunOptions Everything(ITransformer model, bool keep = false) => new()
@@ -39,7 +38,7 @@ public class RowStabilityTests
     [MemberData(nameof(Models))]
     public void ASequenceGetsTheSameBitsAtAnyPositionOfABatchOfAnySize(string name)
     {
-        var model = LanguageModels.Load(TestPaths.Data(name));
+        var model = Families.Named(name).Load();
         int V = model.Facts.VocabSize, d = model.Facts.DModel;
         var sequence = RandomTokens(seed: 5, V);
         var start = new HookPoint(HookKind.ResidPre, 0);
@@ -63,7 +62,7 @@ public class RowStabilityTests
     public static TheoryData<string, int, int> Prefixes()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (var name in new[] { "stories260K-llama", "tiny-qwen2", "tiny-llama-mqa", "tiny-gemma2", "tiny-neox", "tiny-neox-seq" })
+        foreach (var name in Families.All.Select(f => f.Folder))
         {
             data.Add(name, 16, 8);
             data.Add(name, 13, 8);
@@ -76,7 +75,7 @@ public class RowStabilityTests
     [MemberData(nameof(Prefixes))]
     public void APassReusingACleanPrefixGetsTheFullPassesBits(string name, int tokens, int reused)
     {
-        var model = LanguageModels.Load(TestPaths.Data(name));
+        var model = Families.Named(name).Load();
         int V = model.Facts.VocabSize, d = model.Facts.DModel, computed = tokens - reused;
         var start = new HookPoint(HookKind.ResidPre, 0);
         var x = model.ActivationAt(start, RandomTokens(seed: 6, V, tokens), 1);
