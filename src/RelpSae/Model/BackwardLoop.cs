@@ -8,14 +8,16 @@ namespace RelpSae.Model;
 /// </summary>
 internal static class BackwardLoop
 {
-    /// <summary>One branch's backward: (layer, g = the gradient at the branch's output, the rows g is non-zero on); adds its path into dx.</summary>
-    public delegate void Branch(int layer, float[] g, RowSet rows);
+    /// <summary>The MLP branch's backward: (layer, g = the gradient at its output, the rows g is non-zero on); adds its path into dx.</summary>
+    public delegate void MlpBranch(int layer, float[] g, RowSet rows);
+
+    /// <summary>The attention branch's backward, as <see cref="MlpBranch"/>; returns the buffer holding the gradient at z.</summary>
+    public delegate float[] AttentionBranch(int layer, float[] g, RowSet rows);
 
     /// <param name="metricRows">The row of each sequence's metric: the only rows of dx that are not zero at the top.</param>
-    /// <param name="dz">The buffer <paramref name="attention"/> leaves the gradient at z in, for the record.</param>
     /// <param name="parallel">Attention and MLP read the same residual (GPT-NeoX): both start from the gradient at resid_post.</param>
-    public static void Run(int layers, int target, float[] dx, int rows, int[] metricRows, Branch mlp, Branch attention, float[] dz,
-        ComponentGradients? record, bool parallel = false)
+    public static void Run(int layers, int target, float[] dx, int rows, int[] metricRows, MlpBranch mlp, AttentionBranch attention,
+        ComponentGradients? record, bool parallel)
     {
         // Parallel: both branches read the gradient at resid_post, so it is kept apart from dx.
         var g = parallel ? new float[dx.Length] : dx;
@@ -28,7 +30,7 @@ internal static class BackwardLoop
             // Parallel: attention's output adds into resid_post, so its coefficient is g, resid_post's; else resid_mid's.
             if (record is not null) ComponentGradients.Record(record.AttnOut, l, g, g.Length);
             if (2 * l + 1 == target) break;
-            attention(l, g, active);
+            var dz = attention(l, g, active);
             if (record is not null)
             {
                 ComponentGradients.Record(record.Z, l, dz, dz.Length);

@@ -1,5 +1,4 @@
 using RelpSae.Formats;
-using RelpSae.Lrp;
 
 namespace RelpSae.Model;
 
@@ -14,10 +13,11 @@ namespace RelpSae.Model;
 /// logits = c_f·tanh(RMSNorm_f(x)·Eᵀ / c_f), E the embedding. hook_attn_out and hook_mlp_out are what the
 /// branches add to the residual stream, after their post-norms (TransformerLens' convention).
 /// </summary>
-public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
+public sealed partial class Gemma2 : StackedTransformer<Gemma2Activations>
 {
-    /// <summary>Each block's rotary, grouped-query projections (forward and backward).</summary>
+    /// <summary>Each block's rotary, grouped-query projections and gated MLP (forward and backward).</summary>
     internal RotaryQkv[] Projections { get; }
+    internal GatedMlp[] Mlps { get; }
 
     public Gemma2(Gemma2Weights weights)
     {
@@ -25,6 +25,7 @@ public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
         var c = weights.Config;
         var rope = new Rope(c.DHead, c.RopeTheta);
         Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
+        Mlps = [.. weights.Layers.Select(w => new GatedMlp(w.Gate, w.Up, w.Down, Gelu.Forward))];
         Facts = weights.Config.Facts;
         EmbeddingScale = MathF.Sqrt(weights.Config.DModel);
         Scores = new AttentionScores(1f / MathF.Sqrt(weights.Config.QueryPreAttnScalar), new Softcap(weights.Config.AttentionSoftcap));
@@ -50,39 +51,29 @@ public sealed class Gemma2 : StackedTransformer<Gemma2Activations>
 
     internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 
-    internal override bool Block(BlockRun<Gemma2Activations> run, int l, bool mlpOnly)
+    internal override bool Attention(BlockRun<Gemma2Activations> run, int l)
     {
-        var c = Config;
-        var w = Weights.Layers[l];
-        var s = run.Layer(l);
-        var x = run.Residual;
+        var (w, s, n) = (Weights.Layers[l], run.Layer(l), run.Rows);
+        RowSteps.RmsNorm(RowSet.All(n), run.Residual, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, Config.RmsNormEps);
+        Projections[l].Forward(run.Normed, n, run.Computed, run.First, s.Qkv, s.K, s.V);
+        if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
-        int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel, m = c.DMlp;
-        if (!mlpOnly)
-        {
-            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
-            RowSteps.RmsNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, c.RmsNormEps);
-            Projections[l].Forward(run.Normed, n, T, p, s.Qkv, s.K, s.V);
-            if (!run.Attend(l)) return false;
-            w.O.Apply(run.Z, rows, s.Raw, Pool);
-            RowSteps.RmsNorm(rows, s.Raw, s.Post1Hat, s.Post1Rstd, run.Out, w.PostAttentionNorm, c.RmsNormEps);
-            if (!run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid)) return false;
-        }
-        RowSteps.RmsNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PreFeedforwardNorm, c.RmsNormEps);
-        w.Gate.Apply(run.Normed, rows, s.Gate, Pool);
-        w.Up.Apply(run.Normed, rows, s.Up, Pool);
-        RowSteps.Map(rows, m, s.Gate, s.Act, Gelu.Forward);
-        RowSteps.Map(rows, m, s.Act, s.Up, s.Hidden, GatedProduct.Forward);
-        if (!run.Hook(HookKind.MlpPost, l, s.Hidden)) return false;
-        w.Down.Apply(s.Hidden, rows, s.Raw, Pool);
-        RowSteps.RmsNorm(rows, s.Raw, s.Post2Hat, s.Post2Rstd, run.Out, w.PostFeedforwardNorm, c.RmsNormEps);
+        w.O.Apply(run.Z, rows, s.Raw, Pool);
+        RowSteps.RmsNorm(rows, s.Raw, s.Post1Hat, s.Post1Rstd, run.Out, w.PostAttentionNorm, Config.RmsNormEps);
+        return run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid);
+    }
+
+    internal override bool Mlp(BlockRun<Gemma2Activations> run, int l, RowSet rows)
+    {
+        var (w, s) = (Weights.Layers[l], run.Layer(l));
+        RowSteps.RmsNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PreFeedforwardNorm, Config.RmsNormEps);
+        Mlps[l].Hidden(run.Normed, rows, s.Mlp, Pool);
+        if (!run.Hook(HookKind.MlpPost, l, s.Mlp.Hidden)) return false;
+        Mlps[l].Output(rows, s.Mlp, s.Raw, Pool);
+        RowSteps.RmsNorm(rows, s.Raw, s.Post2Hat, s.Post2Rstd, run.Out, w.PostFeedforwardNorm, Config.RmsNormEps);
         return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<Gemma2Activations> run, RowSet rows) =>
         RowSteps.RmsNorm(rows, run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, Config.RmsNormEps);
-
-    internal override float[] Backward(BlockRun<Gemma2Activations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
-        ComponentGradients? record = null) =>
-        Gemma2Backward.Run(this, run, metrics, hook, rules, record);
 }

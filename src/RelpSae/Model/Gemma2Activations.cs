@@ -11,7 +11,8 @@ namespace RelpSae.Model;
 public sealed class Gemma2Activations : BlockActivations
 {
     internal readonly float[] Ln1Hat, Ln1Rstd, Post1Hat, Post1Rstd, Ln2Hat, Ln2Rstd, Post2Hat, Post2Rstd;
-    internal readonly float[] K, V, Gate, Act, Up, Hidden, Raw;
+    internal readonly float[] K, V, Raw;
+    internal readonly GatedMlp.Activations Mlp;
 
     internal Gemma2Activations(Gemma2Config c, ModelFacts facts, int batch, int tokens, int prefixRows, FloatPool pool) : base(facts, batch, tokens, prefixRows, pool)
     {
@@ -19,6 +20,6 @@ public sealed class Gemma2Activations : BlockActivations
         Ln1Hat = Rent(n * d); Post1Hat = Rent(n * d); Ln2Hat = Rent(n * d); Post2Hat = Rent(n * d);
         Ln1Rstd = Rent(n); Post1Rstd = Rent(n); Ln2Rstd = Rent(n); Post2Rstd = Rent(n);
         K = Rent(n * c.DKv); V = Rent(n * c.DKv);
-        Gate = Rent(n * m); Act = Rent(n * m); Up = Rent(n * m); Hidden = Rent(n * m); Raw = Rent(n * d);
+        Mlp = new(Rent(n * m), Rent(n * m), Rent(n * m), Rent(n * m)); Raw = Rent(n * d);
     }
 }

@@ -4,74 +4,59 @@ using RelpSae.Numerics;
 namespace RelpSae.Model;
 
 /// <summary>
-/// The Gemma-2 block's backward pass, in reverse. The operations a rule can replace call the function
-/// <see cref="BackwardFunctions.Resolve"/> picks from the rules and the exact gradients: every RMSNorm, the
+/// The Gemma-2 block's backward pass, branch by branch. The operations a rule can replace call the function
+/// <see cref="BackwardFunctions.Resolve"/> picks from the rules and <see cref="Exact"/>: every RMSNorm, the
 /// post-norms included, the GELU gate, the gate·up product, attention (the score cap is inside the softmax, so
 /// it follows the attention's rule) and the logits' cap (an elementwise activation). Linear maps, RoPE and
 /// residual adds are the plain gradient.
 /// </summary>
-internal static class Gemma2Backward
+public sealed partial class Gemma2
 {
-    public static float[] Run(Gemma2 model, BlockRun<Gemma2Activations> run, IReadOnlyList<Metric> metrics, HookPoint hook,
-        PropagationRules rules, ComponentGradients? record = null)
-    {
-        var c = model.Config;
-        int target = model.TargetDepth(run, hook);
-        var f = BackwardFunctions.Resolve(rules, new ExactGradients(NormKind.RmsNorm, RmsNorm.Gradient, Gelu.Gradient, GatedProduct.Gradient,
-            model.LogitSoftcap.Gradient));
-        var (dx, metricRows) = run.MetricGradient(metrics, f, model.Weights.FinalNorm);
-        var work = run.BackwardWork(pool => new Work(c, run.Rows, pool));
-        BackwardLoop.Run(c.NLayers, target, dx, run.Rows, metricRows, (l, g, rows) => Mlp(model, run, l, g, rows, f, work),
-            (l, g, rows) => SelfAttention(model, run, l, g, rows, f, work), work.DZ, record);
-        return dx;
-    }
+    internal override ExactGradients Exact => new(NormKind.RmsNorm, RmsNorm.Gradient, Gelu.Gradient, GatedProduct.Gradient, LogitSoftcap.Gradient);
 
-    /// <summary>dx (the gradient at resid_post, non-zero on <paramref name="rows"/>) += its path through the post-norm, the gated MLP and the pre-norm.</summary>
-    private static void Mlp(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, RowSet rows, BackwardFunctions f, Work work)
+    internal override float[] FinalNormScale => Weights.FinalNorm;
+
+    /// <summary>Through the post-norm, the gated MLP and the pre-norm.</summary>
+    internal override void MlpBackward(BlockRun<Gemma2Activations> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f)
     {
-        var c = model.Config;
-        var w = model.Weights.Layers[l];
-        var s = run.Layer(l);
-        int k = rows.Count, d = c.DModel, m = c.DMlp;
-        PostNorm(dx, rows, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, f.Norm, work, d);
-        w.Down.Transpose(work.DRaw, d, k, work.DHidden, accumulate: false);
-        RowSteps.ProductBackward(rows, m, s.Act, s.Up, work.DHidden, work.DAct, work.DUp, f.Product!);
-        RowSteps.ActivationBackward(rows, m, s.Gate, s.Act, work.DAct, work.DGate, f.Activation);
-        w.Gate.Transpose(work.DGate, m, k, work.DNormed, accumulate: false);
-        w.Up.Transpose(work.DUp, m, k, work.DNormed, accumulate: true);
+        var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
+        PostNorm(g, rows, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, f, work);
+        Mlps[l].Backward(work.DRaw, rows, s.Mlp, f, work.Mlp, work.DNormed);
         RowSteps.NormBackward(rows, f.Norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PreFeedforwardNorm, dx);
     }
 
-    /// <summary>dx (the gradient at resid_mid, non-zero on <paramref name="rows"/>) += its path through the post-norm, grouped-query attention, RoPE and RMSNorm₁.</summary>
-    private static void SelfAttention(Gemma2 model, BlockRun<Gemma2Activations> run, int l, float[] dx, RowSet rows, BackwardFunctions f, Work work)
+    /// <summary>Through the post-norm, W_o, grouped-query attention, RoPE and RMSNorm₁.</summary>
+    internal override float[] AttentionBackward(BlockRun<Gemma2Activations> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f)
     {
-        var c = model.Config;
-        var w = model.Weights.Layers[l];
-        var s = run.Layer(l);
-        int n = run.Rows, d = c.DModel, T = run.Tokens;
-        PostNorm(dx, rows, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, f.Norm, work, d);
-        w.O.Transpose(work.DRaw, rows, work.DZ, model.Pool);
-        AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, c.NHeads, c.DHead, f.Attention, model.Scores);
-        model.Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
+        var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
+        int n = run.Rows, T = run.Tokens;
+        PostNorm(g, rows, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, f, work);
+        w.O.Transpose(work.DRaw, rows, work.DZ, Pool);
+        AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, Config.NHeads, Config.DHead, f.Attention, Scores);
+        Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
         RowSteps.NormBackward(RowSet.All(n), f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx);
+        return work.DZ;
     }
 
-    /// <summary>work.DRaw (packed rows) = the gradient at a branch's output before its post-norm, from dx, what the branch adds to.</summary>
-    private static void PostNorm(float[] dx, RowSet rows, float[] hat, float[] rstd, float[] gamma, NormBackward norm, Work work, int d)
+    /// <summary>work.DRaw (packed rows) = the gradient at a branch's output before its post-norm, from g, the gradient at what it adds.</summary>
+    private void PostNorm(float[] g, RowSet rows, float[] hat, float[] rstd, float[] gamma, BackwardFunctions f, BackwardWork work)
     {
-        Array.Clear(work.DRaw, 0, rows.Count * d);
-        RowSteps.NormBackwardPacked(rows, norm, rows.Gather(dx, d, work.DNormed), hat, rstd, gamma, work.DRaw);
+        Array.Clear(work.DRaw, 0, rows.Count * Config.DModel);
+        RowSteps.NormBackwardPacked(rows, f.Norm, rows.Gather(g, Config.DModel, work.DNormed), hat, rstd, gamma, work.DRaw);
     }
+
+    private BackwardWork Work(BlockRun<Gemma2Activations> run) => run.BackwardWork(pool => new BackwardWork(Config, run.Rows, pool));
 
     /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
-    private sealed class Work : PooledBuffers
+    private sealed class BackwardWork : PooledBuffers
     {
-        public readonly float[] DHidden, DAct, DUp, DGate, DNormed, DRaw, DZ, DQkv, DK, DV;
+        public readonly GatedMlp.Gradients Mlp;
+        public readonly float[] DNormed, DRaw, DZ, DQkv, DK, DV;
 
-        public Work(Gemma2Config c, int rows, FloatPool pool) : base(pool)
+        public BackwardWork(Gemma2Config c, int rows, FloatPool pool) : base(pool)
         {
-            long n = rows, m = c.DMlp;
-            DHidden = Rent(n * m); DAct = Rent(n * m); DUp = Rent(n * m); DGate = Rent(n * m);
+            long n = rows;
+            Mlp = new GatedMlp.Gradients(Rent(n * c.DMlp), Rent(n * c.DMlp), Rent(n * c.DMlp), Rent(n * c.DMlp));
             DNormed = Rent(n * c.DModel); DRaw = Rent(n * c.DModel); DZ = Rent(n * c.DAttention); DQkv = Rent(n * 3 * c.DAttention);
             DK = Rent(n * c.DKv); DV = Rent(n * c.DKv);
         }

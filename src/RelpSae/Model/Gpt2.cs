@@ -1,5 +1,4 @@
 using RelpSae.Formats;
-using RelpSae.Lrp;
 
 namespace RelpSae.Model;
 
@@ -12,7 +11,7 @@ namespace RelpSae.Model;
 /// </code>
 /// logits = LN_f(x)·W_teᵀ (the unembedding tied to the token embedding).
 /// </summary>
-public sealed class Gpt2 : StackedTransformer<Gpt2Activations>
+public sealed partial class Gpt2 : StackedTransformer<Gpt2Activations>
 {
     public Gpt2(Gpt2Weights weights)
     {
@@ -56,26 +55,23 @@ public sealed class Gpt2 : StackedTransformer<Gpt2Activations>
         return true;
     }
 
-    internal override bool Block(BlockRun<Gpt2Activations> run, int l, bool mlpOnly)
+    internal override bool Attention(BlockRun<Gpt2Activations> run, int l)
     {
-        var c = Config;
-        var w = Weights.Layers[l];
-        var s = run.Layer(l);
-        var x = run.Residual;
+        var (w, s, n) = (Weights.Layers[l], run.Layer(l), run.Rows);
+        RowSteps.LayerNorm(RowSet.All(n), run.Residual, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.Ln1Gamma, w.Ln1Beta, Config.LayerNormEps);
+        w.Qkv.Apply(run.Normed, n, s.Qkv, 3 * Config.DModel);
+        if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
-        int n = run.Rows, d = c.DModel, m = c.DMlp;
-        if (!mlpOnly)
-        {
-            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
-            RowSteps.LayerNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.Ln1Gamma, w.Ln1Beta, c.LayerNormEps);
-            w.Qkv.Apply(run.Normed, n, s.Qkv, 3 * d);
-            if (!run.Attend(l)) return false;
-            w.O.Apply(run.Z, rows, run.Out, Pool);
-            if (!run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid)) return false;
-        }
-        RowSteps.LayerNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
+        w.O.Apply(run.Z, rows, run.Out, Pool);
+        return run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid);
+    }
+
+    internal override bool Mlp(BlockRun<Gpt2Activations> run, int l, RowSet rows)
+    {
+        var (w, s) = (Weights.Layers[l], run.Layer(l));
+        RowSteps.LayerNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, Config.LayerNormEps);
         w.Fc.Apply(run.Normed, rows, s.Pre, Pool);
-        RowSteps.Map(rows, m, s.Pre, s.Post, Gelu.Forward);
+        RowSteps.Map(rows, Config.DMlp, s.Pre, s.Post, Gelu.Forward);
         if (!run.Hook(HookKind.MlpPost, l, s.Post)) return false;
         w.Proj.Apply(s.Post, rows, run.Out, Pool);
         return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
@@ -83,8 +79,4 @@ public sealed class Gpt2 : StackedTransformer<Gpt2Activations>
 
     internal override void FinalNorm(BlockRun<Gpt2Activations> run, RowSet rows) =>
         RowSteps.LayerNorm(rows, run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.LnFGamma, Weights.LnFBeta, Config.LayerNormEps);
-
-    internal override float[] Backward(BlockRun<Gpt2Activations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules,
-        ComponentGradients? record = null) =>
-        Gpt2Backward.Run(this, run, metrics, hook, rules, record);
 }

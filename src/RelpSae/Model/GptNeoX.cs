@@ -1,5 +1,4 @@
 using RelpSae.Formats;
-using RelpSae.Lrp;
 
 namespace RelpSae.Model;
 
@@ -13,7 +12,7 @@ namespace RelpSae.Model;
 /// </code>
 /// logits = LN_f(x)·W_embed_outᵀ.
 /// </summary>
-public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
+public sealed partial class GptNeoX : StackedTransformer<GptNeoXActivations>
 {
     private readonly Rope rope;
 
@@ -44,40 +43,33 @@ public sealed class GptNeoX : StackedTransformer<GptNeoXActivations>
         if (Config.ExactGelu) GeluErf.Forward(u, post); else Gelu.Forward(u, post);
     }
 
-    internal override bool Block(BlockRun<GptNeoXActivations> run, int l, bool mlpOnly)
+    internal override bool Attention(BlockRun<GptNeoXActivations> run, int l)
     {
-        var c = Config;
-        var w = Weights.Layers[l];
-        var s = run.Layer(l);
-        var x = run.Residual;
+        var (c, w, s, n) = (Config, Weights.Layers[l], run.Layer(l), run.Rows);
+        RowSteps.LayerNorm(RowSet.All(n), run.Residual, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.Ln1Gamma, w.Ln1Beta, c.LayerNormEps);
+        w.Qkv.Apply(run.Normed, n, s.Qkv, 3 * c.DModel);
+        rope.Apply(s.Qkv, 3 * c.DModel, n, run.Computed, c.NHeads, c.DHead, firstPosition: run.First);
+        rope.Apply(s.Qkv.AsSpan(c.DModel), 3 * c.DModel, n, run.Computed, c.NHeads, c.DHead, firstPosition: run.First);
+        if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
-        int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel;
-        if (!mlpOnly)
-        {
-            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
-            RowSteps.LayerNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.Ln1Gamma, w.Ln1Beta, c.LayerNormEps);
-            w.Qkv.Apply(run.Normed, n, s.Qkv, 3 * d);
-            rope.Apply(s.Qkv, 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
-            rope.Apply(s.Qkv.AsSpan(d), 3 * d, n, T, c.NHeads, c.DHead, firstPosition: p);
-            if (!run.Attend(l)) return false;
-            w.Dense.Apply(run.Z, rows, s.AttnOut, Pool);
-            // Parallel: attention's output joins the residual with the MLP's, after it.
-            bool going = c.ParallelResidual ? run.Hook(HookKind.AttnOut, l, s.AttnOut) : run.AddBranch(l, rows, s.AttnOut, HookKind.AttnOut, HookKind.ResidMid);
-            if (!going) return false;
-        }
-        // In parallel the MLP reads the block's input, before attention's output is added.
-        RowSteps.LayerNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
+        w.Dense.Apply(run.Z, rows, s.AttnOut, Pool);
+        // Parallel: attention's output joins the residual with the MLP's, after it.
+        return c.ParallelResidual ? run.Hook(HookKind.AttnOut, l, s.AttnOut) : run.AddBranch(l, rows, s.AttnOut, HookKind.AttnOut, HookKind.ResidMid);
+    }
+
+    /// <summary>In parallel the MLP reads the block's input, before attention's output is added.</summary>
+    internal override bool Mlp(BlockRun<GptNeoXActivations> run, int l, RowSet rows)
+    {
+        var (c, w, s) = (Config, Weights.Layers[l], run.Layer(l));
+        RowSteps.LayerNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
         w.FcIn.Apply(run.Normed, rows, s.Pre, Pool);
         RowSteps.Map(rows, c.DMlp, s.Pre, s.Post, Activation);
         if (!run.Hook(HookKind.MlpPost, l, s.Post)) return false;
         w.FcOut.Apply(s.Post, rows, run.Out, Pool);
-        if (c.ParallelResidual) RowSteps.Add(rows, d, x, s.AttnOut);
+        if (c.ParallelResidual) RowSteps.Add(rows, c.DModel, run.Residual, s.AttnOut);
         return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<GptNeoXActivations> run, RowSet rows) =>
         RowSteps.LayerNorm(rows, run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.LnFGamma, Weights.LnFBeta, Config.LayerNormEps);
-
-    internal override float[] Backward(BlockRun<GptNeoXActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
-        GptNeoXBackward.Run(this, rope, run, metrics, hook, rules, record);
 }

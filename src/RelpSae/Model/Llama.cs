@@ -1,5 +1,4 @@
 using RelpSae.Formats;
-using RelpSae.Lrp;
 
 namespace RelpSae.Model;
 
@@ -13,10 +12,11 @@ namespace RelpSae.Model;
 /// </code>
 /// logits = RMSNorm_f(x)·W_lm_headᵀ (lm_head tied to the embedding or not).
 /// </summary>
-public sealed class Llama : StackedTransformer<LlamaActivations>
+public sealed partial class Llama : StackedTransformer<LlamaActivations>
 {
-    /// <summary>Each block's rotary, grouped-query projections (forward and backward).</summary>
+    /// <summary>Each block's rotary, grouped-query projections and gated MLP (forward and backward).</summary>
     internal RotaryQkv[] Projections { get; }
+    internal GatedMlp[] Mlps { get; }
 
     public Llama(LlamaWeights weights)
     {
@@ -24,6 +24,7 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
         var c = weights.Config;
         var rope = new Rope(c.DHead, c.RopeTheta);
         Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
+        Mlps = [.. weights.Layers.Select(w => new GatedMlp(w.Gate, w.Up, w.Down, Silu.Forward))];
         Facts = weights.Config.Facts;
     }
 
@@ -43,36 +44,27 @@ public sealed class Llama : StackedTransformer<LlamaActivations>
 
     internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 
-    internal override bool Block(BlockRun<LlamaActivations> run, int l, bool mlpOnly)
+    internal override bool Attention(BlockRun<LlamaActivations> run, int l)
     {
-        var c = Config;
-        var w = Weights.Layers[l];
-        var s = run.Layer(l);
-        var x = run.Residual;
+        var (w, s, n) = (Weights.Layers[l], run.Layer(l), run.Rows);
+        RowSteps.RmsNorm(RowSet.All(n), run.Residual, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, Config.RmsNormEps);
+        Projections[l].Forward(run.Normed, n, run.Computed, run.First, s.Qkv, s.K, s.V);
+        if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
-        int n = run.Rows, T = run.Computed, p = run.First, d = c.DModel, m = c.DMlp;
-        if (!mlpOnly)
-        {
-            if (!run.Hook(HookKind.ResidPre, l, x)) return false;
-            RowSteps.RmsNorm(RowSet.All(n), x, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, c.RmsNormEps);
-            Projections[l].Forward(run.Normed, n, T, p, s.Qkv, s.K, s.V);
-            if (!run.Attend(l)) return false;
-            w.O.Apply(run.Z, rows, run.Out, Pool);
-            if (!run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid)) return false;
-        }
-        RowSteps.RmsNorm(rows, x, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PostAttentionNorm, c.RmsNormEps);
-        w.Gate.Apply(run.Normed, rows, s.Gate, Pool);
-        w.Up.Apply(run.Normed, rows, s.Up, Pool);
-        RowSteps.Map(rows, m, s.Gate, s.Act, Silu.Forward);
-        RowSteps.Map(rows, m, s.Act, s.Up, s.Hidden, GatedProduct.Forward);
-        if (!run.Hook(HookKind.MlpPost, l, s.Hidden)) return false;
-        w.Down.Apply(s.Hidden, rows, run.Out, Pool);
+        w.O.Apply(run.Z, rows, run.Out, Pool);
+        return run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid);
+    }
+
+    internal override bool Mlp(BlockRun<LlamaActivations> run, int l, RowSet rows)
+    {
+        var (w, s) = (Weights.Layers[l], run.Layer(l));
+        RowSteps.RmsNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PostAttentionNorm, Config.RmsNormEps);
+        Mlps[l].Hidden(run.Normed, rows, s.Mlp, Pool);
+        if (!run.Hook(HookKind.MlpPost, l, s.Mlp.Hidden)) return false;
+        Mlps[l].Output(rows, s.Mlp, run.Out, Pool);
         return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<LlamaActivations> run, RowSet rows) =>
         RowSteps.RmsNorm(rows, run.Residual, run.FinalHat, run.FinalRstd, run.Final, Weights.FinalNorm, Config.RmsNormEps);
-
-    internal override float[] Backward(BlockRun<LlamaActivations> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null) =>
-        LlamaBackward.Run(this, run, metrics, hook, rules, record);
 }

@@ -9,13 +9,14 @@ namespace RelpSae.Model;
 /// </summary>
 public sealed class LlamaActivations : BlockActivations
 {
-    internal readonly float[] Ln1Hat, Ln1Rstd, K, V, Ln2Hat, Ln2Rstd, Gate, Act, Up, Hidden;
+    internal readonly float[] Ln1Hat, Ln1Rstd, K, V, Ln2Hat, Ln2Rstd;
+    internal readonly GatedMlp.Activations Mlp;
 
     internal LlamaActivations(LlamaConfig c, ModelFacts facts, int batch, int tokens, int prefixRows, FloatPool pool) : base(facts, batch, tokens, prefixRows, pool)
     {
         long n = (long)batch * tokens, d = c.DModel, m = c.DMlp;
         Ln1Hat = Rent(n * d); Ln1Rstd = Rent(n); Ln2Hat = Rent(n * d); Ln2Rstd = Rent(n);
         K = Rent(n * c.DKv); V = Rent(n * c.DKv);
-        Gate = Rent(n * m); Act = Rent(n * m); Up = Rent(n * m); Hidden = Rent(n * m);
+        Mlp = new(Rent(n * m), Rent(n * m), Rent(n * m), Rent(n * m));
     }
 }

@@ -5,8 +5,8 @@ namespace RelpSae.Model;
 /// <summary>
 /// The skeleton every family shares: token embedding → blocks → final norm → unembedding, with hooks, restarts
 /// from a residual hook, reuse of a clean prefix, the last block on the read rows alone, and the backward pass.
-/// Each family writes its block, its final norm and its backward (<typeparamref name="TLayer"/> holds what one
-/// block keeps for the backward, rented from <see cref="Pool"/>).
+/// Each family writes its block's two branches (attention, MLP) forward and backward and its final norm, and states
+/// its exact gradients; <typeparamref name="TLayer"/> holds what one block keeps for the backward, rented from <see cref="Pool"/>.
 /// </summary>
 public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : BlockActivations
 {
@@ -34,10 +34,13 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     internal abstract TLayer NewLayer(int batch, int tokens, int prefixRows);
 
     /// <summary>
-    /// Block l on the residual rows in place (from hook_resid_mid when <paramref name="mlpOnly"/>); false once StopAfter
-    /// is reached. Past its attention pattern it works on <see cref="BlockRun{TLayer}.RowsPastAttention"/>.
+    /// Block l's attention branch, from its hook_resid_pre to its hook_resid_mid: the residual rows in place; false once
+    /// StopAfter is reached. Past its attention pattern it works on <see cref="BlockRun{TLayer}.RowsPastAttention"/>.
     /// </summary>
-    internal abstract bool Block(BlockRun<TLayer> run, int l, bool mlpOnly);
+    internal abstract bool Attention(BlockRun<TLayer> run, int l);
+
+    /// <summary>Block l's MLP branch on <paramref name="rows"/>, up to its hook_resid_post; false once StopAfter is reached.</summary>
+    internal abstract bool Mlp(BlockRun<TLayer> run, int l, RowSet rows);
 
     /// <summary>The final norm of <paramref name="rows"/> of the residual into run.Final (keeping x̂ and the scale).</summary>
     internal abstract void FinalNorm(BlockRun<TLayer> run, RowSet rows);
@@ -45,8 +48,20 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     /// <summary>After the token embedding and its hook: what else the family adds before the first block (GPT-2's learned positions); false to stop.</summary>
     internal virtual bool Positions(BlockRun<TLayer> run) => true;
 
-    /// <summary>The backward pass down to <paramref name="hook"/>; with <paramref name="record"/>, the coefficient at every component it passes is copied there too.</summary>
-    internal abstract float[] Backward(BlockRun<TLayer> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null);
+    /// <summary>The exact gradients of the operations a rule can replace (<see cref="BackwardFunctions.Resolve"/>).</summary>
+    internal abstract ExactGradients Exact { get; }
+
+    /// <summary>The final norm's scale, for the metric's gradient through it.</summary>
+    internal abstract float[] FinalNormScale { get; }
+
+    /// <summary>dx += the path of <paramref name="g"/> (the gradient at block l's MLP output, non-zero on <paramref name="rows"/>) through the MLP branch.</summary>
+    internal abstract void MlpBackward(BlockRun<TLayer> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f);
+
+    /// <summary>
+    /// dx += the path of <paramref name="g"/> (the gradient at block l's attention output, non-zero on <paramref name="rows"/>)
+    /// through the attention branch, leaving the gradient at z in <paramref name="dz"/>'s buffer (returned, for the record).
+    /// </summary>
+    internal abstract float[] AttentionBackward(BlockRun<TLayer> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f);
 
     public BlockRun<TLayer> Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options = null)
     {
@@ -103,7 +118,10 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     private void RunBlocks(BlockRun<TLayer> run, int firstLayer, bool mlpOnly)
     {
         for (int l = firstLayer; l < Facts.NLayers; l++)
-            if (!Block(run, l, mlpOnly && l == firstLayer)) return;
+        {
+            if (!(mlpOnly && l == firstLayer) && !(run.Hook(HookKind.ResidPre, l, run.Residual) && Attention(run, l))) return;
+            if (!Mlp(run, l, run.RowsPastAttention(l))) return;
+        }
         FinalNorm(run, run.RowsPastAttention(Facts.NLayers - 1));
         run.Finish();
     }
@@ -112,6 +130,20 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     {
         if (tokens > Facts.Context)
             throw new RelpSaeException($"a sequence of {tokens} tokens is longer than the model's context of {Facts.Context} ({Facts.ContextKey})");
+    }
+
+    /// <summary>
+    /// The backward pass down to <paramref name="hook"/>, with the rules resolved once against the family's exact
+    /// gradients; with <paramref name="record"/>, the coefficient at every component it passes is copied there too.
+    /// </summary>
+    internal float[] Backward(BlockRun<TLayer> run, IReadOnlyList<Metric> metrics, HookPoint hook, PropagationRules rules, ComponentGradients? record = null)
+    {
+        int target = TargetDepth(run, hook);
+        var f = BackwardFunctions.Resolve(rules, Exact);
+        var (dx, metricRows) = run.MetricGradient(metrics, f, FinalNormScale);
+        BackwardLoop.Run(Facts.NLayers, target, dx, run.Rows, metricRows, (l, g, rows) => MlpBackward(run, l, g, dx, rows, f),
+            (l, g, rows) => AttentionBackward(run, l, g, dx, rows, f), record, Facts.ParallelResidual);
+        return dx;
     }
 
     /// <summary>
