@@ -1,4 +1,3 @@
-using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
@@ -41,13 +40,6 @@ public sealed partial class Gemma2 : StackedTransformer<Gemma2Activations>
     internal override AttentionScores Scores { get; }
     internal override Softcap LogitSoftcap { get; }
 
-    /// <summary>Loads a Hugging Face folder: config.json and model.safetensors (or shards, or pytorch_model.bin).</summary>
-    public static Gemma2 Load(string dir, ConfigJson config)
-    {
-        var parsed = Gemma2Config.Parse(config);
-        using var tensors = ShardedCheckpoint.Read(dir);
-        return new(Gemma2Weights.FromTensors(parsed, tensors, config.Path));
-    }
 
     internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 

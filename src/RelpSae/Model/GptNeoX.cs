@@ -1,4 +1,3 @@
-using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
@@ -29,12 +28,6 @@ public sealed partial class GptNeoX : StackedTransformer<GptNeoXActivations>
     internal override float[] Embedding => Weights.Embedding;
     internal override Linear Unembed => Weights.Unembed;
 
-    public static GptNeoX Load(string dir, ConfigJson config)
-    {
-        var parsed = GptNeoXConfig.Parse(config);
-        using var tensors = ShardedCheckpoint.Read(dir);
-        return new(GptNeoXWeights.FromTensors(parsed, tensors, config.Path));
-    }
 
     internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 

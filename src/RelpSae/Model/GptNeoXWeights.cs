@@ -26,7 +26,7 @@ public sealed class GptNeoXWeights
         string by = configPath;
         t.CheckLayers("gpt_neox.layers.", c.NLayers, "num_hidden_layers", by);
         int d = c.DModel, m = c.DMlp;
-        Linear Map(string name, int outputs, int inputs) => new(t.Take(name + ".weight", by, outputs, inputs), t.Take(name + ".bias", by, outputs), inputs, outputs);
+        Linear Map(string name, int outputs, int inputs, bool bias = true) => Linear.Take(t, name, by, outputs, inputs, bias);
         var layers = new GptNeoXLayer[c.NLayers];
         for (int l = 0; l < layers.Length; l++)
         {

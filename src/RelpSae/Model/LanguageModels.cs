@@ -18,9 +18,12 @@ public static class LanguageModels
     private static readonly Family[] Families =
     [
         new(["GPT2LMHeadModel"], ["gpt2"], (dir, _, center) => Gpt2.Load(dir, center), CentersWritingWeights: true, AlsoReads: ["GPT2Model"]),
-        new(["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"], ["llama", "qwen2", "mistral"], (dir, config, _) => Llama.Load(dir, config)),
-        new(["Gemma2ForCausalLM"], ["gemma2"], (dir, config, _) => Gemma2.Load(dir, config)),
-        new(["GPTNeoXForCausalLM"], ["gpt_neox"], (dir, config, _) => GptNeoX.Load(dir, config)),
+        new(["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"], ["llama", "qwen2", "mistral"],
+            (dir, config, _) => FromCheckpoint(dir, config, LlamaConfig.Parse, (c, t, by) => new Llama(LlamaWeights.FromTensors(c, t, by)))),
+        new(["Gemma2ForCausalLM"], ["gemma2"],
+            (dir, config, _) => FromCheckpoint(dir, config, Gemma2Config.Parse, (c, t, by) => new Gemma2(Gemma2Weights.FromTensors(c, t, by)))),
+        new(["GPTNeoXForCausalLM"], ["gpt_neox"],
+            (dir, config, _) => FromCheckpoint(dir, config, GptNeoXConfig.Parse, (c, t, by) => new GptNeoX(GptNeoXWeights.FromTensors(c, t, by)))),
     ];
 
     /// <summary>The causal-LM architectures that load.</summary>
@@ -38,5 +41,14 @@ public static class LanguageModels
         if (centerWritingWeights && !family.CentersWritingWeights)
             throw new RelpSaeException($"{config.Path}: --center-writing-weights is implemented for GPT-2 only, not '{architecture}'");
         return family.Load(dir, config, centerWritingWeights);
+    }
+
+    /// <summary>A family read from its parsed config.json and the folder's tensors (model.safetensors, shards or pytorch_model.bin).</summary>
+    private static ITransformer FromCheckpoint<TConfig>(string dir, ConfigJson config, Func<ConfigJson, TConfig> parse,
+        Func<TConfig, CheckpointTensors, string, ITransformer> build)
+    {
+        var parsed = parse(config);
+        using var tensors = ShardedCheckpoint.Read(dir);
+        return build(parsed, tensors, config.Path);
     }
 }

@@ -1,3 +1,4 @@
+using RelpSae.Formats;
 using RelpSae.Numerics;
 
 namespace RelpSae.Model;
@@ -24,6 +25,10 @@ public sealed class Linear
         Outputs = outputs;
         this.storedInOut = storedInOut;
     }
+
+    /// <summary>An nn.Linear taken from a checkpoint: <paramref name="name"/>.weight [outputs × inputs] and, with <paramref name="bias"/>, .bias; <paramref name="config"/> names what implies the shapes.</summary>
+    public static Linear Take(CheckpointTensors tensors, string name, string config, int outputs, int inputs, bool bias = true) =>
+        new(tensors.Take(name + ".weight", config, outputs, inputs), bias ? tensors.Take(name + ".bias", config, outputs) : null, inputs, outputs);
 
     /// <summary>A Conv1D (GPT-2): <paramref name="weight"/> [inputs × outputs].</summary>
     public static Linear Conv1D(float[] weight, float[] bias, int inputs, int outputs) => new(weight, bias, inputs, outputs, storedInOut: true);

@@ -1,4 +1,3 @@
-using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
@@ -34,13 +33,6 @@ public sealed partial class Llama : StackedTransformer<LlamaActivations>
     internal override float[] Embedding => Weights.Embedding;
     internal override Linear Unembed => Weights.LmHead;
 
-    /// <summary>Loads a Hugging Face folder: config.json and model.safetensors (or shards, or pytorch_model.bin).</summary>
-    public static Llama Load(string dir, ConfigJson config)
-    {
-        var parsed = LlamaConfig.Parse(config);
-        using var tensors = ShardedCheckpoint.Read(dir);
-        return new(LlamaWeights.FromTensors(parsed, tensors, config.Path));
-    }
 
     internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 

@@ -24,8 +24,7 @@ public sealed class LlamaWeights
         string by = configPath;
         t.CheckLayers("model.layers.", c.NLayers, "num_hidden_layers", by);
         int d = c.DModel, m = c.DMlp;
-        Linear Map(string name, int outputs, int inputs, bool bias) =>
-            new(t.Take(name + ".weight", by, outputs, inputs), bias ? t.Take(name + ".bias", by, outputs) : null, inputs, outputs);
+        Linear Map(string name, int outputs, int inputs, bool bias = true) => Linear.Take(t, name, by, outputs, inputs, bias);
         var layers = new LlamaLayer[c.NLayers];
         for (int l = 0; l < layers.Length; l++)
         {
