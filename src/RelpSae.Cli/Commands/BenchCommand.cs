@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Benchmarks;
-using RelpSae.Reports;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;

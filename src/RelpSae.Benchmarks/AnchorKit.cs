@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using RelpSae.Reports;
 
 namespace RelpSae.Benchmarks;
 
