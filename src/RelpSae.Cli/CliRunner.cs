@@ -49,7 +49,7 @@ public static class CliRunner
         switch (e)
         {
             case RelpSaeException:
-                Console.Error.WriteLine($"error: {e.Message}");
+                Console.Error.WriteLine($"error: {OptionNames.Message(e)}");
                 return UserError;
             case OperationCanceledException:
                 Console.Error.WriteLine("interrupted");

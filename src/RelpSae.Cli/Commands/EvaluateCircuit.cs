@@ -29,7 +29,7 @@ internal static class EvaluateCircuit
         var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(o.Model)), "--model"), parse.GetValue(o.Center));
         var saes = SaeSet.Load(SaeSetOptions.Folders(parse.GetValue(o.Saes)), bundle.Facts);
         var kind = CliParsing.Baseline(parse.GetValue(o.Baseline));
-        var means = kind == BaselineKind.Mean ? saes.Select(s => FeatureMeans.Load(s.Folder)).ToList() : null;
+        var means = kind == BaselineKind.Mean ? saes.Select(s => CliDefaults.FeatureMeansOf(s.Folder)).ToList() : null;
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(o.Metric)), kind,
             means?[0], parse.GetValue(o.Bos));
 

@@ -154,7 +154,7 @@ public static class EvaluateCommand
     internal static ResolvedPrompt Resolve(PromptResolver resolver, PromptCase c, int index)
     {
         try { return resolver.Resolve(c); }
-        catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} ({StrictText.Excerpt(c.Prompt)}): {e.Message}"); }
+        catch (RelpSaeException e) { throw new RelpSaeException($"prompt {index} ({StrictText.Excerpt(c.Prompt)}): {OptionNames.Message(e)}"); }
     }
 
     internal static IReadOnlyList<PromptCase> Cases(string? file, string? task, int n, int seed, ModelFolder bundle)
