@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace RelpSae.Cli;
 
@@ -26,7 +27,7 @@ public static class CliRunner
         {
             // One line naming the option or argument at fault, instead of the whole help text.
             var path = new List<string>();
-            for (var result = parse.CommandResult; result.Command != root; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
+            for (var result = parse.CommandResult; result.Command != root; result = (CommandResult)result.Parent!)
                 path.Insert(0, result.Command.Name);
             var help = string.Join(' ', ["relp-sae", .. path, "--help"]);
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parse.Errors[0];

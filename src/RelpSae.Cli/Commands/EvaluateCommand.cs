@@ -1,11 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using RelpSae.Attribution;
 using RelpSae.Model;
 using RelpSae.Prompts;
 using RelpSae.Reports;
-using RelpSae.Sae;
 using RelpSae.Text;
-using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
 
@@ -53,7 +52,7 @@ public static class EvaluateCommand
         command.SetAction((parse, cancel) =>
         {
             // evaluate's own options before the protocol's name would be silently dropped: refuse them.
-            if (parse.CommandResult.Parent is System.CommandLine.Parsing.CommandResult { Children: var given } && given.OfType<System.CommandLine.Parsing.OptionResult>().Any(x => !x.Implicit))
+            if (parse.CommandResult.Parent is CommandResult { Children: var given } && given.OfType<OptionResult>().Any(x => !x.Implicit))
                 throw new RelpSaeException($"give the options after the protocol: relp-sae evaluate {command.Name} [options]");
             return Task.FromResult(Run(protocol, parse, o, cancel));
         });
