@@ -22,7 +22,7 @@ internal sealed record AttributionSetup(ModelFolder Bundle, SparseAutoencoder Sa
         var hook = CliParsing.SaeHook(sae, bundle.Facts, saeDir);
         var baselineKind = CliParsing.Baseline(baseline);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(metric), baselineKind,
-            baselineKind == BaselineKind.Mean ? FeatureMeans.Load(CliDefaults.SaeFolder(saeDir)) : null, prependBos, position, truncate);
+            baselineKind == BaselineKind.Mean ? CliDefaults.FeatureMeansOf(CliDefaults.SaeFolder(saeDir)) : null, prependBos, position, truncate);
         return new AttributionSetup(bundle, sae, hook, resolver, CliDefaults.SaeFolder(saeDir));
     }
 }

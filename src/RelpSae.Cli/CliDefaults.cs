@@ -49,6 +49,14 @@ public static class CliDefaults
     /// <summary>The folder an SAE's side files (feature summaries, means) live in: the SAE folder, or a community file's folder.</summary>
     public static string SaeFolder(string sae) => Directory.Exists(sae) ? sae : Path.GetDirectoryName(Path.GetFullPath(sae))!;
 
+    /// <summary>The feature means beside an SAE (for --baseline mean); when missing, the eval-sae command that writes them.</summary>
+    public static float[] FeatureMeansOf(string saeDir)
+    {
+        var path = Path.Combine(saeDir, Sae.FeatureMeans.FileName);
+        if (!File.Exists(path)) throw new RelpSaeException($"{path} is missing: run `relp-sae eval-sae --sae {saeDir} ...` to compute the feature means");
+        return Sae.FeatureMeans.Load(saeDir);
+    }
+
     /// <summary>A folder that exists, else a Hub name resolved through the Hugging Face cache (see HubNames), with a clear error naming the option.</summary>
     public static string ExistingFolder(string path, string option)
     {

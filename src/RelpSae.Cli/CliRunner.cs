@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace RelpSae.Cli;
 
@@ -25,8 +26,10 @@ public static class CliRunner
         if (parse.Errors.Count > 0 && args.Length > 0)
         {
             // One line naming the option or argument at fault, instead of the whole help text.
-            var command = parse.CommandResult.Command;
-            var help = command == root ? "relp-sae --help" : $"relp-sae {command.Name} --help";
+            var path = new List<string>();
+            for (var result = parse.CommandResult; result.Command != root; result = (CommandResult)result.Parent!)
+                path.Insert(0, result.Command.Name);
+            var help = string.Join(' ', ["relp-sae", .. path, "--help"]);
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parse.Errors[0];
             Console.Error.WriteLine($"error: {error.Message} (see {help})");
             return UserError;
@@ -49,7 +52,7 @@ public static class CliRunner
         switch (e)
         {
             case RelpSaeException:
-                Console.Error.WriteLine($"error: {e.Message}");
+                Console.Error.WriteLine($"error: {OptionNames.Message(e)}");
                 return UserError;
             case OperationCanceledException:
                 Console.Error.WriteLine("interrupted");

@@ -8,15 +8,18 @@ namespace RelpSae.Cli;
 /// </summary>
 internal static class HelpText
 {
-    public static void Apply(RootCommand root)
+    public static void Apply(Command parent)
     {
-        foreach (var command in root.Subcommands)
+        foreach (var command in parent.Subcommands)
+        {
             foreach (var option in command.Options)
             {
                 if (option.Description is { } text) option.Description = text.Replace('\u2212', '-');
                 if (option is Option<bool> flag && !flag.Recursive)
                     option.Description += Default(flag);
             }
+            Apply(command);
+        }
     }
 
     private static string Default(Option<bool> flag) =>

@@ -18,7 +18,7 @@ internal static class HubNames
         catch (RelpSaeException e)
         {
             // Say why a name was taken for a Hub name: a mistyped folder reads as one.
-            throw new RelpSaeException($"{option} {name}: not a folder, so read as a Hub name: {e.Message}", e);
+            throw new RelpSaeException($"{option} {name}: not a folder, so read as a Hub name: {OptionNames.Message(e)}", e);
         }
     }
 

@@ -23,7 +23,7 @@ internal static class AttributeCircuit
         var bundle = r.Bundle;
         var saes = SaeSet.Load(r.Saes, bundle.Facts);
         var kind = CliParsing.Baseline(r.Baseline);
-        var means = kind == BaselineKind.Mean ? saes.Select(s => FeatureMeans.Load(s.Folder)).ToList() : null;
+        var means = kind == BaselineKind.Mean ? saes.Select(s => CliDefaults.FeatureMeansOf(s.Folder)).ToList() : null;
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(r.Metric), kind, means?[0], r.Bos, r.Position, r.Truncate);
         var request = resolver.Resolve(r.Case);
         var splices = MultiSaeSplice.Create(bundle.Transformer, saes, request.Tokens, request.Baseline, means);

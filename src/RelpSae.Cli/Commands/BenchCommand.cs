@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Benchmarks;
-using RelpSae.Reports;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
@@ -42,6 +41,8 @@ public static class BenchCommand
             object? interleaved = null;
             if (kit is not null && groups.Remove(BenchGroup.Model))
             {
+                try { AnchorKit.RunScript(kit); }
+                catch (RelpSaeException e) { throw new RelpSaeException($"--interleave-anchor: {e.Message}", e); }
                 var (done, rows) = InterleavedAnchor.Run(kit, Positive(parse.GetValue(rounds), "--rounds"), threadCounts, w, r, round =>
                     Console.WriteLine($"round {round.Index} ({(round.AnchorFirst ? "anchor first" : "ours first")}): FMA peak " +
                         string.Join(", ", round.FmaPeakGflops.Select(p => $"{p.Value:F0} GFLOP/s on {p.Key} thread{(p.Key == 1 ? "" : "s")}"))));

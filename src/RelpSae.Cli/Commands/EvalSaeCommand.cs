@@ -46,26 +46,16 @@ public static class EvalSaeCommand
             var outDir = OutputFolder(saeDir, parse.GetValue(output));
             // A Gemma Scope / dictionary_learning file copied to --out is written in SAELens' layout, so the folder works as --sae.
             if (saePath != saeDir && outDir != saeDir) SaeFiles.Save(outDir, autoencoder);
-            var report = Evaluate(bundle, autoencoder, hook, settings, n, outDir, cancel);
+            var report = Evaluate(n, progress => SaeModelEvaluation.RunAndSave(bundle, autoencoder, hook, settings, n, outDir, progress, cancel));
             Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
         });
         return command;
     }
 
-    /// <summary>Runs the evaluation with a progress bar and writes feature_summaries.json and
-    /// feature_means.safetensors into <paramref name="saeDir"/> (never the embedded SAE's folder).</summary>
-    internal static SaeModelReport Evaluate(ModelFolder bundle, SparseAutoencoder sae, HookPoint hook, SaeDataSettings settings,
-        long tokens, string saeDir, CancellationToken cancel)
-    {
-        var contexts = new ContextPacker(settings.Packing).Pack(Documents.ReadTokens(settings.DataPath, settings.TextField, bundle.Tokenizer));
-        var report = ProgressDisplay.Run("eval-sae", tokens, "tok", update =>
-            SaeModelEvaluation.Run(bundle.Transformer, sae, hook, contexts, tokens, settings.SkipBos, bundle.TokenText,
-                progress: new Reporter<long>(done => update(done, "")), cancellationToken: cancel));
-        report.Summaries.Save(saeDir);
-        FeatureMeans.Save(saeDir, report.FeatureMeans);
-        return report;
-    }
+    /// <summary><see cref="SaeModelEvaluation.RunAndSave"/> with a progress bar.</summary>
+    internal static SaeModelReport Evaluate(long tokens, Func<IProgress<long>, SaeModelReport> evaluate) =>
+        ProgressDisplay.Run("eval-sae", tokens, "tok", update => evaluate(new Reporter<long>(done => update(done, ""))));
 
     /// <summary>Where the summaries and means go: beside a user's SAE (a community file's folder), or into
     /// <paramref name="outDir"/> with a copy of the SAE's files, so that folder works as <c>--sae</c>.</summary>

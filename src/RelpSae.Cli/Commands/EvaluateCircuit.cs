@@ -9,42 +9,38 @@ using Spectre.Console;
 namespace RelpSae.Cli.Commands;
 
 /// <summary>
-/// <c>relp-sae evaluate --circuit</c>: sparse feature circuits (Marks et al.) — SAEs at several hooks at
+/// <c>relp-sae evaluate circuit</c> (<c>evaluate --circuit</c>): sparse feature circuits (Marks et al.) — SAEs at several hooks at
 /// once, each method's top-n nodes kept and the rest ablated — as faithfulness and completeness curves.
 /// </summary>
 internal static class EvaluateCircuit
 {
-    /// <summary>The evaluate options this protocol reads.</summary>
-    public sealed record Options(Option<string?> Prompts, Option<string?> Task, Option<int> N, Option<int> Seed, Option<string> Model,
-        Option<string?> Saes, Option<bool> PerPosition, Option<string> Methods, Option<int> IgSteps, Option<string?> Metric, Option<string?> Baseline,
-        Option<int?> Position, Option<string?> Shard, Option<string> Output, Option<bool> Resume, Option<bool> Center, Option<bool> Bos);
+    /// <summary>What this protocol reads besides <see cref="EvaluationRun"/>: the SAEs spliced at once and what a node is.</summary>
+    public sealed record Settings(EvaluationRun Run, string? Saes, bool PerPosition);
 
-    public static int Run(ParseResult parse, CancellationToken cancel, Options o)
+    public static Settings Bind(ParseResult parse, EvaluateOptions o) => new(o.Bind(parse), parse.GetValue(o.Saes), parse.GetValue(o.PerPosition));
+
+    public static int Run(Settings s, CancellationToken cancel)
     {
-        var outDir = parse.GetValue(o.Output)!;
-        var (shardIndex, shardCount) = EvaluateCommand.ParseShard(parse.GetValue(o.Shard));
-        var methodList = AttributionMethods.Parse(parse.GetValue(o.Methods)!, parse.GetValue(o.IgSteps));
-        if (parse.GetValue(o.Position) is not null)
-            throw new RelpSaeException("--patch-position is for --level features: a circuit ablates nodes at every position (see --per-position)");
-        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(o.Model)), "--model"), parse.GetValue(o.Center));
-        var saes = SaeSet.Load(SaeSetOptions.Folders(parse.GetValue(o.Saes)), bundle.Facts);
-        var kind = CliParsing.Baseline(parse.GetValue(o.Baseline));
-        var means = kind == BaselineKind.Mean ? saes.Select(s => FeatureMeans.Load(s.Folder)).ToList() : null;
-        var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(parse.GetValue(o.Metric)), kind,
-            means?[0], parse.GetValue(o.Bos));
+        var r = s.Run;
+        var (shardIndex, shardCount) = EvaluateCommand.ParseShard(r.Shard);
+        var methodList = AttributionMethods.Parse(r.Methods, r.IgSteps);
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(r.Model, "--model"), r.Center);
+        var saes = SaeSet.Load(SaeSetOptions.Folders(s.Saes), bundle.Facts);
+        var kind = CliParsing.Baseline(r.Baseline);
+        var means = kind == BaselineKind.Mean ? saes.Select(x => CliDefaults.FeatureMeansOf(x.Folder)).ToList() : null;
+        var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(r.Metric), kind, means?[0], r.Bos);
 
-        var cases = EvaluateCommand.Cases(parse.GetValue(o.Prompts), parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed), bundle);
+        var cases = EvaluateCommand.Cases(r.Prompts, r.Task, r.N, r.Seed, bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
         var methods = methodList.Select(m => m.Name).ToList();
-        bool perPosition = parse.GetValue(o.PerPosition);
-        string nodes = perPosition ? "(hook, feature, position)" : "(hook, feature) summed over positions";
-        var settings = new EvaluateSettings("circuit", CliDefaults.ModelPath(parse.GetValue(o.Model)), string.Join(",", saes.Select(s => Path.GetFullPath(s.Folder))),
-            string.Join(",", saes.Select(s => s.Hook.Name)), nodes, parse.GetValue(o.Prompts), parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed),
-            methods, parse.GetValue(o.IgSteps), parse.GetValue(o.Metric), parse.GetValue(o.Baseline), null, parse.GetValue(o.Center), parse.GetValue(o.Bos));
-        using var held = EvaluationOutput<CircuitEvaluation>.Open(outDir, parse.GetValue(o.Resume), settings.ToJson(), CircuitFiles.RawFile, CircuitFiles.ReadRaw);
+        string nodes = s.PerPosition ? "(hook, feature, position)" : "(hook, feature) summed over positions";
+        var settings = new EvaluateSettings("circuit", r.Model, string.Join(",", saes.Select(x => Path.GetFullPath(x.Folder))),
+            string.Join(",", saes.Select(x => x.Hook.Name)), nodes, r.Prompts, r.Task, r.N, r.Seed,
+            methods, r.IgSteps, r.Metric, r.Baseline, null, r.Center, r.Bos);
+        using var held = EvaluationOutput<CircuitEvaluation>.Open(r.Output, r.Resume, settings.ToJson(), CircuitFiles.RawFile, CircuitFiles.ReadRaw);
         var records = held.Records;
-        var patching = new CircuitPatching(bundle.Transformer, methodList, perPosition);
-        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, r => r.Index, Path.Combine(outDir, CircuitFiles.RawFile), CircuitFiles.ToJsonLine, cancel, i =>
+        var patching = new CircuitPatching(bundle.Transformer, methodList, s.PerPosition);
+        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, x => x.Index, Path.Combine(r.Output, CircuitFiles.RawFile), CircuitFiles.ToJsonLine, cancel, i =>
         {
             var request = EvaluateCommand.Resolve(resolver, cases[i], i);
             var clock = Stopwatch.StartNew();
@@ -52,18 +48,18 @@ internal static class EvaluateCircuit
             var record = patching.Evaluate(i, request.Prompt, splices, request.Metric, request.Baseline.ToString(), clock.Elapsed.TotalSeconds);
             return (record, $"{record.Nodes} nodes");
         });
-        var header = RunHeader.Build($"RelP-SAE sparse feature circuits: {saes.Count} SAEs, {records.Count} prompts", parse, bundle.Facts.GatedMlp,
-            RunHeader.Model(CliDefaults.ModelPath(parse.GetValue(o.Model))),
-            new("SAEs", string.Join(", ", saes.Select(s => $"{s.Hook} ({s.Sae.DSae} features)"))),
+        var header = RunHeader.Build($"RelP-SAE sparse feature circuits: {saes.Count} SAEs, {records.Count} prompts", r.Parse, bundle.Facts.GatedMlp,
+            RunHeader.Model(r.Model),
+            new("SAEs", string.Join(", ", saes.Select(x => $"{x.Hook} ({x.Sae.DSae} features)"))),
             new("nodes", nodes + ", and each hook's error node"),
-            RunHeader.Prompts(parse.GetValue(o.Prompts), parse.GetValue(o.Task), cases.Count),
-            RunHeader.Baseline(parse.GetValue(o.Baseline)),
-            RunHeader.Metric(parse.GetValue(o.Metric)),
+            RunHeader.Prompts(r.Prompts, r.Task, cases.Count),
+            RunHeader.Baseline(r.Baseline),
+            RunHeader.Metric(r.Metric),
             RunHeader.Methods(methods),
-            new("IG steps", $"{parse.GetValue(o.IgSteps)} per hook (midpoint rule)"));
-        header.Save(outDir);
-        var summaries = CircuitFiles.WriteAll(outDir, records, methods, header);
-        PrintSummary(summaries, records, outDir);
+            new("IG steps", $"{r.IgSteps} per hook (midpoint rule)"));
+        header.Save(r.Output);
+        var summaries = CircuitFiles.WriteAll(r.Output, records, methods, header);
+        EvaluateCommand.Report(r, () => PrintSummary(summaries, records, r.Output));
         return EvaluateCommand.Finish(interrupted, records.Count);
     }
 

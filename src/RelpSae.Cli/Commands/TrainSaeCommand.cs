@@ -15,7 +15,6 @@ namespace RelpSae.Cli.Commands;
 /// </summary>
 public static class TrainSaeCommand
 {
-    public const string CheckpointFile = "checkpoint.safetensors";
     /// <summary>The run's data settings and command line, written at the start so --resume can check them.</summary>
     public const string RunFile = "training_run.json";
 
@@ -75,7 +74,8 @@ public static class TrainSaeCommand
             string field = bundle.Tokenizer is null && parse.GetResult(textField) is null or { Implicit: true } ? IdsField : parse.GetValue(textField)!;
             var settings = new SaeDataSettings(givenPath, field, packing, bos && parse.GetValue(skipBos));
             var outDir = parse.GetValue(output)!;
-            var checkpoint = Path.Combine(outDir, CheckpointFile);
+            var training = new SaeTrainingRun(bundle, hookPoint, settings, outDir);
+            var checkpoint = training.Checkpoint;
             var run = RunRecord(parse, settings, hookPoint, options, parse.GetValue(shuffle));
             PrepareOutput(outDir, parse.GetValue(resume), parse.GetValue(force), run, options, bundle.Facts.Width(hookPoint, 1));
 
@@ -89,7 +89,7 @@ public static class TrainSaeCommand
 
             var commandLine = run["command"]!.GetValue<string>();
             var provenance = settings.Provenance(hookPoint.Name, ModelName(CliDefaults.ModelPath(parse.GetValue(model))), new JsonObject { ["command"] = commandLine });
-            var sae = Train(trainer, checkpoint, parse.GetValue(checkpointEvery), provenance, cancel);
+            var sae = Train(training, trainer, parse.GetValue(checkpointEvery), provenance, cancel);
             if (sae is null)
             {
                 Console.Error.WriteLine($"interrupted at step {trainer.Step} of {trainer.Options.TotalSteps}; checkpoint saved in {checkpoint}. Resume with: {commandLine} --resume");
@@ -98,11 +98,7 @@ public static class TrainSaeCommand
             if (source.ContextsPerPass is { } perPass)
                 Console.Error.WriteLine($"note: the data gives {perPass} contexts per pass; training read {source.ContextsRead} contexts ({(double)source.ContextsRead / perPass:F1} passes)");
 
-            SaeFiles.Save(outDir, sae);
-            var report = EvalSaeCommand.Evaluate(bundle, sae, hookPoint, settings, parse.GetValue(evalTokens), outDir, cancel);
-            SaeFiles.Save(outDir, sae, SaeEvaluation.LogDensity(report.Metrics.FeatureDensity));
-            // The finished SAE supersedes the checkpoint (a completed run has nothing left to resume).
-            File.Delete(checkpoint);
+            var report = EvalSaeCommand.Evaluate(parse.GetValue(evalTokens), progress => training.Finish(sae, parse.GetValue(evalTokens), progress, cancel));
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine($"trained {trainer.Step} steps ({trainer.Step * options.BatchSize} tokens); SAE saved to {outDir}");
             EvalSaeCommand.Finish(report, JsonOutput.Target(parse, json), stdout);
@@ -202,7 +198,7 @@ public static class TrainSaeCommand
         long needed = 7 * 4 * parameters; // checkpoint (weights + 2 Adam moments) twice while it is replaced, the SAE once
         DiskSpace.Ensure(dir, needed, "the checkpoints and the SAE");
 
-        bool hasCheckpoint = File.Exists(Path.Combine(dir, CheckpointFile));
+        bool hasCheckpoint = File.Exists(Path.Combine(dir, SaeTrainingRun.CheckpointFile));
         if (!resume)
         {
             if (hasCheckpoint || File.Exists(Path.Combine(dir, SaeFiles.ConfigFile)))
@@ -214,7 +210,7 @@ public static class TrainSaeCommand
         if (!hasCheckpoint)
             throw new RelpSaeException(File.Exists(Path.Combine(dir, SaeFiles.WeightsFile))
                 ? $"--resume: the run in {dir} has finished (its SAE is saved there); nothing to resume"
-                : $"--resume: no {CheckpointFile} in {dir} to continue");
+                : $"--resume: no {SaeTrainingRun.CheckpointFile} in {dir} to continue");
         if (File.Exists(runFile) && ReadRunRecord(runFile) is JsonObject recorded)
         {
             foreach (var key in new[] { "hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed" })
@@ -231,7 +227,7 @@ public static class TrainSaeCommand
     }
 
     /// <summary>Trains with a progress bar; null when Ctrl-C stopped it (after a checkpoint).</summary>
-    private static SparseAutoencoder? Train(SaeTrainer trainer, string checkpoint, long every, SaeProvenance provenance, CancellationToken cancel)
+    private static SparseAutoencoder? Train(SaeTrainingRun training, SaeTrainer trainer, long every, SaeProvenance provenance, CancellationToken cancel)
     {
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
@@ -241,8 +237,8 @@ public static class TrainSaeCommand
         try
         {
             return ProgressDisplay.Run("train-sae", Math.Max(total, 1), "tok", update =>
-                trainer.Run(new EvalSaeCommand.Reporter<SaeTrainingProgress>(p => update(p.Tokens - startTokens, Status(p))),
-                    progressEverySteps: 10, checkpoint, every, provenance, interrupt.Token));
+                training.Train(trainer, every, provenance, new EvalSaeCommand.Reporter<SaeTrainingProgress>(p => update(p.Tokens - startTokens, Status(p))),
+                    interrupt.Token));
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {

@@ -23,12 +23,12 @@ public static class AttributionMethods
                 _ when PropagationRules.Presets.TryGetValue(name, out var preset) => new GradientMethod(name, preset),
                 _ when name.Contains('+') || PropagationRules.RuleNames.Contains(name) =>
                     new GradientMethod(name, PropagationRules.Parse(name.Replace('+', ','))),
-                _ => throw new RelpSaeException($"unknown method \"{raw}\" in --methods: use {Names}"),
+                _ => throw new SettingException(name => $"unknown method \"{raw}\" in {name(Setting.Methods)}: use {Names}"),
             };
-            if (methods.Any(m => m.Name == method.Name)) throw new RelpSaeException($"method \"{raw}\" is listed twice in --methods");
+            if (methods.Any(m => m.Name == method.Name)) throw new SettingException(name => $"method \"{raw}\" is listed twice in {name(Setting.Methods)}");
             methods.Add(method);
         }
-        if (methods.Count == 0) throw new RelpSaeException($"--methods is empty: use {Names}");
+        if (methods.Count == 0) throw new SettingException(name => $"{name(Setting.Methods)} is empty: use {Names}");
         return methods;
     }
 

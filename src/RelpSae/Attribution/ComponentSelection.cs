@@ -29,14 +29,14 @@ public sealed class ComponentSelection
                 continue;
             }
             if (!item.StartsWith("blocks.", StringComparison.Ordinal))
-                throw new RelpSaeException($"the model has no component \"{item}\" in --components: use resid_pre, attn_out, mlp_out, head or hook names blocks.L.hook_resid_pre|hook_attn_out|hook_mlp_out|attn.hook_z");
+                throw new SettingException(name => $"the model has no component \"{item}\" in {name(Setting.Components)}: use resid_pre, attn_out, mlp_out, head or hook names blocks.L.hook_resid_pre|hook_attn_out|hook_mlp_out|attn.hook_z");
             var hook = c.ParseHook(item);
             var kind = Component.Kinds.Where(k => Component.HookKindOf(k) == hook.Kind).ToList();
             if (kind.Count == 0)
-                throw new RelpSaeException($"{hook} in --components is not a patched component: use hook_resid_pre, hook_attn_out, hook_mlp_out or attn.hook_z");
+                throw new SettingException(name => $"{hook} in {name(Setting.Components)} is not a patched component: use hook_resid_pre, hook_attn_out, hook_mlp_out or attn.hook_z");
             pairs.Add((kind[0], hook.Layer));
         }
-        if (pairs.Count == 0) throw new RelpSaeException("--components is empty");
+        if (pairs.Count == 0) throw new SettingException(name => $"{name(Setting.Components)} is empty");
         return new ComponentSelection(pairs);
     }
 

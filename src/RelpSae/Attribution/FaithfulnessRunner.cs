@@ -46,6 +46,6 @@ public sealed class FaithfulnessRunner(IReadOnlyList<IAttributionMethod> methods
     public void CheckPosition(int tokens)
     {
         if (position is { } p && (p < 0 || p >= tokens))
-            throw new RelpSaeException($"--patch-position {p} is outside a prompt of {tokens} tokens (0..{tokens - 1})");
+            throw new SettingException(name => $"{name(Setting.PatchPosition)} {p} is outside a prompt of {tokens} tokens (0..{tokens - 1})");
     }
 }

@@ -25,8 +25,8 @@ public sealed class IntegratedGradients(int steps = 32, QuadratureRule rule = Qu
 
     public int Steps { get; } = steps switch
     {
-        <= 0 => throw new RelpSaeException($"--ig-steps must be positive, got {steps}"),
-        > MaxSteps => throw new RelpSaeException($"--ig-steps must be at most {MaxSteps}, got {steps}"),
+        <= 0 => throw new SettingException(name => $"{name(Setting.IgSteps)} must be positive, got {steps}"),
+        > MaxSteps => throw new SettingException(name => $"{name(Setting.IgSteps)} must be at most {MaxSteps}, got {steps}"),
         _ => steps,
     };
     public QuadratureRule Rule { get; } = rule;

@@ -39,7 +39,7 @@ public sealed class MultiSaeSplice
             corrupt = Activations(model, ids, hooks);
         }
         if (baseline.Kind == BaselineKind.Mean && featureMeans?.Count != saes.Count)
-            throw new RelpSaeException("the mean baseline needs feature means beside every SAE (feature_means.safetensors, written by eval-sae)");
+            throw new RelpSaeException("the mean baseline needs feature means beside every SAE (feature_means.safetensors, written by SaeModelEvaluation)");
         var splices = saes.Select((s, i) => SaeSplice.FromActivations(new TransformerDownstream(model, s.Hook), s.Sae, clean[s.Hook],
             baseline.Kind == BaselineKind.Mean ? Baseline.Mean(featureMeans![i]) : baseline, corrupt?[s.Hook])).ToList();
         return new MultiSaeSplice(tokens, saes, splices);

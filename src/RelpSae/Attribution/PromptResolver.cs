@@ -35,7 +35,7 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
                 foil = Ranked(corrupt, pos)[0];
                 if (foil == target) foil = Ranked(tokens, pos)[1];
             }
-            else throw new RelpSaeException("the logit-diff metric needs a foil token (--foil) or a corrupted prompt to take it from");
+            else throw new SettingException(name => $"the logit-diff metric needs a foil token ({name(Setting.Foil)}) or a corrupted prompt to take it from");
         }
         var metric = new Metric(metricKind, target, foil, position);
         metric.Validate(model.Facts.VocabSize);
@@ -48,8 +48,8 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
         if (corrupt is not null && baseline is null or BaselineKind.Corrupt) return Attribution.Baseline.Corrupt(corrupt);
         return baseline switch
         {
-            BaselineKind.Corrupt => throw new RelpSaeException("the corrupt baseline needs a corrupted prompt (--corrupt TEXT)"),
-            BaselineKind.Mean => Attribution.Baseline.Mean(featureMeans ?? throw new RelpSaeException("the mean baseline needs feature means beside the SAE (feature_means.safetensors, written by eval-sae)")),
+            BaselineKind.Corrupt => throw new SettingException(name => $"the corrupt baseline needs a corrupted prompt ({name(Setting.Corrupt)})"),
+            BaselineKind.Mean => Attribution.Baseline.Mean(featureMeans ?? throw new RelpSaeException("the mean baseline needs feature means beside the SAE (feature_means.safetensors, written by SaeModelEvaluation)")),
             _ => Attribution.Baseline.Zero,
         };
     }
@@ -75,7 +75,7 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
         if (ids.Length > limit)
         {
             if (!truncate)
-                throw new RelpSaeException($"the {what} is {ids.Length} tokens, longer than the model's context of {limit}: shorten it or pass --truncate");
+                throw new SettingException(name => $"the {what} is {ids.Length} tokens, longer than the model's context of {limit}: shorten it or pass {name(Setting.Truncate)}");
             ids = ids[^limit..];
         }
         return prependBos ? Generation.PrependBos(facts, ids) : ids;
@@ -93,7 +93,7 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
     }
 
     private ITextTokenizer Tokenizer(string what) => tokenizer
-        ?? throw new RelpSaeException($"the model has no tokenizer: give the {what} as token ids (--prompt-ids / --corrupt-ids, or \"prompt_ids\" / \"corrupt_ids\" in a prompt file; a target or foil as an id)");
+        ?? throw new SettingException(name => $"the model has no tokenizer: give the {what} as token ids ({name(Setting.PromptIds)} / {name(Setting.CorruptIds)}, or \"prompt_ids\" / \"corrupt_ids\" in a prompt file; a target or foil as an id)");
 
     /// <summary>Token ids by descending logit at the position.</summary>
     private int[] Ranked(int[] tokens, int pos)

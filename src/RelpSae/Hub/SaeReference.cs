@@ -27,7 +27,7 @@ public sealed record SaeReference(ModelReference Repo, string Folder, SaeRelease
         {
             var id = string.Join('/', parts[1..]);
             var folder = release.Paths.GetValueOrDefault(id) ?? throw new RelpSaeException(
-                $"--sae: release {release.Name} has no SAE \"{id}\" (it has {Some(release.Paths.Keys)})");
+                $"release {release.Name} has no SAE \"{id}\" (it has {Some(release.Paths.Keys)})");
             return new SaeReference(new ModelReference(release.RepoId), folder, release);
         }
         if (parts.Length < 3 || parts[2..].Any(p => p.Length == 0 || p is "." or "..")) return null;

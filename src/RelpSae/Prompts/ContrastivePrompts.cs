@@ -29,7 +29,7 @@ public static class ContrastivePrompts
     public static IReadOnlyList<PromptCase> Generate(int n)
     {
         int max = Templates.Length * Words.Length;
-        if (n <= 0 || n > max) throw new RelpSaeException($"--n must be between 1 and {max} for the contrastive task, got {n}");
+        if (n <= 0 || n > max) throw new SettingException(name => $"{name(Setting.PromptCount)} must be between 1 and {max} for the contrastive task, got {n}");
         var cases = new List<PromptCase>(n);
         for (int i = 0; i < n; i++)
         {

@@ -38,7 +38,7 @@ public static class IoiPrompts
     /// </summary>
     public static IReadOnlyList<PromptCase> Generate(int n, int seed, Func<string, bool> isSingleToken)
     {
-        if (n <= 0) throw new RelpSaeException($"--n must be positive, got {n}");
+        if (n <= 0) throw new SettingException(name => $"{name(Setting.PromptCount)} must be positive, got {n}");
         var names = Names.Where(name => isSingleToken(" " + name)).ToArray();
         if (names.Length < 4)
             throw new RelpSaeException($"the IOI task needs single-token names, and this tokenizer has only {names.Length} of {Names.Length}: use a GPT-2 tokenizer model");

@@ -37,20 +37,21 @@ public static class CircuitFiles
         var first = prompts[0];
         foreach (var p in prompts)
         {
-            string? differs = !p.Hooks.SequenceEqual(first.Hooks) ? $"SAEs at {string.Join(",", p.Hooks)}, not {string.Join(",", first.Hooks)}"
-                : p.Baseline != first.Baseline ? $"the {p.Baseline} baseline, not {first.Baseline}"
-                : p.PerPosition != first.PerPosition ? "another node kind (--per-position)"
-                : methods.FirstOrDefault(m => !p.Curves.ContainsKey(m)) is { } missing ? $"no curves of method {missing}"
+            Func<Func<Setting, string>, string>? differs = !p.Hooks.SequenceEqual(first.Hooks) ? _ => $"SAEs at {string.Join(",", p.Hooks)}, not {string.Join(",", first.Hooks)}"
+                : p.Baseline != first.Baseline ? _ => $"the {p.Baseline} baseline, not {first.Baseline}"
+                : p.PerPosition != first.PerPosition ? name => $"another node kind ({name(Setting.PerPosition)})"
+                : methods.FirstOrDefault(m => !p.Curves.ContainsKey(m)) is { } missing ? _ => $"no curves of method {missing}"
                 : null;
             if (differs is not null)
-                throw new RelpSaeException($"prompt {p.Index}'s circuit record has {differs}: shards and resumed runs must use the same --saes, --baseline, --per-position and --methods");
+                throw new SettingException(name => $"prompt {p.Index}'s circuit record has {differs(name)}: " +
+                    $"shards and resumed runs must use the same {name(Setting.Saes)}, {name(Setting.Baseline)}, {name(Setting.PerPosition)} and {name(Setting.Methods)}");
         }
     }
 
     public static IReadOnlyList<CircuitEvaluation> ReadRaw(string dir)
     {
         var path = Path.Combine(dir, RawFile);
-        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it an `evaluate --circuit` output folder?");
+        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it the output folder of a circuit evaluation?");
         return JsonLines.Read(path, FromJsonLine, "circuit record");
     }
 

@@ -34,7 +34,7 @@ public static class ComponentFiles
     public static IReadOnlyList<ComponentEvaluation> ReadRaw(string dir)
     {
         var path = Path.Combine(dir, RawFile);
-        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it an `evaluate --level components` output folder?");
+        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it the output folder of a component evaluation?");
         return JsonLines.Read(path, FromJsonLine, "component record");
     }
 

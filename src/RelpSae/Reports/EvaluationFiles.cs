@@ -34,7 +34,7 @@ public static class EvaluationFiles
     public static IReadOnlyList<PromptEvaluation> ReadRaw(string dir)
     {
         var path = Path.Combine(dir, RawFile);
-        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it an evaluate output folder?");
+        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it the output folder of a feature evaluation?");
         return JsonLines.Read(path, FromJsonLine, "evaluation record");
     }
 

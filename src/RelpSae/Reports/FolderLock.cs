@@ -21,7 +21,7 @@ public sealed class FolderLock : IDisposable
         }
         catch (IOException) when (File.Exists(path))
         {
-            throw new RelpSaeException($"{dir} is in use by another run (it holds {FileName}); wait for that run or choose another --out");
+            throw new SettingException(name => $"{dir} is in use by another run (it holds {FileName}); wait for that run or choose another {name(Setting.OutputFolder)}");
         }
     }
 

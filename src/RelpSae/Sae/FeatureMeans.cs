@@ -15,7 +15,7 @@ public static class FeatureMeans
     {
         var path = Path.Combine(saeDir, FileName);
         if (!File.Exists(path))
-            throw new RelpSaeException($"{path} is missing: run `relp-sae eval-sae --sae {saeDir} ...` to compute the feature means");
+            throw new RelpSaeException($"{path} is missing: evaluate the SAE on its model (SaeModelEvaluation) to compute the feature means");
         using var file = SafetensorsFile.Open(path);
         if (!file.Contains(TensorName)) throw new RelpSaeException($"{path} holds no tensor \"{TensorName}\"");
         return file.ReadFloat(TensorName).Data;

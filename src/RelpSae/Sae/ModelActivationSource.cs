@@ -56,7 +56,7 @@ public sealed class ModelActivationSource : IActivationSource
         ContextsPerBlock = Math.Max(1, options.ShuffleRows / RowsPerContext);
         long values = (long)ContextsPerBlock * RowsPerContext * DIn;
         if (values > Array.MaxLength)
-            throw new RelpSaeException($"--shuffle-rows {options.ShuffleRows} of width {DIn} is {values} values, more than one buffer can hold (at most {Array.MaxLength / DIn} rows)");
+            throw new SettingException(name => $"{name(Setting.ShuffleRows)} {options.ShuffleRows} of width {DIn} is {values} values, more than one buffer can hold (at most {Array.MaxLength / DIn} rows)");
         _block = new float[values];
         _swap = new float[DIn];
     }

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Text.Json.Nodes;
 using RelpSae.Model;
+using RelpSae.Text;
 
 namespace RelpSae.Sae;
 
@@ -107,6 +108,21 @@ public static class SaeModelEvaluation
             [.. Enumerable.Range(0, s).Select(i => (IReadOnlyList<TopToken>)[.. top.Top(i).Select(t => new TopToken(tokenText(t.Id), t.Value))])]);
         return new SaeModelReport(metrics, Mean(ceClean), Mean(ceSae), Mean(ceZero),
             [.. featureSums.Select(v => (float)(v / stats.Tokens))], summaries);
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> over a data set's contexts, packed as <paramref name="data"/> says, then the feature
+    /// summaries and means the attribution reads written into <paramref name="saeDir"/>.
+    /// </summary>
+    public static SaeModelReport RunAndSave(ModelFolder model, SparseAutoencoder sae, HookPoint hook, SaeDataSettings data, long maxTokens,
+        string saeDir, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var contexts = new ContextPacker(data.Packing).Pack(Documents.ReadTokens(data.DataPath, data.TextField, model.Tokenizer));
+        var report = Run(model.Transformer, sae, hook, contexts, maxTokens, data.SkipBos, model.TokenText,
+            progress: progress, cancellationToken: cancellationToken);
+        report.Summaries.Save(saeDir);
+        FeatureMeans.Save(saeDir, report.FeatureMeans);
+        return report;
     }
 
     /// <summary>Σ over positions t &lt; T − 1 of −log softmax(logits[t])[token t + 1], logits [B × T × V].</summary>

@@ -169,9 +169,9 @@ public sealed class SaeTrainer
             if (!TensorPrimitives.IsFiniteAll<float>(p)) throw Diverged("the weights are no longer finite");
     }
 
-    private RelpSaeException Diverged(string what) => new(
+    private SettingException Diverged(string what) => new(name =>
         $"training diverged at step {Step + 1}: {what} (learning rate {Options.LearningRate}, sparsity coefficient {Options.Sparsity}); " +
-        "checkpoints written before it are kept; train again with a lower --lr or --l1");
+        $"checkpoints written before it are kept; train again with a lower {name(Setting.LearningRate)} or {name(Setting.Sparsity)}");
 
     /// <summary>
     /// Trains to the end, reporting window averages every <paramref name="progressEverySteps"/> steps and

@@ -152,8 +152,8 @@ public class ComponentPatchingTests
     {
         var c = new Gpt2(Gpt2Weights.Random(TinyModels.Config, seed: 0)).Facts;
         Assert.Contains("no hook point \"blocks.5.hook_mlp_out\"", Assert.Throws<RelpSaeException>(() => ComponentSelection.Parse("blocks.5.hook_mlp_out", c)).Message);
-        Assert.Contains("no component \"gate_up\"", Assert.Throws<RelpSaeException>(() => ComponentSelection.Parse("resid_pre,gate_up", c)).Message);
-        Assert.Contains("not a patched component", Assert.Throws<RelpSaeException>(() => ComponentSelection.Parse("blocks.0.hook_resid_mid", c)).Message);
+        Assert.Contains("no component \"gate_up\"", Assert.Throws<SettingException>(() => ComponentSelection.Parse("resid_pre,gate_up", c)).Message);
+        Assert.Contains("not a patched component", Assert.Throws<SettingException>(() => ComponentSelection.Parse("blocks.0.hook_resid_mid", c)).Message);
         var chosen = ComponentSelection.Parse("head,blocks.1.hook_mlp_out", c);
         Assert.Equal(c.NLayers * T * c.NHeads + T, chosen.Enumerate(T, c).Length);
     }

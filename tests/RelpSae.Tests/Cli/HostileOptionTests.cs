@@ -95,7 +95,7 @@ public class HostileOptionTests
     public void TruncatedRunRecordOnResume()
     {
         var outDir = Temp();
-        File.WriteAllBytes(Path.Combine(outDir, TrainSaeCommand.CheckpointFile), []);
+        File.WriteAllBytes(Path.Combine(outDir, RelpSae.Sae.SaeTrainingRun.CheckpointFile), []);
         File.WriteAllText(Path.Combine(outDir, TrainSaeCommand.RunFile), "{\"hook\": \"blocks.2.hook_res");
         AssertUserError(SaeCommandsTests.Train(TarotText.WriteFile(), outDir, "--resume"), TrainSaeCommand.RunFile, "not valid JSON");
     }

@@ -31,7 +31,7 @@ public class TrainingSafetyTests
         FailsWith(CliHarness.Run(SaeCommandsTests.Train(TarotText.WriteFile(), outDir, "--lr", "1e30", "--checkpoint-every", "1")),
             "training diverged at step", "lower --lr");
         Assert.False(File.Exists(Path.Combine(outDir, SaeFiles.WeightsFile)));
-        var checkpoint = Path.Combine(outDir, TrainSaeCommand.CheckpointFile);
+        var checkpoint = Path.Combine(outDir, RelpSae.Sae.SaeTrainingRun.CheckpointFile);
         if (File.Exists(checkpoint))
         {
             using var file = SafetensorsFile.Open(checkpoint);

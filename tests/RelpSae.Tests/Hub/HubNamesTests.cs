@@ -45,7 +45,7 @@ public class HubNamesTests
     public void UnknownIdOfAReleaseListsTheKnownOnes()
     {
         var e = Assert.Throws<RelpSaeException>(() => SaeReference.TryParse("gpt2-small-res-jb/blocks.6.hook_resid_post"));
-        Assert.StartsWith("--sae: release gpt2-small-res-jb has no SAE \"blocks.6.hook_resid_post\" (it has blocks.0.hook_resid_pre, ", e.Message);
+        Assert.StartsWith("release gpt2-small-res-jb has no SAE \"blocks.6.hook_resid_post\" (it has blocks.0.hook_resid_pre, ", e.Message);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public class HubNamesTests
         var all = SaeReference.TryParse("gemma-scope-9b-pt-res/layer_9/width_16k/average_l0_100")!;
         Assert.Equal(("google/gemma-scope-9b-pt-res", "layer_9/width_16k/average_l0_100/params.npz"), (all.Repo.RepoId, all.Folder));
         var e = Assert.Throws<RelpSaeException>(() => SaeReference.TryParse("gemma-scope-2b-pt-res-canonical/layer_99/width_16k/canonical"));
-        Assert.Matches(@"^--sae: release gemma-scope-2b-pt-res-canonical has no SAE ""layer_99/width_16k/canonical"" \(it has layer_0/width_16k/canonical, .*, … 58 in all\)$", e.Message);
+        Assert.Matches(@"^release gemma-scope-2b-pt-res-canonical has no SAE ""layer_99/width_16k/canonical"" \(it has layer_0/width_16k/canonical, .*, … 58 in all\)$", e.Message);
     }
 
     [Fact]

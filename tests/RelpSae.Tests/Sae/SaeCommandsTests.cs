@@ -89,7 +89,7 @@ public class SaeCommandsTests
         Assert.False(File.Exists(Path.Combine(outDir, TrainSaeCheckpoint)));
     }
 
-    private const string TrainSaeCheckpoint = RelpSae.Cli.Commands.TrainSaeCommand.CheckpointFile;
+    private const string TrainSaeCheckpoint = RelpSae.Sae.SaeTrainingRun.CheckpointFile;
 
     [Fact]
     public void UnwritableOutputIsReportedBeforeTraining()

@@ -1,5 +1,4 @@
 using RelpSae.Model;
-using RelpSae.Reports;
 using RelpSae.Sae;
 
 namespace RelpSae.Benchmarks;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using RelpSae.Reports;
 
 namespace RelpSae.Benchmarks;
 
@@ -31,6 +30,6 @@ public static class AnchorKit
     public static string RunScript(string kitDir)
     {
         var script = Path.Combine(kitDir, "run.sh");
-        return File.Exists(script) ? script : throw new RelpSaeException($"--interleave-anchor: {kitDir} holds no run.sh (give the anchor kit's folder)");
+        return File.Exists(script) ? script : throw new RelpSaeException($"{kitDir} holds no run.sh (give the anchor kit's folder)");
     }
 }

@@ -1,6 +1,5 @@
 using RelpSae.Model;
 using RelpSae.Numerics;
-using RelpSae.Reports;
 
 namespace RelpSae.Benchmarks;
 

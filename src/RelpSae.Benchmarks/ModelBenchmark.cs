@@ -1,6 +1,5 @@
 using RelpSae.Lrp;
 using RelpSae.Model;
-using RelpSae.Reports;
 
 namespace RelpSae.Benchmarks;
 

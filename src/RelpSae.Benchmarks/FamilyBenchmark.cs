@@ -1,7 +1,6 @@
 using RelpSae.Formats;
 using RelpSae.Lrp;
 using RelpSae.Model;
-using RelpSae.Reports;
 
 namespace RelpSae.Benchmarks;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using RelpSae.Model;
 using RelpSae.Numerics;
-using RelpSae.Reports;
 
 namespace RelpSae.Benchmarks;
 

@@ -1,6 +1,6 @@
-using RelpSae.Reports;
+using RelpSae.Benchmarks;
 
-namespace RelpSae.Tests.Reports;
+namespace RelpSae.Tests.Benchmarks;
 
 public class AnchorResultsTests
 {

@@ -1,7 +1,7 @@
 using RelpSae.Benchmarks;
 using RelpSae.Numerics;
 
-namespace RelpSae.Tests.Numerics;
+namespace RelpSae.Tests.Benchmarks;
 
 public class BenchmarkHelpersTests
 {
@@ -53,8 +53,8 @@ public class BenchmarkHelpersTests
     [Fact]
     public void IgCostIsItsTimeInGradientsAndItsFloorIsItsWorkAtThePeakInTheSameGradients()
     {
-        var gradient = new RelpSae.Reports.BenchRow("attribution_gradient", 1, 64, 2, 50) { Gflop = 10, PeakGflops = 400 };
-        var ig = new RelpSae.Reports.BenchRow("attribution_ig32", 1, 64, 2, 1000) { Gflop = 320, PeakGflops = 400 };
+        var gradient = new BenchRow("attribution_gradient", 1, 64, 2, 50) { Gflop = 10, PeakGflops = 400 };
+        var ig = new BenchRow("attribution_ig32", 1, 64, 2, 1000) { Gflop = 320, PeakGflops = 400 };
         var (gradients, floor) = AttributionBenchmark.IgCost(ig, gradient);
         Assert.Equal(20, gradients, 12);
         Assert.Equal(16, floor, 12);   // 320 GFLOP at 400 GFLOP/s = 800 ms = 16 gradients of 50 ms
@@ -93,8 +93,8 @@ public class BenchmarkHelpersTests
     {
         // 10 GFLOP at 100 GFLOP/s is 100 ms at peak; each round's anchor time sets both ratios.
         AnchorRound Round(int i, double peak, double ours, double anchor) => new(i, i % 2 == 1, new Dictionary<int, double> { [1] = peak },
-            [new RelpSae.Reports.BenchRow("forward", 1, 32, 1, ours) { Gflop = 10, PeakGflops = peak }],
-            [new RelpSae.Reports.BenchRow("forward", 1, 32, 1, anchor)]);
+            [new BenchRow("forward", 1, 32, 1, ours) { Gflop = 10, PeakGflops = peak }],
+            [new BenchRow("forward", 1, 32, 1, anchor)]);
         var row = Assert.Single(InterleavedAnchor.Summarise([Round(1, 100, 200, 400), Round(2, 50, 300, 500), Round(3, 200, 150, 250)]));
         Assert.Equal([0.5, 0.6, 0.6], row.Ratios);
         Assert.Equal(0.6, row.MedianRatio, 12);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace RelpSae.Reports;
+namespace RelpSae.Benchmarks;
 
 /// <summary>
 /// Reads the libtorch anchor's output (../shared/anchors/libtorch-cpu/run.sh, saved to a file): its

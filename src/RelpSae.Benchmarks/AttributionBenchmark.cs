@@ -1,6 +1,5 @@
 using RelpSae.Attribution;
 using RelpSae.Model;
-using RelpSae.Reports;
 using RelpSae.Sae;
 
 namespace RelpSae.Benchmarks;

@@ -1,0 +1,33 @@
+using RelpSae.Model;
+using RelpSae.Sae;
+using RelpSae.Text;
+
+namespace RelpSae.Tests.Sae;
+
+/// <summary>A training run in the library, start to finish: checkpoints while it trains, then the SAE, its side files, no checkpoint.</summary>
+public class SaeTrainingRunTests
+{
+    [Fact]
+    public void FinishSavesTheSaeItsSummariesMeansAndDensityAndDropsTheCheckpoint()
+    {
+        var model = ModelFolder.Load(TestPaths.Data("tarot-gpt2"));
+        var hook = model.Facts.ParseHook("blocks.1.hook_resid_post");
+        var packing = new PackingOptions { ContextLength = 16, BosId = model.Facts.BosTokenId };
+        var data = new SaeDataSettings(TarotText.WriteFile(), "text", packing, SkipBos: true);
+        var folder = Directory.CreateTempSubdirectory().FullName;
+        var run = new SaeTrainingRun(model, hook, data, folder);
+        var source = ModelActivationSource.FromText(model, hook, data.DataPath, packing, new ModelActivationOptions { ShuffleRows = 256, SkipFirstPosition = true });
+        var trainer = SaeTrainer.Start(new SaeTrainingOptions { DSae = 256, BatchSize = 64, TotalSteps = 4 }, source);
+
+        var sae = run.Train(trainer, checkpointEverySteps: 2, data.Provenance(hook.Name, "tarot-gpt2"));
+        Assert.True(File.Exists(run.Checkpoint));
+        var report = run.Finish(sae, evalTokens: 60);
+
+        Assert.False(File.Exists(run.Checkpoint));
+        Assert.True(report.Metrics.Tokens >= 60);
+        Assert.Equal(sae.WDec, SaeFiles.Load(folder).WDec);
+        Assert.Equal(report.FeatureMeans, FeatureMeans.Load(folder));
+        Assert.True(File.Exists(Path.Combine(folder, FeatureSummaries.FileName)));
+        Assert.True(File.Exists(Path.Combine(folder, SaeFiles.SparsityFile)));
+    }
+}
