@@ -25,6 +25,10 @@ public static class OptionNames
         Setting.ShuffleRows => "--shuffle-rows",
         Setting.LearningRate => "--lr",
         Setting.Sparsity => "--l1",
+        Setting.TokenCount => "--tokens",
+        Setting.Temperature => "--temperature",
+        Setting.DocumentCount => "--documents",
+        Setting.CenterWritingWeights => "--center-writing-weights",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),
     };
 

@@ -8,7 +8,8 @@ namespace RelpSae;
 public enum Setting
 {
     IgSteps, Methods, PatchPosition, Components, PromptCount, Foil, Corrupt, PromptIds, CorruptIds, Truncate,
-    OutputFolder, Saes, Baseline, PerPosition, ShuffleRows, LearningRate, Sparsity,
+    OutputFolder, Saes, Baseline, PerPosition, ShuffleRows, LearningRate, Sparsity, TokenCount, Temperature, DocumentCount,
+    CenterWritingWeights,
 }
 
 /// <summary>The library's own words for each <see cref="Setting"/>: the API's names, or what the value means.</summary>
@@ -33,6 +34,10 @@ public static class SettingNames
         Setting.ShuffleRows => "shuffled rows",
         Setting.LearningRate => "learning rate",
         Setting.Sparsity => "sparsity coefficient",
+        Setting.TokenCount => "token count",
+        Setting.Temperature => "temperature",
+        Setting.DocumentCount => "document count",
+        Setting.CenterWritingWeights => "center_writing_weights",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),
     };
 }

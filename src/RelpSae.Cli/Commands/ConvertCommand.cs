@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RelpSae.Formats;
+using RelpSae.Model;
 
 namespace RelpSae.Cli.Commands;
 

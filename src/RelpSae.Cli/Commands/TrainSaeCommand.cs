@@ -9,7 +9,7 @@ using RelpSae.Text;
 namespace RelpSae.Cli.Commands;
 
 /// <summary>
-/// <c>relp-sae train-sae</c>: trains an SAE on a model's activations over a text data set (DESIGN §7), with
+/// <c>relp-sae train-sae</c>: trains an SAE on a model's activations over a text data set (docs/methods.md §7), with
 /// atomic checkpoints, --resume, and Ctrl-C that checkpoints; ends with the SAELens folder, its sparsity,
 /// feature summaries and means, and the eval-sae metrics.
 /// </summary>

@@ -2,7 +2,7 @@ namespace RelpSae.Attribution;
 
 /// <summary>
 /// How well attribution scores a_i agree with the ground-truth effects Δm_i of patching each feature
-/// (DESIGN §6). Undefined values (e.g. a correlation with a constant vector) are NaN.
+/// (docs/methods.md §6). Undefined values (e.g. a correlation with a constant vector) are NaN.
 /// </summary>
 public static class Agreement
 {

@@ -5,7 +5,7 @@ using RelpSae.Numerics;
 namespace RelpSae.Attribution;
 
 /// <summary>
-/// Turns a method's hook gradient g into scores (DESIGN §5): because features reach the model only
+/// Turns a method's hook gradient g into scores (docs/methods.md §5): because features reach the model only
 /// through the linear decoder, ∂m/∂f = g·W_decᵀ for all features at once, so a feature's score at a
 /// position is (f − f′)·(g·W_decᵀ) and the error node's is (ε − ε′)·g.
 /// </summary>

@@ -4,7 +4,7 @@ using RelpSae.Model;
 namespace RelpSae.Attribution;
 
 /// <summary>
-/// The RelP paper's protocol (DESIGN §6, components): each chosen component at each position is set to
+/// The RelP paper's protocol (docs/methods.md §6, components): each chosen component at each position is set to
 /// its value in the corrupted run, the rest of the model re-run, and the true effect m(clean) − m(patched)
 /// compared with each method's estimate (a_clean − a_corr)·c. The estimates cost one forward pass of
 /// the prompt and of its corrupted prompt plus each method's coefficients (one backward pass, or IG's

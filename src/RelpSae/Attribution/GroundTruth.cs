@@ -4,7 +4,7 @@ using RelpSae.Model;
 namespace RelpSae.Attribution;
 
 /// <summary>
-/// The real effect of each feature (DESIGN §6): patch f_i to its baseline value f′_i (at every position,
+/// The real effect of each feature (docs/methods.md §6): patch f_i to its baseline value f′_i (at every position,
 /// or at one), keep the error node fixed, re-run the blocks after the hook and record
 /// m(clean) − m(patched) — the sign convention of the attribution scores. Features go through the
 /// model <see cref="BatchSize"/> at a time; a feature that changes nothing has effect 0.

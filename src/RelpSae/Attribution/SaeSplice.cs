@@ -4,7 +4,7 @@ using RelpSae.Sae;
 namespace RelpSae.Attribution;
 
 /// <summary>
-/// An SAE spliced into the model at its hook for one prompt (DESIGN §5): the clean activation x splits
+/// An SAE spliced into the model at its hook for one prompt (docs/methods.md §5): the clean activation x splits
 /// into features f = encode(x) and an error node ε = x − decode(f) held as its own leaf, so the model
 /// continues from decode(f) + ε = x, numerically unchanged. The baseline splits the same way,
 /// x′ = decode(f′) + ε′. Everything is [tokens × width], one prompt.

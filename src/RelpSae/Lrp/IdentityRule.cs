@@ -9,7 +9,7 @@ namespace RelpSae.Lrp;
 /// </summary>
 public static class IdentityRule
 {
-    /// <summary>Stabiliser for u near 0, as DESIGN §4: u + sign(u)·1e-6, and 1e-6 at exactly 0.</summary>
+    /// <summary>Stabiliser for u near 0, as docs/methods.md §4: u + sign(u)·1e-6, and 1e-6 at exactly 0.</summary>
     public const float Epsilon = 1e-6f;
 
     public static void Backward(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du)

@@ -1,7 +1,7 @@
 namespace RelpSae.Lrp;
 
 /// <summary>
-/// Which operations the backward pass replaces with a propagation rule (DESIGN §4). All off is the
+/// Which operations the backward pass replaces with a propagation rule (docs/methods.md §4). All off is the
 /// exact gradient. <see cref="LayerNorm"/>: the norm's scale frozen (LayerNorm's σ, RMSNorm's rms);
 /// <see cref="Identity"/>: the activation's gate frozen; <see cref="AttentionHead"/>: the attention
 /// pattern frozen; <see cref="Half"/>: the gate·up product of a gated MLP splits its gradient in half

@@ -17,11 +17,11 @@ public static class Generation
     public static int[] Continue(ITransformer model, IReadOnlyList<int> prompt, int count, float temperature = 0, int seed = 0)
     {
         if (prompt.Count == 0) throw new RelpSaeException("the prompt is empty: generation needs at least one token");
-        if (count < 0) throw new RelpSaeException($"--tokens must be at least 0, got {count}");
-        if (temperature < 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number ≥ 0, got {temperature}");
+        if (count < 0) throw new SettingException(name => $"{name(Setting.TokenCount)} must be at least 0, got {count}");
+        if (temperature < 0 || !float.IsFinite(temperature)) throw new SettingException(name => $"{name(Setting.Temperature)} must be a finite number ≥ 0, got {temperature}");
         int limit = model.Facts.Context;
         if (count > limit - prompt.Count)
-            throw new RelpSaeException($"--tokens {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit} ({model.Facts.ContextKey})");
+            throw new SettingException(name => $"{name(Setting.TokenCount)} {count} after a prompt of {prompt.Count} tokens exceeds the model's context of {limit} ({model.Facts.ContextKey})");
 
         var rng = new DeterministicRandom((ulong)(uint)seed);
         var ids = new int[prompt.Count + count];
@@ -44,10 +44,10 @@ public static class Generation
     /// </summary>
     public static IEnumerable<int[]> SampleDocuments(ITransformer model, int count, int length, float temperature, int seed, int batch = 32)
     {
-        if (count <= 0) throw new RelpSaeException($"--documents must be positive, got {count}");
+        if (count <= 0) throw new SettingException(name => $"{name(Setting.DocumentCount)} must be positive, got {count}");
         if (length <= 0 || length >= model.Facts.Context)
-            throw new RelpSaeException($"--tokens must be between 1 and {model.Facts.Context - 1} (the context less the start token), got {length}");
-        if (temperature <= 0 || !float.IsFinite(temperature)) throw new RelpSaeException($"--temperature must be a finite number > 0, got {temperature}");
+            throw new SettingException(name => $"{name(Setting.TokenCount)} must be between 1 and {model.Facts.Context - 1} (the context less the start token), got {length}");
+        if (temperature <= 0 || !float.IsFinite(temperature)) throw new SettingException(name => $"{name(Setting.Temperature)} must be a finite number > 0, got {temperature}");
         int V = model.Facts.VocabSize, bos = model.Facts.BosTokenId;
         for (int done = 0; done < count; done += batch)
         {

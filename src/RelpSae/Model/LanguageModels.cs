@@ -39,7 +39,7 @@ public static class LanguageModels
         var family = Families.FirstOrDefault(f => architecture == "" ? f.ModelTypes.Contains(type) : f.Architectures.Contains(architecture) || (f.AlsoReads?.Contains(architecture) ?? false))
             ?? throw new RelpSaeException($"{config.Path}: architecture '{architecture}' (model_type '{type}') is not supported; supported: {string.Join(", ", Supported)}");
         if (centerWritingWeights && !family.CentersWritingWeights)
-            throw new RelpSaeException($"{config.Path}: --center-writing-weights is implemented for GPT-2 only, not '{architecture}'");
+            throw new SettingException(name => $"{config.Path}: {name(Setting.CenterWritingWeights)} is implemented for GPT-2 only, not '{architecture}'");
         return family.Load(dir, config, centerWritingWeights);
     }
 

@@ -17,16 +17,12 @@ public static class CircuitFiles
     /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
     public static IReadOnlyList<CircuitSummary> WriteAll(string dir, IReadOnlyList<CircuitEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
     {
-        Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
         CheckAlike(ordered, methods);
         var summaries = methods.Select(m => CircuitSummary.Summarize(m, ordered)).ToList();
         var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m, header.GatedMlp));
-        EvaluationFiles.WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
-        EvaluationFiles.WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, rules));
-        foreach (var s in summaries)
-            EvaluationFiles.WriteAtomically(Path.Combine(dir, $"{s.Method}.csv"), Csv(s, ordered));
-        EvaluationFiles.WriteAtomically(Path.Combine(dir, "report.html"), CircuitReport.Render(header, summaries, ordered, rules));
+        ProtocolOutput.Write(dir, RawFile, ordered.Select(ToJsonLine), ResultsJson(summaries, ordered, rules), summaries.Select(s => (s.Method, Csv(s, ordered))),
+            CircuitReport.Render(header, summaries, ordered, rules));
         return summaries;
     }
 

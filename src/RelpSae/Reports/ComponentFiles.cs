@@ -18,16 +18,12 @@ public static class ComponentFiles
     /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
     public static IReadOnlyList<ComponentSummary> WriteAll(string dir, IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
     {
-        Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
         var kinds = Component.Kinds.Where(k => ordered.Any(p => p.Components.Any(c => c.Kind == k))).ToList();
         var summaries = kinds.SelectMany(k => methods.Select(m => ComponentSummary.Summarize(k, m, ordered))).ToList();
         var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m, header.GatedMlp));
-        EvaluationFiles.WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
-        EvaluationFiles.WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, methods, rules));
-        foreach (var m in methods)
-            EvaluationFiles.WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
-        EvaluationFiles.WriteAtomically(Path.Combine(dir, "report.html"), ComponentReport.Render(header, summaries, ordered, methods, rules));
+        ProtocolOutput.Write(dir, RawFile, ordered.Select(ToJsonLine), ResultsJson(summaries, ordered, methods, rules), methods.Select(m => (m, Csv(m, ordered))),
+            ComponentReport.Render(header, summaries, ordered, methods, rules));
         return summaries;
     }
 

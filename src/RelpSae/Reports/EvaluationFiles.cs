@@ -20,14 +20,10 @@ public static class EvaluationFiles
     /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
     public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
     {
-        Directory.CreateDirectory(dir);
         var ordered = prompts.OrderBy(p => p.Index).ToList();
         var summaries = MethodSummary.SummarizeAll(methods, ordered);
-        WriteAtomically(Path.Combine(dir, RawFile), string.Concat(ordered.Select(p => ToJsonLine(p) + "\n")));
-        WriteAtomically(Path.Combine(dir, "results.json"), ResultsJson(summaries, ordered, header.GatedMlp));
-        foreach (var m in methods)
-            WriteAtomically(Path.Combine(dir, $"{m}.csv"), Csv(m, ordered));
-        WriteAtomically(Path.Combine(dir, "report.html"), HtmlReport.Render(header, summaries, ordered));
+        ProtocolOutput.Write(dir, RawFile, ordered.Select(ToJsonLine), ResultsJson(summaries, ordered, header.GatedMlp), methods.Select(m => (m, Csv(m, ordered))),
+            HtmlReport.Render(header, summaries, ordered));
         return summaries;
     }
 

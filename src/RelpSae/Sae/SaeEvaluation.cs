@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace RelpSae.Sae;
 
-/// <summary>What an SAE does to a set of activations (DESIGN §7).</summary>
+/// <summary>What an SAE does to a set of activations (docs/methods.md §7).</summary>
 /// <param name="L0">Mean number of active features per token.</param>
 /// <param name="Mse">Mean squared error per element, ‖x − x̂‖² / d_in averaged over tokens.</param>
 /// <param name="ExplainedVariance">1 − Σ‖x − x̂‖² / Σ‖x − x̄‖², x̄ the mean over all tokens.</param>

@@ -28,7 +28,7 @@ public sealed record SaeModelReport(SaeMetrics Metrics, double CeClean, double C
 }
 
 /// <summary>
-/// Evaluates an SAE inside its model over token contexts (DESIGN §7). Positions left out of training (the
+/// Evaluates an SAE inside its model over token contexts (docs/methods.md §7). Positions left out of training (the
 /// first, BOS, when <c>skipFirstPosition</c>) keep their clean activation in the spliced and zeroed runs and
 /// count in no SAE statistic; the cross-entropy covers every next-token prediction of every context.
 /// </summary>

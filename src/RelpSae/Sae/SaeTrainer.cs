@@ -7,7 +7,7 @@ using System.Text.Json.Serialization;
 namespace RelpSae.Sae;
 
 /// <summary>
-/// Trains an SAE on rows from an <see cref="IActivationSource"/> (DESIGN §7). Inputs are scaled so that
+/// Trains an SAE on rows from an <see cref="IActivationSource"/> (docs/methods.md §7). Inputs are scaled so that
 /// E‖x‖ = √d_in (scale estimated from the first batches, which also give b_dec its data-mean start); the
 /// exported SAE has that scale folded in and works on raw activations. Everything is deterministic for a
 /// seed, and a run resumed from a checkpoint ends with the same weights, bit for bit, as one never stopped.

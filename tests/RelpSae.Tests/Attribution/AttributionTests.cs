@@ -100,7 +100,7 @@ public class AttributionTests
     public void RelpAhIsCompleteWithBiasesZeroed()
     {
         // With no biases anywhere, m(0) = 0 and the relp-ah backward is the model's linearisation: the
-        // scores and the error node add up to m(x) − m(0) with a zero baseline (DESIGN §4 conservation).
+        // scores and the error node add up to m(x) − m(0) with a zero baseline (docs/methods.md §4 conservation).
         var s = Splice(Baseline.Zero, seed: 4, zeroBiases: true);
         var metric = new Metric(MetricKind.Logit, 9);
         var relp = Attributor.Run(GradientMethod.RelPAh, s, metric);

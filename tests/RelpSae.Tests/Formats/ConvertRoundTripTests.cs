@@ -1,6 +1,7 @@
 using RelpSae.Cli;
 using RelpSae.Cli.Commands;
 using RelpSae.Formats;
+using RelpSae.Model;
 
 namespace RelpSae.Tests.Formats;
 

@@ -4,7 +4,7 @@ using RelpSae.Tests.Model;
 
 namespace RelpSae.Tests.Lrp;
 
-/// <summary>Presets pinned to their closed forms on a small random GPT-2 (DESIGN §4; attnlrp's ½/¼ split: BackwardTests).</summary>
+/// <summary>Presets pinned to their closed forms on a small random GPT-2 (docs/methods.md §4; attnlrp's ½/¼ split: BackwardTests).</summary>
 public class PresetTests
 {
     private const int T = 5;

@@ -44,7 +44,8 @@ public class GenerateCommandTests
     [Fact]
     public void TooManyTokensIsAUserError()
     {
-        var e = Assert.Throws<RelpSaeException>(() => Run("--prompt", "Love", "--tokens", "100"));
-        Assert.Contains("--tokens 100", e.Message);
+        var e = Assert.Throws<SettingException>(() => Run("--prompt", "Love", "--tokens", "100"));
+        Assert.Contains("--tokens 100", RelpSae.Cli.OptionNames.Message(e));
+        Assert.Contains("token count 100", e.Message);
     }
 }

@@ -53,7 +53,7 @@ public class TarotCheckpointTests
         Assert.Equal(a, Generation.Continue(model, Love, 10, temperature: 3, seed: 5));
         Assert.NotEqual(a, Generation.Continue(model, Love, 10, temperature: 3, seed: 6));
         Assert.All(a, id => Assert.InRange(id, 0, model.Config.VocabSize - 1));
-        Assert.Contains("n_positions", Assert.Throws<RelpSaeException>(() => Generation.Continue(model, Love, 62)).Message);
+        Assert.Contains("n_positions", Assert.Throws<SettingException>(() => Generation.Continue(model, Love, 62)).Message);
         Assert.Equal([0, 44, 79, 296], Generation.PrependBos(model.Facts, Love));
     }
 }

@@ -1,6 +1,6 @@
-using RelpSae.Model;
+using RelpSae.Formats;
 
-namespace RelpSae.Formats;
+namespace RelpSae.Model;
 
 /// <summary>
 /// A Hugging Face GPT-2 checkpoint folder: config.json plus model.safetensors or pytorch_model.bin.

@@ -10,7 +10,13 @@ namespace RelpSae.Model;
 /// </summary>
 public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : BlockActivations
 {
-    public abstract ModelFacts Facts { get; }
+    protected StackedTransformer(ModelFacts facts)
+    {
+        Facts = facts;
+        Scores = AttentionScores.Standard(facts.DHead);
+    }
+
+    public ModelFacts Facts { get; }
 
     /// <summary>The buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
     internal Numerics.FloatPool Pool { get; } = new(1L << 28);
@@ -22,13 +28,13 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     internal abstract Linear Unembed { get; }
 
     /// <summary>What the embedding rows are multiplied by (Gemma: √d_model, the tied unembedding left as it is).</summary>
-    internal virtual float EmbeddingScale => 1;
+    internal float EmbeddingScale { get; init; } = 1;
 
     /// <summary>How attention scores are formed: q·kᵀ/√d_head unless the family says otherwise.</summary>
-    internal virtual AttentionScores Scores => AttentionScores.Standard(Facts.DHead);
+    internal AttentionScores Scores { get; init; }
 
     /// <summary>The cap on the logits (Gemma-2's final_logit_softcapping), none unless the family has one.</summary>
-    internal virtual Softcap LogitSoftcap => default;
+    internal Softcap LogitSoftcap { get; init; }
 
     /// <summary>One block's buffers, rented from <see cref="Pool"/>, for <paramref name="tokens"/> computed rows a sequence after <paramref name="prefixRows"/> reused ones.</summary>
     internal abstract TLayer NewLayer(int batch, int tokens, int prefixRows);

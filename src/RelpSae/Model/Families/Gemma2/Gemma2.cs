@@ -1,4 +1,3 @@
-
 namespace RelpSae.Model;
 
 /// <summary>
@@ -18,28 +17,22 @@ public sealed partial class Gemma2 : StackedTransformer<Gemma2Activations>
     internal RotaryQkv[] Projections { get; }
     internal GatedMlp[] Mlps { get; }
 
-    public Gemma2(Gemma2Weights weights)
+    public Gemma2(Gemma2Weights weights) : base(weights.Config.Facts)
     {
         Weights = weights;
         var c = weights.Config;
         var rope = new Rope(c.DHead, c.RopeTheta);
         Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
         Mlps = [.. weights.Layers.Select(w => new GatedMlp(w.Gate, w.Up, w.Down, Gelu.Forward))];
-        Facts = weights.Config.Facts;
-        EmbeddingScale = MathF.Sqrt(weights.Config.DModel);
-        Scores = new AttentionScores(1f / MathF.Sqrt(weights.Config.QueryPreAttnScalar), new Softcap(weights.Config.AttentionSoftcap));
-        LogitSoftcap = new Softcap(weights.Config.LogitSoftcap);
+        EmbeddingScale = MathF.Sqrt(c.DModel);
+        Scores = new AttentionScores(1f / MathF.Sqrt(c.QueryPreAttnScalar), new Softcap(c.AttentionSoftcap));
+        LogitSoftcap = new Softcap(c.LogitSoftcap);
     }
 
     public Gemma2Weights Weights { get; }
     public Gemma2Config Config => Weights.Config;
-    public override ModelFacts Facts { get; }
     internal override float[] Embedding => Weights.Embedding;
     internal override Linear Unembed => Weights.LmHead;
-    internal override float EmbeddingScale { get; }
-    internal override AttentionScores Scores { get; }
-    internal override Softcap LogitSoftcap { get; }
-
 
     internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 

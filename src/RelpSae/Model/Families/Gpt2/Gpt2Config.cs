@@ -20,8 +20,8 @@ public sealed record Gpt2Config(
 {
     public int DHead => DModel / NHeads;
 
-    /// <summary>GPT-2's MLP is ungated (fc → gelu → proj): the Half-rule has no gate·up product to act on.</summary>
-    public bool HasGatedMlp => false;
+    public ModelFacts Facts => new("GPT2LMHeadModel", VocabSize, NPositions, DModel, NLayers, NHeads, DHead, DMlp, BosTokenId,
+        GatedMlp: false, ParallelResidual: false, ContextKey: "n_positions", WidthKey: "n_embd", LearnedPositions: true);
 
     public static Gpt2Config Read(string path)
     {

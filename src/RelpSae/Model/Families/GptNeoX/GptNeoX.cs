@@ -1,4 +1,3 @@
-
 namespace RelpSae.Model;
 
 /// <summary>
@@ -15,19 +14,16 @@ public sealed partial class GptNeoX : StackedTransformer<GptNeoXActivations>
 {
     private readonly Rope rope;
 
-    public GptNeoX(GptNeoXWeights weights)
+    public GptNeoX(GptNeoXWeights weights) : base(weights.Config.Facts)
     {
         Weights = weights;
         rope = new Rope(weights.Config.RotaryDims, weights.Config.RopeTheta);
-        Facts = weights.Config.Facts;
     }
 
     public GptNeoXWeights Weights { get; }
     public GptNeoXConfig Config => Weights.Config;
-    public override ModelFacts Facts { get; }
     internal override float[] Embedding => Weights.Embedding;
     internal override Linear Unembed => Weights.Unembed;
-
 
     internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using RelpSae.Model;
+using RelpSae.Formats;
 
-namespace RelpSae.Formats;
+namespace RelpSae.Model;
 
 /// <summary>
 /// Checks a checkpoint's declared tensors against its config before any tensor is read, and names

@@ -1,4 +1,3 @@
-
 namespace RelpSae.Model;
 
 /// <summary>
@@ -17,22 +16,19 @@ public sealed partial class Llama : StackedTransformer<LlamaActivations>
     internal RotaryQkv[] Projections { get; }
     internal GatedMlp[] Mlps { get; }
 
-    public Llama(LlamaWeights weights)
+    public Llama(LlamaWeights weights) : base(weights.Config.Facts)
     {
         Weights = weights;
         var c = weights.Config;
         var rope = new Rope(c.DHead, c.RopeTheta);
         Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
         Mlps = [.. weights.Layers.Select(w => new GatedMlp(w.Gate, w.Up, w.Down, Silu.Forward))];
-        Facts = weights.Config.Facts;
     }
 
     public LlamaWeights Weights { get; }
     public LlamaConfig Config => Weights.Config;
-    public override ModelFacts Facts { get; }
     internal override float[] Embedding => Weights.Embedding;
     internal override Linear Unembed => Weights.LmHead;
-
 
     internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);
 

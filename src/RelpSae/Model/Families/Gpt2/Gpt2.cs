@@ -13,17 +13,13 @@ namespace RelpSae.Model;
 /// </summary>
 public sealed partial class Gpt2 : StackedTransformer<Gpt2Activations>
 {
-    public Gpt2(Gpt2Weights weights)
+    public Gpt2(Gpt2Weights weights) : base(weights.Config.Facts)
     {
         Weights = weights;
-        var c = weights.Config;
-        Facts = new("GPT2LMHeadModel", c.VocabSize, c.NPositions, c.DModel, c.NLayers, c.NHeads, c.DHead, c.DMlp, c.BosTokenId,
-            GatedMlp: false, ParallelResidual: false, ContextKey: "n_positions", WidthKey: "n_embd", LearnedPositions: true);
     }
 
     public Gpt2Weights Weights { get; }
     public Gpt2Config Config => Weights.Config;
-    public override ModelFacts Facts { get; }
     internal override float[] Embedding => Weights.Wte;
     internal override Linear Unembed => Weights.Unembed;
 
