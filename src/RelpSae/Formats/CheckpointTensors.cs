@@ -43,6 +43,22 @@ public sealed class CheckpointTensors : IDisposable
     }
 
     /// <summary>
+    /// Every block's parameters, <paramref name="layer"/>(its name prefix, <paramref name="prefix"/>N.) for N = 0..count − 1,
+    /// after the count is checked (<see cref="CheckLayers"/>).
+    /// </summary>
+    public T[] Layers<T>(string prefix, int count, string key, string config, Func<string, T> layer)
+    {
+        CheckLayers(prefix, count, key, config);
+        var layers = new T[count];
+        for (int l = 0; l < count; l++) layers[l] = layer($"{prefix}{l}.");
+        return layers;
+    }
+
+    /// <summary>The output head [V × d]: <paramref name="name"/> where the checkpoint stores it (an untied one must; a tied one may keep a copy), else the tied <paramref name="embedding"/>.</summary>
+    public float[] Head(string name, float[] embedding, bool tied, string config, int vocab, int d) =>
+        tied && !Contains(name) ? embedding : Take(name, config, vocab, d);
+
+    /// <summary>
     /// The number of blocks the names hold (<paramref name="prefix"/>N.…) must be the config's: checked before
     /// any tensor is read, since a config that overstates it would otherwise read every layer first.
     /// </summary>

@@ -25,7 +25,6 @@ public sealed class Gemma2Weights
     public static Gemma2Weights FromTensors(Gemma2Config c, CheckpointTensors t, string configPath)
     {
         string by = configPath;
-        t.CheckLayers("model.layers.", c.NLayers, "num_hidden_layers", by);
         int d = c.DModel, m = c.DMlp;
         Linear Map(string name, int outputs, int inputs, bool bias = true) => Linear.Take(t, name, by, outputs, inputs, bias);
         float[] Norm(string name)
@@ -34,27 +33,22 @@ public sealed class Gemma2Weights
             for (int i = 0; i < w.Length; i++) w[i] += 1;
             return w;
         }
-        var layers = new Gemma2Layer[c.NLayers];
-        for (int l = 0; l < layers.Length; l++)
+        var layers = t.Layers("model.layers.", c.NLayers, "num_hidden_layers", by, p => new Gemma2Layer
         {
-            string p = $"model.layers.{l}.";
-            layers[l] = new Gemma2Layer
-            {
-                InputNorm = Norm(p + "input_layernorm.weight"),
-                Q = Map(p + "self_attn.q_proj", c.DAttention, d, c.AttentionBias),
-                K = Map(p + "self_attn.k_proj", c.DKv, d, c.AttentionBias),
-                V = Map(p + "self_attn.v_proj", c.DKv, d, c.AttentionBias),
-                O = Map(p + "self_attn.o_proj", d, c.DAttention, c.AttentionBias),
-                PostAttentionNorm = Norm(p + "post_attention_layernorm.weight"),
-                PreFeedforwardNorm = Norm(p + "pre_feedforward_layernorm.weight"),
-                PostFeedforwardNorm = Norm(p + "post_feedforward_layernorm.weight"),
-                Gate = Map(p + "mlp.gate_proj", m, d, false),
-                Up = Map(p + "mlp.up_proj", m, d, false),
-                Down = Map(p + "mlp.down_proj", d, m, false),
-            };
-        }
+            InputNorm = Norm(p + "input_layernorm.weight"),
+            Q = Map(p + "self_attn.q_proj", c.DAttention, d, c.AttentionBias),
+            K = Map(p + "self_attn.k_proj", c.DKv, d, c.AttentionBias),
+            V = Map(p + "self_attn.v_proj", c.DKv, d, c.AttentionBias),
+            O = Map(p + "self_attn.o_proj", d, c.DAttention, c.AttentionBias),
+            PostAttentionNorm = Norm(p + "post_attention_layernorm.weight"),
+            PreFeedforwardNorm = Norm(p + "pre_feedforward_layernorm.weight"),
+            PostFeedforwardNorm = Norm(p + "post_feedforward_layernorm.weight"),
+            Gate = Map(p + "mlp.gate_proj", m, d, false),
+            Up = Map(p + "mlp.up_proj", m, d, false),
+            Down = Map(p + "mlp.down_proj", d, m, false),
+        });
         var embedding = t.Take("model.embed_tokens.weight", by, c.VocabSize, d);
-        var head = c.TiedEmbeddings && !t.Contains("lm_head.weight") ? embedding : t.Take("lm_head.weight", by, c.VocabSize, d);
+        var head = t.Head("lm_head.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
         var w = new Gemma2Weights
         {
             Config = c, Embedding = embedding, Layers = layers, FinalNorm = Norm("model.norm.weight"),

@@ -24,15 +24,12 @@ public sealed class GptNeoXWeights
     public static GptNeoXWeights FromTensors(GptNeoXConfig c, CheckpointTensors t, string configPath)
     {
         string by = configPath;
-        t.CheckLayers("gpt_neox.layers.", c.NLayers, "num_hidden_layers", by);
         int d = c.DModel, m = c.DMlp;
         Linear Map(string name, int outputs, int inputs, bool bias = true) => Linear.Take(t, name, by, outputs, inputs, bias);
-        var layers = new GptNeoXLayer[c.NLayers];
-        for (int l = 0; l < layers.Length; l++)
+        GptNeoXLayer Layer(string p)
         {
-            string p = $"gpt_neox.layers.{l}.";
             var fused = Map(p + "attention.query_key_value", 3 * d, d);
-            layers[l] = new GptNeoXLayer
+            return new GptNeoXLayer
             {
                 Ln1Gamma = t.Take(p + "input_layernorm.weight", by, d), Ln1Beta = t.Take(p + "input_layernorm.bias", by, d),
                 Ln2Gamma = t.Take(p + "post_attention_layernorm.weight", by, d), Ln2Beta = t.Take(p + "post_attention_layernorm.bias", by, d),
@@ -42,8 +39,9 @@ public sealed class GptNeoXWeights
                 FcOut = Map(p + "mlp.dense_4h_to_h", d, m),
             };
         }
+        var layers = t.Layers("gpt_neox.layers.", c.NLayers, "num_hidden_layers", by, Layer);
         var embedding = t.Take("gpt_neox.embed_in.weight", by, c.VocabSize, d);
-        var head = c.TiedEmbeddings && !t.Contains("embed_out.weight") ? embedding : t.Take("embed_out.weight", by, c.VocabSize, d);
+        var head = t.Head("embed_out.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
         var w = new GptNeoXWeights
         {
             Config = c, Embedding = embedding, Layers = layers,

@@ -22,29 +22,22 @@ public sealed class LlamaWeights
     public static LlamaWeights FromTensors(LlamaConfig c, CheckpointTensors t, string configPath)
     {
         string by = configPath;
-        t.CheckLayers("model.layers.", c.NLayers, "num_hidden_layers", by);
         int d = c.DModel, m = c.DMlp;
         Linear Map(string name, int outputs, int inputs, bool bias = true) => Linear.Take(t, name, by, outputs, inputs, bias);
-        var layers = new LlamaLayer[c.NLayers];
-        for (int l = 0; l < layers.Length; l++)
+        var layers = t.Layers("model.layers.", c.NLayers, "num_hidden_layers", by, p => new LlamaLayer
         {
-            string p = $"model.layers.{l}.";
-            layers[l] = new LlamaLayer
-            {
-                InputNorm = t.Take(p + "input_layernorm.weight", by, d),
-                Q = Map(p + "self_attn.q_proj", c.DAttention, d, c.QkvBias),
-                K = Map(p + "self_attn.k_proj", c.DKv, d, c.QkvBias),
-                V = Map(p + "self_attn.v_proj", c.DKv, d, c.QkvBias),
-                O = Map(p + "self_attn.o_proj", d, c.DAttention, c.OutputBias),
-                PostAttentionNorm = t.Take(p + "post_attention_layernorm.weight", by, d),
-                Gate = Map(p + "mlp.gate_proj", m, d, false),
-                Up = Map(p + "mlp.up_proj", m, d, false),
-                Down = Map(p + "mlp.down_proj", d, m, false),
-            };
-        }
+            InputNorm = t.Take(p + "input_layernorm.weight", by, d),
+            Q = Map(p + "self_attn.q_proj", c.DAttention, d, c.QkvBias),
+            K = Map(p + "self_attn.k_proj", c.DKv, d, c.QkvBias),
+            V = Map(p + "self_attn.v_proj", c.DKv, d, c.QkvBias),
+            O = Map(p + "self_attn.o_proj", d, c.DAttention, c.OutputBias),
+            PostAttentionNorm = t.Take(p + "post_attention_layernorm.weight", by, d),
+            Gate = Map(p + "mlp.gate_proj", m, d, false),
+            Up = Map(p + "mlp.up_proj", m, d, false),
+            Down = Map(p + "mlp.down_proj", d, m, false),
+        });
         var embedding = t.Take("model.embed_tokens.weight", by, c.VocabSize, d);
-        // A tied checkpoint may still store lm_head.weight (a copy); an untied one must.
-        var head = c.TiedEmbeddings && !t.Contains("lm_head.weight") ? embedding : t.Take("lm_head.weight", by, c.VocabSize, d);
+        var head = t.Head("lm_head.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
         var w = new LlamaWeights
         {
             Config = c, Embedding = embedding, Layers = layers, FinalNorm = t.Take("model.norm.weight", by, d),
