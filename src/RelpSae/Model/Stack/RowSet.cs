@@ -54,11 +54,6 @@ internal readonly struct RowSet
     /// <summary>Packed row i of <paramref name="packed"/> into row this[i] of <paramref name="dst"/>; the other rows of dst untouched.</summary>
     public void Scatter(float[] packed, int width, float[] dst)
     {
-        if (selected is null)
-        {
-            if (packed != dst) packed.AsSpan(0, Count * width).CopyTo(dst);
-            return;
-        }
-        for (int i = 0; i < selected.Length; i++) packed.AsSpan(i * width, width).CopyTo(dst.AsSpan(selected[i] * width, width));
+        for (int i = 0; i < Count; i++) packed.AsSpan(i * width, width).CopyTo(dst.AsSpan(this[i] * width, width));
     }
 }
