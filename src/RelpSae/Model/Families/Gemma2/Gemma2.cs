@@ -22,8 +22,8 @@ public sealed partial class Gemma2 : StackedTransformer<Gemma2Activations>
         Weights = weights;
         var c = weights.Config;
         var rope = new Rope(c.DHead, c.RopeTheta);
-        Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
-        Mlps = [.. weights.Layers.Select(w => new GatedMlp(w.Gate, w.Up, w.Down, Gelu.Forward))];
+        Projections = [.. weights.Layers.Select(w => w.Maps.Rotary(rope, c.NHeads, c.NKvHeads, c.DHead))];
+        Mlps = [.. weights.Layers.Select(w => w.Maps.Mlp(Gelu.Forward))];
         EmbeddingScale = MathF.Sqrt(c.DModel);
         Scores = new AttentionScores(1f / MathF.Sqrt(c.QueryPreAttnScalar), new Softcap(c.AttentionSoftcap));
         LogitSoftcap = new Softcap(c.LogitSoftcap);
@@ -43,7 +43,7 @@ public sealed partial class Gemma2 : StackedTransformer<Gemma2Activations>
         Projections[l].Forward(run.Normed, n, run.Computed, run.First, s.Qkv, s.K, s.V);
         if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
-        w.O.Apply(run.Z, rows, s.Raw, Pool);
+        w.Maps.O.Apply(run.Z, rows, s.Raw, Pool);
         RowSteps.RmsNorm(rows, s.Raw, s.Post1Hat, s.Post1Rstd, run.Out, w.PostAttentionNorm, Config.RmsNormEps);
         return run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid);
     }

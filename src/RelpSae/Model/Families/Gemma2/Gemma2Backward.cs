@@ -31,7 +31,7 @@ public sealed partial class Gemma2
         var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
         int n = run.Rows, T = run.Tokens;
         PostNorm(g, rows, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, f, work);
-        w.O.Transpose(work.DRaw, rows, work.DZ, Pool);
+        w.Maps.O.Transpose(work.DRaw, rows, work.DZ, Pool);
         AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, Config.NHeads, Config.DHead, f.Attention, Scores);
         Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
         RowSteps.NormBackward(RowSet.All(n), f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx);

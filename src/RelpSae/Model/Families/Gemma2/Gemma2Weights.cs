@@ -4,13 +4,12 @@ namespace RelpSae.Model;
 
 /// <summary>
 /// One Gemma-2 block's parameters: four RMSNorm scales, held as the 1 + w the norm multiplies by (Gemma
-/// stores the offset w), and nn.Linear maps (W stored [out, in]).
+/// stores the offset w), and the block's linear maps.
 /// </summary>
 public sealed class Gemma2Layer
 {
     public required float[] InputNorm, PostAttentionNorm, PreFeedforwardNorm, PostFeedforwardNorm;   // [d], as 1 + w
-    public required Linear Q, K, V, O;                                                               // [H·dh ← d], [Hkv·dh ← d] ×2, [d ← H·dh]
-    public required Linear Gate, Up, Down;                                                           // [m ← d] ×2, [d ← m]
+    public required GatedBlockMaps Maps;
 }
 
 /// <summary>All parameters of a Gemma-2 model, in Hugging Face's names.</summary>
@@ -25,8 +24,7 @@ public sealed class Gemma2Weights
     public static Gemma2Weights FromTensors(Gemma2Config c, CheckpointTensors t, string configPath)
     {
         string by = configPath;
-        int d = c.DModel, m = c.DMlp;
-        Linear Map(string name, int outputs, int inputs, bool bias = true) => Linear.Take(t, name, by, outputs, inputs, bias);
+        int d = c.DModel;
         float[] Norm(string name)
         {
             var w = t.Take(name, by, d);
@@ -36,16 +34,10 @@ public sealed class Gemma2Weights
         var layers = t.Layers("model.layers.", c.NLayers, "num_hidden_layers", by, p => new Gemma2Layer
         {
             InputNorm = Norm(p + "input_layernorm.weight"),
-            Q = Map(p + "self_attn.q_proj", c.DAttention, d, c.AttentionBias),
-            K = Map(p + "self_attn.k_proj", c.DKv, d, c.AttentionBias),
-            V = Map(p + "self_attn.v_proj", c.DKv, d, c.AttentionBias),
-            O = Map(p + "self_attn.o_proj", d, c.DAttention, c.AttentionBias),
             PostAttentionNorm = Norm(p + "post_attention_layernorm.weight"),
             PreFeedforwardNorm = Norm(p + "pre_feedforward_layernorm.weight"),
             PostFeedforwardNorm = Norm(p + "post_feedforward_layernorm.weight"),
-            Gate = Map(p + "mlp.gate_proj", m, d, false),
-            Up = Map(p + "mlp.up_proj", m, d, false),
-            Down = Map(p + "mlp.down_proj", d, m, false),
+            Maps = GatedBlockMaps.Take(t, p, by, (d, c.DAttention, c.DKv, c.DMlp), c.AttentionBias, c.AttentionBias),
         });
         var embedding = t.Take("model.embed_tokens.weight", by, c.VocabSize, d);
         var head = t.Head("lm_head.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);

@@ -20,10 +20,10 @@ public sealed partial class Gpt2
     {
         var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
         int k = rows.Count, d = Config.DModel, m = Config.DMlp;
-        w.Proj.Transpose(rows.Gather(g, d, work.DModel), d, k, work.DHidden, accumulate: false);
+        w.Proj.Transpose(rows.Gather(g, d, work.DNormed), d, k, work.DHidden, accumulate: false);
         RowSteps.ActivationBackward(rows, m, s.Pre, s.Post, work.DHidden, work.DHidden, f.Activation);
-        w.Fc.Transpose(work.DHidden, m, k, work.DModel, accumulate: false);
-        RowSteps.NormBackward(rows, f.Norm, work.DModel, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx);
+        w.Fc.Transpose(work.DHidden, m, k, work.DNormed, accumulate: false);
+        RowSteps.NormBackward(rows, f.Norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx);
     }
 
     /// <summary>Through c_proj, attention, c_attn and LN₁.</summary>
@@ -31,26 +31,12 @@ public sealed partial class Gpt2
     {
         var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
         int n = run.Rows, d = Config.DModel;
-        w.O.Transpose(rows.Gather(g, d, work.DModel), rows, work.DZ, Pool);
+        w.O.Transpose(rows.Gather(g, d, work.DNormed), rows, work.DZ, Pool);
         AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, run.Tokens, Config.NHeads, Config.DHead, f.Attention);
-        w.Qkv.Transpose(work.DQkv, 3 * d, n, work.DModel, accumulate: false);
-        RowSteps.NormBackward(RowSet.All(n), f.Norm, work.DModel, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx);
+        w.Qkv.Transpose(work.DQkv, 3 * d, n, work.DNormed, accumulate: false);
+        RowSteps.NormBackward(RowSet.All(n), f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.Ln1Gamma, dx);
         return work.DZ;
     }
 
-    private BackwardWork Work(BlockRun<Gpt2Activations> run) => run.BackwardWork(pool => new BackwardWork(Config, run.Rows, pool));
-
-    /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
-    private sealed class BackwardWork : PooledBuffers
-    {
-        public readonly float[] DHidden, DModel, DZ, DQkv;
-
-        public BackwardWork(Gpt2Config c, int rows, FloatPool pool) : base(pool)
-        {
-            DHidden = Rent((long)rows * c.DMlp);
-            DModel = Rent((long)rows * c.DModel);
-            DZ = Rent((long)rows * c.DModel);
-            DQkv = Rent((long)rows * 3 * c.DModel);
-        }
-    }
+    private DenseBlockGradients Work(BlockRun<Gpt2Activations> run) => run.BackwardWork(pool => new DenseBlockGradients(Facts, run.Rows, pool));
 }

@@ -20,9 +20,9 @@ public sealed partial class GptNeoX
     {
         var (c, w, s, work) = (Config, Weights.Layers[l], run.Layer(l), Work(run));
         int k = rows.Count;
-        w.FcOut.Transpose(rows.Gather(g, c.DModel, work.DNormed), c.DModel, k, work.DPost, accumulate: false);
-        RowSteps.ActivationBackward(rows, c.DMlp, s.Pre, s.Post, work.DPost, work.DPost, f.Activation);
-        w.FcIn.Transpose(work.DPost, c.DMlp, k, work.DNormed, accumulate: false);
+        w.FcOut.Transpose(rows.Gather(g, c.DModel, work.DNormed), c.DModel, k, work.DHidden, accumulate: false);
+        RowSteps.ActivationBackward(rows, c.DMlp, s.Pre, s.Post, work.DHidden, work.DHidden, f.Activation);
+        w.FcIn.Transpose(work.DHidden, c.DMlp, k, work.DNormed, accumulate: false);
         RowSteps.NormBackward(rows, f.Norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.Ln2Gamma, dx);
     }
 
@@ -40,17 +40,5 @@ public sealed partial class GptNeoX
         return work.DZ;
     }
 
-    private BackwardWork Work(BlockRun<GptNeoXActivations> run) => run.BackwardWork(pool => new BackwardWork(Config, run.Rows, pool));
-
-    /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
-    private sealed class BackwardWork : PooledBuffers
-    {
-        public readonly float[] DPost, DNormed, DZ, DQkv;
-
-        public BackwardWork(GptNeoXConfig c, int rows, FloatPool pool) : base(pool)
-        {
-            long n = rows;
-            DPost = Rent(n * c.DMlp); DNormed = Rent(n * c.DModel); DZ = Rent(n * c.DModel); DQkv = Rent(n * 3 * c.DModel);
-        }
-    }
+    private DenseBlockGradients Work(BlockRun<GptNeoXActivations> run) => run.BackwardWork(pool => new DenseBlockGradients(Facts, run.Rows, pool));
 }

@@ -21,8 +21,8 @@ public sealed partial class Llama : StackedTransformer<LlamaActivations>
         Weights = weights;
         var c = weights.Config;
         var rope = new Rope(c.DHead, c.RopeTheta);
-        Projections = [.. weights.Layers.Select(w => new RotaryQkv(w.Q, w.K, w.V, rope, c.NHeads, c.NKvHeads, c.DHead))];
-        Mlps = [.. weights.Layers.Select(w => new GatedMlp(w.Gate, w.Up, w.Down, Silu.Forward))];
+        Projections = [.. weights.Layers.Select(w => w.Maps.Rotary(rope, c.NHeads, c.NKvHeads, c.DHead))];
+        Mlps = [.. weights.Layers.Select(w => w.Maps.Mlp(Silu.Forward))];
     }
 
     public LlamaWeights Weights { get; }
@@ -39,7 +39,7 @@ public sealed partial class Llama : StackedTransformer<LlamaActivations>
         Projections[l].Forward(run.Normed, n, run.Computed, run.First, s.Qkv, s.K, s.V);
         if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
-        w.O.Apply(run.Z, rows, run.Out, Pool);
+        w.Maps.O.Apply(run.Z, rows, run.Out, Pool);
         return run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid);
     }
 

@@ -28,7 +28,7 @@ public sealed partial class Llama
     {
         var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
         int n = run.Rows, T = run.Tokens;
-        w.O.Transpose(rows.Gather(g, Config.DModel, work.DNormed), rows, work.DZ, Pool);
+        w.Maps.O.Transpose(rows.Gather(g, Config.DModel, work.DNormed), rows, work.DZ, Pool);
         AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, Config.NHeads, Config.DHead, f.Attention);
         Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
         RowSteps.NormBackward(RowSet.All(n), f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx);
