@@ -37,6 +37,7 @@ public static class CliRunner
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
+            using var route = JsonOutput.RouteHumanOutput(parse);
             return parse.Invoke(config);
         }
         catch (Exception e)

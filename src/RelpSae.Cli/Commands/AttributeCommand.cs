@@ -151,6 +151,6 @@ public static class AttributeCommand
                 top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
             }),
         };
-        JsonOutput.Write(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), Console.Out);
+        JsonOutput.Write(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 }

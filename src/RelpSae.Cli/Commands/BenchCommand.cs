@@ -16,7 +16,7 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
+        var json = JsonOutput.Option("the rows");
         var anchor = new Option<string?>("--anchor") { Description = "Output of ../shared/anchors/libtorch-cpu/run.sh saved to a file: shown beside our figures as ratios." };
         var interleave = new Option<string?>("--interleave-anchor") { Description = "The anchor kit's folder (../shared/anchors/libtorch-cpu, set up, run as root): alternate rounds of it and of our model workloads, and report each row's median per-round ratio." };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of --interleave-anchor.", DefaultValueFactory = _ => 3 };
@@ -63,8 +63,8 @@ public static class BenchCommand
                 if (report.ForwardPeakRssBytes > 0)
                     Console.WriteLine($"Peak resident memory, GPT-2-small weights + forward to full logits at 1×1024: {report.ForwardPeakRssBytes / 1e6:F0} MB");
             }
-            if (parse.GetValue(json) is { } path)
-                File.WriteAllText(path, JsonSerializer.Serialize(new
+            if (JsonOutput.Target(parse, json) is { } path)
+                JsonOutput.Write(path, JsonSerializer.Serialize(new
                 {
                     fma_peak_gflops = report?.FmaPeakGflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
                     forward_1x1024_peak_rss_bytes = report is { ForwardPeakRssBytes: > 0 } ? report.ForwardPeakRssBytes : (long?)null,

@@ -86,7 +86,7 @@ public static class EvalSaeCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"CE clean {report.CeClean:F4}  with SAE {report.CeSae:F4}  zero-ablated {report.CeZero:F4}  CE loss recovered {report.CeLossRecovered:F4}"));
         if (jsonPath is not null)
-            JsonOutput.Write(jsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }), output);
+            JsonOutput.Write(jsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>An IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

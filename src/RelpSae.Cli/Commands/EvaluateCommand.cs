@@ -94,14 +94,11 @@ public static class EvaluateCommand
         _ => $"{option} needs --level components",
     };
 
-    /// <summary>
-    /// The run's summary: the protocol's table, or with --json results.json's content as well (to a file),
-    /// or instead of the table (to standard output).
-    /// </summary>
+    /// <summary>The run's summary: the protocol's table, and with --json results.json's content as well.</summary>
     internal static void Report(EvaluationRun run, Action printSummary)
     {
-        if (!JsonOutput.ToStandardOutput(run.Json)) printSummary();
-        if (run.Json is { } path) JsonOutput.Write(path, File.ReadAllText(Path.Combine(run.Output, "results.json")), Console.Out);
+        printSummary();
+        if (run.Json is { } path) JsonOutput.Write(path, File.ReadAllText(Path.Combine(run.Output, "results.json")).TrimEnd('\n'));
     }
 
     internal static int Finish(bool interrupted, int prompts)

@@ -44,7 +44,7 @@ public static class GenerateCommand
             var path = JsonOutput.Target(parse, json);
             if (!JsonOutput.ToStandardOutput(path)) writer.WriteLine(output ?? string.Join(",", generated));
             if (path is not null)
-                JsonOutput.Write(path, JsonSerializer.Serialize(new { prompt_ids = promptTokens, generated_ids = generated, text = output }, Readable), writer);
+                JsonOutput.Write(path, JsonSerializer.Serialize(new { prompt_ids = promptTokens, generated_ids = generated, text = output }, Readable));
             return 0;
         });
         return command;

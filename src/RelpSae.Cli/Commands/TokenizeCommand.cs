@@ -32,7 +32,7 @@ public static class TokenizeCommand
                 output.WriteLine(string.Join(' ', ids));
                 output.WriteLine(string.Join(' ', ids.Select(id => $"\"{tok.TokenText(id)}\"")));
             }
-            if (path is not null) JsonOutput.Write(path, JsonSerializer.Serialize(ids), output);
+            if (path is not null) JsonOutput.Write(path, JsonSerializer.Serialize(ids));
             return 0;
         });
         return command;

@@ -19,6 +19,32 @@ public class OptionConsistencyTests
                 Assert.True(option.ValueType == typeof(string), $"{command.Name} --json is a {option.ValueType.Name}");
     }
 
+    /// <summary>With <c>--json -</c> standard output is one JSON document (it pipes into a JSON reader); the tables go to stderr.</summary>
+    [Theory]
+    [InlineData("attribute", "--prompt", "The Tower")]
+    [InlineData("eval-sae", "--tokens", "150")]
+    [InlineData("evaluate", "--n", "2", "--methods", "gradient")]
+    [InlineData("evaluate", "components", "--n", "2", "--methods", "gradient")]
+    public void JsonToStandardOutputIsAloneThere(params string[] args)
+    {
+        string[] extra = args[0] == "evaluate" ? ["--out", Directory.CreateTempSubdirectory().FullName]
+            : args[0] == "eval-sae" ? ["--data", Sae.TarotText.WriteFile(), "--sae", CliHarness.RandomSae()] : [];
+        var (code, output, error) = CliHarness.Run([.. args, .. extra, "--json", "-"]);
+        Assert.True(code == 0, error);
+        Assert.True(output.Length > 2 && output.EndsWith('\n'), output);
+        Assert.NotNull(System.Text.Json.Nodes.JsonNode.Parse(output));
+        Assert.NotEmpty(error.Trim());   // the human-readable summary went to stderr
+    }
+
+    [Fact]
+    public void JsonFilesEndWithANewline()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "out.json");
+        var (code, _, error) = CliHarness.Run("attribute", "--prompt", "The Tower", "--methods", "gradient", "--json", path);
+        Assert.True(code == 0, error);
+        Assert.EndsWith("}\n", File.ReadAllText(path));
+    }
+
     [Fact]
     public void GenerateWritesJsonToAFileAndPrintsTheText()
     {

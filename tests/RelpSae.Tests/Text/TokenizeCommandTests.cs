@@ -1,17 +1,14 @@
-using System.CommandLine;
-using RelpSae.Cli.Commands;
 
 namespace RelpSae.Tests.Text;
 
+[Collection(nameof(Cli.ConsoleCollection))]
 public class TokenizeCommandTests
 {
     static string Run(params string[] args)
     {
-        var output = new StringWriter();
-        var root = new RootCommand { TokenizeCommand.Create() };
-        var rc = root.Parse(["tokenize", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = output });
-        Assert.True(rc == 0, output.ToString());
-        return output.ToString();
+        var (code, output, error) = Cli.CliHarness.Run(["tokenize", .. args]);
+        Assert.True(code == 0, error);
+        return output;
     }
 
     [Fact]
