@@ -31,7 +31,8 @@ public static class CliRunner
                 path.Insert(0, result.Command.Name);
             var help = string.Join(' ', ["relp-sae", .. path, "--help"]);
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parse.Errors[0];
-            Console.Error.WriteLine($"error: {error.Message} (see {help})");
+            string? guess = parse.UnmatchedTokens.Count > 0 ? DidYouMean.Suggest(parse.CommandResult.Command, parse.UnmatchedTokens[0]) : null;
+            Console.Error.WriteLine($"error: {error.Message.TrimEnd('.')}{(guess is null ? "" : $"; did you mean {guess}?")} (see {help})");
             return UserError;
         }
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };

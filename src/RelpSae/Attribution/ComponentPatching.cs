@@ -18,8 +18,7 @@ public sealed class ComponentPatching(ITransformer model, IReadOnlyList<IAttribu
 
     public ComponentEvaluation Evaluate(int index, string prompt, int[] tokens, int[] corrupt, Metric metric)
     {
-        if (corrupt.Length != tokens.Length)
-            throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
+        CorruptedPrompt.CheckLength(tokens, corrupt);
         var c = model.Facts;
         if (!warmedUp)
         {

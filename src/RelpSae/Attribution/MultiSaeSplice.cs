@@ -34,8 +34,7 @@ public sealed class MultiSaeSplice
         if (baseline.Kind == BaselineKind.Corrupt)
         {
             var ids = baseline.CorruptTokens ?? throw new ArgumentException("a corrupt baseline needs its tokens");
-            if (ids.Length != tokens.Length)
-                throw new RelpSaeException($"the corrupted prompt is {ids.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
+            CorruptedPrompt.CheckLength(tokens, ids);
             corrupt = Activations(model, ids, hooks);
         }
         if (baseline.Kind == BaselineKind.Mean && featureMeans?.Count != saes.Count)

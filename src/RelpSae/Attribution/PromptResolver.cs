@@ -21,8 +21,7 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
     {
         var tokens = Tokenize(c.PromptIds, c.Prompt, "prompt");
         int[]? corrupt = c.CorruptIds is null && c.Corrupt is null ? null : Tokenize(c.CorruptIds, c.Corrupt, "corrupted prompt");
-        if (corrupt is not null && corrupt.Length != tokens.Length)
-            throw new RelpSaeException($"the corrupted prompt is {corrupt.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
+        if (corrupt is not null) CorruptedPrompt.CheckLength(tokens, corrupt, tokenizer);
         var pos = new Metric(MetricKind.Logit, 0, Position: position).ResolvePosition(tokens.Length);
         int target = c.Target is null ? Ranked(tokens, pos)[0] : TokenId(c.Target, "target");
         var metricKind = kind ?? (c.Foil is not null || corrupt is not null ? MetricKind.LogitDiff : MetricKind.Logit);

@@ -37,8 +37,7 @@ public sealed class SaeSplice
         if (baseline.Kind == BaselineKind.Corrupt)
         {
             var ids = baseline.CorruptTokens ?? throw new ArgumentException("a corrupt baseline needs its tokens");
-            if (ids.Length != tokens.Length)
-                throw new RelpSaeException($"the corrupted prompt is {ids.Length} tokens long but the prompt is {tokens.Length}: they must have the same length");
+            CorruptedPrompt.CheckLength(tokens, ids);
             corrupt = model.ActivationAt(hook, ids, 1);
         }
         return FromActivations(new TransformerDownstream(model, hook), sae, model.ActivationAt(hook, tokens, 1), baseline, corrupt);

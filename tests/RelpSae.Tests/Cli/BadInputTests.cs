@@ -38,8 +38,15 @@ public class BadInputTests
     [Fact] public void TargetIdOutsideTheVocabulary() => AssertUserError(Attribute("--prompt", "Love", "--target", "5000"), "target id 5000 is outside the vocabulary");
 
     [Fact]
-    public void CorruptedPromptOfAnotherLength() =>
-        AssertUserError(Attribute("--prompt", "Your money will", "--corrupt", "Your will"), "must have the same length");
+    public void CorruptedPromptOfAnotherLengthShowsBothTokenizations() =>
+        AssertUserError(Attribute("--prompt", "The Tower", "--corrupt", "The Sun"),
+            "the corrupted prompt is 4 tokens long but the prompt is 5: they must have the same length (prompt \"The\" \" \" \"T\" \"ow\" \"er\"; corrupted \"The\"");
+
+    [Theory]
+    [InlineData(new[] { "attribute", "--promt", "Love" }, "Unrecognized command or argument '--promt'; did you mean --prompt? (see relp-sae attribute --help)")]
+    [InlineData(new[] { "atribute" }, "Unrecognized command or argument 'atribute'; did you mean attribute? (see relp-sae --help)")]
+    [InlineData(new[] { "attribute", "--zzzzzz" }, "Unrecognized command or argument '--zzzzzz' (see relp-sae attribute --help)")]
+    public void MisspeltOptionSuggestsTheNearestName(string[] args, string expected) => AssertUserError(args, expected);
 
     [Fact] public void HookTheModelLacks() =>
         AssertUserError(["attribute", "--model", CliHarness.Tarot, "--sae", CliHarness.RandomSae("blocks.9.hook_resid_post"), "--prompt", "Love"], "no hook point \"blocks.9.hook_resid_post\"");
