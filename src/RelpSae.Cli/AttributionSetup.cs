@@ -1,5 +1,6 @@
 using RelpSae.Attribution;
 using RelpSae.Model;
+using RelpSae.Prompts;
 using RelpSae.Sae;
 
 namespace RelpSae.Cli;
@@ -8,7 +9,7 @@ namespace RelpSae.Cli;
 internal sealed record AttributionSetup(ModelFolder Bundle, SparseAutoencoder Sae, HookPoint Hook, PromptResolver Resolver, string SaeDir)
 {
     public static AttributionSetup Load(string modelDir, string saeDir, bool centerWritingWeights, string? baseline, string? metric,
-        bool prependBos, int position = -1, bool truncate = false)
+        bool prependBos, int position = -1, bool truncate = false, PromptCase? promptCase = null)
     {
         // An SAE release named on the command line brings the processing its SAEs were trained with.
         var processing = HubNames.ProcessingOf(saeDir);
@@ -17,6 +18,7 @@ internal sealed record AttributionSetup(ModelFolder Bundle, SparseAutoencoder Sa
         centerWritingWeights |= processing.CenterWritingWeights;
         prependBos |= processing.PrependBos;
         var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(modelDir, "--model"), centerWritingWeights);
+        if (promptCase is not null) PromptResolver.CheckTokenizer(promptCase, bundle.Tokenizer);
         saeDir = CliDefaults.ExistingSae(saeDir);
         var sae = SaeFiles.Load(saeDir);
         var hook = CliParsing.SaeHook(sae, bundle.Facts, saeDir);

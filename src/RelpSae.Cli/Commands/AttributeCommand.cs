@@ -53,9 +53,12 @@ public static class AttributeCommand
                     parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot)));
             if (parse.GetValue(perPosition) || parse.GetValue(dot) is not null) throw new RelpSaeException("--per-position and --dot need --saes");
             var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
-                parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate));
+                parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate), promptCase);
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
             var request = setup.Resolver.Resolve(promptCase);
+            if (promptCase.PromptIds is null && bundle.Tokenizer is { } tokenizer
+                && CharacterSplit.Note(promptCase.Prompt, tokenizer.Encode(promptCase.Prompt).Length, CliDefaults.IsEmbedded(bundle.Dir) ? "the embedded model" : bundle.Dir) is { } note)
+                Console.Error.WriteLine($"note: {note}");
 
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
             // Each method runs once on the last token alone first, so the times shown are the methods' and not the JIT compiler's.

@@ -91,8 +91,19 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
         return Tokenizer(what).SingleToken(text, what);
     }
 
-    private ITextTokenizer Tokenizer(string what) => tokenizer
-        ?? throw new SettingException(name => $"the model has no tokenizer: give the {what} as token ids ({name(Setting.PromptIds)} / {name(Setting.CorruptIds)}, or \"prompt_ids\" / \"corrupt_ids\" in a prompt file; a target or foil as an id)");
+    private ITextTokenizer Tokenizer(string what) => tokenizer ?? throw NoTokenizer(what);
+
+    /// <summary>
+    /// Refuses a case given as text for a model without a tokenizer, before anything else is loaded: the
+    /// model's own problem is the one to report first.
+    /// </summary>
+    public static void CheckTokenizer(PromptCase c, ITextTokenizer? tokenizer)
+    {
+        if (tokenizer is null && c.PromptIds is null) throw NoTokenizer("prompt");
+    }
+
+    private static SettingException NoTokenizer(string what) =>
+        new(name => $"the model has no tokenizer: give the {what} as token ids ({name(Setting.PromptIds)} / {name(Setting.CorruptIds)}, or \"prompt_ids\" / \"corrupt_ids\" in a prompt file; a target or foil as an id)");
 
     /// <summary>Token ids by descending logit at the position.</summary>
     private int[] Ranked(int[] tokens, int pos)

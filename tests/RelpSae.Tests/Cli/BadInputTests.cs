@@ -42,6 +42,17 @@ public class BadInputTests
         AssertUserError(Attribute("--prompt", "The Tower", "--corrupt", "The Sun"),
             "the corrupted prompt is 4 tokens long but the prompt is 5: they must have the same length (prompt \"The\" \" \" \"T\" \"ow\" \"er\"; corrupted \"The\"");
 
+    [Fact]
+    public void EnglishSplitIntoCharactersIsNoted()
+    {
+        var (code, _, error) = CliHarness.Run("attribute", "--prompt", "When Mary and John went to the store, John gave a drink to", "--methods", "gradient");
+        Assert.Equal(0, code);
+        Assert.Contains("note: the prompt's 58 characters became 32 tokens (1.8 characters each) with the tokenizer of the embedded model", error);
+        Assert.DoesNotContain("note:", CliHarness.Run("attribute", "--prompt", "The Tower", "--methods", "gradient").Error);
+        // The tarot text its tokenizer was trained on comes out as words (45 characters, 14 tokens).
+        Assert.DoesNotContain("note:", CliHarness.Run("attribute", "--prompt", "Love the moment but there is no need to panic", "--methods", "gradient").Error);
+    }
+
     [Theory]
     [InlineData(new[] { "attribute", "--promt", "Love" }, "Unrecognized command or argument '--promt'; did you mean --prompt? (see relp-sae attribute --help)")]
     [InlineData(new[] { "atribute" }, "Unrecognized command or argument 'atribute'; did you mean attribute? (see relp-sae --help)")]

@@ -140,6 +140,8 @@ public class FamilyCommandTests
             Assert.Single(error.Trim().Split('\n'));
         }
         Refused("has no tokenizer", "attribute", "--model", Stories, "--sae", CliHarness.RandomSae("blocks.1.hook_resid_post", 64), "--prompt", "Once upon");
+        // The model's own problem comes first, before the SAE's width is compared with it.
+        Refused("has no tokenizer", "attribute", "--model", Stories, "--sae", CliHarness.RandomSae("blocks.1.hook_resid_post", 128), "--prompt", "Once upon");
         Refused("the SAE's d_in is 128 but the model's width (hidden_size) is 64",
             "attribute", "--model", Stories, "--sae", CliHarness.RandomSae("blocks.1.hook_resid_post", 128), "--prompt-ids", "1,2");
         Refused("has no hook point \"blocks.0.hook_resid_mid\"",
