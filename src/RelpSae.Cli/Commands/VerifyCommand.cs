@@ -11,12 +11,14 @@ public static class VerifyCommand
     {
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
-        var command = new Command("verify", "Check the installation: runtime and SIMD, GEMM, model and SAE, backward pass, one attribution per method.") { model, sae };
+        var command = new Command("verify", "Check the installation: runtime and SIMD, GEMM, model and SAE, backward pass, one attribution per method. With --model and no --sae, the model alone.") { model, sae };
         command.SetAction(parse =>
         {
             var table = new Table().AddColumns("check", "result", "details", "seconds");
             bool allPassed = true;
-            foreach (var c in InstallationChecks.Run(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae))))
+            // A model of one's own is checked alone unless an SAE is named: the embedded SAE fits only the embedded model.
+            string? saePath = parse.GetValue(sae) ?? (parse.GetValue(model) is null ? CliDefaults.EmbeddedSae : null);
+            foreach (var c in InstallationChecks.Run(CliDefaults.ModelPath(parse.GetValue(model)), saePath))
             {
                 allPassed &= c.Passed;
                 table.AddRow(Markup.Escape(c.Name), c.Passed ? "[green]pass[/]" : "[red]FAIL[/]", Markup.Escape(c.Detail), $"{c.Seconds:F2}");

@@ -14,11 +14,12 @@ public sealed record CheckResult(string Name, bool Passed, string Detail, double
 /// <summary>
 /// What `relp-sae verify` runs: the runtime and SIMD path, the GEMM against a float64 reference, the
 /// model and SAE loading and running, a finite-difference check of the backward pass, and one
-/// attribution per method. Each check catches its own failure so that the rest still run.
+/// attribution per method. Each check catches its own failure so that the rest still run. Without an
+/// SAE the model is checked alone: the backward pass at its middle block, and the SAE's checks skipped.
 /// </summary>
 public static class InstallationChecks
 {
-    public static IEnumerable<CheckResult> Run(string modelDir, string saeDir, string prompt = "The Tower")
+    public static IEnumerable<CheckResult> Run(string modelDir, string? saeDir, string prompt = "The Tower")
     {
         yield return Check("runtime", () =>
         {
@@ -41,6 +42,13 @@ public static class InstallationChecks
             return (finite, $"{model.Facts.Architecture}, {model.Facts.NLayers} layers, d_model {model.Facts.DModel}; \"{shown}\" → next token \"{model.TokenText(top)}\"");
         });
         if (model is null) yield break;
+        if (saeDir is null)
+        {
+            var middle = new HookPoint(HookKind.ResidPre, model.Facts.NLayers / 2);
+            yield return Check("backward vs finite differences", () => FiniteDifferences(model.Transformer, middle, ids));
+            yield return new CheckResult("SAE and attribution", true, "skipped: no SAE given", 0);
+            yield break;
+        }
 
         SparseAutoencoder? sae = null;
         HookPoint hook = default;

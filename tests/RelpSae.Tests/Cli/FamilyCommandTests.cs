@@ -29,6 +29,19 @@ public class FamilyCommandTests
         {"prompt_ids": [1, 22, 31, 29, 8], "corrupt_ids": [1, 22, 30, 29, 8], "target": "40", "foil": 41}
         """);
 
+    /// <summary>verify --model alone checks the model (its backward against finite differences) and skips the SAE's checks.</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void VerifyChecksAModelWithoutAnSae(string name)
+    {
+        var (code, output, error) = CliHarness.Run("verify", "--model", TestPaths.Data(name));
+        Assert.True(code == 0, output + error);
+        Assert.Contains("backward vs finite", output);
+        Assert.Contains("skipped: no SAE given", output);
+        Assert.DoesNotContain("FAIL", output);
+        Assert.Contains("all checks passed", output);
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void AttributeExplainsTokenIdsWithEveryMethodAndIgIsComplete(string name)
