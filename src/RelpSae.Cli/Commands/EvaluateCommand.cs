@@ -22,7 +22,7 @@ public static class EvaluateCommand
         var o = new EvaluateOptions();
         var level = new Option<string>("--level") { Description = "features: patch single SAE features; components: patch each resid_pre, attn_out, mlp_out and head output at each position with its corrupted-run value.", DefaultValueFactory = _ => "features" };
         var circuit = new Option<bool>("--circuit") { Description = "Sparse feature circuits: splice the SAEs of --saes at once; keep each method's top-n nodes (n = 1, 2, 4, … all) and ablate the rest; faithfulness and completeness curves." };
-        var command = new Command("evaluate", "Measure each method's faithfulness against ground-truth patching of SAE features or of whole components over a prompt set.")
+        var command = new Command("evaluate", "Measure each method's faithfulness against ground truth over a prompt set: patching single SAE features (features), whole components (components), or ablating all but a circuit's top nodes (circuit, --circuit).")
         {
             o.Prompts, o.Task, o.N, o.Seed, o.Model, o.Sae, o.Methods, o.IgSteps, o.Metric, o.Baseline, o.Position, o.Batch, level, o.Components,
             o.Shard, o.Output, o.Resume, o.Center, o.Bos, circuit, o.Saes, o.PerPosition, o.Json,

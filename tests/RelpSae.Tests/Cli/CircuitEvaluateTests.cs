@@ -118,6 +118,7 @@ public class CircuitEvaluateTests
         int tokens = root.GetProperty("tokens").GetArrayLength();
         Assert.Equal(4 * 513 * tokens, root.GetProperty("nodes").GetInt32());
         Assert.Contains($"{4 * 513 * tokens} nodes (per position)", output);
+        Assert.Matches("metric    logit \"[^\"]+\" \\(\\d+\\) − logit \"[^\"]+\" \\(\\d+\\) = ", output);   // token text, as attribute without --saes shows it
         foreach (var m in root.GetProperty("methods").EnumerateArray())
         {
             var top = m.GetProperty("top").EnumerateArray().ToList();
