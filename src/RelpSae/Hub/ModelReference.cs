@@ -30,12 +30,17 @@ public sealed record ModelReference(string RepoId, string Revision = ModelRefere
 
     public override string ToString() => Revision == MainRevision ? RepoId : $"{RepoId}@{Revision}";
 
-    /// <summary>Parses a model name; null when the text cannot be a Hub name (so it can only be a folder).</summary>
+    /// <summary>
+    /// Parses a model name; null when the text cannot be a Hub name (so it can only be a folder). A Hub name
+    /// whose revision is no branch, tag or commit name is refused, since the revision becomes a path in the cache.
+    /// </summary>
     public static ModelReference? TryParse(string text)
     {
         var (name, revision) = text.Split('@', 2) is [var n, var r] ? (n, r) : (text, MainRevision);
         if (revision.Length == 0 || !IsRepoId(name)) return null;
         if (!name.Contains('/') && !Canonical.ContainsKey(name)) return null;
+        if (!RevisionName.IsValid(revision))
+            throw new RelpSaeException($"{text}: revision \"{revision}\" is not a branch, tag or commit name");
         return new ModelReference(name, revision);
     }
 

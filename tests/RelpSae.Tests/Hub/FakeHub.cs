@@ -11,6 +11,8 @@ namespace RelpSae.Tests.Hub;
 /// sha1 as ETag, LFS files (over 100 kB) a 302 to /cdn/&lt;sha256&gt; carrying X-Linked-Etag and X-Linked-Size;
 /// every answer carries X-Repo-Commit. /cdn honours Range. Unknown repositories answer 401 RepoNotFound,
 /// missing files 404 EntryNotFound, gated ones 403 GatedRepo; a file can be cut halfway once, or served corrupted.
+/// A hostile Hub is one knob away: a commit header or ETag that is no hash, a body that runs on or stalls,
+/// a redirect to another scheme, a 416 answer.
 /// </summary>
 internal sealed class FakeHub : IDisposable
 {
@@ -29,6 +31,27 @@ internal sealed class FakeHub : IDisposable
     public ConcurrentDictionary<string, bool> CutOnce { get; } = new();
     /// <summary>Paths whose bytes are served with one byte flipped (the headers still give the true hash).</summary>
     public HashSet<string> Corrupt { get; } = [];
+    /// <summary>Sent as X-Repo-Commit in place of the true commit.</summary>
+    public string? CommitHeader { get; set; }
+    /// <summary>Sent as the ETag of every file in place of its hash.</summary>
+    public string? EtagHeader { get; set; }
+    /// <summary>Paths whose HEAD announces no size (neither Content-Length nor X-Linked-Size).</summary>
+    public HashSet<string> Unannounced { get; } = [];
+    /// <summary>
+    /// Paths whose GET sends the file and then runs on, chunked with no Content-Length, for another
+    /// <see cref="OverrunBytes"/> (bounded so that a client without a limit fills the disk only so far).
+    /// </summary>
+    public HashSet<string> Overrun { get; } = [];
+    public const long OverrunBytes = 100L << 20;
+    /// <summary>Paths whose GET sends half the bytes and then nothing, holding the connection open.</summary>
+    public HashSet<string> StallBody { get; } = [];
+    /// <summary>Paths whose HEAD is never answered.</summary>
+    public HashSet<string> StallHead { get; } = [];
+    /// <summary>Paths whose GET redirects to the given location.</summary>
+    public Dictionary<string, string> RedirectGet { get; } = [];
+    /// <summary>Paths whose GET answers 416 Range Not Satisfiable, Range or not.</summary>
+    public HashSet<string> RangeNotSatisfiable { get; } = [];
+    private readonly ManualResetEventSlim stopped = new();
     /// <summary>"METHOD /path [Range]" of every request, in order.</summary>
     public ConcurrentQueue<string> Log { get; } = new();
 
@@ -76,8 +99,12 @@ internal sealed class FakeHub : IDisposable
             HttpListenerContext context;
             try { context = await listener.GetContextAsync(); }
             catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-            try { Handle(context.Request, context.Response); }
-            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException) { }
+            // Each request on its own task, so that a stalled answer holds up no other.
+            _ = Task.Run(() =>
+            {
+                try { Handle(context.Request, context.Response); }
+                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException) { }
+            });
         }
     }
 
@@ -113,23 +140,47 @@ internal sealed class FakeHub : IDisposable
         if (Gated.Contains(repo)) { Fail(response, 403, "GatedRepo"); return; }
         if (revision != "main" && revision != Commit(repo)) { Fail(response, 404, "RevisionNotFound"); return; }
         if (!files.TryGetValue(file, out var bytes)) { Fail(response, 404, "EntryNotFound"); return; }
-        response.Headers["X-Repo-Commit"] = Commit(repo);
+        if (request.HttpMethod == "HEAD" && StallHead.Contains(file)) { stopped.Wait(); return; }
+        response.Headers["X-Repo-Commit"] = CommitHeader ?? Commit(repo);
+        if (request.HttpMethod == "GET" && RedirectGet.TryGetValue(file, out var location))
+        {
+            response.StatusCode = 302;
+            response.Headers["Location"] = location;
+            response.Close();
+            return;
+        }
         if (bytes.Length > LfsThreshold)
         {
             response.StatusCode = 302;
             response.RedirectLocation = $"{Endpoint}/cdn/{Sha256(bytes)}";
-            response.Headers["X-Linked-Etag"] = $"\"{Sha256(bytes)}\"";
-            response.Headers["X-Linked-Size"] = bytes.Length.ToString();
+            response.Headers["X-Linked-Etag"] = EtagHeader ?? $"\"{Sha256(bytes)}\"";
+            if (!Unannounced.Contains(file)) response.Headers["X-Linked-Size"] = bytes.Length.ToString();
             response.Close();
             return;
         }
-        response.Headers["ETag"] = $"\"{GitBlobSha1(bytes)}\"";
+        response.Headers["ETag"] = EtagHeader ?? $"\"{GitBlobSha1(bytes)}\"";
         Send(request, response, file, bytes);
     }
 
     private void Send(HttpListenerRequest request, HttpListenerResponse response, string name, byte[] bytes)
     {
         if (Corrupt.Contains(name)) { bytes = (byte[])bytes.Clone(); bytes[bytes.Length / 2] ^= 0xFF; }
+        if (request.HttpMethod == "GET" && RangeNotSatisfiable.Contains(name)) { Fail(response, 416, null); return; }
+        if (request.HttpMethod == "HEAD" && Unannounced.Contains(name))
+        {
+            response.SendChunked = true;
+            response.Close();
+            return;
+        }
+        if (request.HttpMethod == "GET" && Overrun.Contains(name))
+        {
+            response.SendChunked = true;
+            response.OutputStream.Write(bytes);
+            var more = new byte[1 << 20];
+            for (long sent = 0; sent < OverrunBytes; sent += more.Length) response.OutputStream.Write(more);
+            response.Close();
+            return;
+        }
         int start = 0;
         if (request.Headers["Range"] is { } range && range.StartsWith("bytes=") && range.EndsWith('-'))
         {
@@ -139,6 +190,13 @@ internal sealed class FakeHub : IDisposable
         }
         response.ContentLength64 = bytes.Length - start;
         if (request.HttpMethod == "HEAD") { response.Close(); return; }
+        if (StallBody.Contains(name))
+        {
+            response.OutputStream.Write(bytes, start, (bytes.Length - start) / 2);
+            response.OutputStream.Flush();
+            stopped.Wait();
+            return;
+        }
         if (CutOnce.TryRemove(name, out _))
         {
             response.OutputStream.Write(bytes, start, (bytes.Length - start) / 2);
@@ -157,5 +215,9 @@ internal sealed class FakeHub : IDisposable
         response.Close();
     }
 
-    public void Dispose() => listener.Close();
+    public void Dispose()
+    {
+        stopped.Set();
+        listener.Close();
+    }
 }

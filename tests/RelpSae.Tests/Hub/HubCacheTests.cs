@@ -75,5 +75,44 @@ public class HubCacheTests : IDisposable
         Assert.Contains("HF_HUB_OFFLINE", e.Message);
     }
 
+    [Fact]
+    public void ARefThatHoldsAPathIsRefused()
+    {
+        // refs/main naming a complete model elsewhere must not make the run load it.
+        var elsewhere = BuildAsHuggingFaceHub("other/model", "config.json", "model.safetensors", "tokenizer.json");
+        BuildAsHuggingFaceHub("org/tarot", "config.json");
+        var reference = Path.Combine(cache, "models--org--tarot", "refs", "main");
+        File.WriteAllText(reference, elsewhere);
+        var e = Assert.Throws<RelpSaeException>(() => Offline().ResolveModel(ModelReference.TryParse("org/tarot")!));
+        Assert.Equal($"{reference}: holds \"{elsewhere}\", not a commit hash (40 lowercase hex digits)", e.Message);
+    }
+
+    [Fact]
+    public void ARefThatIsNoRegularFileIsRefused()
+    {
+        BuildAsHuggingFaceHub("org/tarot", "config.json");
+        var reference = Path.Combine(cache, "models--org--tarot", "refs", "main");
+        File.Delete(reference);
+        File.CreateSymbolicLink(reference, "/dev/zero");
+        var e = Assert.Throws<RelpSaeException>(() => Offline().ResolveModel(ModelReference.TryParse("org/tarot")!));
+        Assert.Equal($"{reference}: empty, or not a regular file", e.Message);
+    }
+
+    [Fact]
+    public void NoCachePathLeavesTheCache()
+    {
+        // What the parsers and the client let through is checked again where paths are made.
+        var hub = new HubCache(Path.Combine(cache, "hub"));
+        var outside = Path.Combine(cache, "outside");
+        Assert.Equal($"{hub.Root}/models--org--tarot/refs/../../../outside: outside the Hugging Face cache at {hub.Root}; refused",
+            Assert.Throws<RelpSaeException>(() => hub.WriteRef("org/tarot", "../../../outside", Commit)).Message);
+        Assert.Throws<RelpSaeException>(() => hub.LinkIntoSnapshot("org/tarot", outside, "config.json", Commit));
+        Assert.Throws<RelpSaeException>(() => hub.LinkIntoSnapshot("org/tarot", Commit, "../../../../outside", Commit));
+        Assert.Throws<RelpSaeException>(() => hub.BlobPath("org/tarot", "/etc/passwd"));
+        Assert.False(Path.Exists(outside));
+        Assert.Equal(Path.Combine(hub.Root, "models--org--tarot", "snapshots", Commit, "config.json"),
+            hub.LinkIntoSnapshot("org/tarot", Commit, "config.json", Commit));
+    }
+
     public void Dispose() => Directory.Delete(cache, recursive: true);
 }

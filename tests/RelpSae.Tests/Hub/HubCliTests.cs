@@ -17,7 +17,7 @@ public partial class HubCliTests
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Cli);
         foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var name in new[] { "HF_ENDPOINT", "HF_HUB_CACHE", "HF_HOME", "HF_TOKEN", "HF_HUB_OFFLINE" }) info.Environment.Remove(name);
+        foreach (var name in new[] { "HF_ENDPOINT", "HF_HUB_CACHE", "HF_HOME", "HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT" }) info.Environment.Remove(name);
         foreach (var (name, value) in env ?? new Dictionary<string, string>()) info.Environment[name] = value;
         using var p = Process.Start(info)!;
         var output = p.StandardOutput.ReadToEndAsync();
@@ -77,6 +77,41 @@ public partial class HubCliTests
         Assert.Equal(2, refresh.Code);
         Assert.Matches(@"^error: cannot reach http://127\.0\.0\.1:\d+ \(.*\); set HF_HUB_OFFLINE=1 to use only the local cache\n$", refresh.Error);
         Directory.Delete(cache, recursive: true);
+    }
+
+    [Fact]
+    public void DownloadRefusesACommitHeaderThatIsAPath()
+    {
+        var cache = Directory.CreateTempSubdirectory().FullName;
+        var victim = Directory.CreateTempSubdirectory().FullName;
+        File.WriteAllText(Path.Combine(victim, "config.json"), "{}");
+        using var hub = FakeHub.WithTarot();
+        hub.CommitHeader = victim;
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = cache };
+        var (code, _, error) = Run(env, "download", "org/tarot");
+        Assert.Equal(2, code);
+        Assert.Equal($"error: org/tarot@main: config.json: the X-Repo-Commit header \"{victim}\" is not a commit hash (40 lowercase hex digits)\n", error);
+        Assert.Equal("{}", File.ReadAllText(Path.Combine(victim, "config.json")));
+        Assert.Single(Directory.GetFileSystemEntries(victim));
+        Directory.Delete(cache, recursive: true);
+        Directory.Delete(victim, recursive: true);
+    }
+
+    [Fact]
+    public void DownloadRefusesARevisionThatIsAPath()
+    {
+        var cache = Directory.CreateTempSubdirectory().FullName;
+        var victim = Path.Combine(Directory.CreateTempSubdirectory().FullName, "x");
+        File.WriteAllText(victim, "mine");
+        using var hub = FakeHub.WithTarot();
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = cache };
+        var (code, _, error) = Run(env, "download", $"org/tarot@{victim}");
+        Assert.Equal(2, code);
+        Assert.Equal($"error: org/tarot@{victim}: revision \"{victim}\" is not a branch, tag or commit name\n", error);
+        Assert.Equal("mine", File.ReadAllText(victim));
+        Assert.Empty(hub.Log);
+        Directory.Delete(cache, recursive: true);
+        Directory.Delete(Path.GetDirectoryName(victim)!, recursive: true);
     }
 
     [Fact]

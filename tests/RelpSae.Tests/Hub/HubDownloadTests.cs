@@ -4,19 +4,10 @@ using RelpSae.Model;
 namespace RelpSae.Tests.Hub;
 
 /// <summary>Downloads from a local stand-in for the Hub into a temporary cache: cold, cut and resumed, corrupted, refused.</summary>
-public class HubDownloadTests : IDisposable
+public class HubDownloadTests : FakeHubTest
 {
-    private readonly FakeHub hub = FakeHub.WithTarot();
-    private readonly string root = Directory.CreateTempSubdirectory().FullName;
-    private string CacheDir => Path.Combine(root, "hub");
-    private static readonly string EmbeddedModel = Path.Combine(AppContext.BaseDirectory, "models", "default", "model");
-    private static readonly byte[] Weights = File.ReadAllBytes(Path.Combine(EmbeddedModel, "model.safetensors"));
-    private static readonly string WeightsBlob = FakeHub.Sha256(Weights);
-
     private HubResolver Resolver(bool offline = false, string? endpoint = null) =>
         new(new HubSettings(CacheDir, endpoint ?? hub.Endpoint, Offline: offline));
-
-    private string RepoFolder => Path.Combine(CacheDir, "models--org--tarot");
 
     [Fact]
     public void ColdDownloadLaysTheCacheOutAsHuggingFaceHubDoes()
@@ -223,11 +214,5 @@ public class HubDownloadTests : IDisposable
         // download refreshes: it asks the Hub again, and finds every blob already there.
         Assert.Equal(first, Resolver().ResolveModel(new ModelReference("org/tarot"), refresh: true));
         Assert.Equal(0, hub.Log.Skip(requests).Count(l => l.StartsWith("GET")));
-    }
-
-    public void Dispose()
-    {
-        hub.Dispose();
-        Directory.Delete(root, recursive: true);
     }
 }

@@ -25,6 +25,51 @@ public class HubNamesTests
     [InlineData("../models")]
     public void PathsThatCannotBeModelNames(string text) => Assert.Null(ModelReference.TryParse(text));
 
+    [Theory]
+    [InlineData("refs/pr/1")]
+    [InlineData("v1.0")]
+    [InlineData("release-2024_01")]
+    [InlineData("0123456789abcdef0123456789abcdef01234567")]
+    public void RevisionsAreBranchesTagsAndCommits(string revision) =>
+        Assert.Equal(revision, ModelReference.TryParse($"org/tarot@{revision}")!.Revision);
+
+    [Theory]
+    [InlineData("/any/folder/x")]
+    [InlineData("/dev/zero")]
+    [InlineData("../../../../x")]
+    [InlineData("..")]
+    [InlineData("a/../b")]
+    [InlineData("a..b")]
+    [InlineData("a\\b")]
+    [InlineData("a//b")]
+    [InlineData("a/")]
+    [InlineData(".hidden")]
+    [InlineData("a/.b")]
+    [InlineData("x.lock")]
+    [InlineData("x.")]
+    [InlineData("a\tb")]
+    [InlineData("a b")]
+    [InlineData("a~1")]
+    [InlineData("a^")]
+    [InlineData("a:b")]
+    [InlineData("a?")]
+    [InlineData("a*")]
+    [InlineData("a[b")]
+    [InlineData("a@{1}")]
+    [InlineData("@")]
+    public void RevisionsThatAreNoRefNamesAreRefused(string revision)
+    {
+        var e = Assert.Throws<RelpSaeException>(() => ModelReference.TryParse($"org/tarot@{revision}"));
+        Assert.Equal($"org/tarot@{revision}: revision \"{revision}\" is not a branch, tag or commit name", e.Message);
+    }
+
+    [Fact]
+    public void AnSaeRevisionThatClimbsIsRefused()
+    {
+        var e = Assert.Throws<RelpSaeException>(() => SaeReference.TryParse("org/tarot-saes@../blocks.2.hook_resid_post"));
+        Assert.Equal("org/tarot-saes@..: revision \"..\" is not a branch, tag or commit name", e.Message);
+    }
+
     [Fact]
     public void ReleaseNameGivesRepositoryFolderAndProcessing()
     {
