@@ -18,7 +18,8 @@ internal static class HubNames
         catch (RelpSaeException e)
         {
             // Say why a name was taken for a Hub name: a mistyped folder reads as one.
-            throw new RelpSaeException($"{option} {name}: not a folder, so read as a Hub name: {OptionNames.Message(e)}", e);
+            string how = e is not HubUnreachableException && e.InnerException is HubUnreachableException ? $" (relp-sae download {name})" : "";
+            throw new RelpSaeException($"{option} {name}: not a folder, so read as a Hub name: {OptionNames.Message(e)}{how}", e);
         }
     }
 

@@ -23,8 +23,7 @@ internal static class HubErrors
         };
     }
 
-    public static RelpSaeException Unreachable(string endpoint, Exception e) => new(
-        $"cannot reach {endpoint} ({Innermost(e).Message}); set HF_HUB_OFFLINE=1 to use only the local cache", e);
+    public static HubUnreachableException Unreachable(string endpoint, Exception e) => new(endpoint, Innermost(e).Message, e);
 
     /// <summary>ENOSPC (28) on Linux, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
     public static bool IsDiskFull(IOException e) =>

@@ -19,17 +19,20 @@ public sealed class HubResolver(HubSettings settings, DownloadRunner? progress =
 
     private string Resolve(ModelReference reference, RepoFiles files, bool refresh)
     {
-        if (!refresh || settings.Offline)
+        var cached = reference.CacheNames.Select(name => Cache.CachedCommit(name, reference.Revision) is { } commit ? Cache.SnapshotFolder(name, commit) : null)
+            .FirstOrDefault(snapshot => snapshot is not null && Directory.Exists(snapshot) && files.MissingFrom(snapshot).Count == 0);
+        if (cached is not null && (!refresh || settings.Offline)) return cached;
+        if (settings.Offline)
+            throw new RelpSaeException($"{reference}: not in the Hugging Face cache at {Cache.Root} (or incomplete), " +
+                "and HF_HUB_OFFLINE forbids downloading it");
+        try
         {
-            foreach (var name in reference.CacheNames)
-                if (Cache.CachedCommit(name, reference.Revision) is { } commit && Directory.Exists(Cache.SnapshotFolder(name, commit))
-                    && files.MissingFrom(Cache.SnapshotFolder(name, commit)).Count == 0)
-                    return Cache.SnapshotFolder(name, commit);
-            if (settings.Offline)
-                throw new RelpSaeException($"{reference}: not in the Hugging Face cache at {Cache.Root} (or incomplete), " +
-                    "and HF_HUB_OFFLINE forbids downloading it");
+            return Download(reference, files);
         }
-        return Download(reference, files);
+        catch (HubUnreachableException e) when (cached is null)
+        {
+            throw e.NotCached(reference.ToString(), Cache.Root);
+        }
     }
 
     /// <summary>

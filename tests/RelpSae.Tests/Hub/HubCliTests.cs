@@ -80,6 +80,19 @@ public partial class HubCliTests
     }
 
     [Fact]
+    public void ANameNeitherCachedNorReachableSaysWhereToGetIt()
+    {
+        var cache = Directory.CreateTempSubdirectory().FullName;
+        var stopped = new FakeHub();
+        var endpoint = stopped.Endpoint;
+        stopped.Dispose();
+        var r = Run(new Dictionary<string, string> { ["HF_ENDPOINT"] = endpoint, ["HF_HUB_CACHE"] = cache }, "attribute", "--model", "org/tarot", "--prompt", "The Tower");
+        Assert.Equal(2, r.Code);
+        Assert.Matches(@"^error: --model org/tarot: not a folder, so read as a Hub name: cannot reach http://127\.0\.0\.1:\d+ \(.*\), and org/tarot is not in the Hugging Face cache at .*: download it where there is a network and copy the cache here, or give a local folder \(relp-sae download org/tarot\)\n$", r.Error);
+        Directory.Delete(cache, recursive: true);
+    }
+
+    [Fact]
     public void DownloadRefusesACommitHeaderThatIsAPath()
     {
         var cache = Directory.CreateTempSubdirectory().FullName;
