@@ -34,7 +34,10 @@ public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<str
     /// <summary>The shard files a *.index.json names in its weight_map, beside it.</summary>
     public static IReadOnlyList<string> Shards(string indexFile, string indexPath)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(indexFile));
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(Formats.SideFile.ReadBytes(indexFile)); }
+        catch (JsonException e) { throw new RelpSaeException($"{indexFile}: not valid JSON ({e.Message.Split('\n')[0]})"); }
+        using var _ = doc;
         if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
             throw new RelpSaeException($"{indexFile}: no \"weight_map\" object");
         var dir = Path.GetDirectoryName(indexPath)?.Replace('\\', '/');

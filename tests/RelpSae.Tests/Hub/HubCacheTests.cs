@@ -114,5 +114,17 @@ public class HubCacheTests : IDisposable
             hub.LinkIntoSnapshot("org/tarot", Commit, "config.json", Commit));
     }
 
+    /// <summary>A shard index is read bounded and parsed as JSON: a link to /dev/zero or text that is not JSON is one line naming it.</summary>
+    [Fact]
+    public void AShardIndexThatIsNoJsonFileIsRefused()
+    {
+        var index = Path.Combine(cache, "model.safetensors.index.json");
+        File.CreateSymbolicLink(index, "/dev/zero");
+        Assert.Contains("not a regular file", Assert.Throws<RelpSaeException>(() => RepoFiles.Shards(index, "model.safetensors.index.json")).Message);
+        File.Delete(index);
+        File.WriteAllText(index, "{\"weight_map\": ");
+        Assert.StartsWith($"{index}: not valid JSON", Assert.Throws<RelpSaeException>(() => RepoFiles.Shards(index, "model.safetensors.index.json")).Message);
+    }
+
     public void Dispose() => Directory.Delete(cache, recursive: true);
 }
