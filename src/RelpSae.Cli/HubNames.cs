@@ -13,7 +13,7 @@ internal static class HubNames
     {
         try
         {
-            return Resolve(name, sae: option == "--sae", refresh: false);
+            return option == "--sae" ? LocalOrHub.Sae(name, progress: ShowProgress) : LocalOrHub.Model(name, progress: ShowProgress);
         }
         catch (RelpSaeException e)
         {
@@ -25,19 +25,11 @@ internal static class HubNames
 
     /// <summary>Asks the Hub for the name's current commit and fetches what the cache lacks (relp-sae download).</summary>
     public static string Download(string name) =>
-        Resolve(name, sae: SaeReference.TryParse(name) is not null, refresh: true)
+        (SaeReference.TryParse(name) is not null ? LocalOrHub.Sae(name, progress: ShowProgress, refresh: true) : LocalOrHub.Model(name, progress: ShowProgress, refresh: true))
         ?? throw new RelpSaeException($"download: \"{name}\" is neither a Hub model (org/name[@revision]) nor an SAE (release/id or org/repo/path)");
 
     /// <summary>What an --sae value's release expects of the model (nothing for a folder or a plain repository).</summary>
-    public static SaeProcessing ProcessingOf(string sae) =>
-        Directory.Exists(sae) ? SaeProcessing.None : SaeReference.TryParse(sae)?.Processing ?? SaeProcessing.None;
-
-    private static string? Resolve(string name, bool sae, bool refresh)
-    {
-        var resolver = new HubResolver(HubSettings.FromProcessEnvironment(), ShowProgress);
-        if (sae) return SaeReference.TryParse(name) is { } reference ? resolver.ResolveSae(reference, refresh) : null;
-        return ModelReference.TryParse(name) is { } model ? resolver.ResolveModel(model, refresh) : null;
-    }
+    public static SaeProcessing ProcessingOf(string sae) => LocalOrHub.ProcessingOf(sae);
 
     private static void ShowProgress(string file, long size, Action<Action<long>> download) =>
         ProgressDisplay.Run($"downloading {file}", Math.Max(size, 1) / 1e6, "MB", report =>
