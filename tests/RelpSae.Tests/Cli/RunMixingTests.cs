@@ -66,6 +66,37 @@ public class RunMixingTests
         Assert.Equal(File.ReadAllText(Path.Combine(a, EvaluationSettings.FileName)), File.ReadAllText(Path.Combine(merged, EvaluationSettings.FileName)));
     }
 
+    [Theory]
+    [InlineData("again", "prompt 0 is recorded twice (first on line 1)")]
+    [InlineData("beyond", "prompt 7 is beyond the 2 prompts of the task")]
+    public void ResumeRefusesARecordTheRunCannotHaveWrittenAndLosesNothing(string damage, string message)
+    {
+        var outDir = Path.Combine(Temp(), "eval");
+        Succeeds(Evaluate(outDir));
+        var raw = Path.Combine(outDir, EvaluationFiles.RawFile);
+        var lines = File.ReadAllLines(raw);
+        Assert.Equal(2, lines.Length);
+        var damaged = damage == "again" ? [.. lines, lines[0]] : new[] { lines[0], lines[1].Replace("{\"index\":1,", "{\"index\":7,") };
+        File.WriteAllLines(raw, damaged);
+        HostileOptionTests.AssertUserError(Evaluate(outDir, "--resume"), $"{raw}:{(damage == "again" ? 3 : 2)}: {message}");
+        Assert.Equal(damaged, File.ReadAllLines(raw));
+        File.WriteAllLines(raw, lines);
+        Succeeds(Evaluate(outDir, "--resume"));
+        Assert.Equal(lines, File.ReadAllLines(raw));
+    }
+
+    [Fact]
+    public void MergeIntoOneOfItsShardsIsRefused()
+    {
+        string a = Path.Combine(Temp(), "a"), b = Path.Combine(Temp(), "b");
+        Succeeds(Evaluate(a, "--shard", "0/2"));
+        Succeeds(Evaluate(b, "--shard", "1/2"));
+        var before = Directory.GetFiles(a).ToDictionary(f => f, File.ReadAllText);
+        HostileOptionTests.AssertUserError(["merge", a, b, "--out", a + "/"], $"--out {a}/ is one of the shards");
+        Assert.Equal(before, Directory.GetFiles(a).ToDictionary(f => f, File.ReadAllText));
+        Succeeds(["merge", a, b, "--out", Path.Combine(Temp(), "m")]);
+    }
+
     [Fact]
     public void AFolderInUseByAnotherRunIsRefused()
     {
