@@ -33,12 +33,12 @@ public class RunMixingTests
     {
         var outDir = Path.Combine(Temp(), "eval");
         Succeeds(Evaluate(outDir, "--shard", "0/2"));
-        var before = File.ReadAllText(Path.Combine(outDir, EvaluationFiles.RawFile));
+        var before = File.ReadAllText(Path.Combine(outDir, EvaluationFiles.Raw.FileName));
         var args = Evaluate(outDir, "--resume").ToList();
         int at = args.IndexOf(option);
         if (at >= 0) args[at + 1] = value == "other" ? OtherSae.Value : value; else args.AddRange([option, value]);
         HostileOptionTests.AssertUserError([.. args], "--resume: the run in", $"was made with {setting} ");
-        Assert.Equal(before, File.ReadAllText(Path.Combine(outDir, EvaluationFiles.RawFile)));
+        Assert.Equal(before, File.ReadAllText(Path.Combine(outDir, EvaluationFiles.Raw.FileName)));
         Succeeds(Evaluate(outDir, "--resume"));                       // the same settings (any shard) continue it
     }
 
@@ -73,7 +73,7 @@ public class RunMixingTests
     {
         var outDir = Path.Combine(Temp(), "eval");
         Succeeds(Evaluate(outDir));
-        var raw = Path.Combine(outDir, EvaluationFiles.RawFile);
+        var raw = Path.Combine(outDir, EvaluationFiles.Raw.FileName);
         var lines = File.ReadAllLines(raw);
         Assert.Equal(2, lines.Length);
         var damaged = damage == "again" ? [.. lines, lines[0]] : new[] { lines[0], lines[1].Replace("{\"index\":1,", "{\"index\":7,") };
