@@ -17,8 +17,8 @@ internal sealed class EvaluationOutput<T> : IDisposable
 
     private EvaluationOutput(FolderLock folderLock, List<T> records) => (_lock, Records) = (folderLock, records);
 
-    /// <summary>Opens <paramref name="dir"/> for a level whose records live in <paramref name="rawFile"/>, read by <paramref name="read"/>.</summary>
-    public static EvaluationOutput<T> Open(string dir, bool resume, JsonObject settings, string rawFile, Func<string, IReadOnlyList<T>> read)
+    /// <summary>Opens <paramref name="dir"/> for a level whose records are <paramref name="raw"/>, of a task of <paramref name="promptCount"/> prompts.</summary>
+    public static EvaluationOutput<T> Open(string dir, bool resume, JsonObject settings, RawRecords<T> raw, int promptCount)
     {
         try
         {
@@ -34,7 +34,7 @@ internal sealed class EvaluationOutput<T> : IDisposable
         var folderLock = FolderLock.Acquire(dir);
         try
         {
-            return new EvaluationOutput<T>(folderLock, StartOrResume(dir, resume, settings, rawFile, read));
+            return new EvaluationOutput<T>(folderLock, StartOrResume(dir, resume, settings, raw, promptCount));
         }
         catch
         {
@@ -43,13 +43,13 @@ internal sealed class EvaluationOutput<T> : IDisposable
         }
     }
 
-    private static List<T> StartOrResume(string dir, bool resume, JsonObject settings, string rawFile, Func<string, IReadOnlyList<T>> read)
+    private static List<T> StartOrResume(string dir, bool resume, JsonObject settings, RawRecords<T> raw, int promptCount)
     {
         // results.json, the CSVs and report.html share their names across levels: never mix two runs in one folder.
-        foreach (var (file, protocol) in new[] { (EvaluationFiles.RawFile, "--level features"), (ComponentFiles.RawFile, "--level components"), (CircuitFiles.RawFile, "--circuit") })
-            if (file != rawFile && File.Exists(Path.Combine(dir, file)))
+        foreach (var (file, protocol) in new[] { (EvaluationFiles.Raw.FileName, "--level features"), (ComponentFiles.Raw.FileName, "--level components"), (CircuitFiles.Raw.FileName, "--circuit") })
+            if (file != raw.FileName && File.Exists(Path.Combine(dir, file)))
                 throw new RelpSaeException($"{dir} holds results of evaluate {protocol}: choose another --out");
-        if (!File.Exists(Path.Combine(dir, rawFile)))
+        if (!File.Exists(Path.Combine(dir, raw.FileName)))
         {
             EvaluationSettings.Write(dir, settings);
             return [];
@@ -59,7 +59,8 @@ internal sealed class EvaluationOutput<T> : IDisposable
             ?? throw new RelpSaeException($"--resume: {dir} records no {EvaluationSettings.FileName} (an older run), so its settings cannot be checked; start the run in another folder");
         if (EvaluationSettings.FirstDifference(recorded, settings) is var (name, was, now))
             throw new RelpSaeException($"--resume: the run in {dir} was made with {name} {EvaluationSettings.Show(was)}, this command gives {EvaluationSettings.Show(now)}; repeat the original options or choose another --out");
-        return [.. read(dir)];
+        // A record the run cannot have written (a prompt twice, one beyond the task) is refused before anything is rewritten.
+        return [.. raw.Read(dir, promptCount)];
     }
 
     public void Dispose() => _lock.Dispose();

@@ -10,6 +10,7 @@ public enum Setting
     IgSteps, Methods, PatchPosition, Components, PromptCount, Foil, Corrupt, PromptIds, CorruptIds, Truncate,
     OutputFolder, Saes, Baseline, PerPosition, ShuffleRows, LearningRate, Sparsity, TokenCount, Temperature, DocumentCount,
     CenterWritingWeights,
+    Resume, Replace,
 }
 
 /// <summary>The library's own words for each <see cref="Setting"/>: the API's names, or what the value means.</summary>
@@ -38,6 +39,8 @@ public static class SettingNames
         Setting.Temperature => "temperature",
         Setting.DocumentCount => "document count",
         Setting.CenterWritingWeights => "center_writing_weights",
+        Setting.Resume => "resume: true",
+        Setting.Replace => "replace: true",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),
     };
 }

@@ -37,10 +37,10 @@ internal static class EvaluateCircuit
         var settings = new EvaluateSettings("circuit", r.Model, string.Join(",", saes.Select(x => Path.GetFullPath(x.Folder))),
             string.Join(",", saes.Select(x => x.Hook.Name)), nodes, r.Prompts, r.Task, r.N, r.Seed,
             methods, r.IgSteps, r.Metric, r.Baseline, null, r.Center, r.Bos);
-        using var held = EvaluationOutput<CircuitEvaluation>.Open(r.Output, r.Resume, settings.ToJson(), CircuitFiles.RawFile, CircuitFiles.ReadRaw);
+        using var held = EvaluationOutput<CircuitEvaluation>.Open(r.Output, r.Resume, settings.ToJson(), CircuitFiles.Raw, cases.Count);
         var records = held.Records;
         var patching = new CircuitPatching(bundle.Transformer, methodList, s.PerPosition);
-        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, x => x.Index, Path.Combine(r.Output, CircuitFiles.RawFile), CircuitFiles.ToJsonLine, cancel, i =>
+        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, CircuitFiles.Raw, r.Output, cancel, i =>
         {
             var request = EvaluateCommand.Resolve(resolver, cases[i], i);
             var clock = Stopwatch.StartNew();

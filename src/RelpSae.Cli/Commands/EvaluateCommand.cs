@@ -112,10 +112,10 @@ public static class EvaluateCommand
     /// Evaluates this shard's prompts not yet in <paramref name="records"/>, writing every finished one to
     /// the raw file, with a progress bar; true when interrupted. Throws when nothing was evaluated.
     /// </summary>
-    internal static bool EvaluatePrompts<T>(List<int> mine, List<T> records, Func<T, int> index, string rawPath, Func<T, string> toLine,
+    internal static bool EvaluatePrompts<T>(List<int> mine, List<T> records, RawRecords<T> raw, string dir,
         CancellationToken cancel, Func<int, (T Record, string Status)> evaluate)
     {
-        var done = records.Select(index).ToHashSet();
+        var done = records.Select(raw.Index).ToHashSet();
         bool interrupted = ProgressDisplay.Run("evaluating", mine.Count, "prompts", report =>
         {
             int count = done.Count(mine.Contains);
@@ -125,7 +125,7 @@ public static class EvaluateCommand
                 var (record, status) = evaluate(i);
                 records.Add(record);
                 // Every finished prompt is on disk, so an interruption loses at most the prompt in progress.
-                EvaluationFiles.WriteAtomically(rawPath, string.Concat(records.OrderBy(index).Select(r => toLine(r) + "\n")));
+                raw.Write(dir, records);
                 report(++count, status);
             }
             return false;

@@ -34,10 +34,10 @@ internal static class EvaluateComponents
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
         var settings = new EvaluateSettings("components", r.Model, null, null, s.Components, r.Prompts, r.Task, r.N, r.Seed,
             [.. methodList.Select(m => m.Name)], r.IgSteps, r.Metric, r.Baseline, null, r.Center, r.Bos);
-        using var held = EvaluationOutput<ComponentEvaluation>.Open(r.Output, r.Resume, settings.ToJson(), ComponentFiles.RawFile, ComponentFiles.ReadRaw);
+        using var held = EvaluationOutput<ComponentEvaluation>.Open(r.Output, r.Resume, settings.ToJson(), ComponentFiles.Raw, cases.Count);
         var records = held.Records;
         var patching = new ComponentPatching(bundle.Transformer, methodList, selection, s.Batch);
-        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, x => x.Index, Path.Combine(r.Output, ComponentFiles.RawFile), ComponentFiles.ToJsonLine, cancel, i =>
+        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, ComponentFiles.Raw, r.Output, cancel, i =>
         {
             if (cases[i].Corrupt is null)
                 throw new RelpSaeException($"prompt {i} (\"{cases[i].Prompt}\") has no corrupted prompt: component patching needs one (a \"corrupt\" field, or --task contrastive / ioi)");

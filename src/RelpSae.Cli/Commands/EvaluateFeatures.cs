@@ -34,9 +34,9 @@ internal static class EvaluateFeatures
         foreach (int i in mine) runner.CheckPosition(EvaluateCommand.Resolve(resolver, cases[i], i).Tokens.Length);
         var settings = new EvaluateSettings("features", r.Model, s.Sae, hook.Name, null, r.Prompts, r.Task, r.N, r.Seed,
             [.. methodList.Select(m => m.Name)], r.IgSteps, r.Metric, r.Baseline, s.Position, r.Center, r.Bos);
-        using var held = EvaluationOutput<PromptEvaluation>.Open(r.Output, r.Resume, settings.ToJson(), EvaluationFiles.RawFile, EvaluationFiles.ReadRaw);
+        using var held = EvaluationOutput<PromptEvaluation>.Open(r.Output, r.Resume, settings.ToJson(), EvaluationFiles.Raw, cases.Count);
         var records = held.Records;
-        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, x => x.Index, Path.Combine(r.Output, EvaluationFiles.RawFile), EvaluationFiles.ToJsonLine, cancel, i =>
+        bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, EvaluationFiles.Raw, r.Output, cancel, i =>
         {
             var request = EvaluateCommand.Resolve(resolver, cases[i], i);
             var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);

@@ -19,9 +19,12 @@ public static class MergeCommand
                 if (!Directory.Exists(dir)) throw new RelpSaeException($"merge: shard folder not found: {dir}");
             var settings = SameSettings(dirs);
             var outDir = parse.GetValue(output)!;
-            if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.RawFile)))) return MergeComponents(dirs, outDir, settings);
-            if (dirs.All(d => File.Exists(Path.Combine(d, CircuitFiles.RawFile)))) return MergeCircuit(dirs, outDir, settings);
-            var records = dirs.SelectMany(EvaluationFiles.ReadRaw).ToList();
+            // The merged files share their names with a shard's: writing them there would overwrite that shard.
+            if (dirs.FirstOrDefault(d => SameFolder(d, outDir)) is { } shard)
+                throw new RelpSaeException($"merge: --out {outDir} is one of the shards ({shard}); write the merged results to another folder");
+            if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.Raw.FileName)))) return MergeComponents(dirs, outDir, settings);
+            if (dirs.All(d => File.Exists(Path.Combine(d, CircuitFiles.Raw.FileName)))) return MergeCircuit(dirs, outDir, settings);
+            var records = dirs.SelectMany(d => EvaluationFiles.Raw.Read(d)).ToList();
             CheckShards(records.Select(r => r.Index));
             var methods = records[0].Scores.Keys.ToList();
             var odd = records.FirstOrDefault(r => !r.Scores.Keys.ToHashSet().SetEquals(methods));
@@ -50,19 +53,18 @@ public static class MergeCommand
 
     /// <summary>Shards of `evaluate --level components`.</summary>
     private static int MergeComponents(string[] dirs, string outDir, JsonObject? settings) =>
-        Merge(dirs, outDir, settings, ComponentFiles.ReadRaw, r => r.Index, "RelP-SAE component patching",
+        Merge(dirs, outDir, settings, ComponentFiles.Raw, "RelP-SAE component patching",
             (records, header) => ComponentFiles.WriteAll(outDir, records, records[0].Scores.Keys.ToList(), header));
 
     /// <summary>Shards of `evaluate --circuit`.</summary>
     private static int MergeCircuit(string[] dirs, string outDir, JsonObject? settings) =>
-        Merge(dirs, outDir, settings, CircuitFiles.ReadRaw, r => r.Index, "RelP-SAE sparse feature circuits",
+        Merge(dirs, outDir, settings, CircuitFiles.Raw, "RelP-SAE sparse feature circuits",
             (records, header) => CircuitFiles.WriteAll(outDir, records, records[0].Curves.Keys.ToList(), header));
 
-    private static int Merge<T>(string[] dirs, string outDir, JsonObject? settings, Func<string, IReadOnlyList<T>> read, Func<T, int> index,
-        string title, Action<List<T>, ReportHeader> write)
+    private static int Merge<T>(string[] dirs, string outDir, JsonObject? settings, RawRecords<T> raw, string title, Action<List<T>, ReportHeader> write)
     {
-        var records = dirs.SelectMany(read).ToList();
-        CheckShards(records.Select(index));
+        var records = dirs.SelectMany(d => raw.Read(d)).ToList();
+        CheckShards(records.Select(raw.Index));
         Directory.CreateDirectory(outDir);
         using var held = FolderLock.Acquire(outDir);
         var header = (ReportHeader.Load(dirs[0]) ?? new ReportHeader(title, []))
@@ -71,6 +73,17 @@ public static class MergeCommand
         if (settings is not null) EvaluationSettings.Write(outDir, settings);
         Console.WriteLine($"merged {records.Count} prompts from {Shards(dirs.Length)} into {outDir}");
         return 0;
+    }
+
+    /// <summary>Whether two paths name one folder (spelled differently, or one a link to the other).</summary>
+    private static bool SameFolder(string a, string b)
+    {
+        static string Resolved(string dir)
+        {
+            var info = new DirectoryInfo(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)));
+            return info.Exists && info.ResolveLinkTarget(returnFinalTarget: true) is { } target ? target.FullName : info.FullName;
+        }
+        return Resolved(a) == Resolved(b);
     }
 
     private static string Shards(int count) => $"{count} shard{(count == 1 ? "" : "s")}";

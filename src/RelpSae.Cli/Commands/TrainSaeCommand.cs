@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using RelpSae.Model;
 using RelpSae.Sae;
@@ -15,9 +14,6 @@ namespace RelpSae.Cli.Commands;
 /// </summary>
 public static class TrainSaeCommand
 {
-    /// <summary>The run's data settings and command line, written at the start so --resume can check them.</summary>
-    public const string RunFile = "training_run.json";
-
     public static Command Create()
     {
         var model = CliDefaults.ModelOption();
@@ -74,10 +70,12 @@ public static class TrainSaeCommand
             string field = bundle.Tokenizer is null && parse.GetResult(textField) is null or { Implicit: true } ? IdsField : parse.GetValue(textField)!;
             var settings = new SaeDataSettings(givenPath, field, packing, bos && parse.GetValue(skipBos));
             var outDir = parse.GetValue(output)!;
+            var record = SaeTrainingFolder.Record(settings, hookPoint, options, parse.GetValue(shuffle), CommandLine(parse));
+            DiskSpace.Ensure(outDir, SaeTrainingFolder.BytesNeeded(options, bundle.Facts.Width(hookPoint, 1)), "the checkpoints and the SAE");
+            // Held to the end, so that a second run on --out is refused rather than mixing its files with this one's.
+            using var folder = SaeTrainingFolder.Open(outDir, parse.GetValue(resume), parse.GetValue(force), record);
             var training = new SaeTrainingRun(bundle, hookPoint, settings, outDir);
             var checkpoint = training.Checkpoint;
-            var run = RunRecord(parse, settings, hookPoint, options, parse.GetValue(shuffle));
-            PrepareOutput(outDir, parse.GetValue(resume), parse.GetValue(force), run, options, bundle.Facts.Width(hookPoint, 1));
 
             var source = ModelActivationSource.FromText(bundle, hookPoint, dataPath, packing, new ModelActivationOptions
             {
@@ -87,7 +85,7 @@ public static class TrainSaeCommand
             if (trainer.Options != options)
                 throw new RelpSaeException($"--resume: {checkpoint} was trained with other options than this command's; repeat the original command with --resume");
 
-            var commandLine = run["command"]!.GetValue<string>();
+            var commandLine = folder.Command;
             var provenance = settings.Provenance(hookPoint.Name, ModelName(CliDefaults.ModelPath(parse.GetValue(model))), new JsonObject { ["command"] = commandLine });
             var sae = Train(training, trainer, parse.GetValue(checkpointEvery), provenance, cancel);
             if (sae is null)
@@ -156,75 +154,12 @@ public static class TrainSaeCommand
 
     private static string ModelName(string modelDir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDir)));
 
-    /// <summary>What must match between a run and its resumption, plus the command line that started it.</summary>
-    private static JsonObject RunRecord(ParseResult parse, SaeDataSettings settings, HookPoint hook, SaeTrainingOptions options, int shuffleRows)
-    {
-        var args = parse.Tokens.Select(t => t.Value).Where(a => a != "--resume" && a != "--resume=true");
-        return new JsonObject
-        {
-            ["hook"] = hook.Name,
-            ["data"] = settings.Provenance(hook.Name, "").Extra!.DeepClone(),
-            ["data_path"] = settings.DataPath,
-            ["context_size"] = settings.Packing.ContextLength,
-            ["prepend_bos"] = settings.Packing.PrependBos,
-            ["shuffle_rows"] = shuffleRows,
-            ["seed"] = options.Seed,
-            ["command"] = "relp-sae " + string.Join(' ', args.Select(Quote)),
-        };
-    }
+    /// <summary>The command line as typed, less --resume: what the run record keeps and an interruption says to repeat.</summary>
+    private static string CommandLine(ParseResult parse) =>
+        "relp-sae " + string.Join(' ', parse.Tokens.Select(t => t.Value).Where(a => a != "--resume" && a != "--resume=true").Select(Quote));
 
     internal static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
-
-    /// <summary>
-    /// Checks --out before any training: it can be created and written, has room for the checkpoint, and holds
-    /// no other run (or, with --resume, this one's checkpoint made with the same data settings).
-    /// </summary>
-    private static void PrepareOutput(string dir, bool resume, bool force, JsonObject run, SaeTrainingOptions options, int dIn)
-    {
-        var runFile = Path.Combine(dir, RunFile);
-        try
-        {
-            Directory.CreateDirectory(dir);
-            var probe = Path.Combine(dir, ".write-probe");
-            File.WriteAllBytes(probe, new byte[1 << 16]);
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RelpSaeException($"--out {dir}: cannot write there ({e.Message})");
-        }
-        long parameters = 2L * dIn * options.DSae + 2L * options.DSae + dIn;
-        long needed = 7 * 4 * parameters; // checkpoint (weights + 2 Adam moments) twice while it is replaced, the SAE once
-        DiskSpace.Ensure(dir, needed, "the checkpoints and the SAE");
-
-        bool hasCheckpoint = File.Exists(Path.Combine(dir, SaeTrainingRun.CheckpointFile));
-        if (!resume)
-        {
-            if (hasCheckpoint || File.Exists(Path.Combine(dir, SaeFiles.ConfigFile)))
-                throw new RelpSaeException($"--out {dir} already holds a training run: add --resume to continue it, or choose another folder");
-            Overwrite.CheckFolder(dir, force, [SaeFiles.WeightsFile, SaeFiles.SparsityFile, FeatureMeans.FileName, FeatureSummaries.FileName], "SAE files");
-            File.WriteAllText(runFile, run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return;
-        }
-        if (!hasCheckpoint)
-            throw new RelpSaeException(File.Exists(Path.Combine(dir, SaeFiles.WeightsFile))
-                ? $"--resume: the run in {dir} has finished (its SAE is saved there); nothing to resume"
-                : $"--resume: no {SaeTrainingRun.CheckpointFile} in {dir} to continue");
-        if (File.Exists(runFile) && ReadRunRecord(runFile) is JsonObject recorded)
-        {
-            foreach (var key in new[] { "hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed" })
-                if (!JsonNode.DeepEquals(recorded[key], run[key]))
-                    throw new RelpSaeException($"--resume: the run in {dir} was started with {key} {recorded[key]?.ToJsonString()}, this command gives {run[key]?.ToJsonString()}");
-            run["command"] = recorded["command"]?.DeepClone();
-        }
-    }
-
-    private static JsonNode? ReadRunRecord(string path)
-    {
-        try { return JsonNode.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new RelpSaeException($"--resume: {path} is not valid JSON ({e.Message.Split('\n')[0]}); was it cut short?"); }
-    }
 
     /// <summary>Trains with a progress bar; null when Ctrl-C stopped it (after a checkpoint).</summary>
     private static SparseAutoencoder? Train(SaeTrainingRun training, SaeTrainer trainer, long every, SaeProvenance provenance, CancellationToken cancel)

@@ -82,11 +82,9 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
 
     private int TokenId(string text, string what)
     {
-        if (text.Length > 0 && text.All(char.IsAsciiDigit))
-        {
-            int id = int.Parse(text);
-            return id < model.Facts.VocabSize ? id : throw new RelpSaeException($"{what} id {id} is outside the vocabulary (0..{model.Facts.VocabSize - 1})");
-        }
+        if (PromptCase.IsTokenId(text))
+            return int.TryParse(text, out int id) && id < model.Facts.VocabSize ? id
+                : throw new RelpSaeException($"{what} id {text} is outside the vocabulary (0..{model.Facts.VocabSize - 1})");
         if (text.Length == 0) throw new RelpSaeException($"the {what} is empty");
         return Tokenizer(what).SingleToken(text, what);
     }

@@ -36,7 +36,7 @@ public sealed class ConfigJson
     /// <summary>architectures[0], or "" when absent.</summary>
     public string Architecture =>
         root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
-            && a[0].ValueKind == JsonValueKind.String ? a[0].GetString()! : "";
+            && a[0].ValueKind == JsonValueKind.String ? Text(a[0], "architectures") : "";
 
     public bool Has(string key) => root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 
@@ -44,8 +44,15 @@ public sealed class ConfigJson
     public bool Written(string key) => root.TryGetProperty(key, out _);
 
     public string String(string key, string? fallback = null) =>
-        Has(key) ? root.GetProperty(key) is { ValueKind: JsonValueKind.String } v ? v.GetString()! : throw Bad(key, "a string")
+        Has(key) ? root.GetProperty(key) is { ValueKind: JsonValueKind.String } v ? Text(v, key) : throw Bad(key, "a string")
             : fallback ?? throw Missing(key);
+
+    /// <summary>A string value; the parser checks only the JSON's structure, so bytes that are not UTF-8 are found here.</summary>
+    private string Text(JsonElement v, string key)
+    {
+        try { return v.GetString()!; }
+        catch (InvalidOperationException) { throw new RelpSaeException($"{Path}: {key} is not valid UTF-8"); }
+    }
 
     public int Positive(string key, int? fallback = null)
     {
@@ -59,6 +66,39 @@ public sealed class ConfigJson
         if (!Has(key)) return fallback ?? throw Missing(key);
         var v = root.GetProperty(key);
         return v.ValueKind == JsonValueKind.Number && double.IsFinite(v.GetDouble()) ? v.GetDouble() : throw Bad(key, "a finite number");
+    }
+
+    /// <summary>
+    /// A positive number the model computes with in float32 (an epsilon, a rotary base, a soft-cap): finite there and
+    /// not flushed to zero or a subnormal, at least <paramref name="min"/> and below <paramref name="below"/>. Returned as
+    /// written; a value float32 cannot hold would turn every result into NaN.
+    /// </summary>
+    public double PositiveFloat32(string key, double? fallback = null, double min = 0, double below = double.PositiveInfinity)
+    {
+        double v = Number(key, fallback);
+        float f = (float)v;
+        if (float.IsNormal(f) && f > 0 && v >= min && v < below) return v;
+        string range = (min > 0 ? $" of at least {min}" : "") + (double.IsFinite(below) ? $" below {below}" : "");
+        throw Bad(key, $"a positive number float32 holds{range} (normal floats are 1.2e-38 to 3.4e38)");
+    }
+
+    /// <summary>A normalisation's epsilon, in (0, 1) and a normal float32 (1e-300 would become 0 there, and 0/0 NaN).</summary>
+    public float Epsilon(string key, double? fallback = null) => (float)PositiveFloat32(key, fallback, below: 1);
+
+    /// <summary>
+    /// A rotary base θ: at least 1, so that every frequency θ^(−2i/d) is at most one radian a position and the angles
+    /// stay finite in float32.
+    /// </summary>
+    public double RotaryBase(string key, double fallback) => PositiveFloat32(key, fallback, min: 1);
+
+    /// <summary>
+    /// Refuses a weight matrix [<paramref name="rows"/>, <paramref name="cols"/>] of more elements than one array holds,
+    /// naming <paramref name="key"/>, the setting that sized it. Callers form the dimensions in 64 bits, so no product wraps.
+    /// </summary>
+    public void CheckFits(string key, string matrix, long rows, long cols)
+    {
+        if (rows > Array.MaxLength / cols)
+            throw Error(key, $"{(root.TryGetProperty(key, out var v) ? v.GetRawText() : "(its default)")} makes {matrix} [{rows}, {cols}], more elements than one array can hold");
     }
 
     public bool Bool(string key, bool fallback)

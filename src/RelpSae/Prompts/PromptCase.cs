@@ -9,6 +9,9 @@ namespace RelpSae.Prompts;
 public sealed record PromptCase(string Prompt, string? Target = null, string? Foil = null, string? Corrupt = null,
     int[]? PromptIds = null, int[]? CorruptIds = null)
 {
+    /// <summary>Whether a target or foil is written as a token id: digits only (any other text is a token's text).</summary>
+    public static bool IsTokenId(string text) => text.Length > 0 && text.All(char.IsAsciiDigit);
+
     /// <summary>A case given as token ids, labelled by them.</summary>
     public static PromptCase FromIds(int[] prompt, string? target, string? foil, int[]? corrupt) =>
         new(string.Join(",", prompt), target, foil, corrupt is null ? null : string.Join(",", corrupt), prompt, corrupt);

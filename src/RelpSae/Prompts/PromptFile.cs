@@ -35,7 +35,10 @@ public static class PromptFile
                 return required ? throw new RelpSaeException($"{where}: missing field \"{name}\"") : null;
             if (v.ValueKind == JsonValueKind.Number && name is "target" or "foil" && v.TryGetInt32(out int id) && id >= 0) return id.ToString();
             if (v.ValueKind != JsonValueKind.String) throw new RelpSaeException($"{where}: field \"{name}\" must be a string");
-            return StrictText.JsonString(v, $"{where}: field \"{name}\"");
+            var text = StrictText.JsonString(v, $"{where}: field \"{name}\"");
+            if (name is "target" or "foil" && PromptCase.IsTokenId(text) && !int.TryParse(text, out _))
+                throw new RelpSaeException($"{where}: field \"{name}\" is the token id {text}, larger than any vocabulary");
+            return text;
         }
         int[]? Ids(string name)
         {

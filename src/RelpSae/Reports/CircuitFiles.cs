@@ -6,24 +6,20 @@ using RelpSae.Attribution;
 namespace RelpSae.Reports;
 
 /// <summary>
-/// The files `evaluate --circuit` writes: the raw per-prompt curves (circuit.jsonl, what `merge` and
-/// `--resume` read back), results.json with its `circuit` block, one CSV per method (its mean curves and
-/// every prompt's metric values) and report.html with the curves.
+/// What `evaluate circuit` writes: circuit.jsonl (<see cref="Raw"/>, each prompt's curves), results.json with a `circuit`
+/// block, one CSV per method (its mean curves and every prompt's metric values) and report.html with the curves.
 /// </summary>
 public static class CircuitFiles
 {
-    public const string RawFile = "circuit.jsonl";
-
-    /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
+    /// <summary>Checks that the records can be summarised together, writes the circuit files and returns each method's curves.</summary>
     public static IReadOnlyList<CircuitSummary> WriteAll(string dir, IReadOnlyList<CircuitEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
     {
-        var ordered = prompts.OrderBy(p => p.Index).ToList();
-        CheckAlike(ordered, methods);
-        var summaries = methods.Select(m => CircuitSummary.Summarize(m, ordered)).ToList();
-        var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m, header.GatedMlp));
-        ProtocolOutput.Write(dir, RawFile, ordered.Select(ToJsonLine), ResultsJson(summaries, ordered, rules), summaries.Select(s => (s.Method, Csv(s, ordered))),
-            CircuitReport.Render(header, summaries, ordered, rules));
-        return summaries;
+        CheckAlike(prompts, methods);
+        return ProtocolOutput.WriteAll(dir, Raw, prompts, methods, header, (ordered, rules) =>
+        {
+            var curves = methods.Select(m => CircuitSummary.Summarize(m, ordered)).ToList();
+            return (curves, ResultsJson(curves, ordered, rules), curves.Select(s => (s.Method, Csv(s, ordered))), CircuitReport.Render(header, curves, ordered, rules));
+        });
     }
 
     /// <summary>Records from shards or a resumed run must share their SAEs, baseline, node kind and methods to be summarised together.</summary>
@@ -44,17 +40,8 @@ public static class CircuitFiles
         }
     }
 
-    public static IReadOnlyList<CircuitEvaluation> ReadRaw(string dir)
-    {
-        var path = Path.Combine(dir, RawFile);
-        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it the output folder of a circuit evaluation?");
-        return JsonLines.Read(path, FromJsonLine, "circuit record");
-    }
-
     public static string ResultsJson(IReadOnlyList<CircuitSummary> summaries, IReadOnlyList<CircuitEvaluation> prompts, IReadOnlyDictionary<string, string> rules)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        => ProtocolOutput.Json(w =>
         {
             w.WriteStartObject();
             w.WriteString("level", "circuit");
@@ -92,20 +79,13 @@ public static class CircuitFiles
             }
             w.WriteEndObject();
             w.WriteEndObject();
-            w.WriteStartArray("per_prompt");
-            foreach (var p in prompts)
+            ProtocolOutput.PerPrompt(w, prompts, p => (p.Index, p.Prompt, p.Metric), p =>
             {
-                w.WriteStartObject();
-                w.WriteNumber("index", p.Index);
-                w.WriteString("prompt", p.Prompt);
-                w.WriteString("metric", p.Metric);
                 w.WriteNumber("nodes", p.Nodes);
                 w.WriteNumber("metric_model", p.Curves.Values.First().Model);
                 w.WriteNumber("metric_empty", p.Curves.Values.First().Empty);
                 w.WriteNumber("splice_seconds", p.SpliceSeconds);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            });
             w.WriteNumber("prompts", prompts.Count);
             w.WriteEndObject();
 
@@ -116,9 +96,7 @@ public static class CircuitFiles
                     if (double.IsFinite(v)) w.WriteNumberValue(v); else w.WriteNullValue();
                 w.WriteEndArray();
             }
-        }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
+        });
 
     /// <summary>The mean curves (prompt "all"), then each prompt's metric with the top-n kept and removed.</summary>
     private static string Csv(CircuitSummary s, IReadOnlyList<CircuitEvaluation> prompts)
@@ -135,6 +113,9 @@ public static class CircuitFiles
         return sb.ToString();
     }
 
+    /// <summary>The raw records: each prompt's curves, one JSON line.</summary>
+    public static readonly RawRecords<CircuitEvaluation> Raw = new("circuit.jsonl", "circuit record", "circuit evaluation", p => p.Index, ToJsonLine, FromJson);
+
     public static string ToJsonLine(CircuitEvaluation p) => JsonSerializer.Serialize(new
     {
         index = p.Index, prompt = p.Prompt, metric = p.Metric, baseline = p.Baseline, hooks = p.Hooks, per_position = p.PerPosition,
@@ -146,19 +127,14 @@ public static class CircuitFiles
         }),
     });
 
-    internal static CircuitEvaluation FromJsonLine(string line)
-    {
-        var e = JsonDocument.Parse(line).RootElement;
-        double[] Doubles(JsonElement a) => a.EnumerateArray().Select(x => x.GetDouble()).ToArray();
-        return new CircuitEvaluation(
-            e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
-            e.GetProperty("baseline").GetString()!, e.GetProperty("hooks").EnumerateArray().Select(x => x.GetString()!).ToArray(),
-            e.GetProperty("per_position").GetBoolean(), e.GetProperty("nodes").GetInt32(),
-            e.GetProperty("grid").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
-            e.GetProperty("curves").EnumerateObject().ToDictionary(c => c.Name, c => new CircuitCurve(
-                c.Value.GetProperty("model").GetDouble(), c.Value.GetProperty("empty").GetDouble(),
-                Doubles(c.Value.GetProperty("kept")), Doubles(c.Value.GetProperty("removed")),
-                c.Value.GetProperty("score_seconds").GetDouble(), c.Value.GetProperty("ablation_seconds").GetDouble())),
-            e.GetProperty("splice_seconds").GetDouble());
-    }
+    private static CircuitEvaluation FromJson(JsonElement e) => new(
+        e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
+        e.GetProperty("baseline").GetString()!, e.GetProperty("hooks").EnumerateArray().Select(x => x.GetString()!).ToArray(),
+        e.GetProperty("per_position").GetBoolean(), e.GetProperty("nodes").GetInt32(),
+        e.GetProperty("grid").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
+        e.GetProperty("curves").EnumerateObject().ToDictionary(c => c.Name, c => new CircuitCurve(
+            c.Value.GetProperty("model").GetDouble(), c.Value.GetProperty("empty").GetDouble(),
+            c.Value.GetProperty("kept").ReadDoubles(), c.Value.GetProperty("removed").ReadDoubles(),
+            c.Value.GetProperty("score_seconds").GetDouble(), c.Value.GetProperty("ablation_seconds").GetDouble())),
+        e.GetProperty("splice_seconds").GetDouble());
 }

@@ -1,38 +1,29 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Attribution;
 
 namespace RelpSae.Reports;
 
 /// <summary>
-/// The files `evaluate --level components` writes: the raw per-prompt records (components.jsonl, what
-/// `merge` and `--resume` read back), results.json with its `components` block, one CSV per method and
-/// report.html laid out like the RelP paper's Table 1.
+/// What `evaluate components` writes: components.jsonl (<see cref="Raw"/>), results.json with a `components` block of
+/// each type's agreement per method, one CSV per method (every patch's estimate and true effect) and report.html laid
+/// out like the RelP paper's Table 1.
 /// </summary>
 public static class ComponentFiles
 {
-    public const string RawFile = "components.jsonl";
+    public static readonly RawRecords<ComponentEvaluation> Raw = new("components.jsonl", "component record", "component evaluation", p => p.Index, ToJsonLine, FromJson);
 
-    /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
-    public static IReadOnlyList<ComponentSummary> WriteAll(string dir, IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
-    {
-        var ordered = prompts.OrderBy(p => p.Index).ToList();
-        var kinds = Component.Kinds.Where(k => ordered.Any(p => p.Components.Any(c => c.Kind == k))).ToList();
-        var summaries = kinds.SelectMany(k => methods.Select(m => ComponentSummary.Summarize(k, m, ordered))).ToList();
-        var rules = methods.ToDictionary(m => m, m => EvaluationFiles.RulesOf(m, header.GatedMlp));
-        ProtocolOutput.Write(dir, RawFile, ordered.Select(ToJsonLine), ResultsJson(summaries, ordered, methods, rules), methods.Select(m => (m, Csv(m, ordered))),
-            ComponentReport.Render(header, summaries, ordered, methods, rules));
-        return summaries;
-    }
-
-    public static IReadOnlyList<ComponentEvaluation> ReadRaw(string dir)
-    {
-        var path = Path.Combine(dir, RawFile);
-        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it the output folder of a component evaluation?");
-        return JsonLines.Read(path, FromJsonLine, "component record");
-    }
+    /// <summary>Writes the component protocol's files; returns the summaries by component type and method for the caller to print.</summary>
+    public static IReadOnlyList<ComponentSummary> WriteAll(string dir, IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header) =>
+        ProtocolOutput.WriteAll(dir, Raw, prompts, methods, header, (ordered, rules) =>
+        {
+            // Only the component types that were patched get a row.
+            var kinds = Component.Kinds.Where(k => ordered.Any(p => p.Components.Any(c => c.Kind == k)));
+            var byKind = kinds.SelectMany(k => methods.Select(m => ComponentSummary.Summarize(k, m, ordered))).ToList();
+            return (byKind, ResultsJson(byKind, ordered, methods, rules), methods.Select(m => (m, Csv(m, ordered))),
+                ComponentReport.Render(header, byKind, ordered, methods, rules));
+        });
 
     /// <summary>Mean seconds per prompt of the shared forward passes, of each method's coefficients, and of the ground truth.</summary>
     public static (double Forward, IReadOnlyDictionary<string, double> Methods, double Truth) Seconds(IReadOnlyList<ComponentEvaluation> prompts, IReadOnlyList<string> methods) =>
@@ -44,8 +35,7 @@ public static class ComponentFiles
         IReadOnlyList<string> methods, IReadOnlyDictionary<string, string> rules)
     {
         var (forward, methodSeconds, truth) = Seconds(prompts, methods);
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return ProtocolOutput.Json(w =>
         {
             w.WriteStartObject();
             w.WriteString("level", "components");
@@ -78,27 +68,19 @@ public static class ComponentFiles
                 w.WriteEndObject();
             }
             w.WriteEndObject();
-            w.WriteStartArray("per_prompt");
-            foreach (var p in prompts)
+            ProtocolOutput.PerPrompt(w, prompts, p => (p.Index, p.Prompt, p.Metric), p =>
             {
-                w.WriteStartObject();
-                w.WriteNumber("index", p.Index);
-                w.WriteString("prompt", p.Prompt);
-                w.WriteString("metric", p.Metric);
                 w.WriteNumber("metric_clean", p.MetricClean);
                 w.WriteNumber("metric_corrupt", p.MetricCorrupt);
                 w.WriteNumber("patches", p.Components.Length);
                 w.WriteNumber("truth_seconds", p.TruthSeconds);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            });
             w.WriteNumberOrNull("forward_seconds_per_prompt", forward);
             w.WriteNumberOrNull("ground_truth_seconds_per_prompt", truth);
             w.WriteNumber("prompts", prompts.Count);
             w.WriteNumber("patches", prompts.Sum(p => p.Components.Length));
             w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        });
     }
 
     private static string Csv(string method, IReadOnlyList<ComponentEvaluation> prompts)
@@ -121,17 +103,12 @@ public static class ComponentFiles
         forward_seconds = p.ForwardSeconds, truth_seconds = p.TruthSeconds,
     });
 
-    internal static ComponentEvaluation FromJsonLine(string line)
-    {
-        var e = JsonDocument.Parse(line).RootElement;
-        double[] Doubles(JsonElement a) => a.EnumerateArray().Select(x => x.GetDouble()).ToArray();
-        return new ComponentEvaluation(
-            e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
-            e.GetProperty("metric_clean").GetDouble(), e.GetProperty("metric_corrupt").GetDouble(),
-            e.GetProperty("components").EnumerateArray().Select(x => Component.Parse(x.GetString()!)).ToArray(),
-            Doubles(e.GetProperty("truth")),
-            e.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => Doubles(p.Value)),
-            e.GetProperty("seconds").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
-            e.GetProperty("forward_seconds").GetDouble(), e.GetProperty("truth_seconds").GetDouble());
-    }
+    private static ComponentEvaluation FromJson(JsonElement e) => new(
+        e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
+        e.GetProperty("metric_clean").GetDouble(), e.GetProperty("metric_corrupt").GetDouble(),
+        e.GetProperty("components").EnumerateArray().Select(x => Component.Parse(x.GetString()!)).ToArray(),
+        e.GetProperty("truth").ReadDoubles(),
+        e.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ReadDoubles()),
+        e.GetProperty("seconds").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
+        e.GetProperty("forward_seconds").GetDouble(), e.GetProperty("truth_seconds").GetDouble());
 }

@@ -1,43 +1,31 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Attribution;
 
 namespace RelpSae.Reports;
 
 /// <summary>
-/// The files `evaluate` writes: the raw per-prompt records (evaluations.jsonl, what `merge` reads back),
-/// results.json (the summary), one CSV per method and report.html.
+/// What `evaluate features` writes: evaluations.jsonl (<see cref="Raw"/>), results.json with each method's agreement with
+/// the true effects, overall and per prompt, one CSV per method (every feature's score and true effect) and report.html.
 /// </summary>
 public static class EvaluationFiles
 {
-    public const string RawFile = "evaluations.jsonl";
+    public static readonly RawRecords<PromptEvaluation> Raw = new("evaluations.jsonl", "evaluation record", "feature evaluation", p => p.Index, ToJsonLine, FromJson);
 
     /// <summary>The rules in force for a method, as the outputs list them (the Half-rule only where the model has a gated MLP).</summary>
     public static string RulesOf(string method, bool gatedMlp) => AttributionMethods.DescribeRules(method, gatedMlp);
 
-    /// <summary>Writes every output file and returns the summaries (computed once, for the caller to print).</summary>
-    public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header)
-    {
-        var ordered = prompts.OrderBy(p => p.Index).ToList();
-        var summaries = MethodSummary.SummarizeAll(methods, ordered);
-        ProtocolOutput.Write(dir, RawFile, ordered.Select(ToJsonLine), ResultsJson(summaries, ordered, header.GatedMlp), methods.Select(m => (m, Csv(m, ordered))),
-            HtmlReport.Render(header, summaries, ordered));
-        return summaries;
-    }
+    /// <summary>Every output file of the feature protocol; the summaries, computed once, are returned for the caller to print.</summary>
+    public static IReadOnlyList<MethodSummary> WriteAll(string dir, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header) =>
+        ProtocolOutput.WriteAll(dir, Raw, prompts, methods, header, (ordered, rules) =>
+        {
+            var summaries = MethodSummary.SummarizeAll(methods, ordered);
+            return (summaries, ResultsJson(summaries, ordered, rules), methods.Select(m => (m, Csv(m, ordered))), HtmlReport.Render(header, summaries, ordered));
+        });
 
-    public static IReadOnlyList<PromptEvaluation> ReadRaw(string dir)
-    {
-        var path = Path.Combine(dir, RawFile);
-        if (!File.Exists(path)) throw new RelpSaeException($"{dir} holds no {RawFile}: is it the output folder of a feature evaluation?");
-        return JsonLines.Read(path, FromJsonLine, "evaluation record");
-    }
-
-    public static string ResultsJson(IReadOnlyList<MethodSummary> summaries, IReadOnlyList<PromptEvaluation> prompts, bool gatedMlp)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    public static string ResultsJson(IReadOnlyList<MethodSummary> summaries, IReadOnlyList<PromptEvaluation> prompts, IReadOnlyDictionary<string, string> rules) =>
+        ProtocolOutput.Json(w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("methods");
@@ -45,7 +33,7 @@ public static class EvaluationFiles
             {
                 w.WriteStartObject();
                 w.WriteString("name", s.Name);
-                w.WriteString("rules", RulesOf(s.Name, gatedMlp));
+                w.WriteString("rules", rules[s.Name]);
                 WriteEstimate(w, "pearson", s.Pearson);
                 WriteEstimate(w, "spearman", s.Spearman);
                 WriteEstimate(w, "top5", s.Top5);
@@ -57,12 +45,8 @@ public static class EvaluationFiles
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartArray("per_prompt");
-            foreach (var p in prompts)
+            ProtocolOutput.PerPrompt(w, prompts, p => (p.Index, p.Prompt, null), p =>
             {
-                w.WriteStartObject();
-                w.WriteNumber("index", p.Index);
-                w.WriteString("prompt", p.Prompt);
                 w.WriteNumber("features", p.Features.Length);
                 w.WriteNumberOrNull("truth_seconds", p.TruthSeconds);
                 w.WriteStartObject("methods");
@@ -80,16 +64,12 @@ public static class EvaluationFiles
                     w.WriteEndObject();
                 }
                 w.WriteEndObject();
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            });
             w.WriteNumberOrNull("ground_truth_seconds_per_prompt", prompts.Count == 0 ? double.NaN : prompts.Average(p => p.TruthSeconds));
             w.WriteNumber("prompts", prompts.Count);
             w.WriteNumber("features", prompts.Sum(p => p.Features.Length));
             w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
+        });
 
     internal static void WriteEstimate(Utf8JsonWriter w, string name, Estimate e)
     {
@@ -116,19 +96,14 @@ public static class EvaluationFiles
         features = p.Features, truth = p.Truth, scores = p.Scores, seconds = p.Seconds, truth_seconds = p.TruthSeconds,
     });
 
-    internal static PromptEvaluation FromJsonLine(string line)
-    {
-        var e = JsonDocument.Parse(line).RootElement;
-        double[] Doubles(JsonElement a) => a.EnumerateArray().Select(x => x.GetDouble()).ToArray();
-        return new PromptEvaluation(
-            e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
-            e.GetProperty("metric_clean").GetDouble(), e.GetProperty("metric_baseline").GetDouble(),
-            e.GetProperty("features").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
-            Doubles(e.GetProperty("truth")),
-            e.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => Doubles(p.Value)),
-            e.GetProperty("seconds").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
-            e.GetProperty("truth_seconds").GetDouble());
-    }
+    private static PromptEvaluation FromJson(JsonElement e) => new(
+        e.GetProperty("index").GetInt32(), e.GetProperty("prompt").GetString()!, e.GetProperty("metric").GetString()!,
+        e.GetProperty("metric_clean").GetDouble(), e.GetProperty("metric_baseline").GetDouble(),
+        e.GetProperty("features").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
+        e.GetProperty("truth").ReadDoubles(),
+        e.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ReadDoubles()),
+        e.GetProperty("seconds").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
+        e.GetProperty("truth_seconds").GetDouble());
 
     /// <summary>Write to a temporary file and rename, so a crash never leaves a half-written result.</summary>
     public static void WriteAtomically(string path, string text)

@@ -11,6 +11,8 @@ internal static class JsonNumbers
         else w.WriteNull(name);
     }
 
+    public static double[] ReadDoubles(this JsonElement array) => [.. array.EnumerateArray().Select(x => x.GetDouble())];
+
     public static double ReadNumberOrNaN(this JsonElement e) =>
         e.ValueKind == JsonValueKind.Number ? e.GetDouble() : double.NaN;
 }

@@ -36,6 +36,7 @@ public class BadInputTests
     [Fact] public void TargetThatIsNotOneToken() => AssertUserError(Attribute("--prompt", "Love", "--target", " Towering"), "target \" Towering\" is");
     [Fact] public void FoilThatIsNotOneToken() => AssertUserError(Attribute("--prompt", "Love", "--target", " the", "--foil", " Towering"), "foil \" Towering\" is");
     [Fact] public void TargetIdOutsideTheVocabulary() => AssertUserError(Attribute("--prompt", "Love", "--target", "5000"), "target id 5000 is outside the vocabulary");
+    [Fact] public void TargetIdBeyondAnInt() => AssertUserError(Attribute("--prompt", "Love", "--target", "99999999999999999999"), "target id 99999999999999999999 is outside the vocabulary");
 
     [Fact]
     public void CorruptedPromptOfAnotherLengthShowsBothTokenizations() =>

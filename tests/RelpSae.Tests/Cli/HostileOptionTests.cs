@@ -96,8 +96,8 @@ public class HostileOptionTests
     {
         var outDir = Temp();
         File.WriteAllBytes(Path.Combine(outDir, RelpSae.Sae.SaeTrainingRun.CheckpointFile), []);
-        File.WriteAllText(Path.Combine(outDir, TrainSaeCommand.RunFile), "{\"hook\": \"blocks.2.hook_res");
-        AssertUserError(SaeCommandsTests.Train(TarotText.WriteFile(), outDir, "--resume"), TrainSaeCommand.RunFile, "not valid JSON");
+        File.WriteAllText(Path.Combine(outDir, RelpSae.Sae.SaeTrainingFolder.RunFile), "{\"hook\": \"blocks.2.hook_res");
+        AssertUserError(SaeCommandsTests.Train(TarotText.WriteFile(), outDir, "--resume"), RelpSae.Sae.SaeTrainingFolder.RunFile, "not valid JSON");
     }
 
     [Fact]

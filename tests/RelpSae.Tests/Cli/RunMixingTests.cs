@@ -33,12 +33,12 @@ public class RunMixingTests
     {
         var outDir = Path.Combine(Temp(), "eval");
         Succeeds(Evaluate(outDir, "--shard", "0/2"));
-        var before = File.ReadAllText(Path.Combine(outDir, EvaluationFiles.RawFile));
+        var before = File.ReadAllText(Path.Combine(outDir, EvaluationFiles.Raw.FileName));
         var args = Evaluate(outDir, "--resume").ToList();
         int at = args.IndexOf(option);
         if (at >= 0) args[at + 1] = value == "other" ? OtherSae.Value : value; else args.AddRange([option, value]);
         HostileOptionTests.AssertUserError([.. args], "--resume: the run in", $"was made with {setting} ");
-        Assert.Equal(before, File.ReadAllText(Path.Combine(outDir, EvaluationFiles.RawFile)));
+        Assert.Equal(before, File.ReadAllText(Path.Combine(outDir, EvaluationFiles.Raw.FileName)));
         Succeeds(Evaluate(outDir, "--resume"));                       // the same settings (any shard) continue it
     }
 
@@ -64,6 +64,37 @@ public class RunMixingTests
         Succeeds(Evaluate(b, "--shard", "1/2"));
         Succeeds(["merge", a, b, "--out", merged]);
         Assert.Equal(File.ReadAllText(Path.Combine(a, EvaluationSettings.FileName)), File.ReadAllText(Path.Combine(merged, EvaluationSettings.FileName)));
+    }
+
+    [Theory]
+    [InlineData("again", "prompt 0 is recorded twice (first on line 1)")]
+    [InlineData("beyond", "prompt 7 is beyond the 2 prompts of the task")]
+    public void ResumeRefusesARecordTheRunCannotHaveWrittenAndLosesNothing(string damage, string message)
+    {
+        var outDir = Path.Combine(Temp(), "eval");
+        Succeeds(Evaluate(outDir));
+        var raw = Path.Combine(outDir, EvaluationFiles.Raw.FileName);
+        var lines = File.ReadAllLines(raw);
+        Assert.Equal(2, lines.Length);
+        var damaged = damage == "again" ? [.. lines, lines[0]] : new[] { lines[0], lines[1].Replace("{\"index\":1,", "{\"index\":7,") };
+        File.WriteAllLines(raw, damaged);
+        HostileOptionTests.AssertUserError(Evaluate(outDir, "--resume"), $"{raw}:{(damage == "again" ? 3 : 2)}: {message}");
+        Assert.Equal(damaged, File.ReadAllLines(raw));
+        File.WriteAllLines(raw, lines);
+        Succeeds(Evaluate(outDir, "--resume"));
+        Assert.Equal(lines, File.ReadAllLines(raw));
+    }
+
+    [Fact]
+    public void MergeIntoOneOfItsShardsIsRefused()
+    {
+        string a = Path.Combine(Temp(), "a"), b = Path.Combine(Temp(), "b");
+        Succeeds(Evaluate(a, "--shard", "0/2"));
+        Succeeds(Evaluate(b, "--shard", "1/2"));
+        var before = Directory.GetFiles(a).ToDictionary(f => f, File.ReadAllText);
+        HostileOptionTests.AssertUserError(["merge", a, b, "--out", a + "/"], $"--out {a}/ is one of the shards");
+        Assert.Equal(before, Directory.GetFiles(a).ToDictionary(f => f, File.ReadAllText));
+        Succeeds(["merge", a, b, "--out", Path.Combine(Temp(), "m")]);
     }
 
     [Fact]

@@ -49,6 +49,17 @@ public class TrainingSafetyTests
     }
 
     [Fact]
+    public void TrainSaeRefusesAFolderInUseByAnotherRunAndTouchesNothing()
+    {
+        var outDir = Temp();
+        using (RelpSae.Reports.FolderLock.Acquire(outDir))
+        {
+            FailsWith(CliHarness.Run(SaeCommandsTests.Train(TarotText.WriteFile(), outDir)), $"{outDir} is in use by another run", "choose another --out");
+            Assert.Equal([Path.Combine(outDir, RelpSae.Reports.FolderLock.FileName)], Directory.GetFiles(outDir));
+        }
+    }
+
+    [Fact]
     public void ConvertDoesNotReplaceAnotherModelWithoutForce()
     {
         var outDir = Temp();

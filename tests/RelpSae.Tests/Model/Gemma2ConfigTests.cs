@@ -48,8 +48,8 @@ public class Gemma2ConfigTests
 
     [Theory]
     [InlineData("\"hidden_activation\": \"gelu_pytorch_tanh\"", "\"hidden_activation\": \"silu\"", "hidden_activation is 'silu'")]
-    [InlineData("\"final_logit_softcapping\": 3.0", "\"final_logit_softcapping\": -3.0", "final_logit_softcapping -3 is negative")]
-    [InlineData("\"query_pre_attn_scalar\": 24", "\"query_pre_attn_scalar\": 0", "query_pre_attn_scalar 0 is not positive")]
+    [InlineData("\"final_logit_softcapping\": 3.0", "\"final_logit_softcapping\": -3.0", "final_logit_softcapping is -3.0, not a positive number")]
+    [InlineData("\"query_pre_attn_scalar\": 24", "\"query_pre_attn_scalar\": 0", "query_pre_attn_scalar is 0, not a positive number")]
     [InlineData("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3", "num_key_value_heads 3 does not divide num_attention_heads 4")]
     public void WhatTheFamilyDoesNotRunIsRefusedNamingTheKey(string from, string to, string message)
     {

@@ -55,6 +55,18 @@ public class PromptTests
         File.Delete(path);
     }
 
+    [Theory]
+    [InlineData("target")]
+    [InlineData("foil")]
+    public void ATokenIdTooLargeForAnIntIsRefusedNamingTheLineAndKey(string key)
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllLines(path, ["{\"prompt_ids\":[1,2]}", $"{{\"prompt_ids\":[1,2],\"{key}\":\"99999999999999999999\"}}"]);
+        var e = Assert.Throws<RelpSaeException>(() => PromptFile.Read(path));
+        Assert.Equal($"{path}:2: field \"{key}\" is the token id 99999999999999999999, larger than any vocabulary", e.Message);
+        File.Delete(path);
+    }
+
     private static int Count(string text, string word) =>
         text.Split([' ', ',', '.'], StringSplitOptions.RemoveEmptyEntries).Count(w => w == word);
 }

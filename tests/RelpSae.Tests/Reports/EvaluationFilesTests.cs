@@ -69,8 +69,8 @@ public class EvaluationFilesTests
             return d;
         }).ToList();
         var merged = Directory.CreateTempSubdirectory().FullName;
-        EvaluationFiles.WriteAll(merged, shards.SelectMany(EvaluationFiles.ReadRaw).ToList(), Methods, new ReportHeader("t", []));
-        foreach (var file in new[] { "results.json", "gradient.csv", "relp.csv", EvaluationFiles.RawFile })
+        EvaluationFiles.WriteAll(merged, shards.SelectMany(d => EvaluationFiles.Raw.Read(d)).ToList(), Methods, new ReportHeader("t", []));
+        foreach (var file in new[] { "results.json", "gradient.csv", "relp.csv", EvaluationFiles.Raw.FileName })
             Assert.Equal(File.ReadAllText(Path.Combine(whole, file)), File.ReadAllText(Path.Combine(merged, file)));
     }
 
@@ -78,8 +78,8 @@ public class EvaluationFilesTests
     public void ReadingAFolderWithoutRecordsIsAClearError()
     {
         var dir = Directory.CreateTempSubdirectory().FullName;
-        Assert.Contains("evaluations.jsonl", Assert.Throws<RelpSaeException>(() => EvaluationFiles.ReadRaw(dir)).Message);
-        File.WriteAllText(Path.Combine(dir, EvaluationFiles.RawFile), "{\"index\":1}\n");
-        Assert.Contains(":1: not a valid evaluation record", Assert.Throws<RelpSaeException>(() => EvaluationFiles.ReadRaw(dir)).Message);
+        Assert.Contains("evaluations.jsonl", Assert.Throws<RelpSaeException>(() => EvaluationFiles.Raw.Read(dir)).Message);
+        File.WriteAllText(Path.Combine(dir, EvaluationFiles.Raw.FileName), "{\"index\":1}\n");
+        Assert.Contains(":1: not a valid evaluation record", Assert.Throws<RelpSaeException>(() => EvaluationFiles.Raw.Read(dir)).Message);
     }
 }

@@ -30,4 +30,19 @@ public class SaeTrainingRunTests
         Assert.True(File.Exists(Path.Combine(folder, FeatureSummaries.FileName)));
         Assert.True(File.Exists(Path.Combine(folder, SaeFiles.SparsityFile)));
     }
+
+    [Fact]
+    public void TheFolderIsHeldForTheWholeRunAndItsErrorsSpeakTheLibrarysWords()
+    {
+        var folder = Directory.CreateTempSubdirectory().FullName;
+        var record = new System.Text.Json.Nodes.JsonObject { ["hook"] = "blocks.1.hook_resid_post", ["command"] = "train" };
+        using (SaeTrainingFolder.Open(folder, resume: false, replace: false, record))
+        {
+            var e = Assert.Throws<SettingException>(() => SaeTrainingFolder.Open(folder, resume: false, replace: false, record));
+            Assert.Equal($"{folder} is in use by another run (it holds .lock); wait for that run or choose another output folder", e.Message);
+        }
+        var again = Assert.Throws<SettingException>(() => SaeTrainingFolder.Open(folder, resume: true, replace: false, record));
+        Assert.DoesNotContain("--", again.Message);
+        Assert.Contains("resume: true", again.Message);
+    }
 }

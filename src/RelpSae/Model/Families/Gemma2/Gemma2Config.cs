@@ -39,27 +39,21 @@ public sealed record Gemma2Config(
         // Every other layer attends within the sliding window: a sequence inside it attends exactly as with full attention.
         int context = json.Positive("max_position_embeddings");
         if (json.Has("sliding_window")) context = Math.Min(context, json.Positive("sliding_window"));
-        double eps = json.Number("rms_norm_eps");
-        if (!(eps > 0 && eps < 1)) throw json.Error("rms_norm_eps", $"{eps} is not in (0, 1)");
-        int vocab = json.Positive("vocab_size");
+        int vocab = json.Positive("vocab_size"), dHead = json.Positive("head_dim", 256), dMlp = json.Positive("intermediate_size");
+        AttentionShapes.Check(json, vocab, d, heads, kv, dHead, dMlp);
         int bos = json.TokenId("bos_token_id", 2);
         if (bos >= vocab) throw json.Error("bos_token_id", $"{bos} is outside the vocabulary of {vocab}");
-        return new Gemma2Config(vocab, context, d, json.Positive("num_hidden_layers"), heads, kv, json.Positive("head_dim", 256),
-            json.Positive("intermediate_size"), (float)eps, json.Number("rope_theta", 10000), Scalar(json, "query_pre_attn_scalar", 256),
+        return new Gemma2Config(vocab, context, d, json.Positive("num_hidden_layers"), heads, kv, dHead, dMlp, json.Epsilon("rms_norm_eps"),
+            json.RotaryBase("rope_theta", 10000), (float)json.PositiveFloat32("query_pre_attn_scalar", 256),
             Cap(json, "attn_logit_softcapping", 50), Cap(json, "final_logit_softcapping", 30), json.Bool("attention_bias", false),
             json.Bool("tie_word_embeddings", true), bos);
     }
 
-    private static float Scalar(ConfigJson json, string key, double fallback)
-    {
-        double v = json.Number(key, fallback);
-        return v > 0 ? (float)v : throw json.Error(key, $"{v} is not positive");
-    }
-
-    /// <summary>A soft-cap: null is none; absent is Hugging Face's default.</summary>
+    /// <summary>A soft-cap: null (or 0) is none; absent is Hugging Face's default.</summary>
     private static float Cap(ConfigJson json, string key, double fallback)
     {
-        double v = !json.Written(key) ? fallback : json.Has(key) ? json.Number(key) : 0;
-        return v >= 0 ? (float)v : throw json.Error(key, $"{v} is negative");
+        if (!json.Written(key)) return (float)fallback;
+        // 0, like null, is no cap; any other cap must stay a positive float32 (∞ would make c·tanh(s/c) NaN).
+        return !json.Has(key) || json.Number(key) == 0 ? 0 : (float)json.PositiveFloat32(key);
     }
 }

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Unicode;
+using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
@@ -23,70 +22,32 @@ public sealed record Gpt2Config(
     public ModelFacts Facts => new("GPT2LMHeadModel", VocabSize, NPositions, DModel, NLayers, NHeads, DHead, DMlp, BosTokenId,
         GatedMlp: false, ParallelResidual: false, ContextKey: "n_positions", WidthKey: "n_embd", LearnedPositions: true);
 
-    public static Gpt2Config Read(string path)
-    {
-        if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
-        var bytes = File.ReadAllBytes(path);
-        if (!Utf8.IsValid(bytes))
-            throw new RelpSaeException($"{path}: not valid UTF-8");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(bytes);
-        }
-        catch (JsonException e)
-        {
-            throw new RelpSaeException($"{path}: not valid JSON ({e.Message.Split('\n')[0]})");
-        }
-        using (doc)
-            return Parse(doc.RootElement, path);
-    }
+    public static Gpt2Config Read(string path) => Parse(ConfigJson.Read(path));
 
-    private static Gpt2Config Parse(JsonElement root, string path)
+    public static Gpt2Config Parse(ConfigJson json)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-            throw new RelpSaeException($"{path}: not a JSON object");
-        string modelType = String(root, "model_type", path);
+        string modelType = json.String("model_type");
         if (modelType != "gpt2")
-            throw new RelpSaeException($"{path}: model_type is '{modelType}', only 'gpt2' is supported");
-        string activation = String(root, "activation_function", path);
+            throw json.Error("model_type", $"is '{modelType}', only 'gpt2' is supported");
+        string activation = json.String("activation_function");
         if (activation is not ("gelu_new" or "gelu_pytorch_tanh"))
-            throw new RelpSaeException($"{path}: activation_function '{activation}' is not supported (only gelu_new and gelu_pytorch_tanh)");
+            throw json.Error("activation_function", $"'{activation}' is not supported (only gelu_new and gelu_pytorch_tanh)");
 
-        int dModel = Positive(root, "n_embd", path);
-        int nHeads = Positive(root, "n_head", path);
+        int dModel = json.Positive("n_embd");
+        int nHeads = json.Positive("n_head");
         if (dModel % nHeads != 0)
-            throw new RelpSaeException($"{path}: n_embd {dModel} is not divisible by n_head {nHeads}");
-        int nPositions = root.TryGetProperty("n_positions", out _) ? Positive(root, "n_positions", path) : Positive(root, "n_ctx", path);
-        long dMlp = root.TryGetProperty("n_inner", out var inner) && inner.ValueKind != JsonValueKind.Null
-            ? Positive(root, "n_inner", path) : 4L * dModel;
-        double eps = root.TryGetProperty("layer_norm_epsilon", out var e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble()
-            : throw new RelpSaeException($"{path}: layer_norm_epsilon is missing or not a number");
-        if (!(eps > 0 && eps < 1))
-            throw new RelpSaeException($"{path}: layer_norm_epsilon {eps} is not in (0, 1)");
-        int vocab = Positive(root, "vocab_size", path);
-        int bos = root.TryGetProperty("bos_token_id", out var b) && b.ValueKind != JsonValueKind.Null ? NonNegative(b, "bos_token_id", path) : 50256;
+            throw json.Error("n_embd", $"{dModel} is not divisible by n_head {nHeads}");
+        int nPositions = json.Written("n_positions") ? json.Positive("n_positions") : json.Positive("n_ctx");
+        long dMlp = json.Has("n_inner") ? json.Positive("n_inner") : 4L * dModel;
+        int vocab = json.Positive("vocab_size");
+        int bos = json.TokenId("bos_token_id", 50256);
         if (bos >= vocab)
-            throw new RelpSaeException($"{path}: bos_token_id {bos} is outside the vocabulary of {vocab}");
+            throw json.Error("bos_token_id", $"{bos} is outside the vocabulary of {vocab}");
         // Every weight matrix must fit one array: n_embd 10⁹ would otherwise overflow the shapes.
-        foreach (var (what, rows, cols) in new[] { ("wte", (long)vocab, (long)dModel), ("wpe", nPositions, dModel), ("c_attn", dModel, 3L * dModel), ("c_fc", dModel, dMlp) })
-            if (rows * cols > Array.MaxLength)
-                throw new RelpSaeException($"{path}: n_embd {dModel} makes {what} [{rows}, {cols}], more elements than one array can hold");
-        return new Gpt2Config(vocab, nPositions, dModel, Positive(root, "n_layer", path), nHeads, (int)dMlp, (float)eps, "gelu_new", bos);
+        json.CheckFits("n_embd", "wte", vocab, dModel);
+        json.CheckFits("n_embd", "wpe", nPositions, dModel);
+        json.CheckFits("n_embd", "c_attn", dModel, 3L * dModel);
+        json.CheckFits(json.Has("n_inner") ? "n_inner" : "n_embd", "c_fc", dModel, dMlp);
+        return new Gpt2Config(vocab, nPositions, dModel, json.Positive("n_layer"), nHeads, (int)dMlp, json.Epsilon("layer_norm_epsilon"), "gelu_new", bos);
     }
-
-    private static string String(JsonElement root, string key, string path) =>
-        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
-            : throw new RelpSaeException($"{path}: {key} is missing or not a string");
-
-    private static int Positive(JsonElement root, string key, string path)
-    {
-        if (!root.TryGetProperty(key, out var v)) throw new RelpSaeException($"{path}: {key} is missing");
-        int n = NonNegative(v, key, path);
-        return n > 0 ? n : throw new RelpSaeException($"{path}: {key} is 0, must be positive");
-    }
-
-    private static int NonNegative(JsonElement v, string key, string path) =>
-        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= 0 ? n
-            : throw new RelpSaeException($"{path}: {key} is {v.GetRawText()}, not a non-negative integer");
 }

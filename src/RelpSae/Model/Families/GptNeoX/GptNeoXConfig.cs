@@ -36,13 +36,14 @@ public sealed record GptNeoXConfig(
         if (!(pct > 0 && pct <= 1)) throw json.Error("rotary_pct", $"{pct} is not in (0, 1]");
         int rotary = (int)(d / heads * pct);
         if (rotary % 2 != 0 || rotary == 0) throw json.Error("rotary_pct", $"{pct} gives {rotary} rotary dims per head; an even, positive count is needed");
-        double eps = json.Number("layer_norm_eps", 1e-5);
-        if (!(eps > 0 && eps < 1)) throw json.Error("layer_norm_eps", $"{eps} is not in (0, 1)");
-        int vocab = json.Positive("vocab_size");
+        int vocab = json.Positive("vocab_size"), dMlp = json.Positive("intermediate_size");
+        json.CheckFits("vocab_size", "embed_in", vocab, d);
+        json.CheckFits("hidden_size", "query_key_value", 3L * d, d);
+        json.CheckFits("intermediate_size", "dense_h_to_4h", dMlp, d);
         int bos = json.TokenId("bos_token_id", 0);
         if (bos >= vocab) throw json.Error("bos_token_id", $"{bos} is outside the vocabulary of {vocab}");
         return new GptNeoXConfig(vocab, json.Positive("max_position_embeddings"), d, json.Positive("num_hidden_layers"), heads,
-            json.Positive("intermediate_size"), rotary, json.Number("rope_theta", json.Number("rotary_emb_base", 10000)), (float)eps,
+            dMlp, rotary, json.RotaryBase("rope_theta", json.RotaryBase("rotary_emb_base", 10000)), json.Epsilon("layer_norm_eps", 1e-5),
             json.Bool("use_parallel_residual", true), act == "gelu", json.Bool("tie_word_embeddings", false), bos);
     }
 }

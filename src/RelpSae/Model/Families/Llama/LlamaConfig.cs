@@ -42,15 +42,14 @@ public sealed record LlamaConfig(
         int context = json.Positive("max_position_embeddings");
         // A sequence within the sliding window attends exactly as with full attention.
         if (type == "mistral" && json.Has("sliding_window")) context = Math.Min(context, json.Positive("sliding_window"));
-        double eps = json.Number("rms_norm_eps");
-        if (!(eps > 0 && eps < 1)) throw json.Error("rms_norm_eps", $"{eps} is not in (0, 1)");
-        bool attentionBias = json.Bool("attention_bias", false);
+        int dHead = json.Positive("head_dim", d / heads), dMlp = json.Positive("intermediate_size");
         int vocab = json.Positive("vocab_size");
+        AttentionShapes.Check(json, vocab, d, heads, kv, dHead, dMlp);
+        bool attentionBias = json.Bool("attention_bias", false);
         int bos = json.TokenId("bos_token_id", 1);
         if (bos >= vocab) throw json.Error("bos_token_id", $"{bos} is outside the vocabulary of {vocab}");
         return new LlamaConfig(json.Architecture is "" ? type : json.Architecture, vocab, context, d, json.Positive("num_hidden_layers"),
-            heads, kv, json.Positive("head_dim", d / heads), json.Positive("intermediate_size"), (float)eps,
-            json.Number("rope_theta", 10000), json.Bool("tie_word_embeddings", false),
+            heads, kv, dHead, dMlp, json.Epsilon("rms_norm_eps"), json.RotaryBase("rope_theta", 10000), json.Bool("tie_word_embeddings", false),
             QkvBias: type == "qwen2" || attentionBias, OutputBias: attentionBias, BosTokenId: bos);
     }
 }
