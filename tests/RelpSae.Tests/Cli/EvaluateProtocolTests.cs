@@ -10,7 +10,7 @@ public class EvaluateProtocolTests
     public void AProtocolsCommandRefusesAnotherProtocolsOption()
     {
         BadInputTests.AssertUserError(["evaluate", "components", "--sae", CliHarness.RandomSae(), "--out", Out()],
-            "Unrecognized command or argument '--sae'. (see relp-sae evaluate components --help)");
+            "Unrecognized command or argument '--sae' (see relp-sae evaluate components --help)");
         BadInputTests.AssertUserError(["evaluate", "circuit", "--batch", "8", "--out", Out()], "Unrecognized command or argument '--batch'");
         BadInputTests.AssertUserError(["evaluate", "features", "--saes", CliHarness.RandomSae(), "--out", Out()], "Unrecognized command or argument '--saes'");
     }
