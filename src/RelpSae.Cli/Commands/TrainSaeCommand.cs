@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RelpSae.Formats;
 using RelpSae.Model;
 using RelpSae.Sae;
 using RelpSae.Text;
@@ -222,7 +223,7 @@ public static class TrainSaeCommand
 
     private static JsonNode? ReadRunRecord(string path)
     {
-        try { return JsonNode.Parse(File.ReadAllText(path)); }
+        try { return JsonNode.Parse(SideFile.ReadText(path)); }
         catch (JsonException e) { throw new RelpSaeException($"--resume: {path} is not valid JSON ({e.Message.Split('\n')[0]}); was it cut short?"); }
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RelpSae.Formats;
 
 namespace RelpSae.Text;
 
@@ -94,12 +95,10 @@ internal sealed record BpeFiles(
 
     static T Parse<T>(string path, Func<JsonElement, T> read)
     {
-        var bytes = File.ReadAllBytes(path);
-        if (!System.Text.Unicode.Utf8.IsValid(bytes))
-            throw new RelpSaeException($"{path}: not valid UTF-8");
+        var text = SideFile.ReadText(path);
         try
         {
-            using var doc = JsonDocument.Parse(bytes);
+            using var doc = JsonDocument.Parse(text);
             return read(doc.RootElement);
         }
         catch (JsonException e)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Unicode;
+using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
@@ -25,14 +25,11 @@ public sealed record Gpt2Config(
 
     public static Gpt2Config Read(string path)
     {
-        if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
-        var bytes = File.ReadAllBytes(path);
-        if (!Utf8.IsValid(bytes))
-            throw new RelpSaeException($"{path}: not valid UTF-8");
+        var text = SideFile.ReadText(path);
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(bytes);
+            doc = JsonDocument.Parse(text);
         }
         catch (JsonException e)
         {
