@@ -19,6 +19,7 @@ internal sealed record BpeFiles(
     {
         var vocab = Parse(vocabPath, root => ReadVocab(root, vocabPath));
         var merges = new List<string>();
+        SideFile.CheckedLength(mergesPath);   // read by lines, for their numbers in errors, once known to be a file
         foreach (var (lineNo, line) in StrictText.Lines(mergesPath))
         {
             if (line.Length == 0 || (lineNo == 1 && line.StartsWith("#version"))) continue;

@@ -25,6 +25,7 @@ public class SideFileTests
         ["TokenizerFiles"] = ("tokenizer.json", dir => TokenizerFiles.Load(dir)),
         ["ByteFallbackBpe"] = ("tokenizer.json", dir => ByteFallbackBpe.Load(Path.Combine(dir, "tokenizer.json"))),
         ["vocab.json"] = ("vocab.json", dir => { File.WriteAllText(Path.Combine(dir, "merges.txt"), "#version: 0.2\n"); Gpt2Tokenizer.Load(dir); }),
+        ["merges.txt"] = ("merges.txt", dir => { File.WriteAllText(Path.Combine(dir, "vocab.json"), """{"a": 0}"""); Gpt2Tokenizer.Load(dir); }),
         ["SentencePieceModel"] = (SentencePieceModel.FileName, dir => SentencePieceModel.Load(Path.Combine(dir, SentencePieceModel.FileName))),
         ["safetensors index"] = (ShardedCheckpoint.IndexFile, dir => ShardedCheckpoint.Read(dir).Dispose()),
         ["FeatureSummaries"] = (FeatureSummaries.FileName, dir => FeatureSummaries.Load(dir, dSae: 16)),
