@@ -77,7 +77,7 @@ public static class NpzFile
                 int n = Math.Min(values.Length - done, ChunkBytes / size);
                 var chunk = buffer.AsSpan(0, n * size);
                 stream.ReadExactly(chunk);
-                ElementConverter.Convert<float>(tensor.DType, chunk, values.AsSpan(done, n), what);
+                ElementConverter.Convert<float>(tensor.DType, chunk, values.AsSpan(done, n), what, done);
                 done += n;
             }
         }

@@ -85,6 +85,18 @@ public class HostileNpzTests
     }
 
     [Fact]
+    public void AFloat64OverflowIsNamedByItsIndexInTheArrayNotInTheChunk()
+    {
+        // 140,000 doubles span two of the 1 MB chunks an array is inflated in; the bad one is in the second.
+        var random = new Random(7);
+        var values = Enumerable.Range(0, 140_000).Select(_ => random.NextDouble()).ToArray();
+        values[135_000] = 1e300;
+        string npz = GemmaScope(("W_enc", Npy(Header("<f8", "4, 35000"), [.. values.SelectMany(BitConverter.GetBytes)])));
+        var e = Assert.Throws<RelpSaeException>(() => NpzFile.Read(npz));
+        Assert.Contains("params.npz: array 'W_enc': element 135000 is 1E+300, beyond float32's range", e.Message);
+    }
+
+    [Fact]
     public void ALongRepetitiveHeaderIsRefusedQuicklyAndBriefly()
     {
         // 60 KB of repeated keys once took the header pattern 12.5 s to fail and echoed all of it.
