@@ -33,7 +33,7 @@ internal static class AttributeCircuit
             request.Baseline with { CorruptTokens = request.Baseline.CorruptTokens?[^1..] }, means);
         foreach (var m in r.Methods) NodeAttribution.Run(m, bundle.Transformer, warm, request.Metric with { Position = -1 });
         var results = r.Methods.Select(m => NodeAttribution.Run(m, bundle.Transformer, splices, request.Metric)).ToList();
-        var summaries = saes.ToDictionary(s => s.Hook, s => FeatureSummaries.Load(s.Folder));
+        var summaries = saes.ToDictionary(s => s.Hook, s => FeatureSummaries.Load(s.Folder, s.Sae.DSae));
         var empty = CircuitAblation.Metrics(bundle.Transformer, splices, nodes, [null, new bool[nodes.Count]], request.Metric);
 
         Console.WriteLine($"prompt    {string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""))} ({request.Tokens.Length} tokens)");

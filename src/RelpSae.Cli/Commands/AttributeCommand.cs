@@ -67,7 +67,7 @@ public static class AttributeCommand
             foreach (var m in methodList) Attributor.Run(m, warm, request.Metric with { Position = -1 });
             var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
-            var summaries = FeatureSummaries.Load(setup.SaeDir);
+            var summaries = FeatureSummaries.Load(setup.SaeDir, autoencoder.DSae);
             Print(bundle, request, splice, hook, results, clean, baselineValue, k, summaries);
             if (JsonOutput.Target(parse, json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
             return 0;

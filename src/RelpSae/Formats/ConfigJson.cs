@@ -20,10 +20,10 @@ public sealed class ConfigJson
 
     public static ConfigJson Read(string path)
     {
-        if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
+        var bytes = SideFile.ReadBytes(path);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var doc = JsonDocument.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new RelpSaeException($"{path}: not a JSON object");
             return new ConfigJson(path, doc.RootElement.Clone());
         }

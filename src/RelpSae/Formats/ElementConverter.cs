@@ -10,8 +10,11 @@ namespace RelpSae.Formats;
 /// </summary>
 internal static class ElementConverter
 {
-    /// <summary>Converts <paramref name="source"/> (exactly destination.Length elements of <paramref name="type"/>).</summary>
-    public static void Convert<T>(DType type, ReadOnlySpan<byte> source, Span<T> destination, string what)
+    /// <summary>
+    /// Converts <paramref name="source"/> (exactly destination.Length elements of <paramref name="type"/>),
+    /// a chunk starting at element <paramref name="firstIndex"/> of the tensor, so errors give the tensor's index.
+    /// </summary>
+    public static void Convert<T>(DType type, ReadOnlySpan<byte> source, Span<T> destination, string what, long firstIndex = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (source.Length != (long)destination.Length * type.Size())
@@ -34,7 +37,7 @@ internal static class ElementConverter
             case DType.F32: Widen<float, T>(source, destination); break;
             case DType.F64:
                 Widen<double, T>(source, destination);
-                EnsureNoOverflow(MemoryMarshal.Cast<byte, double>(source), destination, what);
+                EnsureNoOverflow(MemoryMarshal.Cast<byte, double>(source), destination, what, firstIndex);
                 break;
             case DType.I64: Widen<long, T>(source, destination); break;
             case DType.U64: Widen<ulong, T>(source, destination); break;
@@ -56,12 +59,12 @@ internal static class ElementConverter
     }
 
     /// <summary>A finite double that became infinite in float32 is an error of its own, not "Infinity" weights.</summary>
-    private static void EnsureNoOverflow<T>(ReadOnlySpan<double> source, ReadOnlySpan<T> destination, string what)
+    private static void EnsureNoOverflow<T>(ReadOnlySpan<double> source, ReadOnlySpan<T> destination, string what, long firstIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < source.Length; i++)
             if (double.IsFinite(source[i]) && !T.IsFinite(destination[i]))
-                throw new RelpSaeException($"{what}: element {i} is {source[i]:R}, beyond float32's range (it overflows on conversion)");
+                throw new RelpSaeException($"{what}: element {firstIndex + i} is {source[i]:R}, beyond float32's range (it overflows on conversion)");
     }
 
     /// <summary>Throws, naming the tensor and the first bad index, when a value is NaN or infinite.</summary>

@@ -91,7 +91,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         {
             int n = (int)Math.Min(chunk, values.LongLength - start);
             var source = new ReadOnlySpan<byte>(_data + entry.Begin + start * size, n * size);
-            ElementConverter.Convert(entry.DType, source, values.AsSpan((int)start, n), what);
+            ElementConverter.Convert(entry.DType, source, values.AsSpan((int)start, n), what, start);
         }
         if (checkFinite && entry.DType.IsFloat())
             ElementConverter.EnsureFinite<T>(values, what);

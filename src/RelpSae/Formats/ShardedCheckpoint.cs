@@ -73,7 +73,7 @@ public static class ShardedCheckpoint
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(index));
+            using var doc = JsonDocument.Parse(SideFile.ReadBytes(index));
             if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new RelpSaeException($"{index}: weight_map is missing or not an object");
             var shards = new List<(string, List<string>)>();

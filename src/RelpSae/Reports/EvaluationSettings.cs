@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RelpSae.Formats;
 
 namespace RelpSae.Reports;
 
@@ -22,7 +23,7 @@ public static class EvaluationSettings
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            return JsonNode.Parse(SideFile.ReadText(path)) as JsonObject
                 ?? throw new RelpSaeException($"{path}: not a JSON object of settings");
         }
         catch (JsonException e)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RelpSae.Formats;
 
 namespace RelpSae.Reports;
 
@@ -25,7 +26,7 @@ public sealed record ReportHeader(string Title, IReadOnlyList<KeyValuePair<strin
         if (!System.IO.File.Exists(path)) return null;
         try
         {
-            var root = JsonDocument.Parse(System.IO.File.ReadAllText(path)).RootElement;
+            var root = JsonDocument.Parse(SideFile.ReadText(path)).RootElement;
             return new ReportHeader(root.GetProperty("title").GetString()!,
                 root.GetProperty("entries").EnumerateObject().Select(p => new KeyValuePair<string, string>(p.Name, p.Value.GetString()!)).ToList(),
                 root.TryGetProperty("gated_mlp", out var gated) && gated.GetBoolean());

@@ -17,8 +17,23 @@ public static class CommunitySaeFiles
     /// </summary>
     public static SparseAutoencoder LoadGemmaScope(string path, string? hookName = null)
     {
-        // Names and shapes first, from the arrays' headers: nothing is converted for a file that is not a Gemma Scope SAE.
-        var headers = NpzFile.Headers(path).ToDictionary(h => h.Name, StringComparer.Ordinal);
+        int dIn = 0, dSae = 0;
+        var arrays = NpzFile.Read(path, headers => (dIn, dSae) = CheckGemmaScope(headers, path));
+        var config = new SaeConfig
+        {
+            Architecture = SaeArchitecture.JumpRelu, DIn = dIn, DSae = dSae, ApplyBDecToInput = false,
+            HookName = hookName ?? LayerHook(path),
+        };
+        return SparseAutoencoder.FromTensors(config, arrays.Values, path);
+    }
+
+    /// <summary>
+    /// Names and shapes from the arrays' headers, checked before any array is allocated: exactly the five
+    /// arrays of a Gemma Scope SAE, each of the shape W_enc's [d_in, d_sae] implies.
+    /// </summary>
+    private static (int DIn, int DSae) CheckGemmaScope(IReadOnlyList<TensorHeader> declared, string path)
+    {
+        var headers = declared.ToDictionary(h => h.Name, StringComparer.Ordinal);
         var wEnc = headers.TryGetValue("W_enc", out var w) && w.Shape.Length == 2 ? w
             : throw new RelpSaeException($"{path}: array 'W_enc' [d_in, d_sae] is missing or not a matrix");
         int dIn = wEnc.Shape[0], dSae = wEnc.Shape[1];
@@ -28,12 +43,7 @@ public static class CommunitySaeFiles
                 throw new RelpSaeException($"{path}: array '{name}' {(h is null ? "is missing" : $"has shape [{string.Join(", ", h.Shape)}]")}; W_enc [{dIn}, {dSae}] implies [{string.Join(", ", shape)}]");
         if (headers.Keys.FirstOrDefault(n => !expected.ContainsKey(n)) is { } extra)
             throw new RelpSaeException($"{path}: array '{extra}' is not part of a Gemma Scope SAE (W_enc, W_dec, b_enc, b_dec, threshold)");
-        var config = new SaeConfig
-        {
-            Architecture = SaeArchitecture.JumpRelu, DIn = dIn, DSae = dSae, ApplyBDecToInput = false,
-            HookName = hookName ?? LayerHook(path),
-        };
-        return SparseAutoencoder.FromTensors(config, NpzFile.Read(path).Values, path);
+        return (dIn, dSae);
     }
 
     /// <summary>
@@ -59,7 +69,7 @@ public static class CommunitySaeFiles
         var decoder = Take("decoder.weight");
         bool topK = t.ContainsKey("k");
         var bDec = Take(topK ? "b_dec" : "bias");
-        int k = topK ? (int)Take("k").Data.Single() : 0;
+        int k = topK ? TopK(Take("k").Data.Single(), dSae, path) : 0;
         t.Remove("threshold");   // top-k's inference threshold buffer: unused by the top-k activation itself
         if (t.Count > 0) throw new RelpSaeException($"{path}: unexpected tensor '{t.Keys.First()}' for a dictionary_learning AutoEncoder");
         var config = new SaeConfig
@@ -116,6 +126,11 @@ public static class CommunitySaeFiles
             throw new RelpSaeException($"{path}: unexpected tensor '{extra}' for a dictionary_learning AutoEncoder");
         return new HashSet<string>(byName.Keys, StringComparer.Ordinal);
     }
+
+    /// <summary>k as a count of features: a fractional or out-of-range k is refused rather than truncated.</summary>
+    private static int TopK(float k, int dSae, string path) =>
+        float.IsInteger(k) && k >= 1 && k <= dSae ? (int)k
+        : throw new RelpSaeException($"{path}: tensor 'k' is {k}; top-k needs a whole number of features from 1 to d_sae {dSae}");
 
     private static float[] Transpose(float[] a, int rows, int cols)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using RelpSae.Formats;
 
 namespace RelpSae.Sae;
 
@@ -33,14 +34,20 @@ public sealed class FeatureSummaries(IReadOnlyList<double> density, IReadOnlyLis
         File.WriteAllText(Path.Combine(saeDir, FileName), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>The summaries beside an SAE, or null when it has none (they are optional).</summary>
-    public static FeatureSummaries? Load(string saeDir)
+    /// <summary>
+    /// Room for one feature's entry (eight top tokens, indented, however long their text): the file's
+    /// size cap grows with the SAE, since a wide SAE's summaries pass the usual side-file cap.
+    /// </summary>
+    private const long MaxBytesPerFeature = 16 << 10;
+
+    /// <summary>The summaries beside an SAE of <paramref name="dSae"/> features, or null when it has none (they are optional).</summary>
+    public static FeatureSummaries? Load(string saeDir, int dSae)
     {
         var path = Path.Combine(saeDir, FileName);
         if (!File.Exists(path)) return null;
         try
         {
-            var features = JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("features").EnumerateArray().ToList();
+            var features = JsonDocument.Parse(SideFile.ReadBytes(path, Math.Max(SideFile.MaxBytes, dSae * MaxBytesPerFeature))).RootElement.GetProperty("features").EnumerateArray().ToList();
             return new FeatureSummaries(
                 features.Select(f => f.GetProperty("density").GetDouble()).ToList(),
                 features.Select(f => (IReadOnlyList<TopToken>)f.GetProperty("top_tokens").EnumerateArray()

@@ -25,7 +25,7 @@ public static class SaeFiles
         string folder = Folder(path);
         string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
         if (!File.Exists(cfgPath)) throw new RelpSaeException($"{cfgPath}: no such file (an SAE folder needs {ConfigFile} and {WeightsFile})");
-        var config = SaeLensConfig.Parse(File.ReadAllText(cfgPath), cfgPath);
+        var config = SaeLensConfig.Parse(SideFile.ReadText(cfgPath), cfgPath);
         if (!File.Exists(weightsPath)) throw new RelpSaeException($"{weightsPath}: no such file");
         using var weights = SafetensorsFile.Open(weightsPath);
         CheckBeforeReading(config, weights);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RelpSae.Formats;
 
 namespace RelpSae.Text;
 
@@ -18,6 +19,7 @@ internal sealed record BpeFiles(
     {
         var vocab = Parse(vocabPath, root => ReadVocab(root, vocabPath));
         var merges = new List<string>();
+        SideFile.CheckedLength(mergesPath);   // read by lines, for their numbers in errors, once known to be a file
         foreach (var (lineNo, line) in StrictText.Lines(mergesPath))
         {
             if (line.Length == 0 || (lineNo == 1 && line.StartsWith("#version"))) continue;
@@ -94,12 +96,10 @@ internal sealed record BpeFiles(
 
     static T Parse<T>(string path, Func<JsonElement, T> read)
     {
-        var bytes = File.ReadAllBytes(path);
-        if (!System.Text.Unicode.Utf8.IsValid(bytes))
-            throw new RelpSaeException($"{path}: not valid UTF-8");
+        var text = SideFile.ReadText(path);
         try
         {
-            using var doc = JsonDocument.Parse(bytes);
+            using var doc = JsonDocument.Parse(text);
             return read(doc.RootElement);
         }
         catch (JsonException e)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using RelpSae.Formats;
 using Microsoft.ML.Tokenizers;
 
 namespace RelpSae.Text;
@@ -46,7 +47,7 @@ public sealed partial class ByteFallbackBpe : ITextTokenizer
 
     public static ByteFallbackBpe Load(string path)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        using var doc = JsonDocument.Parse(SideFile.ReadBytes(path));
         var root = doc.RootElement;
         var model = root.GetProperty("model");
         if (!model.TryGetProperty("type", out var type) || type.GetString() != "BPE")

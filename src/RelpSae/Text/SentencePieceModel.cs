@@ -1,3 +1,4 @@
+using RelpSae.Formats;
 using Microsoft.ML.Tokenizers;
 
 namespace RelpSae.Text;
@@ -24,8 +25,7 @@ public sealed class SentencePieceModel : ITextTokenizer
 
     public static SentencePieceModel Load(string path)
     {
-        if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
-        using var stream = File.OpenRead(path);
+        using var stream = new MemoryStream(SideFile.ReadBytes(path));
         try
         {
             return new SentencePieceModel(LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false), path);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RelpSae.Formats;
 
 namespace RelpSae.Text;
 
@@ -17,7 +18,7 @@ public static class TokenizerFiles
             bool byteFallback;
             try
             {
-                using var doc = JsonDocument.Parse(File.ReadAllBytes(json));
+                using var doc = JsonDocument.Parse(SideFile.ReadBytes(json));
                 byteFallback = ByteFallbackBpe.Describes(doc.RootElement);
             }
             catch (JsonException e)

@@ -75,17 +75,20 @@ public class FamilyLoaderTests
         Refused(() => LanguageModels.Load(dir), "model.safetensors: tensor 'gpt_neox.layers.0.mlp.gate.weight' is not part of the model", "config.json");
     }
 
-    /// <summary>A .npy of float32 with the given shape in its header and the given number of values after it.</summary>
-    internal static byte[] Npy(string shape, int values)
+    /// <summary>A .npy of float32 zeros with the given shape in its header and the given number of values after it.</summary>
+    internal static byte[] Npy(string shape, int values) =>
+        Npy($"{{'descr': '<f4', 'fortran_order': False, 'shape': ({shape}), }}", new byte[values * 4]);
+
+    /// <summary>A version 1.0 .npy: the header dict literal as given (padded as numpy pads it), then the data bytes.</summary>
+    internal static byte[] Npy(string header, byte[] data)
     {
-        string header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({shape}), }}";
         header = header.PadRight(118) + "\n";
         var bytes = new List<byte> { 0x93 };
         bytes.AddRange("NUMPY"u8.ToArray());
         bytes.AddRange([1, 0]);
         bytes.AddRange(BitConverter.GetBytes((ushort)header.Length));
         bytes.AddRange(Encoding.Latin1.GetBytes(header));
-        bytes.AddRange(new byte[values * 4]);
+        bytes.AddRange(data);
         return [.. bytes];
     }
 
@@ -109,8 +112,7 @@ public class FamilyLoaderTests
     public void AnAbsurdNpyShapeOrACommunitySaeWhoseTensorsDisagreeIsRefused()
     {
         var huge = Npz(("W_enc", Npy("100000, 100000", 4)));
-        Refused(() => NpzFile.Headers(huge), "params.npz: array 'W_enc': shape (100000, 100000) is more elements than one array can hold");
-        Refused(() => NpzFile.Read(huge), "array 'W_enc'", "more elements than one array can hold");
+        Refused(() => NpzFile.Read(huge), "params.npz: array 'W_enc': shape (100000, 100000) is more elements than one array can hold");
 
         var mismatched = Npz(("W_enc", Npy("4, 6", 24)), ("W_dec", Npy("4, 6", 24)), ("b_enc", Npy("6,", 6)), ("b_dec", Npy("4,", 4)), ("threshold", Npy("6,", 6)));
         Refused(() => SaeFiles.Load(mismatched), "params.npz: array 'W_dec' has shape [4, 6]; W_enc [4, 6] implies [6, 4]");

@@ -14,12 +14,12 @@ namespace RelpSae.Tests.Formats;
 public class HostileFileTests
 {
     private static readonly string Tarot = TestPaths.Data("tarot-gpt2");
-    private const long Megabyte = 1 << 20;
+    internal const long Megabyte = 1 << 20;
 
     private static string TempDir() => Directory.CreateTempSubdirectory("relpsae-hostile").FullName;
 
     /// <summary>Runs <paramref name="read"/>, asserts it allocated under the bound, and returns its error (if any).</summary>
-    private static RelpSaeException? Bounded(Action read, long maxBytes)
+    internal static RelpSaeException? Bounded(Action read, long maxBytes)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         RelpSaeException? error = null;
@@ -31,7 +31,7 @@ public class HostileFileTests
         return error;
     }
 
-    private static void Refused(Action read, long maxBytes, params string[] fragments)
+    internal static void Refused(Action read, long maxBytes, params string[] fragments)
     {
         var e = Bounded(read, maxBytes);
         Assert.NotNull(e);

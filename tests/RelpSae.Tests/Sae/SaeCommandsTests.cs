@@ -57,7 +57,7 @@ public class SaeCommandsTests
         Assert.True(sae.Config.Extra["relp_sae_data"]!["exclude_bos_activations"]!.GetValue<bool>());
         Assert.Equal(512, SaeFiles.LoadLogSparsity(outDir, 512)!.Length);
         Assert.Equal(512, FeatureMeans.Load(outDir).Length);
-        Assert.Equal(512, FeatureSummaries.Load(outDir)!.Density.Count);
+        Assert.Equal(512, FeatureSummaries.Load(outDir, dSae: 512)!.Density.Count);
 
         var metrics = JsonNode.Parse(File.ReadAllText(json))!;
         Assert.True(metrics["explained_variance"]!.GetValue<double>() > 0.7, metrics.ToJsonString());
@@ -128,7 +128,7 @@ public class SaeCommandsTests
         Assert.Equal(150, m["tokens"]!.GetValue<long>()); // ten whole contexts of 15 positions (BOS left out)
 
         // Each coordinate is positive or negative: features j and d + j share the tokens, and the means add up to E|x_j|.
-        var summaries = FeatureSummaries.Load(dir)!;
+        var summaries = FeatureSummaries.Load(dir, sae.DSae)!;
         var means = FeatureMeans.Load(dir);
         for (int j = 0; j < d; j++)
         {
