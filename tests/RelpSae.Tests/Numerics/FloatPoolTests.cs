@@ -43,4 +43,31 @@ public class FloatPoolTests
         Assert.Same(big, pool.Rent(20));
         Assert.Same(other, pool.Rent(15));
     }
+
+    /// <summary>After a pass that gave back many arrays of one length, the spares it left unused go before anything a later pass reuses.</summary>
+    [Fact]
+    public void ArraysGivenBackLongestAgoGoFirst()
+    {
+        var pool = new FloatPool(capacityFloats: 30);
+        float[] first = new float[10], second = new float[10], third = new float[10];
+        foreach (var a in new[] { first, second, third }) pool.Return(a);
+        var reused = pool.Rent(10);
+        Assert.Same(third, reused);
+        pool.Return(reused);
+        pool.Return(new float[20]);    // 50 > 30: the spares given back longest ago, first and second, make room
+        Assert.Equal(30, pool.HeldFloats);
+        Assert.Same(third, pool.Rent(10));
+        Assert.NotSame(second, pool.Rent(10));
+    }
+
+    /// <summary>A pass that had more lent at once than the capacity gets all of it back next time, rather than allocating the excess afresh.</summary>
+    [Fact]
+    public void WhatOnePassHeldAtOnceIsKept()
+    {
+        var pool = new FloatPool(capacityFloats: 10);
+        var lent = Enumerable.Range(0, 3).Select(_ => pool.Rent(10)).ToList();
+        lent.ForEach(pool.Return);
+        Assert.Equal(30, pool.HeldFloats);
+        Assert.Equal(lent.ToHashSet(), Enumerable.Range(0, 3).Select(_ => pool.Rent(10)).ToHashSet());
+    }
 }
