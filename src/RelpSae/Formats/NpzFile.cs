@@ -10,14 +10,6 @@ namespace RelpSae.Formats;
 /// </summary>
 public static class NpzFile
 {
-    /// <summary>
-    /// Entries past <see cref="InflationFreeBytes"/> that claim to inflate more than this many times over are
-    /// refused unopened: weights barely compress (Gemma Scope stores its arrays uncompressed), so such an entry
-    /// is a zip bomb, and its claimed size would otherwise be allocated.
-    /// </summary>
-    private const int MaxInflation = 100;
-    private const long InflationFreeBytes = 1 << 20;
-
     /// <summary>Bytes inflated and converted at a time, so an array costs its float32 values and little more.</summary>
     private const int ChunkBytes = 1 << 20;
 
@@ -27,7 +19,7 @@ public static class NpzFile
     /// </param>
     public static Dictionary<string, FloatTensor> Read(string path, Action<IReadOnlyList<TensorHeader>>? check = null)
     {
-        if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
+        SideFile.CheckedLength(path, long.MaxValue);   // a regular file: opening a FIFO would wait for a writer
         try
         {
             using var zip = ZipFile.OpenRead(path);
@@ -52,9 +44,7 @@ public static class NpzFile
             if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
             string name = entry.FullName[..^4], what = $"{path}: array '{name}'";
             if (!names.Add(name)) throw new RelpSaeException($"{what} appears twice in the archive");
-            if (entry.Length > InflationFreeBytes && entry.Length / MaxInflation > entry.CompressedLength)
-                throw new RelpSaeException($"{what}: {entry.CompressedLength} compressed bytes claim to inflate {entry.Length / Math.Max(1, entry.CompressedLength)}-fold, "
-                    + $"to {entry.Length}; weights do not compress like that (a zip bomb?)");
+            ZipInflation.Check(entry, what);
             using var stream = entry.Open();
             arrays.Add((entry, NpyHeader.Read(stream, entry.Length, name, what)));
         }

@@ -19,7 +19,7 @@ public static class PyTorchBin
     public static Dictionary<string, FloatTensor> Read(string path, bool checkFinite = true,
         Func<IReadOnlyList<TensorHeader>, IReadOnlySet<string>>? plan = null)
     {
-        if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
+        SideFile.CheckedLength(path, long.MaxValue);   // a regular file: opening a FIFO would wait for a writer
         try
         {
             using var zip = ZipFile.OpenRead(path);
@@ -53,6 +53,7 @@ public static class PyTorchBin
                 var storage = group.First().View.Storage;
                 var entry = zip.GetEntry($"{archive}data/{storage.Key}")
                     ?? throw new RelpSaeException($"{path}: storage '{storage.Key}' is missing from the archive");
+                ZipInflation.Check(entry, $"{path}: entry {entry.FullName}");
                 long bytes = storage.Count * storage.DType.Size();
                 if (storage.Count > Array.MaxLength || entry.Length != bytes)
                     throw new RelpSaeException($"{path}: storage '{storage.Key}' holds {entry.Length} bytes, not the {bytes} its {storage.Count} {storage.DType} elements need");

@@ -56,7 +56,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Opens and validates a safetensors file; every problem is a one-line <see cref="RelpSaeException"/>.</summary>
     public static SafetensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw new RelpSaeException($"{path}: no such file");
+        SideFile.CheckedLength(path, long.MaxValue);   // a regular file: opening a FIFO would wait for a writer
         return new SafetensorsFile(path);
     }
 

@@ -17,7 +17,8 @@ internal static class CircuitChart
         double X(double n) => Left + Math.Log2(n) / x1 * (Width - Left - Right);
         double Y(double v) => Top + (y1 - v) / (y1 - y0) * (Height - Top - Bottom);
         var sb = new StringBuilder();
-        sb.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" role=\"img\" aria-label=\"{HtmlReport.Esc(title)}\" font-family=\"sans-serif\" font-size=\"11\">\n"));
+        // Drawn in a Width × Height box and scaled to the page's width, as wide as the tables beside it.
+        sb.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-label=\"{HtmlReport.Esc(title)}\" font-family=\"sans-serif\" font-size=\"11\">\n"));
         sb.Append(Inv($"<text x=\"{Width / 2}\" y=\"16\" text-anchor=\"middle\" font-size=\"13\">{HtmlReport.Esc(title)}</text>\n"));
         for (int i = 0; i < lines.Count; i++)   // the legend, in its own row above the plot
             sb.Append(Inv($"<rect x=\"{Left + i * 95}\" y=\"26\" width=\"12\" height=\"3\" fill=\"{Palette[i % Palette.Length]}\"/><text x=\"{Left + i * 95 + 16}\" y=\"31\">{HtmlReport.Esc(lines[i].Name)}</text>\n"));

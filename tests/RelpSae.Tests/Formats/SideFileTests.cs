@@ -48,14 +48,17 @@ public class SideFileTests
     /// Runs the reader on its own thread and returns its error, failing when it takes over 10 s (then
     /// <paramref name="release"/> unblocks it) or allocates more than 16 MB.
     /// </summary>
-    private static RelpSaeException Refused(string reader, string dir, Action? release = null)
+    private static RelpSaeException Refused(string reader, string dir, Action? release = null) =>
+        Refused(reader, () => Readers[reader].Read(dir), Readers[reader].File, release);
+
+    private static RelpSaeException Refused(string reader, Action read, string file, Action? release)
     {
         RelpSaeException? error = null;
         long allocated = 0;
         var thread = new Thread(() =>
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            try { Readers[reader].Read(dir); }
+            try { read(); }
             catch (RelpSaeException e) { error = e; }
             catch (Exception) { }
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
@@ -69,8 +72,28 @@ public class SideFileTests
         Assert.True(allocated < 16 << 20, $"{reader} allocated {allocated >> 20} MB");
         Assert.NotNull(error);
         Assert.DoesNotContain('\n', error.Message);
-        Assert.Contains(Readers[reader].File, error.Message);
+        Assert.Contains(file, error.Message);
         return error;
+    }
+
+    /// <summary>The weights files' readers, which have no size cap but must not block on a FIFO either.</summary>
+    private static readonly Dictionary<string, Action<string>> WeightReaders = new()
+    {
+        ["model.safetensors"] = path => SafetensorsFile.Open(path).Dispose(),
+        ["pytorch_model.bin"] = path => PyTorchBin.Read(path),
+        ["params.npz"] = path => NpzFile.Read(path, _ => { }),
+    };
+
+    public static TheoryData<string> WeightFiles => new(WeightReaders.Keys);
+
+    [Theory]
+    [MemberData(nameof(WeightFiles))]
+    public void AWeightsFileThatIsAFifoIsRefusedWithoutWaitingForAWriter(string file)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("relp-side-").FullName, file);
+        Assert.Equal(0, mkfifo(path, Convert.ToUInt32("600", 8)));
+        void Release() { using var writer = new FileStream(path, FileMode.Open, FileAccess.Write); }
+        Assert.Contains("not a regular file", Refused(file, () => WeightReaders[file](path), file, Release).Message);
     }
 
     [Theory]
