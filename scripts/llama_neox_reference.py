@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Golden logits and gradients for the Llama-family, Gemma-2 and GPT-NeoX tests, from an independent PyTorch
+"""Golden logits and gradients for the Llama-family, Qwen3, Gemma-2 and GPT-NeoX tests, from an independent PyTorch
 forward pass written here in plain torch after Hugging Face's modeling code (LlamaForCausalLM,
-Qwen2ForCausalLM, Gemma2ForCausalLM, GPTNeoXForCausalLM; PyTorch 1.13, no transformers package).
+Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, GPTNeoXForCausalLM, and modeling_rope_utils' llama3
+rotary scaling; PyTorch 1.13, no transformers package).
 
 Writes, under tests/RelpSae.Tests/TestData:
   tiny-qwen2/   random Qwen2 (grouped-query attention, q/k/v biases, untied head), bf16, in two shards
@@ -10,6 +11,9 @@ Writes, under tests/RelpSae.Tests/TestData:
                 attention and final logit soft-capping, sandwich norms with 1+w scales, sqrt(d)-scaled tied embedding)
   tiny-neox/    random GPT-NeoX (parallel residual, rotary_pct 0.5, exact gelu)
   tiny-neox-seq/ random GPT-NeoX (sequential residual, rotary_pct 0.25, gelu_new)
+  tiny-qwen3/   random Qwen3 (QK-norm, grouped-query, head_dim 12 x 4 heads on width 32, tied head)
+  tiny-llama3-rope/ random Llama with Llama 3.1's rope_scaling (factor 8, low 1, high 4, original context 8,
+                so that at head_dim 8 one frequency is interpolated and the others divided by 8)
   <model>/golden.json for these and for stories260K-llama (copied from ../shared/fixtures).
 
 Rule-modified gradients are taken as the seed's fork takes them, by detaching inside the forward pass:
@@ -19,14 +23,17 @@ become p/2 + (p/2).detach().
 Gemma-2 soft-capping, cap * tanh(s / cap): on attention scores it is left exact (it sits inside the pattern,
 which AH detaches); on the final logits it is an elementwise activation, so Identity replaces it as above.
 Gemma-2 hooks: hook_resid_mid is the residual after adding the post-attention-normed attention output.
+Qwen3's QK-norm is an RMSNorm like the others: the LN-rule detaches each head's 1/rms there too.
 
-Run: /usr/bin/python3 scripts/llama_neox_reference.py   (from the repository root)
+Run: /usr/bin/python3 scripts/llama_neox_reference.py [fixture ...]   (from the repository root; every fixture
+without names, stories260K-llama's golden.json from ../shared/fixtures)
 """
 import json
 import math
 import os
 import shutil
 import struct
+import sys
 
 import numpy as np
 import torch
@@ -127,10 +134,24 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-def rope(x, dims, theta):
-    """x [B, H, T, dh]: HF's rotate-half rotation of the first `dims` dims of each head."""
+def llama3_scaled(inv_freq, s):
+    """modeling_rope_utils' llama3 type: frequencies of wavelength above original/low divided by factor, below
+    original/high kept, between them interpolated linearly in original/wavelength."""
+    factor, low, high, original = s["factor"], s["low_freq_factor"], s["high_freq_factor"], s["original_max_position_embeddings"]
+    wavelength = 2 * math.pi / inv_freq
+    long_scaled = torch.where(wavelength > original / low, inv_freq / factor, inv_freq)
+    smooth = (original / wavelength - low) / (high - low)
+    between = (1 - smooth) * long_scaled / factor + smooth * long_scaled
+    medium = ~(wavelength < original / high) * ~(wavelength > original / low)
+    return torch.where(medium, between, long_scaled)
+
+
+def rope(x, dims, theta, scaling=None):
+    """x [B, H, T, dh]: HF's rotate-half rotation of the first `dims` dims of each head (scaling: rope_scaling)."""
     T = x.shape[2]
     inv_freq = 1.0 / (theta ** (torch.arange(0, dims, 2).float() / dims))
+    if scaling is not None:
+        inv_freq = llama3_scaled(inv_freq, scaling)
     freqs = torch.outer(torch.arange(T).float(), inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos(), emb.sin()
@@ -188,12 +209,16 @@ class Llama:
         q = linear(a, t[p + "self_attn.q_proj.weight"], b("q")).view(B, T, self.H, self.dh).transpose(1, 2)
         k = linear(a, t[p + "self_attn.k_proj.weight"], b("k")).view(B, T, self.KV, self.dh).transpose(1, 2)
         v = linear(a, t[p + "self_attn.v_proj.weight"], b("v")).view(B, T, self.KV, self.dh).transpose(1, 2)
-        theta = self.c.get("rope_theta", 10000.0)
-        q, k = rope(q, self.dh, theta), rope(k, self.dh, theta)
+        q, k = self.qk_norm(p, q, k, rules)
+        theta, scaling = self.c.get("rope_theta", 10000.0), self.c.get("rope_scaling")
+        q, k = rope(q, self.dh, theta, scaling), rope(k, self.dh, theta, scaling)
         g = self.H // self.KV
         k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
         o_bias = t[p + "self_attn.o_proj.bias"] if self.out_bias else None
         return linear(attention(q, k, v, rules), t[p + "self_attn.o_proj.weight"], o_bias)
+
+    def qk_norm(self, p, q, k, rules):   # Llama has none
+        return q, k
 
     def mlp(self, l, x, rules):
         t, p = self.t, f"model.layers.{l}."
@@ -211,6 +236,16 @@ class Llama:
 
     def logits(self, x, rules):
         return linear(rms_norm(x, self.t["model.norm.weight"], self.c["rms_norm_eps"], rules), self.head)
+
+
+class Qwen3(Llama):
+    """HF Qwen3ForCausalLM: Llama's block with q_norm and k_norm, RMSNorms over each head's d_head values (eps
+    rms_norm_eps) between the projections and RoPE; q/k/v biases only with attention_bias."""
+
+    def qk_norm(self, p, q, k, rules):
+        eps = self.c["rms_norm_eps"]
+        return (rms_norm(q, self.t[p + "self_attn.q_norm.weight"], eps, rules),
+                rms_norm(k, self.t[p + "self_attn.k_norm.weight"], eps, rules))
 
 
 class Gemma2(Llama):
@@ -391,6 +426,50 @@ def tiny_llama_mqa():
     return cfg, {k: v.to(torch.float16).to(torch.float32) for k, v in t.items()}
 
 
+def tiny_llama_shapes(d, m, V, heads, kv_heads, dh, tied, extra=()):
+    """The tensor shapes of a two-block Llama-shaped model without biases; extra: per-block [dh] norms (QK-norm)."""
+    shapes = {"model.embed_tokens.weight": [V, d], "model.norm.weight": [d]}
+    if not tied:
+        shapes["lm_head.weight"] = [V, d]
+    norms = {"model.norm.weight"}
+    for l in range(2):
+        p = f"model.layers.{l}."
+        block_norms = {p + "input_layernorm.weight": [d], p + "post_attention_layernorm.weight": [d]}
+        block_norms.update({p + n: [dh] for n in extra})
+        shapes.update(block_norms)
+        shapes.update({p + "self_attn.q_proj.weight": [heads * dh, d], p + "self_attn.k_proj.weight": [kv_heads * dh, d],
+                       p + "self_attn.v_proj.weight": [kv_heads * dh, d], p + "self_attn.o_proj.weight": [d, heads * dh],
+                       p + "mlp.gate_proj.weight": [m, d], p + "mlp.up_proj.weight": [m, d], p + "mlp.down_proj.weight": [d, m]})
+        norms |= set(block_norms)
+    return shapes, norms
+
+
+def tiny_qwen3():
+    """QK-norm on grouped-query heads of head_dim 12 x 4 heads != width 32 (Qwen3's head_dim is its own setting), tied head."""
+    cfg = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 32, "intermediate_size": 48,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12, "vocab_size": 64,
+           "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_scaling": None,
+           "attention_bias": False, "use_sliding_window": False, "sliding_window": None, "max_window_layers": 2,
+           "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32"}
+    shapes, norms = tiny_llama_shapes(32, 48, 64, 4, 2, 12, tied=True, extra=("self_attn.q_norm.weight", "self_attn.k_norm.weight"))
+    return cfg, random_tensors(shapes, 19, norms)
+
+
+def tiny_llama3_rope():
+    """Llama 3.1's rope_scaling at a scale the test sequences reach: at head_dim 8 and theta 10000 the wavelengths are
+    6.3, 63, 628 and 6283 positions, so against original context 8 (low 1, high 4: 8 and 2) the first is
+    interpolated and the other three divided by factor 8."""
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 32, "intermediate_size": 40,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 64,
+           "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+           "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                            "original_max_position_embeddings": 8, "rope_type": "llama3"},
+           "tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False, "hidden_act": "silu",
+           "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32"}
+    shapes, norms = tiny_llama_shapes(32, 40, 64, 4, 2, 8, tied=False)
+    return cfg, random_tensors(shapes, 20, norms)
+
+
 def tiny_gemma2():
     """head_dim 12 x 4 heads != width 32 and query_pre_attn_scalar 24 != head_dim, so neither can stand in for
     the other; caps 5 and 3 are small enough that tanh bends at these scales."""
@@ -453,42 +532,59 @@ def save(folder, cfg, t, dtype="F32", shards=1):
         json.dump({"metadata": {"total_size": 0}, "weight_map": dict(sorted(weight_map.items()))}, f, indent=2)
 
 
-def main():
-    torch.manual_seed(0)
+SMALL = torch.tensor([[1, 5, 9, 33, 2, 60], [1, 17, 40, 8, 8, 21]])
+THREE_HOOKS = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_mid", "blocks.1.hook_resid_pre"]
+
+
+def stories():
     ids = torch.tensor([[1, 461, 461, 401, 401, 401], [1, 300, 72, 90, 400, 13]])
-    stories = os.path.join(DATA, "stories260K-llama")
-    os.makedirs(stories, exist_ok=True)
+    folder = os.path.join(DATA, "stories260K-llama")
+    os.makedirs(folder, exist_ok=True)
     for f in ("config.json", "model.safetensors", "reference.json", "LICENSE"):
-        shutil.copy(os.path.join(FIXTURE, f), stories)
-    cfg = json.load(open(os.path.join(stories, "config.json")))
-    model = Llama(cfg, read_safetensors(os.path.join(stories, "model.safetensors")))
+        shutil.copy(os.path.join(FIXTURE, f), folder)
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    model = Llama(cfg, read_safetensors(os.path.join(folder, "model.safetensors")))
     with torch.no_grad():   # the fixture's own check: ten greedy tokens from BOS
         seq = [1]
         for _ in range(10):
             seq.append(int(run_from(model, model.embed(torch.tensor([seq])), 0, "pre", set())[0, -1].argmax()))
-    assert seq[1:] == json.load(open(os.path.join(stories, "reference.json")))["greedy_next_10"], seq
+    assert seq[1:] == json.load(open(os.path.join(folder, "reference.json")))["greedy_next_10"], seq
     hooks = ["blocks.0.hook_resid_pre", "blocks.2.hook_resid_mid", "blocks.4.hook_resid_pre"]
-    json.dump(golden(model, ids, 461, 401, hooks), open(os.path.join(stories, "golden.json"), "w"))
+    json.dump(golden(model, ids, 461, 401, hooks), open(os.path.join(folder, "golden.json"), "w"))
 
-    small = torch.tensor([[1, 5, 9, 33, 2, 60], [1, 17, 40, 8, 8, 21]])
-    cfg, t = tiny_qwen2()
-    save(os.path.join(DATA, "tiny-qwen2"), cfg, t, dtype="BF16", shards=2)
-    hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_mid", "blocks.1.hook_resid_pre"]
-    json.dump(golden(Llama(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-qwen2", "golden.json"), "w"))
-    cfg, t = tiny_llama_mqa()
-    save(os.path.join(DATA, "tiny-llama-mqa"), cfg, t, dtype="F16")
-    hooks = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid"]
-    json.dump(golden(Llama(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-llama-mqa", "golden.json"), "w"))
-    cfg, t = tiny_gemma2()
-    save(os.path.join(DATA, "tiny-gemma2"), cfg, t)
-    hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_mid", "blocks.1.hook_resid_pre"]
-    json.dump(golden(Gemma2(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, "tiny-gemma2", "golden.json"), "w"))
-    for name, parallel in (("tiny-neox", True), ("tiny-neox-seq", False)):
-        cfg, t = tiny_neox(parallel)
-        save(os.path.join(DATA, name), cfg, t)
-        hooks = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre"] + ([] if parallel else ["blocks.0.hook_resid_mid"])
-        json.dump(golden(GptNeoX(cfg, t), small, 7, 3, hooks), open(os.path.join(DATA, name, "golden.json"), "w"))
+
+def random_fixture(name, family, make, hooks, dtype="F32", shards=1):
+    """A random checkpoint under TestData/name and its golden.json on the small token batch (metric logit 7 - logit 3)."""
+    def write():
+        cfg, t = make()
+        save(os.path.join(DATA, name), cfg, t, dtype=dtype, shards=shards)
+        json.dump(golden(family(cfg, t), SMALL, 7, 3, hooks), open(os.path.join(DATA, name, "golden.json"), "w"))
+    return write
+
+
+FIXTURES = {
+    "stories260K-llama": stories,
+    "tiny-qwen2": random_fixture("tiny-qwen2", Llama, tiny_qwen2, THREE_HOOKS, dtype="BF16", shards=2),
+    "tiny-llama-mqa": random_fixture("tiny-llama-mqa", Llama, tiny_llama_mqa,
+                                     ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid"], dtype="F16"),
+    "tiny-gemma2": random_fixture("tiny-gemma2", Gemma2, tiny_gemma2, THREE_HOOKS),
+    "tiny-neox": random_fixture("tiny-neox", GptNeoX, lambda: tiny_neox(True),
+                                ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre"]),
+    "tiny-neox-seq": random_fixture("tiny-neox-seq", GptNeoX, lambda: tiny_neox(False),
+                                    ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre", "blocks.0.hook_resid_mid"]),
+    "tiny-qwen3": random_fixture("tiny-qwen3", Qwen3, tiny_qwen3, THREE_HOOKS),
+    "tiny-llama3-rope": random_fixture("tiny-llama3-rope", Llama, tiny_llama3_rope, THREE_HOOKS),
+}
+
+
+def main(names):
+    unknown = [n for n in names if n not in FIXTURES]
+    if unknown:
+        sys.exit(f"unknown fixture {unknown[0]}; fixtures: {', '.join(FIXTURES)}")
+    for name in names or FIXTURES:
+        torch.manual_seed(0)
+        FIXTURES[name]()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -13,7 +13,7 @@ public static class FamilyBenchmark
 {
     /// <summary>SmolLM-135M: 30 blocks of width 576, 9 query heads sharing 3 key-value heads, SwiGLU 1536, tied 49,152-token head.</summary>
     public static readonly LlamaConfig SmolLm135M = new("LlamaForCausalLM", VocabSize: 49152, Context: 2048, DModel: 576, NLayers: 30, NHeads: 9,
-        NKvHeads: 3, DHead: 64, DMlp: 1536, RmsNormEps: 1e-5f, RopeTheta: 10000, TiedEmbeddings: true, QkvBias: false, OutputBias: false, BosTokenId: 1);
+        NKvHeads: 3, DHead: 64, DMlp: 1536, RmsNormEps: 1e-5f, RopeTheta: 10000, RopeScaling: null, TiedEmbeddings: true, QkvBias: false, OutputBias: false, BosTokenId: 1);
 
     /// <summary>Pythia-160m: 12 parallel blocks of width 768, 12 heads with a quarter of each rotated, GELU 3072, untied 50,304-token head.</summary>
     public static readonly GptNeoXConfig Pythia160M = new(VocabSize: 50304, Context: 2048, DModel: 768, NLayers: 12, NHeads: 12, DMlp: 3072,

@@ -29,6 +29,8 @@ internal static class Families
         new("tiny-gemma2", "Gemma2ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: true),
         new("tiny-neox", "GPTNeoXForCausalLM", 32, GatedMlp: false, Trained: false, Golden: true, EndToEnd: true),
         new("tiny-neox-seq", "GPTNeoXForCausalLM", 32, GatedMlp: false, Trained: false, Golden: true, EndToEnd: false),
+        new("tiny-qwen3", "Qwen3ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: true),
+        new("tiny-llama3-rope", "LlamaForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: false),
     ];
 
     public static Family Named(string folder) => All.Single(f => f.Folder == folder);

@@ -4,18 +4,20 @@ namespace RelpSae.Formats;
 
 /// <summary>
 /// A model's config.json read as typed values, each missing or malformed key a one-line error naming
-/// the file and the key.
+/// the file and the key (a nested object's keys by their path, as rope_scaling.factor).
 /// </summary>
 public sealed class ConfigJson
 {
     private readonly JsonElement root;
+    private readonly string prefix;   // "" at the top, "rope_scaling." inside that object
 
     public string Path { get; }
 
-    private ConfigJson(string path, JsonElement root)
+    private ConfigJson(string path, JsonElement root, string prefix = "")
     {
         Path = path;
         this.root = root;
+        this.prefix = prefix;
     }
 
     public static ConfigJson Read(string path)
@@ -38,6 +40,11 @@ public sealed class ConfigJson
         root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
             && a[0].ValueKind == JsonValueKind.String ? Text(a[0], "architectures") : "";
 
+    /// <summary>The object under <paramref name="key"/>, read as the file is, its keys named <paramref name="key"/>.key in errors.</summary>
+    public ConfigJson Section(string key) =>
+        Has(key) ? root.GetProperty(key) is { ValueKind: JsonValueKind.Object } v ? new ConfigJson(Path, v, prefix + key + ".") : throw Bad(key, "an object")
+            : throw Missing(key);
+
     public bool Has(string key) => root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 
     /// <summary>Whether the key is written at all, null included (where null and absent mean different things).</summary>
@@ -51,7 +58,7 @@ public sealed class ConfigJson
     private string Text(JsonElement v, string key)
     {
         try { return v.GetString()!; }
-        catch (InvalidOperationException) { throw new RelpSaeException($"{Path}: {key} is not valid UTF-8"); }
+        catch (InvalidOperationException) { throw Error(key, "is not valid UTF-8"); }
     }
 
     public int Positive(string key, int? fallback = null)
@@ -117,9 +124,9 @@ public sealed class ConfigJson
         return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= 0 ? n : throw Bad(key, "a token id");
     }
 
-    public RelpSaeException Error(string key, string problem) => new($"{Path}: {key} {problem}");
+    public RelpSaeException Error(string key, string problem) => new($"{Path}: {prefix}{key} {problem}");
 
-    private RelpSaeException Missing(string key) => new($"{Path}: {key} is missing");
+    private RelpSaeException Missing(string key) => Error(key, "is missing");
 
-    private RelpSaeException Bad(string key, string expected) => new($"{Path}: {key} is {root.GetProperty(key).GetRawText()}, not {expected}");
+    private RelpSaeException Bad(string key, string expected) => Error(key, $"is {root.GetProperty(key).GetRawText()}, not {expected}");
 }

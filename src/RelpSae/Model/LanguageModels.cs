@@ -20,6 +20,8 @@ public static class LanguageModels
         new(["GPT2LMHeadModel"], ["gpt2"], (dir, _, center) => Gpt2.Load(dir, center), CentersWritingWeights: true, AlsoReads: ["GPT2Model"]),
         new(["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"], ["llama", "qwen2", "mistral"],
             (dir, config, _) => FromCheckpoint(dir, config, LlamaConfig.Parse, (c, t, by) => new Llama(LlamaWeights.FromTensors(c, t, by)))),
+        new(["Qwen3ForCausalLM"], ["qwen3"],
+            (dir, config, _) => FromCheckpoint(dir, config, Qwen3Config.Parse, (c, t, by) => new Qwen3(Qwen3Weights.FromTensors(c, t, by)))),
         new(["Gemma2ForCausalLM"], ["gemma2"],
             (dir, config, _) => FromCheckpoint(dir, config, Gemma2Config.Parse, (c, t, by) => new Gemma2(Gemma2Weights.FromTensors(c, t, by)))),
         new(["GPTNeoXForCausalLM"], ["gpt_neox"],

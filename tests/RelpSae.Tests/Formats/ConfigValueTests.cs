@@ -11,7 +11,7 @@ namespace RelpSae.Tests.Formats;
 /// </summary>
 public class ConfigValueTests
 {
-    private static string WithConfigValue(string fixture, string key, JsonNode value)
+    internal static string WithConfigValue(string fixture, string key, JsonNode value)
     {
         var dir = Directory.CreateTempSubdirectory("relp-config-").FullName;
         foreach (var f in Directory.GetFiles(TestPaths.Data(fixture))) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
@@ -30,6 +30,8 @@ public class ConfigValueTests
         { "tiny-llama-mqa", "rope_theta", 1e39 },
         { "tiny-llama-mqa", "rms_norm_eps", 1e-300 },
         { "tiny-qwen2", "rms_norm_eps", 1e-40 },
+        { "tiny-qwen3", "rms_norm_eps", 1e-300 },
+        { "tiny-qwen3", "rope_theta", 0 },
         { "tiny-gemma2", "attn_logit_softcapping", 1e308 },
         { "tiny-gemma2", "attn_logit_softcapping", 1e-40 },
         { "tiny-gemma2", "final_logit_softcapping", 1e308 },
@@ -58,6 +60,7 @@ public class ConfigValueTests
     [Theory]
     [InlineData("tiny-llama-mqa")]
     [InlineData("tiny-gemma2")]
+    [InlineData("tiny-qwen3")]
     public void AHeadWidthWhoseProductsWrapIsRefusedNamingIt(string fixture)
     {
         // 4 heads × (2³⁰ + 8) wraps around int to 32, the width of a [32, 32] projection.
@@ -65,6 +68,48 @@ public class ConfigValueTests
         var e = Assert.Throws<RelpSaeException>(() => LanguageModels.Load(dir));
         Assert.Contains("config.json: head_dim 1073741832", e.Message);
         Assert.Contains("more elements than one array can hold", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    /// <summary>Llama 3's rope_scaling values, each out of range one at a time in tiny-llama3-rope's config.</summary>
+    public static TheoryData<string, double, string> BadRopeScalings => new()
+    {
+        { "factor", 0.5, "rope_scaling.factor is 0.5, not a positive number float32 holds of at least 1" },
+        { "factor", 1e39, "rope_scaling.factor is 1E+39, not a positive number float32 holds" },
+        { "low_freq_factor", -1, "rope_scaling.low_freq_factor is -1, not a positive number float32 holds" },
+        { "high_freq_factor", 1e-40, "rope_scaling.high_freq_factor is 1E-40, not a positive number float32 holds" },
+        { "high_freq_factor", 1, "rope_scaling.high_freq_factor 1 is not above low_freq_factor 1" },
+        { "original_max_position_embeddings", 0, "rope_scaling.original_max_position_embeddings is 0, not a positive integer" },
+        { "original_max_position_embeddings", 8.5, "rope_scaling.original_max_position_embeddings is 8.5, not a positive integer" },
+    };
+
+    [Theory, MemberData(nameof(BadRopeScalings))]
+    public void ARopeScalingValueOutOfRangeIsRefusedNamingItsPath(string key, double value, string expected)
+    {
+        var scaling = JsonNode.Parse(File.ReadAllText(TestPaths.Data("tiny-llama3-rope", "config.json")))!["rope_scaling"]!.DeepClone();
+        scaling[key] = value;
+        var e = Assert.Throws<RelpSaeException>(() => LanguageModels.Load(WithConfigValue("tiny-llama3-rope", "rope_scaling", scaling)));
+        Assert.Contains("config.json: " + expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    public static TheoryData<string, string, string> RefusedRopeScalings => new()
+    {
+        { "tiny-llama3-rope", """{"rope_type": "yarn", "factor": 4.0}""", "rope_scaling type 'yarn' is not supported; scaled rotary embeddings run llama3 only" },
+        { "tiny-qwen3", """{"type": "linear", "factor": 2.0}""", "rope_scaling type 'linear' is not supported" },
+        { "tiny-llama3-rope", "\"llama3\"", "rope_scaling is \"llama3\", not an object" },
+        { "tiny-llama3-rope", """{"rope_type": "llama3", "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8}""",
+            "rope_scaling.factor is missing" },
+        { "tiny-gemma2", """{"rope_type": "llama3", "factor": 8.0}""", "rope_scaling is set; scaled rotary embeddings are not supported" },
+        { "tiny-neox", """{"rope_type": "llama3", "factor": 8.0}""", "rope_scaling is set; scaled rotary embeddings are not supported" },
+    };
+
+    /// <summary>Only Llama 3's scaling runs, in the Llama family and Qwen3; any other type, or any scaling in Gemma-2 and GPT-NeoX, is refused naming rope_scaling.</summary>
+    [Theory, MemberData(nameof(RefusedRopeScalings))]
+    public void ARopeScalingThatDoesNotRunIsRefusedNamingTheKey(string fixture, string scaling, string expected)
+    {
+        var e = Assert.Throws<RelpSaeException>(() => LanguageModels.Load(WithConfigValue(fixture, "rope_scaling", JsonNode.Parse(scaling)!)));
+        Assert.Contains("config.json: " + expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
 
@@ -85,7 +130,7 @@ public class ConfigValueTests
     [Fact]
     public void ACapOfNullIsStillNoneAndTheFixturesStillLoad()
     {
-        foreach (var fixture in new[] { "tiny-llama-mqa", "tiny-qwen2", "tiny-gemma2", "tiny-neox", "tarot-gpt2" })
+        foreach (var fixture in new[] { "tiny-llama-mqa", "tiny-qwen2", "tiny-qwen3", "tiny-gemma2", "tiny-neox", "tarot-gpt2" })
             Assert.NotNull(LanguageModels.Load(TestPaths.Data(fixture)));
         var none = (Gemma2)LanguageModels.Load(WithConfigValue("tiny-gemma2", "attn_logit_softcapping", null!));
         Assert.Equal(0f, none.Config.AttentionSoftcap);

@@ -3,14 +3,24 @@ namespace RelpSae.Model;
 /// <summary>
 /// Rotary position embedding in Hugging Face's rotate-half convention: the first <see cref="Dims"/> of a
 /// head's d_head dims are split in halves x₁, x₂ and rotated, x₁' = x₁cos − x₂sin, x₂' = x₂cos + x₁sin,
-/// with angle p·θ^(−2i/Dims) at position p; the other dims (GPT-NeoX's partial rotary) pass unchanged.
+/// with angle p·θ^(−2i/Dims) at position p (its frequency θ^(−2i/Dims) scaled by Llama 3's rope_scaling where the
+/// config sets one); the other dims (GPT-NeoX's partial rotary) pass unchanged.
 /// </summary>
-public sealed class Rope(int dims, double theta)
+public sealed class Rope
 {
     private readonly Lock gate = new();
+    private readonly float[] invFreq;   // [Dims/2]
     private (float[] Cos, float[] Sin) table = ([], []);   // [positions × Dims/2], grown to the longest sequence seen
 
-    public int Dims { get; } = dims % 2 == 0 && dims > 0 ? dims : throw new RelpSaeException($"rotary dimensions must be even and positive, got {dims}");
+    public Rope(int dims, double theta, Llama3RopeScaling? scaling = null)
+    {
+        Dims = dims % 2 == 0 && dims > 0 ? dims : throw new RelpSaeException($"rotary dimensions must be even and positive, got {dims}");
+        // As HF: inv_freq and the angle are float32 products, the cosine taken of that float angle.
+        invFreq = [.. Enumerable.Range(0, dims / 2).Select(i => (float)(1.0 / Math.Pow(theta, (float)(2 * i) / dims)))];
+        if (scaling is not null) invFreq = [.. invFreq.Select(scaling.Scale)];
+    }
+
+    public int Dims { get; }
 
     /// <summary>The cos and sin tables for at least <paramref name="positions"/> positions (contexts reach 128K: built as far as used).</summary>
     private (float[] Cos, float[] Sin) Table(int positions)
@@ -22,16 +32,12 @@ public sealed class Rope(int dims, double theta)
             var cos = new float[positions * half];
             var sin = new float[positions * half];
             for (int i = 0; i < half; i++)
-            {
-                // As HF: inv_freq and the angle are float32 products, the cosine taken of that float angle.
-                float invFreq = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / Dims));
                 for (int p = 0; p < positions; p++)
                 {
-                    float angle = p * invFreq;
+                    float angle = p * invFreq[i];
                     cos[p * half + i] = MathF.Cos(angle);
                     sin[p * half + i] = MathF.Sin(angle);
                 }
-            }
             return table = (cos, sin);
         }
     }

@@ -8,9 +8,10 @@ namespace RelpSae.Model;
 /// z = softmax(q·kᵀ/√d_head + mask)·v  (each K, V head shared by n_heads/n_kv_heads query heads)
 /// x += z·W_oᵀ;  a = RMSNorm₂(x);  x += (silu(a·W_gateᵀ) ⊙ a·W_upᵀ)·W_downᵀ
 /// </code>
-/// logits = RMSNorm_f(x)·W_lm_headᵀ (lm_head tied to the embedding or not).
+/// logits = RMSNorm_f(x)·W_lm_headᵀ (lm_head tied to the embedding or not). Qwen3 is this block with its q and k
+/// normed before RoPE (<see cref="Qwen3"/> replaces <see cref="QueriesKeysValues"/> and its backward).
 /// </summary>
-public sealed partial class Llama : StackedTransformer<LlamaActivations>
+public partial class Llama : StackedTransformer<LlamaActivations>
 {
     /// <summary>Each block's rotary, grouped-query projections and gated MLP (forward and backward).</summary>
     internal RotaryQkv[] Projections { get; }
@@ -20,7 +21,7 @@ public sealed partial class Llama : StackedTransformer<LlamaActivations>
     {
         Weights = weights;
         var c = weights.Config;
-        var rope = new Rope(c.DHead, c.RopeTheta);
+        var rope = new Rope(c.DHead, c.RopeTheta, c.RopeScaling);
         Projections = [.. weights.Layers.Select(w => w.Maps.Rotary(rope, c.NHeads, c.NKvHeads, c.DHead))];
         Mlps = [.. weights.Layers.Select(w => w.Maps.Mlp(Silu.Forward))];
     }
@@ -36,12 +37,16 @@ public sealed partial class Llama : StackedTransformer<LlamaActivations>
     {
         var (w, s, n) = (Weights.Layers[l], run.Layer(l), run.Rows);
         RowSteps.RmsNorm(RowSet.All(n), run.Residual, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, Config.RmsNormEps);
-        Projections[l].Forward(run.Normed, n, run.Computed, run.First, s.Qkv, s.K, s.V);
+        QueriesKeysValues(run, l, s);
         if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
         w.Maps.O.Apply(run.Z, rows, run.Out, Pool);
         return run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid);
     }
+
+    /// <summary>The fused, rotated Q | K | V rows (and K, V unrepeated) from the normed rows.</summary>
+    private protected virtual void QueriesKeysValues(BlockRun<LlamaActivations> run, int l, LlamaActivations s) =>
+        Projections[l].Forward(run.Normed, run.Rows, run.Computed, run.First, s.Qkv, s.K, s.V);
 
     internal override bool Mlp(BlockRun<LlamaActivations> run, int l, RowSet rows)
     {

@@ -7,7 +7,7 @@ namespace RelpSae.Model;
 /// batch·tokens): beside the fused, rotated Q | K | V rows and the pattern (<see cref="BlockActivations"/>), both
 /// RMSNorms' x̂ and 1/rms, K and V before their repeat, and the gated MLP's gate, act(gate), up and their product.
 /// </summary>
-public sealed class LlamaActivations : BlockActivations
+public class LlamaActivations : BlockActivations
 {
     internal readonly float[] Ln1Hat, Ln1Rstd, K, V, Ln2Hat, Ln2Rstd;
     internal readonly GatedMlp.Activations Mlp;

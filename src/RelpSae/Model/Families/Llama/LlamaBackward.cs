@@ -8,7 +8,7 @@ namespace RelpSae.Model;
 /// <see cref="BackwardFunctions.Resolve"/> picks from the rules and <see cref="Exact"/>: RMSNorm, SiLU, the
 /// gate·up product, attention. Linear maps, RoPE (a fixed rotation) and residual adds are the plain gradient.
 /// </summary>
-public sealed partial class Llama
+public partial class Llama
 {
     /// <summary>The exact gradients of the Llama block's RMSNorm, SiLU and gate·up product.</summary>
     internal override ExactGradients Exact { get; } = new(NormKind.RmsNorm, RmsNorm.Gradient, Silu.Gradient, GatedProduct.Gradient);
@@ -30,15 +30,19 @@ public sealed partial class Llama
         int n = run.Rows, T = run.Tokens;
         w.Maps.O.Transpose(rows.Gather(g, Config.DModel, work.DNormed), rows, work.DZ, Pool);
         AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, Config.NHeads, Config.DHead, f.Attention);
-        Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
+        QueriesKeysValuesBackward(run, l, f, work);
         RowSteps.NormBackward(RowSet.All(n), f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx);
         return work.DZ;
     }
 
+    /// <summary>work.DNormed = the gradient at the normed rows from work.DQkv, the fused rows' (which it overwrites).</summary>
+    private protected virtual void QueriesKeysValuesBackward(BlockRun<LlamaActivations> run, int l, BackwardFunctions f, BackwardWork work) =>
+        Projections[l].Backward(work.DQkv, work.DK, work.DV, run.Rows, run.Tokens, work.DNormed);
+
     private BackwardWork Work(BlockRun<LlamaActivations> run) => run.BackwardWork(pool => new BackwardWork(Config, run.Rows, pool));
 
     /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
-    private sealed class BackwardWork : PooledBuffers
+    private protected sealed class BackwardWork : PooledBuffers
     {
         public readonly GatedMlp.Gradients Mlp;
         public readonly float[] DNormed, DZ, DQkv, DK, DV;
