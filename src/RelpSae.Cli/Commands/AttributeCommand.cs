@@ -139,6 +139,7 @@ public static class AttributeCommand
         {
             prompt = request.Prompt,
             tokens = request.Tokens,
+            weights_bytes = bundle.Memory.TotalBytes,
             metric = new
             {
                 kind = m.Kind switch { MetricKind.Logit => "logit", MetricKind.LogitDiff => "logit-diff", _ => "logprob" },

@@ -27,6 +27,9 @@ public sealed class CheckpointTensors : IDisposable
 
     public IEnumerable<string> Names => tensors.Keys;
 
+    /// <summary>Every tensor's name, shape and stored dtype, from the files' headers alone.</summary>
+    public IEnumerable<TensorHeader> Headers => tensors.Values.Select(t => t.Header);
+
     public bool Contains(string name) => tensors.ContainsKey(name);
 
     /// <summary>The tensor <paramref name="name"/>, which must be floating point of <paramref name="shape"/> (what <paramref name="config"/> implies).</summary>

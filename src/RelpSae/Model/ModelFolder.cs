@@ -37,6 +37,10 @@ public sealed class ModelFolder(ITransformer transformer, ITextTokenizer? tokeni
     /// <summary>The id of a text that must be one token (a metric's target); a one-line error naming its ids otherwise.</summary>
     public int Token(string text) => RequireTokenizer("token ids").SingleToken(text, "the token");
 
+    /// <summary>What the weights hold once loaded and packed (<see cref="MemoryEstimate"/>), from the files' headers.</summary>
+    public MemoryEstimate Memory => memory ??= MemoryEstimate.Of(Dir);
+    private MemoryEstimate? memory;
+
     /// <summary>A token for display: its text, or #id without a tokenizer.</summary>
     public string TokenText(int id) => Tokenizer?.TokenText(id) ?? $"#{id}";
 }

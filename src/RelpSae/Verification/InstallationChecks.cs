@@ -39,7 +39,7 @@ public static class InstallationChecks
             bool finite = logits.All(float.IsFinite);
             int top = Enumerable.Range(0, logits.Length).MaxBy(i => logits[i]);
             string shown = model.Tokenizer is null ? string.Join(",", ids) : prompt;
-            return (finite, $"{model.Facts.Architecture}, {model.Facts.NLayers} layers, d_model {model.Facts.DModel}; \"{shown}\" → next token \"{model.TokenText(top)}\"");
+            return (finite, $"{model.Facts.Architecture}, {model.Facts.NLayers} layers, d_model {model.Facts.DModel}, weights {model.Memory.TotalBytes / 1e6:F1} MB once packed; \"{shown}\" → next token \"{model.TokenText(top)}\"");
         });
         if (model is null) yield break;
         if (saeDir is null)

@@ -43,6 +43,9 @@ public class OptionConsistencyTests
         var (code, _, error) = CliHarness.Run("attribute", "--prompt", "The Tower", "--methods", "gradient", "--json", path);
         Assert.True(code == 0, error);
         Assert.EndsWith("}\n", File.ReadAllText(path));
+        // The weights' size once packed, as the estimate from the headers gives it.
+        Assert.Equal(RelpSae.Model.MemoryEstimate.Of(Path.Combine(AppContext.BaseDirectory, "models", "default", "model")).TotalBytes,
+            System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("weights_bytes").GetInt64());
     }
 
     [Fact]
