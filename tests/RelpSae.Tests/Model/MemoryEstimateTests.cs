@@ -65,7 +65,7 @@ public class MemoryEstimateTests
         {
             var (code, _, error) = CliHarness.Run("attribute", "--prompt", "The Tower");
             Assert.Equal(2, code);
-            Assert.Matches(@"^error: .*: the weights alone need about \d+ MiB \(0\.9M parameters as float32, \d+ MiB, packed once for the forward and once for the backward products\), more than the 1 MiB of memory available: run it on a machine with more memory\n$", error);
+            Assert.Matches(@"^error: .*: the weights need up to \d+ MiB \(0\.9M parameters as float32, \d+ MiB, packed once for the forward and once for a backward through every block\), more than the 1 MiB of memory available: run it on a machine with more memory\n$", error);
         }
         finally { Environment.SetEnvironmentVariable(limit, null); }
         Assert.Equal(0, CliHarness.Run("attribute", "--prompt", "The Tower", "--methods", "gradient").Code);
