@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Golden logits and gradients for the Llama-family, Qwen3, Gemma-2 and GPT-NeoX tests, from an independent PyTorch
 forward pass written here in plain torch after Hugging Face's modeling code (LlamaForCausalLM,
-Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, GPTNeoXForCausalLM, and modeling_rope_utils' llama3
-rotary scaling; PyTorch 1.13, no transformers package).
+Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, GPTNeoXForCausalLM, and
+modeling_rope_utils' llama3 and linear rotary scaling; PyTorch 1.13, no transformers package).
 
 Writes, under tests/RelpSae.Tests/TestData:
   tiny-qwen2/   random Qwen2 (grouped-query attention, q/k/v biases, untied head), bf16, in two shards
@@ -14,6 +14,8 @@ Writes, under tests/RelpSae.Tests/TestData:
   tiny-qwen3/   random Qwen3 (QK-norm, grouped-query, head_dim 12 x 4 heads on width 32, tied head)
   tiny-llama3-rope/ random Llama with Llama 3.1's rope_scaling (factor 8, low 1, high 4, original context 8,
                 so that at head_dim 8 one frequency is interpolated and the others divided by 8)
+  tiny-gemma3/  random Gemma 3 (QK-norm with 1+w scales, three layers: sliding, sliding, global; a window of 3 keys
+                on six-token prompts; local rope base 100, global 10000 with linear rope_scaling factor 4; no caps)
   <model>/golden.json for these and for stories260K-llama (copied from ../shared/fixtures).
 
 Rule-modified gradients are taken as the seed's fork takes them, by detaching inside the forward pass:
@@ -23,7 +25,8 @@ become p/2 + (p/2).detach().
 Gemma-2 soft-capping, cap * tanh(s / cap): on attention scores it is left exact (it sits inside the pattern,
 which AH detaches); on the final logits it is an elementwise activation, so Identity replaces it as above.
 Gemma-2 hooks: hook_resid_mid is the residual after adding the post-attention-normed attention output.
-Qwen3's QK-norm is an RMSNorm like the others: the LN-rule detaches each head's 1/rms there too.
+Qwen3's QK-norm is an RMSNorm like the others: the LN-rule detaches each head's 1/rms there too (Gemma 3's as well).
+Gemma 3's sliding layers mask every key j <= i - sliding_window from query i (masking_utils' sliding window).
 
 Run: /usr/bin/python3 scripts/llama_neox_reference.py [fixture ...]   (from the repository root; every fixture
 without names, stories260K-llama's golden.json from ../shared/fixtures)
@@ -147,10 +150,13 @@ def llama3_scaled(inv_freq, s):
 
 
 def rope(x, dims, theta, scaling=None):
-    """x [B, H, T, dh]: HF's rotate-half rotation of the first `dims` dims of each head (scaling: rope_scaling)."""
+    """x [B, H, T, dh]: HF's rotate-half rotation of the first `dims` dims of each head (scaling: rope_scaling,
+    llama3 or linear: every frequency divided by factor)."""
     T = x.shape[2]
     inv_freq = 1.0 / (theta ** (torch.arange(0, dims, 2).float() / dims))
-    if scaling is not None:
+    if scaling is not None and scaling.get("rope_type") == "linear":
+        inv_freq = inv_freq / scaling["factor"]
+    elif scaling is not None:
         inv_freq = llama3_scaled(inv_freq, scaling)
     freqs = torch.outer(torch.arange(T).float(), inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
@@ -159,9 +165,10 @@ def rope(x, dims, theta, scaling=None):
     return torch.cat((rot * cos + rotate_half(rot) * sin, rest), dim=-1)
 
 
-def attention(q, k, v, rules, scale=None, softcap=None):
+def attention(q, k, v, rules, scale=None, softcap=None, window=None):
     """q, k, v [B, H, T, dh] -> z [B, T, H*dh]. scale None: divide by sqrt(dh) (bit-for-bit as before);
-    softcap: Gemma-2's cap * tanh(scores / cap) after scaling, before the mask."""
+    softcap: Gemma-2's cap * tanh(scores / cap) after scaling, before the mask; window: query i sees keys
+    i - window < j <= i."""
     B, H, T, dh = q.shape
     scores = q @ k.transpose(-1, -2)
     if "half-attn" in rules and "ah" not in rules:
@@ -170,6 +177,8 @@ def attention(q, k, v, rules, scale=None, softcap=None):
     if softcap is not None:
         scores = softcap * torch.tanh(scores / softcap)
     mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+    if window is not None:
+        mask = mask | torch.tril(torch.ones(T, T, dtype=torch.bool), -window)
     scores = scores.masked_fill(mask, float("-inf"))
     pattern = torch.softmax(scores, dim=-1)
     if "ah" in rules:
@@ -265,13 +274,20 @@ class Gemma2(Llama):
         q = linear(a, t[p + "self_attn.q_proj.weight"]).view(B, T, self.H, self.dh).transpose(1, 2)
         k = linear(a, t[p + "self_attn.k_proj.weight"]).view(B, T, self.KV, self.dh).transpose(1, 2)
         v = linear(a, t[p + "self_attn.v_proj.weight"]).view(B, T, self.KV, self.dh).transpose(1, 2)
-        theta = self.c.get("rope_theta", 10000.0)
-        q, k = rope(q, self.dh, theta), rope(k, self.dh, theta)
+        q, k = self.qk_norm(p, q, k, rules)
+        theta, scaling = self.rotary(l)
+        q, k = rope(q, self.dh, theta, scaling), rope(k, self.dh, theta, scaling)
         g = self.H // self.KV
         k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
         z = attention(q, k, v, rules, scale=self.c["query_pre_attn_scalar"] ** -0.5,
-                      softcap=self.c.get("attn_logit_softcapping"))
+                      softcap=self.c.get("attn_logit_softcapping"), window=self.window(l))
         return self.norm(linear(z, t[p + "self_attn.o_proj.weight"]), p + "post_attention_layernorm.weight", rules)
+
+    def rotary(self, l):   # every layer's base and scaling
+        return self.c.get("rope_theta", 10000.0), None
+
+    def window(self, l):   # no layer masks past the causal mask: the test sequences are shorter than Gemma-2's windows
+        return None
 
     def mlp(self, l, x, rules):
         t, p = self.t, f"model.layers.{l}."
@@ -330,6 +346,26 @@ class GptNeoX:
 
     def logits(self, x, rules):
         return linear(self.ln(x, "gpt_neox.final_layer_norm", set(rules)), self.t["embed_out.weight"])
+
+
+class Gemma3(Gemma2):
+    """HF Gemma3ForCausalLM: Gemma-2's block with q_norm and k_norm (Gemma RMSNorms, 1 + w, over each head) before
+    RoPE; layer_types picks the sliding layers, which see the last sliding_window keys and rotate with base
+    rope_local_base_freq, unscaled; the global layers see every key and rotate with rope_theta and rope_scaling."""
+
+    def qk_norm(self, p, q, k, rules):
+        return (self.norm(q, p + "self_attn.q_norm.weight", rules), self.norm(k, p + "self_attn.k_norm.weight", rules))
+
+    def sliding(self, l):
+        return self.c["layer_types"][l] == "sliding_attention"
+
+    def rotary(self, l):
+        if self.sliding(l):
+            return self.c["rope_local_base_freq"], None
+        return self.c["rope_theta"], self.c.get("rope_scaling")
+
+    def window(self, l):
+        return self.c["sliding_window"] if self.sliding(l) else None
 
 
 # ---------------------------------------------------------------- golden data
@@ -479,18 +515,42 @@ def tiny_gemma2():
            "query_pre_attn_scalar": 24, "attn_logit_softcapping": 5.0, "final_logit_softcapping": 3.0,
            "hidden_activation": "gelu_pytorch_tanh", "hidden_act": "gelu_pytorch_tanh", "tie_word_embeddings": True,
            "attention_bias": False, "bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0, "torch_dtype": "float32"}
+    shapes, norms = tiny_gemma_shapes(2)
+    return cfg, random_tensors(shapes, 18, norms, norm_scale=0)
+
+
+def tiny_gemma_shapes(layers, extra=()):
+    """The tensor shapes of a Gemma block stack at width 32, MLP 48, vocabulary 64, 4 heads and 2 K/V heads of 12;
+    extra: per-block [dh] norms (QK-norm)."""
     d, m, V, dh = 32, 48, 64, 12
     shapes = {"model.embed_tokens.weight": [V, d], "model.norm.weight": [d]}
     norms = {"model.norm.weight"}
-    for l in range(2):
+    for l in range(layers):
         p = f"model.layers.{l}."
         ln = [p + n + "_layernorm.weight" for n in ("input", "post_attention", "pre_feedforward", "post_feedforward")]
         shapes.update({n: [d] for n in ln})
+        shapes.update({p + n: [dh] for n in extra})
         shapes.update({p + "self_attn.q_proj.weight": [4 * dh, d], p + "self_attn.k_proj.weight": [2 * dh, d],
                        p + "self_attn.v_proj.weight": [2 * dh, d], p + "self_attn.o_proj.weight": [d, 4 * dh],
                        p + "mlp.gate_proj.weight": [m, d], p + "mlp.up_proj.weight": [m, d], p + "mlp.down_proj.weight": [d, m]})
-        norms |= set(ln)
-    return cfg, random_tensors(shapes, 18, norms, norm_scale=0)
+        norms |= set(ln) | {p + n for n in extra}
+    return shapes, norms
+
+
+def tiny_gemma3():
+    """Three layers, sliding, sliding, global, with a window of 3 keys on six-token prompts, so the mask cuts into
+    every sliding layer; local base 100 and global 10000 with linear factor 4, so that no base can stand for another;
+    head_dim 12 x 4 heads != width 32, query_pre_attn_scalar 24; caps null as Gemma 3's."""
+    cfg = {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_size": 32, "intermediate_size": 48,
+           "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12, "vocab_size": 64,
+           "max_position_embeddings": 64, "sliding_window": 3, "sliding_window_pattern": 3,
+           "layer_types": ["sliding_attention", "sliding_attention", "full_attention"], "rms_norm_eps": 1e-6,
+           "rope_theta": 10000.0, "rope_local_base_freq": 100.0, "rope_scaling": {"factor": 4.0, "rope_type": "linear"},
+           "query_pre_attn_scalar": 24, "attn_logit_softcapping": None, "final_logit_softcapping": None,
+           "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True, "attention_bias": False,
+           "bos_token_id": 2, "eos_token_id": [1, 106], "pad_token_id": 0, "torch_dtype": "float32"}
+    shapes, norms = tiny_gemma_shapes(3, extra=("self_attn.q_norm.weight", "self_attn.k_norm.weight"))
+    return cfg, random_tensors(shapes, 21, norms, norm_scale=0)
 
 
 def tiny_neox(parallel):
@@ -574,6 +634,8 @@ FIXTURES = {
                                     ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre", "blocks.0.hook_resid_mid"]),
     "tiny-qwen3": random_fixture("tiny-qwen3", Qwen3, tiny_qwen3, THREE_HOOKS),
     "tiny-llama3-rope": random_fixture("tiny-llama3-rope", Llama, tiny_llama3_rope, THREE_HOOKS),
+    "tiny-gemma3": random_fixture("tiny-gemma3", Gemma3, tiny_gemma3,
+                                  ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid", "blocks.2.hook_resid_pre"]),
 }
 
 

@@ -8,7 +8,7 @@ public static class CliApp
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("relp-sae: attribute a GPT-2, Llama-family, Gemma-2 or GPT-NeoX model's output to sparse-autoencoder features, faithfully.");
+        var root = new RootCommand("relp-sae: attribute a GPT-2, Llama-family, Gemma-2, Gemma 3 or GPT-NeoX model's output to sparse-autoencoder features, faithfully.");
         root.Options.Add(CliRunner.Verbose);
         foreach (var command in new[]
         {

@@ -10,7 +10,7 @@ public static class CliDefaults
 
     public static Option<string> ModelOption() => new("--model")
     {
-        Description = "A Hugging Face model folder (config.json, weights, tokenizer files if any) or a Hub name such as gpt2 or org/name@revision: GPT-2, Llama / Qwen2 / Mistral, Qwen3, Gemma-2 or GPT-NeoX. [default: the embedded tarot GPT-2]",
+        Description = "A Hugging Face model folder (config.json, weights, tokenizer files if any) or a Hub name such as gpt2 or org/name@revision: GPT-2, Llama / Qwen2 / Mistral, Qwen3, Gemma-2, Gemma 3 or GPT-NeoX. [default: the embedded tarot GPT-2]",
     };
 
     public static Option<string> SaeOption() => new("--sae")

@@ -31,6 +31,7 @@ internal static class Families
         new("tiny-neox-seq", "GPTNeoXForCausalLM", 32, GatedMlp: false, Trained: false, Golden: true, EndToEnd: false),
         new("tiny-qwen3", "Qwen3ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: true),
         new("tiny-llama3-rope", "LlamaForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: false),
+        new("tiny-gemma3", "Gemma3ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: true),
     ];
 
     public static Family Named(string folder) => All.Single(f => f.Folder == folder);

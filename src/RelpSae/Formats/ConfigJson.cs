@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace RelpSae.Formats;
@@ -44,6 +45,35 @@ public sealed class ConfigJson
     public ConfigJson Section(string key) =>
         Has(key) ? root.GetProperty(key) is { ValueKind: JsonValueKind.Object } v ? new ConfigJson(Path, v, prefix + key + ".") : throw Bad(key, "an object")
             : throw Missing(key);
+
+    /// <summary>
+    /// This object with each key of <paramref name="defaults"/> (a JSON object) that it does not write added: where a
+    /// model's defaults differ from a reader's fallbacks (a multimodal config's text_config writes only what differs).
+    /// </summary>
+    public ConfigJson WithDefaults(string defaults)
+    {
+        using var fallback = JsonDocument.Parse(defaults);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var p in root.EnumerateObject()) p.WriteTo(writer);
+            foreach (var p in fallback.RootElement.EnumerateObject())
+                if (!Written(p.Name)) p.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        using var merged = JsonDocument.Parse(buffer.WrittenMemory);
+        return new ConfigJson(Path, merged.RootElement.Clone(), prefix);
+    }
+
+    /// <summary>An array of strings.</summary>
+    public string[] Strings(string key)
+    {
+        if (!Has(key)) throw Missing(key);
+        var v = root.GetProperty(key);
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String)) throw Bad(key, "an array of strings");
+        return [.. v.EnumerateArray().Select(e => Text(e, key))];
+    }
 
     public bool Has(string key) => root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 

@@ -24,6 +24,9 @@ public static class LanguageModels
             (dir, config, _) => FromCheckpoint(dir, config, Qwen3Config.Parse, (c, t, by) => new Qwen3(Qwen3Weights.FromTensors(c, t, by)))),
         new(["Gemma2ForCausalLM"], ["gemma2"],
             (dir, config, _) => FromCheckpoint(dir, config, Gemma2Config.Parse, (c, t, by) => new Gemma2(Gemma2Weights.FromTensors(c, t, by)))),
+        new(["Gemma3ForCausalLM"], ["gemma3_text", "gemma3"],
+            (dir, config, _) => FromCheckpoint(dir, config, Gemma3Config.Parse, (c, t, by) => new Gemma3(Gemma3Weights.FromTensors(c, t, by))),
+            AlsoReads: ["Gemma3ForConditionalGeneration"]),
         new(["GPTNeoXForCausalLM"], ["gpt_neox"],
             (dir, config, _) => FromCheckpoint(dir, config, GptNeoXConfig.Parse, (c, t, by) => new GptNeoX(GptNeoXWeights.FromTensors(c, t, by)))),
     ];

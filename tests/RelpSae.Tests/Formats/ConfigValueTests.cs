@@ -39,6 +39,12 @@ public class ConfigValueTests
         { "tiny-gemma2", "query_pre_attn_scalar", 1e-40 },
         { "tiny-gemma2", "rope_theta", -1 },
         { "tiny-gemma2", "rms_norm_eps", 1e-300 },
+        { "tiny-gemma3", "rope_local_base_freq", 0 },
+        { "tiny-gemma3", "rope_local_base_freq", 1e39 },
+        { "tiny-gemma3", "sliding_window", 0 },
+        { "tiny-gemma3", "sliding_window", 2.5 },
+        { "tiny-gemma3", "query_pre_attn_scalar", 1e-40 },
+        { "tiny-gemma3", "rms_norm_eps", 1e-300 },
         { "tiny-neox", "rotary_emb_base", -1 },
         { "tiny-neox", "rotary_emb_base", 0 },
         { "tiny-neox", "rope_theta", 1e39 },
@@ -61,6 +67,7 @@ public class ConfigValueTests
     [InlineData("tiny-llama-mqa")]
     [InlineData("tiny-gemma2")]
     [InlineData("tiny-qwen3")]
+    [InlineData("tiny-gemma3")]
     public void AHeadWidthWhoseProductsWrapIsRefusedNamingIt(string fixture)
     {
         // 4 heads × (2³⁰ + 8) wraps around int to 32, the width of a [32, 32] projection.

@@ -3,7 +3,7 @@ using RelpSae.Formats;
 namespace RelpSae.Model;
 
 /// <summary>
-/// The weight matrices a Llama-shaped config (Llama, Qwen2, Mistral, Qwen3, Gemma-2) implies, each within one array: heads ×
+/// The weight matrices a Llama-shaped config (Llama, Qwen2, Mistral, Qwen3, Gemma-2, Gemma 3) implies, each within one array: heads ×
 /// head_dim is formed in 64 bits, so a head_dim of 2³⁰ + 8 cannot wrap around int to the width of a real projection.
 /// </summary>
 internal static class AttentionShapes

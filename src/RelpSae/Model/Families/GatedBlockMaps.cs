@@ -4,7 +4,7 @@ namespace RelpSae.Model;
 
 /// <summary>
 /// The seven nn.Linear maps of a Llama-derived block (W stored [out, in]) under the names Hugging Face gives
-/// them in Llama, Qwen2, Mistral, Qwen3 and Gemma-2 alike: self_attn.{q,k,v,o}_proj and mlp.{gate,up,down}_proj.
+/// them in Llama, Qwen2, Mistral, Qwen3, Gemma-2 and Gemma 3 alike: self_attn.{q,k,v,o}_proj and mlp.{gate,up,down}_proj.
 /// Those families differ in their norms and activation, which stay in each family's own layer.
 /// </summary>
 public sealed class GatedBlockMaps

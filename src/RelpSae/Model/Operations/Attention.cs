@@ -63,10 +63,12 @@ public static class Attention
         for (int i = first; i < end; i++)
         {
             var row = pattern.Slice(i * T, T);
-            var visible = row[..(i + 1)];
+            int seen = scores.FirstKey(i);
+            var visible = row[seen..(i + 1)];
             TensorPrimitives.Multiply(visible, scores.Scale, visible);
             scores.Cap.Apply(visible);
             TensorPrimitives.SoftMax(visible, visible);
+            row[..seen].Clear();
             row[(i + 1)..].Clear();
         }
         Gemm.Multiply(block, v, Matrix.Into(z[(first * d + head * dh)..], rows, dh, d), accumulate: false, threads: 1);
@@ -77,7 +79,8 @@ public static class Attention
     /// each factor's share set by <paramref name="shares"/> (exact, AH-rule or half-attn).
     /// </summary>
     /// <remarks>
-    /// In the forward's blocks of query rows (<see cref="RowBlocks"/>), each stopping at its last row's keys:
+    /// A key outside a sliding window has pattern 0, so the softmax backward gives its score no gradient: the
+    /// window needs nothing here. In the forward's blocks of query rows (<see cref="RowBlocks"/>), each stopping at its last row's keys:
     /// a block adds its share to dv and dk over those keys and gives its rows' dq.
     /// </remarks>
     public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,
@@ -130,7 +133,7 @@ public static class Attention
 
     /// <summary>
     /// <see cref="Backward"/> when dz is zero but at row <paramref name="query"/> (the last block, where only the
-    /// metric's row carries gradient): only that row of the pattern takes part, so dv and dk are rank one over
+    /// metric's row carries gradient): only that row of the pattern takes part (0 outside a sliding window, as in <see cref="Backward"/>), so dv and dk are rank one over
     /// keys 0..query, dq is that row's, every other row of the head's dqkv slices is zero — T·d_head work, not T²·d_head.
     /// </summary>
     public static void BackwardRow(ReadOnlySpan<float> qkv, ReadOnlySpan<float> pattern, ReadOnlySpan<float> dz, Span<float> dqkv,

@@ -3,9 +3,9 @@ using RelpSae.Lrp;
 namespace RelpSae.Model;
 
 /// <summary>
-/// QK-norm (Qwen3's q_norm and k_norm): an <see cref="RmsNorm"/> of each head's d_head query values and each key
-/// head's, one scale γ [d_head] for all query heads and one for all key heads, applied between the projections and
-/// the rotation. Its backward is the block's norm backward head by head, so a rule that freezes the norms' 1/rms
+/// QK-norm (Qwen3's and Gemma 3's q_norm and k_norm): an <see cref="RmsNorm"/> of each head's d_head query values and
+/// each key head's, one scale γ [d_head] for all query heads and one for all key heads (taken as given: Gemma's 1 + w is
+/// added by its loader), applied between the projections and the rotation. Its backward is the block's norm backward head by head, so a rule that freezes the norms' 1/rms
 /// (the LN-rule) freezes these too.
 /// </summary>
 internal sealed class QkNorm(float[] qGamma, float[] kGamma, int heads, int kvHeads, float eps)
@@ -13,10 +13,31 @@ internal sealed class QkNorm(float[] qGamma, float[] kGamma, int heads, int kvHe
     private readonly int headDim = qGamma.Length;
 
     /// <summary>What the backward reads: each head's x̂ and 1/rms, for the queries [rows × heads] and the keys [rows × kvHeads].</summary>
-    public sealed record Activations(float[] QHat, float[] QRstd, float[] KHat, float[] KRstd);
+    public sealed record Activations(float[] QHat, float[] QRstd, float[] KHat, float[] KRstd)
+    {
+        /// <summary>Buffers for <paramref name="rows"/> rows, from a block's <paramref name="rent"/>.</summary>
+        public static Activations Rent(Func<long, float[]> rent, long rows, int heads, int kvHeads, int headDim) =>
+            new(rent(rows * heads * headDim), rent(rows * heads), rent(rows * kvHeads * headDim), rent(rows * kvHeads));
+    }
+
+    /// <summary>The fused, rotated Q | K | V rows from the normed rows, with this norm between <paramref name="projections"/>' two steps.</summary>
+    public void Forward(RotaryQkv projections, float[] normed, int rows, int tokens, int firstPosition, float[] qkv, float[] kRows, float[] vRows, Activations kept)
+    {
+        projections.Project(normed, rows, qkv, kRows, vRows);
+        Forward(qkv, kRows, rows, kept);
+        projections.Rotate(rows, tokens, firstPosition, qkv, kRows, vRows);
+    }
+
+    /// <summary>The transpose of the forward above under <paramref name="norm"/>: dnormed from the fused rows' <paramref name="dqkv"/> (dk, dv scratch).</summary>
+    public void Backward(RotaryQkv projections, float[] dqkv, float[] dk, float[] dv, int rows, int tokens, NormBackward norm, Activations kept, float[] dnormed)
+    {
+        projections.Unrotate(dqkv, dk, dv, rows, tokens);
+        Backward(dqkv, dk, rows, norm, kept);
+        projections.Transpose(dqkv, dk, dv, rows, dnormed);
+    }
 
     /// <summary>Normalises in place the fused rows' Q part [rows × 3·heads·d_head] and the K rows [rows × kvHeads·d_head].</summary>
-    public void Forward(float[] qkv, float[] kRows, int rows, Activations kept)
+    private void Forward(float[] qkv, float[] kRows, int rows, Activations kept)
     {
         int width = heads * headDim, kvWidth = kvHeads * headDim;
         RowSet.All(rows).For(3 * width, (r0, _, k) =>
@@ -32,7 +53,7 @@ internal sealed class QkNorm(float[] qGamma, float[] kGamma, int heads, int kvHe
     }
 
     /// <summary>The transpose of <see cref="Forward"/> under <paramref name="norm"/> (exact or a rule): dQ in the fused rows and dK, in place.</summary>
-    public void Backward(float[] dqkv, float[] dk, int rows, NormBackward norm, Activations kept)
+    private void Backward(float[] dqkv, float[] dk, int rows, NormBackward norm, Activations kept)
     {
         int width = heads * headDim, kvWidth = kvHeads * headDim;
         RowSet.All(rows).For(3 * width, (r0, _, k) =>

@@ -3,8 +3,8 @@ namespace RelpSae.Model;
 /// <summary>
 /// Rotary position embedding in Hugging Face's rotate-half convention: the first <see cref="Dims"/> of a
 /// head's d_head dims are split in halves x₁, x₂ and rotated, x₁' = x₁cos − x₂sin, x₂' = x₂cos + x₁sin,
-/// with angle p·θ^(−2i/Dims) at position p (its frequency θ^(−2i/Dims) scaled by Llama 3's rope_scaling where the
-/// config sets one); the other dims (GPT-NeoX's partial rotary) pass unchanged.
+/// with angle p·θ^(−2i/Dims) at position p (its frequency θ^(−2i/Dims) scaled where the config sets a rope_scaling:
+/// Llama 3's, or Gemma 3's linear one on its global layers); the other dims (GPT-NeoX's partial rotary) pass unchanged.
 /// </summary>
 public sealed class Rope
 {
@@ -12,12 +12,13 @@ public sealed class Rope
     private readonly float[] invFreq;   // [Dims/2]
     private (float[] Cos, float[] Sin) table = ([], []);   // [positions × Dims/2], grown to the longest sequence seen
 
-    public Rope(int dims, double theta, Llama3RopeScaling? scaling = null)
+    /// <param name="scaling">Each inverse frequency's scaled value (float32, as Hugging Face's tensors); null: unscaled.</param>
+    public Rope(int dims, double theta, Func<float, float>? scaling = null)
     {
         Dims = dims % 2 == 0 && dims > 0 ? dims : throw new RelpSaeException($"rotary dimensions must be even and positive, got {dims}");
         // As HF: inv_freq and the angle are float32 products, the cosine taken of that float angle.
         invFreq = [.. Enumerable.Range(0, dims / 2).Select(i => (float)(1.0 / Math.Pow(theta, (float)(2 * i) / dims)))];
-        if (scaling is not null) invFreq = [.. invFreq.Select(scaling.Scale)];
+        if (scaling is not null) invFreq = [.. invFreq.Select(scaling)];
     }
 
     public int Dims { get; }

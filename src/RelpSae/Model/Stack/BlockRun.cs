@@ -34,7 +34,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
         {
             Clean = prefix.Checked<BlockRun<TLayer>>(start, options, tokens, clean => clean.Model == model && clean.Options.KeepForBackward && clean.First == 0);
             First = prefix.Rows;
-            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, facts.NHeads, facts.DHead, model.Scores);
+            if (First > 0) prefixAttention = new CleanPrefixAttention(model.Pool, batch, tokens, First, facts.NHeads, facts.DHead);
         }
         int n = Rows, d = facts.DModel;
         foreach (var patch in options.Patches) patch.Validate(facts.Width(patch.Hook, tokens), batch * tokens);
@@ -134,8 +134,8 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
     internal bool Attend(int l)
     {
         var s = Layer(l);
-        if (prefixAttention is not null) prefixAttention.Forward(Clean!.Layer(l).Qkv, s.Qkv, s.Pattern, Z);
-        else AttentionHeads.Forward(s.Qkv, s.Pattern, Z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead, scores: Model.Scores);
+        if (prefixAttention is not null) prefixAttention.Forward(Clean!.Layer(l).Qkv, s.Qkv, s.Pattern, Z, Model.Scores[l]);
+        else AttentionHeads.Forward(s.Qkv, s.Pattern, Z, Batch, Tokens, Model.Facts.NHeads, Model.Facts.DHead, scores: Model.Scores[l]);
         return Hook(HookKind.AttnPattern, l, s.Pattern) && Hook(HookKind.AttnZ, l, Z);
     }
 

@@ -12,7 +12,7 @@ namespace RelpSae.Model;
 /// holds the first computed row (at most 127) are attended again and dropped. z and the pattern of the computed
 /// rows are copied out. Buffers come from the model's pool; <see cref="Dispose"/> gives them back.
 /// </summary>
-internal sealed class CleanPrefixAttention(FloatPool pool, int batch, int tokens, int first, int heads, int headDim, AttentionScores? scores = null) : IDisposable
+internal sealed class CleanPrefixAttention(FloatPool pool, int batch, int tokens, int first, int heads, int headDim) : IDisposable
 {
     private readonly int width = heads * headDim;
     private readonly float[] qkv = pool.Rent(batch * tokens * 3 * heads * headDim);
@@ -22,9 +22,9 @@ internal sealed class CleanPrefixAttention(FloatPool pool, int batch, int tokens
     /// <summary>
     /// z [batch × computed × width] and the pattern [batch·heads × computed × tokens] of the computed rows,
     /// from their fused rows <paramref name="computedQkv"/> [batch × computed × 3·width] and the clean run's
-    /// <paramref name="cleanQkv"/> [tokens × 3·width] (Llama family: already rotated, K and V repeated per query head).
+    /// <paramref name="cleanQkv"/> [tokens × 3·width] (Llama family: already rotated, K and V repeated per query head), the block's scores formed as <paramref name="scores"/> says.
     /// </summary>
-    public void Forward(float[] cleanQkv, float[] computedQkv, float[] computedPattern, float[] computedZ)
+    public void Forward(float[] cleanQkv, float[] computedQkv, float[] computedPattern, float[] computedZ, AttentionScores scores)
     {
         int T = tokens, C = tokens - first, row = 3 * width;
         for (int b = 0; b < batch; b++)

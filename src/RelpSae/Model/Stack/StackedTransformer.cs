@@ -13,7 +13,7 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     protected StackedTransformer(ModelFacts facts)
     {
         Facts = facts;
-        Scores = AttentionScores.Standard(facts.DHead);
+        Scores = [.. Enumerable.Repeat(AttentionScores.Standard(facts.DHead), facts.NLayers)];
     }
 
     public ModelFacts Facts { get; }
@@ -30,8 +30,8 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     /// <summary>What the embedding rows are multiplied by (Gemma: √d_model, the tied unembedding left as it is).</summary>
     internal float EmbeddingScale { get; init; } = 1;
 
-    /// <summary>How attention scores are formed: q·kᵀ/√d_head unless the family says otherwise.</summary>
-    internal AttentionScores Scores { get; init; }
+    /// <summary>How each block's attention scores are formed: q·kᵀ/√d_head over every earlier key unless the family says otherwise.</summary>
+    internal AttentionScores[] Scores { get; init; }
 
     /// <summary>The cap on the logits (Gemma-2's final_logit_softcapping), none unless the family has one.</summary>
     internal Softcap LogitSoftcap { get; init; }

@@ -9,23 +9,26 @@ namespace RelpSae.Model;
 /// x += RMSNorm_post-attn(z·W_oᵀ);  a = RMSNorm_pre-ff(x);  x += RMSNorm_post-ff((gelu_tanh(a·W_gateᵀ) ⊙ a·W_upᵀ)·W_downᵀ)
 /// </code>
 /// logits = c_f·tanh(RMSNorm_f(x)·Eᵀ / c_f), E the embedding. hook_attn_out and hook_mlp_out are what the
-/// branches add to the residual stream, after their post-norms (TransformerLens' convention).
+/// branches add to the residual stream, after their post-norms (TransformerLens' convention). Gemma 3 is this block
+/// with a QK-norm and sliding-window layers (<see cref="Gemma3"/> replaces <see cref="QueriesKeysValues"/> and its backward).
 /// </summary>
-public sealed partial class Gemma2 : StackedTransformer<Gemma2Activations>
+public partial class Gemma2 : StackedTransformer<Gemma2Activations>
 {
     /// <summary>Each block's rotary, grouped-query projections and gated MLP (forward and backward).</summary>
     internal RotaryQkv[] Projections { get; }
     internal GatedMlp[] Mlps { get; }
 
-    public Gemma2(Gemma2Weights weights) : base(weights.Config.Facts)
+    public Gemma2(Gemma2Weights weights) : this(weights, [.. Enumerable.Repeat(new Rope(weights.Config.DHead, weights.Config.RopeTheta), weights.Config.NLayers)], window: _ => 0) { }
+
+    /// <summary>The block with each layer's rotary embedding and attention window (0: every earlier key).</summary>
+    private protected Gemma2(Gemma2Weights weights, Rope[] ropes, Func<int, int> window) : base(weights.Config.Facts)
     {
         Weights = weights;
         var c = weights.Config;
-        var rope = new Rope(c.DHead, c.RopeTheta);
-        Projections = [.. weights.Layers.Select(w => w.Maps.Rotary(rope, c.NHeads, c.NKvHeads, c.DHead))];
+        Projections = [.. weights.Layers.Select((w, l) => w.Maps.Rotary(ropes[l], c.NHeads, c.NKvHeads, c.DHead))];
         Mlps = [.. weights.Layers.Select(w => w.Maps.Mlp(Gelu.Forward))];
         EmbeddingScale = MathF.Sqrt(c.DModel);
-        Scores = new AttentionScores(1f / MathF.Sqrt(c.QueryPreAttnScalar), new Softcap(c.AttentionSoftcap));
+        Scores = [.. Enumerable.Range(0, c.NLayers).Select(l => new AttentionScores(1f / MathF.Sqrt(c.QueryPreAttnScalar), new Softcap(c.AttentionSoftcap), window(l)))];
         LogitSoftcap = new Softcap(c.LogitSoftcap);
     }
 
@@ -40,13 +43,17 @@ public sealed partial class Gemma2 : StackedTransformer<Gemma2Activations>
     {
         var (w, s, n) = (Weights.Layers[l], run.Layer(l), run.Rows);
         RowSteps.RmsNorm(RowSet.All(n), run.Residual, s.Ln1Hat, s.Ln1Rstd, run.Normed, w.InputNorm, Config.RmsNormEps);
-        Projections[l].Forward(run.Normed, n, run.Computed, run.First, s.Qkv, s.K, s.V);
+        QueriesKeysValues(run, l, s);
         if (!run.Attend(l)) return false;
         var rows = run.RowsPastAttention(l);
         w.Maps.O.Apply(run.Z, rows, s.Raw, Pool);
         RowSteps.RmsNorm(rows, s.Raw, s.Post1Hat, s.Post1Rstd, run.Out, w.PostAttentionNorm, Config.RmsNormEps);
         return run.AddBranch(l, rows, run.Out, HookKind.AttnOut, HookKind.ResidMid);
     }
+
+    /// <summary>The fused, rotated Q | K | V rows (and K, V unrepeated) from the normed rows.</summary>
+    private protected virtual void QueriesKeysValues(BlockRun<Gemma2Activations> run, int l, Gemma2Activations s) =>
+        Projections[l].Forward(run.Normed, run.Rows, run.Computed, run.First, s.Qkv, s.K, s.V);
 
     internal override bool Mlp(BlockRun<Gemma2Activations> run, int l, RowSet rows)
     {

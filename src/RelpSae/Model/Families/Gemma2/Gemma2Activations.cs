@@ -8,7 +8,7 @@ namespace RelpSae.Model;
 /// before their repeat, and the gated MLP's gate, act(gate), up and their product; Raw (a branch's output before its
 /// post-norm) is scratch.
 /// </summary>
-public sealed class Gemma2Activations : BlockActivations
+public class Gemma2Activations : BlockActivations
 {
     internal readonly float[] Ln1Hat, Ln1Rstd, Post1Hat, Post1Rstd, Ln2Hat, Ln2Rstd, Post2Hat, Post2Rstd;
     internal readonly float[] K, V, Raw;

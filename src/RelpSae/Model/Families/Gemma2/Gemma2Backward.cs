@@ -10,7 +10,7 @@ namespace RelpSae.Model;
 /// it follows the attention's rule) and the logits' cap (an elementwise activation). Linear maps, RoPE and
 /// residual adds are the plain gradient.
 /// </summary>
-public sealed partial class Gemma2
+public partial class Gemma2
 {
     internal override ExactGradients Exact => new(NormKind.RmsNorm, RmsNorm.Gradient, Gelu.Gradient, GatedProduct.Gradient, LogitSoftcap.Gradient);
 
@@ -32,11 +32,15 @@ public sealed partial class Gemma2
         int n = run.Rows, T = run.Tokens;
         PostNorm(g, rows, s.Post1Hat, s.Post1Rstd, w.PostAttentionNorm, f, work);
         w.Maps.O.Transpose(work.DRaw, rows, work.DZ, Pool);
-        AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, Config.NHeads, Config.DHead, f.Attention, Scores);
-        Projections[l].Backward(work.DQkv, work.DK, work.DV, n, T, work.DNormed);
+        AttentionHeads.Backward(rows, s.Qkv, s.Pattern, work.DZ, work.DQkv, run.Batch, T, Config.NHeads, Config.DHead, f.Attention, Scores[l]);
+        QueriesKeysValuesBackward(run, l, f, work);
         RowSteps.NormBackward(RowSet.All(n), f.Norm, work.DNormed, s.Ln1Hat, s.Ln1Rstd, w.InputNorm, dx);
         return work.DZ;
     }
+
+    /// <summary>work.DNormed = the gradient at the normed rows from work.DQkv, the fused rows' (which it overwrites).</summary>
+    private protected virtual void QueriesKeysValuesBackward(BlockRun<Gemma2Activations> run, int l, BackwardFunctions f, BackwardWork work) =>
+        Projections[l].Backward(work.DQkv, work.DK, work.DV, run.Rows, run.Tokens, work.DNormed);
 
     /// <summary>work.DRaw (packed rows) = the gradient at a branch's output before its post-norm, from g, the gradient at what it adds.</summary>
     private void PostNorm(float[] g, RowSet rows, float[] hat, float[] rstd, float[] gamma, BackwardFunctions f, BackwardWork work)
@@ -48,7 +52,7 @@ public sealed partial class Gemma2
     private BackwardWork Work(BlockRun<Gemma2Activations> run) => run.BackwardWork(pool => new BackwardWork(Config, run.Rows, pool));
 
     /// <summary>Gradient buffers shared by every block of a backward pass (kept by the run for the next one).</summary>
-    private sealed class BackwardWork : PooledBuffers
+    private protected sealed class BackwardWork : PooledBuffers
     {
         public readonly GatedMlp.Gradients Mlp;
         public readonly float[] DNormed, DRaw, DZ, DQkv, DK, DV;

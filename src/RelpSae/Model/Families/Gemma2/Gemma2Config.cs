@@ -2,10 +2,11 @@ using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
-/// <summary>The hyper-parameters of a Gemma-2 model (config.json names in comments).</summary>
+/// <summary>The hyper-parameters of a Gemma-2 model, and Gemma 3's shared with it (config.json names in comments).</summary>
 public sealed record Gemma2Config(
+    string Architecture,       // Gemma2ForCausalLM, or the Gemma 3 architecture read as this block
     int VocabSize,             // vocab_size
-    int Context,               // max_position_embeddings, capped by sliding_window
+    int Context,               // max_position_embeddings (Gemma-2: capped by sliding_window)
     int DModel,                // hidden_size
     int NLayers,               // num_hidden_layers
     int NHeads,                // num_attention_heads
@@ -24,26 +25,35 @@ public sealed record Gemma2Config(
     public int DAttention => NHeads * DHead;
     public int DKv => NKvHeads * DHead;
 
-    public ModelFacts Facts => new("Gemma2ForCausalLM", VocabSize, Context, DModel, NLayers, NHeads, DHead, DMlp, BosTokenId, GatedMlp: true, ParallelResidual: false);
+    public ModelFacts Facts => new(Architecture, VocabSize, Context, DModel, NLayers, NHeads, DHead, DMlp, BosTokenId, GatedMlp: true, ParallelResidual: false);
 
     public static Gemma2Config Parse(ConfigJson json)
     {
-        // hidden_activation is Gemma-2's key; configs written by older transformers carry hidden_act as well.
+        if (json.Has("rope_scaling")) throw json.Error("rope_scaling", "is set; scaled rotary embeddings are not supported");
+        return Parse(json, "Gemma2ForCausalLM", windowCapsContext: true);
+    }
+
+    /// <summary>
+    /// The keys Gemma-2 and Gemma 3 share. With <paramref name="windowCapsContext"/> (Gemma-2, whose sliding layers
+    /// attend over every key here) the context stops at sliding_window, within which a sliding layer attends as a global one.
+    /// </summary>
+    internal static Gemma2Config Parse(ConfigJson json, string architecture, bool windowCapsContext)
+    {
+        // hidden_activation is Gemma's key; configs written by older transformers carry hidden_act as well.
         string act = json.String("hidden_activation", json.String("hidden_act", "gelu_pytorch_tanh"));
         if (act is not ("gelu_pytorch_tanh" or "gelu_new"))
-            throw json.Error("hidden_activation", $"is '{act}'; Gemma-2 runs gelu_pytorch_tanh (the tanh approximation) only");
-        if (json.Has("rope_scaling")) throw json.Error("rope_scaling", "is set; scaled rotary embeddings are not supported");
+            throw json.Error("hidden_activation", $"is '{act}'; Gemma runs gelu_pytorch_tanh (the tanh approximation) only");
         int d = json.Positive("hidden_size"), heads = json.Positive("num_attention_heads");
         int kv = json.Positive("num_key_value_heads", heads);
         if (heads % kv != 0) throw json.Error("num_key_value_heads", $"{kv} does not divide num_attention_heads {heads}");
         // Every other layer attends within the sliding window: a sequence inside it attends exactly as with full attention.
         int context = json.Positive("max_position_embeddings");
-        if (json.Has("sliding_window")) context = Math.Min(context, json.Positive("sliding_window"));
+        if (windowCapsContext && json.Has("sliding_window")) context = Math.Min(context, json.Positive("sliding_window"));
         int vocab = json.Positive("vocab_size"), dHead = json.Positive("head_dim", 256), dMlp = json.Positive("intermediate_size");
         AttentionShapes.Check(json, vocab, d, heads, kv, dHead, dMlp);
         int bos = json.TokenId("bos_token_id", 2);
         if (bos >= vocab) throw json.Error("bos_token_id", $"{bos} is outside the vocabulary of {vocab}");
-        return new Gemma2Config(vocab, context, d, json.Positive("num_hidden_layers"), heads, kv, dHead, dMlp, json.Epsilon("rms_norm_eps"),
+        return new Gemma2Config(architecture, vocab, context, d, json.Positive("num_hidden_layers"), heads, kv, dHead, dMlp, json.Epsilon("rms_norm_eps"),
             json.RotaryBase("rope_theta", 10000), (float)json.PositiveFloat32("query_pre_attn_scalar", 256),
             Cap(json, "attn_logit_softcapping", 50), Cap(json, "final_logit_softcapping", 30), json.Bool("attention_bias", false),
             json.Bool("tie_word_embeddings", true), bos);

@@ -21,32 +21,38 @@ public sealed class Gemma2Weights
     public required float[] FinalNorm { get; init; }   // model.norm.weight [d], as 1 + w
     public required Linear LmHead { get; init; }       // the embedding (tied), or lm_head.weight [V, d]
 
-    public static Gemma2Weights FromTensors(Gemma2Config c, CheckpointTensors t, string configPath)
+    /// <summary>
+    /// The weights under <paramref name="root"/> (Gemma 3's multimodal checkpoints hold the text model under
+    /// "language_model."); tensors <paramref name="outside"/> says belong to another part of the checkpoint are left unread.
+    /// </summary>
+    public static Gemma2Weights FromTensors(Gemma2Config c, CheckpointTensors t, string configPath, string root = "", Func<string, bool>? outside = null)
     {
         string by = configPath;
         int d = c.DModel;
-        float[] Norm(string name)
+        var layers = t.Layers(root + "model.layers.", c.NLayers, "num_hidden_layers", by, p => new Gemma2Layer
         {
-            var w = t.Take(name, by, d);
-            for (int i = 0; i < w.Length; i++) w[i] += 1;
-            return w;
-        }
-        var layers = t.Layers("model.layers.", c.NLayers, "num_hidden_layers", by, p => new Gemma2Layer
-        {
-            InputNorm = Norm(p + "input_layernorm.weight"),
-            PostAttentionNorm = Norm(p + "post_attention_layernorm.weight"),
-            PreFeedforwardNorm = Norm(p + "pre_feedforward_layernorm.weight"),
-            PostFeedforwardNorm = Norm(p + "post_feedforward_layernorm.weight"),
+            InputNorm = OffsetScale(t, p + "input_layernorm.weight", by, d),
+            PostAttentionNorm = OffsetScale(t, p + "post_attention_layernorm.weight", by, d),
+            PreFeedforwardNorm = OffsetScale(t, p + "pre_feedforward_layernorm.weight", by, d),
+            PostFeedforwardNorm = OffsetScale(t, p + "post_feedforward_layernorm.weight", by, d),
             Maps = GatedBlockMaps.Take(t, p, by, (d, c.DAttention, c.DKv, c.DMlp), c.AttentionBias, c.AttentionBias),
         });
-        var embedding = t.Take("model.embed_tokens.weight", by, c.VocabSize, d);
-        var head = t.Head("lm_head.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
+        var embedding = t.Take(root + "model.embed_tokens.weight", by, c.VocabSize, d);
+        var head = t.Head(root + "lm_head.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
         var w = new Gemma2Weights
         {
-            Config = c, Embedding = embedding, Layers = layers, FinalNorm = Norm("model.norm.weight"),
+            Config = c, Embedding = embedding, Layers = layers, FinalNorm = OffsetScale(t, root + "model.norm.weight", by, d),
             LmHead = new Linear(head, null, d, c.VocabSize),
         };
-        t.CheckAllTaken(by, name => name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal));
+        t.CheckAllTaken(by, name => name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || (outside?.Invoke(name) ?? false));
+        return w;
+    }
+
+    /// <summary>A Gemma RMSNorm's scale [<paramref name="size"/>], stored as the offset w, held as the 1 + w the norm multiplies by.</summary>
+    internal static float[] OffsetScale(CheckpointTensors t, string name, string by, int size)
+    {
+        var w = t.Take(name, by, size);
+        for (int i = 0; i < w.Length; i++) w[i] += 1;
         return w;
     }
 }

@@ -21,7 +21,7 @@ public partial class Llama : StackedTransformer<LlamaActivations>
     {
         Weights = weights;
         var c = weights.Config;
-        var rope = new Rope(c.DHead, c.RopeTheta, c.RopeScaling);
+        var rope = new Rope(c.DHead, c.RopeTheta, c.RopeScaling is null ? null : c.RopeScaling.Scale);
         Projections = [.. weights.Layers.Select(w => w.Maps.Rotary(rope, c.NHeads, c.NKvHeads, c.DHead))];
         Mlps = [.. weights.Layers.Select(w => w.Maps.Mlp(Silu.Forward))];
     }

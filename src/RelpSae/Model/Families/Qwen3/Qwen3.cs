@@ -21,11 +21,6 @@ public sealed partial class Qwen3 : Llama
 
     internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new Qwen3Activations(Config, Facts, batch, tokens, prefixRows, Pool);
 
-    private protected override void QueriesKeysValues(BlockRun<LlamaActivations> run, int l, LlamaActivations s)
-    {
-        int n = run.Rows;
-        Projections[l].Project(run.Normed, n, s.Qkv, s.K, s.V);
-        QkNorms[l].Forward(s.Qkv, s.K, n, ((Qwen3Activations)s).QkNorm);
-        Projections[l].Rotate(n, run.Computed, run.First, s.Qkv, s.K, s.V);
-    }
+    private protected override void QueriesKeysValues(BlockRun<LlamaActivations> run, int l, LlamaActivations s) =>
+        QkNorms[l].Forward(Projections[l], run.Normed, run.Rows, run.Computed, run.First, s.Qkv, s.K, s.V, ((Qwen3Activations)s).QkNorm);
 }

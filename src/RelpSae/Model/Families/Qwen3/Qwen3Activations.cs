@@ -7,9 +7,6 @@ public sealed class Qwen3Activations : LlamaActivations
 {
     internal readonly QkNorm.Activations QkNorm;
 
-    internal Qwen3Activations(LlamaConfig c, ModelFacts facts, int batch, int tokens, int prefixRows, FloatPool pool) : base(c, facts, batch, tokens, prefixRows, pool)
-    {
-        long n = (long)batch * tokens;
-        QkNorm = new(Rent(n * c.DAttention), Rent(n * c.NHeads), Rent(n * c.DKv), Rent(n * c.NKvHeads));
-    }
+    internal Qwen3Activations(LlamaConfig c, ModelFacts facts, int batch, int tokens, int prefixRows, FloatPool pool) : base(c, facts, batch, tokens, prefixRows, pool) =>
+        QkNorm = Model.QkNorm.Activations.Rent(Rent, (long)batch * tokens, c.NHeads, c.NKvHeads, c.DHead);
 }

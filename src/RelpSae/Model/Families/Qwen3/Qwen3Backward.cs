@@ -10,11 +10,6 @@ namespace RelpSae.Model;
 public sealed partial class Qwen3
 {
     /// <summary>Through grouped-query sharing, RoPE, the QK-norm and the projections.</summary>
-    private protected override void QueriesKeysValuesBackward(BlockRun<LlamaActivations> run, int l, BackwardFunctions f, BackwardWork work)
-    {
-        int n = run.Rows;
-        Projections[l].Unrotate(work.DQkv, work.DK, work.DV, n, run.Tokens);
-        QkNorms[l].Backward(work.DQkv, work.DK, n, f.Norm, ((Qwen3Activations)run.Layer(l)).QkNorm);
-        Projections[l].Transpose(work.DQkv, work.DK, work.DV, n, work.DNormed);
-    }
+    private protected override void QueriesKeysValuesBackward(BlockRun<LlamaActivations> run, int l, BackwardFunctions f, BackwardWork work) =>
+        QkNorms[l].Backward(Projections[l], work.DQkv, work.DK, work.DV, run.Rows, run.Tokens, f.Norm, ((Qwen3Activations)run.Layer(l)).QkNorm, work.DNormed);
 }

@@ -2,20 +2,17 @@ using RelpSae.Formats;
 
 namespace RelpSae.Model;
 
-/// <summary>One Qwen3 block's QK-norm scales: self_attn.q_norm.weight and self_attn.k_norm.weight, [d_head] each.</summary>
-public sealed record Qwen3QkNormScales(float[] Q, float[] K);
-
 /// <summary>All parameters of a Qwen3 model, in Hugging Face's names: a Llama's, and each block's QK-norm scales.</summary>
 public sealed class Qwen3Weights
 {
     public required LlamaWeights Llama { get; init; }
-    public required Qwen3QkNormScales[] QkNorms { get; init; }
+    public required QkNormScales[] QkNorms { get; init; }
 
     public static Qwen3Weights FromTensors(LlamaConfig c, CheckpointTensors t, string configPath)
     {
         string by = configPath;
         var norms = t.Layers("model.layers.", c.NLayers, "num_hidden_layers", by, p =>
-            new Qwen3QkNormScales(t.Take(p + "self_attn.q_norm.weight", by, c.DHead), t.Take(p + "self_attn.k_norm.weight", by, c.DHead)));
+            new QkNormScales(t.Take(p + "self_attn.q_norm.weight", by, c.DHead), t.Take(p + "self_attn.k_norm.weight", by, c.DHead)));
         // Taken before the Llama's, whose end refuses a tensor no part of the model took.
         return new Qwen3Weights { QkNorms = norms, Llama = LlamaWeights.FromTensors(c, t, by) };
     }
