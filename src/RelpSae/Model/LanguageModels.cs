@@ -45,7 +45,7 @@ public static class LanguageModels
             ?? throw new RelpSaeException($"{config.Path}: architecture '{architecture}' (model_type '{type}') is not supported; supported: {string.Join(", ", Supported)}");
         if (centerWritingWeights && !family.CentersWritingWeights)
             throw new SettingException(name => $"{config.Path}: {name(Setting.CenterWritingWeights)} is implemented for GPT-2 only, not '{architecture}'");
-        MemoryEstimate.Of(dir).CheckFits(AvailableMemory.Bytes());
+        MemoryEstimate.TryOf(dir)?.CheckFits(AvailableMemory.Bytes());
         return family.Load(dir, config, centerWritingWeights);
     }
 

@@ -47,6 +47,16 @@ public sealed record MemoryEstimate(string Dir, long Parameters, long WeightByte
         return new MemoryEstimate(dir, all, 4 * all, 4 * forward, 4 * backward);
     }
 
+    /// <summary>
+    /// The estimate, or null when the folder's weights cannot be read: the family's loader then reports what is
+    /// wrong in its own terms, after the config's own problems (a missing file, a width of 10⁹).
+    /// </summary>
+    public static MemoryEstimate? TryOf(string dir)
+    {
+        try { return Of(dir); }
+        catch (RelpSaeException) { return null; }
+    }
+
     /// <summary>Refuses, in one line, a model whose weights may need more than <paramref name="availableBytes"/>.</summary>
     public void CheckFits(long availableBytes)
     {
