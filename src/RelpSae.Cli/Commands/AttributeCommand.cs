@@ -139,7 +139,6 @@ public static class AttributeCommand
         {
             prompt = request.Prompt,
             tokens = request.Tokens,
-            weights_bytes = bundle.Memory.TotalBytes,
             metric = new
             {
                 kind = m.Kind switch { MetricKind.Logit => "logit", MetricKind.LogitDiff => "logit-diff", _ => "logprob" },
@@ -154,6 +153,7 @@ public static class AttributeCommand
                 name = r.Method, rules = r.Rules.InForce, rules_in_force = r.Rules.Describe(bundle.Facts.GatedMlp), seconds = r.Seconds, total = r.Total, error_node = r.ErrorNode,
                 top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
             }),
+            weights_bytes = bundle.Memory.TotalBytes,
         };
         JsonOutput.Write(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
