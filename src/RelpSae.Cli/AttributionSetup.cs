@@ -12,7 +12,7 @@ internal sealed record AttributionSetup(ModelFolder Bundle, SparseAutoencoder Sa
         bool prependBos, int position = -1, bool truncate = false, PromptCase? promptCase = null)
     {
         // An SAE release named on the command line brings the processing its SAEs were trained with.
-        var processing = HubNames.ProcessingOf(saeDir);
+        var processing = Hub.LocalOrHub.ProcessingOf(saeDir);
         if (processing.CenterWritingWeights && !centerWritingWeights || processing.PrependBos && !prependBos)
             Console.Error.WriteLine($"note: {saeDir} expects {processing}: applied");
         centerWritingWeights |= processing.CenterWritingWeights;
@@ -21,7 +21,7 @@ internal sealed record AttributionSetup(ModelFolder Bundle, SparseAutoencoder Sa
         if (promptCase is not null) PromptResolver.CheckTokenizer(promptCase, bundle.Tokenizer);
         saeDir = CliDefaults.ExistingSae(saeDir);
         var sae = SaeFiles.Load(saeDir);
-        var hook = CliParsing.SaeHook(sae, bundle.Facts, saeDir);
+        var hook = SaeFiles.Hook(sae, bundle.Facts, saeDir);
         var baselineKind = CliParsing.Baseline(baseline);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(metric), baselineKind,
             baselineKind == BaselineKind.Mean ? CliDefaults.FeatureMeansOf(CliDefaults.SaeFolder(saeDir)) : null, prependBos, position, truncate);

@@ -43,15 +43,4 @@ public static class CliParsing
                 throw new RelpSaeException($"{option}: \"{parts[i]}\" is not a token id{(vocabSize == int.MaxValue ? "" : $" of this model (0..{vocabSize - 1})")}");
         return ids;
     }
-
-    /// <summary>The SAE's hook on this model: named in its cfg.json, and a residual hook of the model's width.</summary>
-    public static HookPoint SaeHook(SparseAutoencoder sae, ModelFacts facts, string saePath)
-    {
-        var name = sae.Config.HookName ?? throw new RelpSaeException(Directory.Exists(saePath)
-            ? $"{saePath}: the SAE's cfg.json names no hook (hook_name)"
-            : $"{saePath}: the file does not say which hook the SAE reads, nor does its folder (layer_N/ for Gemma Scope, resid_out_layerN/ for dictionary_learning)");
-        var hook = facts.ParseHook(name);
-        if (sae.DIn != facts.DModel) throw new RelpSaeException($"{saePath}: {facts.WidthMismatch(sae.DIn)}");
-        return hook;
-    }
 }

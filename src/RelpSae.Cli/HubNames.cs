@@ -28,9 +28,6 @@ internal static class HubNames
         (SaeReference.TryParse(name) is not null ? LocalOrHub.Sae(name, progress: ShowProgress, refresh: true) : LocalOrHub.Model(name, progress: ShowProgress, refresh: true))
         ?? throw new RelpSaeException($"download: \"{name}\" is neither a Hub model (org/name[@revision]) nor an SAE (release/id or org/repo/path)");
 
-    /// <summary>What an --sae value's release expects of the model (nothing for a folder or a plain repository).</summary>
-    public static SaeProcessing ProcessingOf(string sae) => LocalOrHub.ProcessingOf(sae);
-
     private static void ShowProgress(string file, long size, Action<Action<long>> download) =>
         ProgressDisplay.Run($"downloading {file}", Math.Max(size, 1) / 1e6, "MB", report =>
         {

@@ -44,9 +44,7 @@ public sealed class Relp
         var saePath = LocalOrHub.Sae(sae, hub) ?? throw new RelpSaeException($"SAE not found: {sae} is neither a folder, an .npz or .pt file, nor a Hub name");
         var folder = ModelFolder.Load(modelDir, centerWritingWeights || processing.CenterWritingWeights);
         var autoencoder = SaeFiles.Load(saePath);
-        var hook = folder.Facts.ParseHook(autoencoder.Config.HookName ?? throw new RelpSaeException($"{saePath}: the SAE names no hook (hook_name)"));
-        if (autoencoder.DIn != folder.Facts.DModel) throw new RelpSaeException($"{saePath}: {folder.Facts.WidthMismatch(autoencoder.DIn)}");
-        return new Relp(folder, autoencoder, hook, prependBos || processing.PrependBos);
+        return new Relp(folder, autoencoder, SaeFiles.Hook(autoencoder, folder.Facts, saePath), prependBos || processing.PrependBos);
     }
 
     /// <summary>

@@ -34,11 +34,11 @@ public static class EvalSaeCommand
             if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
             // A release SAE named on the command line is measured on the model processed as it was trained on.
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"),
-                HubNames.ProcessingOf(CliDefaults.SaePath(parse.GetValue(sae))).CenterWritingWeights);
+                Hub.LocalOrHub.ProcessingOf(CliDefaults.SaePath(parse.GetValue(sae))).CenterWritingWeights);
             var saePath = CliDefaults.ExistingSae(CliDefaults.SaePath(parse.GetValue(sae)));
             var saeDir = CliDefaults.SaeFolder(saePath);
             var autoencoder = SaeFiles.Load(saePath);
-            var hook = CliParsing.SaeHook(autoencoder, bundle.Facts, saePath);
+            var hook = SaeFiles.Hook(autoencoder, bundle.Facts, saePath);
             var settings = SaeDataSettings.FromConfig(autoencoder.Config, parse.GetValue(data)!,
                 Math.Min(128, bundle.Facts.Context), bundle.Facts.BosTokenId);
             if (parse.GetValue(textField) is { } field) settings = settings with { TextField = field };

@@ -9,6 +9,20 @@ namespace RelpSae.Sae;
 /// </summary>
 public static class SaeFiles
 {
+    /// <summary>
+    /// Where the SAE loaded from <paramref name="saePath"/> reads in the model: its hook_name (or the hook its
+    /// community file's folder implies), refused in one line when absent, not the model's, or of another width.
+    /// </summary>
+    public static Model.HookPoint Hook(SparseAutoencoder sae, Model.ModelFacts facts, string saePath)
+    {
+        var name = sae.Config.HookName ?? throw new RelpSaeException(Directory.Exists(saePath)
+            ? $"{saePath}: the SAE's cfg.json names no hook (hook_name)"
+            : $"{saePath}: the file does not say which hook the SAE reads, nor does its folder (layer_N/ for Gemma Scope, resid_out_layerN/ for dictionary_learning)");
+        var hook = facts.ParseHook(name);
+        if (sae.DIn != facts.DModel) throw new RelpSaeException($"{saePath}: {facts.WidthMismatch(sae.DIn)}");
+        return hook;
+    }
+
     public const string ConfigFile = "cfg.json";
     public const string WeightsFile = "sae_weights.safetensors";
     public const string SparsityFile = "sparsity.safetensors";
