@@ -78,6 +78,20 @@ public static unsafe class Gemm
             Run(GemmProblem.WithPacked(c.Rows, pa, a.Ld, a.Transposed, b, pc, c.Ld, accumulate, pbias), b.Path, threads);
     }
 
+    /// <summary>
+    /// C = A·Pᵀ (or C += …) with P packed (<see cref="PackedMatrix.T"/>): a weight's backward product, read from the
+    /// panels its forward product uses, a block transposed at a time (no second packed copy of the weight).
+    /// </summary>
+    public static void Multiply(ReadOnlyMatrixView a, PackedTranspose b, MatrixView c, bool accumulate = false)
+    {
+        CheckOperand("A", a);
+        CheckOperand("C", c);
+        CheckShapes(a, b.Rows, b.Cols, c);
+        if (c.Rows == 0) return;
+        fixed (float* pa = a.Data, pc = c.Data)
+            Run(GemmProblem.WithPackedTranspose(c.Rows, pa, a.Ld, a.Transposed, b.Of, pc, c.Ld, accumulate), b.Of.Path, Threads.Count);
+    }
+
     private static unsafe void Run(in GemmProblem g, GemmPath path, int threads)
     {
         var job = ParallelGemm.Plan(g, path, threads);
@@ -98,7 +112,7 @@ public static unsafe class Gemm
     private static void RunSingle<T, O>(in GemmProblem g) where T : struct where O : IKernelOps<T>
     {
         // A packed B is read where it lies by the driver: the skinny path's reason to exist is gone.
-        if (g.PackedB == null && g.M < SkinnyRows(g.TransB)) SkinnyGemm.Run<T, O>(g);
+        if (g.Panels == null && g.M < SkinnyRows(g.TransB)) SkinnyGemm.Run<T, O>(g);
         else GemmDriver.Run<T, O>(g);
     }
 

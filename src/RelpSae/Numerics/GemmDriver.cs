@@ -31,7 +31,10 @@ internal static unsafe class GemmDriver
         var buffers = PackBuffers.ForThisThread;
         float* ap = buffers.A(RoundUp(Math.Min(MC, g.M), mr) * Math.Min(KC, g.K));
         int ncStep = ColumnBlock(g.M, g.N, nr);
-        float* bp = g.PackedB == null ? buffers.B(ncStep * Math.Min(KC, g.K)) : null;
+        // Panels read as they lie need no buffer when they hold float32; every other B is packed or widened into one.
+        bool direct = g.ReadsPanels && g.Element == PanelElement.Float32;
+        float* bBuffer = direct ? null : buffers.B(ncStep * Math.Min(KC, g.K));
+        float* scratch = g.PanelsTransposed && g.Element != PanelElement.Float32 ? buffers.Scratch(KC * nr) : null;
         float* edge = stackalloc float[8 * 48];
         for (int i0 = 0; i0 < g.M; i0 += MC)
         {
@@ -46,10 +49,14 @@ internal static unsafe class GemmDriver
                 {
                     int nc = Math.Min(ncStep, g.N - j0);
                     var ahead = default(BlockPrefetch);
-                    if (g.PackedB == null) Packing.PackB(g.BAt(p0, j0), g.Ldb, g.TransB, kc, nc, nr, bp);
+                    float* bp = bBuffer;
+                    if (g.Panels == null) Packing.PackB(g.BAt(p0, j0), g.Ldb, g.TransB, kc, nc, nr, bp);
+                    else if (g.PanelsTransposed) PanelTranspose.Pack(g, p0, kc, j0, nc, nr, bp, scratch);
                     else
                     {
-                        bp = g.PackedBlock(p0, kc, j0);
+                        byte* block = g.PanelBlock(p0, kc, j0);
+                        if (direct) bp = (float*)block;
+                        else PanelElements.Widen(g.Element, block, kc * RoundUp(nc, nr), bp);
                         ahead = BlockPrefetch.Next(g, p0, j0, ncStep, nr, (mc + mr - 1) / mr * ((nc + nr - 1) / nr));
                     }
                     for (int i = 0; i < mc; i += mr)
@@ -75,7 +82,7 @@ internal static unsafe class GemmDriver
 
     /// <summary>
     /// Pulls the next block of a packed B into L2 a slice per micro-tile while this block is computed:
-    /// a packed B comes from memory (the unembedding's 154 MB, each layer's weights once per pass), and
+    /// packed panels come from memory (the unembedding's 154 MB, each layer's weights once per pass), and
     /// the first sweep over each block otherwise waits on it.
     /// </summary>
     private struct BlockPrefetch
@@ -90,8 +97,8 @@ internal static unsafe class GemmDriver
             if (nj0 >= g.N) { np0 += KC; nj0 = 0; }
             if (np0 >= g.K) return default;
             int kc = Math.Min(KC, g.K - np0), nc = RoundUp(Math.Min(ncStep, g.N - nj0), nr);
-            long lines = (long)kc * nc * sizeof(float) / 64;
-            return new BlockPrefetch { next = (byte*)g.PackedBlock(np0, kc, nj0), lines = lines, perStep = (int)((lines + steps - 1) / steps) };
+            long lines = (long)kc * nc * g.Element.Size() / 64;
+            return new BlockPrefetch { next = g.PanelBlock(np0, kc, nj0), lines = lines, perStep = (int)((lines + steps - 1) / steps) };
         }
 
         /// <summary>

@@ -82,13 +82,21 @@ internal static unsafe class Packing
         }
     }
 
-    /// <summary>
-    /// dst[p·nr + q] = src[q·ld + p] for q &lt; rows, p &lt; cols, zeros for rows ≤ q &lt; nr: row p of
-    /// op(B) = Bᵀ is column p of the stored B. By 8×8 blocks in AVX registers where it can (the packing
-    /// of Bᵀ otherwise costs as much as the product for few rows), element by element elsewhere.
-    /// </summary>
+    /// <summary>dst[p·nr + q] = src[q·ld + p] for q &lt; rows, p &lt; cols, zeros for rows ≤ q &lt; nr: row p of op(B) = Bᵀ is column p of the stored B.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* src, int ld, int rows, int cols, float* dst, int nr)
+    {
+        TransposeInto(src, ld, rows, cols, dst, nr);
+        for (int p = 0; p < cols; p++) new Span<float>(dst + p * nr + rows, nr - rows).Clear();
+    }
+
+    /// <summary>
+    /// dst[p·nr + q] = src[q·ld + p] for q &lt; rows, p &lt; cols, nothing else written. By 8×8 blocks in AVX
+    /// registers where it can (the packing of Bᵀ otherwise costs as much as the product for few rows),
+    /// element by element elsewhere.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void TransposeInto(float* src, int ld, int rows, int cols, float* dst, int nr)
     {
         int q0 = 0;
         if (Avx.IsSupported)
@@ -99,7 +107,6 @@ internal static unsafe class Packing
                 TransposeScalar(src + (nint)q0 * ld, ld, q0, q0 + 8, p0, cols, dst, nr);
             }
         TransposeScalar(src + (nint)q0 * ld, ld, q0, rows, 0, cols, dst, nr);
-        for (int p = 0; p < cols; p++) new Span<float>(dst + p * nr + rows, nr - rows).Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

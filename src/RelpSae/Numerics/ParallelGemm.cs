@@ -36,14 +36,14 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
             return new ParallelGemm(g, path, parts: 1, byColumns: true, unit: 1);
         var (mr, nr) = GemmPaths.Tile(path);
         int colTiles = (g.N + nr - 1) / nr, rowTiles = (g.M + mr - 1) / mr;
-        bool byRows = g.PackedB != null
+        bool byRows = g.ReadsPanels
             ? rowTiles >= SharedBRowTilesPerThread * threads && (long)g.K * g.N <= SharedPackedB
             : rowTiles >= 2 * threads && g.M > g.N;
         bool byColumns = !byRows && (colTiles >= 4 * threads || colTiles >= rowTiles);
         int parts = Math.Min(threads, byColumns ? colTiles : rowTiles);
-        // Column bands of a B packed per call may start at any whole vector: 1024 columns then split
+        // Column bands of a B packed per call (or transposed from panels) may start at any whole vector: 1024 columns then split
         // 512/512, each band one narrow edge tile, instead of 528/496 with a full tile's work in each.
-        int unit = !byColumns ? mr : g.PackedB == null ? GemmPaths.Width(path) : nr;
+        int unit = !byColumns ? mr : g.ReadsPanels ? nr : GemmPaths.Width(path);
         return new ParallelGemm(g, path, parts, byColumns, unit);
     }
 
