@@ -17,7 +17,7 @@ internal sealed record AttributionSetup(ModelFolder Bundle, SparseAutoencoder Sa
             Console.Error.WriteLine($"note: {saeDir} expects {processing}: applied");
         centerWritingWeights |= processing.CenterWritingWeights;
         prependBos |= processing.PrependBos;
-        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(modelDir, "--model"), centerWritingWeights);
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(modelDir, "--model"), centerWritingWeights, CliDefaults.Holding);
         if (promptCase is not null) PromptResolver.CheckTokenizer(promptCase, bundle.Tokenizer);
         saeDir = CliDefaults.ExistingSae(saeDir);
         var sae = SaeFiles.Load(saeDir);

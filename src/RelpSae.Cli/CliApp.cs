@@ -10,6 +10,7 @@ public static class CliApp
     {
         var root = new RootCommand("relp-sae: attribute a GPT-2, Llama-family, Gemma-2, Gemma 3 or GPT-NeoX model's output to sparse-autoencoder features, faithfully.");
         root.Options.Add(CliRunner.Verbose);
+        root.Options.Add(CliDefaults.DType);
         foreach (var command in new[]
         {
             AttributeCommand.Create(),

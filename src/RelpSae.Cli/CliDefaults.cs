@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RelpSae.Numerics;
 
 namespace RelpSae.Cli;
 
@@ -24,6 +25,27 @@ public static class CliDefaults
 
     /// <summary>The --sae folder, or the embedded SAE when none is given.</summary>
     public static string SaePath(string? given) => given ?? EmbeddedSae;
+
+    /// <summary>What a model's weight matrices are held as: the one option every command that loads a model reads.</summary>
+    public static readonly Option<string> DType = new("--dtype")
+    {
+        Description = "What to hold a model's weight matrices in: auto (as the checkpoint stores them: bfloat16 and float16 stay 16-bit, exactly), "
+            + "bf16 (round float32 weights to bfloat16 at load: half the memory, not exact) or f32 (widen everything to float32). Computation is float32 either way.",
+        DefaultValueFactory = _ => "auto",
+        Recursive = true,
+    };
+
+    /// <summary>--dtype of this invocation (set once the command line is parsed): null keeps each checkpoint's own width.</summary>
+    public static PanelElement? Holding { get; private set; }
+
+    /// <summary>Reads --dtype; refuses, in one line, what it does not know.</summary>
+    internal static void ReadDType(ParseResult parse) => Holding = parse.GetValue(DType) switch
+    {
+        "auto" or null => null,
+        "bf16" or "bfloat16" => PanelElement.BFloat16,
+        "f32" or "float32" => PanelElement.Float32,
+        var other => throw new RelpSaeException($"--dtype: '{other}' is not one of auto, bf16 (bfloat16), f32 (float32)"),
+    };
 
     public static Option<bool> CenterOption() => new("--center-writing-weights")
     {

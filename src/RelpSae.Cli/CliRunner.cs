@@ -39,6 +39,7 @@ public static class CliRunner
         try
         {
             using var route = JsonOutput.RouteHumanOutput(parse);
+            CliDefaults.ReadDType(parse);
             return parse.Invoke(config);
         }
         catch (Exception e)

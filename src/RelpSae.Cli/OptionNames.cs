@@ -29,6 +29,7 @@ public static class OptionNames
         Setting.Temperature => "--temperature",
         Setting.DocumentCount => "--documents",
         Setting.CenterWritingWeights => "--center-writing-weights",
+        Setting.WeightsDType => "--dtype",
         Setting.Resume => "--resume",
         Setting.Replace => "--force",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),

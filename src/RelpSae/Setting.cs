@@ -9,7 +9,7 @@ public enum Setting
 {
     IgSteps, Methods, PatchPosition, Components, PromptCount, Foil, Corrupt, PromptIds, CorruptIds, Truncate,
     OutputFolder, Saes, Baseline, PerPosition, ShuffleRows, LearningRate, Sparsity, TokenCount, Temperature, DocumentCount,
-    CenterWritingWeights,
+    CenterWritingWeights, WeightsDType,
     Resume, Replace,
 }
 
@@ -38,6 +38,7 @@ public static class SettingNames
         Setting.TokenCount => "token count",
         Setting.Temperature => "temperature",
         Setting.DocumentCount => "document count",
+        Setting.WeightsDType => "holding",
         Setting.CenterWritingWeights => "center_writing_weights",
         Setting.Resume => "resume: true",
         Setting.Replace => "replace: true",

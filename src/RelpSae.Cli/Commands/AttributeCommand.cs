@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Attribution;
 using RelpSae.Model;
+using RelpSae.Numerics;
 using RelpSae.Prompts;
 using RelpSae.Sae;
 using RelpSae.Text;
@@ -48,7 +49,7 @@ public static class AttributeCommand
             var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
             var promptCase = Case(parse, prompt, promptIds, target, foil, corrupt, corruptIds);
             if (parse.GetValue(saes) is { } saeSet)
-                return AttributeCircuit.Run(new(ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), parse.GetValue(center)),
+                return AttributeCircuit.Run(new(ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), parse.GetValue(center), CliDefaults.Holding),
                     saeSet, parse.GetValue(perPosition), promptCase, parse.GetValue(baseline), parse.GetValue(metric), parse.GetValue(bos),
                     parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot)));
             if (parse.GetValue(perPosition) || parse.GetValue(dot) is not null) throw new RelpSaeException("--per-position and --dot need --saes");
@@ -114,6 +115,8 @@ public static class AttributeCommand
     {
         var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""));
         int active = GroundTruth.ActiveFeatures(splice).Length;
+        if (bundle.Memory.Holding == PanelElement.BFloat16)
+            Console.WriteLine("weights   bfloat16 (--dtype bf16: float32 weight matrices rounded at load, so not the float32 model's exact scores)");
         Console.WriteLine($"prompt    {tokens} ({request.Tokens.Length} tokens)");
         Console.WriteLine($"metric    {Describe(bundle, request.Metric)} at position {request.Metric.ResolvePosition(request.Tokens.Length)}: {clean:F4}");
         Console.WriteLine($"baseline  {request.Baseline}: metric {baselineValue:F4}, full-patch Δm = m(clean) − m(baseline) = {clean - baselineValue:F4}");
@@ -154,6 +157,7 @@ public static class AttributeCommand
                 top = r.Top(k).Select(t => new { feature = t.Feature, score = t.Score, activation = MaxActivation(splice, t.Feature) }),
             }),
             weights_bytes = bundle.Memory.TotalBytes,
+            weights_held = bundle.Memory.Holding is { } held ? MemoryEstimate.Name(held) : "as stored",
         };
         JsonOutput.Write(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }

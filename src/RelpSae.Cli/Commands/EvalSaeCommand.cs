@@ -34,7 +34,7 @@ public static class EvalSaeCommand
             if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
             // A release SAE named on the command line is measured on the model processed as it was trained on.
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"),
-                Hub.LocalOrHub.ProcessingOf(CliDefaults.SaePath(parse.GetValue(sae))).CenterWritingWeights);
+                Hub.LocalOrHub.ProcessingOf(CliDefaults.SaePath(parse.GetValue(sae))).CenterWritingWeights, CliDefaults.Holding);
             var saePath = CliDefaults.ExistingSae(CliDefaults.SaePath(parse.GetValue(sae)));
             var saeDir = CliDefaults.SaeFolder(saePath);
             var autoencoder = SaeFiles.Load(saePath);

@@ -24,7 +24,7 @@ internal static class EvaluateCircuit
         var r = s.Run;
         var (shardIndex, shardCount) = EvaluateCommand.ParseShard(r.Shard);
         var methodList = AttributionMethods.Parse(r.Methods, r.IgSteps);
-        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(r.Model, "--model"), r.Center);
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(r.Model, "--model"), r.Center, CliDefaults.Holding);
         var saes = SaeSet.Load(SaeSetOptions.Folders(s.Saes), bundle.Facts);
         var kind = CliParsing.Baseline(r.Baseline);
         var means = kind == BaselineKind.Mean ? saes.Select(x => CliDefaults.FeatureMeansOf(x.Folder)).ToList() : null;

@@ -26,7 +26,7 @@ internal static class EvaluateComponents
         EvaluateCommand.CheckBatch(s.Batch);
         if (CliParsing.Baseline(r.Baseline) is { } kind && kind != BaselineKind.Corrupt)
             throw new RelpSaeException("--level components patches each component with its value in the corrupted prompt: --baseline must be auto or corrupt");
-        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(r.Model, "--model"), r.Center);
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(r.Model, "--model"), r.Center, CliDefaults.Holding);
         var selection = ComponentSelection.Parse(s.Components, bundle.Facts);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, CliParsing.Metric(r.Metric), BaselineKind.Corrupt, prependBos: r.Bos);
 

@@ -26,7 +26,7 @@ public static class GenerateCommand
         command.SetAction(parse =>
         {
             string dir = CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model");
-            var transformer = LanguageModels.Load(dir);
+            var transformer = LanguageModels.Load(dir, holding: CliDefaults.Holding);
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
             var tokenizer = TokenizerFiles.Load(dir);

@@ -24,7 +24,7 @@ public static class SampleTextCommand
         command.SetAction(parse =>
         {
             Overwrite.CheckFile(parse.GetValue(output)!, parse.GetValue(force));
-            var loaded = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
+            var loaded = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
             int count = parse.GetValue(documents);
             var path = parse.GetValue(output)!;
             bool ids = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);

@@ -47,7 +47,7 @@ public static class TrainSaeCommand
         command.SetAction((parse, cancel) =>
         {
             // Everything the user can get wrong is checked before the model runs.
-            var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"));
+            var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
             var hookPoint = bundle.Facts.ParseHook(parse.GetValue(hook)!);
             var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, bundle.Facts.Width(hookPoint, 1));
             if (parse.GetValue(checkpointEvery) < 0) throw new RelpSaeException($"--checkpoint-every must be >= 0, got {parse.GetValue(checkpointEvery)}");

@@ -1,3 +1,5 @@
+using RelpSae.Numerics;
+
 namespace RelpSae.Formats;
 
 /// <summary>
@@ -8,14 +10,14 @@ namespace RelpSae.Formats;
 /// </summary>
 public sealed class CheckpointTensors : IDisposable
 {
-    private readonly Dictionary<string, (TensorHeader Header, string File, Func<FloatTensor> Read)> tensors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (TensorHeader Header, string File, Func<FloatTensor> Read, RowBandReader? Rows)> tensors = new(StringComparer.Ordinal);
     private readonly HashSet<string> taken = new(StringComparer.Ordinal);
     private readonly List<IDisposable> files = [];
 
-    /// <summary>A tensor to be read by <paramref name="read"/> once taken.</summary>
-    public void Add(TensorHeader header, string file, Func<FloatTensor> read)
+    /// <summary>A tensor to be read by <paramref name="read"/> once taken, or a band of rows at a time by <paramref name="rows"/> when it has it.</summary>
+    public void Add(TensorHeader header, string file, Func<FloatTensor> read, RowBandReader? rows = null)
     {
-        if (!tensors.TryAdd(header.Name, (header, file, read)))
+        if (!tensors.TryAdd(header.Name, (header, file, read, rows)))
             throw new RelpSaeException($"{file}: tensor '{header.Name}' appears twice (also in {tensors[header.Name].File})");
     }
 
@@ -27,13 +29,48 @@ public sealed class CheckpointTensors : IDisposable
 
     public IEnumerable<string> Names => tensors.Keys;
 
+    /// <summary>
+    /// What the weight matrices are held as once packed: null (the default) keeps each one's stored width (bfloat16 and
+    /// float16 stay 16-bit, exactly; float32 and float64 become float32); a value holds every one so (bfloat16 from a
+    /// float32 file rounds).
+    /// </summary>
+    public PanelElement? Holding { get; set; }
+
     /// <summary>Every tensor's name, shape and stored dtype, from the files' headers alone.</summary>
     public IEnumerable<TensorHeader> Headers => tensors.Values.Select(t => t.Header);
 
     public bool Contains(string name) => tensors.ContainsKey(name);
 
     /// <summary>The tensor <paramref name="name"/>, which must be floating point of <paramref name="shape"/> (what <paramref name="config"/> implies).</summary>
-    public float[] Take(string name, string config, params int[] shape)
+    public float[] Take(string name, string config, params int[] shape) => Checked(name, config, shape).Read().Data;
+
+    /// <summary>
+    /// The weight matrix <paramref name="name"/> [<paramref name="rows"/> × <paramref name="cols"/>] packed as op(B) = the
+    /// matrix or, <paramref name="transposed"/>, its transpose, in the width <see cref="Holding"/> chooses: read a band of
+    /// rows at a time where the file allows, so it is never held whole as float32.
+    /// </summary>
+    public PackedMatrix TakePacked(string name, string config, int rows, int cols, bool transposed)
+    {
+        var entry = Checked(name, config, rows, cols);
+        var read = entry.Rows ?? WholeThenBands(entry.Read().Data, cols);
+        return new PackedMatrix(rows, cols, transposed, read, ElementFor(entry.Header.DType));
+    }
+
+    /// <summary>What <see cref="Holding"/> makes of a matrix stored as <paramref name="stored"/>.</summary>
+    public PanelElement ElementFor(DType stored) => Holding ?? stored switch
+    {
+        DType.BF16 => PanelElement.BFloat16,
+        DType.F16 => PanelElement.Float16,
+        _ => PanelElement.Float32,
+    };
+
+    /// <summary>The element width <see cref="Holding"/> makes of the stored tensor <paramref name="name"/>.</summary>
+    public PanelElement ElementFor(string name) => ElementFor(tensors[name].Header.DType);
+
+    private static RowBandReader WholeThenBands(float[] whole, int cols) =>
+        (first, count, into) => whole.AsSpan(first * cols, count * cols).CopyTo(into);
+
+    private (TensorHeader Header, string File, Func<FloatTensor> Read, RowBandReader? Rows) Checked(string name, string config, params int[] shape)
     {
         if (!tensors.TryGetValue(name, out var entry))
             throw new RelpSaeException($"the checkpoint lacks tensor '{name}' (shape [{string.Join(", ", shape)}] by {config})");
@@ -42,7 +79,7 @@ public sealed class CheckpointTensors : IDisposable
         if (!entry.Header.Shape.SequenceEqual(shape))
             throw new RelpSaeException($"{entry.File}: tensor '{name}' has shape [{string.Join(", ", entry.Header.Shape)}], {config} implies [{string.Join(", ", shape)}]");
         taken.Add(name);
-        return entry.Read().Data;
+        return entry;
     }
 
     /// <summary>
@@ -57,9 +94,8 @@ public sealed class CheckpointTensors : IDisposable
         return layers;
     }
 
-    /// <summary>The output head [V × d]: <paramref name="name"/> where the checkpoint stores it (an untied one must; a tied one may keep a copy), else the tied <paramref name="embedding"/>.</summary>
-    public float[] Head(string name, float[] embedding, bool tied, string config, int vocab, int d) =>
-        tied && !Contains(name) ? embedding : Take(name, config, vocab, d);
+    /// <summary>Checks the tensor as <see cref="Take"/> does and counts it taken, reading nothing: a copy the model does not need (a tied head's).</summary>
+    public void Skip(string name, string config, params int[] shape) => Checked(name, config, shape);
 
     /// <summary>
     /// The number of blocks the names hold (<paramref name="prefix"/>N.…) must be the config's: checked before

@@ -68,10 +68,10 @@ internal static class ElementConverter
     }
 
     /// <summary>Throws, naming the tensor and the first bad index, when a value is NaN or infinite.</summary>
-    public static void EnsureFinite<T>(ReadOnlySpan<T> values, string what) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void EnsureFinite<T>(ReadOnlySpan<T> values, string what, long firstIndex = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < values.Length; i++)
             if (!T.IsFinite(values[i]))
-                throw new RelpSaeException($"{what}: element {i} is {values[i]} (NaN or infinite weights)");
+                throw new RelpSaeException($"{what}: element {firstIndex + i} is {values[i]} (NaN or infinite weights)");
     }
 }

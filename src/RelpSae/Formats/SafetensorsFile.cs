@@ -79,6 +79,25 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public Dictionary<string, FloatTensor> ReadAll(bool checkFinite = true) =>
         Entries.ToDictionary(e => e.Name, e => ReadFloat(e.Name, checkFinite), StringComparer.Ordinal);
 
+    /// <summary>
+    /// Rows [<paramref name="first"/>, first + count) of a 2-D tensor widened to float32 into <paramref name="into"/>, the mapped
+    /// pages they came from then let go: a weight packed a band at a time never holds the file's copy resident too.
+    /// </summary>
+    public void ReadRows(string name, int first, int count, Span<float> into, bool checkFinite = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var entry = Entry(name);
+        if (entry.Shape.Length != 2 || first < 0 || count < 0 || first + count > entry.Shape[0] || into.Length != (long)count * entry.Shape[1])
+            throw new ArgumentException($"rows [{first}, {first + count}) of '{name}' [{string.Join(", ", entry.Shape)}] do not fill {into.Length} floats");
+        int size = entry.DType.Size();
+        long start = (long)first * entry.Shape[1];
+        byte* at = _data + entry.Begin + start * size;
+        string what = $"{Path}: tensor '{entry.Name}'";
+        ElementConverter.Convert(entry.DType, new ReadOnlySpan<byte>(at, into.Length * size), into, what, start);
+        if (checkFinite && entry.DType.IsFloat()) ElementConverter.EnsureFinite<float>(into, what, start);
+        MappedPages.Release(at, (long)into.Length * size);
+    }
+
     private T[] Read<T>(SafetensorsEntry entry, bool checkFinite) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

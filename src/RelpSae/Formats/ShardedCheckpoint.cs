@@ -64,7 +64,8 @@ public static class ShardedCheckpoint
             if (!file.Contains(name))
                 throw new RelpSaeException($"{path}: tensor '{name}' is missing, though {IndexFile} places it in this shard");
             var entry = file.Entry(name);
-            tensors.Add(new TensorHeader(name, entry.Shape, entry.DType), path, () => file.ReadFloat(name, checkFinite));
+            tensors.Add(new TensorHeader(name, entry.Shape, entry.DType), path, () => file.ReadFloat(name, checkFinite),
+                entry.Shape.Length == 2 ? (first, count, into) => file.ReadRows(name, first, count, into, checkFinite) : null);
         }
     }
 

@@ -1,4 +1,5 @@
 using RelpSae.Formats;
+using RelpSae.Numerics;
 
 namespace RelpSae.Model;
 
@@ -10,32 +11,35 @@ public static class LanguageModels
 {
     /// <summary>
     /// One family: the causal-LM architectures and the model types it loads, its loader (given the folder, its config
-    /// and whether to centre the writing weights), and other architectures whose checkpoints it also reads.
+    /// whether to centre the writing weights and what to hold the weights as), and other architectures whose checkpoints it also reads.
     /// </summary>
-    private sealed record Family(string[] Architectures, string[] ModelTypes, Func<string, ConfigJson, bool, ITransformer> Load,
+    private sealed record Family(string[] Architectures, string[] ModelTypes, Func<string, ConfigJson, bool, PanelElement?, ITransformer> Load,
         bool CentersWritingWeights = false, string[]? AlsoReads = null);
 
     private static readonly Family[] Families =
     [
-        new(["GPT2LMHeadModel"], ["gpt2"], (dir, _, center) => Gpt2.Load(dir, center), CentersWritingWeights: true, AlsoReads: ["GPT2Model"]),
+        new(["GPT2LMHeadModel"], ["gpt2"], (dir, _, center, holding) => Gpt2.Load(dir, center, holding), CentersWritingWeights: true, AlsoReads: ["GPT2Model"]),
         new(["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"], ["llama", "qwen2", "mistral"],
-            (dir, config, _) => FromCheckpoint(dir, config, LlamaConfig.Parse, (c, t, by) => new Llama(LlamaWeights.FromTensors(c, t, by)))),
+            (dir, config, _, holding) => FromCheckpoint(dir, config, holding, LlamaConfig.Parse, (c, t, by) => new Llama(LlamaWeights.FromTensors(c, t, by)))),
         new(["Qwen3ForCausalLM"], ["qwen3"],
-            (dir, config, _) => FromCheckpoint(dir, config, Qwen3Config.Parse, (c, t, by) => new Qwen3(Qwen3Weights.FromTensors(c, t, by)))),
+            (dir, config, _, holding) => FromCheckpoint(dir, config, holding, Qwen3Config.Parse, (c, t, by) => new Qwen3(Qwen3Weights.FromTensors(c, t, by)))),
         new(["Gemma2ForCausalLM"], ["gemma2"],
-            (dir, config, _) => FromCheckpoint(dir, config, Gemma2Config.Parse, (c, t, by) => new Gemma2(Gemma2Weights.FromTensors(c, t, by)))),
+            (dir, config, _, holding) => FromCheckpoint(dir, config, holding, Gemma2Config.Parse, (c, t, by) => new Gemma2(Gemma2Weights.FromTensors(c, t, by)))),
         new(["Gemma3ForCausalLM"], ["gemma3_text", "gemma3"],
-            (dir, config, _) => FromCheckpoint(dir, config, Gemma3Config.Parse, (c, t, by) => new Gemma3(Gemma3Weights.FromTensors(c, t, by))),
+            (dir, config, _, holding) => FromCheckpoint(dir, config, holding, Gemma3Config.Parse, (c, t, by) => new Gemma3(Gemma3Weights.FromTensors(c, t, by))),
             AlsoReads: ["Gemma3ForConditionalGeneration"]),
         new(["GPTNeoXForCausalLM"], ["gpt_neox"],
-            (dir, config, _) => FromCheckpoint(dir, config, GptNeoXConfig.Parse, (c, t, by) => new GptNeoX(GptNeoXWeights.FromTensors(c, t, by)))),
+            (dir, config, _, holding) => FromCheckpoint(dir, config, holding, GptNeoXConfig.Parse, (c, t, by) => new GptNeoX(GptNeoXWeights.FromTensors(c, t, by)))),
     ];
 
     /// <summary>The causal-LM architectures that load.</summary>
     public static readonly string[] Supported = [.. Families.SelectMany(f => f.Architectures)];
 
-    /// <summary>The model in <paramref name="dir"/>; <paramref name="centerWritingWeights"/> is TransformerLens' processing of GPT-2 and refused elsewhere.</summary>
-    public static ITransformer Load(string dir, bool centerWritingWeights = false)
+    /// <summary>
+    /// The model in <paramref name="dir"/>; <paramref name="centerWritingWeights"/> is TransformerLens' processing of GPT-2 and refused elsewhere;
+    /// <paramref name="holding"/>: the width the weight matrices are held in (null: as stored; see <see cref="CheckpointTensors.Holding"/>).
+    /// </summary>
+    public static ITransformer Load(string dir, bool centerWritingWeights = false, PanelElement? holding = null)
     {
         if (!Directory.Exists(dir)) throw new RelpSaeException($"{dir}: no such model folder");
         var config = ConfigJson.Read(Path.Combine(dir, ShardedCheckpoint.ConfigFile));
@@ -45,16 +49,17 @@ public static class LanguageModels
             ?? throw new RelpSaeException($"{config.Path}: architecture '{architecture}' (model_type '{type}') is not supported; supported: {string.Join(", ", Supported)}");
         if (centerWritingWeights && !family.CentersWritingWeights)
             throw new SettingException(name => $"{config.Path}: {name(Setting.CenterWritingWeights)} is implemented for GPT-2 only, not '{architecture}'");
-        MemoryEstimate.TryOf(dir)?.CheckFits(AvailableMemory.Bytes());
-        return family.Load(dir, config, centerWritingWeights);
+        MemoryEstimate.TryOf(dir, holding)?.CheckFits(AvailableMemory.Bytes());
+        return family.Load(dir, config, centerWritingWeights, holding);
     }
 
     /// <summary>A family read from its parsed config.json and the folder's tensors (model.safetensors, shards or pytorch_model.bin).</summary>
-    private static ITransformer FromCheckpoint<TConfig>(string dir, ConfigJson config, Func<ConfigJson, TConfig> parse,
+    private static ITransformer FromCheckpoint<TConfig>(string dir, ConfigJson config, PanelElement? holding, Func<ConfigJson, TConfig> parse,
         Func<TConfig, CheckpointTensors, string, ITransformer> build)
     {
         var parsed = parse(config);
         using var tensors = ShardedCheckpoint.Read(dir);
+        tensors.Holding = holding;
         return build(parsed, tensors, config.Path);
     }
 }

@@ -27,16 +27,15 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
     };
 
     /// <summary>
-    /// The metric from the final (ln_f) hidden row h: logits are h·Uᵀ with U the unembedding [V, d], capped
+    /// The metric from the final (ln_f) hidden row h: logits are h·Uᵀ with U the unembedding [V, d] (a <see cref="Linear"/> d → V), capped
     /// by <paramref name="cap"/> when the model caps them (Gemma-2).
     /// </summary>
-    public double Value(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Softcap cap = default)
+    public double Value(ReadOnlySpan<float> h, Linear unembed, Softcap cap = default)
     {
-        int d = h.Length;
         return Kind switch
         {
-            MetricKind.Logit => cap.Apply(TensorPrimitives.Dot(h, unembed.Slice(Target * d, d))),
-            MetricKind.LogitDiff => cap.Apply(TensorPrimitives.Dot(h, unembed.Slice(Target * d, d))) - cap.Apply(TensorPrimitives.Dot(h, unembed.Slice(Foil * d, d))),
+            MetricKind.Logit => cap.Apply(TensorPrimitives.Dot(h, Row(unembed, Target))),
+            MetricKind.LogitDiff => cap.Apply(TensorPrimitives.Dot(h, Row(unembed, Target))) - cap.Apply(TensorPrimitives.Dot(h, Row(unembed, Foil))),
             _ => LogSoftmaxAt(h, unembed, cap),
         };
     }
@@ -45,24 +44,23 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
     /// dm/dh for the final hidden row h: Σ_v (dm/dlogit_v)·U[v]; through a set <paramref name="cap"/> by
     /// <paramref name="capBackward"/> (its exact gradient, or the Identity-rule in its place).
     /// </summary>
-    public void Gradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap = default, ElementwiseBackward? capBackward = null)
+    public void Gradient(ReadOnlySpan<float> h, Linear unembed, Span<float> dh, Softcap cap = default, ElementwiseBackward? capBackward = null)
     {
-        int d = h.Length;
         if (cap.IsSet)
         {
             CappedGradient(h, unembed, dh, cap, capBackward ?? cap.Gradient);
             return;
         }
-        unembed.Slice(Target * d, d).CopyTo(dh);
+        unembed.Row(Target, dh);
         if (Kind == MetricKind.LogitDiff)
-            TensorPrimitives.Subtract(dh, unembed.Slice(Foil * d, d), dh);
+            TensorPrimitives.Subtract(dh, Row(unembed, Foil), dh);
         else if (Kind == MetricKind.LogProb)
         {
             // d log p_t / d logit_v = [v = t] − p_v: subtract the probability-weighted unembedding.
             var p = Logits(h, unembed);
             TensorPrimitives.SoftMax(p, p);
-            Gemm.Multiply(Matrix.Of(p, 1, p.Length), Matrix.Of(unembed, p.Length, d), Matrix.Into(dh, 1, d));
-            TensorPrimitives.Subtract(unembed.Slice(Target * d, d), dh, dh);
+            unembed.Transpose(p, p.Length, 1, dh, accumulate: false);
+            TensorPrimitives.Subtract(Row(unembed, Target), dh, dh);
         }
     }
 
@@ -78,12 +76,11 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
     /// dm/dh through the cap: dm/dlogit_v on the capped logits (±1 at the target and foil, or [v = t] − p_v),
     /// taken back through the cap to the raw logits, then Σ_v · U[v].
     /// </summary>
-    private void CappedGradient(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Span<float> dh, Softcap cap, ElementwiseBackward capBackward)
+    private void CappedGradient(ReadOnlySpan<float> h, Linear unembed, Span<float> dh, Softcap cap, ElementwiseBackward capBackward)
     {
-        int d = h.Length;
         int[] ids = Kind switch { MetricKind.Logit => [Target], MetricKind.LogitDiff => [Target, Foil], _ => [] };
         var raw = Kind == MetricKind.LogProb ? Logits(h, unembed) : new float[ids.Length];
-        for (int i = 0; i < ids.Length; i++) raw[i] = TensorPrimitives.Dot(h, unembed.Slice(ids[i] * d, d));
+        for (int i = 0; i < ids.Length; i++) raw[i] = TensorPrimitives.Dot(h, Row(unembed, ids[i]));
         var capped = (float[])raw.Clone();
         cap.Apply(capped);
         var g = new float[raw.Length];
@@ -102,14 +99,14 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
         capBackward(raw, capped, g, draw);
         if (Kind == MetricKind.LogProb)
         {
-            Gemm.Multiply(Matrix.Of(draw, 1, draw.Length), Matrix.Of(unembed, draw.Length, d), Matrix.Into(dh, 1, d));
+            unembed.Transpose(draw, draw.Length, 1, dh, accumulate: false);
             return;
         }
         dh.Clear();
-        for (int i = 0; i < ids.Length; i++) TensorPrimitives.MultiplyAdd(unembed.Slice(ids[i] * d, d), draw[i], dh, dh);
+        for (int i = 0; i < ids.Length; i++) TensorPrimitives.MultiplyAdd(Row(unembed, ids[i]), draw[i], dh, dh);
     }
 
-    private double LogSoftmaxAt(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed, Softcap cap)
+    private double LogSoftmaxAt(ReadOnlySpan<float> h, Linear unembed, Softcap cap)
     {
         var logits = Logits(h, unembed);
         cap.Apply(logits);
@@ -119,11 +116,18 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
         return logits[Target] - max - Math.Log(sum);
     }
 
-    private static float[] Logits(ReadOnlySpan<float> h, ReadOnlySpan<float> unembed)
+    private static float[] Logits(ReadOnlySpan<float> h, Linear unembed)
     {
-        int d = h.Length, vocab = unembed.Length / d;
-        var logits = new float[vocab];
-        Gemm.Multiply(Matrix.Of(h, 1, d), Matrix.Of(unembed, vocab, d).T, Matrix.Into(logits, 1, vocab));
+        var logits = new float[unembed.Outputs];
+        unembed.Apply(h, 1, logits, unembed.Outputs);
         return logits;
+    }
+
+    /// <summary>Token <paramref name="id"/>'s row of the unembedding [V, d]: its logit's direction.</summary>
+    private static float[] Row(Linear unembed, int id)
+    {
+        var row = new float[unembed.Inputs];
+        unembed.Row(id, row);
+        return row;
     }
 }

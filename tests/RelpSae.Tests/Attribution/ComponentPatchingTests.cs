@@ -74,7 +74,7 @@ public class ComponentPatchingTests
                 break;
             default:
                 start = new HookPoint(HookKind.ResidMid, k.Layer);
-                var wo = model.Weights.Layers[k.Layer].O.Weight;
+                var wo = model.Weights.Layers[k.Layer].O.InOut();
                 for (int i = k.Head * c.DHead; i < (k.Head + 1) * c.DHead; i++)
                 {
                     float dz = corrupt.Cached(k.Hook)[row + i] - clean.Cached(k.Hook)[row + i];

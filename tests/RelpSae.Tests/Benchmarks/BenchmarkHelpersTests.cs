@@ -28,11 +28,11 @@ public class BenchmarkHelpersTests
         // Counted from the weights themselves: every block matrix is used once per row.
         var c = ModelBenchmark.Gpt2Small with { NLayers = 2 };
         var w = RelpSae.Model.Gpt2Weights.Random(c, seed: 0);
-        double perRow = w.Layers.Sum(l => (double)l.Qkv.Weight.Length + l.O.Weight.Length + l.Fc.Weight.Length + l.Proj.Weight.Length);
+        double perRow = w.Layers.Sum(l => (double)l.Qkv.Size() + l.O.Size() + l.Fc.Size() + l.Proj.Size());
         int batch = 3, tokens = 5, logitRows = 2;
         double expected = 2 * perRow * batch * tokens
             + c.NLayers * batch * 2 * (2.0 * tokens * tokens * c.DHead) * c.NHeads   // q·kᵀ and pattern·v per head
-            + 2.0 * logitRows * w.Unembed.Weight.Length;
+            + 2.0 * logitRows * w.Unembed.Size();
         Assert.Equal(expected, FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers, logitRows), 6);
     }
 
@@ -77,12 +77,12 @@ public class BenchmarkHelpersTests
         for (int l = toLayer; l < c.NLayers - 1; l++)
         {
             var layer = w.Layers[l];
-            backward += 2 * rows * (layer.Qkv.Weight.Length + layer.O.Weight.Length + layer.Fc.Weight.Length + layer.Proj.Weight.Length) + batch * attentionPerSequence;
+            backward += 2 * rows * (layer.Qkv.Size() + layer.O.Size() + layer.Fc.Size() + layer.Proj.Size()) + batch * attentionPerSequence;
         }
         var last = w.Layers[c.NLayers - 1];
-        double lastForward = 2 * rows * last.Qkv.Weight.Length + batch * attentionPerSequence / 2
-            + 2 * batch * (last.O.Weight.Length + last.Fc.Weight.Length + last.Proj.Weight.Length);
-        double lastBackward = 2 * rows * last.Qkv.Weight.Length + 2 * batch * (last.O.Weight.Length + last.Fc.Weight.Length + last.Proj.Weight.Length)
+        double lastForward = 2 * rows * last.Qkv.Size() + batch * attentionPerSequence / 2
+            + 2 * batch * (last.O.Size() + last.Fc.Size() + last.Proj.Size());
+        double lastBackward = 2 * rows * last.Qkv.Size() + 2 * batch * (last.O.Size() + last.Fc.Size() + last.Proj.Size())
             + batch * 4 * 2.0 * tokens * c.DHead * c.NHeads;
         double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
         Assert.Equal(expected, FlopCounts.Gpt2ForwardBackward(c, batch, tokens, toLayer), 6);
@@ -102,4 +102,10 @@ public class BenchmarkHelpersTests
         Assert.Equal(0.25, row.MedianPeakRatio, 12);
         Assert.Equal(10, row.Gflop);
     }
+}
+
+internal static class LinearSizes
+{
+    /// <summary>Weights in the map (inputs × outputs): its multiply-adds per row.</summary>
+    public static double Size(this RelpSae.Model.Linear map) => (double)map.Inputs * map.Outputs;
 }

@@ -53,10 +53,11 @@ public class PresetTests
                     for (int j = 0; j < dh; j++)
                         dv[h * dh + j] += pattern[(h * T + s) * T + t] * dz[s * d + h * dh + j];
             var gg = new double[d];
+            var qkv = w.Qkv.InOut();
             for (int i = 0; i < d; i++)
             {
                 double da = 0;
-                for (int j = 0; j < d; j++) da += w.Qkv.Weight[i * 3 * d + 2 * d + j] * dv[j];
+                for (int j = 0; j < d; j++) da += qkv[i * 3 * d + 2 * d + j] * dv[j];
                 gg[i] = w.Ln1Gamma[i] * da;
             }
             double mean = gg.Average(), mu = 0, variance = 0;

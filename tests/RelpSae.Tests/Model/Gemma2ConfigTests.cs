@@ -26,7 +26,7 @@ public class Gemma2ConfigTests
         Assert.Equal(48, model.Facts.Context);   // sliding_window 48 < max_position_embeddings 64
         Assert.True(model.Facts.GatedMlp);
         Assert.Equal(12, model.Facts.DHead);      // head_dim, not hidden_size / num_attention_heads
-        Assert.Same(model.Weights.Embedding, model.Weights.LmHead.Weight);
+        Assert.Same(model.Weights.Embedding, model.Weights.LmHead);
     }
 
     [Fact]

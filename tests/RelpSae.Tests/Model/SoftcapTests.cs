@@ -68,8 +68,8 @@ public class SoftcapTests
     public static TheoryData<MetricKind> Kinds => [MetricKind.Logit, MetricKind.LogitDiff, MetricKind.LogProb];
 
     /// <summary>A final row h [6] and an unembedding [9 × 6] whose logits pass the cap of 1.2, and a metric of the kind on them.</summary>
-    private static (float[] H, float[] Unembed, Softcap Cap, Metric Metric) CappedReadout(MetricKind kind, int seed) =>
-        (Random(6, seed, 1.5f), Random(9 * 6, seed + 1, 1.5f), new Softcap(1.2f), new Metric(kind, 4, kind == MetricKind.LogitDiff ? 7 : -1));
+    private static (float[] H, Linear Unembed, Softcap Cap, Metric Metric) CappedReadout(MetricKind kind, int seed) =>
+        (Random(6, seed, 1.5f), new Linear(Random(9 * 6, seed + 1, 1.5f), null, 6, 9), new Softcap(1.2f), new Metric(kind, 4, kind == MetricKind.LogitDiff ? 7 : -1));
 
     [Theory, MemberData(nameof(Kinds))]
     public void CappedMetricsGradientMatchesFiniteDifferences(MetricKind kind)

@@ -5,45 +5,58 @@ namespace RelpSae.Model;
 
 /// <summary>
 /// A linear map y = x·W + b of a checkpoint, whichever way it stores W: nn.Linear keeps W [out, in] (y = x·Wᵀ),
-/// GPT-2's Conv1D keeps it [in, out]. W is packed for the GEMM on first use, once for the forward product and
-/// once for the backward product dy·Wᵀ: one copy each in the order the micro-kernel reads, instead of a repack
-/// of the matrix on every call. Both layouts pack to the same panels, so their products are the same sums.
+/// GPT-2's Conv1D keeps it [in, out]. W is held once, packed for the forward product's micro-kernel (both layouts
+/// pack to the same panels, so their products are the same sums), in 16 bits when the checkpoint's weights are
+/// (<see cref="PanelElement"/>). The backward product dy·Wᵀ reads the same panels transposed a block at a time,
+/// and a row of W (an embedding's token vector, an unembedding's logit direction) is read back from them.
 /// </summary>
 public sealed class Linear
 {
-    private readonly bool storedInOut;
-    private PackedMatrix? forward, backward;
+    /// <summary>op(B) = W as [in × out], the forward product's right operand.</summary>
+    private readonly PackedMatrix weight;
 
-    /// <summary>An nn.Linear: <paramref name="weight"/> [outputs × inputs].</summary>
-    public Linear(float[] weight, float[]? bias, int inputs, int outputs) : this(weight, bias, inputs, outputs, storedInOut: false) { }
+    /// <summary>An nn.Linear: <paramref name="weight"/> [outputs × inputs], held as <paramref name="held"/>.</summary>
+    public Linear(float[] weight, float[]? bias, int inputs, int outputs, PanelElement held = PanelElement.Float32)
+        : this(new PackedMatrix(Matrix.Of(weight, outputs, inputs).T, held), bias) { }
 
-    private Linear(float[] weight, float[]? bias, int inputs, int outputs, bool storedInOut)
+    private Linear(PackedMatrix weight, float[]? bias)
     {
-        Weight = weight;
+        this.weight = weight;
         Bias = bias;
-        Inputs = inputs;
-        Outputs = outputs;
-        this.storedInOut = storedInOut;
     }
 
     /// <summary>An nn.Linear taken from a checkpoint: <paramref name="name"/>.weight [outputs × inputs] and, with <paramref name="bias"/>, .bias; <paramref name="config"/> names what implies the shapes.</summary>
     public static Linear Take(CheckpointTensors tensors, string name, string config, int outputs, int inputs, bool bias = true) =>
-        new(tensors.Take(name + ".weight", config, outputs, inputs), bias ? tensors.Take(name + ".bias", config, outputs) : null, inputs, outputs);
+        new(tensors.TakePacked(name + ".weight", config, outputs, inputs, transposed: true), bias ? tensors.Take(name + ".bias", config, outputs) : null);
 
-    /// <summary>A Conv1D (GPT-2): <paramref name="weight"/> [inputs × outputs].</summary>
-    public static Linear Conv1D(float[] weight, float[] bias, int inputs, int outputs) => new(weight, bias, inputs, outputs, storedInOut: true);
+    /// <summary>
+    /// The output head [V × d]: <paramref name="embedding"/> itself when <paramref name="tied"/> (a copy the checkpoint keeps
+    /// under <paramref name="name"/> is checked and left unread), else <paramref name="name"/>, which an untied model must store.
+    /// </summary>
+    public static Linear Head(CheckpointTensors tensors, string name, Linear embedding, bool tied, string config)
+    {
+        if (!tied) return Take(tensors, name, config, embedding.Outputs, embedding.Inputs, bias: false);
+        if (tensors.Contains(name + ".weight")) tensors.Skip(name + ".weight", config, embedding.Outputs, embedding.Inputs);
+        return embedding;
+    }
 
-    /// <summary>W as the checkpoint stores it: [out, in] (nn.Linear) or [in, out] (Conv1D).</summary>
-    public float[] Weight { get; }
+    /// <summary>A Conv1D (GPT-2): <paramref name="weight"/> [inputs × outputs], held as <paramref name="held"/>.</summary>
+    public static Linear Conv1D(float[] weight, float[] bias, int inputs, int outputs, PanelElement held = PanelElement.Float32) =>
+        new(new PackedMatrix(Matrix.Of(weight, inputs, outputs), held), bias);
+
     public float[]? Bias { get; }
-    public int Inputs { get; }
-    public int Outputs { get; }
+    public int Inputs => weight.Rows;
+    public int Outputs => weight.Cols;
+    /// <summary>What the weights are held as.</summary>
+    public PanelElement Element => weight.Element;
+    /// <summary>Bytes the weights hold (packed, padding included), the bias aside.</summary>
+    public long WeightBytes => weight.Bytes;
 
-    /// <summary>op(B) = W [in × out] of the forward product.</summary>
-    private PackedMatrix Forward => forward ??= new PackedMatrix(storedInOut ? Matrix.Of(Weight, Inputs, Outputs) : Matrix.Of(Weight, Outputs, Inputs).T);
+    /// <summary>Row <paramref name="output"/> of W [out, in] (nn.Linear's layout): the weights into that output, widened.</summary>
+    public void Row(int output, Span<float> into) => weight.Column(output, into);
 
-    /// <summary>op(B) = Wᵀ [out × in] of the backward product.</summary>
-    private PackedMatrix Backward => backward ??= new PackedMatrix(storedInOut ? Matrix.Of(Weight, Inputs, Outputs).T : Matrix.Of(Weight, Outputs, Inputs));
+    /// <summary>W as [in × out] (Conv1D's layout), widened.</summary>
+    public float[] InOut() => weight.ToArray();
 
     /// <summary>
     /// y[rows × out] = x·W + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer),
@@ -54,8 +67,8 @@ public sealed class Linear
         if (ldx == 0) ldx = Inputs;
         var input = Matrix.Of(x, rows, Inputs, ldx);
         var output = Matrix.Into(y, rows, Outputs, ldy);
-        if (Bias is null) Gemm.Multiply(input, Forward, output);
-        else Gemm.MultiplyAddBias(input, Forward, Bias, output);
+        if (Bias is null) Gemm.Multiply(input, weight, output);
+        else Gemm.MultiplyAddBias(input, weight, Bias, output);
     }
 
     /// <summary>
@@ -95,10 +108,7 @@ public sealed class Linear
         pool.Return(product);
     }
 
-    /// <summary>After <see cref="Weight"/> or <see cref="Bias"/> was changed in place: the packed copies are made again on next use.</summary>
-    internal void WeightsChanged() => forward = backward = null;
-
     /// <summary>dx[rows × in] (+)= dy·Wᵀ, dy rows <paramref name="lddy"/> apart.</summary>
     public void Transpose(ReadOnlySpan<float> dy, int lddy, int rows, Span<float> dx, bool accumulate) =>
-        Gemm.Multiply(Matrix.Of(dy, rows, Outputs, lddy), Backward, Matrix.Into(dx, rows, Inputs), accumulate);
+        Gemm.Multiply(Matrix.Of(dy, rows, Outputs, lddy), weight.T, Matrix.Into(dx, rows, Inputs), accumulate);
 }

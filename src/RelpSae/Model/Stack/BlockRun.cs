@@ -223,7 +223,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
     public double[] MetricValues(IReadOnlyList<Metric> metrics)
     {
         CheckComplete(metrics);
-        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed.Weight, Model.Facts.DModel, First, Clean?.Final, Model.LogitSoftcap);
+        return MetricRows.Values(metrics, Batch, Tokens, Final, Model.Unembed, Model.Facts.DModel, First, Clean?.Final, Model.LogitSoftcap);
     }
 
     public double[] MetricValues(Metric metric) => MetricValues([metric]);
@@ -276,7 +276,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
         {
             var metric = metrics[metrics.Count == 1 ? 0 : b];
             int row = rows[b] = b * Tokens + metric.ResolvePosition(Tokens);
-            metric.Gradient(Final.AsSpan(row * d, d), Model.Unembed.Weight, dh, cap, functions.LogitCap);
+            metric.Gradient(Final.AsSpan(row * d, d), Model.Unembed, dh, cap, functions.LogitCap);
             functions.Norm(dh, FinalHat.AsSpan(row * d, d), FinalRstd[row], gamma, dx.AsSpan(row * d, d), scratch);
         }
         return (dx, rows);

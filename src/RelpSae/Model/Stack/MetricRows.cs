@@ -16,7 +16,7 @@ internal static class MetricRows
     /// The metric of each sequence; a pass that reused a clean prefix holds rows <paramref name="first"/>.. of
     /// each sequence, and a metric read before them is the clean run's (<paramref name="cleanFinal"/>).
     /// </summary>
-    public static double[] Values(IReadOnlyList<Metric> metrics, int batch, int tokens, float[] final, float[] unembed, int d,
+    public static double[] Values(IReadOnlyList<Metric> metrics, int batch, int tokens, float[] final, Linear unembed, int d,
         int first = 0, float[]? cleanFinal = null, Softcap cap = default)
     {
         var values = new double[batch];

@@ -21,8 +21,8 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     /// <summary>The buffers of disposed runs, kept for the next pass of the same shape (up to 1 GiB).</summary>
     internal Numerics.FloatPool Pool { get; } = new(1L << 28);
 
-    /// <summary>The token embedding [V × d].</summary>
-    internal abstract float[] Embedding { get; }
+    /// <summary>Token <paramref name="id"/>'s row of the embedding [V × d] (d values), unscaled.</summary>
+    internal abstract void EmbeddingRow(int id, Span<float> into);
 
     /// <summary>The unembedding (lm_head) [V × d].</summary>
     internal abstract Linear Unembed { get; }
@@ -81,8 +81,9 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
             int id = tokens[r];
             if ((uint)id >= (uint)Facts.VocabSize)
                 throw new RelpSaeException($"token id {id} is outside the model's vocabulary (0..{Facts.VocabSize - 1})");
-            if (EmbeddingScale == 1) Embedding.AsSpan(id * d, d).CopyTo(run.Residual.AsSpan(r * d, d));
-            else System.Numerics.Tensors.TensorPrimitives.Multiply(Embedding.AsSpan(id * d, d), EmbeddingScale, run.Residual.AsSpan(r * d, d));
+            var row = run.Residual.AsSpan(r * d, d);
+            EmbeddingRow(id, row);
+            if (EmbeddingScale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(row, EmbeddingScale, row);
         }
         if (run.Hook(new HookPoint(HookKind.Embed, -1), run.Residual) && Positions(run)) RunBlocks(run, 0, mlpOnly: false);
         return run;

@@ -34,7 +34,7 @@ public partial class Gemma2 : StackedTransformer<Gemma2Activations>
 
     public Gemma2Weights Weights { get; }
     public Gemma2Config Config => Weights.Config;
-    internal override float[] Embedding => Weights.Embedding;
+    internal override void EmbeddingRow(int id, Span<float> into) => Weights.Embedding.Row(id, into);
     internal override Linear Unembed => Weights.LmHead;
 
     internal override Gemma2Activations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);

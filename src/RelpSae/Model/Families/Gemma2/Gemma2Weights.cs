@@ -16,7 +16,7 @@ public sealed class Gemma2Layer
 public sealed class Gemma2Weights
 {
     public required Gemma2Config Config { get; init; }
-    public required float[] Embedding { get; init; }   // model.embed_tokens.weight [V, d], unscaled
+    public required Linear Embedding { get; init; }    // model.embed_tokens.weight [V, d], unscaled: row v is token v's vector
     public required Gemma2Layer[] Layers { get; init; }
     public required float[] FinalNorm { get; init; }   // model.norm.weight [d], as 1 + w
     public required Linear LmHead { get; init; }       // the embedding (tied), or lm_head.weight [V, d]
@@ -37,12 +37,11 @@ public sealed class Gemma2Weights
             PostFeedforwardNorm = OffsetScale(t, p + "post_feedforward_layernorm.weight", by, d),
             Maps = GatedBlockMaps.Take(t, p, by, (d, c.DAttention, c.DKv, c.DMlp), c.AttentionBias, c.AttentionBias),
         });
-        var embedding = t.Take(root + "model.embed_tokens.weight", by, c.VocabSize, d);
-        var head = t.Head(root + "lm_head.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
+        var embedding = Linear.Take(t, root + "model.embed_tokens", by, c.VocabSize, d, bias: false);
         var w = new Gemma2Weights
         {
             Config = c, Embedding = embedding, Layers = layers, FinalNorm = OffsetScale(t, root + "model.norm.weight", by, d),
-            LmHead = new Linear(head, null, d, c.VocabSize),
+            LmHead = Linear.Head(t, root + "lm_head", embedding, c.TiedEmbeddings, by),
         };
         t.CheckAllTaken(by, name => name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || (outside?.Invoke(name) ?? false));
         return w;

@@ -20,14 +20,14 @@ public sealed partial class Gpt2 : StackedTransformer<Gpt2Activations>
 
     public Gpt2Weights Weights { get; }
     public Gpt2Config Config => Weights.Config;
-    internal override float[] Embedding => Weights.Wte;
+    internal override void EmbeddingRow(int id, Span<float> into) => Weights.Wte.AsSpan(id * Facts.DModel, Facts.DModel).CopyTo(into);
     internal override Linear Unembed => Weights.Unembed;
 
-    /// <summary>Loads a Hugging Face checkpoint folder (config.json + model.safetensors or pytorch_model.bin).</summary>
-    public static Gpt2 Load(string dir, bool centerWritingWeights = false)
+    /// <summary>Loads a Hugging Face checkpoint folder (config.json + model.safetensors or pytorch_model.bin), its maps held as <paramref name="holding"/> (null: float32).</summary>
+    public static Gpt2 Load(string dir, bool centerWritingWeights = false, Numerics.PanelElement? holding = null)
     {
         var checkpoint = Gpt2Checkpoint.Load(dir);
-        var weights = Gpt2Weights.FromTensors(checkpoint.Config, checkpoint.Tensors);
+        var weights = Gpt2Weights.FromTensors(checkpoint.Config, checkpoint.Tensors, holding ?? Numerics.PanelElement.Float32);
         if (centerWritingWeights) weights.CenterWritingWeights();
         return new Gpt2(weights);
     }

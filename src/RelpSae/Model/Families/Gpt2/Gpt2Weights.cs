@@ -28,7 +28,7 @@ public sealed class Gpt2Weights
     /// <summary>True once <see cref="CenterWritingWeights"/> has run.</summary>
     public bool WritingWeightsCentered { get; private set; }
 
-    public static Gpt2Weights FromTensors(Gpt2Config config, IReadOnlyDictionary<string, FloatTensor> tensors)
+    public static Gpt2Weights FromTensors(Gpt2Config config, IReadOnlyDictionary<string, FloatTensor> tensors, Numerics.PanelElement held = Numerics.PanelElement.Float32)
     {
         float[] T(string name, params int[] shape)
         {
@@ -39,7 +39,7 @@ public sealed class Gpt2Weights
         }
         int d = config.DModel, m = config.DMlp;
         Linear Map(string name, int inputs, int outputs) =>
-            Linear.Conv1D(T(name + ".weight", inputs, outputs), T(name + ".bias", outputs), inputs, outputs);
+            Linear.Conv1D(T(name + ".weight", inputs, outputs), T(name + ".bias", outputs), inputs, outputs, held);
         var layers = new Gpt2Layer[config.NLayers];
         for (int l = 0; l < layers.Length; l++)
         {
@@ -58,7 +58,7 @@ public sealed class Gpt2Weights
             Wte = T("wte.weight", config.VocabSize, d), Wpe = T("wpe.weight", config.NPositions, d),
             Layers = layers, LnFGamma = T("ln_f.weight", d), LnFBeta = T("ln_f.bias", d),
         };
-        w.Unembed = new Linear(w.Wte, null, d, config.VocabSize);
+        w.Unembed = new Linear(w.Wte, null, d, config.VocabSize, held);
         return w;
     }
 
@@ -75,11 +75,11 @@ public sealed class Gpt2Weights
             var L = Layers[l];
             string p = $"h.{l}.";
             Add(p + "ln_1.weight", L.Ln1Gamma, d); Add(p + "ln_1.bias", L.Ln1Beta, d);
-            Add(p + "attn.c_attn.weight", L.Qkv.Weight, d, 3 * d); Add(p + "attn.c_attn.bias", L.Qkv.Bias!, 3 * d);
-            Add(p + "attn.c_proj.weight", L.O.Weight, d, d); Add(p + "attn.c_proj.bias", L.O.Bias!, d);
+            Add(p + "attn.c_attn.weight", L.Qkv.InOut(), d, 3 * d); Add(p + "attn.c_attn.bias", L.Qkv.Bias!, 3 * d);
+            Add(p + "attn.c_proj.weight", L.O.InOut(), d, d); Add(p + "attn.c_proj.bias", L.O.Bias!, d);
             Add(p + "ln_2.weight", L.Ln2Gamma, d); Add(p + "ln_2.bias", L.Ln2Beta, d);
-            Add(p + "mlp.c_fc.weight", L.Fc.Weight, d, m); Add(p + "mlp.c_fc.bias", L.Fc.Bias!, m);
-            Add(p + "mlp.c_proj.weight", L.Proj.Weight, m, d); Add(p + "mlp.c_proj.bias", L.Proj.Bias!, d);
+            Add(p + "mlp.c_fc.weight", L.Fc.InOut(), d, m); Add(p + "mlp.c_fc.bias", L.Fc.Bias!, m);
+            Add(p + "mlp.c_proj.weight", L.Proj.InOut(), m, d); Add(p + "mlp.c_proj.bias", L.Proj.Bias!, d);
         }
         Add("ln_f.weight", LnFGamma, d); Add("ln_f.bias", LnFBeta, d);
         return result;
@@ -130,17 +130,24 @@ public sealed class Gpt2Weights
     {
         if (WritingWeightsCentered) return;
         int d = Config.DModel;
-        Unembed = new Linear((float[])Wte.Clone(), null, d, Config.VocabSize);
-        CenterRows(Wte, d);
+        CenterRows(Wte, d);   // the unembedding, packed from it at load, keeps it uncentred
         CenterRows(Wpe, d);
         foreach (var l in Layers)
         {
-            CenterRows(l.O.Weight, d); CenterRows(l.O.Bias!, d);
-            CenterRows(l.Proj.Weight, d); CenterRows(l.Proj.Bias!, d);
-            l.O.WeightsChanged();
-            l.Proj.WeightsChanged();
+            l.O = Centered(l.O, d);
+            l.Proj = Centered(l.Proj, d);
         }
         WritingWeightsCentered = true;
+    }
+
+    /// <summary>A Conv1D writing d values, its weights [in × d] and bias each with the mean over d removed.</summary>
+    private static Linear Centered(Linear map, int d)
+    {
+        var weight = map.InOut();
+        var bias = (float[])map.Bias!.Clone();
+        CenterRows(weight, d);
+        CenterRows(bias, d);
+        return Linear.Conv1D(weight, bias, map.Inputs, d, map.Element);
     }
 
     private static void CenterRows(float[] a, int width)

@@ -22,7 +22,7 @@ public sealed partial class GptNeoX : StackedTransformer<GptNeoXActivations>
 
     public GptNeoXWeights Weights { get; }
     public GptNeoXConfig Config => Weights.Config;
-    internal override float[] Embedding => Weights.Embedding;
+    internal override void EmbeddingRow(int id, Span<float> into) => Weights.Embedding.Row(id, into);
     internal override Linear Unembed => Weights.Unembed;
 
     internal override GptNeoXActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);

@@ -15,7 +15,7 @@ public sealed class GptNeoXLayer
 public sealed class GptNeoXWeights
 {
     public required GptNeoXConfig Config { get; init; }
-    public required float[] Embedding { get; init; }                 // gpt_neox.embed_in.weight [V, d]
+    public required Linear Embedding { get; init; }                  // gpt_neox.embed_in.weight [V, d]: row v is token v's vector
     public required GptNeoXLayer[] Layers { get; init; }
     public required float[] LnFGamma { get; init; }                  // gpt_neox.final_layer_norm [d]
     public required float[] LnFBeta { get; init; }
@@ -28,25 +28,25 @@ public sealed class GptNeoXWeights
         Linear Map(string name, int outputs, int inputs, bool bias = true) => Linear.Take(t, name, by, outputs, inputs, bias);
         GptNeoXLayer Layer(string p)
         {
-            var fused = Map(p + "attention.query_key_value", 3 * d, d);
+            string fused = p + "attention.query_key_value";
             return new GptNeoXLayer
             {
                 Ln1Gamma = t.Take(p + "input_layernorm.weight", by, d), Ln1Beta = t.Take(p + "input_layernorm.bias", by, d),
                 Ln2Gamma = t.Take(p + "post_attention_layernorm.weight", by, d), Ln2Beta = t.Take(p + "post_attention_layernorm.bias", by, d),
-                Qkv = new Linear(Regroup(fused.Weight, c, d), Regroup(fused.Bias!, c, 1), d, 3 * d),
+                Qkv = new Linear(Regroup(t.Take(fused + ".weight", by, 3 * d, d), c, d), Regroup(t.Take(fused + ".bias", by, 3 * d), c, 1), d, 3 * d,
+                    t.ElementFor(fused + ".weight")),
                 Dense = Map(p + "attention.dense", d, d),
                 FcIn = Map(p + "mlp.dense_h_to_4h", m, d),
                 FcOut = Map(p + "mlp.dense_4h_to_h", d, m),
             };
         }
         var layers = t.Layers("gpt_neox.layers.", c.NLayers, "num_hidden_layers", by, Layer);
-        var embedding = t.Take("gpt_neox.embed_in.weight", by, c.VocabSize, d);
-        var head = t.Head("embed_out.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
+        var embedding = Linear.Take(t, "gpt_neox.embed_in", by, c.VocabSize, d, bias: false);
         var w = new GptNeoXWeights
         {
             Config = c, Embedding = embedding, Layers = layers,
             LnFGamma = t.Take("gpt_neox.final_layer_norm.weight", by, d), LnFBeta = t.Take("gpt_neox.final_layer_norm.bias", by, d),
-            Unembed = new Linear(head, null, d, c.VocabSize),
+            Unembed = Linear.Head(t, "embed_out", embedding, c.TiedEmbeddings, by),
         };
         t.CheckAllTaken(by, name => name.EndsWith(".attention.bias", StringComparison.Ordinal)
             || name.EndsWith(".attention.masked_bias", StringComparison.Ordinal) || name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal));

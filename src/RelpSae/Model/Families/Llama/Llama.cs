@@ -28,7 +28,7 @@ public partial class Llama : StackedTransformer<LlamaActivations>
 
     public LlamaWeights Weights { get; }
     public LlamaConfig Config => Weights.Config;
-    internal override float[] Embedding => Weights.Embedding;
+    internal override void EmbeddingRow(int id, Span<float> into) => Weights.Embedding.Row(id, into);
     internal override Linear Unembed => Weights.LmHead;
 
     internal override LlamaActivations NewLayer(int batch, int tokens, int prefixRows) => new(Config, Facts, batch, tokens, prefixRows, Pool);

@@ -13,7 +13,7 @@ public sealed class LlamaLayer
 public sealed class LlamaWeights
 {
     public required LlamaConfig Config { get; init; }
-    public required float[] Embedding { get; init; }   // model.embed_tokens.weight [V, d]
+    public required Linear Embedding { get; init; }    // model.embed_tokens.weight [V, d]: row v is token v's vector
     public required LlamaLayer[] Layers { get; init; }
     public required float[] FinalNorm { get; init; }   // model.norm.weight [d]
     public required Linear LmHead { get; init; }       // lm_head.weight [V, d], or the embedding when tied
@@ -28,12 +28,11 @@ public sealed class LlamaWeights
             PostAttentionNorm = t.Take(p + "post_attention_layernorm.weight", by, d),
             Maps = GatedBlockMaps.Take(t, p, by, (d, c.DAttention, c.DKv, c.DMlp), c.QkvBias, c.OutputBias),
         });
-        var embedding = t.Take("model.embed_tokens.weight", by, c.VocabSize, d);
-        var head = t.Head("lm_head.weight", embedding, c.TiedEmbeddings, by, c.VocabSize, d);
+        var embedding = Linear.Take(t, "model.embed_tokens", by, c.VocabSize, d, bias: false);
         var w = new LlamaWeights
         {
             Config = c, Embedding = embedding, Layers = layers, FinalNorm = t.Take("model.norm.weight", by, d),
-            LmHead = new Linear(head, null, d, c.VocabSize),
+            LmHead = Linear.Head(t, "lm_head", embedding, c.TiedEmbeddings, by),
         };
         t.CheckAllTaken(by, name => name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal));
         return w;
