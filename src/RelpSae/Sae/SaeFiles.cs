@@ -15,7 +15,7 @@ public static class SaeFiles
     /// </summary>
     public static Model.HookPoint Hook(SparseAutoencoder sae, Model.ModelFacts facts, string saePath)
     {
-        var name = sae.Config.HookName ?? throw new RelpSaeException(Directory.Exists(saePath)
+        var name = sae.Config.HookName ?? throw new RelpSaeException(File.Exists(Path.Combine(saePath, ConfigFile))
             ? $"{saePath}: the SAE's cfg.json names no hook (hook_name)"
             : $"{saePath}: the file does not say which hook the SAE reads, nor does its folder (layer_N/ for Gemma Scope, resid_post/layer_N_…/ for Gemma Scope 2, resid_out_layerN/ for dictionary_learning)");
         var hook = facts.ParseHook(name);

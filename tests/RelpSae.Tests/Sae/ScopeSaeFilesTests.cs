@@ -112,6 +112,10 @@ public sealed class ScopeSaeFilesTests : IDisposable
     {
         string file = ScopeSaeFixtures.GemmaScope2(Path.Combine(dir, "elsewhere", CommunitySaeFiles.GemmaScope2File), 8, 12);
         Assert.Null(SaeFiles.Load(file).Config.HookName);
+        // Named by its folder, the error says where the hook would come from (that folder has no cfg.json to name one).
+        var (code, _, error) = CliHarness.Run("attribute", "--model", TestPaths.Data("tiny-gemma3"), "--sae", Path.GetDirectoryName(file)!, "--prompt-ids", "2,22");
+        Assert.Equal((2, $"error: {Path.GetDirectoryName(file)}: the file does not say which hook the SAE reads, nor does its folder " +
+            "(layer_N/ for Gemma Scope, resid_post/layer_N_…/ for Gemma Scope 2, resid_out_layerN/ for dictionary_learning)\n"), (code, error));
         Assert.Equal("blocks.4.hook_mlp_out",
             SaeFiles.Load(ScopeSaeFixtures.GemmaScope2(Path.Combine(dir, "mlp_out_all", "layer_4_width_16k_l0_big", CommunitySaeFiles.GemmaScope2File), 8, 12)).Config.HookName);
     }
