@@ -16,7 +16,7 @@ public static class CliDefaults
 
     public static Option<string> SaeOption() => new("--sae")
     {
-        Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Gemma Scope params.npz or a dictionary_learning ae.pt. [default: the embedded SAE]",
+        Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Llama Scope folder (hyperparams.json + checkpoints/final.safetensors), a Gemma Scope params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt; or a Hub name. [default: the embedded SAE]",
     };
 
     // No DefaultValueFactory on --model and --sae: help would print the build folder as the default.
@@ -65,7 +65,7 @@ public static class CliDefaults
         return full == models || full.StartsWith(models + Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
 
-    /// <summary>An SAE: a Gemma Scope .npz or dictionary_learning .pt file as given, else a folder as <see cref="ExistingFolder"/>.</summary>
+    /// <summary>An SAE: a Gemma Scope .npz, Gemma Scope 2 params.safetensors or dictionary_learning .pt file as given, else a folder as <see cref="ExistingFolder"/>.</summary>
     public static string ExistingSae(string path) => Sae.SaeFiles.IsCommunityFile(path) ? path : ExistingFolder(path, "--sae");
 
     /// <summary>The folder an SAE's side files (feature summaries, means) live in: the SAE folder, or a community file's folder.</summary>

@@ -9,7 +9,7 @@ public static class SaeSetOptions
 
     public static Option<string?> SaesOption() => new("--saes")
     {
-        Description = "Several SAEs spliced at once: a comma list of SAE folders (or Gemma Scope .npz / dictionary_learning .pt files), or one folder with one SAE per subfolder. " +
+        Description = "Several SAEs spliced at once: a comma list of SAE folders (or Gemma Scope .npz / Gemma Scope 2 params.safetensors / dictionary_learning .pt files), or one folder with one SAE per subfolder. " +
                       "Default for `evaluate --circuit`: the embedded SAEs at every block's hook_resid_post.",
     };
 

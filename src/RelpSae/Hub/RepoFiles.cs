@@ -18,14 +18,16 @@ public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<str
         ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model"]);
 
     /// <summary>
-    /// An SAE in SAELens' layout in <paramref name="folder"/> of its repository, with this project's extras if
-    /// present; or, when the path names a Gemma Scope params.npz or a dictionary_learning ae.pt, that one file.
+    /// An SAE in <paramref name="folder"/> of its repository: SAELens' layout, with this project's extras if present,
+    /// or Llama Scope's (hyperparams.json and checkpoints/final.safetensors); or, when the path names a Gemma Scope
+    /// params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt, that one file.
     /// </summary>
     public static RepoFiles Sae(string folder)
     {
         if (RelpSae.Sae.SaeFiles.IsCommunityFileName(folder)) return new([folder], [], []);
         string In(string name) => folder.Length == 0 ? name : $"{folder}/{name}";
-        return new([In("cfg.json"), In("sae_weights.safetensors")], [],
+        return new([],
+            [[In("cfg.json"), In("hyperparams.json")], [In("sae_weights.safetensors"), In("checkpoints/final.safetensors")]],
             [In("sparsity.safetensors"), In("feature_means.safetensors"), In("feature_summaries.json")]);
     }
 

@@ -31,7 +31,7 @@ public static class SaeReleases
         OpenAiV5("gpt2-small-mlp-out-v5-128k", "mlp-out", "hook_mlp_out", "128k"),
         OpenAiV5("gpt2-small-attn-out-v5-32k", "attn-out", "hook_attn_out", "32k"),
         OpenAiV5("gpt2-small-attn-out-v5-128k", "attn-out", "hook_attn_out", "128k"),
-        .. GemmaScope(),
+        .. Converted(),
     ];
 
     public static SaeRelease? Find(string name) => All.FirstOrDefault(r => r.Name == name);
@@ -41,15 +41,28 @@ public static class SaeReleases
         new(name, $"jbloom/GPT2-Small-OAI-v5-{width}-{site}-SAEs",
             Gpt2Layers.ToDictionary(l => $"blocks.{l}.{hook}", l => $"v5_{width}_layer_{l}"), TransformerLensGpt2);
 
-    /// <summary>Gemma Scope's residual releases: each SAE id's folder holds its params.npz, the one file fetched.</summary>
-    private static IEnumerable<SaeRelease> GemmaScope()
+    /// <summary>
+    /// The releases of sae-releases.json, each SAE id mapped to what its converter reads: Gemma Scope's params.npz and
+    /// Gemma Scope 2's params.safetensors (the one file fetched), or Llama Scope's folder.
+    /// </summary>
+    private static IEnumerable<SaeRelease> Converted()
     {
-        using var table = typeof(SaeReleases).Assembly.GetManifestResourceStream("gemma-scope-releases.json")!;
+        using var table = typeof(SaeReleases).Assembly.GetManifestResourceStream("sae-releases.json")!;
         using var doc = JsonDocument.Parse(table);
         foreach (var release in doc.RootElement.EnumerateObject())
+        {
+            string converter = release.Value.GetProperty("conversion_func").GetString()!;
+            string file = converter switch
+            {
+                "gemma_2" => "/params.npz",
+                "gemma_3" => "/" + RelpSae.Sae.CommunitySaeFiles.GemmaScope2File,
+                "llama_scope" => "",
+                _ => throw new InvalidOperationException($"sae-releases.json: {release.Name} has an unknown conversion_func {converter}"),
+            };
             yield return new(release.Name, release.Value.GetProperty("repo_id").GetString()!,
-                release.Value.GetProperty("saes").EnumerateObject().ToDictionary(s => s.Name, s => s.Value.GetString() + "/params.npz"),
+                release.Value.GetProperty("saes").EnumerateObject().ToDictionary(s => s.Name, s => s.Value.GetString() + file),
                 new SaeProcessing(CenterWritingWeights: false, PrependBos: true));
+        }
     }
 
     private static Dictionary<string, string> ById(IEnumerable<string> ids) => ids.ToDictionary(id => id, id => id);

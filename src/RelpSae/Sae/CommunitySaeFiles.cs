@@ -6,11 +6,21 @@ namespace RelpSae.Sae;
 /// <summary>
 /// SAEs in the formats other communities publish, loaded into the same <see cref="SparseAutoencoder"/>:
 /// Gemma Scope's <c>params.npz</c> (JumpReLU; W_enc [d_in, d_sae], W_dec, b_enc, b_dec, threshold; the
-/// input is not shifted by b_dec) and the <c>ae.pt</c> state dicts of the dictionary_learning library
-/// (the Pythia-70m SAEs of "Sparse Feature Circuits"), read through the restricted unpickler.
+/// input is not shifted by b_dec), Gemma Scope 2's <c>params.safetensors</c> (the same SAE, its tensors named in
+/// lower case) and the <c>ae.pt</c> state dicts of the dictionary_learning library (the Pythia-70m SAEs of
+/// "Sparse Feature Circuits"), read through the restricted unpickler.
 /// </summary>
 public static class CommunitySaeFiles
 {
+    /// <summary>The one file of a Gemma Scope 2 SAE, in its resid_post/layer_N_… or mlp_out/layer_N_… folder.</summary>
+    public const string GemmaScope2File = "params.safetensors";
+
+    /// <summary>Loads a community file by its name: .npz (Gemma Scope), params.safetensors (Gemma Scope 2) or .pt (dictionary_learning).</summary>
+    public static SparseAutoencoder Load(string path) =>
+        path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) ? LoadGemmaScope(path)
+        : Path.GetFileName(path) == GemmaScope2File ? LoadGemmaScope2(path)
+        : LoadDictionaryLearning(path);
+
     /// <summary>
     /// A Gemma Scope params.npz. The file does not say where the SAE reads: <paramref name="hookName"/>,
     /// or blocks.N.hook_resid_post when the path has Gemma Scope's layer_N folder.
@@ -18,31 +28,52 @@ public static class CommunitySaeFiles
     public static SparseAutoencoder LoadGemmaScope(string path, string? hookName = null)
     {
         int dIn = 0, dSae = 0;
-        var arrays = NpzFile.Read(path, headers => (dIn, dSae) = CheckGemmaScope(headers, path));
-        var config = new SaeConfig
-        {
-            Architecture = SaeArchitecture.JumpRelu, DIn = dIn, DSae = dSae, ApplyBDecToInput = false,
-            HookName = hookName ?? LayerHook(path),
-        };
-        return SparseAutoencoder.FromTensors(config, arrays.Values, path);
+        var arrays = NpzFile.Read(path, headers => (dIn, dSae) = CheckGemmaScope(headers, path, "array", name => name));
+        return SparseAutoencoder.FromTensors(GemmaScopeConfig(dIn, dSae, hookName ?? LayerHook(path)), arrays.Values, path);
     }
 
     /// <summary>
-    /// Names and shapes from the arrays' headers, checked before any array is allocated: exactly the five
-    /// arrays of a Gemma Scope SAE, each of the shape W_enc's [d_in, d_sae] implies.
+    /// A Gemma Scope 2 params.safetensors, as SAELens' gemma_3 converter reads it: w_enc [d_in, d_sae], w_dec, b_enc,
+    /// b_dec, threshold, Gemma Scope's JumpReLU (the input not shifted by b_dec). The file does not say where the SAE
+    /// reads: <paramref name="hookName"/>, or the hook its resid_post/layer_N_… or mlp_out/layer_N_… folder names.
     /// </summary>
-    private static (int DIn, int DSae) CheckGemmaScope(IReadOnlyList<TensorHeader> declared, string path)
+    public static SparseAutoencoder LoadGemmaScope2(string path, string? hookName = null)
+    {
+        using var file = SafetensorsFile.Open(path);
+        var (dIn, dSae) = CheckGemmaScope([.. file.Entries.Select(e => new TensorHeader(e.Name, e.Shape, e.DType))], path, "tensor", name => name.ToLowerInvariant());
+        var tensors = new[] { "W_enc", "W_dec", "b_enc", "b_dec", "threshold" }.Select(name => file.ReadFloat(name.ToLowerInvariant()) with { Name = name });
+        return SparseAutoencoder.FromTensors(GemmaScopeConfig(dIn, dSae, hookName ?? SiteHook(path)), tensors, path);
+    }
+
+    private static SaeConfig GemmaScopeConfig(int dIn, int dSae, string? hookName) => new()
+    {
+        Architecture = SaeArchitecture.JumpRelu, DIn = dIn, DSae = dSae, ApplyBDecToInput = false, HookName = hookName,
+    };
+
+    /// <summary>
+    /// Names, shapes and types from the headers, checked before any array is allocated: exactly the five arrays of a
+    /// Gemma Scope SAE (W_enc, W_dec, b_enc, b_dec, threshold as <paramref name="stored"/> names them), floating point,
+    /// each of the shape W_enc's [d_in, d_sae] implies, and the matrices small enough for one array.
+    /// </summary>
+    private static (int DIn, int DSae) CheckGemmaScope(IReadOnlyList<TensorHeader> declared, string path, string kind, Func<string, string> stored)
     {
         var headers = declared.ToDictionary(h => h.Name, StringComparer.Ordinal);
-        var wEnc = headers.TryGetValue("W_enc", out var w) && w.Shape.Length == 2 ? w
-            : throw new RelpSaeException($"{path}: array 'W_enc' [d_in, d_sae] is missing or not a matrix");
+        string enc = stored("W_enc");
+        var wEnc = headers.TryGetValue(enc, out var w) && w.Shape.Length == 2 ? w
+            : throw new RelpSaeException($"{path}: {kind} '{enc}' [d_in, d_sae] is missing or not a matrix");
         int dIn = wEnc.Shape[0], dSae = wEnc.Shape[1];
-        var expected = new Dictionary<string, int[]> { ["W_enc"] = [dIn, dSae], ["W_dec"] = [dSae, dIn], ["b_enc"] = [dSae], ["b_dec"] = [dIn], ["threshold"] = [dSae] };
+        if ((long)dIn * dSae > Array.MaxLength)
+            throw new RelpSaeException($"{path}: {kind} '{enc}' [{dIn}, {dSae}] is more elements than one array can hold");
+        var expected = new Dictionary<string, int[]> { [enc] = [dIn, dSae], [stored("W_dec")] = [dSae, dIn], [stored("b_enc")] = [dSae], [stored("b_dec")] = [dIn], [stored("threshold")] = [dSae] };
         foreach (var (name, shape) in expected)
+        {
             if (!headers.TryGetValue(name, out var h) || !h.Shape.SequenceEqual(shape))
-                throw new RelpSaeException($"{path}: array '{name}' {(h is null ? "is missing" : $"has shape [{string.Join(", ", h.Shape)}]")}; W_enc [{dIn}, {dSae}] implies [{string.Join(", ", shape)}]");
+                throw new RelpSaeException($"{path}: {kind} '{name}' {(h is null ? "is missing" : $"has shape [{string.Join(", ", h.Shape)}]")}; {enc} [{dIn}, {dSae}] implies [{string.Join(", ", shape)}]");
+            if (!h.DType.IsFloat())
+                throw new RelpSaeException($"{path}: {kind} '{name}' is {h.DType}; SAE weights must be floating point");
+        }
         if (headers.Keys.FirstOrDefault(n => !expected.ContainsKey(n)) is { } extra)
-            throw new RelpSaeException($"{path}: array '{extra}' is not part of a Gemma Scope SAE (W_enc, W_dec, b_enc, b_dec, threshold)");
+            throw new RelpSaeException($"{path}: {kind} '{extra}' is not part of a Gemma Scope SAE ({string.Join(", ", expected.Keys)})");
         return (dIn, dSae);
     }
 
@@ -132,11 +163,12 @@ public static class CommunitySaeFiles
         float.IsInteger(k) && k >= 1 && k <= dSae ? (int)k
         : throw new RelpSaeException($"{path}: tensor 'k' is {k}; top-k needs a whole number of features from 1 to d_sae {dSae}");
 
-    private static float[] Transpose(float[] a, int rows, int cols)
+    /// <summary>The [cols, rows] transpose of a row-major [rows, cols] matrix, each element times <paramref name="scale"/> (exact for 1).</summary>
+    internal static float[] Transpose(float[] a, int rows, int cols, double scale = 1)
     {
         var t = new float[a.Length];
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+            for (int c = 0; c < cols; c++) t[(long)c * rows + r] = (float)(a[(long)r * cols + c] * scale);
         return t;
     }
 
@@ -145,6 +177,13 @@ public static class CommunitySaeFiles
     {
         var m = Regex.Match(path.Replace('\\', '/'), @"(?:^|/)layer_(\d+)/");
         return m.Success ? $"blocks.{m.Groups[1].Value}.hook_resid_post" : null;
+    }
+
+    /// <summary>Gemma Scope 2's folders: resid_post[_all]/layer_N_… and mlp_out[_all]/layer_N_… (block N's residual stream after it, or its MLP's output).</summary>
+    private static string? SiteHook(string path)
+    {
+        var m = Regex.Match(path.Replace('\\', '/'), @"(?:^|/)(resid_post|mlp_out)(?:_all)?/layer_(\d+)_[^/]*/");
+        return m.Success ? $"blocks.{m.Groups[2].Value}.hook_{m.Groups[1].Value}" : null;
     }
 
     /// <summary>dictionary_learning's folders: resid_out_layerN, attn_out_layerN, mlp_out_layerN, embed.</summary>

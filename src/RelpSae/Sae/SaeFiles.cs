@@ -15,9 +15,9 @@ public static class SaeFiles
     /// </summary>
     public static Model.HookPoint Hook(SparseAutoencoder sae, Model.ModelFacts facts, string saePath)
     {
-        var name = sae.Config.HookName ?? throw new RelpSaeException(Directory.Exists(saePath)
+        var name = sae.Config.HookName ?? throw new RelpSaeException(File.Exists(Path.Combine(saePath, ConfigFile))
             ? $"{saePath}: the SAE's cfg.json names no hook (hook_name)"
-            : $"{saePath}: the file does not say which hook the SAE reads, nor does its folder (layer_N/ for Gemma Scope, resid_out_layerN/ for dictionary_learning)");
+            : $"{saePath}: the file does not say which hook the SAE reads, nor does its folder (layer_N/ for Gemma Scope, resid_post/layer_N_…/ for Gemma Scope 2, resid_out_layerN/ for dictionary_learning)");
         var hook = facts.ParseHook(name);
         if (sae.DIn != facts.DModel) throw new RelpSaeException($"{saePath}: {facts.WidthMismatch(sae.DIn)}");
         return hook;
@@ -29,16 +29,22 @@ public static class SaeFiles
     public const string SparsityTensor = "sparsity";
 
     /// <summary>
-    /// Loads the SAE in <paramref name="path"/> (the folder, or any file in it); a Gemma Scope params.npz
-    /// or a dictionary_learning ae.pt named directly loads through <see cref="CommunitySaeFiles"/>.
+    /// Loads the SAE in <paramref name="path"/> (the folder, or any file in it): a SAELens folder, a Llama Scope
+    /// folder (<see cref="LlamaScopeFiles"/>) or a folder holding Gemma Scope 2's params.safetensors; a Gemma Scope
+    /// params.npz, Gemma Scope 2 params.safetensors or dictionary_learning ae.pt named directly loads through
+    /// <see cref="CommunitySaeFiles"/>.
     /// </summary>
     public static SparseAutoencoder Load(string path)
     {
-        if (IsCommunityFile(path))
-            return path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) ? CommunitySaeFiles.LoadGemmaScope(path) : CommunitySaeFiles.LoadDictionaryLearning(path);
+        if (IsCommunityFile(path)) return CommunitySaeFiles.Load(path);
         string folder = Folder(path);
         string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
-        if (!File.Exists(cfgPath)) throw new RelpSaeException($"{cfgPath}: no such file (an SAE folder needs {ConfigFile} and {WeightsFile})");
+        if (!File.Exists(cfgPath))
+        {
+            if (File.Exists(Path.Combine(folder, LlamaScopeFiles.HyperparamsFile))) return LlamaScopeFiles.Load(folder);
+            if (File.Exists(Path.Combine(folder, CommunitySaeFiles.GemmaScope2File))) return CommunitySaeFiles.LoadGemmaScope2(Path.Combine(folder, CommunitySaeFiles.GemmaScope2File));
+            throw new RelpSaeException($"{cfgPath}: no such file (an SAE folder needs {ConfigFile} and {WeightsFile}, or Llama Scope's {LlamaScopeFiles.HyperparamsFile})");
+        }
         var config = SaeLensConfig.Parse(SideFile.ReadText(cfgPath), cfgPath);
         if (!File.Exists(weightsPath)) throw new RelpSaeException($"{weightsPath}: no such file");
         using var weights = SafetensorsFile.Open(weightsPath);
@@ -46,12 +52,17 @@ public static class SaeFiles
         return SparseAutoencoder.FromTensors(config, weights.ReadAll().Values, weightsPath);
     }
 
-    /// <summary>Whether <paramref name="path"/> is a Gemma Scope .npz or a dictionary_learning .pt file (an SAE in one file, not a folder).</summary>
+    /// <summary>Whether <paramref name="path"/> is a Gemma Scope .npz, a Gemma Scope 2 params.safetensors or a dictionary_learning .pt file (an SAE in one file, not a folder).</summary>
     public static bool IsCommunityFile(string path) => File.Exists(path) && IsCommunityFileName(path);
 
-    /// <summary>Whether the name is a Gemma Scope .npz or a dictionary_learning .pt file's, wherever it lies (on disk or in a Hub repository).</summary>
+    /// <summary>Whether the name is a Gemma Scope .npz, a Gemma Scope 2 params.safetensors or a dictionary_learning .pt file's, wherever it lies (on disk or in a Hub repository).</summary>
     public static bool IsCommunityFileName(string path) =>
-        path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase);
+        path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)
+        || Path.GetFileName(path) == CommunitySaeFiles.GemmaScope2File;
+
+    /// <summary>Whether <paramref name="folder"/> holds one SAE (SAELens' cfg.json, Llama Scope's hyperparams.json or Gemma Scope 2's params.safetensors).</summary>
+    public static bool IsSaeFolder(string folder) =>
+        new[] { ConfigFile, LlamaScopeFiles.HyperparamsFile, CommunitySaeFiles.GemmaScope2File }.Any(f => File.Exists(Path.Combine(folder, f)));
 
     /// <summary>
     /// Bounds what reading the weights may cost by the config, before a byte is converted: the SAE's

@@ -17,10 +17,10 @@ public static class SaeSet
         var folders = spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (folders.Length == 0) throw new RelpSaeException("no SAE folder given");
         foreach (var f in folders)
-            if (!Directory.Exists(f) && !SaeFiles.IsCommunityFile(f)) throw new RelpSaeException($"SAE folder not found: {f} (nor a Gemma Scope .npz or dictionary_learning .pt file)");
-        if (folders.Length == 1 && Directory.Exists(folders[0]) && !File.Exists(Path.Combine(folders[0], SaeFiles.ConfigFile)))
+            if (!Directory.Exists(f) && !SaeFiles.IsCommunityFile(f)) throw new RelpSaeException($"SAE folder not found: {f} (nor a Gemma Scope .npz or params.safetensors or dictionary_learning .pt file)");
+        if (folders.Length == 1 && Directory.Exists(folders[0]) && !SaeFiles.IsSaeFolder(folders[0]))
         {
-            folders = Directory.GetDirectories(folders[0]).Where(d => File.Exists(Path.Combine(d, SaeFiles.ConfigFile))).Order(StringComparer.Ordinal).ToArray();
+            folders = Directory.GetDirectories(folders[0]).Where(SaeFiles.IsSaeFolder).Order(StringComparer.Ordinal).ToArray();
             if (folders.Length == 0) throw new RelpSaeException($"{spec} holds neither {SaeFiles.ConfigFile} nor subfolders with one: it is not an SAE folder or a folder of SAEs");
         }
         return Check(folders.Select(f => Hooked(f, SaeFiles.Load(f), config)).ToList(), config);

@@ -38,14 +38,31 @@ public partial class HubCliTests
         // Gemma Scope publishes params.npz files in layer_N folders: one such file, named by its path in the repository.
         var npz = Formats.FamilyLoaderTests.Npz(1, ("W_enc", Formats.FamilyLoaderTests.Npy("32, 8", 256)), ("W_dec", Formats.FamilyLoaderTests.Npy("8, 32", 256)),
             ("b_enc", Formats.FamilyLoaderTests.Npy("8,", 8)), ("b_dec", Formats.FamilyLoaderTests.Npy("32,", 32)), ("threshold", Formats.FamilyLoaderTests.Npy("8,", 8)));
-        using var hub = new FakeHub();
-        hub.Add("google/gemma-scope-2b-pt-res", new() { ["layer_1/width_16k/average_l0_71/params.npz"] = File.ReadAllBytes(npz) });
-        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = Directory.CreateTempSubdirectory().FullName };
-        var (code, output, error) = Run(env, "attribute", "--model", TestPaths.Data("tiny-gemma2"), "--sae",
-            "google/gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_71/params.npz", "--prompt-ids", "2,22,31,29,8", "--methods", "gradient,relp");
-        Assert.True(code == 0, error);
+        var output = AttributeOnHub("google/gemma-scope-2b-pt-res", "layer_1/width_16k/average_l0_71/params.npz", npz,
+            TestPaths.Data("tiny-gemma2"), "google/gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_71/params.npz");
         Assert.Contains("SAE       blocks.1.hook_resid_post, 8 features", output);
         Assert.Contains("rules ln+identity+half", output);
+    }
+
+    [Fact]
+    public void AGemmaScope2SaeByItsReleaseNameRunsOnGemma3()
+    {
+        // Gemma Scope 2's every-layer residual release, layer 1's SAE, fetched by its SAELens name onto a Gemma 3 model.
+        var file = Sae.ScopeSaeFixtures.GemmaScope2(Path.Combine(Directory.CreateTempSubdirectory().FullName, "params.safetensors"), 32, 64);
+        var output = AttributeOnHub("google/gemma-scope-2-270m-pt", "resid_post_all/layer_1_width_16k_l0_small/params.safetensors", file,
+            TestPaths.Data("tiny-gemma3"), "gemma-scope-2-270m-pt-res-all/layer_1_width_16k_l0_small");
+        Assert.Contains("SAE       blocks.1.hook_resid_post, 64 features", output);
+    }
+
+    /// <summary>What attribute prints for the model and the SAE named <paramref name="sae"/>, with a stand-in Hub serving one file (<paramref name="source"/> as <paramref name="path"/>) and an empty cache.</summary>
+    private static string AttributeOnHub(string repo, string path, string source, string model, string sae)
+    {
+        using var hub = new FakeHub();
+        hub.Add(repo, new() { [path] = File.ReadAllBytes(source) });
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = Directory.CreateTempSubdirectory().FullName };
+        var (code, output, error) = Run(env, "attribute", "--model", model, "--sae", sae, "--prompt-ids", "2,22,31,29,8", "--methods", "gradient,relp");
+        Assert.True(code == 0, error);
+        return output;
     }
 
     [Fact]

@@ -109,8 +109,48 @@ public class HubDownloadTests : FakeHubTest
         Assert.Equal(file, Resolver().ResolveSae(SaeReference.TryParse("gemma-scope-2b-pt-res-canonical/layer_5/width_16k/canonical")!));
     }
 
+    [Fact]
+    public void ALlamaScopeSaeByNameFetchesItsHyperparamsAndFinalCheckpointOnly()
+    {
+        var source = RelpSae.Tests.Sae.ScopeSaeFixtures.LlamaScope(Path.Combine(root, "source"), 8, 12, "blocks.15.hook_resid_post");
+        var files = new Dictionary<string, byte[]>
+        {
+            ["Llama3_1-8B-Base-L15R-8x/hyperparams.json"] = File.ReadAllBytes(Path.Combine(source, "hyperparams.json")),
+            ["Llama3_1-8B-Base-L15R-8x/checkpoints/final.safetensors"] = File.ReadAllBytes(Path.Combine(source, "checkpoints", "final.safetensors")),
+            ["Llama3_1-8B-Base-L15R-8x/checkpoints/step_1000.safetensors"] = [1, 2, 3],
+            ["Llama3_1-8B-Base-L14R-8x/hyperparams.json"] = [1, 2, 3],
+        };
+        hub.Add("fnlp/Llama3_1-8B-Base-LXR-8x", files);
+        var folder = Resolver().ResolveSae(SaeReference.TryParse("llama_scope_lxr_8x/l15r_8x")!);
+        Assert.Equal(Path.Combine(CacheDir, "models--fnlp--Llama3_1-8B-Base-LXR-8x", "snapshots", FakeHub.Commit("fnlp/Llama3_1-8B-Base-LXR-8x"), "Llama3_1-8B-Base-L15R-8x"), folder);
+        Assert.Equal(["checkpoints/final.safetensors", "hyperparams.json"],
+            Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order());
+        var sae = RelpSae.Sae.SaeFiles.Load(folder);
+        Assert.Equal(("blocks.15.hook_resid_post", 8, 12), (sae.Config.HookName, sae.DIn, sae.DSae));
+        Assert.Equal(RelpSae.Sae.SaeFiles.Load(source).WEnc, sae.WEnc);
+        // Named again, it comes from the cache with no request.
+        int requests = hub.Log.Count;
+        Assert.Equal(folder, Resolver().ResolveSae(SaeReference.TryParse("llama_scope_lxr_8x/l15r_8x")!));
+        Assert.Equal(requests, hub.Log.Count);
+    }
+
+    [Fact]
+    public void AGemmaScope2SaeByNameFetchesItsParamsFileAlone()
+    {
+        var source = RelpSae.Tests.Sae.ScopeSaeFixtures.GemmaScope2(Path.Combine(root, "source", "params.safetensors"), 8, 12);
+        const string path = "resid_post/layer_22_width_65k_l0_medium/params.safetensors";
+        hub.Add("google/gemma-scope-2-1b-pt", new() { [path] = File.ReadAllBytes(source), ["resid_post/layer_22_width_65k_l0_medium/config.json"] = [1, 2, 3] });
+        var file = Resolver().ResolveSae(SaeReference.TryParse("gemma-scope-2-1b-pt-res/layer_22_width_65k_l0_medium")!);
+        Assert.Equal(Path.Combine(CacheDir, "models--google--gemma-scope-2-1b-pt", "snapshots", FakeHub.Commit("google/gemma-scope-2-1b-pt"), path), file);
+        Assert.Equal(0, hub.Requests("HEAD", "config.json"));
+        var sae = RelpSae.Sae.SaeFiles.Load(file);
+        Assert.Equal(("blocks.22.hook_resid_post", 8, 12), (sae.Config.HookName, sae.DIn, sae.DSae));
+        // The same file by its path in the repository.
+        Assert.Equal(file, Resolver().ResolveSae(SaeReference.TryParse("google/gemma-scope-2-1b-pt/" + path)!));
+    }
+
     [Theory]
-    [InlineData("org/tarot-saes/blocks.9.hook_resid_post", "org/tarot-saes@main: blocks.9.hook_resid_post/cfg.json: no such file on the Hub (HTTP 404)")]
+    [InlineData("org/tarot-saes/blocks.9.hook_resid_post", "org/tarot-saes@main: has none of blocks.9.hook_resid_post/cfg.json, blocks.9.hook_resid_post/hyperparams.json")]
     [InlineData("org/unknown/blocks.2.hook_resid_post", "org/unknown: repository not found, or private (set HF_TOKEN if it is yours) (HTTP 401)")]
     public void MissingFileAndRepositoryAreOneLineErrors(string name, string expected) =>
         Assert.Equal(expected, Assert.Throws<RelpSaeException>(() => Resolver().ResolveSae(SaeReference.TryParse(name)!)).Message);

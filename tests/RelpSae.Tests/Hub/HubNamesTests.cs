@@ -107,6 +107,27 @@ public class HubNamesTests
     }
 
     [Fact]
+    public void LlamaScopeAndGemmaScope2ReleasesMapIdsToWhatTheirConvertersRead()
+    {
+        // SAELens' table: Llama Scope's ids name a folder per SAE, Gemma Scope 2's a folder holding params.safetensors.
+        var llama = SaeReference.TryParse("llama_scope_lxr_8x/l15r_8x")!;
+        Assert.Equal(("fnlp/Llama3_1-8B-Base-LXR-8x", "Llama3_1-8B-Base-L15R-8x"), (llama.Repo.RepoId, llama.Folder));
+        Assert.Equal(new SaeProcessing(CenterWritingWeights: false, PrependBos: true), llama.Processing);
+        Assert.Equal(("fnlp/Llama3_1-8B-Base-LXM-32x", "Llama3_1-8B-Base-L31M-32x"),
+            SaeReference.TryParse("llama_scope_lxm_32x/l31m_32x") is { } m ? (m.Repo.RepoId, m.Folder) : default);
+        var gemma = SaeReference.TryParse("gemma-scope-2-1b-pt-res/layer_22_width_65k_l0_medium")!;
+        Assert.Equal(("google/gemma-scope-2-1b-pt", "resid_post/layer_22_width_65k_l0_medium/params.safetensors"), (gemma.Repo.RepoId, gemma.Folder));
+        Assert.Equal(new SaeProcessing(CenterWritingWeights: false, PrependBos: true), gemma.Processing);
+        Assert.Equal("resid_post_all/layer_0_width_16k_l0_big/params.safetensors", SaeReference.TryParse("gemma-scope-2-270m-it-res-all/layer_0_width_16k_l0_big")!.Folder);
+    }
+
+    [Theory]
+    [InlineData("llama_scope_lxr_8x/l32r_8x", @"^release llama_scope_lxr_8x has no SAE ""l32r_8x"" \(it has l0r_8x, l1r_8x, .*, … 32 in all\)$")]
+    [InlineData("gemma-scope-2-1b-pt-res/layer_5_width_16k_l0_small", @"^release gemma-scope-2-1b-pt-res has no SAE ""layer_5_width_16k_l0_small"" \(it has layer_13_width_16k_l0_big, .*, … 52 in all\)$")]
+    public void UnknownIdOfALlamaScopeOrGemmaScope2ReleaseListsTheKnownOnes(string name, string expected) =>
+        Assert.Matches(expected, Assert.Throws<RelpSaeException>(() => SaeReference.TryParse(name)).Message);
+
+    [Fact]
     public void RepositoryFolderNeedsNoProcessing()
     {
         var sae = SaeReference.TryParse("org/tarot-saes@abc/blocks.2.hook_resid_post")!;

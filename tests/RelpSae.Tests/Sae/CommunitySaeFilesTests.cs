@@ -4,8 +4,9 @@ using RelpSae.Sae;
 namespace RelpSae.Tests.Sae;
 
 /// <summary>
-/// Gemma Scope's params.npz and dictionary_learning's ae.pt load into the same SparseAutoencoder and
-/// compute the features and reconstructions their own code computes (scripts/sae_formats_reference.py).
+/// Gemma Scope's params.npz, Gemma Scope 2's params.safetensors, Llama Scope's folder and dictionary_learning's ae.pt
+/// load into the same SparseAutoencoder and compute the features and reconstructions their own code computes
+/// (scripts/sae_formats_reference.py).
 /// </summary>
 public class CommunitySaeFilesTests
 {
@@ -34,6 +35,31 @@ public class CommunitySaeFilesTests
         Assert.Equal((SaeArchitecture.JumpRelu, 8, 12, false), (sae.Config.Architecture, sae.DIn, sae.DSae, sae.Config.ApplyBDecToInput));
         Assert.Equal("blocks.3.hook_resid_post", sae.Config.HookName);
         AssertMatches(sae, "gemma_scope");
+    }
+
+    [Fact]
+    public void GemmaScope2ParamsAreGemmaScopesJumpReluInLowerCase()
+    {
+        string folder = TestPaths.Data("community-saes", "resid_post", "layer_2_width_16k_l0_small");
+        var sae = CommunitySaeFiles.LoadGemmaScope2(Path.Combine(folder, CommunitySaeFiles.GemmaScope2File));
+        Assert.Equal((SaeArchitecture.JumpRelu, 8, 12, false), (sae.Config.Architecture, sae.DIn, sae.DSae, sae.Config.ApplyBDecToInput));
+        Assert.Equal("blocks.2.hook_resid_post", sae.Config.HookName);
+        AssertMatches(sae, "gemma_scope_2");
+        // The same SAE named by its folder, or by its file through SaeFiles.
+        Assert.Equal(sae.WEnc, SaeFiles.Load(folder).WEnc);
+        Assert.Equal(sae.Threshold, SaeFiles.Load(Path.Combine(folder, CommunitySaeFiles.GemmaScope2File)).Threshold);
+    }
+
+    [Fact]
+    public void LlamaScopeFolderFoldsTheDatasetNormAsSaeLensDoes()
+    {
+        // The golden values are SAELens' llama_scope SAE written out unfolded (input × √d/norm_in, threshold × √d/norm_in,
+        // output ÷ √d/norm_in); the file has pre-activations between the threshold and its scaled value.
+        var sae = SaeFiles.Load(TestPaths.Data("community-saes", "Llama3_1-8B-Base-L1R-8x"));
+        Assert.Equal((SaeArchitecture.JumpRelu, 8, 12, false), (sae.Config.Architecture, sae.DIn, sae.DSae, sae.Config.ApplyBDecToInput));
+        Assert.Equal(("blocks.1.hook_resid_post", "none"), (sae.Config.HookName, sae.Config.NormalizeActivations));
+        Assert.All(sae.Threshold, t => Assert.Equal(0.5 * Math.Sqrt(8) / 0.75, t, 1e-6));
+        AssertMatches(sae, "llama_scope");
     }
 
     [Fact]
