@@ -30,7 +30,7 @@ public class Gemma3ConfigTests
     /// tiny-gemma3 as Gemma3ForConditionalGeneration writes it: the text config under text_config, the language model's
     /// tensors under language_model.model., beside a vision tower and a projector.
     /// </summary>
-    private static string AsMultimodal()
+    private static string AsMultimodal(bool nested = false)
     {
         var dir = Directory.CreateTempSubdirectory("relp-gemma3-mm-").FullName;
         var text = JsonNode.Parse(File.ReadAllText(TestPaths.Data("tiny-gemma3", "config.json")))!.AsObject();
@@ -46,17 +46,19 @@ public class Gemma3ConfigTests
         using (var file = SafetensorsFile.Open(TestPaths.Data("tiny-gemma3", "model.safetensors"))) all = file.ReadAll();
         SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"),
         [
-            .. all.Values.Select(t => t with { Name = "language_model." + t.Name }),
-            new FloatTensor("vision_tower.vision_model.embeddings.patch_embedding.weight", [8, 3], new float[24]),
-            new FloatTensor("multi_modal_projector.mm_input_projection_weight", [8, 32], new float[256]),
+            .. all.Values.Select(t => t with { Name = nested ? "model.language_model." + t.Name["model.".Length..] : "language_model." + t.Name }),
+            new FloatTensor((nested ? "model." : "") + "vision_tower.vision_model.embeddings.patch_embedding.weight", [8, 3], new float[24]),
+            new FloatTensor((nested ? "model." : "") + "multi_modal_projector.mm_input_projection_weight", [8, 32], new float[256]),
         ]);
         return dir;
     }
 
-    [Fact]
-    public void AMultimodalCheckpointRunsItsLanguageModelAsTheTextModelDoes()
+    [Theory]
+    [InlineData(false)]   // language_model.model.*, as transformers before 4.52 saved it
+    [InlineData(true)]    // model.language_model.*, as later ones save it
+    public void AMultimodalCheckpointRunsItsLanguageModelAsTheTextModelDoes(bool nested)
     {
-        var dir = AsMultimodal();
+        var dir = AsMultimodal(nested);
         Assert.Equal("Gemma3ForConditionalGeneration", LanguageModels.Load(dir).Facts.Architecture);
         Assert.Equal(Logits(TestPaths.Data("tiny-gemma3")), Logits(dir));
     }

@@ -22,14 +22,15 @@ public sealed class Gemma2Weights
     public required Linear LmHead { get; init; }       // the embedding (tied), or lm_head.weight [V, d]
 
     /// <summary>
-    /// The weights under <paramref name="root"/> (Gemma 3's multimodal checkpoints hold the text model under
-    /// "language_model."); tensors <paramref name="outside"/> says belong to another part of the checkpoint are left unread.
+    /// The weights, the text model's under <paramref name="model"/> and its head at <paramref name="head"/> (Gemma 3's multimodal
+    /// checkpoints move both; see Gemma3Weights); tensors <paramref name="outside"/> says belong to another part of the checkpoint are left unread.
     /// </summary>
-    public static Gemma2Weights FromTensors(Gemma2Config c, CheckpointTensors t, string configPath, string root = "", Func<string, bool>? outside = null)
+    public static Gemma2Weights FromTensors(Gemma2Config c, CheckpointTensors t, string configPath, string model = "model.", string head = "lm_head",
+        Func<string, bool>? outside = null)
     {
         string by = configPath;
         int d = c.DModel;
-        var layers = t.Layers(root + "model.layers.", c.NLayers, "num_hidden_layers", by, p => new Gemma2Layer
+        var layers = t.Layers(model + "layers.", c.NLayers, "num_hidden_layers", by, p => new Gemma2Layer
         {
             InputNorm = OffsetScale(t, p + "input_layernorm.weight", by, d),
             PostAttentionNorm = OffsetScale(t, p + "post_attention_layernorm.weight", by, d),
@@ -37,11 +38,11 @@ public sealed class Gemma2Weights
             PostFeedforwardNorm = OffsetScale(t, p + "post_feedforward_layernorm.weight", by, d),
             Maps = GatedBlockMaps.Take(t, p, by, (d, c.DAttention, c.DKv, c.DMlp), c.AttentionBias, c.AttentionBias),
         });
-        var embedding = Linear.Take(t, root + "model.embed_tokens", by, c.VocabSize, d, bias: false);
+        var embedding = Linear.Take(t, model + "embed_tokens", by, c.VocabSize, d, bias: false);
         var w = new Gemma2Weights
         {
-            Config = c, Embedding = embedding, Layers = layers, FinalNorm = OffsetScale(t, root + "model.norm.weight", by, d),
-            LmHead = Linear.Head(t, root + "lm_head", embedding, c.TiedEmbeddings, by),
+            Config = c, Embedding = embedding, Layers = layers, FinalNorm = OffsetScale(t, model + "norm.weight", by, d),
+            LmHead = Linear.Head(t, head, embedding, c.TiedEmbeddings, by),
         };
         t.CheckAllTaken(by, name => name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || (outside?.Invoke(name) ?? false));
         return w;
