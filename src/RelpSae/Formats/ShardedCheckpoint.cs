@@ -3,9 +3,9 @@ using System.Text.Json;
 namespace RelpSae.Formats;
 
 /// <summary>
-/// The weights of a Hugging Face model folder as float32 tensors by name, whatever their layout:
-/// model.safetensors, sharded safetensors (model.safetensors.index.json naming each tensor's shard), or
-/// pytorch_model.bin. bf16 / f16 weights are widened on load, and only once the family has checked the
+/// The weights of a Hugging Face model folder by name, whatever their layout: model.safetensors, sharded
+/// safetensors (model.safetensors.index.json naming each tensor's shard), or pytorch_model.bin. A tensor is
+/// read (widened to float32, or packed a band of rows at a time in its width) only once the family has checked the
 /// tensor's name, dtype and shape against its config (safetensors are read lazily; the files stay open
 /// until the result is disposed). Each tensor remembers the file it came from, so an error can name it.
 /// </summary>
