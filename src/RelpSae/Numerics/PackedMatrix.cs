@@ -32,8 +32,9 @@ public sealed unsafe class PackedMatrix
         : this(b.Rows, b.Cols, path, element)
     {
         Gemm.CheckOperand("B", b);
-        fixed (float* pb = b.Data)
-            PackBlocks(pb, b.Ld, b.Transposed, 0, Rows, 0, Cols);
+        var narrowing = NarrowingBuffer();
+        fixed (float* pb = b.Data, tmp = narrowing)
+            PackBlocks(pb, b.Ld, b.Transposed, 0, Rows, 0, Cols, tmp);
     }
 
     /// <summary>
@@ -47,13 +48,14 @@ public sealed unsafe class PackedMatrix
         // A band is the stored rows one block's worth of panels reads: NC columns of op(B) (transposed), or KC of its rows.
         int band = transposed ? GemmDriver.NC : GemmDriver.KC;
         var scratch = GC.AllocateUninitializedArray<float>((int)Math.Min((long)band * storedCols, (long)storedRows * storedCols), pinned: true);
-        fixed (float* s = scratch)
+        var narrowing = NarrowingBuffer();
+        fixed (float* s = scratch, tmp = narrowing)
             for (int r0 = 0; r0 < storedRows; r0 += band)
             {
                 int rows = Math.Min(band, storedRows - r0);
                 read(r0, rows, scratch.AsSpan(0, rows * storedCols));
-                if (transposed) PackBlocks(s - (nint)r0 * storedCols, storedCols, true, 0, Rows, r0, rows);
-                else PackBlocks(s - (nint)r0 * storedCols, storedCols, false, r0, rows, 0, Cols);
+                if (transposed) PackBlocks(s - (nint)r0 * storedCols, storedCols, true, 0, Rows, r0, rows, tmp);
+                else PackBlocks(s - (nint)r0 * storedCols, storedCols, false, r0, rows, 0, Cols, tmp);
             }
     }
 
@@ -74,23 +76,25 @@ public sealed unsafe class PackedMatrix
 
     /// <summary>
     /// Packs the part of op(B) in rows [p0, p0 + k) and columns [j0, j0 + n) (whole KC blocks deep, whole panels
-    /// wide unless it ends the matrix) from float32 at <paramref name="b"/>, addressed as op(B)'s element (0, 0).
+    /// wide unless it ends the matrix) from float32 at <paramref name="b"/>, addressed as op(B)'s element (0, 0);
+    /// 16-bit panels are packed into <paramref name="tmp"/> (<see cref="NarrowingBuffer"/>) and narrowed from there.
     /// </summary>
-    private void PackBlocks(float* b, int ld, bool transposed, int p0, int k, int j0, int n)
+    private void PackBlocks(float* b, int ld, bool transposed, int p0, int k, int j0, int n, float* tmp)
     {
-        int widest = Math.Min(GemmDriver.NC, PaddedCols);
-        var panels = Element == PanelElement.Float32 ? null : GC.AllocateUninitializedArray<float>(GemmDriver.KC * widest, pinned: true);
-        fixed (float* tmp = panels)
-            for (int p = p0; p < p0 + k; p += GemmDriver.KC)
-                for (int j = j0; j < j0 + n; j += GemmDriver.NC)
-                {
-                    int kc = Math.Min(GemmDriver.KC, Rows - p), nc = Math.Min(GemmDriver.NC, j0 + n - j);
-                    float* src = transposed ? b + (nint)j * ld + p : b + (nint)p * ld + j;
-                    byte* dst = Block(p, kc, j);
-                    Packing.PackB(src, ld, transposed, kc, nc, Nr, tmp == null ? (float*)dst : tmp);
-                    if (tmp != null) PanelElements.Narrow(Element, tmp, kc * RoundUp(nc), dst);
-                }
+        for (int p = p0; p < p0 + k; p += GemmDriver.KC)
+            for (int j = j0; j < j0 + n; j += GemmDriver.NC)
+            {
+                int kc = Math.Min(GemmDriver.KC, Rows - p), nc = Math.Min(GemmDriver.NC, j0 + n - j);
+                float* src = transposed ? b + (nint)j * ld + p : b + (nint)p * ld + j;
+                byte* dst = Block(p, kc, j);
+                Packing.PackB(src, ld, transposed, kc, nc, Nr, tmp == null ? (float*)dst : tmp);
+                if (tmp != null) PanelElements.Narrow(Element, tmp, kc * RoundUp(nc), dst);
+            }
     }
+
+    /// <summary>One block's float32 panels, for 16-bit panels to be narrowed from (none for float32 ones).</summary>
+    private float[]? NarrowingBuffer() =>
+        Element == PanelElement.Float32 ? null : GC.AllocateUninitializedArray<float>(GemmDriver.KC * Math.Min(GemmDriver.NC, PaddedCols), pinned: true);
 
     /// <summary>k: the rows of op(B).</summary>
     public int Rows { get; }
