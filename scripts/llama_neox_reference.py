@@ -9,6 +9,7 @@ Writes, under tests/RelpSae.Tests/TestData:
   tiny-llama-mqa/ random Llama (one K/V head, head_dim 16 x 4 heads on width 32, q/k/v/o biases, tied head), f16
   tiny-gemma2/  random Gemma-2 (grouped-query, head_dim 12 x 4 heads on width 32, query_pre_attn_scalar 24,
                 attention and final logit soft-capping, sandwich norms with 1+w scales, sqrt(d)-scaled tied embedding)
+  tiny-gemma2-window/ tiny-gemma2 whose even layers attend within a window of 3 keys
   tiny-neox/    random GPT-NeoX (parallel residual, rotary_pct 0.5, exact gelu)
   tiny-neox-seq/ random GPT-NeoX (sequential residual, rotary_pct 0.25, gelu_new)
   tiny-qwen3/   random Qwen3 (QK-norm, grouped-query, head_dim 12 x 4 heads on width 32, tied head)
@@ -259,7 +260,7 @@ class Qwen3(Llama):
 
 class Gemma2(Llama):
     """HF Gemma2ForCausalLM: attn() and mlp() return what is added to the residual (post-normed), so block(),
-    hook_state() and run_from() work unchanged. Sliding windows are ignored: the test sequences are shorter."""
+    hook_state() and run_from() work unchanged. Even layers attend within sliding_window keys (HF's is_sliding)."""
 
     def norm(self, x, name, rules):   # Gemma stores the RMSNorm scale as an offset: x * rsqrt(...) * (1 + w)
         return rms_norm(x, 1 + self.t[name], self.c["rms_norm_eps"], rules)
@@ -286,8 +287,8 @@ class Gemma2(Llama):
     def rotary(self, l):   # every layer's base and scaling
         return self.c.get("rope_theta", 10000.0), None
 
-    def window(self, l):   # no layer masks past the causal mask: the test sequences are shorter than Gemma-2's windows
-        return None
+    def window(self, l):   # Gemma2Attention: is_sliding = not bool(layer_idx % 2)
+        return self.c.get("sliding_window") if l % 2 == 0 else None
 
     def mlp(self, l, x, rules):
         t, p = self.t, f"model.layers.{l}."
@@ -519,6 +520,13 @@ def tiny_gemma2():
     return cfg, random_tensors(shapes, 18, norms, norm_scale=0)
 
 
+def tiny_gemma2_window():
+    """tiny-gemma2 with a window of 3 keys on its even layers, so that the six-token prompts' sliding layer masks."""
+    cfg, t = tiny_gemma2()
+    cfg["sliding_window"] = 3
+    return cfg, t
+
+
 def tiny_gemma_shapes(layers, extra=()):
     """The tensor shapes of a Gemma block stack at width 32, MLP 48, vocabulary 64, 4 heads and 2 K/V heads of 12;
     extra: per-block [dh] norms (QK-norm)."""
@@ -628,6 +636,7 @@ FIXTURES = {
     "tiny-llama-mqa": random_fixture("tiny-llama-mqa", Llama, tiny_llama_mqa,
                                      ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid"], dtype="F16"),
     "tiny-gemma2": random_fixture("tiny-gemma2", Gemma2, tiny_gemma2, THREE_HOOKS),
+    "tiny-gemma2-window": random_fixture("tiny-gemma2-window", Gemma2, tiny_gemma2_window, THREE_HOOKS),
     "tiny-neox": random_fixture("tiny-neox", GptNeoX, lambda: tiny_neox(True),
                                 ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre"]),
     "tiny-neox-seq": random_fixture("tiny-neox-seq", GptNeoX, lambda: tiny_neox(False),

@@ -27,6 +27,7 @@ internal static class Families
         new("tiny-qwen2", "Qwen2ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: false),
         new("tiny-llama-mqa", "LlamaForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: false),
         new("tiny-gemma2", "Gemma2ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: true),
+        new("tiny-gemma2-window", "Gemma2ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: false),
         new("tiny-neox", "GPTNeoXForCausalLM", 32, GatedMlp: false, Trained: false, Golden: true, EndToEnd: true),
         new("tiny-neox-seq", "GPTNeoXForCausalLM", 32, GatedMlp: false, Trained: false, Golden: true, EndToEnd: false),
         new("tiny-qwen3", "Qwen3ForCausalLM", 32, GatedMlp: true, Trained: false, Golden: true, EndToEnd: true),

@@ -23,7 +23,8 @@ public class Gemma2ConfigTests
     {
         var model = (Gemma2)LanguageModels.Load(TestPaths.Data("tiny-gemma2"));
         Assert.Equal((5f, 3f, 24f), (model.Config.AttentionSoftcap, model.Config.LogitSoftcap, model.Config.QueryPreAttnScalar));
-        Assert.Equal(48, model.Facts.Context);   // sliding_window 48 < max_position_embeddings 64
+        Assert.Equal(64, model.Facts.Context);   // max_position_embeddings: the sliding layers mask keys beyond their window of 48
+        Assert.Equal(48, model.Config.SlidingWindow);
         Assert.True(model.Facts.GatedMlp);
         Assert.Equal(12, model.Facts.DHead);      // head_dim, not hidden_size / num_attention_heads
         Assert.Same(model.Weights.Embedding, model.Weights.LmHead);

@@ -18,7 +18,9 @@ public partial class Gemma2 : StackedTransformer<Gemma2Activations>
     internal RotaryQkv[] Projections { get; }
     internal GatedMlp[] Mlps { get; }
 
-    public Gemma2(Gemma2Weights weights) : this(weights, [.. Enumerable.Repeat(new Rope(weights.Config.DHead, weights.Config.RopeTheta), weights.Config.NLayers)], window: _ => 0) { }
+    /// <summary>Gemma-2: one rotary base, and every even layer attending within sliding_window keys (Hugging Face's is_sliding = not layer_idx % 2).</summary>
+    public Gemma2(Gemma2Weights weights) : this(weights, [.. Enumerable.Repeat(new Rope(weights.Config.DHead, weights.Config.RopeTheta), weights.Config.NLayers)],
+        window: l => l % 2 == 0 ? weights.Config.SlidingWindow : 0) { }
 
     /// <summary>The block with each layer's rotary embedding and attention window (0: every earlier key).</summary>
     private protected Gemma2(Gemma2Weights weights, Rope[] ropes, Func<int, int> window) : base(weights.Config.Facts)

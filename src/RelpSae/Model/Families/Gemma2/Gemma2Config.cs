@@ -6,7 +6,7 @@ namespace RelpSae.Model;
 public sealed record Gemma2Config(
     string Architecture,       // Gemma2ForCausalLM, or the Gemma 3 architecture read as this block
     int VocabSize,             // vocab_size
-    int Context,               // max_position_embeddings (Gemma-2: capped by sliding_window)
+    int Context,               // max_position_embeddings
     int DModel,                // hidden_size
     int NLayers,               // num_hidden_layers
     int NHeads,                // num_attention_heads
@@ -20,7 +20,8 @@ public sealed record Gemma2Config(
     float LogitSoftcap,        // final_logit_softcapping (0: none)
     bool AttentionBias,        // attention_bias (q, k, v and o)
     bool TiedEmbeddings,       // tie_word_embeddings
-    int BosTokenId)            // bos_token_id
+    int BosTokenId,            // bos_token_id
+    int SlidingWindow)         // sliding_window: the keys Gemma-2's even layers see, their own included (0: none; Gemma 3 keeps its own)
 {
     public int DAttention => NHeads * DHead;
     public int DKv => NKvHeads * DHead;
@@ -30,14 +31,11 @@ public sealed record Gemma2Config(
     public static Gemma2Config Parse(ConfigJson json)
     {
         if (json.Has("rope_scaling")) throw json.Error("rope_scaling", "is set; scaled rotary embeddings are not supported");
-        return Parse(json, "Gemma2ForCausalLM", windowCapsContext: true);
+        return Parse(json, "Gemma2ForCausalLM");
     }
 
-    /// <summary>
-    /// The keys Gemma-2 and Gemma 3 share. With <paramref name="windowCapsContext"/> (Gemma-2, whose sliding layers
-    /// attend over every key here) the context stops at sliding_window, within which a sliding layer attends as a global one.
-    /// </summary>
-    internal static Gemma2Config Parse(ConfigJson json, string architecture, bool windowCapsContext)
+    /// <summary>The keys Gemma-2 and Gemma 3 share.</summary>
+    internal static Gemma2Config Parse(ConfigJson json, string architecture)
     {
         // hidden_activation is Gemma's key; configs written by older transformers carry hidden_act as well.
         string act = json.String("hidden_activation", json.String("hidden_act", "gelu_pytorch_tanh"));
@@ -46,9 +44,7 @@ public sealed record Gemma2Config(
         int d = json.Positive("hidden_size"), heads = json.Positive("num_attention_heads");
         int kv = json.Positive("num_key_value_heads", heads);
         if (heads % kv != 0) throw json.Error("num_key_value_heads", $"{kv} does not divide num_attention_heads {heads}");
-        // Every other layer attends within the sliding window: a sequence inside it attends exactly as with full attention.
         int context = json.Positive("max_position_embeddings");
-        if (windowCapsContext && json.Has("sliding_window")) context = Math.Min(context, json.Positive("sliding_window"));
         int vocab = json.Positive("vocab_size"), dHead = json.Positive("head_dim", 256), dMlp = json.Positive("intermediate_size");
         AttentionShapes.Check(json, vocab, d, heads, kv, dHead, dMlp);
         int bos = json.TokenId("bos_token_id", 2);
@@ -56,7 +52,7 @@ public sealed record Gemma2Config(
         return new Gemma2Config(architecture, vocab, context, d, json.Positive("num_hidden_layers"), heads, kv, dHead, dMlp, json.Epsilon("rms_norm_eps"),
             json.RotaryBase("rope_theta", 10000), (float)json.PositiveFloat32("query_pre_attn_scalar", 256),
             Cap(json, "attn_logit_softcapping", 50), Cap(json, "final_logit_softcapping", 30), json.Bool("attention_bias", false),
-            json.Bool("tie_word_embeddings", true), bos);
+            json.Bool("tie_word_embeddings", true), bos, json.Has("sliding_window") ? json.Positive("sliding_window") : 0);
     }
 
     /// <summary>A soft-cap: null (or 0) is none; absent is Hugging Face's default.</summary>

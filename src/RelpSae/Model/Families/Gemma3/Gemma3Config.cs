@@ -33,7 +33,7 @@ public sealed record Gemma3Config(
             throw text.Error("use_bidirectional_attention", "is true; only causal attention is supported");
         // transformers 5 writes the rotary settings per layer type here, in place of the keys read below.
         if (text.Has("rope_parameters")) throw text.Error("rope_parameters", "is set; write rope_theta, rope_local_base_freq and rope_scaling instead");
-        var gemma2 = Gemma2Config.Parse(text, json.Architecture is "" ? "Gemma3ForCausalLM" : json.Architecture, windowCapsContext: false);
+        var gemma2 = Gemma2Config.Parse(text, json.Architecture is "" ? "Gemma3ForCausalLM" : json.Architecture);
         return new Gemma3Config(gemma2, SlidingLayers(text, gemma2.NLayers), text.Positive("sliding_window"),
             text.RotaryBase("rope_local_base_freq", 10000), RopeFactor(text), multimodal);
     }
