@@ -66,6 +66,39 @@ public sealed class ConfigJson
         return new ConfigJson(Path, merged.RootElement.Clone(), prefix);
     }
 
+    /// <summary>
+    /// This object with <paramref name="keys"/> written in place of what it writes under those names (a null value
+    /// removes the key): how a reader maps a newer spelling of settings onto the one it reads.
+    /// </summary>
+    internal ConfigJson WithKeys(IReadOnlyDictionary<string, JsonElement?> keys)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var p in root.EnumerateObject())
+                if (!keys.ContainsKey(p.Name)) p.WriteTo(writer);
+            foreach (var (name, value) in keys)
+                if (value is { } v)
+                {
+                    writer.WritePropertyName(name);
+                    v.WriteTo(writer);
+                }
+            writer.WriteEndObject();
+        }
+        using var merged = JsonDocument.Parse(buffer.WrittenMemory);
+        return new ConfigJson(Path, merged.RootElement.Clone(), prefix);
+    }
+
+    /// <summary>The raw value of <paramref name="key"/> (which must be written).</summary>
+    internal JsonElement Raw(string key) => root.TryGetProperty(key, out var v) ? v : throw Missing(key);
+
+    /// <summary>This object as a raw value.</summary>
+    internal JsonElement Self => root;
+
+    /// <summary>The names this object writes.</summary>
+    internal IEnumerable<string> Keys => root.EnumerateObject().Select(p => p.Name);
+
     /// <summary>An array of strings.</summary>
     public string[] Strings(string key)
     {

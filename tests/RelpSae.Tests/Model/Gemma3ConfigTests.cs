@@ -105,7 +105,10 @@ public class Gemma3ConfigTests
         { "layer_types", """["sliding_attention", 3, "full_attention"]""", "layer_types is [\"sliding_attention\",3,\"full_attention\"], not an array of strings" },
         { "rope_scaling", """{"rope_type": "llama3", "factor": 8.0}""", "rope_scaling type 'llama3' is not supported; Gemma 3 runs linear scaling only" },
         { "rope_scaling", """{"rope_type": "linear", "factor": 1e39}""", "rope_scaling.factor is 1e39, not a positive number float32 holds" },
-        { "rope_parameters", """{"full_attention": {"rope_type": "default", "rope_theta": 10000.0}}""", "rope_parameters is set; write rope_theta, rope_local_base_freq and rope_scaling instead" },
+        { "rope_parameters", """{"full_attention": {"rope_type": "default", "rope_theta": 10000.0}, "sliding_attention": {"rope_type": "linear", "factor": 2.0, "rope_theta": 100.0}}""",
+            "rope_parameters.sliding_attention.rope_type is 'linear'; the sliding layers' rotation must be unscaled" },
+        { "rope_parameters", """{"full_attention": {"rope_type": "default", "rope_theta": 10000.0}, "rope_theta": 5.0}""",
+            "rope_parameters.rope_theta is set beside per-layer-type objects; expected full_attention and sliding_attention only" },
         { "use_bidirectional_attention", "true", "use_bidirectional_attention is true; only causal attention is supported" },
     };
 

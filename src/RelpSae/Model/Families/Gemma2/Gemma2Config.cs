@@ -30,6 +30,7 @@ public sealed record Gemma2Config(
 
     public static Gemma2Config Parse(ConfigJson json)
     {
+        json = RopeParameters.AsRopeScaling(json);
         if (json.Has("rope_scaling")) throw json.Error("rope_scaling", "is set; scaled rotary embeddings are not supported");
         return Parse(json, "Gemma2ForCausalLM");
     }

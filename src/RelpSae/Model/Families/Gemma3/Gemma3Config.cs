@@ -28,11 +28,9 @@ public sealed record Gemma3Config(
     public static Gemma3Config Parse(ConfigJson json)
     {
         bool multimodal = json.String("model_type", "") == "gemma3";
-        var text = (multimodal ? json.Section("text_config") : json).WithDefaults(TextDefaults);
+        var text = RopeParameters.AsRopeScaling((multimodal ? json.Section("text_config") : json).WithDefaults(TextDefaults));
         if (text.Bool("use_bidirectional_attention", false))
             throw text.Error("use_bidirectional_attention", "is true; only causal attention is supported");
-        // transformers 5 writes the rotary settings per layer type here, in place of the keys read below.
-        if (text.Has("rope_parameters")) throw text.Error("rope_parameters", "is set; write rope_theta, rope_local_base_freq and rope_scaling instead");
         var gemma2 = Gemma2Config.Parse(text, json.Architecture is "" ? "Gemma3ForCausalLM" : json.Architecture);
         return new Gemma3Config(gemma2, SlidingLayers(text, gemma2.NLayers), text.Positive("sliding_window"),
             text.RotaryBase("rope_local_base_freq", 10000), RopeFactor(text), multimodal);

@@ -41,6 +41,7 @@ public sealed record LlamaConfig(
     /// </summary>
     internal static LlamaConfig Parse(ConfigJson json, int? defaultHeadDim, bool typeQkvBias, bool slidingWindow)
     {
+        json = RopeParameters.AsRopeScaling(json);
         string type = json.String("model_type");
         if (json.String("hidden_act", "silu") != "silu")
             throw json.Error("hidden_act", $"is '{json.String("hidden_act")}'; the Llama family runs silu only");
