@@ -47,7 +47,7 @@ public sealed class FeatureDashboards
         options.Validate();
         if (maxTokens <= 0) throw new SettingException(name => $"{name(Setting.TokenCount)} must be positive, got {maxTokens}");
         int s = sae.DSae, first = skipFirstPosition ? 1 : 0;
-        var top = new TopContexts(s, options);
+        TopContexts top = null!;
         var histograms = new ActivationHistograms(s);
         var logits = FeatureLogits.Of(model, sae, options.OutputTokens, cancellationToken);
         long tokens = 0, read = 0;
@@ -88,6 +88,8 @@ public sealed class FeatureDashboards
                 if (T <= first) throw new RelpSaeException($"a context of {T} tokens leaves no position after the skipped first one");
                 if (model.Facts.Width(hook, T) != sae.DIn) throw new RelpSaeException($"the SAE's d_in is {sae.DIn} but {hook} has width {model.Facts.Width(hook, T)}");
                 features = new float[(long)T * s];
+                // A window wider than the context is the context: memory follows it rather than the setting.
+                top = new TopContexts(s, options with { WindowBefore = Math.Min(options.WindowBefore, T - 1), WindowAfter = Math.Min(options.WindowAfter, T - 1) });
             }
             if (context.Length != T) throw new RelpSaeException($"a context of {context.Length} tokens where {T} were expected");
             batch.Add(context);

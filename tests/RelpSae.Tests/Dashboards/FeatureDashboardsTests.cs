@@ -118,6 +118,18 @@ public class FeatureDashboardsTests
         }
     }
 
+    /// <summary>A window longer than the context is the whole context: its size in memory follows the context, not the setting.</summary>
+    [Fact]
+    public void AWindowWiderThanTheContextKeepsTheWholeContext()
+    {
+        var contexts = Contexts();
+        var dashboards = FeatureDashboards.Collect(Model.Value.Transformer, Autoencoder.Value, Hook, contexts, 100, skipFirstPosition: true,
+            Options with { WindowBefore = int.MaxValue, WindowAfter = int.MaxValue });
+        var top = Enumerable.Range(0, Autoencoder.Value.DSae).SelectMany(f => dashboards.Feature(f).TopContexts).ToList();
+        Assert.NotEmpty(top);
+        Assert.All(top, w => Assert.Equal((1, 15), (w.Position - w.PeakIndex, w.TokenIds.Length)));
+    }
+
     [Fact]
     public void SettingsThatLeaveNothingToShowAreRefused()
     {
