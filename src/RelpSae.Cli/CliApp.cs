@@ -17,6 +17,7 @@ public static class CliApp
             EvaluateCommand.Create(),
             TrainSaeCommand.Create(),
             EvalSaeCommand.Create(),
+            FeaturesCommand.Create(),
             MergeCommand.Create(),
             VerifyCommand.Create(),
             GenerateCommand.Create(),

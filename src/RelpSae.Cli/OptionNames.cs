@@ -32,6 +32,8 @@ public static class OptionNames
         Setting.WeightsDType => "--dtype",
         Setting.Resume => "--resume",
         Setting.Replace => "--force",
+        Setting.TopContexts => "--top",
+        Setting.ContextWindow => "--window",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),
     };
 

@@ -11,6 +11,7 @@ public enum Setting
     OutputFolder, Saes, Baseline, PerPosition, ShuffleRows, LearningRate, Sparsity, TokenCount, Temperature, DocumentCount,
     CenterWritingWeights, WeightsDType,
     Resume, Replace,
+    TopContexts, ContextWindow,
 }
 
 /// <summary>The library's own words for each <see cref="Setting"/>: the API's names, or what the value means.</summary>
@@ -42,6 +43,8 @@ public static class SettingNames
         Setting.CenterWritingWeights => "center_writing_weights",
         Setting.Resume => "resume: true",
         Setting.Replace => "replace: true",
+        Setting.TopContexts => "top contexts per feature",
+        Setting.ContextWindow => "tokens before the peak",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),
     };
 }

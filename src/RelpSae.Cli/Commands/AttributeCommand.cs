@@ -68,8 +68,7 @@ public static class AttributeCommand
             foreach (var m in methodList) Attributor.Run(m, warm, request.Metric with { Position = -1 });
             var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
-            var summaries = FeatureSummaries.Load(setup.SaeDir, autoencoder.DSae);
-            Print(bundle, request, splice, hook, results, clean, baselineValue, k, summaries);
+            Print(bundle, request, splice, hook, results, clean, baselineValue, k, FeatureDescriptions(setup.SaeDir, autoencoder.DSae));
             if (JsonOutput.Target(parse, json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
             return 0;
         });
@@ -93,6 +92,14 @@ public static class AttributeCommand
             parse.GetValue(corruptIds) is { } c ? CliParsing.TokenIds(c, option: "--corrupt-ids") : null);
     }
 
+    /// <summary>What the table says of a feature: its best context from a dashboard file (relp-sae features) beside the SAE, else its top tokens from the feature summaries, else nothing.</summary>
+    private static (string Heading, Func<int, string> Of) FeatureDescriptions(string saeDir, int dSae)
+    {
+        if (Dashboards.DashboardFile.Snippets(saeDir, dSae) is { } snippets) return ("best context", f => snippets[f]);
+        var summaries = FeatureSummaries.Load(saeDir, dSae);
+        return ("top tokens", f => summaries?.Describe(f) ?? "");
+    }
+
     internal static string Describe(ModelFolder bundle, Metric m) => m.Kind switch
     {
         MetricKind.Logit => $"logit of {Token(bundle, m.Target)}",
@@ -111,7 +118,7 @@ public static class AttributeCommand
     }
 
     private static void Print(ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, HookPoint hook, List<AttributionResult> results,
-        double clean, double baselineValue, int k, FeatureSummaries? summaries)
+        double clean, double baselineValue, int k, (string Heading, Func<int, string> Of) describe)
     {
         var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""));
         int active = GroundTruth.ActiveFeatures(splice).Length;
@@ -124,9 +131,9 @@ public static class AttributeCommand
         foreach (var r in results)
         {
             var table = new Table().Title(Markup.Escape($"{r.Method}  ({r.Seconds * 1000:F1} ms, rules {r.Rules.Describe(bundle.Facts.GatedMlp)})"))
-                .AddColumns("feature", "score", "max act", "top tokens");
+                .AddColumns("feature", "score", "max act", describe.Heading);
             foreach (var (feature, score) in r.Top(k))
-                table.AddRow($"#{feature}", $"{score:F4}", $"{MaxActivation(splice, feature):F3}", Markup.Escape(summaries?.Describe(feature) ?? ""));
+                table.AddRow($"#{feature}", $"{score:F4}", $"{MaxActivation(splice, feature):F3}", Markup.Escape(describe.Of(feature)));
             AnsiConsole.Write(table);
         }
         Console.WriteLine("completeness (Σ scores + error node vs the full-patch Δm):");

@@ -19,9 +19,9 @@ public static class EvalSaeCommand
     {
         var model = CliDefaults.ModelOption();
         var sae = CliDefaults.SaeOption();
-        var data = new Option<string>("--data") { Description = "Text data set (.txt with blank-line documents, .jsonl, .parquet), packed as the SAE's cfg.json says; for a model without a tokenizer, a .jsonl of token ids ({\"input_ids\": [...]} per line).", Required = true };
+        var data = DataOption();
         var tokens = new Option<long>("--tokens") { Description = "Positions to evaluate.", DefaultValueFactory = _ => 16_384 };
-        var textField = new Option<string?>("--text-field") { Description = "JSON field or Parquet column with the text. [default: as recorded in cfg.json, else \"text\"]" };
+        var textField = TextFieldOption();
         var json = JsonOutput.Option("the metrics");
         var output = new Option<string?>("--out")
         {
@@ -32,17 +32,9 @@ public static class EvalSaeCommand
         {
             long n = parse.GetValue(tokens);
             if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
-            // A release SAE named on the command line is measured on the model processed as it was trained on.
-            var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"),
-                Hub.LocalOrHub.ProcessingOf(CliDefaults.SaePath(parse.GetValue(sae))).CenterWritingWeights, CliDefaults.Holding);
-            var saePath = CliDefaults.ExistingSae(CliDefaults.SaePath(parse.GetValue(sae)));
+            var (bundle, saePath, autoencoder, hook) = LoadModelAndSae(parse.GetValue(model), parse.GetValue(sae));
             var saeDir = CliDefaults.SaeFolder(saePath);
-            var autoencoder = SaeFiles.Load(saePath);
-            var hook = SaeFiles.Hook(autoencoder, bundle.Facts, saePath);
-            var settings = SaeDataSettings.FromConfig(autoencoder.Config, parse.GetValue(data)!,
-                Math.Min(128, bundle.Facts.Context), bundle.Facts.BosTokenId);
-            if (parse.GetValue(textField) is { } field) settings = settings with { TextField = field };
-            else if (bundle.Tokenizer is null && settings.TextField == "text") settings = settings with { TextField = TrainSaeCommand.IdsField };
+            var settings = DataSettings(autoencoder, bundle, parse.GetValue(data)!, parse.GetValue(textField));
             var outDir = OutputFolder(saeDir, parse.GetValue(output));
             // A Gemma Scope / dictionary_learning file copied to --out is written in SAELens' layout, so the folder works as --sae.
             if (saePath != saeDir && outDir != saeDir) SaeFiles.Save(outDir, autoencoder);
@@ -51,6 +43,35 @@ public static class EvalSaeCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>The model and the SAE of --model and --sae, checked against each other, and the SAE's hook.</summary>
+    internal static (ModelFolder Bundle, string SaePath, SparseAutoencoder Sae, HookPoint Hook) LoadModelAndSae(string? model, string? sae)
+    {
+        // A release SAE named on the command line is read on the model processed as it was trained on.
+        var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(model), "--model"),
+            Hub.LocalOrHub.ProcessingOf(CliDefaults.SaePath(sae)).CenterWritingWeights, CliDefaults.Holding);
+        var saePath = CliDefaults.ExistingSae(CliDefaults.SaePath(sae));
+        var autoencoder = SaeFiles.Load(saePath);
+        return (bundle, saePath, autoencoder, SaeFiles.Hook(autoencoder, bundle.Facts, saePath));
+    }
+
+    /// <summary>--data of the commands that read a data set the way the SAE's cfg.json says it was trained on.</summary>
+    internal static Option<string> DataOption() => new("--data")
+    {
+        Description = "Text data set (.txt with blank-line documents, .jsonl, .parquet), packed as the SAE's cfg.json says; for a model without a tokenizer, a .jsonl of token ids ({\"input_ids\": [...]} per line).",
+        Required = true,
+    };
+
+    internal static Option<string?> TextFieldOption() => new("--text-field") { Description = "JSON field or Parquet column with the text. [default: as recorded in cfg.json, else \"text\"]" };
+
+    /// <summary>How <paramref name="data"/> is read and packed for <paramref name="sae"/>: as its cfg.json records, the text field as
+    /// <paramref name="textField"/> says if given (a model without a tokenizer reads token ids).</summary>
+    internal static SaeDataSettings DataSettings(SparseAutoencoder sae, ModelFolder bundle, string data, string? textField)
+    {
+        var settings = SaeDataSettings.FromConfig(sae.Config, data, Math.Min(128, bundle.Facts.Context), bundle.Facts.BosTokenId);
+        if (textField is not null) return settings with { TextField = textField };
+        return bundle.Tokenizer is null && settings.TextField == "text" ? settings with { TextField = TrainSaeCommand.IdsField } : settings;
     }
 
     /// <summary><see cref="SaeModelEvaluation.RunAndSave"/> with a progress bar.</summary>

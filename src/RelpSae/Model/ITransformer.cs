@@ -22,6 +22,13 @@ public interface ITransformer
     /// the prefix to run once before many <see cref="ForwardFrom"/> / <see cref="ITransformerRun.Rerun"/> calls.
     /// </summary>
     float[] ActivationAt(HookPoint hook, ReadOnlySpan<int> tokens, int batch);
+
+    /// <summary>
+    /// Logits [count × V] of residual-stream directions [count × d_model] read through the final norm's scale γ
+    /// (a LayerNorm's centring included) and the unembedding, with the norm's 1/σ left out: TransformerLens'
+    /// W_U after fold_ln, as feature dashboards read a decoder direction.
+    /// </summary>
+    float[] DirectionLogits(ReadOnlySpan<float> directions, int count);
 }
 
 /// <summary>One forward pass of an <see cref="ITransformer"/> (rows laid out [batch × tokens]).</summary>

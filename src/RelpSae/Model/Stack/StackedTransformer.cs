@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RelpSae.Lrp;
 
 namespace RelpSae.Model;
@@ -107,6 +108,24 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     {
         using var run = Forward(tokens, batch, new RunOptions { Cache = [hook], StopAfter = hook, Logits = LogitRows.None });
         return run.Cached(hook);
+    }
+
+    public float[] DirectionLogits(ReadOnlySpan<float> directions, int count)
+    {
+        int d = Facts.DModel;
+        if (directions.Length != count * d) throw new ArgumentException($"{directions.Length} values are not {count} directions of width {d}");
+        var read = directions.ToArray();
+        for (int r = 0; r < count; r++)
+        {
+            var row = read.AsSpan(r * d, d);
+            // A LayerNorm subtracts the mean before scaling: fold_ln centres W_U's rows to the same effect.
+            if (Exact.NormKind == NormKind.LayerNorm) TensorPrimitives.Subtract(row, TensorPrimitives.Sum(row) / d, row);
+            TensorPrimitives.Multiply(row, FinalNormScale, row);
+        }
+        // No family's head has a bias, so this is x·W_U alone.
+        var logits = new float[(long)count * Facts.VocabSize];
+        Unembed.Apply(read, count, logits, Facts.VocabSize);
+        return logits;
     }
 
     ITransformerRun ITransformer.Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options) => Forward(tokens, batch, options);
