@@ -66,7 +66,7 @@ public static class FamilyBenchmark
 
     private static double AttentionFlops(ModelFacts f, int batch, int tokens) => 2 * 2 * (double)batch * tokens * tokens * f.NHeads * f.DHead;
 
-    private static IEnumerable<(string, int[])> LlamaShapes(LlamaConfig c)
+    internal static IEnumerable<(string, int[])> LlamaShapes(LlamaConfig c)
     {
         int d = c.DModel;
         yield return ("model.embed_tokens.weight", [c.VocabSize, d]);
@@ -109,7 +109,7 @@ public static class FamilyBenchmark
         }
     }
 
-    private static CheckpointTensors Random(IEnumerable<(string Name, int[] Shape)> shapes)
+    internal static CheckpointTensors Random(IEnumerable<(string Name, int[] Shape)> shapes)
     {
         var rng = new Random(0);
         var tensors = new CheckpointTensors();

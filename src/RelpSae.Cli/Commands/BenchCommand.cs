@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Benchmarks;
+using RelpSae.Model;
 using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
@@ -9,8 +10,9 @@ namespace RelpSae.Cli.Commands;
 /// <summary>
 /// <c>relp-sae bench</c>: the FMA peak and GEMM efficiency, the libtorch anchor's model workloads (side
 /// by side with the anchor's own figures when its output is given, --anchor, or in rounds alternating
-/// with the anchor kit itself, --interleave-anchor), attribution costs, SAE throughputs and peak memory
-/// (<see cref="BenchSuite"/>, <see cref="InterleavedAnchor"/>); --only picks groups.
+/// with the anchor kit itself, --interleave-anchor), attribution costs, SAE throughputs and peak memory, and a
+/// real model's passes against the FMA and memory-stream floors (--model) (<see cref="BenchSuite"/>,
+/// <see cref="InterleavedAnchor"/>); --only picks groups.
 /// </summary>
 public static class BenchCommand
 {
@@ -20,17 +22,21 @@ public static class BenchCommand
         var anchor = new Option<string?>("--anchor") { Description = "Output of ../shared/anchors/libtorch-cpu/run.sh saved to a file: shown beside our figures as ratios." };
         var interleave = new Option<string?>("--interleave-anchor") { Description = "The anchor kit's folder (../shared/anchors/libtorch-cpu, set up, run as root): alternate rounds of it and of our model workloads, and report each row's median per-round ratio." };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of --interleave-anchor.", DefaultValueFactory = _ => 3 };
-        var only = new Option<string?>("--only") { Description = "Time only these groups, comma-separated: model, gemm, attribution, sae, families." };
+        var only = new Option<string?>("--only") { Description = "Time only these groups, comma-separated: model, gemm, attribution, sae, families, real (needs --model)." };
+        var model = new Option<string?>("--model") { Description = "A model folder (Llama, Qwen, Mistral or Gemma) whose forward and RelP pass the real group times at 1×32 and 1×128 tokens, held as --dtype says." };
         var reps = new Option<int>("--reps") { Description = "Timed repetitions per workload (the median is reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up runs per workload.", DefaultValueFactory = _ => 1 };
         var threads = new Option<string>("--threads") { Description = "Thread counts to measure, comma-separated.", DefaultValueFactory = _ => "1,2" };
         var command = new Command("bench", "Time the GEMM, a GPT-2-small-shaped model (the libtorch anchor's workloads), attribution and SAE training.")
-            { json, anchor, interleave, rounds, only, reps, warmup, threads };
+            { json, anchor, interleave, rounds, only, model, reps, warmup, threads };
         command.SetAction(parse =>
         {
             int r = Positive(parse.GetValue(reps), "--reps"), w = Math.Max(0, parse.GetValue(warmup));
             var threadCounts = ParseThreads(parse.GetValue(threads)!);
-            var groups = ParseGroups(parse.GetValue(only));
+            var modelDir = parse.GetValue(model);
+            var groups = ParseGroups(parse.GetValue(only), modelDir is not null);
+            if (groups.Contains(BenchGroup.Real) && modelDir is null) throw new RelpSaeException("--only real needs --model (a model folder)");
+            if (!groups.Contains(BenchGroup.Real) && modelDir is not null) throw new RelpSaeException("--model is timed by the real group: add real to --only");
             var kit = parse.GetValue(interleave);
             if (kit is not null && parse.GetValue(anchor) is not null)
                 throw new RelpSaeException("give --anchor (a saved anchor output) or --interleave-anchor (the kit's folder), not both");
@@ -52,14 +58,17 @@ public static class BenchCommand
             BenchReport? report = null;
             if (groups.Count > 0)
             {
+                var real = modelDir is null ? null : LanguageModels.Load(CliDefaults.ExistingFolder(modelDir, "--model"), holding: CliDefaults.Holding);
+                if (real is not null) StreamedWeights.Of(real);   // a family the rows cannot time is refused before anything is timed
                 report = BenchSuite.Run(threadCounts, w, r, groups, row =>
                 {
-                    if (row.Workload == "fma_peak") Console.WriteLine($"threads {row.Threads}: FMA peak {row.PeakGflops:F0} GFLOP/s");
+                    if (row.Workload == "fma_peak") Console.WriteLine($"threads {row.Threads}: FMA peak {row.PeakGflops:F0} GFLOP/s, read bandwidth {row.ReadGBps:F1} GB/s");
                     else if (row.Workload.StartsWith("gemm")) Console.WriteLine($"  {row.Workload,-44} {row.Gflops,7:F1} GFLOP/s  {row.FractionOfPeak,6:P0} of peak");
-                });
+                }, real);
                 if (groups.Contains(BenchGroup.Model)) PrintModel(report, anchorRows);
                 if (groups.Contains(BenchGroup.Attribution) || groups.Contains(BenchGroup.Sae)) PrintAttribution(report);
                 if (groups.Contains(BenchGroup.Families)) FamilyBenchTable.Print(report);
+                if (groups.Contains(BenchGroup.Real)) RealShapeTable.Print(report, real!.Facts.Architecture);
                 if (report.ForwardPeakRssBytes > 0)
                     Console.WriteLine($"Peak resident memory, GPT-2-small weights + forward to full logits at 1×1024: {report.ForwardPeakRssBytes / 1e6:F0} MB");
             }
@@ -67,6 +76,7 @@ public static class BenchCommand
                 JsonOutput.Write(path, JsonSerializer.Serialize(new
                 {
                     fma_peak_gflops = report?.FmaPeakGflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
+                    read_gbps = report?.ReadGBps.ToDictionary(p => p.Key.ToString(), p => p.Value),
                     forward_1x1024_peak_rss_bytes = report is { ForwardPeakRssBytes: > 0 } ? report.ForwardPeakRssBytes : (long?)null,
                     rows = report?.Rows.Where(x => x.Workload != "fma_peak").Select(RowJson),
                     ig_in_gradients = report is null ? null : IgCostJson(report),
@@ -83,6 +93,8 @@ public static class BenchCommand
         gflop = x.Gflop > 0 ? x.Gflop : (double?)null,
         fraction_of_peak = double.IsNaN(x.FractionOfPeak) ? (double?)null : x.FractionOfPeak,
         ms_at_peak = double.IsNaN(x.MsAtPeak) ? (double?)null : x.MsAtPeak,
+        stream_bytes = x.StreamBytes > 0 ? x.StreamBytes : (long?)null,
+        stream_floor_ms = double.IsNaN(x.StreamFloorMs) ? (double?)null : x.StreamFloorMs,
     };
 
     /// <summary>IG's time in gradients of the same thread count, and its floor at the FMA peak.</summary>
@@ -168,13 +180,14 @@ public static class BenchCommand
         row.Workload.StartsWith("attribution_") || row.Workload.StartsWith("sae_train_step") || row.Workload.StartsWith("ground_truth")
         || row.Workload.StartsWith("component_truth") || row.Workload is "activation_cache_layer6";
 
-    private static HashSet<BenchGroup> ParseGroups(string? text)
+    /// <summary>The groups --only names; without it, every group (the real one only when a model is given).</summary>
+    private static HashSet<BenchGroup> ParseGroups(string? text, bool withModel)
     {
-        if (text is null) return [.. Enum.GetValues<BenchGroup>()];
+        if (text is null) return [.. Enum.GetValues<BenchGroup>().Where(g => g != BenchGroup.Real || withModel)];
         var groups = new HashSet<BenchGroup>();
         foreach (var name in text.Split(',', StringSplitOptions.TrimEntries))
             groups.Add(Enum.TryParse<BenchGroup>(name, ignoreCase: true, out var g) && !int.TryParse(name, out _) ? g
-                : throw new RelpSaeException($"--only must list groups among model, gemm, attribution, sae; got \"{name}\""));
+                : throw new RelpSaeException($"--only must list groups among model, gemm, attribution, sae, families, real; got \"{name}\""));
         return groups;
     }
 

@@ -1,4 +1,5 @@
 using RelpSae.Benchmarks;
+using RelpSae.Model;
 using RelpSae.Numerics;
 
 namespace RelpSae.Tests.Benchmarks;
@@ -86,6 +87,51 @@ public class BenchmarkHelpersTests
             + batch * 4 * 2.0 * tokens * c.DHead * c.NHeads;
         double expected = FlopCounts.Gpt2Forward(c, batch, tokens, c.NLayers - 1, 0) + lastForward + lastBackward + backward;
         Assert.Equal(expected, FlopCounts.Gpt2ForwardBackward(c, batch, tokens, toLayer), 6);
+    }
+
+    [Fact]
+    public void TheStreamFloorIsTheWeightsBytesAtTheReadRateAndTheFloorTheLargerOfTheTwo()
+    {
+        // 2 GB at 20 GB/s: 100 ms; 10 GFLOP at 200 GFLOP/s: 50 ms.
+        var row = new BenchRow("real forward bfloat16", 1, 32, 1, 150) { Gflop = 10, PeakGflops = 200, StreamBytes = 2_000_000_000, ReadGBps = 20 };
+        Assert.Equal(100, row.StreamFloorMs, 9);
+        Assert.Equal(100, row.FloorMs, 9);
+        Assert.Equal(400, (row with { PeakGflops = 25 }).FloorMs, 9);
+        Assert.Equal(50, (row with { ReadGBps = 0 }).FloorMs, 9);
+        Assert.True(double.IsNaN(new BenchRow("x", 1, 1, 1, 1).FloorMs));
+    }
+
+    [Fact]
+    public void ARealModelsPassesStreamEachPackedWeightOnceForwardAndTheLaterBlocksOnceMoreBackward()
+    {
+        // A small Llama with a tied head: the forward reads every block's seven maps and the head (the
+        // embedding's panels); the RelP pass to block 2's input reads all the maps, then blocks 2 and 3 again.
+        var c = FamilyBenchmark.SmolLm135M with { VocabSize = 300, DModel = 64, NLayers = 4, NHeads = 4, NKvHeads = 2, DHead = 16, DMlp = 96 };
+        var model = new Llama(LlamaWeights.FromTensors(c, FamilyBenchmark.Random(FamilyBenchmark.LlamaShapes(c)), "test"));
+        var weights = StreamedWeights.Of(model);
+        var maps = model.Weights.Layers.Select(l => new[] { l.Maps.Q, l.Maps.K, l.Maps.V, l.Maps.O, l.Maps.Gate, l.Maps.Up, l.Maps.Down }).ToArray();
+        long Bytes(int from) => maps.Skip(from).SelectMany(m => m).Sum(m => m.WeightBytes);
+        Assert.Equal(Bytes(0) + model.Weights.Embedding.WeightBytes, weights.ForwardBytes);
+        Assert.Equal(Bytes(0) + Bytes(2), weights.RelPBytes(2));
+        Assert.Equal(PanelElement.Float32, weights.Element);
+
+        // FLOPs: q, k, v and attention on every row; the last block's O and MLP on the logit's row alone; one row of logits.
+        int tokens = 5;
+        double before = 64.0 * (64 + 32 + 32), after = 64.0 * 64 + 3 * 64.0 * 96, attention = 2 * 2.0 * tokens * tokens * 64;
+        double forward = 4 * (2 * tokens * before + attention) + 3 * 2 * tokens * after + 2 * after + 2.0 * 64 * 300;
+        Assert.Equal(forward / 1e9, weights.ForwardGflop(1, tokens), 12);
+        // Backward to block 2: block 2 whole (each product once, attention's four), block 3 on the logit's row past attention.
+        double backward = 2 * tokens * (before + after) + 2 * attention + 2 * after + 4 * 2.0 * tokens * 64 + 2 * tokens * before;
+        Assert.Equal((forward - 2.0 * 64 * 300 + backward) / 1e9, weights.RelPGflop(1, tokens, 2), 12);
+        Assert.Throws<RelpSaeException>(() => StreamedWeights.Of(new Gpt2(Gpt2Weights.Random(ModelBenchmark.Gpt2Small with { NLayers = 1, VocabSize = 10 }, seed: 0))));
+    }
+
+    [Fact]
+    public void ReadBandwidthIsPositiveAndFinite()
+    {
+        double rate = ReadBandwidth.MeasureGBps(2, bytes: 1 << 20, runs: 2);
+        Assert.True(rate > 0 && double.IsFinite(rate), $"rate {rate}");
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReadBandwidth.MeasureGBps(0));
     }
 
     [Fact]
