@@ -66,7 +66,7 @@ public static class CliDefaults
     }
 
     /// <summary>An SAE: a Gemma Scope .npz, Gemma Scope 2 params.safetensors or dictionary_learning .pt file as given, else a folder as <see cref="ExistingFolder"/>.</summary>
-    public static string ExistingSae(string path) => Sae.SaeFiles.IsCommunityFile(path) ? path : ExistingFolder(path, "--sae");
+    public static string ExistingSae(string path) => Sae.SaeFiles.IsCommunityFile(path) || Sae.TranscoderFiles.IsTranscoder(path) ? path : ExistingFolder(path, "--sae");
 
     /// <summary>The folder an SAE's side files (feature summaries, means) live in: the SAE folder, or a community file's folder.</summary>
     public static string SaeFolder(string sae) => Directory.Exists(sae) ? sae : Path.GetDirectoryName(Path.GetFullPath(sae))!;

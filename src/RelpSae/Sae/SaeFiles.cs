@@ -36,6 +36,12 @@ public static class SaeFiles
     /// </summary>
     public static SparseAutoencoder Load(string path)
     {
+        // A transcoder's file looks like an SAE's (Gemma Scope's params.npz) but reads one hook and writes another.
+        if (TranscoderFiles.IsTranscoder(path))
+        {
+            var transcoder = TranscoderFiles.Load(path);
+            throw new RelpSaeException($"{path}: a transcoder (it reads {transcoder.InputHook} and writes {transcoder.OutputHook}), not an SAE of one hook");
+        }
         if (IsCommunityFile(path)) return CommunitySaeFiles.Load(path);
         string folder = Folder(path);
         string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);

@@ -21,7 +21,7 @@ public static class TranscoderFiles
     public const string CircuitTracerConfig = "config.yaml";
     public const string ThresholdTensor = "activation_function.threshold";
 
-    /// <summary>Whether <paramref name="path"/> is a transcoder file: a .safetensors beside a config.yaml, or a .npz in a folder whose name says transcoders.</summary>
+    /// <summary>Whether <paramref name="path"/> is a transcoder file: a .safetensors beside a config.yaml (not an SAE's own weights file), or a .npz in a folder whose name says transcoders.</summary>
     public static bool IsTranscoder(string path) => File.Exists(path) && (IsGemmaScope(path) || IsCircuitTracer(path));
 
     public static Transcoder Load(string path)
@@ -41,7 +41,8 @@ public static class TranscoderFiles
         && Path.GetDirectoryName(Path.GetFullPath(path))!.Contains("transcoder", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsCircuitTracer(string path) =>
-        path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && File.Exists(ConfigBeside(path));
+        path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && Path.GetFileName(path) is not (SaeFiles.WeightsFile or CommunitySaeFiles.GemmaScope2File)
+        && File.Exists(ConfigBeside(path));
 
     private static string ConfigBeside(string path) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, CircuitTracerConfig);
 
