@@ -45,6 +45,20 @@ public class TranscoderCommandTests
     }
 
     [Fact]
+    public void EvaluateMeasuresTheFaithfulnessOfATranscodersFeatures()
+    {
+        var prompts = Path.Combine(Directory.CreateTempSubdirectory().FullName, "prompts.jsonl");
+        File.WriteAllText(prompts, "{\"prompt_ids\": [1, 22, 31, 29, 8], \"corrupt_ids\": [1, 22, 30, 29, 8], \"target\": 40, \"foil\": 41}\n");
+        var output = Path.Combine(Directory.CreateTempSubdirectory().FullName, "features");
+        var (code, _, error) = CliHarness.Run("evaluate", "--model", TestPaths.Data("tiny-neox"), "--sae", CircuitTracerLayer(32, 1, "ln2.hook_normalized", "hook_mlp_out", skip: true),
+            "--prompts", prompts, "--methods", "gradient,relp", "--out", output);
+        Assert.True(code == 0, error);
+        var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "evaluation_settings.json"))).RootElement;
+        Assert.Equal("blocks.1.hook_mlp_out", settings.GetProperty("hook").GetString());
+        Assert.True(File.Exists(Path.Combine(output, "results.json")));
+    }
+
+    [Fact]
     public void ATranscoderNamingAHookTheModelLacksIsRefusedInOneLine()
     {
         var transcoder = CircuitTracerLayer(32, 0, "mlp.hook_nope", "hook_mlp_out", skip: false);
