@@ -14,9 +14,12 @@ public static class CliDefaults
         Description = "A Hugging Face model folder (config.json, weights, tokenizer files if any) or a Hub name such as gpt2 or org/name@revision: GPT-2, Llama / Qwen2 / Mistral, Qwen3, Gemma-2, Gemma 3 or GPT-NeoX. [default: the embedded tarot GPT-2]",
     };
 
-    public static Option<string> SaeOption() => new("--sae")
+    /// <summary>--sae; where <paramref name="transcoders"/>, the command also takes a transcoder's file.</summary>
+    public static Option<string> SaeOption(bool transcoders = false) => new("--sae")
     {
-        Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Llama Scope folder (hyperparams.json + checkpoints/final.safetensors), a Gemma Scope params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt; or a Hub name. [default: the embedded SAE]",
+        Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Llama Scope folder (hyperparams.json + checkpoints/final.safetensors), a Gemma Scope params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt; or a Hub name"
+            + (transcoders ? "; or a transcoder: circuit-tracer's layer_N.safetensors beside its config.yaml, or a Gemma Scope transcoders params.npz" : "")
+            + ". [default: the embedded SAE]",
     };
 
     // No DefaultValueFactory on --model and --sae: help would print the build folder as the default.

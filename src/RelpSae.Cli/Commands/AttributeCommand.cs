@@ -20,7 +20,7 @@ public static class AttributeCommand
         var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as comma-separated token ids (for a model whose tokenizer is not at hand)." };
         var corruptIds = new Option<string?>("--corrupt-ids") { Description = "The corrupted prompt as comma-separated token ids." };
         var model = CliDefaults.ModelOption();
-        var sae = CliDefaults.SaeOption();
+        var sae = CliDefaults.SaeOption(transcoders: true);
         var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. [default: the model's top prediction]" };
         var foil = new Option<string?>("--foil") { Description = "Foil token for the logit difference target − foil." };
         var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob. [default: logit-diff with a foil or corrupted prompt, else logit]" };
