@@ -18,7 +18,7 @@ public static class CliDefaults
     public static Option<string> SaeOption(bool transcoders = false) => new("--sae")
     {
         Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Llama Scope folder (hyperparams.json + checkpoints/final.safetensors), a Gemma Scope params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt; or a Hub name"
-            + (transcoders ? "; or a transcoder: circuit-tracer's layer_N.safetensors beside its config.yaml, or a Gemma Scope transcoders params.npz" : "")
+            + (transcoders ? "; or a transcoder: circuit-tracer's layer_N.safetensors beside its config.yaml, a Gemma Scope transcoders params.npz or a SAELens transcoder folder" : "")
             + ". [default: the embedded SAE]",
     };
 

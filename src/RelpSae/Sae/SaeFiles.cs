@@ -74,7 +74,7 @@ public static class SaeFiles
     /// Bounds what reading the weights may cost by the config, before a byte is converted: the SAE's
     /// matrices must fit one array, and no tensor may be larger than W_enc or hold integers.
     /// </summary>
-    private static void CheckBeforeReading(SaeConfig config, SafetensorsFile weights)
+    internal static void CheckBeforeReading(SaeConfig config, SafetensorsFile weights)
     {
         long matrix = (long)config.DIn * config.DSae;
         if (matrix > Array.MaxLength)
@@ -114,7 +114,7 @@ public static class SaeFiles
         File.Move(temp, cfgPath, overwrite: true);
     }
 
-    private static string Folder(string path) =>
+    internal static string Folder(string path) =>
         Directory.Exists(path) ? path
         : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
         : throw new RelpSaeException($"{path}: no such SAE folder");

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RelpSae.Formats;
 
@@ -14,6 +16,9 @@ namespace RelpSae.Sae;
 /// <item>Gemma Scope's transcoders: a <c>params.npz</c> under a …transcoders…/layer_N/ folder (as in
 /// google/gemma-scope-2b-pt-transcoders), Gemma Scope's JumpReLU reading blocks.N.ln2.hook_normalized and writing
 /// blocks.N.hook_mlp_out, the hooks circuit-tracer and SAELens give them.</item>
+/// <item>SAELens' transcoder folders: cfg.json with architecture transcoder, skip_transcoder or jumprelu_transcoder,
+/// d_in, d_out, d_sae, hook_name and hook_name_out (top level or in metadata), and sae_weights.safetensors: W_enc
+/// [d_in, d_sae], W_dec [d_sae, d_out], b_enc, b_dec [d_out], threshold [d_sae] (jumprelu), W_skip [d_out, d_in] (skip).</item>
 /// </list>
 /// </summary>
 public static class TranscoderFiles
@@ -22,7 +27,7 @@ public static class TranscoderFiles
     public const string ThresholdTensor = "activation_function.threshold";
 
     /// <summary>Whether <paramref name="path"/> is a transcoder file: a .safetensors beside a config.yaml (not an SAE's own weights file), or a .npz in a folder whose name says transcoders.</summary>
-    public static bool IsTranscoder(string path) => File.Exists(path) && (IsGemmaScope(path) || IsCircuitTracer(path));
+    public static bool IsTranscoder(string path) => File.Exists(path) && (IsGemmaScope(path) || IsCircuitTracer(path)) || SaeLensArchitecture(path) is not null;
 
     public static Transcoder Load(string path)
     {
@@ -32,8 +37,63 @@ public static class TranscoderFiles
             var dictionary = CommunitySaeFiles.LoadGemmaScope(path, $"blocks.{layer}.ln2.hook_normalized");
             return new Transcoder(dictionary, $"blocks.{layer}.ln2.hook_normalized", $"blocks.{layer}.hook_mlp_out");
         }
+        if (SaeLensArchitecture(path) is { } architecture) return LoadSaeLens(SaeFiles.Folder(path), architecture);
         if (!IsCircuitTracer(path)) throw new RelpSaeException($"{path}: not a transcoder (a circuit-tracer layer_N.safetensors beside its {CircuitTracerConfig}, or a Gemma Scope transcoders params.npz)");
         return LoadCircuitTracer(path);
+    }
+
+    /// <summary>The architecture of the SAELens folder <paramref name="path"/> is (or lies in) when it names a transcoder; else null.</summary>
+    private static string? SaeLensArchitecture(string path)
+    {
+        if (!Directory.Exists(path) && !File.Exists(path)) return null;
+        string cfg = Path.Combine(SaeFiles.Folder(path), SaeFiles.ConfigFile);
+        if (!File.Exists(cfg)) return null;
+        try
+        {
+            return JsonNode.Parse(SideFile.ReadText(cfg)) is JsonObject root && root["architecture"] is JsonValue v && v.TryGetValue(out string? name)
+                && name.EndsWith("transcoder", StringComparison.Ordinal) ? name : null;
+        }
+        catch (JsonException) { return null; }   // SaeFiles' reading of the cfg.json says what is wrong with it
+    }
+
+    /// <summary>
+    /// A SAELens transcoder folder: cfg.json read as an SAE's of the base architecture (so the same keys are checked),
+    /// then d_out and hook_name_out, the weights checked by the config before any is read and W_skip taken aside.
+    /// </summary>
+    private static Transcoder LoadSaeLens(string folder, string architecture)
+    {
+        string cfgPath = Path.Combine(folder, SaeFiles.ConfigFile), weightsPath = Path.Combine(folder, SaeFiles.WeightsFile);
+        var root = (JsonObject)JsonNode.Parse(SideFile.ReadText(cfgPath))!;
+        var metadata = root["metadata"] as JsonObject;
+        string Text(string key) => (metadata?[key] ?? root[key]) is JsonValue v && v.TryGetValue(out string? s) ? s
+            : throw new RelpSaeException($"{cfgPath}: no {key} (a transcoder's cfg.json names the hook it reads, hook_name, and the one it writes, hook_name_out)");
+        string input = Text("hook_name"), output = Text("hook_name_out");
+        int? dOut = root["d_out"] is JsonValue o && o.TryGetValue(out int d) ? d : null;
+        bool skip = architecture == "skip_transcoder";
+        root["architecture"] = architecture switch
+        {
+            "transcoder" or "skip_transcoder" => "standard",
+            "jumprelu_transcoder" => "jumprelu",
+            _ => throw new RelpSaeException($"{cfgPath}: transcoder architecture '{architecture}' is not supported (transcoder, skip_transcoder or jumprelu_transcoder)"),
+        };
+        root.Remove("d_out");
+        root["apply_b_dec_to_input"] ??= false;
+        var config = SaeLensConfig.Parse(root.ToJsonString(), cfgPath);
+        if (config.ApplyBDecToInput) throw new RelpSaeException($"{cfgPath}: apply_b_dec_to_input is true, which a transcoder cannot have (its b_dec is an output bias)");
+        if (dOut != config.DIn)
+            throw new RelpSaeException($"{cfgPath}: d_out {(dOut is null ? "is missing" : $"{dOut}")}; only transcoders whose output is as wide as their input (d_in {config.DIn}, an MLP's) are supported");
+        if (!File.Exists(weightsPath)) throw new RelpSaeException($"{weightsPath}: no such file");
+        using var weights = SafetensorsFile.Open(weightsPath);
+        SaeFiles.CheckBeforeReading(config, weights);
+        var tensors = weights.ReadAll();
+        float[]? wSkip = null;
+        if (skip)
+        {
+            var s = tensors.Remove("W_skip", out var t) ? t : throw new RelpSaeException($"{weightsPath}: missing tensor 'W_skip' (a skip_transcoder's [d_out, d_in])");
+            wSkip = s.Shape.SequenceEqual([config.DIn, config.DIn]) ? s.Data
+                : throw new RelpSaeException($"{weightsPath}: tensor 'W_skip' has shape [{string.Join(", ", s.Shape)}] but cfg.json (d_in {config.DIn}, d_out {config.DIn}) needs [{config.DIn}, {config.DIn}]");
+        }
+        return new Transcoder(SparseAutoencoder.FromTensors(config, tensors.Values, weightsPath), input, output, wSkip);
     }
 
     private static bool IsGemmaScope(string path) =>

@@ -135,4 +135,55 @@ public class TranscoderFilesTests
         var keys = TranscoderFiles.TopLevelYaml("a: 1 # one\nb: \"two # not a comment\"\nc: 'three'\n  d: nested\n- e: listed\ntranscoders:\n  - layer: 0\r\n");
         Assert.Equal(new Dictionary<string, string> { ["a"] = "1", ["b"] = "two # not a comment", ["c"] = "three", ["transcoders"] = "" }, keys);
     }
+
+    /// <summary>
+    /// circuit-tracer's layer <paramref name="layer"/> rewritten as a SAELens transcoder folder (W_enc [d_in, d_sae], W_dec
+    /// [d_sae, d_out]), its cfg.json's fields as given (architecture first), hooks in the metadata block.
+    /// </summary>
+    private static string SaeLensFolder(int layer, string fields, Func<Dictionary<string, FloatTensor>, IEnumerable<FloatTensor>>? change = null)
+    {
+        var circuit = TranscoderFiles.Load(Data($"layer_{layer}.safetensors"));
+        var sae = circuit.Dictionary;
+        var tensors = new Dictionary<string, FloatTensor>
+        {
+            ["W_enc"] = new("W_enc", [8, 12], sae.WEnc), ["W_dec"] = new("W_dec", [12, 8], sae.WDec),
+            ["b_enc"] = new("b_enc", [12], sae.BEnc), ["b_dec"] = new("b_dec", [8], sae.BDec),
+        };
+        if (sae.Threshold.Length > 0) tensors["threshold"] = new("threshold", [12], sae.Threshold);
+        if (circuit.Skip is { } skip) tensors["W_skip"] = new("W_skip", [8, 8], skip);
+        var dir = Directory.CreateTempSubdirectory("relp-tc-saelens-").FullName;
+        SafetensorsWriter.Write(Path.Combine(dir, SaeFiles.WeightsFile), change is null ? tensors.Values : change(tensors));
+        File.WriteAllText(Path.Combine(dir, SaeFiles.ConfigFile), "{" + fields + """
+            , "d_in": 8, "d_sae": 12, "apply_b_dec_to_input": false, "normalize_activations": "none",
+              "metadata": {"hook_name": "blocks.1.ln2.hook_normalized", "hook_name_out": "blocks.1.hook_mlp_out", "sae_lens_version": "6.20.0"}}
+            """);
+        return dir;
+    }
+
+    [Fact]
+    public void SaeLensTranscoderFoldersLoadWithTheirSkipConnectionOrThreshold()
+    {
+        string skip = SaeLensFolder(1, "\"architecture\": \"skip_transcoder\", \"d_out\": 8");
+        Assert.True(TranscoderFiles.IsTranscoder(skip));
+        var transcoder = TranscoderFiles.Load(Path.Combine(skip, SaeFiles.ConfigFile));
+        Assert.Equal(("blocks.1.ln2.hook_normalized", "blocks.1.hook_mlp_out"), (transcoder.InputHook, transcoder.OutputHook));
+        AssertMatches(transcoder, "layer_1");
+        var jump = TranscoderFiles.Load(SaeLensFolder(0, "\"architecture\": \"jumprelu_transcoder\", \"d_out\": 8"));
+        Assert.Equal(SaeArchitecture.JumpRelu, jump.Dictionary.Config.Architecture);
+        AssertMatches(jump, "layer_0");
+        Assert.Contains("a transcoder (it reads blocks.1.ln2.hook_normalized and writes blocks.1.hook_mlp_out)",
+            Assert.Throws<RelpSaeException>(() => SaeFiles.Load(skip)).Message);
+    }
+
+    [Theory]
+    [InlineData("\"architecture\": \"transcoder\", \"d_out\": 6", "cfg.json: d_out 6; only transcoders whose output is as wide as their input (d_in 8, an MLP's) are supported")]
+    [InlineData("\"architecture\": \"crosscoder_transcoder\", \"d_out\": 8", "cfg.json: transcoder architecture 'crosscoder_transcoder' is not supported (transcoder, skip_transcoder or jumprelu_transcoder)")]
+    [InlineData("\"architecture\": \"skip_transcoder\", \"d_out\": 8", "sae_weights.safetensors: missing tensor 'W_skip' (a skip_transcoder's [d_out, d_in])")]
+    public void MalformedSaeLensTranscodersAreRefusedNamingTheFile(string fields, string message)
+    {
+        string folder = SaeLensFolder(0, fields, t => t.Values.Where(v => v.Name != "threshold"));
+        var e = Assert.Throws<RelpSaeException>(() => TranscoderFiles.Load(folder));
+        Assert.EndsWith(message, e.Message);
+        Assert.StartsWith(folder, e.Message);
+    }
 }
