@@ -173,6 +173,12 @@ public class TranscoderFilesTests
         AssertMatches(jump, "layer_0");
         Assert.Contains("a transcoder (it reads blocks.1.ln2.hook_normalized and writes blocks.1.hook_mlp_out)",
             Assert.Throws<RelpSaeException>(() => SaeFiles.Load(skip)).Message);
+        // A top-k transcoder keeps each row's k largest pre-activations.
+        var topK = TranscoderFiles.Load(SaeLensFolder(1, "\"architecture\": \"transcoder\", \"activation_fn\": \"topk\", \"k\": 3, \"d_out\": 8",
+            t => t.Values.Where(v => v.Name != "W_skip")));
+        Assert.Equal((SaeArchitecture.TopK, 3), (topK.Dictionary.Config.Architecture, topK.Dictionary.Config.K));
+        var f = topK.Encode(new float[] { 1, -2, 0.5f, 3, -1, 2, 0, 1.5f });
+        Assert.Equal(3, f.Count(v => v != 0));
     }
 
     [Theory]
