@@ -48,18 +48,17 @@ public sealed class SaeSplice
     /// <summary>
     /// Splices a transcoder in place of its MLP for the prompt (and the corrupted prompt): the activation is the MLP's
     /// output, which the blocks after it read through <see cref="MlpOutputDownstream"/>; the features are encoded from its
-    /// input. The output must be hook_mlp_out, or mlp.hook_out where nothing lies between the two (every family but
-    /// Gemma's, whose post-feedforward norm does); <paramref name="source"/> names the transcoder in errors.
+    /// input. Written at mlp.hook_out on Gemma, the MLP's output passes the post-feedforward norm on its way (Gemma's
+    /// <see cref="IMlpPostNorm"/>); <paramref name="source"/> names the transcoder in errors.
     /// </summary>
     public static SaeSplice CreateTranscoder(ITransformer model, Transcoder transcoder, string source, int[] tokens, Baseline baseline)
     {
         var (input, output) = transcoder.Hooks(model.Facts, source);
-        if (output.Kind != HookKind.MlpOut && model.Facts.MlpPostNorm)
-            throw new RelpSaeException($"{source}: the transcoder writes {output}, before the {model.Facts.Architecture} model's post-feedforward norm; attribution to its features needs one that writes blocks.{output.Layer}.hook_mlp_out");
-        var hooks = new[] { input, output, new HookPoint(HookKind.ResidPost, output.Layer) };
+        var added = new HookPoint(HookKind.MlpOut, output.Layer);
+        var hooks = new[] { input, output, new HookPoint(HookKind.ResidPost, output.Layer), added };
         float[][] Activations(int[] ids)
         {
-            using var run = model.Forward(ids, 1, new RunOptions { Cache = hooks, StopAfter = hooks[2], Logits = LogitRows.None });
+            using var run = model.Forward(ids, 1, new RunOptions { Cache = hooks.Distinct().ToArray(), StopAfter = hooks[2], Logits = LogitRows.None });
             return [.. hooks.Select(run.Cached)];
         }
         var clean = Activations(tokens);
@@ -71,8 +70,9 @@ public sealed class SaeSplice
             corrupt = Activations(ids);
         }
         var rest = new float[clean[1].Length];
-        System.Numerics.Tensors.TensorPrimitives.Subtract(clean[2], clean[1], rest);
-        return FromActivations(new MlpOutputDownstream(model, output.Layer, rest), transcoder.Dictionary, clean[1], baseline, corrupt?[1], clean[0], corrupt?[0]);
+        System.Numerics.Tensors.TensorPrimitives.Subtract(clean[2], clean[3], rest);
+        var postNorm = output.Kind == HookKind.MlpHookOut && model is IMlpPostNorm norms ? norms.MlpPostNorm(output.Layer) : ((float[], float)?)null;
+        return FromActivations(new MlpOutputDownstream(model, output.Layer, rest, postNorm), transcoder.Dictionary, clean[1], baseline, corrupt?[1], clean[0], corrupt?[0]);
     }
 
     /// <summary>

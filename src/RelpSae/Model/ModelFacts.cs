@@ -19,8 +19,7 @@ public sealed record ModelFacts(
     bool ParallelResidual,
     string ContextKey = "max_position_embeddings",   // the config.json key that sets Context, for error messages
     string WidthKey = "hidden_size",                 // the config.json key that sets DModel
-    bool LearnedPositions = false,                   // GPT-2's position embedding, with its hook_pos_embed
-    bool MlpPostNorm = false)                        // Gemma's post-feedforward norm between mlp.hook_out and hook_mlp_out
+    bool LearnedPositions = false)                   // GPT-2's position embedding, with its hook_pos_embed
 {
     /// <summary>The one-line complaint about an SAE whose input width is not the model's.</summary>
     public string WidthMismatch(int dIn) => $"the SAE's d_in is {dIn} but the model's width ({WidthKey}) is {DModel}";

@@ -29,6 +29,7 @@ public class TranscoderCommandTests
     [Theory]
     [InlineData("tiny-gemma2", "mlp.hook_in", "hook_mlp_out", false)]
     [InlineData("stories260K-llama", "hook_resid_mid", "mlp.hook_out", true)]
+    [InlineData("tiny-gemma3", "mlp.hook_in", "mlp.hook_out", true)]
     public void AttributeScoresATranscodersFeaturesAndIgIsComplete(string name, string inputHook, string outputHook, bool skip)
     {
         var transcoder = CircuitTracerLayer(Families.Named(name).Width, 1, inputHook, outputHook, skip);

@@ -12,8 +12,10 @@ namespace RelpSae.Model;
 /// branches add to the residual stream, after their post-norms (TransformerLens' convention). Gemma 3 is this block
 /// with a QK-norm and sliding-window layers (<see cref="Gemma3"/> replaces <see cref="QueriesKeysValues"/> and its backward).
 /// </summary>
-public partial class Gemma2 : StackedTransformer<Gemma2Activations>
+public partial class Gemma2 : StackedTransformer<Gemma2Activations>, IMlpPostNorm
 {
+    public (float[] Gamma, float Eps) MlpPostNorm(int layer) => (Weights.Layers[layer].PostFeedforwardNorm, Config.RmsNormEps);
+
     /// <summary>Each block's rotary, grouped-query projections and gated MLP (forward and backward).</summary>
     internal RotaryQkv[] Projections { get; }
     internal GatedMlp[] Mlps { get; }

@@ -25,7 +25,7 @@ public sealed record Gemma2Config(
     public int DAttention => NHeads * DHead;
     public int DKv => NKvHeads * DHead;
 
-    public ModelFacts Facts => new(Architecture, VocabSize, Context, DModel, NLayers, NHeads, DHead, DMlp, BosTokenId, GatedMlp: true, ParallelResidual: false, MlpPostNorm: true);
+    public ModelFacts Facts => new(Architecture, VocabSize, Context, DModel, NLayers, NHeads, DHead, DMlp, BosTokenId, GatedMlp: true, ParallelResidual: false);
 
     public static Gemma2Config Parse(ConfigJson json)
     {
