@@ -45,6 +45,17 @@ public partial class HubCliTests
     }
 
     [Fact]
+    public void AGemmaScopeTranscoderByItsHubPathIsSplicedAtItsMlp()
+    {
+        // The transcoders repository holds the same params.npz files: fetched into its cache folder, one reads as a transcoder.
+        var npz = Formats.FamilyLoaderTests.Npz(1, ("W_enc", Formats.FamilyLoaderTests.Npy("32, 8", 256)), ("W_dec", Formats.FamilyLoaderTests.Npy("8, 32", 256)),
+            ("b_enc", Formats.FamilyLoaderTests.Npy("8,", 8)), ("b_dec", Formats.FamilyLoaderTests.Npy("32,", 32)), ("threshold", Formats.FamilyLoaderTests.Npy("8,", 8)));
+        var output = AttributeOnHub("google/gemma-scope-2b-pt-transcoders", "layer_1/width_16k/average_l0_65/params.npz", npz,
+            TestPaths.Data("tiny-gemma2"), "google/gemma-scope-2b-pt-transcoders/layer_1/width_16k/average_l0_65/params.npz");
+        Assert.Contains("SAE       blocks.1.ln2.hook_normalized → blocks.1.hook_mlp_out (transcoder), 8 features", output);
+    }
+
+    [Fact]
     public void AGemmaScope2SaeByItsReleaseNameRunsOnGemma3()
     {
         // Gemma Scope 2's every-layer residual release, layer 1's SAE, fetched by its SAELens name onto a Gemma 3 model.
