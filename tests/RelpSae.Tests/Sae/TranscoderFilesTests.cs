@@ -192,4 +192,22 @@ public class TranscoderFilesTests
         Assert.EndsWith(message, e.Message);
         Assert.StartsWith(folder, e.Message);
     }
+
+    [Fact]
+    public void ATranscoderFileNamedByARelativePathIsTakenAsItIsNotAsAHubName()
+    {
+        // sets/tc/layer_0.safetensors has the shape of an org/repo/path Hub name; the file on disk wins, as an SAE's does.
+        string root = "relp-tc-" + Guid.NewGuid().ToString("N")[..8];
+        string folder = Path.Combine(root, "tc");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            File.Copy(Data("layer_0.safetensors"), Path.Combine(folder, "layer_0.safetensors"));
+            File.Copy(Data(TranscoderFiles.CircuitTracerConfig), Path.Combine(folder, TranscoderFiles.CircuitTracerConfig));
+            string relative = $"{root}/tc/layer_0.safetensors";
+            var offline = new RelpSae.Hub.HubSettings(Directory.CreateTempSubdirectory().FullName, "http://127.0.0.1:9", Offline: true);
+            Assert.Equal(relative, RelpSae.Hub.LocalOrHub.Sae(relative, offline));
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
 }
