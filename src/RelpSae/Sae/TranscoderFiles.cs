@@ -96,6 +96,11 @@ public static class TranscoderFiles
         return new Transcoder(SparseAutoencoder.FromTensors(config, tensors.Values, weightsPath), input, output, wSkip);
     }
 
+    /// <summary>Whether the name is a circuit-tracer layer file's, layer_N.safetensors, wherever it lies (on disk or in a Hub repository).</summary>
+    public static bool IsCircuitTracerFileName(string path) => Regex.IsMatch(path.Replace('\\', '/'), LayerFile);
+
+    private const string LayerFile = @"(?:^|/)layer_(\d+)\.safetensors$";
+
     private static bool IsGemmaScope(string path) =>
         path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
         && Path.GetDirectoryName(Path.GetFullPath(path))!.Contains("transcoder", StringComparison.OrdinalIgnoreCase);
@@ -115,7 +120,7 @@ public static class TranscoderFiles
 
     private static Transcoder LoadCircuitTracer(string path)
     {
-        int layer = Layer(path, @"(?:^|/)layer_(\d+)\.safetensors$", "circuit-tracer names its files layer_N.safetensors");
+        int layer = Layer(path, LayerFile, "circuit-tracer names its files layer_N.safetensors");
         string configPath = ConfigBeside(path);
         var config = TopLevelYaml(SideFile.ReadText(configPath, maxBytes: 1 << 20));
         string Hook(string key) => config.TryGetValue(key, out var name) && name.Length > 0 ? $"blocks.{layer}.{name}"

@@ -9,7 +9,7 @@ namespace RelpSae.Tests.Cli;
 public class TranscoderCommandTests
 {
     /// <summary>A circuit-tracer set of one layer in a temp folder: config.yaml naming the hooks and layer_N.safetensors (W_enc [d_sae, d]).</summary>
-    private static string CircuitTracerLayer(int d, int layer, string inputHook, string outputHook, bool skip)
+    internal static string CircuitTracerLayer(int d, int layer, string inputHook, string outputHook, bool skip)
     {
         var t = TranscoderSpliceTests.RandomTranscoder(d, SaeArchitecture.JumpRelu, inputHook, outputHook, skip);
         var sae = t.Dictionary;

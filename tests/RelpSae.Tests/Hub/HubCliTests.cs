@@ -56,6 +56,25 @@ public partial class HubCliTests
     }
 
     [Fact]
+    public void ACircuitTracerTranscoderByItsHubPathComesWithItsSetsConfig()
+    {
+        var layer = RelpSae.Tests.Cli.TranscoderCommandTests.CircuitTracerLayer(64, 1, "hook_resid_mid", "mlp.hook_out", skip: true);
+        using var hub = new FakeHub();
+        hub.Add("mntss/tiny-transcoders", new()
+        {
+            ["layer_1.safetensors"] = File.ReadAllBytes(layer),
+            ["config.yaml"] = File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(layer)!, "config.yaml")),
+            ["layer_2.safetensors"] = [1, 2, 3],
+        });
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = Directory.CreateTempSubdirectory().FullName };
+        var (code, output, error) = Run(env, "attribute", "--model", TestPaths.Data("stories260K-llama"), "--sae", "mntss/tiny-transcoders/layer_1.safetensors",
+            "--prompt-ids", "2,22,31,29,8", "--methods", "gradient");
+        Assert.True(code == 0, error);
+        Assert.Contains("SAE       blocks.1.hook_resid_mid → blocks.1.mlp.hook_out (transcoder), 192 features", output);
+        Assert.Equal(0, hub.Requests("GET", "layer_2.safetensors"));
+    }
+
+    [Fact]
     public void AGemmaScope2SaeByItsReleaseNameRunsOnGemma3()
     {
         // Gemma Scope 2's every-layer residual release, layer 1's SAE, fetched by its SAELens name onto a Gemma 3 model.
