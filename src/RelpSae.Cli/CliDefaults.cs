@@ -14,9 +14,12 @@ public static class CliDefaults
         Description = "A Hugging Face model folder (config.json, weights, tokenizer files if any) or a Hub name such as gpt2 or org/name@revision: GPT-2, Llama / Qwen2 / Mistral, Qwen3, Gemma-2, Gemma 3 or GPT-NeoX. [default: the embedded tarot GPT-2]",
     };
 
-    public static Option<string> SaeOption() => new("--sae")
+    /// <summary>--sae; where <paramref name="transcoders"/>, the command also takes a transcoder's file.</summary>
+    public static Option<string> SaeOption(bool transcoders = false) => new("--sae")
     {
-        Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Llama Scope folder (hyperparams.json + checkpoints/final.safetensors), a Gemma Scope params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt; or a Hub name. [default: the embedded SAE]",
+        Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Llama Scope folder (hyperparams.json + checkpoints/final.safetensors), a Gemma Scope params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt; or a Hub name"
+            + (transcoders ? "; or a transcoder: circuit-tracer's layer_N.safetensors beside its config.yaml, a Gemma Scope transcoders params.npz or a SAELens transcoder folder" : "")
+            + ". [default: the embedded SAE]",
     };
 
     // No DefaultValueFactory on --model and --sae: help would print the build folder as the default.
@@ -66,7 +69,7 @@ public static class CliDefaults
     }
 
     /// <summary>An SAE: a Gemma Scope .npz, Gemma Scope 2 params.safetensors or dictionary_learning .pt file as given, else a folder as <see cref="ExistingFolder"/>.</summary>
-    public static string ExistingSae(string path) => Sae.SaeFiles.IsCommunityFile(path) ? path : ExistingFolder(path, "--sae");
+    public static string ExistingSae(string path) => Sae.SaeFiles.IsCommunityFile(path) || Sae.TranscoderFiles.IsTranscoder(path) ? path : ExistingFolder(path, "--sae");
 
     /// <summary>The folder an SAE's side files (feature summaries, means) live in: the SAE folder, or a community file's folder.</summary>
     public static string SaeFolder(string sae) => Directory.Exists(sae) ? sae : Path.GetDirectoryName(Path.GetFullPath(sae))!;

@@ -29,7 +29,7 @@ internal sealed class EvaluateOptions
     public readonly Option<bool> Bos = CliDefaults.PrependBosOption();
     public readonly Option<string?> Json = JsonOutput.Option("results.json's summary");
 
-    public readonly Option<string> Sae = CliDefaults.SaeOption();
+    public readonly Option<string> Sae = CliDefaults.SaeOption(transcoders: true);
     public readonly Option<int?> Position = new("--patch-position") { Description = "Patch features at this position only. [default: at every position]" };
     public readonly Option<int> Batch = new("--batch") { Description = "Features (or components) patched per ground-truth forward pass.", DefaultValueFactory = _ => 32 };
     public readonly Option<string?> Components = new("--components") { Description = "With --level components: comma list of types (resid_pre, attn_out, mlp_out, head) or hooks (blocks.L.hook_mlp_out, blocks.L.attn.hook_z, ...). [default: all]" };

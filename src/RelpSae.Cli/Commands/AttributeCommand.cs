@@ -20,7 +20,7 @@ public static class AttributeCommand
         var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as comma-separated token ids (for a model whose tokenizer is not at hand)." };
         var corruptIds = new Option<string?>("--corrupt-ids") { Description = "The corrupted prompt as comma-separated token ids." };
         var model = CliDefaults.ModelOption();
-        var sae = CliDefaults.SaeOption();
+        var sae = CliDefaults.SaeOption(transcoders: true);
         var target = new Option<string?>("--target") { Description = "Target token: a text that is exactly one token, or a token id. [default: the model's top prediction]" };
         var foil = new Option<string?>("--foil") { Description = "Foil token for the logit difference target − foil." };
         var metric = new Option<string?>("--metric") { Description = "logit | logit-diff | logprob. [default: logit-diff with a foil or corrupted prompt, else logit]" };
@@ -61,14 +61,13 @@ public static class AttributeCommand
                 && CharacterSplit.Note(promptCase.Prompt, tokenizer.Encode(promptCase.Prompt).Length, CliDefaults.IsEmbedded(bundle.Dir) ? "the embedded model" : bundle.Dir) is { } note)
                 Console.Error.WriteLine($"note: {note}");
 
-            var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
+            var splice = setup.Splice(request.Tokens, request.Baseline);
             // Each method runs once on the last token alone first, so the times shown are the methods' and not the JIT compiler's.
-            var warm = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens[^1..],
-                request.Baseline with { CorruptTokens = request.Baseline.CorruptTokens?[^1..] });
+            var warm = setup.Splice(request.Tokens[^1..], request.Baseline with { CorruptTokens = request.Baseline.CorruptTokens?[^1..] });
             foreach (var m in methodList) Attributor.Run(m, warm, request.Metric with { Position = -1 });
             var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
-            Print(bundle, request, splice, hook, results, clean, baselineValue, k, FeatureDescriptions(setup.SaeDir, autoencoder.DSae));
+            Print(bundle, request, splice, setup.Site, results, clean, baselineValue, k, FeatureDescriptions(setup.SaeDir, autoencoder.DSae));
             if (JsonOutput.Target(parse, json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
             return 0;
         });
@@ -117,7 +116,7 @@ public static class AttributeCommand
         return max;
     }
 
-    private static void Print(ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, HookPoint hook, List<AttributionResult> results,
+    private static void Print(ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, string site, List<AttributionResult> results,
         double clean, double baselineValue, int k, (string Heading, Func<int, string> Of) describe)
     {
         var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""));
@@ -127,7 +126,7 @@ public static class AttributeCommand
         Console.WriteLine($"prompt    {tokens} ({request.Tokens.Length} tokens)");
         Console.WriteLine($"metric    {Describe(bundle, request.Metric)} at position {request.Metric.ResolvePosition(request.Tokens.Length)}: {clean:F4}");
         Console.WriteLine($"baseline  {request.Baseline}: metric {baselineValue:F4}, full-patch Δm = m(clean) − m(baseline) = {clean - baselineValue:F4}");
-        Console.WriteLine($"SAE       {hook}, {splice.Sae.DSae} features, {active} active in the clean or baseline run");
+        Console.WriteLine($"SAE       {site}, {splice.Sae.DSae} features, {active} active in the clean or baseline run");
         foreach (var r in results)
         {
             var table = new Table().Title(Markup.Escape($"{r.Method}  ({r.Seconds * 1000:F1} ms, rules {r.Rules.Describe(bundle.Facts.GatedMlp)})"))

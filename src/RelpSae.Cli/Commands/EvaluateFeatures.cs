@@ -39,7 +39,7 @@ internal static class EvaluateFeatures
         bool interrupted = EvaluateCommand.EvaluatePrompts(mine, records, EvaluationFiles.Raw, r.Output, cancel, i =>
         {
             var request = EvaluateCommand.Resolve(resolver, cases[i], i);
-            var splice = SaeSplice.Create(bundle.Transformer, autoencoder, hook, request.Tokens, request.Baseline);
+            var splice = setup.Splice(request.Tokens, request.Baseline);
             // The metric is recorded with its tokens' texts, so report captions name the target and foil.
             var record = runner.Evaluate(i, request.Prompt, splice, request.Metric) with { Metric = AttributeCommand.Describe(bundle, request.Metric) };
             return (record, $"{record.Features.Length} features");

@@ -7,7 +7,9 @@ namespace RelpSae.Attribution;
 /// An SAE spliced into the model at its hook for one prompt (docs/methods.md §5): the clean activation x splits
 /// into features f = encode(x) and an error node ε = x − decode(f) held as its own leaf, so the model
 /// continues from decode(f) + ε = x, numerically unchanged. The baseline splits the same way,
-/// x′ = decode(f′) + ε′. Everything is [tokens × width], one prompt.
+/// x′ = decode(f′) + ε′. A transcoder splices the same way at its MLP's output y (<see cref="CreateTranscoder"/>), its
+/// features encoded from the MLP's input instead: ε = y − decode(f), its skip connection's term with the error node.
+/// Everything is [tokens × width], one prompt.
 /// </summary>
 public sealed class SaeSplice
 {
@@ -43,18 +45,53 @@ public sealed class SaeSplice
         return FromActivations(new TransformerDownstream(model, hook), sae, model.ActivationAt(hook, tokens, 1), baseline, corrupt);
     }
 
-    /// <summary>Splits given activations [tokens × d] (the corrupted prompt's too, for a corrupt baseline).</summary>
-    public static SaeSplice FromActivations(IDownstream downstream, SparseAutoencoder sae, float[] clean, Baseline baseline, float[]? corrupt = null)
+    /// <summary>
+    /// Splices a transcoder in place of its MLP for the prompt (and the corrupted prompt): the activation is the MLP's
+    /// output, which the blocks after it read through <see cref="MlpOutputDownstream"/>; the features are encoded from its
+    /// input. Written at mlp.hook_out on Gemma, the MLP's output passes the post-feedforward norm on its way (Gemma's
+    /// <see cref="IMlpPostNorm"/>); <paramref name="source"/> names the transcoder in errors.
+    /// </summary>
+    public static SaeSplice CreateTranscoder(ITransformer model, Transcoder transcoder, string source, int[] tokens, Baseline baseline)
+    {
+        var (input, output) = transcoder.Hooks(model.Facts, source);
+        var added = new HookPoint(HookKind.MlpOut, output.Layer);
+        var hooks = new[] { input, output, new HookPoint(HookKind.ResidPost, output.Layer), added };
+        float[][] Activations(int[] ids)
+        {
+            using var run = model.Forward(ids, 1, new RunOptions { Cache = hooks.Distinct().ToArray(), StopAfter = hooks[2], Logits = LogitRows.None });
+            return [.. hooks.Select(run.Cached)];
+        }
+        var clean = Activations(tokens);
+        float[][]? corrupt = null;
+        if (baseline.Kind == BaselineKind.Corrupt)
+        {
+            var ids = baseline.CorruptTokens ?? throw new ArgumentException("a corrupt baseline needs its tokens");
+            CorruptedPrompt.CheckLength(tokens, ids);
+            corrupt = Activations(ids);
+        }
+        var rest = new float[clean[1].Length];
+        System.Numerics.Tensors.TensorPrimitives.Subtract(clean[2], clean[3], rest);
+        var postNorm = output.Kind == HookKind.MlpHookOut && model is IMlpPostNorm norms ? norms.MlpPostNorm(output.Layer) : ((float[], float)?)null;
+        return FromActivations(new MlpOutputDownstream(model, output.Layer, rest, postNorm), transcoder.Dictionary, clean[1], baseline, corrupt?[1], clean[0], corrupt?[0]);
+    }
+
+    /// <summary>
+    /// Splits given activations [tokens × d] (the corrupted prompt's too, for a corrupt baseline). A transcoder's features
+    /// are encoded from <paramref name="cleanInput"/> (and <paramref name="corruptInput"/>), the activations at its input hook.
+    /// </summary>
+    public static SaeSplice FromActivations(IDownstream downstream, SparseAutoencoder sae, float[] clean, Baseline baseline, float[]? corrupt = null,
+        float[]? cleanInput = null, float[]? corruptInput = null)
     {
         int n = clean.Length / sae.DIn;
         var s = new SaeSplice(downstream, sae, n);
         s.Clean = clean;
-        (s.Features, s.Error) = s.Split(clean);
+        (s.Features, s.Error) = s.Split(clean, cleanInput ?? clean);
         switch (baseline.Kind)
         {
             case BaselineKind.Corrupt:
                 s.BaselineActivation = corrupt ?? throw new ArgumentException("a corrupt baseline needs the corrupted activation");
-                (s.BaselineFeatures, s.BaselineError) = s.Split(s.BaselineActivation);
+                (s.BaselineFeatures, s.BaselineError) = s.Split(s.BaselineActivation, cleanInput is null ? s.BaselineActivation
+                    : corruptInput ?? throw new ArgumentException("a transcoder's corrupt baseline needs the corrupted input"));
                 break;
             case BaselineKind.Mean:
                 var means = baseline.FeatureMeans ?? throw new ArgumentException("a mean baseline needs the feature means");
@@ -76,9 +113,10 @@ public sealed class SaeSplice
     /// <summary>The metric of the model run from an activation at the hook (one prompt).</summary>
     public double MetricAt(float[] activation, Metric metric) => Downstream.Metric(activation, 1, Tokens, metric)[0];
 
-    private (float[] Features, float[] Error) Split(float[] x)
+    /// <summary>Features of <paramref name="encoded"/> (x itself for an SAE, the MLP's input for a transcoder) and the error node x − decode(f).</summary>
+    private (float[] Features, float[] Error) Split(float[] x, float[] encoded)
     {
-        var f = Sae.Encode(x);
+        var f = Sae.Encode(encoded);
         var error = Sae.Decode(f);
         for (int i = 0; i < error.Length; i++) error[i] = x[i] - error[i];
         return (f, error);

@@ -20,11 +20,17 @@ public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<str
     /// <summary>
     /// An SAE in <paramref name="folder"/> of its repository: SAELens' layout, with this project's extras if present,
     /// or Llama Scope's (hyperparams.json and checkpoints/final.safetensors); or, when the path names a Gemma Scope
-    /// params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt, that one file.
+    /// params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt, that one file; a circuit-tracer
+    /// transcoder's layer_N.safetensors comes with the set's config.yaml beside it.
     /// </summary>
     public static RepoFiles Sae(string folder)
     {
         if (RelpSae.Sae.SaeFiles.IsCommunityFileName(folder)) return new([folder], [], []);
+        if (RelpSae.Sae.TranscoderFiles.IsCircuitTracerFileName(folder))
+        {
+            int slash = folder.LastIndexOf('/');
+            return new([folder, slash < 0 ? RelpSae.Sae.TranscoderFiles.CircuitTracerConfig : $"{folder[..slash]}/{RelpSae.Sae.TranscoderFiles.CircuitTracerConfig}"], [], []);
+        }
         string In(string name) => folder.Length == 0 ? name : $"{folder}/{name}";
         return new([],
             [[In("cfg.json"), In("hyperparams.json")], [In("sae_weights.safetensors"), In("checkpoints/final.safetensors")]],

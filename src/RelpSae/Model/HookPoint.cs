@@ -1,6 +1,13 @@
 namespace RelpSae.Model;
 
-public enum HookKind { Embed, PosEmbed, ResidPre, AttnPattern, AttnZ, AttnOut, ResidMid, MlpPost, MlpOut, ResidPost, LnFinal }
+/// <summary>
+/// The kinds of hook point, in the order a block passes them. Around the MLP: <see cref="MlpResidualIn"/> is TransformerLens'
+/// hook_mlp_in (the residual the branch reads), <see cref="Ln2Normalized"/> its ln2.hook_normalized (x̂, before the norm's
+/// scale and bias), <see cref="MlpHookIn"/> and <see cref="MlpHookOut"/> circuit-tracer's mlp.hook_in / mlp.hook_out (what the
+/// MLP reads, after the norm's scale; what it returns, before Gemma's post-feedforward norm), <see cref="MlpOut"/> what the
+/// branch adds to the residual stream.
+/// </summary>
+public enum HookKind { Embed, PosEmbed, ResidPre, AttnPattern, AttnZ, AttnOut, ResidMid, MlpResidualIn, Ln2Normalized, MlpHookIn, MlpPost, MlpHookOut, MlpOut, ResidPost, LnFinal }
 
 /// <summary>
 /// A named activation, with TransformerLens' names (blocks.6.hook_resid_pre, blocks.2.attn.hook_pattern, ...)
@@ -11,8 +18,9 @@ public readonly record struct HookPoint(HookKind Kind, int Layer)
     private static readonly (HookKind Kind, string Suffix)[] BlockHooks =
     [
         (HookKind.ResidPre, "hook_resid_pre"), (HookKind.AttnPattern, "attn.hook_pattern"), (HookKind.AttnZ, "attn.hook_z"),
-        (HookKind.AttnOut, "hook_attn_out"), (HookKind.ResidMid, "hook_resid_mid"), (HookKind.MlpPost, "mlp.hook_post"),
-        (HookKind.MlpOut, "hook_mlp_out"), (HookKind.ResidPost, "hook_resid_post"),
+        (HookKind.AttnOut, "hook_attn_out"), (HookKind.ResidMid, "hook_resid_mid"), (HookKind.MlpResidualIn, "hook_mlp_in"),
+        (HookKind.Ln2Normalized, "ln2.hook_normalized"), (HookKind.MlpHookIn, "mlp.hook_in"), (HookKind.MlpPost, "mlp.hook_post"),
+        (HookKind.MlpHookOut, "mlp.hook_out"), (HookKind.MlpOut, "hook_mlp_out"), (HookKind.ResidPost, "hook_resid_post"),
     ];
 
     public string Name => NameOf(Kind, Layer);

@@ -34,7 +34,7 @@ public sealed record ModelFacts(
         if (LearnedPositions) yield return new HookPoint(HookKind.PosEmbed, -1);
         for (int l = 0; l < NLayers; l++)
             foreach (var kind in (HookKind[])[HookKind.ResidPre, HookKind.AttnPattern, HookKind.AttnZ, HookKind.AttnOut, HookKind.ResidMid,
-                         HookKind.MlpPost, HookKind.MlpOut, HookKind.ResidPost])
+                         HookKind.MlpResidualIn, HookKind.Ln2Normalized, HookKind.MlpHookIn, HookKind.MlpPost, HookKind.MlpHookOut, HookKind.MlpOut, HookKind.ResidPost])
                 if (!(ParallelResidual && kind == HookKind.ResidMid)) yield return new HookPoint(kind, l);
         yield return new HookPoint(HookKind.LnFinal, NLayers);
     }

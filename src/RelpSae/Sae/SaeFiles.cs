@@ -36,6 +36,12 @@ public static class SaeFiles
     /// </summary>
     public static SparseAutoencoder Load(string path)
     {
+        // A transcoder's file looks like an SAE's (Gemma Scope's params.npz) but reads one hook and writes another.
+        if (TranscoderFiles.IsTranscoder(path))
+        {
+            var transcoder = TranscoderFiles.Load(path);
+            throw new RelpSaeException($"{path}: a transcoder (it reads {transcoder.InputHook} and writes {transcoder.OutputHook}), not an SAE of one hook");
+        }
         if (IsCommunityFile(path)) return CommunitySaeFiles.Load(path);
         string folder = Folder(path);
         string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
@@ -68,7 +74,7 @@ public static class SaeFiles
     /// Bounds what reading the weights may cost by the config, before a byte is converted: the SAE's
     /// matrices must fit one array, and no tensor may be larger than W_enc or hold integers.
     /// </summary>
-    private static void CheckBeforeReading(SaeConfig config, SafetensorsFile weights)
+    internal static void CheckBeforeReading(SaeConfig config, SafetensorsFile weights)
     {
         long matrix = (long)config.DIn * config.DSae;
         if (matrix > Array.MaxLength)
@@ -108,7 +114,7 @@ public static class SaeFiles
         File.Move(temp, cfgPath, overwrite: true);
     }
 
-    private static string Folder(string path) =>
+    internal static string Folder(string path) =>
         Directory.Exists(path) ? path
         : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
         : throw new RelpSaeException($"{path}: no such SAE folder");

@@ -45,6 +45,36 @@ public partial class HubCliTests
     }
 
     [Fact]
+    public void AGemmaScopeTranscoderByItsHubPathIsSplicedAtItsMlp()
+    {
+        // The transcoders repository holds the same params.npz files: fetched into its cache folder, one reads as a transcoder.
+        var npz = Formats.FamilyLoaderTests.Npz(1, ("W_enc", Formats.FamilyLoaderTests.Npy("32, 8", 256)), ("W_dec", Formats.FamilyLoaderTests.Npy("8, 32", 256)),
+            ("b_enc", Formats.FamilyLoaderTests.Npy("8,", 8)), ("b_dec", Formats.FamilyLoaderTests.Npy("32,", 32)), ("threshold", Formats.FamilyLoaderTests.Npy("8,", 8)));
+        var output = AttributeOnHub("google/gemma-scope-2b-pt-transcoders", "layer_1/width_16k/average_l0_65/params.npz", npz,
+            TestPaths.Data("tiny-gemma2"), "google/gemma-scope-2b-pt-transcoders/layer_1/width_16k/average_l0_65/params.npz");
+        Assert.Contains("SAE       blocks.1.ln2.hook_normalized → blocks.1.hook_mlp_out (transcoder), 8 features", output);
+    }
+
+    [Fact]
+    public void ACircuitTracerTranscoderByItsHubPathComesWithItsSetsConfig()
+    {
+        var layer = RelpSae.Tests.Cli.TranscoderCommandTests.CircuitTracerLayer(64, 1, "hook_resid_mid", "mlp.hook_out", skip: true);
+        using var hub = new FakeHub();
+        hub.Add("mntss/tiny-transcoders", new()
+        {
+            ["layer_1.safetensors"] = File.ReadAllBytes(layer),
+            ["config.yaml"] = File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(layer)!, "config.yaml")),
+            ["layer_2.safetensors"] = [1, 2, 3],
+        });
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = Directory.CreateTempSubdirectory().FullName };
+        var (code, output, error) = Run(env, "attribute", "--model", TestPaths.Data("stories260K-llama"), "--sae", "mntss/tiny-transcoders/layer_1.safetensors",
+            "--prompt-ids", "2,22,31,29,8", "--methods", "gradient");
+        Assert.True(code == 0, error);
+        Assert.Contains("SAE       blocks.1.hook_resid_mid → blocks.1.mlp.hook_out (transcoder), 192 features", output);
+        Assert.Equal(0, hub.Requests("GET", "layer_2.safetensors"));
+    }
+
+    [Fact]
     public void AGemmaScope2SaeByItsReleaseNameRunsOnGemma3()
     {
         // Gemma Scope 2's every-layer residual release, layer 1's SAE, fetched by its SAELens name onto a Gemma 3 model.

@@ -11,7 +11,7 @@ public class ModelFactsTests
         var model = TinyModels.Create(seed: 1);
         var facts = model.Facts;
         var c = model.Config;
-        string[] block = ["hook_resid_pre", "attn.hook_pattern", "attn.hook_z", "hook_attn_out", "hook_resid_mid", "mlp.hook_post", "hook_mlp_out", "hook_resid_post"];
+        string[] block = ["hook_resid_pre", "attn.hook_pattern", "attn.hook_z", "hook_attn_out", "hook_resid_mid", "hook_mlp_in", "ln2.hook_normalized", "mlp.hook_in", "mlp.hook_post", "mlp.hook_out", "hook_mlp_out", "hook_resid_post"];
         string[] expected = ["hook_embed", "hook_pos_embed", .. Enumerable.Range(0, c.NLayers).SelectMany(l => block.Select(h => $"blocks.{l}.{h}")), "ln_final.hook_normalized"];
         Assert.Equal(expected, facts.HookPoints().Select(h => h.Name));
         foreach (var hook in facts.HookPoints())

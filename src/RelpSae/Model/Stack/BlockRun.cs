@@ -106,7 +106,7 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
     private RowSet TailRows()
     {
         int last = Model.Facts.NLayers - 1;
-        bool quiet = new[] { HookKind.AttnOut, HookKind.ResidMid, HookKind.MlpPost, HookKind.MlpOut, HookKind.ResidPost }.All(k => hooks.Quiet(new HookPoint(k, last)))
+        bool quiet = new[] { HookKind.AttnOut, HookKind.ResidMid, HookKind.MlpResidualIn, HookKind.Ln2Normalized, HookKind.MlpHookIn, HookKind.MlpPost, HookKind.MlpHookOut, HookKind.MlpOut, HookKind.ResidPost }.All(k => hooks.Quiet(new HookPoint(k, last)))
             && hooks.Quiet(new HookPoint(HookKind.LnFinal, Model.Facts.NLayers));
         if (outputPositions is null || First > 0 || Options.Logits == LogitRows.All || !quiet) return RowSet.All(Rows);
         var rows = new int[Batch * outputPositions.Length];
@@ -148,6 +148,37 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
     }
 
     public float[] Cached(HookPoint hook) => hooks.Cached(hook);
+
+    /// <summary>
+    /// Block l's hook_mlp_in, before the MLP's norm: the residual rows the branch reads, or, when a patch or rewrite may
+    /// write the hook, a copy of them in <see cref="Out"/> (free until the branch's output), so that only the branch's
+    /// input changes, as in TransformerLens, where the hook holds a clone. Null once StopAfter is reached.
+    /// </summary>
+    internal float[]? MlpResidualIn(int l, RowSet rows)
+    {
+        var hook = new HookPoint(HookKind.MlpResidualIn, l);
+        var input = Residual;
+        if (hooks.MayWrite(hook))
+        {
+            int d = Model.Facts.DModel;
+            rows.For(d, (r, _, k) => Residual.AsSpan(r * d, k * d).CopyTo(Out.AsSpan(r * d, k * d)));
+            input = Out;
+        }
+        return Hook(hook, input) ? input : null;
+    }
+
+    /// <summary>
+    /// Block l's hooks after the MLP's norm filled x̂ (<paramref name="hat"/>) and <see cref="Normed"/> = x̂⊙γ (+ β):
+    /// ln2.hook_normalized on x̂, then mlp.hook_in on the norm's output, which is formed again from x̂ when a patch or
+    /// rewrite may have written it. False once StopAfter is reached.
+    /// </summary>
+    internal bool MlpNormHooks(int l, RowSet rows, float[] hat, float[] gamma, float[]? beta)
+    {
+        var normalized = new HookPoint(HookKind.Ln2Normalized, l);
+        if (!Hook(normalized, hat)) return false;
+        if (hooks.MayWrite(normalized)) RowSteps.Rescale(rows, hat, Normed, gamma, beta);
+        return Hook(HookKind.MlpHookIn, l, Normed);
+    }
 
     /// <summary>A backward pass's work buffers, made on its first call and kept for the next.</summary>
     internal TWork BackwardWork<TWork>(Func<Numerics.FloatPool, TWork> create) where TWork : PooledBuffers =>

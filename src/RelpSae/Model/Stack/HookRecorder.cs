@@ -21,6 +21,9 @@ internal sealed class HookRecorder(RunOptions options, int batch, int tokens, Fu
     /// <summary>True when nothing — patch, rewrite, cache or stop — acts at <paramref name="hook"/>: a pass may skip rows there.</summary>
     public bool Quiet(HookPoint hook) => !patches.Contains(hook) && options.Rewrite is null && !Wants(hook) && options.StopAfter != hook;
 
+    /// <summary>True when a patch or the rewrite may change the activation at <paramref name="hook"/>.</summary>
+    public bool MayWrite(HookPoint hook) => patches.Contains(hook) || options.Rewrite is not null;
+
     /// <summary>Called by the forward pass at each hook point: applies its patches and rewrite, copies the activation if asked; false to stop.</summary>
     public bool Hook(HookPoint hook, float[] activation)
     {

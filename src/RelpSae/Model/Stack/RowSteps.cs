@@ -39,6 +39,20 @@ internal static class RowSteps
         rows.For(d, (r, _, k) => Model.RmsNorm.Forward(x.AsSpan(r * d, k * d), xhat.AsSpan(r * d, k * d), rstd.AsSpan(r, k), y.AsSpan(r * d, k * d), gamma, k, eps));
     }
 
+    /// <summary>A norm's output y = x̂⊙γ (+ β) formed again from x̂, as <see cref="Model.LayerNorm.Forward"/> and <see cref="Model.RmsNorm.Forward"/> form it (bit for bit).</summary>
+    public static void Rescale(RowSet rows, float[] xhat, float[] y, float[] gamma, float[]? beta)
+    {
+        int d = gamma.Length;
+        rows.For(d, (r, _, k) =>
+        {
+            for (int j = r; j < r + k; j++)
+            {
+                if (beta is null) TensorPrimitives.Multiply(xhat.AsSpan(j * d, d), gamma, y.AsSpan(j * d, d));
+                else TensorPrimitives.FusedMultiplyAdd(xhat.AsSpan(j * d, d), gamma, beta, y.AsSpan(j * d, d));
+            }
+        });
+    }
+
     /// <summary>du = the activation's backward (exact or a rule) of packed g, from the kept u and post.</summary>
     public static void ActivationBackward(RowSet rows, int width, float[] u, float[] post, float[] g, float[] du, ElementwiseBackward backward) =>
         rows.For(width, (r, i, k) => backward(u.AsSpan(r * width, k * width), post.AsSpan(r * width, k * width), g.AsSpan(i * width, k * width), du.AsSpan(i * width, k * width)));

@@ -12,8 +12,10 @@ namespace RelpSae.Model;
 /// branches add to the residual stream, after their post-norms (TransformerLens' convention). Gemma 3 is this block
 /// with a QK-norm and sliding-window layers (<see cref="Gemma3"/> replaces <see cref="QueriesKeysValues"/> and its backward).
 /// </summary>
-public partial class Gemma2 : StackedTransformer<Gemma2Activations>
+public partial class Gemma2 : StackedTransformer<Gemma2Activations>, IMlpPostNorm
 {
+    public (float[] Gamma, float Eps) MlpPostNorm(int layer) => (Weights.Layers[layer].PostFeedforwardNorm, Config.RmsNormEps);
+
     /// <summary>Each block's rotary, grouped-query projections and gated MLP (forward and backward).</summary>
     internal RotaryQkv[] Projections { get; }
     internal GatedMlp[] Mlps { get; }
@@ -60,10 +62,14 @@ public partial class Gemma2 : StackedTransformer<Gemma2Activations>
     internal override bool Mlp(BlockRun<Gemma2Activations> run, int l, RowSet rows)
     {
         var (w, s) = (Weights.Layers[l], run.Layer(l));
-        RowSteps.RmsNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PreFeedforwardNorm, Config.RmsNormEps);
+        if (run.MlpResidualIn(l, rows) is not { } input) return false;
+        RowSteps.RmsNorm(rows, input, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PreFeedforwardNorm, Config.RmsNormEps);
+        if (!run.MlpNormHooks(l, rows, s.Ln2Hat, w.PreFeedforwardNorm, beta: null)) return false;
         Mlps[l].Hidden(run.Normed, rows, s.Mlp, Pool);
         if (!run.Hook(HookKind.MlpPost, l, s.Mlp.Hidden)) return false;
         Mlps[l].Output(rows, s.Mlp, s.Raw, Pool);
+        // mlp.hook_out is the MLP's own output, before the post-feedforward norm; hook_mlp_out is after it.
+        if (!run.Hook(HookKind.MlpHookOut, l, s.Raw)) return false;
         RowSteps.RmsNorm(rows, s.Raw, s.Post2Hat, s.Post2Rstd, run.Out, w.PostFeedforwardNorm, Config.RmsNormEps);
         return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }

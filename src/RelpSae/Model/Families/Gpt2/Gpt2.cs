@@ -65,12 +65,14 @@ public sealed partial class Gpt2 : StackedTransformer<Gpt2Activations>
     internal override bool Mlp(BlockRun<Gpt2Activations> run, int l, RowSet rows)
     {
         var (w, s) = (Weights.Layers[l], run.Layer(l));
-        RowSteps.LayerNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, Config.LayerNormEps);
+        if (run.MlpResidualIn(l, rows) is not { } input) return false;
+        RowSteps.LayerNorm(rows, input, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, Config.LayerNormEps);
+        if (!run.MlpNormHooks(l, rows, s.Ln2Hat, w.Ln2Gamma, w.Ln2Beta)) return false;
         w.Fc.Apply(run.Normed, rows, s.Pre, Pool);
         RowSteps.Map(rows, Config.DMlp, s.Pre, s.Post, Gelu.Forward);
         if (!run.Hook(HookKind.MlpPost, l, s.Post)) return false;
         w.Proj.Apply(s.Post, rows, run.Out, Pool);
-        return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
+        return run.Hook(HookKind.MlpHookOut, l, run.Out) && run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<Gpt2Activations> run, RowSet rows) =>

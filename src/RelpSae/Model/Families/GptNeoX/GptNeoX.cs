@@ -50,11 +50,14 @@ public sealed partial class GptNeoX : StackedTransformer<GptNeoXActivations>
     internal override bool Mlp(BlockRun<GptNeoXActivations> run, int l, RowSet rows)
     {
         var (c, w, s) = (Config, Weights.Layers[l], run.Layer(l));
-        RowSteps.LayerNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
+        if (run.MlpResidualIn(l, rows) is not { } input) return false;
+        RowSteps.LayerNorm(rows, input, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.Ln2Gamma, w.Ln2Beta, c.LayerNormEps);
+        if (!run.MlpNormHooks(l, rows, s.Ln2Hat, w.Ln2Gamma, w.Ln2Beta)) return false;
         w.FcIn.Apply(run.Normed, rows, s.Pre, Pool);
         RowSteps.Map(rows, c.DMlp, s.Pre, s.Post, Activation);
         if (!run.Hook(HookKind.MlpPost, l, s.Post)) return false;
         w.FcOut.Apply(s.Post, rows, run.Out, Pool);
+        if (!run.Hook(HookKind.MlpHookOut, l, run.Out)) return false;
         if (c.ParallelResidual) RowSteps.Add(rows, c.DModel, run.Residual, s.AttnOut);
         return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }

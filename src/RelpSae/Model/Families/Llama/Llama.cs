@@ -51,11 +51,13 @@ public partial class Llama : StackedTransformer<LlamaActivations>
     internal override bool Mlp(BlockRun<LlamaActivations> run, int l, RowSet rows)
     {
         var (w, s) = (Weights.Layers[l], run.Layer(l));
-        RowSteps.RmsNorm(rows, run.Residual, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PostAttentionNorm, Config.RmsNormEps);
+        if (run.MlpResidualIn(l, rows) is not { } input) return false;
+        RowSteps.RmsNorm(rows, input, s.Ln2Hat, s.Ln2Rstd, run.Normed, w.PostAttentionNorm, Config.RmsNormEps);
+        if (!run.MlpNormHooks(l, rows, s.Ln2Hat, w.PostAttentionNorm, beta: null)) return false;
         Mlps[l].Hidden(run.Normed, rows, s.Mlp, Pool);
         if (!run.Hook(HookKind.MlpPost, l, s.Mlp.Hidden)) return false;
         Mlps[l].Output(rows, s.Mlp, run.Out, Pool);
-        return run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
+        return run.Hook(HookKind.MlpHookOut, l, run.Out) && run.AddBranch(l, rows, run.Out, HookKind.MlpOut, HookKind.ResidPost);
     }
 
     internal override void FinalNorm(BlockRun<LlamaActivations> run, RowSet rows) =>
