@@ -8,7 +8,8 @@ namespace RelpSae.Benchmarks;
 /// A real model's passes at its own shape, with the two floors of the same sitting beside them: the forward from
 /// token ids to the last position's logit, and the RelP pass (the forward keeping activations, told that only the
 /// last row is read, then the relp rules' backward of one last-position logit to the middle block's
-/// hook_resid_pre), at 1×32 and 1×128 tokens. Each row carries its FLOPs (<see cref="FlopCounts"/>) and the bytes
+/// hook_resid_pre), at 1×32 and 1×128 tokens; and the one-row products a pass runs, which only the weights' stream
+/// bounds: the head's, and a block's backward. Each row carries its FLOPs (<see cref="FlopCounts"/>) and the bytes
 /// of weights it streams (<see cref="StreamedWeights"/>). Families whose blocks hold Llama's seven maps only
 /// (Llama, Qwen2, Qwen3, Mistral, Gemma-2, Gemma 3).
 /// </summary>
@@ -39,6 +40,20 @@ public static class RealShapeBenchmark
             }, warmup, reps))
             { Gflop = weights.RelPGflop(batch, tokens, hook.Layer), StreamBytes = weights.RelPBytes(hook.Layer) };
         }
+        // The products of one row, which only the weights' stream bounds: the head's for the last logit, and a block's
+        // backward (dy·Wᵀ through each of its maps) on the metric row, as the last block runs it.
+        var x = Enumerable.Range(0, f.DModel).Select(i => (float)Math.Sin(i)).ToArray();
+        var logits = new float[weights.Head.Outputs];
+        yield return new BenchRow($"real head 1 row {held}", 1, 1, threads, Timing.MedianMs(() => weights.Head.Apply(x, 1, logits, logits.Length), warmup, reps))
+        { Gflop = 2.0 * weights.Head.Inputs * weights.Head.Outputs / 1e9, StreamBytes = weights.Head.WeightBytes };
+        var block = StreamedWeights.Maps(weights.LastBlock);
+        var dy = Enumerable.Range(0, block.Max(m => m.Outputs)).Select(i => (float)Math.Cos(i)).ToArray();
+        var dx = new float[block.Max(m => m.Inputs)];
+        yield return new BenchRow($"real block backward 1 row {held}", 1, 1, threads, Timing.MedianMs(() =>
+        {
+            foreach (var map in block) map.Transpose(dy, map.Outputs, 1, dx.AsSpan(0, map.Inputs), accumulate: false);
+        }, warmup, reps))
+        { Gflop = block.Sum(m => 2.0 * m.Inputs * m.Outputs) / 1e9, StreamBytes = block.Sum(m => m.WeightBytes) };
     }
 }
 
@@ -76,6 +91,12 @@ public sealed class StreamedWeights
     /// <summary>What the weights are held as.</summary>
     public PanelElement Element => head.Element;
 
+    /// <summary>The output head (the embedding when tied).</summary>
+    public Linear Head => head;
+
+    /// <summary>The last block's maps.</summary>
+    public GatedBlockMaps LastBlock => layers[^1];
+
     /// <summary>The blocks' maps and the head: every packed weight of the model once.</summary>
     public long ForwardBytes => BlockBytes(0) + head.WeightBytes;
 
@@ -98,5 +119,6 @@ public sealed class StreamedWeights
 
     private static double Size(Linear map) => (double)map.Inputs * map.Outputs;
 
-    private static Linear[] Maps(GatedBlockMaps m) => [m.Q, m.K, m.V, m.O, m.Gate, m.Up, m.Down];
+    /// <summary>A block's seven maps.</summary>
+    public static Linear[] Maps(GatedBlockMaps m) => [m.Q, m.K, m.V, m.O, m.Gate, m.Up, m.Down];
 }

@@ -14,7 +14,7 @@ namespace RelpSae.Numerics;
 /// </summary>
 internal static unsafe class PanelRows
 {
-    /// <summary>At three rows the micro-kernel's tile, a third full, no longer loses to reading each panel once per row.</summary>
+    /// <summary>The rows a pass runs alone (a logit's, a metric's); more stay tiled, where the crossover lies unmeasured.</summary>
     internal const int MaxRows = 2;
 
     private const int Width = 16, Nr = 3 * Width;
