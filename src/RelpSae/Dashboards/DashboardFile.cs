@@ -7,7 +7,7 @@ namespace RelpSae.Dashboards;
 /// <summary>
 /// features.json: every feature's dashboard in one file, under field names close to SAEDashboard's Neuronpedia
 /// export (frac_nonzero, freq_hist_data_bar_heights, pos_str / pos_values, neg_str / neg_values, activations with
-/// tokens and values). Streamed to a temporary file and renamed, so a reader never sees half a file and an
+/// tokens and values). Streamed into place by <see cref="AtomicFile"/>, so a reader never sees half a file and an
 /// interrupted run leaves any earlier file whole.
 /// </summary>
 public static class DashboardFile
@@ -23,43 +23,34 @@ public static class DashboardFile
     /// <summary>Writes <paramref name="dashboards"/> to <paramref name="path"/>; <paramref name="header"/> adds the caller's keys (model, SAE, data) at the top.</summary>
     public static void Write(string path, FeatureDashboards dashboards, Func<int, string> tokenText, JsonObject header)
     {
-        var temp = $"{path}.{Environment.ProcessId}.tmp";
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
+            json.WriteStartObject();
+            json.WriteString("format", Format);
+            foreach (var (key, value) in header)
             {
-                json.WriteStartObject();
-                json.WriteString("format", Format);
-                foreach (var (key, value) in header)
-                {
-                    json.WritePropertyName(key);
-                    if (value is null) json.WriteNullValue(); else value.WriteTo(json);
-                }
-                var o = dashboards.Options;
-                json.WriteNumber("d_sae", dashboards.DSae);
-                json.WriteNumber("tokens", dashboards.Tokens);
-                json.WriteNumber("contexts", dashboards.Contexts);
-                json.WriteNumber("context_size", dashboards.ContextLength);
-                json.WriteNumber("top", o.TopContexts);
-                json.WriteNumber("window_before", o.WindowBefore);
-                json.WriteNumber("window_after", o.WindowAfter);
-                json.WriteString("logits", LogitsMeaning);
-                json.WriteString("freq_hist_bins", "positive activations in log-spaced bins, 10 a decade: bin 0 below freq_hist_edges[0], bin i in [edges[i-1], edges[i]), the last at or above the last edge");
-                json.WriteStartArray("freq_hist_edges");
-                foreach (var edge in FeatureDashboards.HistogramEdges) json.WriteNumberValue(edge);
-                json.WriteEndArray();
-                json.WriteStartArray("features");
-                for (int f = 0; f < dashboards.DSae; f++) WriteFeature(json, dashboards.Feature(f), tokenText);
-                json.WriteEndArray();
-                json.WriteEndObject();
+                json.WritePropertyName(key);
+                if (value is null) json.WriteNullValue(); else value.WriteTo(json);
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            var o = dashboards.Options;
+            json.WriteNumber("d_sae", dashboards.DSae);
+            json.WriteNumber("tokens", dashboards.Tokens);
+            json.WriteNumber("contexts", dashboards.Contexts);
+            json.WriteNumber("context_size", dashboards.ContextLength);
+            json.WriteNumber("top", o.TopContexts);
+            json.WriteNumber("window_before", o.WindowBefore);
+            json.WriteNumber("window_after", o.WindowAfter);
+            json.WriteString("logits", LogitsMeaning);
+            json.WriteString("freq_hist_bins", "positive activations in log-spaced bins, 10 a decade: bin 0 below freq_hist_edges[0], bin i in [edges[i-1], edges[i]), the last at or above the last edge");
+            json.WriteStartArray("freq_hist_edges");
+            foreach (var edge in FeatureDashboards.HistogramEdges) json.WriteNumberValue(edge);
+            json.WriteEndArray();
+            json.WriteStartArray("features");
+            for (int f = 0; f < dashboards.DSae; f++) WriteFeature(json, dashboards.Feature(f), tokenText);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
     }
 
     private static void WriteFeature(Utf8JsonWriter json, FeatureDashboard d, Func<int, string> tokenText)

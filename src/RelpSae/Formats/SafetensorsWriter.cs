@@ -7,7 +7,7 @@ namespace RelpSae.Formats;
 /// <summary>
 /// Writes float32 tensors as safetensors the way the reference library does: tensors sorted by name
 /// (they share one dtype, so this is the reference's dtype-then-name order), the JSON header padded
-/// with spaces to a multiple of 8 bytes, then the raw little-endian data. The file appears atomically.
+/// with spaces to a multiple of 8 bytes, then the raw little-endian data. The file appears atomically (<see cref="AtomicFile"/>).
 /// </summary>
 public static class SafetensorsWriter
 {
@@ -22,24 +22,15 @@ public static class SafetensorsWriter
                 throw new RelpSaeException($"{path}: tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}] but {t.Data.LongLength} values");
 
         byte[] header = Header(sorted, metadata);
-        string temp = $"{path}.{Environment.ProcessId}.tmp";
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BitConverter.TryWriteBytes(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var t in sorted)
-                    stream.Write(MemoryMarshal.AsBytes(t.Data.AsSpan()));
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            Span<byte> length = stackalloc byte[8];
+            BitConverter.TryWriteBytes(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var t in sorted)
+                stream.Write(MemoryMarshal.AsBytes(t.Data.AsSpan()));
+        });
     }
 
     private static byte[] Header(List<FloatTensor> sorted, IReadOnlyDictionary<string, string>? metadata)

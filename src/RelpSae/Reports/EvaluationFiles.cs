@@ -106,10 +106,5 @@ public static class EvaluationFiles
         e.GetProperty("truth_seconds").GetDouble());
 
     /// <summary>Write to a temporary file and rename, so a crash never leaves a half-written result.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void WriteAtomically(string path, string text) => Formats.AtomicFile.WriteText(path, text);
 }

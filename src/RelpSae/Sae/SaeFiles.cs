@@ -109,9 +109,7 @@ public static class SaeFiles
         SafetensorsWriter.Write(Path.Combine(folder, WeightsFile), sae.ToTensors());
         if (logSparsity is not null)
             SafetensorsWriter.Write(Path.Combine(folder, SparsityFile), [new FloatTensor(SparsityTensor, [sae.DSae], [.. logSparsity])]);
-        string cfgPath = Path.Combine(folder, ConfigFile), temp = cfgPath + ".tmp";
-        File.WriteAllText(temp, SaeLensConfig.Write(sae.Config));
-        File.Move(temp, cfgPath, overwrite: true);
+        AtomicFile.WriteText(Path.Combine(folder, ConfigFile), SaeLensConfig.Write(sae.Config));
     }
 
     internal static string Folder(string path) =>

@@ -94,6 +94,14 @@ public class MemoryEstimateTests
         finally { Environment.SetEnvironmentVariable(limit, null); }
     }
 
+    [Fact]
+    public void AnUnknownDTypeIsRefusedInOneLine()
+    {
+        var (code, _, error) = CliHarness.Run("attribute", "--prompt", "The Tower", "--dtype", "fp8");
+        Assert.Equal(2, code);
+        Assert.Equal("error: --dtype: 'fp8' is not one of auto, bf16 (bfloat16), f32 (float32)\n", error);
+    }
+
     [Theory]
     [InlineData("8G", 8L << 30)]
     [InlineData("512M", 512L << 20)]
