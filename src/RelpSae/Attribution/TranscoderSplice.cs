@@ -49,6 +49,14 @@ public sealed class TranscoderSplice
         return new TranscoderSplice(transcoder, input, output, tokens.Length, run.Cached(input), run.Cached(output));
     }
 
+    /// <summary>Every transcoder of a set spliced at once (an attribution graph's replacement model), from one forward pass of the prompt.</summary>
+    public static IReadOnlyList<TranscoderSplice> All(ITransformer model, IReadOnlyList<HookedTranscoder> set, int[] tokens)
+    {
+        var hooks = set.SelectMany(t => new[] { t.Input, t.Output }).Distinct().ToArray();
+        using var run = model.Forward(tokens, 1, new RunOptions { Cache = hooks, StopAfter = set.Count == 0 ? null : set[^1].Output, Logits = LogitRows.None });
+        return set.Select(t => new TranscoderSplice(t.Transcoder, t.Input, t.Output, tokens.Length, run.Cached(t.Input), run.Cached(t.Output))).ToList();
+    }
+
     /// <summary>
     /// The rewrite (<see cref="RunOptions.Rewrite"/>) that puts the transcoder in the MLP's place in a one-prompt pass: at the
     /// output hook, decode(<paramref name="features"/>) (+ the skip connection of the clean input) + ε; the clean features
