@@ -18,7 +18,7 @@ public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<str
         ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model"]);
 
     /// <summary>
-    /// An SAE in <paramref name="folder"/> of its repository: SAELens' layout, with this project's extras if present,
+    /// An SAE in <paramref name="folder"/> of its repository: SAELens' layout, with this project's extras (feature dashboards included) if present,
     /// or Llama Scope's (hyperparams.json and checkpoints/final.safetensors); or, when the path names a Gemma Scope
     /// params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt, that one file; a circuit-tracer
     /// transcoder's layer_N.safetensors comes with the set's config.yaml beside it.
@@ -34,7 +34,7 @@ public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<str
         string In(string name) => folder.Length == 0 ? name : $"{folder}/{name}";
         return new([],
             [[In("cfg.json"), In("hyperparams.json")], [In("sae_weights.safetensors"), In("checkpoints/final.safetensors")]],
-            [In("sparsity.safetensors"), In("feature_means.safetensors"), In("feature_summaries.json")]);
+            [In("sparsity.safetensors"), In("feature_means.safetensors"), In("feature_summaries.json"), In(Dashboards.DashboardFile.FileName)]);
     }
 
     public static bool IsIndex(string path) => path.EndsWith(".index.json", StringComparison.Ordinal);
