@@ -6,10 +6,13 @@ Writes into OUT a Hugging Face model folder with the real model's config.json, t
 float32) dtype, sharded as Hugging Face ships it (model-0000i-of-0000n.safetensors, shards of at most 5 GB,
 and model.safetensors.index.json; one model.safetensors when it fits in one), and a Gemma Scope-shaped JumpReLU params.npz (width 16k) reading the
 middle block's output, in Gemma Scope's folders (OUT/sae/layer_N/width_16k/average_l0_71/params.npz; layer
-12 for gemma-2-2b). The values are small random numbers (a 1 MiB random block repeated), so
-nothing overflows and every check on load passes; they mean nothing.
+12 for gemma-2-2b). With --transcoders, also one JumpReLU transcoder per block in circuit-tracer's layout
+(OUT/transcoders/config.yaml, reading ln2.hook_normalized and writing hook_mlp_out as its Gemma set does, and
+layer_N.safetensors, width 16k, bf16): of each layer's features only the first 64 have a threshold low enough
+to fire, so about 32 are active a position, as real transcoders' L0 is tens. The values are small random
+numbers (a 1 MiB random block repeated), so nothing overflows and every check on load passes; they mean nothing.
 
-Usage: /usr/bin/python3 scripts/real_shape_checkpoints.py gemma-2-2b|llama-3.2-1b|llama-3.1-8b OUT [--float32]
+Usage: /usr/bin/python3 scripts/real_shape_checkpoints.py gemma-2-2b|llama-3.2-1b|llama-3.1-8b OUT [--float32] [--transcoders]
 Then: scripts/measure_memory.sh OUT   (peak resident memory of attribute, gradient and relp, 32 prompt ids)
 Do not commit the output: it is 2.5 to 16 GB.
 """
@@ -126,6 +129,8 @@ def main():
     sae = os.path.join(out, "sae", f"layer_{s['layers'] // 2 - (1 if name == 'gemma-2-2b' else 0)}", "width_16k", "average_l0_71")
     os.makedirs(sae, exist_ok=True)
     write_gemma_scope(os.path.join(sae, "params.npz"), s["d"], 16384)
+    if "--transcoders" in sys.argv:
+        write_transcoders(os.path.join(out, "transcoders"), s["d"], 16384, s["layers"])
 
 
 def npy(shape, data_bytes):
@@ -152,6 +157,38 @@ def write_gemma_scope(path, d_in, d_sae):
                 else:
                     write_data(f, n, pattern)
     print(f"{path}: Gemma Scope-shaped JumpReLU SAE, {d_in} -> {d_sae}")
+
+
+def write_transcoders(folder, d, d_sae, layers, firing=64):
+    """circuit-tracer's per-layer files: W_enc and W_dec [d_sae, d] and b_dec [d] in bf16, b_enc [d_sae] zero, and a
+    threshold [d_sae] of 0 for the first `firing` features and 1e4 (never reached) for the rest."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.yaml"), "w") as f:
+        f.write('model_kind: "transcoder_set"\nfeature_input_hook: "ln2.hook_normalized"\nfeature_output_hook: "hook_mlp_out"\n')
+    pattern = block("BF16")
+    thresholds = struct.pack(f"<{d_sae}f", *([0.0] * firing + [1e4] * (d_sae - firing)))
+    for l in range(layers):
+        entries = [("W_enc", "BF16", [d_sae, d]), ("W_dec", "BF16", [d_sae, d]), ("b_enc", "F32", [d_sae]), ("b_dec", "BF16", [d]),
+                   ("activation_function.threshold", "F32", [d_sae])]
+        header, offset, sizes = {"__metadata__": {"format": "pt"}}, 0, []
+        for name, dtype, shape in entries:
+            n = (2 if dtype == "BF16" else 4) * shape[0] * (shape[1] if len(shape) > 1 else 1)
+            header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + n]}
+            sizes.append(n)
+            offset += n
+        raw = json.dumps(header).encode()
+        raw += b" " * (-len(raw) % 8)
+        with open(os.path.join(folder, f"layer_{l}.safetensors"), "wb") as f:
+            f.write(struct.pack("<Q", len(raw)))
+            f.write(raw)
+            for (name, _, _), n in zip(entries, sizes):
+                if name == "b_enc":
+                    f.write(bytes(n))
+                elif name == "activation_function.threshold":
+                    f.write(thresholds)
+                else:
+                    write_data(f, n, pattern)
+    print(f"{folder}: {layers} circuit-tracer JumpReLU transcoders, {d} -> {d_sae}, {firing} features able to fire")
 
 
 if __name__ == "__main__":
