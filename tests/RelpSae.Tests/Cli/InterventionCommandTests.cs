@@ -68,6 +68,27 @@ public class InterventionCommandTests
         Assert.Contains($"changed   ablate {Hook}:{top} (in the model attributed", output);
     }
 
+    [Fact]
+    public void ATranscodersFeaturesAreChangedAtItsMlpAndAttributionIsCompleteForTheChangedModel()
+    {
+        var transcoder = TranscoderCommandTests.CircuitTracerLayer(128, 1, "ln2.hook_normalized", "hook_mlp_out", skip: true);
+        JsonElement Attribute(params string[] extra) => Json(["attribute", "--model", CliHarness.Tarot, "--sae", transcoder, "--prompt-ids", "1,22,31,29,8",
+            "--corrupt-ids", "1,22,30,29,8", "--target", "40", "--foil", "41", "--methods", "ig", "--ig-steps", "64", .. extra]);
+        double plain = Attribute().GetProperty("full_patch_delta").GetDouble();
+        var clamped = Attribute("--clamp", "blocks.1.hook_mlp_out:5=3");
+        double delta = clamped.GetProperty("full_patch_delta").GetDouble();
+        Assert.NotEqual(plain, delta, 1e-3);
+        var ig = clamped.GetProperty("methods")[0];
+        Assert.Equal(delta, ig.GetProperty("total").GetDouble() + ig.GetProperty("error_node").GetDouble(), 0.02 * Math.Max(1, Math.Abs(delta)));
+
+        string[] generate = ["generate", "--model", CliHarness.Tarot, "--prompt", "The Tower", "--sae", transcoder];
+        BadInputTests.AssertUserError([.. generate, "--steer", "blocks.1.hook_resid_post:5=1"],
+            "no dictionary at blocks.1.hook_resid_post; the dictionaries given are at blocks.1.hook_mlp_out (a transcoder at its output hook)");
+        var (code, steered, error) = CliHarness.Run([.. generate, "--steer", "blocks.1.hook_mlp_out:5=40"]);
+        Assert.True(code == 0, error);
+        Assert.NotEqual(CliHarness.Run("generate", "--model", CliHarness.Tarot, "--prompt", "The Tower").Out, steered);
+    }
+
     public static TheoryData<string[], string> BadValues => new()
     {
         { ["--steer", "blocks.1.hook_resid_post:3=1"], "--steer blocks.1.hook_resid_post:3=1: no dictionary at blocks.1.hook_resid_post; the dictionaries given are at blocks.2.hook_resid_post" },
