@@ -15,6 +15,8 @@ public sealed class FeatureInterventions : IActivationRewrite
     private readonly Dictionary<HookPoint, (FeatureDictionary Dictionary, FeatureIntervention[] Changes)> sites;
     /// <summary>Each transcoder input hook's activation in the pass under way, until its output hook uses it.</summary>
     private readonly Dictionary<HookPoint, float[]> inputs = [];
+    /// <summary>The width of each transcoder input hook.</summary>
+    private readonly Dictionary<HookPoint, int> inputWidths = [];
 
     /// <summary>Checks each intervention against the dictionaries (one per hook) of the model of <paramref name="facts"/>.</summary>
     public FeatureInterventions(IReadOnlyList<FeatureIntervention> interventions, IReadOnlyList<FeatureDictionary> dictionaries, ModelFacts facts)
@@ -39,7 +41,7 @@ public sealed class FeatureInterventions : IActivationRewrite
         InForce = interventions.ToArray();
         sites = changes.ToDictionary(c => c.Key, c => (byHook[c.Key], c.Value.ToArray()));
         foreach (var (dictionary, _) in sites.Values)
-            if (dictionary.EncodedFrom is { } input) inputs[input] = [];
+            if (dictionary.EncodedFrom is { } input) (inputs[input], inputWidths[input]) = ([], dictionary.Dictionary.DIn);
     }
 
     /// <summary>The interventions, in the order given.</summary>
@@ -59,11 +61,7 @@ public sealed class FeatureInterventions : IActivationRewrite
             Edit(site.Dictionary, site.Changes, x, features);
         }
         // Kept after any edit here: the MLP reads the activation as changed.
-        if (inputs.ContainsKey(hook))
-        {
-            int width = sites.Values.First(s => s.Dictionary.EncodedFrom == hook).Dictionary.Dictionary.DIn;
-            inputs[hook] = activation.AsSpan(0, batch * tokens * width).ToArray();
-        }
+        if (inputWidths.TryGetValue(hook, out int width)) inputs[hook] = activation.AsSpan(0, batch * tokens * width).ToArray();
     }
 
     /// <summary>A transcoder's input from this pass (used once, so a later pass cannot read a stale one).</summary>
