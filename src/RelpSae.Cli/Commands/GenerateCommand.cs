@@ -27,7 +27,7 @@ public static class GenerateCommand
         var prependBos = CliDefaults.PrependBosOption();
         var json = JsonOutput.Option("{\"prompt_ids\", \"generated_ids\", \"text\", \"interventions\"} (text is null without a tokenizer)");
         var sae = CliDefaults.SaeOption(transcoders: true);
-        sae.Description += " Its features are the ones --steer, --clamp and --ablate change.";
+        sae.Description = "The dictionary whose features --steer, --clamp and --ablate change: " + sae.Description;
         var saes = SaeSetOptions.SaesOption();
         var changes = new InterventionOptions();
         var command = new Command("generate", "Continue a prompt with the model (greedy by default), optionally steering, clamping or ablating dictionary features.")
