@@ -34,6 +34,9 @@ public static class OptionNames
         Setting.Replace => "--force",
         Setting.TopContexts => "--top",
         Setting.ContextWindow => "--window",
+        Setting.Steer => "--steer",
+        Setting.Clamp => "--clamp",
+        Setting.Ablate => "--ablate",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),
     };
 

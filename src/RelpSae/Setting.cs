@@ -12,6 +12,7 @@ public enum Setting
     CenterWritingWeights, WeightsDType,
     Resume, Replace,
     TopContexts, ContextWindow,
+    Steer, Clamp, Ablate,
 }
 
 /// <summary>The library's own words for each <see cref="Setting"/>: the API's names, or what the value means.</summary>
@@ -45,6 +46,9 @@ public static class SettingNames
         Setting.Replace => "replace: true",
         Setting.TopContexts => "top contexts per feature",
         Setting.ContextWindow => "tokens before the peak",
+        Setting.Steer => "steer",
+        Setting.Clamp => "clamp",
+        Setting.Ablate => "ablate",
         _ => throw new ArgumentOutOfRangeException(nameof(setting)),
     };
 }

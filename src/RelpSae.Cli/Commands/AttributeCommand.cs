@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Attribution;
+using RelpSae.Interventions;
 using RelpSae.Model;
 using RelpSae.Numerics;
 using RelpSae.Prompts;
@@ -11,7 +12,10 @@ using Spectre.Console;
 
 namespace RelpSae.Cli.Commands;
 
-/// <summary><c>relp-sae attribute</c>: which SAE features caused this prediction, by each method, with completeness.</summary>
+/// <summary>
+/// <c>relp-sae attribute</c>: which SAE features caused this prediction, by each method, with completeness; of the model with
+/// feature interventions (--steer, --clamp, --ablate) in force when given.
+/// </summary>
 public static class AttributeCommand
 {
     public static Command Create()
@@ -43,18 +47,24 @@ public static class AttributeCommand
             prompt, promptIds, corruptIds, model, sae, target, foil, metric, position, baseline, corrupt, methods, igSteps, quadrature, top, json, truncate, center, bos,
             saes, perPosition, dot,
         };
+        var changes = new InterventionOptions();
+        foreach (var option in changes.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
+            var interventions = changes.Parse(parse);
             int k = parse.GetValue(top) > 0 ? parse.GetValue(top) : throw new RelpSaeException($"--top must be positive, got {parse.GetValue(top)}");
             var methodList = AttributionMethods.Parse(parse.GetValue(methods)!, parse.GetValue(igSteps), CliParsing.Quadrature(parse.GetValue(quadrature)!));
             var promptCase = Case(parse, prompt, promptIds, target, foil, corrupt, corruptIds);
             if (parse.GetValue(saes) is { } saeSet)
+            {
+                if (interventions.Count > 0) throw new RelpSaeException("--steer, --clamp and --ablate go with one dictionary (--sae) in attribute; circuits of an intervened model (--saes) are not supported");
                 return AttributeCircuit.Run(new(ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), parse.GetValue(center), CliDefaults.Holding),
                     saeSet, parse.GetValue(perPosition), promptCase, parse.GetValue(baseline), parse.GetValue(metric), parse.GetValue(bos),
                     parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot)));
+            }
             if (parse.GetValue(perPosition) || parse.GetValue(dot) is not null) throw new RelpSaeException("--per-position and --dot need --saes");
             var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
-                parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate), promptCase);
+                parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate), promptCase, interventions);
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
             var request = setup.Resolver.Resolve(promptCase);
             if (promptCase.PromptIds is null && bundle.Tokenizer is { } tokenizer
@@ -67,8 +77,8 @@ public static class AttributeCommand
             foreach (var m in methodList) Attributor.Run(m, warm, request.Metric with { Position = -1 });
             var results = methodList.Select(m => Attributor.Run(m, splice, request.Metric)).ToList();
             double clean = splice.MetricAt(splice.Clean, request.Metric), baselineValue = splice.MetricAt(splice.BaselineActivation, request.Metric);
-            Print(bundle, request, splice, setup.Site, results, clean, baselineValue, k, FeatureDescriptions(setup.SaeDir, autoencoder.DSae));
-            if (JsonOutput.Target(parse, json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k);
+            Print(bundle, request, splice, setup.Site, results, clean, baselineValue, k, FeatureDescriptions(setup.SaeDir, autoencoder.DSae), interventions);
+            if (JsonOutput.Target(parse, json) is { } path) WriteJson(path, bundle, request, splice, results, clean, baselineValue, k, interventions);
             return 0;
         });
         return command;
@@ -117,7 +127,7 @@ public static class AttributeCommand
     }
 
     private static void Print(ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, string site, List<AttributionResult> results,
-        double clean, double baselineValue, int k, (string Heading, Func<int, string> Of) describe)
+        double clean, double baselineValue, int k, (string Heading, Func<int, string> Of) describe, IReadOnlyList<FeatureIntervention> interventions)
     {
         var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""));
         int active = GroundTruth.ActiveFeatures(splice).Length;
@@ -127,6 +137,8 @@ public static class AttributeCommand
         Console.WriteLine($"metric    {Describe(bundle, request.Metric)} at position {request.Metric.ResolvePosition(request.Tokens.Length)}: {clean:F4}");
         Console.WriteLine($"baseline  {request.Baseline}: metric {baselineValue:F4}, full-patch Δm = m(clean) − m(baseline) = {clean - baselineValue:F4}");
         Console.WriteLine($"SAE       {site}, {splice.Sae.DSae} features, {active} active in the clean or baseline run");
+        if (interventions.Count > 0)
+            Console.WriteLine($"changed   {string.Join(", ", interventions)} (in the model attributed, at every position; a corrupted prompt runs through it too)");
         foreach (var r in results)
         {
             var table = new Table().Title(Markup.Escape($"{r.Method}  ({r.Seconds * 1000:F1} ms, rules {r.Rules.Describe(bundle.Facts.GatedMlp)})"))
@@ -141,7 +153,7 @@ public static class AttributeCommand
     }
 
     private static void WriteJson(string path, ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, List<AttributionResult> results,
-        double clean, double baselineValue, int k)
+        double clean, double baselineValue, int k, IReadOnlyList<FeatureIntervention> interventions)
     {
         var m = request.Metric;
         var doc = new
@@ -157,6 +169,7 @@ public static class AttributeCommand
             },
             baseline = request.Baseline.ToString(),
             full_patch_delta = clean - baselineValue,
+            interventions = InterventionOptions.Json(interventions),
             methods = results.Select(r => new
             {
                 name = r.Method, rules = r.Rules.InForce, rules_in_force = r.Rules.Describe(bundle.Facts.GatedMlp), seconds = r.Seconds, total = r.Total, error_node = r.ErrorNode,

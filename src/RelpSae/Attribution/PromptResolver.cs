@@ -12,10 +12,11 @@ public sealed record ResolvedPrompt(string Prompt, int[] Tokens, Metric Metric, 
 /// a text that must be exactly one token, or a token id written as digits; with no target the model's
 /// top prediction is explained. A logit difference without a foil takes the corrupted prompt's top
 /// prediction (or the clean runner-up when both agree). With no baseline given, a case with a
-/// corrupted prompt uses it and any other is zero-ablated.
+/// corrupted prompt uses it and any other is zero-ablated. Predictions are the model's under <paramref name="rewrite"/> when one is
+/// given (feature interventions), so a default target is what the changed model predicts.
 /// </summary>
 public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer, MetricKind? kind = null, BaselineKind? baseline = null,
-    float[]? featureMeans = null, bool prependBos = false, int position = -1, bool truncate = false)
+    float[]? featureMeans = null, bool prependBos = false, int position = -1, bool truncate = false, IActivationRewrite? rewrite = null)
 {
     public ResolvedPrompt Resolve(PromptCase c)
     {
@@ -106,7 +107,7 @@ public sealed class PromptResolver(ITransformer model, ITextTokenizer? tokenizer
     /// <summary>Token ids by descending logit at the position.</summary>
     private int[] Ranked(int[] tokens, int pos)
     {
-        using var run = model.Forward(tokens, 1, new RunOptions { Logits = LogitRows.All });
+        using var run = model.Forward(tokens, 1, new RunOptions { Logits = LogitRows.All, Rewrite = rewrite });
         int V = model.Facts.VocabSize;
         var row = run.Logits.AsSpan(pos * V, V).ToArray();
         var order = Enumerable.Range(0, V).ToArray();

@@ -13,8 +13,11 @@ namespace RelpSae.Model;
 /// </summary>
 public static class Generation
 {
-    /// <summary>The <paramref name="count"/> token ids that follow <paramref name="prompt"/> (the prompt excluded).</summary>
-    public static int[] Continue(ITransformer model, IReadOnlyList<int> prompt, int count, float temperature = 0, int seed = 0)
+    /// <summary>
+    /// The <paramref name="count"/> token ids that follow <paramref name="prompt"/> (the prompt excluded), each step's pass under
+    /// <paramref name="rewrite"/> when one is given (feature interventions: at every position, generated ones included).
+    /// </summary>
+    public static int[] Continue(ITransformer model, IReadOnlyList<int> prompt, int count, float temperature = 0, int seed = 0, IActivationRewrite? rewrite = null)
     {
         if (prompt.Count == 0) throw new RelpSaeException("the prompt is empty: generation needs at least one token");
         if (count < 0) throw new SettingException(name => $"{name(Setting.TokenCount)} must be at least 0, got {count}");
@@ -26,7 +29,7 @@ public static class Generation
         var rng = new DeterministicRandom((ulong)(uint)seed);
         var ids = new int[prompt.Count + count];
         for (int i = 0; i < prompt.Count; i++) ids[i] = prompt[i];
-        var options = new RunOptions { Logits = LogitRows.Last };
+        var options = new RunOptions { Logits = LogitRows.Last, Rewrite = rewrite };
         for (int n = prompt.Count; n < ids.Length; n++)
         {
             using var run = model.Forward(ids.AsSpan(0, n), 1, options);
