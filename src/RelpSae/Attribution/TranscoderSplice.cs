@@ -50,6 +50,17 @@ public sealed class TranscoderSplice
     }
 
     /// <summary>
+    /// Every transcoder of <paramref name="transcoders"/> (each with the file it came from, for errors) spliced from one
+    /// clean pass of the prompt: an attribution graph's nodes at every layer at the cost of one forward pass.
+    /// </summary>
+    public static TranscoderSplice[] CreateAll(ITransformer model, IReadOnlyList<(Transcoder Transcoder, string Source)> transcoders, int[] tokens)
+    {
+        var hooks = transcoders.Select(t => t.Transcoder.Hooks(model.Facts, t.Source)).ToArray();
+        using var run = model.Forward(tokens, 1, new RunOptions { Cache = [.. hooks.SelectMany(h => new[] { h.Input, h.Output })], Logits = LogitRows.None });
+        return [.. transcoders.Select((t, i) => new TranscoderSplice(t.Transcoder, hooks[i].Input, hooks[i].Output, tokens.Length, run.Cached(hooks[i].Input), run.Cached(hooks[i].Output)))];
+    }
+
+    /// <summary>
     /// The rewrite (<see cref="RunOptions.Rewrite"/>) that puts the transcoder in the MLP's place in a one-prompt pass: at the
     /// output hook, decode(<paramref name="features"/>) (+ the skip connection of the clean input) + ε; the clean features
     /// when none are given, which reproduces the model.
