@@ -149,6 +149,16 @@ public class CrossLayerAttributionTests
     }
 
     [Fact]
+    public void ATranscoderWritingMlpHookOutBeforeGemmasPostNormIsRefused()
+    {
+        var model = Families.Named("tiny-gemma2").Load();
+        var clt = RandomClt(model.Facts, SaeArchitecture.JumpRelu, HookKind.MlpHookIn, HookKind.MlpHookOut);
+        var e = Assert.Throws<RelpSaeException>(() => CrossLayerSplice.Create(model, clt, "the clt", Prompt, Baseline.Zero));
+        Assert.Equal("the clt: the cross-layer transcoder writes mlp.hook_out, which lies before this model's post-feedforward norm; "
+            + "only cross-layer transcoders writing hook_mlp_out are supported here", e.Message);
+    }
+
+    [Fact]
     public void ATranscoderOfAnotherWidthOrDepthThanTheModelIsRefused()
     {
         var model = Families.Named("tarot-gpt2").Load();

@@ -77,5 +77,12 @@ public class CrossLayerCommandTests
         var clt = Sae.CrossLayerTranscoderFilesTests.Data("jumprelu");
         var e = Assert.Throws<RelpSaeException>(() => SaeFiles.Load(clt));
         Assert.Equal($"{clt}: a cross-layer transcoder (circuit-tracer's W_enc_i / W_dec_i files), not an SAE of one hook", e.Message);
+
+        var prompts = Path.Combine(Directory.CreateTempSubdirectory().FullName, "prompts.jsonl");
+        File.WriteAllText(prompts, "{\"prompt_ids\": [1, 22, 31, 29, 8], \"target\": 40}\n");
+        var (code, _, error) = CliHarness.Run("evaluate", "--model", TestPaths.Data("tarot-gpt2"), "--sae", clt, "--prompts", prompts,
+            "--methods", "gradient", "--out", Path.Combine(Directory.CreateTempSubdirectory().FullName, "out"));
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {clt}: a cross-layer transcoder (circuit-tracer's W_enc_i / W_dec_i files), not an SAE of one hook", error.Trim());
     }
 }
