@@ -11,6 +11,7 @@ namespace RelpSae.Tests.Cli;
 /// presets, named L{layer}/#{index}; integrated gradients, a mean baseline, and the folder where an SAE of one hook is
 /// loaded are refused in one line.
 /// </summary>
+[Collection(nameof(ConsoleCollection))]
 public class CrossLayerCommandTests
 {
     /// <summary>A random cross-layer transcoder for the fixture, written in circuit-tracer's layout (W_enc_i [d_sae, d], W_dec_i [d_sae, layers − i, d]).</summary>
