@@ -15,6 +15,12 @@ Writes tests/RelpSae.Tests/TestData/transcoder-goldens/<case>/: config.yaml, lay
 (tokens, target, foil, the features f [T, d_sae], each method's scores [T, d_sae] and its error node's score
 (ε · dm/dy summed, the skip connection's term counted in ε as the C# splice counts it)).
 
+And clt-tarot-gpt2/: a cross-layer transcoder of seeded random weights on tarot-gpt2 in circuit-tracer's layout
+(W_enc_i / W_dec_i.safetensors, config.yaml; every layer's features read ln2.hook_normalized and write hook_mlp_out of
+it and every later layer) and golden.json: every layer's features and, per method, every feature's score and the error
+nodes'. Each feature is a leaf added along its decoders to the real model's MLP outputs (the error nodes pass the
+gradient through, the later MLPs respond), so dm/df_l' = sum over l >= l' of W_dec[l'->l] . dm/dy_l under the rules.
+
 Run: /usr/bin/python3 scripts/transcoder_attribution_reference.py   (from the repository root)
 """
 import json
@@ -106,6 +112,52 @@ def case(name, model, layer, input_hook, output_hook, ids, target, foil, skip, s
         json.dump(golden, fh)
 
 
+def clt_case(name, model, ids, target, foil, n, seed):
+    layers = model.L
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        x, inputs, outputs = model.embed(ids), [], []
+        for l in range(layers):
+            x = x + model.attn(l, x, set())
+            inputs.append(normalized(model, x))
+            outputs.append(model.mlp(l, x, set()))
+            x = x + outputs[-1]
+    d = x.shape[-1]
+    w_enc = torch.randn(layers, n, d, generator=g) / math.sqrt(d)
+    b_enc = torch.randn(layers, n, generator=g) * 0.1
+    b_dec = torch.randn(layers, d, generator=g) * 0.1
+    threshold = torch.rand(layers, n, generator=g) * 0.3
+    w_dec = [torch.randn(n, layers - i, d, generator=g) * 0.3 for i in range(layers)]
+    with torch.no_grad():
+        pre = [inputs[l] @ w_enc[l].T + b_enc[l] for l in range(layers)]
+        f = [pre[l] * (pre[l] > threshold[l]) for l in range(layers)]
+        error = [outputs[l] - b_dec[l] - sum(f[s] @ w_dec[s][:, l - s, :] for s in range(l + 1)) for l in range(layers)]
+    golden = {"tokens": ids[0].tolist(), "target": target, "foil": foil,
+              "features": [[float("%.8g" % v) for v in f[l][0].flatten()] for l in range(layers)], "scores": {}, "error_node": {}}
+    for method, rules in METHODS.items():
+        leaves = [fl.clone().requires_grad_(True) for fl in f]
+        taps = [torch.zeros_like(y, requires_grad=True) for y in outputs]
+        x = model.embed(ids)
+        for l in range(layers):
+            x = x + model.attn(l, x, rules)
+            nudge = sum((leaves[s] - f[s]) @ w_dec[s][:, l - s, :] for s in range(l + 1))
+            x = x + model.mlp(l, x, rules) + nudge + taps[l]
+        logits = model.logits(x, rules)
+        (logits[0, -1, target] - logits[0, -1, foil]).backward()
+        golden["scores"][method] = [[float("%.8g" % v) for v in (f[l] * leaves[l].grad)[0].flatten()] for l in range(layers)]
+        golden["error_node"][method] = float(sum((error[l] * taps[l].grad).sum() for l in range(layers)))
+    folder = os.path.join(OUT, name)
+    os.makedirs(folder, exist_ok=True)
+    for i in range(layers):
+        write_safetensors(os.path.join(folder, f"W_enc_{i}.safetensors"),
+                          {f"W_enc_{i}": w_enc[i], f"b_enc_{i}": b_enc[i], f"b_dec_{i}": b_dec[i], f"threshold_{i}": threshold[i]})
+        write_safetensors(os.path.join(folder, f"W_dec_{i}.safetensors"), {f"W_dec_{i}": w_dec[i]})
+    with open(os.path.join(folder, "config.yaml"), "w") as fh:
+        fh.write('model_kind: cross_layer_transcoder\nfeature_input_hook: "ln2.hook_normalized"\nfeature_output_hook: "hook_mlp_out"\n')
+    with open(os.path.join(folder, "golden.json"), "w") as fh:
+        json.dump(golden, fh)
+
+
 def main():
     gpt2_folder = os.path.join(DATA, "tarot-gpt2")
     gpt2 = Gpt2(json.load(open(os.path.join(gpt2_folder, "config.json"))),
@@ -122,6 +174,7 @@ def main():
         case("tarot-gpt2" + suffix, gpt2, 1, "ln2.hook_normalized", "hook_mlp_out", tarot, 724, 338, skip, 21 + 10 * skip)
         case("stories260K-llama" + suffix, llama, 2, "hook_resid_mid", "mlp.hook_out", story, 461, 401, skip, 22 + 10 * skip)
         case("tiny-gemma2" + suffix, gemma, 0, "ln2.hook_normalized", "hook_mlp_out", small, 7, 3, skip, 23 + 10 * skip)
+    clt_case("clt-tarot-gpt2", gpt2, tarot, 724, 338, 32, 41)
 
 
 if __name__ == "__main__":
