@@ -66,6 +66,23 @@ public class CrossLayerTranscoderFilesTests
     }
 
     [Fact]
+    public void ALayerWithoutTheThresholdsLayer0HasOrWithAnUnknownTensorIsRefused()
+    {
+        var dir = Copy();
+        string path = Path.Combine(dir, "W_enc_1.safetensors");
+        using (var file = SafetensorsFile.Open(path))
+            SafetensorsWriter.Write(path + ".new", file.Entries.Where(e => e.Name != "threshold_1").Select(e => file.ReadFloat(e.Name)).ToList());
+        File.Move(path + ".new", path, overwrite: true);
+        var e = Assert.Throws<RelpSaeException>(() => CrossLayerTranscoderFiles.Load(dir));
+        Assert.Equal($"{path}: tensor 'threshold_1' is missing; layer 0's b_enc [6] and b_dec [8] imply [6]", e.Message);
+
+        SafetensorsWriter.Write(Path.Combine(dir, "W_dec_2.safetensors"), [new("W_dec_2", [6, 1, 8], new float[48]), new("W_skip_2", [8, 8], new float[64])]);
+        File.Copy(Data("jumprelu/W_enc_1.safetensors"), path, overwrite: true);
+        e = Assert.Throws<RelpSaeException>(() => CrossLayerTranscoderFiles.Load(dir));
+        Assert.Equal($"{Path.Combine(dir, "W_dec_2.safetensors")}: unexpected tensor 'W_skip_2' for a cross-layer transcoder (it holds W_dec_2)", e.Message);
+    }
+
+    [Fact]
     public void ATranscoderTooBigForTheMemoryIsRefusedInOneLine()
     {
         var e = Assert.Throws<RelpSaeException>(() => CrossLayerTranscoderFiles.Load(Data("jumprelu"), availableBytes: 1000));
