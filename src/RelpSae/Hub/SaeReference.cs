@@ -24,7 +24,8 @@ public sealed record SaeReference(ModelReference Repo, string Folder, SaeRelease
     /// <summary>Parses an SAE name; null when the text cannot be one (so it can only be a folder).</summary>
     public static SaeReference? TryParse(string text)
     {
-        if (TranscoderReleases.CrossLayer.TryGetValue(text, out int layers)) return new SaeReference(new ModelReference(text), "", null, layers);
+        if (text.Count(c => c == '/') == 1 && ModelReference.TryParse(text) is { } clt && TranscoderReleases.CrossLayer.TryGetValue(clt.RepoId, out int layers))
+            return new SaeReference(clt, "", null, layers);
         var parts = text.Split('/');
         if (parts.Length >= 2 && SaeReleases.Find(parts[0]) is { } release)
         {

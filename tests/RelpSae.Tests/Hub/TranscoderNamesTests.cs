@@ -20,6 +20,7 @@ public class TranscoderNamesTests : FakeHubTest
     [InlineData("llama/layer_15", "mntss/transcoder-Llama-3.2-1B", "layer_15.safetensors", true)]
     [InlineData("mntss/clt-gemma-2-2b-426k", "mntss/clt-gemma-2-2b-426k", "", true)]
     [InlineData("mntss/clt-llama-3.2-1b-524k", "mntss/clt-llama-3.2-1b-524k", "", true)]
+    [InlineData("mntss/clt-gemma-2-2b-2.5M@v1", "mntss/clt-gemma-2-2b-2.5M", "", true)]
     public void TranscoderNamesGiveTheirRepositoryAndPath(string name, string repo, string folder, bool circuitTracer)
     {
         var sae = SaeReference.TryParse(name)!;
