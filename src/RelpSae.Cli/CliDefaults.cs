@@ -18,7 +18,8 @@ public static class CliDefaults
     public static Option<string> SaeOption(bool transcoders = false) => new("--sae")
     {
         Description = "SAELens folder (cfg.json + sae_weights.safetensors), a Llama Scope folder (hyperparams.json + checkpoints/final.safetensors), a Gemma Scope params.npz, a Gemma Scope 2 params.safetensors or a dictionary_learning ae.pt; or a Hub name"
-            + (transcoders ? "; or a transcoder: circuit-tracer's layer_N.safetensors beside its config.yaml, a Gemma Scope transcoders params.npz or a SAELens transcoder folder" : "")
+            + (transcoders ? "; or a transcoder: circuit-tracer's layer_N.safetensors beside its config.yaml, a Gemma Scope (2) transcoders params.npz (params.safetensors), a SAELens transcoder folder, "
+                + "or (attribute) a cross-layer transcoder's folder of W_enc_i/W_dec_i.safetensors" : "")
             + ". [default: the embedded SAE]",
     };
 

@@ -63,7 +63,14 @@ public static class AttributeCommand
                     parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot)));
             }
             if (parse.GetValue(perPosition) || parse.GetValue(dot) is not null) throw new RelpSaeException("--per-position and --dot need --saes");
-            var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), CliDefaults.SaePath(parse.GetValue(sae)), parse.GetValue(center), parse.GetValue(baseline),
+            string saeName = CliDefaults.SaePath(parse.GetValue(sae));
+            if (AttributeCrossLayer.Names(saeName))
+            {
+                if (interventions.Count > 0) throw new RelpSaeException("--steer, --clamp and --ablate go with an SAE or a single-layer transcoder; a cross-layer transcoder's features cannot be changed yet");
+                return AttributeCrossLayer.Run(new(CliDefaults.ModelPath(parse.GetValue(model)), saeName, parse.GetValue(center), parse.GetValue(baseline), parse.GetValue(metric),
+                    parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate), promptCase, methodList, k, JsonOutput.Target(parse, json)));
+            }
+            var setup = AttributionSetup.Load(CliDefaults.ModelPath(parse.GetValue(model)), saeName, parse.GetValue(center), parse.GetValue(baseline),
                 parse.GetValue(metric), parse.GetValue(bos), parse.GetValue(position), parse.GetValue(truncate), promptCase, interventions);
             var (bundle, autoencoder, hook) = (setup.Bundle, setup.Sae, setup.Hook);
             var request = setup.Resolver.Resolve(promptCase);
@@ -129,13 +136,8 @@ public static class AttributeCommand
     private static void Print(ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, string site, List<AttributionResult> results,
         double clean, double baselineValue, int k, (string Heading, Func<int, string> Of) describe, IReadOnlyList<FeatureIntervention> interventions)
     {
-        var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""));
         int active = GroundTruth.ActiveFeatures(splice).Length;
-        if (bundle.Memory.Holding == PanelElement.BFloat16)
-            Console.WriteLine("weights   bfloat16 (--dtype bf16: float32 weight matrices rounded at load, so not the float32 model's exact scores)");
-        Console.WriteLine($"prompt    {tokens} ({request.Tokens.Length} tokens)");
-        Console.WriteLine($"metric    {Describe(bundle, request.Metric)} at position {request.Metric.ResolvePosition(request.Tokens.Length)}: {clean:F4}");
-        Console.WriteLine($"baseline  {request.Baseline}: metric {baselineValue:F4}, full-patch Δm = m(clean) − m(baseline) = {clean - baselineValue:F4}");
+        PrintHeader(bundle, request, clean, baselineValue);
         Console.WriteLine($"SAE       {site}, {splice.Sae.DSae} features, {active} active in the clean or baseline run");
         if (interventions.Count > 0)
             Console.WriteLine($"changed   {string.Join(", ", interventions)} (in the model attributed, at every position; a corrupted prompt runs through it too)");
@@ -147,9 +149,25 @@ public static class AttributeCommand
                 table.AddRow($"#{feature}", $"{score:F4}", $"{MaxActivation(splice, feature):F3}", Markup.Escape(describe.Of(feature)));
             AnsiConsole.Write(table);
         }
+        PrintCompleteness(results, clean - baselineValue);
+    }
+
+    /// <summary>The weights' width, the prompt's tokens, the metric and the baseline: the lines every attribution report opens with.</summary>
+    internal static void PrintHeader(ModelFolder bundle, ResolvedPrompt request, double clean, double baselineValue)
+    {
+        var tokens = string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""));
+        if (bundle.Memory.Holding == PanelElement.BFloat16)
+            Console.WriteLine("weights   bfloat16 (--dtype bf16: float32 weight matrices rounded at load, so not the float32 model's exact scores)");
+        Console.WriteLine($"prompt    {tokens} ({request.Tokens.Length} tokens)");
+        Console.WriteLine($"metric    {Describe(bundle, request.Metric)} at position {request.Metric.ResolvePosition(request.Tokens.Length)}: {clean:F4}");
+        Console.WriteLine($"baseline  {request.Baseline}: metric {baselineValue:F4}, full-patch Δm = m(clean) − m(baseline) = {clean - baselineValue:F4}");
+    }
+
+    internal static void PrintCompleteness(IEnumerable<AttributionResult> results, double delta)
+    {
         Console.WriteLine("completeness (Σ scores + error node vs the full-patch Δm):");
         foreach (var r in results)
-            Console.WriteLine($"  {r.Method,-10} {r.Total,9:F4} + {r.ErrorNode,8:F4} = {r.Total + r.ErrorNode,9:F4}   vs Δm {clean - baselineValue:F4}");
+            Console.WriteLine($"  {r.Method,-10} {r.Total,9:F4} + {r.ErrorNode,8:F4} = {r.Total + r.ErrorNode,9:F4}   vs Δm {delta:F4}");
     }
 
     private static void WriteJson(string path, ModelFolder bundle, ResolvedPrompt request, SaeSplice splice, List<AttributionResult> results,

@@ -80,17 +80,19 @@ public sealed unsafe class SafetensorsFile : IDisposable
         Entries.ToDictionary(e => e.Name, e => ReadFloat(e.Name, checkFinite), StringComparer.Ordinal);
 
     /// <summary>
-    /// Rows [<paramref name="first"/>, first + count) of a 2-D tensor widened to float32 into <paramref name="into"/>, the mapped
-    /// pages they came from then let go: a weight packed a band at a time never holds the file's copy resident too.
+    /// Rows [<paramref name="first"/>, first + count) of a tensor of two or more dimensions (a row: all its dimensions but the
+    /// first) widened to float32 into <paramref name="into"/>, the mapped pages they came from then let go: a weight packed a
+    /// band at a time never holds the file's copy resident too.
     /// </summary>
     public void ReadRows(string name, int first, int count, Span<float> into, bool checkFinite = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var entry = Entry(name);
-        if (entry.Shape.Length != 2 || first < 0 || count < 0 || first + count > entry.Shape[0] || into.Length != (long)count * entry.Shape[1])
+        long row = entry.Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+        if (entry.Shape.Length < 2 || first < 0 || count < 0 || first + count > entry.Shape[0] || into.Length != count * row)
             throw new ArgumentException($"rows [{first}, {first + count}) of '{name}' [{string.Join(", ", entry.Shape)}] do not fill {into.Length} floats");
         int size = entry.DType.Size();
-        long start = (long)first * entry.Shape[1];
+        long start = first * row;
         byte* at = _data + entry.Begin + start * size;
         string what = $"{Path}: tensor '{entry.Name}'";
         ElementConverter.Convert(entry.DType, new ReadOnlySpan<byte>(at, into.Length * size), into, what, start);

@@ -15,7 +15,7 @@ public sealed class HubResolver(HubSettings settings, DownloadRunner? progress =
 
     /// <summary>The folder inside a snapshot holding the SAE's cfg.json and weights (or its one file, for a Gemma Scope or dictionary_learning SAE).</summary>
     public string ResolveSae(SaeReference sae, bool refresh = false) =>
-        Path.Combine(Resolve(sae.Repo, RepoFiles.Sae(sae.Folder), refresh), sae.Folder);
+        Path.Combine(Resolve(sae.Repo, sae.CrossLayerLayers is { } layers ? RepoFiles.CrossLayerTranscoder(layers) : RepoFiles.Sae(sae.Folder), refresh), sae.Folder);
 
     private string Resolve(ModelReference reference, RepoFiles files, bool refresh)
     {

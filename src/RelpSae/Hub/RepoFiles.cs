@@ -37,6 +37,10 @@ public sealed record RepoFiles(IReadOnlyList<string> Required, IReadOnlyList<str
             [In("sparsity.safetensors"), In("feature_means.safetensors"), In("feature_summaries.json"), In(Dashboards.DashboardFile.FileName)]);
     }
 
+    /// <summary>A cross-layer transcoder at the repository's top: circuit-tracer's config.yaml and a W_enc_i / W_dec_i pair per layer.</summary>
+    public static RepoFiles CrossLayerTranscoder(int layers) =>
+        new([RelpSae.Sae.TranscoderFiles.CircuitTracerConfig, .. Enumerable.Range(0, layers).SelectMany(l => new[] { $"W_enc_{l}.safetensors", $"W_dec_{l}.safetensors" })], [], []);
+
     public static bool IsIndex(string path) => path.EndsWith(".index.json", StringComparison.Ordinal);
 
     /// <summary>The shard files a *.index.json names in its weight_map, beside it.</summary>

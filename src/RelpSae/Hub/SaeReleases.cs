@@ -11,14 +11,15 @@ public sealed record SaeRelease(string Name, string RepoId, IReadOnlyDictionary<
 /// SAELens loads them on TransformerLens' <c>gpt2-small</c>, whose from_pretrained centres the writing weights
 /// by default, and their cfg.json says prepend_bos: true. Releases stored as other formats (gpt2-small-hook-z-kk,
 /// gpt2-small-mlp-tm, gpt2-small-resid-post-v5-32k's .pt files) are left out. And Gemma Scope's residual-stream
-/// releases for Gemma-2 2B and 9B (gemma-scope-releases.json): a params.npz per SAE, read with a BOS token first.
+/// releases for Gemma-2 2B and 9B and its transcoders for Gemma-2 2B (sae-releases.json): a params.npz per SAE, read with a
+/// BOS token first.
 /// </summary>
 public static class SaeReleases
 {
     private static readonly SaeProcessing TransformerLensGpt2 = new(CenterWritingWeights: true, PrependBos: true);
     private static readonly int[] Gpt2Layers = Enumerable.Range(0, 12).ToArray();
 
-    public static readonly IReadOnlyList<SaeRelease> All =
+    private static readonly IReadOnlyList<SaeRelease> SaeLens =
     [
         new("gpt2-small-res-jb", "jbloom/GPT2-Small-SAEs-Reformatted",
             ById(Gpt2Layers.Select(l => $"blocks.{l}.hook_resid_pre").Append("blocks.11.hook_resid_post")), TransformerLensGpt2),
@@ -33,6 +34,9 @@ public static class SaeReleases
         OpenAiV5("gpt2-small-attn-out-v5-128k", "attn-out", "hook_attn_out", "128k"),
         .. Converted(),
     ];
+
+    /// <summary>Every release: SAELens' and circuit-tracer's transcoder presets (<see cref="TranscoderReleases"/>).</summary>
+    public static readonly IReadOnlyList<SaeRelease> All = [.. SaeLens, .. TranscoderReleases.Presets(SaeLens.Single(r => r.Name == "gemma-scope-2b-pt-transcoders"))];
 
     public static SaeRelease? Find(string name) => All.FirstOrDefault(r => r.Name == name);
 
@@ -54,7 +58,7 @@ public static class SaeReleases
             string converter = release.Value.GetProperty("conversion_func").GetString()!;
             string file = converter switch
             {
-                "gemma_2" => "/params.npz",
+                "gemma_2" or "gemma_2_transcoder" => "/params.npz",
                 "gemma_3" => "/" + RelpSae.Sae.CommunitySaeFiles.GemmaScope2File,
                 "llama_scope" => "",
                 _ => throw new InvalidOperationException($"sae-releases.json: {release.Name} has an unknown conversion_func {converter}"),

@@ -75,5 +75,5 @@ public sealed record MemoryEstimate(string Dir, long Parameters, long PackedByte
         _ => "float32",
     };
 
-    private static string Gb(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F0} MiB";
+    internal static string Gb(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F0} MiB";
 }

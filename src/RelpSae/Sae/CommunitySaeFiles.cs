@@ -37,12 +37,22 @@ public static class CommunitySaeFiles
     /// b_dec, threshold, Gemma Scope's JumpReLU (the input not shifted by b_dec). The file does not say where the SAE
     /// reads: <paramref name="hookName"/>, or the hook its resid_post/layer_N_… or mlp_out/layer_N_… folder names.
     /// </summary>
-    public static SparseAutoencoder LoadGemmaScope2(string path, string? hookName = null)
+    public static SparseAutoencoder LoadGemmaScope2(string path, string? hookName = null) => ReadGemmaScope2(path, hookName ?? SiteHook(path), skip: false).Sae;
+
+    /// <summary>
+    /// A Gemma Scope 2 transcoder's params.safetensors: the SAE's tensors and, for the affine ones, affine_skip_connection
+    /// [d_in, d_out], which adds x·A to the output (Gemma Scope's JumpReLUSAE; SAELens stores its transpose as W_skip).
+    /// </summary>
+    public static (SparseAutoencoder Sae, float[]? AffineSkip) LoadGemmaScope2Transcoder(string path, string hookName) => ReadGemmaScope2(path, hookName, skip: true);
+
+    private const string AffineSkip = "affine_skip_connection";
+
+    private static (SparseAutoencoder Sae, float[]? AffineSkip) ReadGemmaScope2(string path, string? hookName, bool skip)
     {
         using var file = SafetensorsFile.Open(path);
-        var (dIn, dSae) = CheckGemmaScope([.. file.Entries.Select(e => new TensorHeader(e.Name, e.Shape, e.DType))], path, "tensor", name => name.ToLowerInvariant());
+        var (dIn, dSae) = CheckGemmaScope([.. file.Entries.Select(e => new TensorHeader(e.Name, e.Shape, e.DType))], path, "tensor", name => name.ToLowerInvariant(), skip);
         var tensors = new[] { "W_enc", "W_dec", "b_enc", "b_dec", "threshold" }.Select(name => file.ReadFloat(name.ToLowerInvariant()) with { Name = name });
-        return SparseAutoencoder.FromTensors(GemmaScopeConfig(dIn, dSae, hookName ?? SiteHook(path)), tensors, path);
+        return (SparseAutoencoder.FromTensors(GemmaScopeConfig(dIn, dSae, hookName), tensors, path), file.Contains(AffineSkip) ? file.ReadFloat(AffineSkip).Data : null);
     }
 
     private static SaeConfig GemmaScopeConfig(int dIn, int dSae, string? hookName) => new()
@@ -53,9 +63,10 @@ public static class CommunitySaeFiles
     /// <summary>
     /// Names, shapes and types from the headers, checked before any array is allocated: exactly the five arrays of a
     /// Gemma Scope SAE (W_enc, W_dec, b_enc, b_dec, threshold as <paramref name="stored"/> names them), floating point,
-    /// each of the shape W_enc's [d_in, d_sae] implies, and the matrices small enough for one array.
+    /// each of the shape W_enc's [d_in, d_sae] implies, and the matrices small enough for one array; with
+    /// <paramref name="skip"/>, a transcoder's affine_skip_connection [d_in, d_in] if present.
     /// </summary>
-    private static (int DIn, int DSae) CheckGemmaScope(IReadOnlyList<TensorHeader> declared, string path, string kind, Func<string, string> stored)
+    private static (int DIn, int DSae) CheckGemmaScope(IReadOnlyList<TensorHeader> declared, string path, string kind, Func<string, string> stored, bool skip = false)
     {
         var headers = declared.ToDictionary(h => h.Name, StringComparer.Ordinal);
         string enc = stored("W_enc");
@@ -65,6 +76,7 @@ public static class CommunitySaeFiles
         if ((long)dIn * dSae > Array.MaxLength)
             throw new RelpSaeException($"{path}: {kind} '{enc}' [{dIn}, {dSae}] is more elements than one array can hold");
         var expected = new Dictionary<string, int[]> { [enc] = [dIn, dSae], [stored("W_dec")] = [dSae, dIn], [stored("b_enc")] = [dSae], [stored("b_dec")] = [dIn], [stored("threshold")] = [dSae] };
+        if (skip && headers.ContainsKey(AffineSkip)) expected[AffineSkip] = [dIn, dIn];
         foreach (var (name, shape) in expected)
         {
             if (!headers.TryGetValue(name, out var h) || !h.Shape.SequenceEqual(shape))

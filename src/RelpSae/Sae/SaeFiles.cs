@@ -42,6 +42,8 @@ public static class SaeFiles
             var transcoder = TranscoderFiles.Load(path);
             throw new RelpSaeException($"{path}: a transcoder (it reads {transcoder.InputHook} and writes {transcoder.OutputHook}), not an SAE of one hook");
         }
+        if (CrossLayerTranscoderFiles.IsCrossLayerTranscoder(path))
+            throw new RelpSaeException($"{path}: a cross-layer transcoder (circuit-tracer's W_enc_i / W_dec_i files), not an SAE of one hook");
         if (IsCommunityFile(path)) return CommunitySaeFiles.Load(path);
         string folder = Folder(path);
         string cfgPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);

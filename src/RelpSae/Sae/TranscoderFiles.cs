@@ -16,6 +16,10 @@ namespace RelpSae.Sae;
 /// <item>Gemma Scope's transcoders: a <c>params.npz</c> under a …transcoders…/layer_N/ folder (as in
 /// google/gemma-scope-2b-pt-transcoders), Gemma Scope's JumpReLU reading blocks.N.ln2.hook_normalized and writing
 /// blocks.N.hook_mlp_out, the hooks circuit-tracer and SAELens give them.</item>
+/// <item>Gemma Scope 2's transcoders: a <c>params.safetensors</c> in a transcoder…/layer_N_… folder (as in
+/// google/gemma-scope-2-1b-pt's transcoder_all/), read as Gemma Scope 2's SAEs are, reading blocks.N.mlp.hook_in (the
+/// pre-feedforward norm's output, the hf_hook_point_in of their config.json) and writing blocks.N.hook_mlp_out (after the
+/// post-feedforward norm); the affine ones' affine_skip_connection A [d_in, d_out] adds x·A, kept as W_skip = Aᵀ.</item>
 /// <item>SAELens' transcoder folders: cfg.json with architecture transcoder, skip_transcoder or jumprelu_transcoder,
 /// d_in, d_out, d_sae, hook_name and hook_name_out (top level or in metadata), and sae_weights.safetensors: W_enc
 /// [d_in, d_sae], W_dec [d_sae, d_out], b_enc, b_dec [d_out], threshold [d_sae] (jumprelu), W_skip [d_out, d_in] (skip).</item>
@@ -27,7 +31,7 @@ public static class TranscoderFiles
     public const string ThresholdTensor = "activation_function.threshold";
 
     /// <summary>Whether <paramref name="path"/> is a transcoder file: a .safetensors beside a config.yaml (not an SAE's own weights file), or a .npz in a folder whose name says transcoders.</summary>
-    public static bool IsTranscoder(string path) => File.Exists(path) && (IsGemmaScope(path) || IsCircuitTracer(path)) || SaeLensArchitecture(path) is not null;
+    public static bool IsTranscoder(string path) => File.Exists(path) && (IsGemmaScope(path) || IsGemmaScope2(path) || IsCircuitTracer(path)) || SaeLensArchitecture(path) is not null;
 
     public static Transcoder Load(string path)
     {
@@ -36,6 +40,13 @@ public static class TranscoderFiles
             int layer = Layer(path, @"(?:^|/)layer_(\d+)/", "Gemma Scope's transcoders lie in layer_N/ folders");
             var dictionary = CommunitySaeFiles.LoadGemmaScope(path, $"blocks.{layer}.ln2.hook_normalized");
             return new Transcoder(dictionary, $"blocks.{layer}.ln2.hook_normalized", $"blocks.{layer}.hook_mlp_out");
+        }
+        if (IsGemmaScope2(path))
+        {
+            int layer = Layer(path, @"(?:^|/)layer_(\d+)_[^/]*/params\.safetensors$", "Gemma Scope 2's transcoders lie in layer_N_… folders");
+            var (dictionary, affine) = CommunitySaeFiles.LoadGemmaScope2Transcoder(path, $"blocks.{layer}.mlp.hook_in");
+            return new Transcoder(dictionary, $"blocks.{layer}.mlp.hook_in", $"blocks.{layer}.hook_mlp_out",
+                affine is null ? null : CommunitySaeFiles.Transpose(affine, dictionary.DIn, dictionary.DIn));
         }
         if (SaeLensArchitecture(path) is { } architecture) return LoadSaeLens(SaeFiles.Folder(path), architecture);
         if (!IsCircuitTracer(path)) throw new RelpSaeException($"{path}: not a transcoder (a circuit-tracer layer_N.safetensors beside its {CircuitTracerConfig}, or a Gemma Scope transcoders params.npz)");
@@ -103,6 +114,10 @@ public static class TranscoderFiles
 
     private static bool IsGemmaScope(string path) =>
         path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
+        && Path.GetDirectoryName(Path.GetFullPath(path))!.Contains("transcoder", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsGemmaScope2(string path) =>
+        Path.GetFileName(path) == CommunitySaeFiles.GemmaScope2File
         && Path.GetDirectoryName(Path.GetFullPath(path))!.Contains("transcoder", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsCircuitTracer(string path) =>

@@ -6,6 +6,7 @@ using RelpSae.Tests.Attribution;
 namespace RelpSae.Tests.Cli;
 
 /// <summary>attribute --sae takes a transcoder's file: its features are attributed at its MLP, and bad hooks are refused in one line.</summary>
+[Collection(nameof(ConsoleCollection))]
 public class TranscoderCommandTests
 {
     /// <summary>A circuit-tracer set of one layer in a temp folder: config.yaml naming the hooks and layer_N.safetensors (W_enc [d_sae, d]).</summary>
