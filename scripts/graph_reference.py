@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""An attribution graph of tarot-gpt2 with small random transcoders, computed by autograd on the frozen replacement model.
+
+Writes tests/RelpSae.Tests/TestData/graph-transcoders/:
+  config.yaml, layer_N.safetensors  one JumpReLU transcoder per block in circuit-tracer's layout, reading
+                                    blocks.N.ln2.hook_normalized and writing blocks.N.hook_mlp_out; block 1's has a
+                                    skip connection W_skip
+  expected.safetensors              the graph: tokens, logit_tokens, logit_probabilities, features [n_features × 4]
+                                    (layer, position, index, activation), adjacency [n × n] (target × source, nodes in
+                                    circuit-tracer's order: features, errors, embeddings, logits) and bias [n]
+
+The replacement model is GPT-2 written out here in float64 with the attention patterns and the LayerNorm scales (ln_1,
+ln_2, ln_f) detached at their clean values, each MLP replaced by its transcoder's features (the source a_s times W_dec)
++ b_dec + the skip connection (live) + the error node. As circuit-tracer does, the prompt starts with BOS and the
+features and error at position 0 are no nodes: they stay at their clean values. Sources: each active feature's
+activation, each error vector, each embedding row (hook_embed). Targets: each feature's pre-activation and each
+salient logit's demeaned value. Edge = source · d(target)/d(source) (autograd); bias = the target with every source
+set to zero, computed by running the frozen model again, not from the edges. The script checks that edges + bias give
+each target back.
+
+Run: /usr/bin/python3 scripts/graph_reference.py   (from the repository root)
+"""
+import os
+
+import torch
+
+from sae_formats_reference import write_safetensors
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "RelpSae.Tests", "TestData")
+OUT = os.path.join(ROOT, "graph-transcoders")
+TOKENS = [0, 17, 250, 3, 99, 512, 7]
+D_SAE = 32
+torch.set_default_dtype(torch.float64)
+
+
+def gpt2():
+    sd = torch.load(os.path.join(ROOT, "tarot-gpt2", "pytorch_model.bin"), map_location="cpu")
+    return {k.removeprefix("transformer."): v.double() for k, v in sd.items()}
+
+
+def transcoders(d, layers):
+    g = torch.Generator().manual_seed(23)
+    sets = []
+    for l in range(layers):
+        t = {"W_enc": torch.randn(D_SAE, d, generator=g) / d ** 0.5, "W_dec": torch.randn(D_SAE, d, generator=g) * 0.3,
+             "b_enc": torch.randn(D_SAE, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1,
+             "activation_function.threshold": torch.rand(D_SAE, generator=g) * 0.5}
+        if l == 1:
+            t["W_skip"] = torch.randn(d, d, generator=g) * 0.1 / d ** 0.5
+        # Stored in float32: the oracle uses the stored values.
+        sets.append({k: v.float().double() for k, v in t.items()})
+    return sets
+
+
+def layer_norm(x, w, b, scale=None):
+    mu = x.mean(-1, keepdim=True)
+    sigma = ((x - mu) ** 2).mean(-1, keepdim=True).add(1e-5).sqrt() if scale is None else scale
+    return (x - mu) / sigma * w + b, sigma
+
+
+def gelu_new(x):
+    return 0.5 * x * (1 + torch.tanh((2 / torch.pi) ** 0.5 * (x + 0.044715 * x ** 3)))
+
+
+def run(w, tcs, n_layers, n_heads, emb, frozen=None, sources=None):
+    """The model on embedding rows emb [T, d]; clean when frozen is None (recording what to freeze and splice), else the
+    replacement model with frozen patterns and scales and the MLPs made of sources (features, errors)."""
+    T, d = emb.shape
+    dh = d // n_heads
+    rec = {"pattern": [], "s1": [], "s2": [], "xhat": [], "mlp": [], "pre": []}
+    x = emb + w["wpe.weight"][:T]
+    for l in range(n_layers):
+        p = f"h.{l}."
+        h, s1 = layer_norm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"], None if frozen is None else frozen["s1"][l])
+        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
+        q, k, v = (t.view(T, n_heads, dh).transpose(0, 1) for t in qkv.split(d, -1))
+        if frozen is None:
+            scores = q @ k.transpose(-1, -2) / dh ** 0.5
+            scores = scores.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf"))
+            pattern = scores.softmax(-1)
+        else:
+            pattern = frozen["pattern"][l]
+        z = (pattern @ v).transpose(0, 1).reshape(T, d)
+        x = x + z @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        xhat, s2 = layer_norm(x, torch.ones(d), torch.zeros(d), None if frozen is None else frozen["s2"][l])
+        t = tcs[l]
+        pre = xhat @ t["W_enc"].T + t["b_enc"]
+        if frozen is None:
+            h2 = xhat * w[p + "ln_2.weight"] + w[p + "ln_2.bias"]
+            mlp = gelu_new(h2 @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"]) @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+        else:
+            mlp = sources["features"][l] @ t["W_dec"] + t["b_dec"] + sources["errors"][l]
+            if "W_skip" in t:
+                mlp = mlp + xhat @ t["W_skip"].T
+        for key, value in (("pattern", pattern), ("s1", s1), ("s2", s2), ("xhat", xhat), ("mlp", mlp), ("pre", pre)):
+            rec[key].append(value)
+        x = x + mlp
+    final, sf = layer_norm(x, w["ln_f.weight"], w["ln_f.bias"], None if frozen is None else frozen["sf"])
+    rec["sf"], rec["final"] = sf, final
+    return rec
+
+
+def main():
+    w = gpt2()
+    d, n_layers, n_heads = 128, 4, 4
+    tcs = transcoders(d, n_layers)
+    os.makedirs(OUT, exist_ok=True)
+    for l, t in enumerate(tcs):
+        write_safetensors(os.path.join(OUT, f"layer_{l}.safetensors"), {k: v.float().numpy() for k, v in t.items()})
+    with open(os.path.join(OUT, "config.yaml"), "w") as fh:
+        fh.write('model_name: "tarot-gpt2"\nfeature_input_hook: "ln2.hook_normalized"\nfeature_output_hook: "hook_mlp_out"\n')
+
+    T = len(TOKENS)
+    emb = w["wte.weight"][TOKENS]
+    clean = run(w, tcs, n_layers, n_heads, emb)
+    frozen = {k: [v.detach() for v in clean[k]] for k in ("pattern", "s1", "s2")}
+    frozen["sf"] = clean["sf"].detach()
+
+    # Features and errors of the clean run; position 0 (BOS) is no node.
+    feats, errors, node_mask = [], [], []
+    for l, t in enumerate(tcs):
+        pre = clean["pre"][l]
+        f = pre * (pre > t["activation_function.threshold"])
+        recon = f @ t["W_dec"] + t["b_dec"] + (clean["xhat"][l] @ t["W_skip"].T if "W_skip" in t else 0)
+        feats.append(f.detach())
+        errors.append((clean["mlp"][l] - recon).detach())
+        mask = f != 0
+        mask[0] = False
+        node_mask.append(mask)
+    active = [(l, p, i) for l in range(n_layers) for p in range(T) for i in range(D_SAE) if node_mask[l][p, i]]
+
+    logits = clean["final"][-1] @ w["wte.weight"].T
+    probs = logits.softmax(-1)
+    top_p, top_i = probs.topk(10)
+    cutoff = int(torch.searchsorted(top_p.cumsum(0), 0.95)) + 1
+    top_p, top_i = top_p[:cutoff], top_i[:cutoff]
+    directions = w["wte.weight"][top_i] - w["wte.weight"].mean(0)
+
+    # Sources as leaves: node features' activations, node errors, embeddings; the rest held at clean values.
+    a = torch.tensor([float(feats[l][p, i]) for l, p, i in active], requires_grad=True)
+    err = torch.stack(errors).clone().requires_grad_(True)
+    e = emb.clone().requires_grad_(True)
+
+    def targets(a, err, e):
+        features, k = [], 0
+        for l in range(n_layers):
+            f = torch.where(node_mask[l], torch.zeros(()), feats[l])
+            idx = [(p, i) for (ll, p, i) in active if ll == l]
+            if idx:
+                f = f.index_put(tuple(torch.tensor(x) for x in zip(*idx)), a[k:k + len(idx)])
+                k += len(idx)
+            features.append(f)
+        errs = [torch.cat([errors[l][:1], err[l][1:]]) for l in range(n_layers)]
+        r = run(w, tcs, n_layers, n_heads, e, frozen, {"features": features, "errors": errs})
+        pre = torch.stack([r["pre"][l][p, i] for l, p, i in active])
+        return torch.cat([pre, directions @ r["final"][-1]])
+
+    out = targets(a, err, e)
+    clean_inputs = torch.cat([torch.stack([clean["pre"][l][p, i] for l, p, i in active]), directions @ clean["final"][-1]])
+    assert torch.allclose(out, clean_inputs, atol=1e-9), "the frozen model does not reproduce the clean run"
+
+    n_feat, n_logit = len(active), len(top_i)
+    n = n_feat + n_layers * T + T + n_logit
+    adjacency = torch.zeros(n, n)
+    for row in range(n_feat + n_logit):
+        ga, gerr, ge = torch.autograd.grad(out[row], (a, err, e), retain_graph=True)
+        target = row if row < n_feat else n - n_logit + (row - n_feat)
+        adjacency[target, :n_feat] = a.detach() * ga
+        adjacency[target, n_feat:n_feat + n_layers * T] = (err.detach() * gerr).sum(-1).reshape(-1)
+        adjacency[target, n_feat + n_layers * T:n_feat + n_layers * T + T] = (emb * ge).sum(-1)
+    with torch.no_grad():
+        zero = targets(torch.zeros_like(a), torch.zeros_like(err), torch.zeros_like(e))
+    bias = torch.zeros(n)
+    bias[:n_feat], bias[n - n_logit:] = zero[:n_feat], zero[n_feat:]
+    rows = torch.cat([torch.arange(n_feat), torch.arange(n - n_logit, n)])
+    assert torch.allclose(adjacency[rows].sum(1) + bias[rows], clean_inputs, atol=1e-8), "edges + bias do not give the inputs back"
+
+    features = torch.tensor([[l, p, i, float(feats[l][p, i])] for l, p, i in active])
+    write_safetensors(os.path.join(OUT, "expected.safetensors"), {
+        "tokens": torch.tensor(TOKENS, dtype=torch.float32).numpy(), "logit_tokens": top_i.float().numpy(),
+        "logit_probabilities": top_p.float().numpy(), "features": features.float().numpy(),
+        "adjacency": adjacency.float().numpy(), "bias": bias.float().numpy()})
+    print(f"{n_feat} features, {n_logit} logits, {n} nodes; largest edge {adjacency.abs().max():.3f}")
+
+
+if __name__ == "__main__":
+    main()
