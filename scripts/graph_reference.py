@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """An attribution graph of tarot-gpt2 with small random transcoders, computed by autograd on the frozen replacement model.
 
-Writes tests/RelpSae.Tests/TestData/graph-transcoders/:
+Writes tests/RelpSae.Tests/TestData/graph-transcoders/ (and graph-transcoders-qwen3/, the same for tiny-qwen3: a gated
+MLP, RMSNorms, QK-norm, grouped-query attention, transcoders reading blocks.N.mlp.hook_in, no BOS in front):
   config.yaml, layer_N.safetensors  one JumpReLU transcoder per block in circuit-tracer's layout, reading
                                     blocks.N.ln2.hook_normalized and writing blocks.N.hook_mlp_out; block 1's has a
                                     skip connection W_skip
@@ -20,6 +21,8 @@ each target back.
 
 Run: /usr/bin/python3 scripts/graph_reference.py   (from the repository root)
 """
+import json
+import math
 import os
 
 import torch
@@ -100,23 +103,20 @@ def run(w, tcs, n_layers, n_heads, emb, frozen=None, sources=None):
     return rec
 
 
-def main():
-    w = gpt2()
-    d, n_layers, n_heads = 128, 4, 4
-    tcs = transcoders(d, n_layers)
-    os.makedirs(OUT, exist_ok=True)
+def write_set(folder, tcs, input_hook):
+    os.makedirs(folder, exist_ok=True)
     for l, t in enumerate(tcs):
-        write_safetensors(os.path.join(OUT, f"layer_{l}.safetensors"), {k: v.float().numpy() for k, v in t.items()})
-    with open(os.path.join(OUT, "config.yaml"), "w") as fh:
-        fh.write('model_name: "tarot-gpt2"\nfeature_input_hook: "ln2.hook_normalized"\nfeature_output_hook: "hook_mlp_out"\n')
+        write_safetensors(os.path.join(folder, f"layer_{l}.safetensors"), {k: v.float().numpy() for k, v in t.items()})
+    with open(os.path.join(folder, "config.yaml"), "w") as fh:
+        fh.write(f'feature_input_hook: "{input_hook}"\nfeature_output_hook: "hook_mlp_out"\n')
 
-    T = len(TOKENS)
-    emb = w["wte.weight"][TOKENS]
-    clean = run(w, tcs, n_layers, n_heads, emb)
-    frozen = {k: [v.detach() for v in clean[k]] for k in ("pattern", "s1", "s2")}
-    frozen["sf"] = clean["sf"].detach()
 
-    # Features and errors of the clean run; position 0 (BOS) is no node.
+def graph(folder, tokens, tcs, n_layers, emb, unembed, clean, frozen_run, zero_bos):
+    """The graph of the frozen replacement model. clean: the clean run's record (per layer the transcoder's input
+    "xhat", its pre-activations "pre" and the MLP's output "mlp"; "final", the final norm's output); frozen_run(emb,
+    features, errors): the frozen model's record from embedding rows and each layer's features [T, d_sae] and errors
+    [T, d]. zero_bos: position 0's features and errors are no nodes (the prompt starts with BOS)."""
+    T = len(tokens)
     feats, errors, node_mask = [], [], []
     for l, t in enumerate(tcs):
         pre = clean["pre"][l]
@@ -125,16 +125,19 @@ def main():
         feats.append(f.detach())
         errors.append((clean["mlp"][l] - recon).detach())
         mask = f != 0
-        mask[0] = False
+        if zero_bos:
+            mask[0] = False
         node_mask.append(mask)
-    active = [(l, p, i) for l in range(n_layers) for p in range(T) for i in range(D_SAE) if node_mask[l][p, i]]
+    d_sae = tcs[0]["W_enc"].shape[0]
+    active = [(l, p, i) for l in range(n_layers) for p in range(T) for i in range(d_sae) if node_mask[l][p, i]]
+    first = 1 if zero_bos else 0
 
-    logits = clean["final"][-1] @ w["wte.weight"].T
+    logits = clean["final"][-1] @ unembed.T
     probs = logits.softmax(-1)
     top_p, top_i = probs.topk(10)
     cutoff = int(torch.searchsorted(top_p.cumsum(0), 0.95)) + 1
     top_p, top_i = top_p[:cutoff], top_i[:cutoff]
-    directions = w["wte.weight"][top_i] - w["wte.weight"].mean(0)
+    directions = unembed[top_i] - unembed.mean(0)
 
     # Sources as leaves: node features' activations, node errors, embeddings; the rest held at clean values.
     a = torch.tensor([float(feats[l][p, i]) for l, p, i in active], requires_grad=True)
@@ -150,8 +153,8 @@ def main():
                 f = f.index_put(tuple(torch.tensor(x) for x in zip(*idx)), a[k:k + len(idx)])
                 k += len(idx)
             features.append(f)
-        errs = [torch.cat([errors[l][:1], err[l][1:]]) for l in range(n_layers)]
-        r = run(w, tcs, n_layers, n_heads, e, frozen, {"features": features, "errors": errs})
+        errs = [torch.cat([errors[l][:first], err[l][first:]]) for l in range(n_layers)]
+        r = frozen_run(e, features, errs)
         pre = torch.stack([r["pre"][l][p, i] for l, p, i in active])
         return torch.cat([pre, directions @ r["final"][-1]])
 
@@ -176,12 +179,102 @@ def main():
     assert torch.allclose(adjacency[rows].sum(1) + bias[rows], clean_inputs, atol=1e-8), "edges + bias do not give the inputs back"
 
     features = torch.tensor([[l, p, i, float(feats[l][p, i])] for l, p, i in active])
-    write_safetensors(os.path.join(OUT, "expected.safetensors"), {
-        "tokens": torch.tensor(TOKENS, dtype=torch.float32).numpy(), "logit_tokens": top_i.float().numpy(),
+    write_safetensors(os.path.join(folder, "expected.safetensors"), {
+        "tokens": torch.tensor(tokens, dtype=torch.float32).numpy(), "logit_tokens": top_i.float().numpy(),
         "logit_probabilities": top_p.float().numpy(), "features": features.float().numpy(),
         "adjacency": adjacency.float().numpy(), "bias": bias.float().numpy()})
-    print(f"{n_feat} features, {n_logit} logits, {n} nodes; largest edge {adjacency.abs().max():.3f}")
+    print(f"{folder}: {n_feat} features, {n_logit} logits, {n} nodes; largest edge {adjacency.abs().max():.3f}")
+
+
+def tarot_gpt2():
+    w = gpt2()
+    d, n_layers, n_heads = 128, 4, 4
+    tcs = transcoders(d, n_layers)
+    write_set(OUT, tcs, "ln2.hook_normalized")
+    emb = w["wte.weight"][TOKENS]
+    clean = run(w, tcs, n_layers, n_heads, emb)
+    frozen = {k: [v.detach() for v in clean[k]] for k in ("pattern", "s1", "s2")}
+    frozen["sf"] = clean["sf"].detach()
+    graph(OUT, TOKENS, tcs, n_layers, emb, w["wte.weight"], clean,
+          lambda e, features, errors: run(w, tcs, n_layers, n_heads, e, frozen, {"features": features, "errors": errors}), zero_bos=True)
+
+
+class Recorder:
+    """Stands in for llama_neox_reference's rms_norm and attention: on the clean pass it records each call's 1/rms
+    and pattern, on a frozen pass it replays them in the same order (the patterns and norm scales detached at
+    their clean values, whatever the inputs)."""
+
+    def __init__(self, ref):
+        self.ref, self.scales, self.patterns, self.frozen = ref, [], [], False
+        self.i = self.j = 0
+
+    def rms_norm(self, x, w, eps, rules):
+        if not self.frozen:
+            self.scales.append(torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps).detach())
+        r = self.scales[self.i]
+        self.i += 1
+        return w * (x * r)
+
+    def attention(self, q, k, v, rules, scale=None, softcap=None, window=None):
+        B, H, T, dh = q.shape
+        if not self.frozen:
+            scores = (q @ k.transpose(-1, -2)) / math.sqrt(dh)
+            scores = scores.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf"))
+            self.patterns.append(torch.softmax(scores, dim=-1).detach())
+        pattern = self.patterns[self.j]
+        self.j += 1
+        return (pattern @ v).transpose(1, 2).reshape(B, T, H * dh)
+
+
+def tiny_qwen3():
+    """tiny-qwen3 (gated MLP, RMSNorm, QK-norm, grouped-query attention) with transcoders reading blocks.N.mlp.hook_in."""
+    import llama_neox_reference as ref
+    folder = os.path.join(ROOT, "graph-transcoders-qwen3")
+    fixture = os.path.join(ROOT, "tiny-qwen3")
+    cfg = json.load(open(os.path.join(fixture, "config.json")))
+    model = ref.Qwen3(cfg, {k: v.double() for k, v in ref.read_safetensors(os.path.join(fixture, "model.safetensors")).items()})
+    d, n_layers = cfg["hidden_size"], cfg["num_hidden_layers"]
+    g = torch.Generator().manual_seed(29)
+    tcs = []
+    for l in range(n_layers):
+        t = {"W_enc": torch.randn(24, d, generator=g) / d ** 0.5, "W_dec": torch.randn(24, d, generator=g) * 0.3,
+             "b_enc": torch.randn(24, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1,
+             "activation_function.threshold": torch.rand(24, generator=g) * 0.5}
+        if l == 0:
+            t["W_skip"] = torch.randn(d, d, generator=g) * 0.1 / d ** 0.5
+        tcs.append({k: v.float().double() for k, v in t.items()})
+    write_set(folder, tcs, "mlp.hook_in")
+    tokens = [5, 9, 33, 2, 60, 17, 40]   # no BOS in front: position 0's features are nodes
+    recorder = Recorder(ref)
+    ref.rms_norm, ref.attention = recorder.rms_norm, recorder.attention
+    eps = cfg["rms_norm_eps"]
+
+    def forward(emb, features=None, errors=None):
+        recorder.frozen, recorder.i, recorder.j = features is not None, 0, 0
+        rec = {"xhat": [], "pre": [], "mlp": []}
+        x = emb[None]
+        for l in range(n_layers):
+            p, t = f"model.layers.{l}.", tcs[l]
+            x = x + model.attn(l, x, set())
+            a = ref.rms_norm(x, model.t[p + "post_attention_layernorm.weight"], eps, set())[0]
+            pre = a @ t["W_enc"].T + t["b_enc"]
+            if features is None:
+                h = torch.nn.functional.silu(a @ model.t[p + "mlp.gate_proj.weight"].T) * (a @ model.t[p + "mlp.up_proj.weight"].T)
+                mlp = h @ model.t[p + "mlp.down_proj.weight"].T
+            else:
+                mlp = features[l] @ t["W_dec"] + t["b_dec"] + errors[l] + (a @ t["W_skip"].T if "W_skip" in t else 0)
+            rec["xhat"].append(a)
+            rec["pre"].append(pre)
+            rec["mlp"].append(mlp)
+            x = x + mlp[None]
+        rec["final"] = ref.rms_norm(x, model.t["model.norm.weight"], eps, set())[0]
+        return rec
+
+    emb = model.embed(torch.tensor(tokens))
+    clean = forward(emb)
+    graph(folder, tokens, tcs, n_layers, emb, model.head, clean, forward, zero_bos=False)
 
 
 if __name__ == "__main__":
-    main()
+    tarot_gpt2()
+    tiny_qwen3()

@@ -5,30 +5,39 @@ using RelpSae.Sae;
 namespace RelpSae.Tests.Graphs;
 
 /// <summary>
-/// The replacement model's attribution graph of tarot-gpt2 with four random transcoders (one with a skip connection)
-/// against scripts/graph_reference.py, which runs GPT-2 in PyTorch with the attention patterns and LayerNorm scales
-/// detached and takes every edge by autograd and every bias by running the frozen model with all sources set to zero.
+/// The replacement model's attribution graph against scripts/graph_reference.py, which runs the model in PyTorch with
+/// the attention patterns and norm scales detached at their clean values and takes every edge by autograd and every
+/// bias by running the frozen model with all sources set to zero: tarot-gpt2 (LayerNorm, transcoders reading
+/// ln2.hook_normalized, BOS in front) and tiny-qwen3 (gated MLP, RMSNorm, QK-norm, grouped-query attention,
+/// transcoders reading mlp.hook_in, no BOS), each with random transcoders, one of them with a skip connection.
 /// </summary>
 public class GraphOracleTests
 {
-    private static readonly string Folder = TestPaths.Data("graph-transcoders");
-
-    internal static AttributionGraph Build(string method = GraphMethod.Replacement, GraphOptions? options = null)
+    public static TheoryData<string, string, int> Fixtures => new()
     {
-        var model = Families.Named("tarot-gpt2").Load();
-        using var expected = SafetensorsFile.Open(Path.Combine(Folder, "expected.safetensors"));
+        { "tarot-gpt2", "graph-transcoders", 2048 },
+        { "tarot-gpt2", "graph-transcoders", 7 * 5 },   // five sequences a pass: targets of several layers and logits share passes
+        { "tiny-qwen3", "graph-transcoders-qwen3", 2048 },
+        { "tiny-qwen3", "graph-transcoders-qwen3", 7 * 3 },
+    };
+
+    internal static AttributionGraph Build(string method = GraphMethod.Replacement, GraphOptions? options = null, string fixture = "tarot-gpt2",
+        string transcoders = "graph-transcoders")
+    {
+        string folder = TestPaths.Data(transcoders);
+        var model = Families.Named(fixture).Load();
+        using var expected = SafetensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
         int[] tokens = [.. expected.ReadFloat("tokens").Data.Select(t => (int)t)];
-        var setup = GraphSetup.Create(model, TranscoderSet.Load(Folder, model.Facts), tokens, options ?? new GraphOptions());
+        var setup = GraphSetup.Create(model, TranscoderSet.Load(folder, model.Facts), tokens, options ?? new GraphOptions());
         return GraphAttribution.Build(setup, GraphMethod.Parse(method), method);
     }
 
     [Theory]
-    [InlineData(2048)]
-    [InlineData(7 * 5)]     // five sequences a pass: targets of several layers and logits share passes
-    public void EdgesAndBiasesMatchTheFrozenModelComputedByAutograd(int batchRows)
+    [MemberData(nameof(Fixtures))]
+    public void EdgesAndBiasesMatchTheFrozenModelComputedByAutograd(string fixture, string transcoders, int batchRows)
     {
-        var graph = Build(options: new GraphOptions { BatchRows = batchRows });
-        using var expected = SafetensorsFile.Open(Path.Combine(Folder, "expected.safetensors"));
+        var graph = Build(options: new GraphOptions { BatchRows = batchRows }, fixture: fixture, transcoders: transcoders);
+        using var expected = SafetensorsFile.Open(Path.Combine(TestPaths.Data(transcoders), "expected.safetensors"));
         var features = expected.ReadFloat("features").Data;
         int nFeat = features.Length / 4;
         Assert.Equal(nFeat, graph.FeatureCount);
@@ -52,10 +61,12 @@ public class GraphOracleTests
         for (int t = 0; t < n; t++) Assert.True(Math.Abs(bias[t] - graph.Bias[t]) < 1e-4 * (1 + Math.Abs(bias[t])), $"node {t}: bias {graph.Bias[t]} against {bias[t]}");
     }
 
-    [Fact]
-    public void EveryFeaturesIncomingEdgesPlusBiasGiveItsActivation()
+    [Theory]
+    [InlineData("tarot-gpt2", "graph-transcoders")]
+    [InlineData("tiny-qwen3", "graph-transcoders-qwen3")]
+    public void EveryFeaturesIncomingEdgesPlusBiasGiveItsActivation(string fixture, string transcoders)
     {
-        var graph = Build();
+        var graph = Build(fixture: fixture, transcoders: transcoders);
         for (int t = 0; t < graph.FeatureCount; t++)
         {
             double sum = graph.Bias[t];
