@@ -80,6 +80,8 @@ public sealed class GraphSetup
             }
         }
         blockStart[L * T] = index.Count;
+        int kept = Math.Min(options.MaxFeatureNodes ?? index.Count, index.Count), others = L * T + T + options.MaxLogits;
+        GraphMemory.Check(kept + others, index.Count + others, kept + options.MaxLogits, AvailableMemory.Bytes());
         var decoders = new float[(long)index.Count * d];
         for (int k = 0; k < index.Count; k++)
             TensorPrimitives.Multiply(set[layer[k]].Transcoder.Dictionary.WDec.AsSpan(index[k] * d, d), activation[k], decoders.AsSpan(k * d, d));
