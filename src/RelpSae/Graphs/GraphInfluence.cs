@@ -92,7 +92,8 @@ public static class GraphInfluence
     /// </summary>
     public static T FindThreshold<T>(IEnumerable<T> scores, double fraction) where T : INumber<T>
     {
-        var sorted = scores.Where(s => s > T.Zero).OrderDescending().ToArray();
+        var sorted = scores.Where(s => s > T.Zero).ToArray();
+        Array.Sort(sorted, (a, b) => b.CompareTo(a));
         if (sorted.Length == 0) return T.One;
         double total = 0, cumulative = 0;
         foreach (var s in sorted) total += double.CreateChecked(s);
