@@ -68,7 +68,7 @@ public static class GraphCommand
             var info = new GraphFileInfo(parse.GetValue(slug)!, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Split(',')[0]))),
                 [.. set.Select(t => Path.GetFullPath(t.Source))], text, Path.GetFullPath(bundle.Dir), nodes, edges, scores, prunedScores);
             GraphJson.Write(outDir, graph, pruning, info, bundle.TokenText);
-            // The viewer: GraphViewer.Write(outDir, file) goes here, writing index.html beside graph.json.
+            // VIEWER CALL SITE: GraphViewer.Write(outDir, …) writes index.html beside graph.json here (added with the viewer).
             Finish(graph, pruning, scores, prunedScores, Path.Combine(outDir, GraphJson.FileName), clock.Elapsed.TotalSeconds, JsonOutput.Target(parse, json),
                 parse.InvocationConfiguration.Output);
             return Task.FromResult(0);

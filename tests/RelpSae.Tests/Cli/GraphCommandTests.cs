@@ -112,6 +112,15 @@ public class GraphCommandTests
     }
 
     [Fact]
+    public void AnEmptyPromptIsRefused()
+    {
+        var (code, _, error) = CliHarness.Run("graph", "--prompt", "", "--model", CliHarness.Tarot, "--saes", Transcoders,
+            "--out", Directory.CreateTempSubdirectory().FullName);
+        Assert.Equal(2, code);
+        Assert.Equal("error: the prompt has no tokens", error.Trim());
+    }
+
+    [Fact]
     public void TranscodersForSomeMlpsOnlyAreRefused()
     {
         string layer = Path.Combine(Transcoders, "layer_0.safetensors");
