@@ -2,7 +2,8 @@
 """An attribution graph of tarot-gpt2 with small random transcoders, computed by autograd on the frozen replacement model.
 
 Writes tests/RelpSae.Tests/TestData/graph-transcoders/ (and graph-transcoders-qwen3/, the same for tiny-qwen3: a gated
-MLP, RMSNorms, QK-norm, grouped-query attention, transcoders reading blocks.N.mlp.hook_in, no BOS in front):
+MLP, RMSNorms, QK-norm, grouped-query attention, transcoders reading blocks.N.mlp.hook_in, no BOS in front; and
+graph-transcoders-neox/ for tiny-neox: attention and MLP in parallel, both reading hook_resid_pre):
   config.yaml, layer_N.safetensors  one JumpReLU transcoder per block in circuit-tracer's layout, reading
                                     blocks.N.ln2.hook_normalized and writing blocks.N.hook_mlp_out; block 1's has a
                                     skip connection W_skip
@@ -200,8 +201,8 @@ def tarot_gpt2():
 
 
 class Recorder:
-    """Stands in for llama_neox_reference's rms_norm and attention: on the clean pass it records each call's 1/rms
-    and pattern, on a frozen pass it replays them in the same order (the patterns and norm scales detached at
+    """Stands in for llama_neox_reference's rms_norm, layer_norm and attention: on the clean pass it records each
+    call's 1/rms (1/σ) and pattern, on a frozen pass it replays them in the same order (the patterns and norm scales detached at
     their clean values, whatever the inputs)."""
 
     def __init__(self, ref):
@@ -214,6 +215,14 @@ class Recorder:
         r = self.scales[self.i]
         self.i += 1
         return w * (x * r)
+
+    def layer_norm(self, x, w, b, eps, rules):
+        xc = x - x.mean(-1, keepdim=True)
+        if not self.frozen:
+            self.scales.append(torch.rsqrt(xc.pow(2).mean(-1, keepdim=True) + eps).detach())
+        r = self.scales[self.i]
+        self.i += 1
+        return xc * r * w + b
 
     def attention(self, q, k, v, rules, scale=None, softcap=None, window=None):
         B, H, T, dh = q.shape
@@ -275,6 +284,59 @@ def tiny_qwen3():
     graph(folder, tokens, tcs, n_layers, emb, model.head, clean, forward, zero_bos=False)
 
 
+def tiny_neox():
+    """tiny-neox (parallel attention and MLP, LayerNorm, partial rotary) with transcoders reading ln2.hook_normalized,
+    which here normalises hook_resid_pre."""
+    import llama_neox_reference as ref
+    folder = os.path.join(ROOT, "graph-transcoders-neox")
+    fixture = os.path.join(ROOT, "tiny-neox")
+    cfg = json.load(open(os.path.join(fixture, "config.json")))
+    model = ref.GptNeoX(cfg, {k: v.double() for k, v in ref.read_safetensors(os.path.join(fixture, "model.safetensors")).items()})
+    assert model.parallel
+    d, n_layers, eps = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["layer_norm_eps"]
+    g = torch.Generator().manual_seed(31)
+    tcs = []
+    for l in range(n_layers):
+        t = {"W_enc": torch.randn(24, d, generator=g) / d ** 0.5, "W_dec": torch.randn(24, d, generator=g) * 0.3,
+             "b_enc": torch.randn(24, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1,
+             "activation_function.threshold": torch.rand(24, generator=g) * 0.5}
+        if l == n_layers - 1:
+            t["W_skip"] = torch.randn(d, d, generator=g) * 0.1 / d ** 0.5
+        tcs.append({k: v.float().double() for k, v in t.items()})
+    write_set(folder, tcs, "ln2.hook_normalized")
+    tokens = [cfg["bos_token_id"], 9, 33, 2, 60, 17]
+    recorder = Recorder(ref)
+    ref.layer_norm, ref.attention = recorder.layer_norm, recorder.attention
+    ones, zeros = torch.ones(d), torch.zeros(d)
+
+    def forward(emb, features=None, errors=None):
+        recorder.frozen, recorder.i, recorder.j = features is not None, 0, 0
+        rec = {"xhat": [], "pre": [], "mlp": []}
+        x = emb[None]
+        for l in range(n_layers):
+            p, t = f"gpt_neox.layers.{l}.", tcs[l]
+            attn = model.attn(l, x, set())
+            xhat = ref.layer_norm(x, ones, zeros, eps, set())[0]
+            pre = xhat @ t["W_enc"].T + t["b_enc"]
+            if features is None:
+                a = xhat * model.t[p + "post_attention_layernorm.weight"] + model.t[p + "post_attention_layernorm.bias"]
+                h = model.act(a @ model.t[p + "mlp.dense_h_to_4h.weight"].T + model.t[p + "mlp.dense_h_to_4h.bias"])
+                mlp = h @ model.t[p + "mlp.dense_4h_to_h.weight"].T + model.t[p + "mlp.dense_4h_to_h.bias"]
+            else:
+                mlp = features[l] @ t["W_dec"] + t["b_dec"] + errors[l] + (xhat @ t["W_skip"].T if "W_skip" in t else 0)
+            rec["xhat"].append(xhat)
+            rec["pre"].append(pre)
+            rec["mlp"].append(mlp)
+            x = x + attn + mlp[None]
+        rec["final"] = model.ln(x, "gpt_neox.final_layer_norm", set())[0]
+        return rec
+
+    emb = model.embed(torch.tensor(tokens))
+    clean = forward(emb)
+    graph(folder, tokens, tcs, n_layers, emb, model.t["embed_out.weight"], clean, forward, zero_bos=True)
+
+
 if __name__ == "__main__":
     tarot_gpt2()
     tiny_qwen3()
+    tiny_neox()

@@ -9,7 +9,8 @@ namespace RelpSae.Tests.Graphs;
 /// the attention patterns and norm scales detached at their clean values and takes every edge by autograd and every
 /// bias by running the frozen model with all sources set to zero: tarot-gpt2 (LayerNorm, transcoders reading
 /// ln2.hook_normalized, BOS in front) and tiny-qwen3 (gated MLP, RMSNorm, QK-norm, grouped-query attention,
-/// transcoders reading mlp.hook_in, no BOS), each with random transcoders, one of them with a skip connection.
+/// transcoders reading mlp.hook_in, no BOS) and tiny-neox (attention and MLP in parallel, both reading hook_resid_pre,
+/// BOS in front), each with random transcoders, one of them with a skip connection.
 /// </summary>
 public class GraphOracleTests
 {
@@ -19,6 +20,8 @@ public class GraphOracleTests
         { "tarot-gpt2", "graph-transcoders", 7 * 5 },   // five sequences a pass: targets of several layers and logits share passes
         { "tiny-qwen3", "graph-transcoders-qwen3", 2048 },
         { "tiny-qwen3", "graph-transcoders-qwen3", 7 * 3 },
+        { "tiny-neox", "graph-transcoders-neox", 2048 },
+        { "tiny-neox", "graph-transcoders-neox", 6 * 4 },
     };
 
     internal static AttributionGraph Build(string method = GraphMethod.Replacement, GraphOptions? options = null, string fixture = "tarot-gpt2",
@@ -64,6 +67,7 @@ public class GraphOracleTests
     [Theory]
     [InlineData("tarot-gpt2", "graph-transcoders")]
     [InlineData("tiny-qwen3", "graph-transcoders-qwen3")]
+    [InlineData("tiny-neox", "graph-transcoders-neox")]
     public void EveryFeaturesIncomingEdgesPlusBiasGiveItsActivation(string fixture, string transcoders)
     {
         var graph = Build(fixture: fixture, transcoders: transcoders);

@@ -33,12 +33,12 @@ internal static class BackwardLoop
             if (record is not null) ComponentGradients.Record(record.AttnOut, l, g, g.Length);
             if (2 * l + 1 == target) break;
             var dz = attention(l, g, active);
+            if (parallel) inject?.Invoke(l);
             if (record is not null)
             {
                 ComponentGradients.Record(record.Z, l, dz, dz.Length);
                 ComponentGradients.Record(record.ResidPre, l, dx, dx.Length);
             }
-            if (parallel) inject?.Invoke(l);
         }
     }
 }
