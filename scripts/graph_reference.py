@@ -42,14 +42,15 @@ def gpt2():
     return {k.removeprefix("transformer."): v.double() for k, v in sd.items()}
 
 
-def transcoders(d, layers):
-    g = torch.Generator().manual_seed(23)
+def transcoders(d, layers, d_sae=D_SAE, seed=23, skip_layer=1):
+    """Random JumpReLU transcoders, about half their features active on normalised inputs; skip_layer's has W_skip."""
+    g = torch.Generator().manual_seed(seed)
     sets = []
     for l in range(layers):
-        t = {"W_enc": torch.randn(D_SAE, d, generator=g) / d ** 0.5, "W_dec": torch.randn(D_SAE, d, generator=g) * 0.3,
-             "b_enc": torch.randn(D_SAE, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1,
-             "activation_function.threshold": torch.rand(D_SAE, generator=g) * 0.5}
-        if l == 1:
+        t = {"W_enc": torch.randn(d_sae, d, generator=g) / d ** 0.5, "W_dec": torch.randn(d_sae, d, generator=g) * 0.3,
+             "b_enc": torch.randn(d_sae, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1,
+             "activation_function.threshold": torch.rand(d_sae, generator=g) * 0.5}
+        if l == skip_layer:
             t["W_skip"] = torch.randn(d, d, generator=g) * 0.1 / d ** 0.5
         # Stored in float32: the oracle uses the stored values.
         sets.append({k: v.float().double() for k, v in t.items()})
@@ -243,15 +244,7 @@ def tiny_qwen3():
     cfg = json.load(open(os.path.join(fixture, "config.json")))
     model = ref.Qwen3(cfg, {k: v.double() for k, v in ref.read_safetensors(os.path.join(fixture, "model.safetensors")).items()})
     d, n_layers = cfg["hidden_size"], cfg["num_hidden_layers"]
-    g = torch.Generator().manual_seed(29)
-    tcs = []
-    for l in range(n_layers):
-        t = {"W_enc": torch.randn(24, d, generator=g) / d ** 0.5, "W_dec": torch.randn(24, d, generator=g) * 0.3,
-             "b_enc": torch.randn(24, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1,
-             "activation_function.threshold": torch.rand(24, generator=g) * 0.5}
-        if l == 0:
-            t["W_skip"] = torch.randn(d, d, generator=g) * 0.1 / d ** 0.5
-        tcs.append({k: v.float().double() for k, v in t.items()})
+    tcs = transcoders(d, n_layers, d_sae=24, seed=29, skip_layer=0)
     write_set(folder, tcs, "mlp.hook_in")
     tokens = [5, 9, 33, 2, 60, 17, 40]   # no BOS in front: position 0's features are nodes
     recorder = Recorder(ref)
@@ -294,15 +287,7 @@ def tiny_neox():
     model = ref.GptNeoX(cfg, {k: v.double() for k, v in ref.read_safetensors(os.path.join(fixture, "model.safetensors")).items()})
     assert model.parallel
     d, n_layers, eps = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["layer_norm_eps"]
-    g = torch.Generator().manual_seed(31)
-    tcs = []
-    for l in range(n_layers):
-        t = {"W_enc": torch.randn(24, d, generator=g) / d ** 0.5, "W_dec": torch.randn(24, d, generator=g) * 0.3,
-             "b_enc": torch.randn(24, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1,
-             "activation_function.threshold": torch.rand(24, generator=g) * 0.5}
-        if l == n_layers - 1:
-            t["W_skip"] = torch.randn(d, d, generator=g) * 0.1 / d ** 0.5
-        tcs.append({k: v.float().double() for k, v in t.items()})
+    tcs = transcoders(d, n_layers, d_sae=24, seed=31, skip_layer=n_layers - 1)
     write_set(folder, tcs, "ln2.hook_normalized")
     tokens = [cfg["bos_token_id"], 9, 33, 2, 60, 17]
     recorder = Recorder(ref)
