@@ -18,6 +18,7 @@ public static class CliApp
             TrainSaeCommand.Create(),
             EvalSaeCommand.Create(),
             FeaturesCommand.Create(),
+            GraphCommand.Create(),
             MergeCommand.Create(),
             VerifyCommand.Create(),
             GenerateCommand.Create(),

@@ -8,6 +8,7 @@ public static class CliDefaults
 {
     public static string EmbeddedModel => Path.Combine(AppContext.BaseDirectory, "models", "default", "model");
     public static string EmbeddedSae => Path.Combine(AppContext.BaseDirectory, "models", "default", "sae");
+    public static string EmbeddedTranscoders => Path.Combine(AppContext.BaseDirectory, "models", "default", "transcoders");
 
     public static Option<string> ModelOption() => new("--model")
     {

@@ -6,9 +6,10 @@ namespace RelpSae.Lrp;
 /// <see cref="Identity"/>: the activation's gate frozen; <see cref="AttentionHead"/>: the attention
 /// pattern frozen; <see cref="Half"/>: the gate·up product of a gated MLP splits its gradient in half
 /// (the seed's Half-rule: nothing to act on in GPT-2); <see cref="HalfAttention"/>: AttnLRP's uniform
-/// split of the attention products. The presets are data: <see cref="Presets"/> maps each name to its rules.
+/// split of the attention products; <see cref="CutMlp"/>: no gradient passes through an MLP (an attribution graph's replacement
+/// model, where each MLP's output is made of graph nodes). The presets are data: <see cref="Presets"/> maps each name to its rules.
 /// </summary>
-public sealed record PropagationRules(bool LayerNorm, bool Identity, bool AttentionHead, bool Half, bool HalfAttention = false)
+public sealed record PropagationRules(bool LayerNorm, bool Identity, bool AttentionHead, bool Half, bool HalfAttention = false, bool CutMlp = false)
 {
     public static readonly PropagationRules Gradient = new(false, false, false, false);
     /// <summary>The seed's RelP, rule list ['LN-rule', 'Identity-rule', 'Half-rule']: on GPT-2, LN + Identity with the exact attention gradient.</summary>
@@ -46,6 +47,7 @@ public sealed record PropagationRules(bool LayerNorm, bool Identity, bool Attent
             if (AttentionHead) names.Add("ah");
             if (Half) names.Add("half");
             if (HalfAttention && !AttentionHead) names.Add("half-attn");
+            if (CutMlp) names.Add("mlp-cut");
             return names;
         }
     }

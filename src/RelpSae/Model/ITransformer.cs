@@ -29,6 +29,12 @@ public interface ITransformer
     /// W_U after fold_ln, as feature dashboards read a decoder direction.
     /// </summary>
     float[] DirectionLogits(ReadOnlySpan<float> directions, int count);
+
+    /// <summary>Token <paramref name="id"/>'s row of the unembedding [d_model]: the direction its logit reads from the final norm's output.</summary>
+    float[] UnembeddingRow(int id);
+
+    /// <summary>The unembedding's rows averaged over the vocabulary [d_model]: what a demeaned logit direction subtracts.</summary>
+    float[] UnembeddingMean();
 }
 
 /// <summary>One forward pass of an <see cref="ITransformer"/> (rows laid out [batch × tokens]).</summary>
@@ -56,6 +62,12 @@ public interface ITransformerRun : IDisposable
     /// coefficient at every component hook it passes (hook_mlp_out, hook_attn_out, attn.hook_z, hook_resid_pre).
     /// </summary>
     ComponentGradients ComponentBackward(IReadOnlyList<Metric> metrics, PropagationRules rules);
+    /// <summary>
+    /// One backward pass seeded by a vector in each sequence (<see cref="GradientSeed"/>) instead of a metric, down to the
+    /// embeddings, recording the coefficient at every component hook into <paramref name="record"/> (reused between passes);
+    /// under <see cref="PropagationRules.CutMlp"/> the <paramref name="skips"/> are the only paths through the MLPs.
+    /// </summary>
+    void SeededBackward(IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips);
     double[] MetricValues(Metric metric) => MetricValues([metric]);
     float[] Backward(Metric metric, HookPoint hook, PropagationRules rules) => Backward([metric], hook, rules);
     /// <summary>Runs again from <see cref="Start"/> with a new activation, reusing every buffer.</summary>

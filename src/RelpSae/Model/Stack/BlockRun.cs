@@ -291,6 +291,20 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
     }
 
     /// <summary>
+    /// One backward pass seeded by vectors, one sequence each (<see cref="GradientSeed"/>), down to the embeddings, recording
+    /// into <paramref name="record"/> the coefficient at every component it passes (reused from pass to pass; a block above
+    /// the highest seed keeps what an earlier pass left); <paramref name="skips"/>: transcoders' skip connections, the
+    /// only path through an MLP that the rules cut.
+    /// </summary>
+    public void SeededBackward(IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (!Completed || !Options.KeepForBackward || Start is not null || First > 0)
+            throw new InvalidOperationException("a seeded backward pass needs a complete pass from token ids that kept its activations");
+        Model.SeededBackward(this, seeds, rules, record, skips);
+    }
+
+    /// <summary>
     /// The gradient at the last residual (before the final norm) of Σ_b m_b: each metric's dm/dh at its
     /// row, through the logits' cap if the family has one and the final norm's backward, each as the pass's
     /// <paramref name="functions"/> resolved them (exact or a rule). The metric rows are returned too.

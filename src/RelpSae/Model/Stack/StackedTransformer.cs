@@ -61,6 +61,9 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
     /// <summary>The final norm's scale, for the metric's gradient through it.</summary>
     internal abstract float[] FinalNormScale { get; }
 
+    /// <summary>Block l's MLP pre-norm as the forward kept it: x̂ and the scale 1/σ (or 1/rms) of every row, and its γ.</summary>
+    internal abstract (float[] Hat, float[] Rstd, float[] Gamma) MlpNorm(BlockRun<TLayer> run, int l);
+
     /// <summary>dx += the path of <paramref name="g"/> (the gradient at block l's MLP output, non-zero on <paramref name="rows"/>) through the MLP branch.</summary>
     internal abstract void MlpBackward(BlockRun<TLayer> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f);
 
@@ -128,6 +131,26 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
         return logits;
     }
 
+    public float[] UnembeddingRow(int id)
+    {
+        if ((uint)id >= (uint)Facts.VocabSize) throw new RelpSaeException($"token id {id} is outside the model's vocabulary (0..{Facts.VocabSize - 1})");
+        var row = new float[Facts.DModel];
+        Unembed.Row(id, row);
+        return row;
+    }
+
+    public float[] UnembeddingMean()
+    {
+        var sum = new double[Facts.DModel];
+        var row = new float[Facts.DModel];
+        for (int v = 0; v < Facts.VocabSize; v++)
+        {
+            Unembed.Row(v, row);
+            for (int j = 0; j < row.Length; j++) sum[j] += row[j];
+        }
+        return [.. sum.Select(x => (float)(x / Facts.VocabSize))];
+    }
+
     ITransformerRun ITransformer.Forward(ReadOnlySpan<int> tokens, int batch, RunOptions? options) => Forward(tokens, batch, options);
 
     ITransformerRun ITransformer.ForwardFrom(HookPoint start, ReadOnlySpan<float> activation, int batch, int tokens, RunOptions? options) =>
@@ -171,6 +194,9 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
             (l, g, rows) => AttentionBackward(run, l, g, dx, rows, f), record, Facts.ParallelResidual);
         return dx;
     }
+
+    internal void SeededBackward(BlockRun<TLayer> run, IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips) =>
+        Model.SeededBackward.Run(this, run, seeds, rules, record, skips);
 
     /// <summary>
     /// Position of a hook along the residual stream: resid_pre of block l is 2l, resid_mid (and attn_out,

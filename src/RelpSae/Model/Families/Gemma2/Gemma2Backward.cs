@@ -16,9 +16,12 @@ public partial class Gemma2
 
     internal override float[] FinalNormScale => Weights.FinalNorm;
 
+    internal override (float[] Hat, float[] Rstd, float[] Gamma) MlpNorm(BlockRun<Gemma2Activations> run, int l) => (run.Layer(l).Ln2Hat, run.Layer(l).Ln2Rstd, Weights.Layers[l].PreFeedforwardNorm);
+
     /// <summary>Through the post-norm, the gated MLP and the pre-norm.</summary>
     internal override void MlpBackward(BlockRun<Gemma2Activations> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f)
     {
+        if (f.CutMlp) return;
         var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
         PostNorm(g, rows, s.Post2Hat, s.Post2Rstd, w.PostFeedforwardNorm, f, work);
         Mlps[l].Backward(work.DRaw, rows, s.Mlp, f, work.Mlp, work.DNormed);

@@ -15,9 +15,12 @@ public sealed partial class Gpt2
 
     internal override float[] FinalNormScale => Weights.LnFGamma;
 
+    internal override (float[] Hat, float[] Rstd, float[] Gamma) MlpNorm(BlockRun<Gpt2Activations> run, int l) => (run.Layer(l).Ln2Hat, run.Layer(l).Ln2Rstd, Weights.Layers[l].Ln2Gamma);
+
     /// <summary>Through c_proj, GELU, c_fc and LN₂.</summary>
     internal override void MlpBackward(BlockRun<Gpt2Activations> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f)
     {
+        if (f.CutMlp) return;
         var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
         int k = rows.Count, d = Config.DModel, m = Config.DMlp;
         w.Proj.Transpose(rows.Gather(g, d, work.DNormed), d, k, work.DHidden, accumulate: false);

@@ -15,9 +15,12 @@ public sealed partial class GptNeoX
 
     internal override float[] FinalNormScale => Weights.LnFGamma;
 
+    internal override (float[] Hat, float[] Rstd, float[] Gamma) MlpNorm(BlockRun<GptNeoXActivations> run, int l) => (run.Layer(l).Ln2Hat, run.Layer(l).Ln2Rstd, Weights.Layers[l].Ln2Gamma);
+
     /// <summary>Through W_out, GELU, W_in and LN₂.</summary>
     internal override void MlpBackward(BlockRun<GptNeoXActivations> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f)
     {
+        if (f.CutMlp) return;
         var (c, w, s, work) = (Config, Weights.Layers[l], run.Layer(l), Work(run));
         int k = rows.Count;
         w.FcOut.Transpose(rows.Gather(g, c.DModel, work.DNormed), c.DModel, k, work.DHidden, accumulate: false);

@@ -15,9 +15,12 @@ public partial class Llama
 
     internal override float[] FinalNormScale => Weights.FinalNorm;
 
+    internal override (float[] Hat, float[] Rstd, float[] Gamma) MlpNorm(BlockRun<LlamaActivations> run, int l) => (run.Layer(l).Ln2Hat, run.Layer(l).Ln2Rstd, Weights.Layers[l].PostAttentionNorm);
+
     /// <summary>Through the gated MLP and RMSNorm₂.</summary>
     internal override void MlpBackward(BlockRun<LlamaActivations> run, int l, float[] g, float[] dx, RowSet rows, BackwardFunctions f)
     {
+        if (f.CutMlp) return;
         var (w, s, work) = (Weights.Layers[l], run.Layer(l), Work(run));
         Mlps[l].Backward(rows.Gather(g, Config.DModel, work.DNormed), rows, s.Mlp, f, work.Mlp, work.DNormed);
         RowSteps.NormBackward(rows, f.Norm, work.DNormed, s.Ln2Hat, s.Ln2Rstd, w.PostAttentionNorm, dx);

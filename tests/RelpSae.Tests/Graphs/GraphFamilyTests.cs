@@ -1,0 +1,23 @@
+using RelpSae.Graphs;
+using RelpSae.Model;
+using RelpSae.Sae;
+using RelpSae.Tests.Attribution;
+
+namespace RelpSae.Tests.Graphs;
+
+/// <summary>Transcoders that write before Gemma's post-MLP norm (mlp.hook_out) are refused for graphs, naming the file.</summary>
+public class GraphFamilyTests
+{
+    [Fact]
+    public void TranscodersWritingBeforeAPostMlpNormAreRefused()
+    {
+        var model = Families.Named("tiny-gemma2").Load();
+        var set = Enumerable.Range(0, model.Facts.NLayers).Select(l =>
+        {
+            var t = TranscoderSpliceTests.RandomTranscoder(model.Facts.DModel, SaeArchitecture.JumpRelu, $"blocks.{l}.mlp.hook_in", $"blocks.{l}.mlp.hook_out", skip: false);
+            return new HookedTranscoder($"layer_{l}.safetensors", t, new HookPoint(HookKind.MlpHookIn, l), new HookPoint(HookKind.MlpHookOut, l));
+        }).ToList();
+        var e = Assert.Throws<RelpSaeException>(() => GraphSetup.Create(model, set, TranscoderSpliceTests.Prompt, new GraphOptions()));
+        Assert.Equal("layer_0.safetensors: writes blocks.0.mlp.hook_out, before this model's post-MLP norm; an attribution graph needs transcoders that write hook_mlp_out", e.Message);
+    }
+}
