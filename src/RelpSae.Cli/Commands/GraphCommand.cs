@@ -30,19 +30,25 @@ public static class GraphCommand
         var nodeThreshold = new Option<double>("--node-threshold") { Description = "Keep the nodes that carry this share of the influence on the logits, in (0, 1].", DefaultValueFactory = _ => 0.8 };
         var edgeThreshold = new Option<double>("--edge-threshold") { Description = "Keep the edges that carry this share of the influence, in (0, 1].", DefaultValueFactory = _ => 0.98 };
         var maxFeatures = new Option<int>("--max-feature-nodes") { Description = "At most this many feature nodes, the most influential (circuit-tracer's default).", DefaultValueFactory = _ => 7500 };
+        var methods = new Option<string>("--methods")
+        {
+            Description = "Methods whose edge weights are measured against patching: each kept edge's true direct effect (attention and norms live, every other node held) beside its weight under each, in results.json; none to skip.",
+            DefaultValueFactory = _ => "replacement,gradient,relp",
+        };
         var slug = new Option<string>("--slug") { Description = "The graph's name in its metadata.", DefaultValueFactory = _ => "graph" };
         var bos = CliDefaults.PrependBosOption();
         var output = new Option<string>("--out") { Description = $"Folder for {GraphJson.FileName}.", Required = true };
         var json = JsonOutput.Option("a summary");
         var command = new Command("graph", "Attribution graph of a prompt over transcoder features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
         {
-            prompt, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, slug, bos, output, json,
+            prompt, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
         };
         command.SetAction((parse, cancel) =>
         {
             // Everything the user can get wrong is checked before the model runs.
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
             var rules = GraphMethod.Parse(methodName);
+            var compared = MeasuredMethods(parse.GetValue(methods)!, methodName);
             double nodes = parse.GetValue(nodeThreshold), edges = parse.GetValue(edgeThreshold);
             foreach (var (name, value) in new[] { ("--node-threshold", nodes), ("--edge-threshold", edges) })
                 if (!(value > 0 && value <= 1)) throw new RelpSaeException($"{name} must lie in (0, 1], got {value}");
@@ -64,16 +70,59 @@ public static class GraphCommand
             var pruning = GraphPruning.Prune(graph, nodes, edges);
             var scores = GraphScores.Of(graph);
             var prunedScores = GraphScores.Of(graph, pruning.EdgeMask);
+            MeasuredEdges? measured = null;
+            if (compared.Count > 0)
+            {
+                var graphs = new List<AttributionGraph> { graph };
+                foreach (var other in compared.Where(m => m != methodName))
+                    graphs.Add(ProgressDisplay.Run($"graph ({other})", setup.Targets, "rows",
+                        update => GraphAttribution.Build(setup, GraphMethod.Parse(other), other, done => update(done, ""), cancel)));
+                measured = MeasuredEdges.Measure(setup, graphs, pruning);
+            }
             Directory.CreateDirectory(outDir);
             var info = new GraphFileInfo(parse.GetValue(slug)!, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Split(',')[0]))),
                 [.. set.Select(t => Path.GetFullPath(t.Source))], text, Path.GetFullPath(bundle.Dir), nodes, edges, scores, prunedScores);
-            GraphJson.Write(outDir, graph, pruning, info, bundle.TokenText);
-            // VIEWER CALL SITE: GraphViewer.Write(outDir, …) writes index.html beside graph.json here (added with the viewer).
+            GraphJson.Write(outDir, graph, pruning, info, bundle.TokenText, measured is null ? null : measured.Truth, FeatureDashboards(set));
+            GraphViewer.Write(outDir, File.ReadAllText(Path.Combine(outDir, GraphJson.FileName)));
+            string? results = measured?.Write(Path.Combine(outDir, MeasuredEdges.FileName), text, methodName);
             Finish(graph, pruning, scores, prunedScores, Path.Combine(outDir, GraphJson.FileName), clock.Elapsed.TotalSeconds, JsonOutput.Target(parse, json),
                 parse.InvocationConfiguration.Output);
+            if (measured is not null) Report(results!, measured.Agreement, parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>The methods to measure, the graph's own first; empty for "none".</summary>
+    private static IReadOnlyList<string> MeasuredMethods(string list, string graphMethod)
+    {
+        var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(m => m.ToLowerInvariant()).ToList();
+        if (names is ["none"]) return [];
+        if (names.Count == 0) throw new RelpSaeException("--methods is empty: give a comma list of graph methods, or none");
+        foreach (var name in names)
+            try { GraphMethod.Parse(name); }
+            catch (RelpSaeException e) { throw new RelpSaeException($"--methods: {e.Message}", e); }
+        return [graphMethod, .. names.Where(n => n != graphMethod).Distinct()];
+    }
+
+    /// <summary>Each transcoder folder's feature dashboards (features.json beside it), for the viewer; none where a folder has none.</summary>
+    private static Func<GraphNode, string?> FeatureDashboards(IReadOnlyList<HookedTranscoder> set)
+    {
+        var byLayer = set.ToDictionary(t => t.Layer, t => Directory.Exists(t.Source) ? RelpSae.Dashboards.DashboardFile.Entries(t.Source, t.Transcoder.DSae) : null);
+        return node => node.Kind == GraphNodeKind.Feature && byLayer.GetValueOrDefault(node.Layer) is { } entries ? entries[node.Index] : null;
+    }
+
+    /// <summary>A line per method: its edges' agreement with their true direct effects.</summary>
+    private static void Report(string path, EdgeAgreement agreement, TextWriter output)
+    {
+        output.WriteLine($"{agreement.Edges} kept edges measured against patching (attention and norms live, every other node held):");
+        foreach (var m in agreement.Methods)
+        {
+            var all = m.ByType[0].Statistics;
+            output.WriteLine($"  {m.Method,-12} pearson {all.Pearson.Value:F3} [{all.Pearson.Low:F3}, {all.Pearson.High:F3}]  spearman {all.Spearman.Value:F3}  "
+                + $"sign {all.SignAgreement.Value:F3}  relative error {all.RelativeError.Value:F3}");
+        }
+        output.WriteLine($"written to {path}");
     }
 
     private static void Finish(AttributionGraph g, GraphPruning p, GraphScores scores, GraphScores pruned, string file, double seconds, string? jsonPath, TextWriter output)

@@ -110,7 +110,15 @@ public static class DashboardFile
     /// Each feature's best context from the dashboard file in <paramref name="saeDir"/> as one short line, the peak
     /// token marked «so», or null when the folder has no dashboard file.
     /// </summary>
-    public static IReadOnlyList<string>? Snippets(string saeDir, int dSae, int before = 6, int after = 2)
+    public static IReadOnlyList<string>? Snippets(string saeDir, int dSae, int before = 6, int after = 2) =>
+        EachFeature(saeDir, dSae, f => f.GetProperty("activations").EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } best
+            ? Snippet(best, before, after) : "");
+
+    /// <summary>Each feature's dashboard as JSON text (one entry of the file's features array), from the file beside the dictionary; null when there is none.</summary>
+    public static IReadOnlyList<string>? Entries(string saeDir, int dSae) => EachFeature(saeDir, dSae, f => f.GetRawText());
+
+    /// <summary>What <paramref name="read"/> takes from each feature's entry of the file beside the dictionary, checked to describe its d_sae features; null when there is no file.</summary>
+    private static IReadOnlyList<T>? EachFeature<T>(string saeDir, int dSae, Func<JsonElement, T> read)
     {
         var path = Path.Combine(saeDir, FileName);
         if (!File.Exists(path)) return null;
@@ -120,8 +128,7 @@ public static class DashboardFile
             var features = doc.RootElement.GetProperty("features");
             if (features.GetArrayLength() != dSae)
                 throw new RelpSaeException($"{path} describes {features.GetArrayLength()} features but the SAE has {dSae}");
-            return [.. features.EnumerateArray().Select(f => f.GetProperty("activations").EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } best
-                ? Snippet(best, before, after) : "")];
+            return [.. features.EnumerateArray().Select(read)];
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
         {

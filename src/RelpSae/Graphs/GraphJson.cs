@@ -27,7 +27,11 @@ public static class GraphJson
     /// <summary>circuit-tracer's process_token: newlines, tabs and carriage returns made visible.</summary>
     public static string ProcessToken(string token) => token.Replace("\n", "⏎").Replace("\t", "→").Replace("\r", "↵");
 
-    public static void Write(string folder, AttributionGraph graph, GraphPruning pruning, GraphFileInfo info, Func<int, string> tokenText)
+    /// <param name="measured">Each kept edge's true direct effect (target, source), written as the link's "measured"; null: none.</param>
+    /// <param name="dashboard">A feature node's dashboard (one entry of features.json, as JSON text), written as its
+    /// <see cref="GraphViewer.DashboardKey"/>; null where there is none.</param>
+    public static void Write(string folder, AttributionGraph graph, GraphPruning pruning, GraphFileInfo info, Func<int, string> tokenText,
+        Func<int, int, double?>? measured = null, Func<GraphNode, string?>? dashboard = null)
     {
         int n = graph.Count;
         var ids = graph.Nodes.Select(NodeId).ToArray();
@@ -52,7 +56,7 @@ public static class GraphJson
             w.WriteEndObject();
             w.WriteStartArray("nodes");
             for (int i = 0; i < n; i++)
-                if (Used(i)) WriteNode(w, graph, i, ids[i], pruning.CumulativeScores[i], tokenText);
+                if (Used(i)) WriteNode(w, graph, i, ids[i], pruning.CumulativeScores[i], tokenText, dashboard?.Invoke(graph.Nodes[i]));
             w.WriteEndArray();
             w.WriteStartArray("links");
             for (int t = 0; t < n; t++)
@@ -63,6 +67,7 @@ public static class GraphJson
                     w.WriteString("source", ids[s]);
                     w.WriteString("target", ids[t]);
                     w.WriteNumber("weight", graph.Edge(t, s));
+                    if (measured?.Invoke(t, s) is { } effect) w.WriteNumberOrNull("measured", effect);
                     w.WriteEndObject();
                 }
             w.WriteEndArray();
@@ -111,7 +116,7 @@ public static class GraphJson
         w.WriteEndObject();
     }
 
-    private static void WriteNode(Utf8JsonWriter w, AttributionGraph graph, int i, string id, double influence, Func<int, string> tokenText)
+    private static void WriteNode(Utf8JsonWriter w, AttributionGraph graph, int i, string id, double influence, Func<int, string> tokenText, string? dashboard)
     {
         var node = graph.Nodes[i];
         w.WriteStartObject();
@@ -143,6 +148,11 @@ public static class GraphJson
                 break;
         }
         if (node.Kind is GraphNodeKind.Feature or GraphNodeKind.Logit) w.WriteNumberOrNull("bias", graph.Bias[i]);
+        if (dashboard is not null)
+        {
+            w.WritePropertyName(GraphViewer.DashboardKey);
+            w.WriteRawValue(dashboard);
+        }
         w.WriteEndObject();
     }
 
