@@ -16,7 +16,8 @@ public static class GraphCommand
 {
     public static Command Create()
     {
-        var prompt = new Option<string>("--prompt") { Description = "The prompt whose next-token logits the graph explains.", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "The prompt whose next-token logits the graph explains." };
+        var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as comma-separated token ids (for a model whose tokenizer is not at hand)." };
         var model = CliDefaults.ModelOption();
         var saes = new Option<string?>("--saes")
         {
@@ -41,11 +42,13 @@ public static class GraphCommand
         var json = JsonOutput.Option("a summary");
         var command = new Command("graph", "Attribution graph of a prompt over transcoder features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
         {
-            prompt, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
+            prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
         };
         command.SetAction((parse, cancel) =>
         {
             // Everything the user can get wrong is checked before the model runs.
+            string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
+            if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
             var rules = GraphMethod.Parse(methodName);
             var compared = MeasuredMethods(parse.GetValue(methods)!, methodName);
@@ -62,8 +65,8 @@ public static class GraphCommand
             var clock = Stopwatch.StartNew();
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
             var set = TranscoderSet.Load(spec, bundle.Facts);
-            string text = parse.GetValue(prompt)!;
-            var tokens = bundle.Encode(text, parse.GetValue(bos));
+            var tokens = text is not null ? bundle.Encode(text, parse.GetValue(bos)) : CliParsing.TokenIds(ids!, bundle.Facts.VocabSize);
+            text ??= string.Concat(tokens.Select(bundle.TokenText));
             var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions { MaxFeatureNodes = maxNodes });
             var graph = ProgressDisplay.Run("graph", setup.Targets, "rows",
                 update => GraphAttribution.Build(setup, rules, methodName, done => update(done, ""), cancel));

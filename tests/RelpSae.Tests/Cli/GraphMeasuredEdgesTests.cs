@@ -61,4 +61,23 @@ public class GraphMeasuredEdgesTests
         Assert.StartsWith("error: --methods: unknown graph method \"banana\"", error.Trim());
         Assert.Single(error.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void APromptGivenAsIdsMakesTheGraphOfThoseTokens()
+    {
+        var tokens = ModelFolder.Load(CliHarness.Tarot).Encode(Prompt);
+        string[] Links(params string[] prompt)
+        {
+            var outDir = Directory.CreateTempSubdirectory("relp-graph-").FullName;
+            var (code, _, error) = CliHarness.Run(["graph", .. prompt, "--model", CliHarness.Tarot, "--saes", Transcoders, "--out", outDir, "--methods", "none"]);
+            Assert.True(code == 0, error);
+            Assert.False(File.Exists(Path.Combine(outDir, MeasuredEdges.FileName)));
+            return [.. JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, GraphJson.FileName)))!["links"]!.AsArray().Select(l => l!.ToJsonString())];
+        }
+        Assert.Equal(Links("--prompt", Prompt), Links("--prompt-ids", string.Join(",", tokens)));
+
+        var (code, _, error) = CliHarness.Run("graph", "--model", CliHarness.Tarot, "--saes", Transcoders, "--out", Directory.CreateTempSubdirectory().FullName);
+        Assert.Equal(2, code);
+        Assert.Equal("error: give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)", error.Trim());
+    }
 }
