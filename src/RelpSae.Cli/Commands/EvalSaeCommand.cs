@@ -39,18 +39,19 @@ public static class EvalSaeCommand
             var (hook, written) = transcoder?.Hooks(bundle.Facts, saePath) ?? (SaeFiles.Hook(autoencoder, bundle.Facts, saePath), default);
             var saeDir = CliDefaults.SaeFolder(saePath);
             var settings = DataSettings(autoencoder, bundle, parse.GetValue(data)!, parse.GetValue(textField));
+            if (transcoder?.Skip is not null && saePath != saeDir && parse.GetValue(output) is not null)
+                throw new RelpSaeException($"--out: {saePath} has a skip connection, which a copy cannot hold yet; evaluate it without --out");
             var outDir = OutputFolder(saeDir, parse.GetValue(output));
             // A Gemma Scope / dictionary_learning / circuit-tracer file copied to --out is written in SAELens' layout, so the folder works as --sae.
             if (saePath != saeDir && outDir != saeDir)
             {
                 if (transcoder is null) SaeFiles.Save(outDir, autoencoder);
-                else if (transcoder.Skip is null) TranscoderFiles.Save(outDir, transcoder);
-                else throw new RelpSaeException($"--out: {saePath} has a skip connection, which a copy cannot hold yet; evaluate it without --out");
+                else TranscoderFiles.Save(outDir, transcoder);
             }
             var report = Evaluate(n, progress => transcoder is null
                 ? SaeModelEvaluation.RunAndSave(bundle, autoencoder, hook, settings, n, outDir, progress, cancel)
                 : SaeModelEvaluation.RunAndSave(bundle, transcoder, hook, written, settings, n, outDir, progress, cancel));
-            Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output);
+            Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output, transcoder is null ? "SAE" : "transcoder");
             return Task.FromResult(0);
         });
         return command;
@@ -115,14 +116,14 @@ public static class EvalSaeCommand
         return outDir;
     }
 
-    /// <summary>Prints the metrics and writes them as JSON when asked.</summary>
-    internal static void Finish(SaeModelReport report, string? jsonPath, TextWriter output)
+    /// <summary>Prints the metrics of the <paramref name="dictionary"/> (SAE or transcoder) and writes them as JSON when asked.</summary>
+    internal static void Finish(SaeModelReport report, string? jsonPath, TextWriter output, string dictionary = "SAE")
     {
         var m = report.Metrics;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"tokens {m.Tokens}  L0 {m.L0:F2}  MSE {m.Mse:G4}  explained variance {m.ExplainedVariance:F4}  dead {m.DeadFraction:P1}  dense {m.DenseFraction:P1}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"CE clean {report.CeClean:F4}  with SAE {report.CeSae:F4}  zero-ablated {report.CeZero:F4}  CE loss recovered {report.CeLossRecovered:F4}"));
+            $"CE clean {report.CeClean:F4}  with {dictionary} {report.CeSae:F4}  zero-ablated {report.CeZero:F4}  CE loss recovered {report.CeLossRecovered:F4}"));
         if (jsonPath is not null)
             JsonOutput.Write(jsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }

@@ -110,7 +110,7 @@ public static class TrainSaeCommand
             var report = EvalSaeCommand.Evaluate(parse.GetValue(evalTokens), progress => training.Finish(sae, parse.GetValue(evalTokens), progress, cancel));
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine($"trained {trainer.Step} steps ({trainer.Step * options.BatchSize} tokens); {(written is null ? "SAE" : "transcoder")} saved to {outDir}");
-            EvalSaeCommand.Finish(report, JsonOutput.Target(parse, json), stdout);
+            EvalSaeCommand.Finish(report, JsonOutput.Target(parse, json), stdout, written is null ? "SAE" : "transcoder");
             return Task.FromResult(0);
         });
         return command;

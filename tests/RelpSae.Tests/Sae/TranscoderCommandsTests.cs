@@ -46,6 +46,25 @@ public class TranscoderCommandsTests
         Assert.Contains("blocks.0.ln2.hook_normalized → blocks.0.hook_mlp_out (transcoder)", output);
     }
 
+    [Fact]
+    public void EvalSaeCopiesACircuitTracerTranscoderToOutAsASaeLensFolderButRefusesASkipConnection()
+    {
+        var data = TarotText.WriteFile();
+        var outDir = Path.Combine(Directory.CreateTempSubdirectory().FullName, "copy");
+        var layer = TranscoderCommandTests.CircuitTracerLayer(128, 0, "ln2.hook_normalized", "hook_mlp_out", skip: false);
+        var (code, output, error) = CliHarness.Run("eval-sae", "--model", CliHarness.Tarot, "--sae", layer, "--data", data, "--tokens", "60", "--out", outDir);
+        Assert.True(code == 0, error);
+        Assert.Contains("with transcoder ", output);
+        var copy = TranscoderFiles.Load(outDir);
+        Assert.Equal(("blocks.0.ln2.hook_normalized", "blocks.0.hook_mlp_out"), (copy.InputHook, copy.OutputHook));
+        Assert.Equal(TranscoderFiles.Load(layer).Dictionary.WDec, copy.Dictionary.WDec);
+        Assert.True(File.Exists(Path.Combine(outDir, FeatureMeans.FileName)));
+
+        var skip = TranscoderCommandTests.CircuitTracerLayer(128, 0, "ln2.hook_normalized", "hook_mlp_out", skip: true);
+        SaeCommandsTests.AssertUserError(CliHarness.Run("eval-sae", "--model", CliHarness.Tarot, "--sae", skip, "--data", data, "--out", outDir + "2"),
+            "has a skip connection, which a copy cannot hold yet; evaluate it without --out");
+    }
+
     [Theory]
     [InlineData("--output-hook blocks.0.hook_resid_post", "error: --output-hook: the transcoder writes blocks.0.hook_resid_post; a transcoder stands in for an MLP")]
     [InlineData("--output-hook blocks.2.hook_mlp_out", "error: --output-hook: the transcoder reads blocks.0.ln2.hook_normalized but writes blocks.2.hook_mlp_out: it must read that MLP's input")]
