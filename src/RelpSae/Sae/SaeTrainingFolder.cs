@@ -102,7 +102,7 @@ public sealed class SaeTrainingFolder : IDisposable
         if (!File.Exists(runFile) || Read(runFile) is not JsonObject recorded) return record["command"]!.GetValue<string>();
         foreach (var key in Matching)
             if (!JsonNode.DeepEquals(recorded[key], record[key]))
-                throw new SettingException(name => $"{name(Setting.Resume)}: the run in {dir} was started with {key} {recorded[key]?.ToJsonString()}, this command gives {record[key]?.ToJsonString()}");
+                throw new SettingException(name => $"{name(Setting.Resume)}: the run in {dir} was started with {key} {recorded[key]?.ToJsonString() ?? "none"}, this command gives {record[key]?.ToJsonString() ?? "none"}");
         return recorded["command"]?.GetValue<string>() ?? record["command"]!.GetValue<string>();
     }
 
