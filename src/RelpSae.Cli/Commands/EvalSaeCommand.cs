@@ -11,14 +11,15 @@ namespace RelpSae.Cli.Commands;
 /// <c>relp-sae eval-sae</c>: the SAE's metrics inside its model (L0, MSE, explained variance, CE loss recovered,
 /// dead and dense fractions), and the feature summaries and feature means the attribution commands use:
 /// beside the SAE, or in <c>--out</c> with a copy of the SAE. The embedded SAE is part of the tool and is
-/// never rewritten, so it needs <c>--out</c>.
+/// never rewritten, so it needs <c>--out</c>. A transcoder is measured on its MLP's output (explained variance of the
+/// output hook; CE with the MLP's output replaced by the prediction, against the MLP zero-ablated).
 /// </summary>
 public static class EvalSaeCommand
 {
     public static Command Create()
     {
         var model = CliDefaults.ModelOption();
-        var sae = CliDefaults.SaeOption();
+        var sae = CliDefaults.SaeOption(transcoders: true);
         var data = DataOption();
         var tokens = new Option<long>("--tokens") { Description = "Positions to evaluate.", DefaultValueFactory = _ => 16_384 };
         var textField = TextFieldOption();
@@ -32,14 +33,25 @@ public static class EvalSaeCommand
         {
             long n = parse.GetValue(tokens);
             if (n <= 0) throw new RelpSaeException($"--tokens must be positive, got {n}");
-            var (bundle, saePath, autoencoder, hook) = LoadModelAndSae(parse.GetValue(model), parse.GetValue(sae));
+            var (bundle, saePath) = LoadModel(parse.GetValue(model), parse.GetValue(sae));
+            var transcoder = TranscoderFiles.IsTranscoder(saePath) ? TranscoderFiles.Load(saePath) : null;
+            var autoencoder = transcoder?.Dictionary ?? SaeFiles.Load(saePath);
+            var (hook, written) = transcoder?.Hooks(bundle.Facts, saePath) ?? (SaeFiles.Hook(autoencoder, bundle.Facts, saePath), default);
             var saeDir = CliDefaults.SaeFolder(saePath);
             var settings = DataSettings(autoencoder, bundle, parse.GetValue(data)!, parse.GetValue(textField));
+            if (transcoder?.Skip is not null && saePath != saeDir && parse.GetValue(output) is not null)
+                throw new RelpSaeException($"--out: {saePath} has a skip connection, which a copy cannot hold yet; evaluate it without --out");
             var outDir = OutputFolder(saeDir, parse.GetValue(output));
-            // A Gemma Scope / dictionary_learning file copied to --out is written in SAELens' layout, so the folder works as --sae.
-            if (saePath != saeDir && outDir != saeDir) SaeFiles.Save(outDir, autoencoder);
-            var report = Evaluate(n, progress => SaeModelEvaluation.RunAndSave(bundle, autoencoder, hook, settings, n, outDir, progress, cancel));
-            Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output);
+            // A Gemma Scope / dictionary_learning / circuit-tracer file copied to --out is written in SAELens' layout, so the folder works as --sae.
+            if (saePath != saeDir && outDir != saeDir)
+            {
+                if (transcoder is null) SaeFiles.Save(outDir, autoencoder);
+                else TranscoderFiles.Save(outDir, transcoder);
+            }
+            var report = Evaluate(n, progress => transcoder is null
+                ? SaeModelEvaluation.RunAndSave(bundle, autoencoder, hook, settings, n, outDir, progress, cancel)
+                : SaeModelEvaluation.RunAndSave(bundle, transcoder, hook, written, settings, n, outDir, progress, cancel));
+            Finish(report, JsonOutput.Target(parse, json), parse.InvocationConfiguration.Output, transcoder is null ? "SAE" : "transcoder");
             return Task.FromResult(0);
         });
         return command;
@@ -48,12 +60,18 @@ public static class EvalSaeCommand
     /// <summary>The model and the SAE of --model and --sae, checked against each other, and the SAE's hook.</summary>
     internal static (ModelFolder Bundle, string SaePath, SparseAutoencoder Sae, HookPoint Hook) LoadModelAndSae(string? model, string? sae)
     {
+        var (bundle, saePath) = LoadModel(model, sae);
+        var autoencoder = SaeFiles.Load(saePath);
+        return (bundle, saePath, autoencoder, SaeFiles.Hook(autoencoder, bundle.Facts, saePath));
+    }
+
+    /// <summary>The model of --model, processed as the --sae named (whose path is checked) expects.</summary>
+    private static (ModelFolder Bundle, string SaePath) LoadModel(string? model, string? sae)
+    {
         // A release SAE named on the command line is read on the model processed as it was trained on.
         var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(model), "--model"),
             Hub.LocalOrHub.ProcessingOf(CliDefaults.SaePath(sae)).CenterWritingWeights, CliDefaults.Holding);
-        var saePath = CliDefaults.ExistingSae(CliDefaults.SaePath(sae));
-        var autoencoder = SaeFiles.Load(saePath);
-        return (bundle, saePath, autoencoder, SaeFiles.Hook(autoencoder, bundle.Facts, saePath));
+        return (bundle, CliDefaults.ExistingSae(CliDefaults.SaePath(sae)));
     }
 
     /// <summary>--data of the commands that read a data set the way the SAE's cfg.json says it was trained on.</summary>
@@ -98,14 +116,14 @@ public static class EvalSaeCommand
         return outDir;
     }
 
-    /// <summary>Prints the metrics and writes them as JSON when asked.</summary>
-    internal static void Finish(SaeModelReport report, string? jsonPath, TextWriter output)
+    /// <summary>Prints the metrics of the <paramref name="dictionary"/> (SAE or transcoder) and writes them as JSON when asked.</summary>
+    internal static void Finish(SaeModelReport report, string? jsonPath, TextWriter output, string dictionary = "SAE")
     {
         var m = report.Metrics;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"tokens {m.Tokens}  L0 {m.L0:F2}  MSE {m.Mse:G4}  explained variance {m.ExplainedVariance:F4}  dead {m.DeadFraction:P1}  dense {m.DenseFraction:P1}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"CE clean {report.CeClean:F4}  with SAE {report.CeSae:F4}  zero-ablated {report.CeZero:F4}  CE loss recovered {report.CeLossRecovered:F4}"));
+            $"CE clean {report.CeClean:F4}  with {dictionary} {report.CeSae:F4}  zero-ablated {report.CeZero:F4}  CE loss recovered {report.CeLossRecovered:F4}"));
         if (jsonPath is not null)
             JsonOutput.Write(jsonPath, report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }

@@ -10,14 +10,19 @@ namespace RelpSae.Cli.Commands;
 /// <summary>
 /// <c>relp-sae train-sae</c>: trains an SAE on a model's activations over a text data set (docs/methods.md §7), with
 /// atomic checkpoints, --resume, and Ctrl-C that checkpoints; ends with the SAELens folder, its sparsity,
-/// feature summaries and means, and the eval-sae metrics.
+/// feature summaries and means, and the eval-sae metrics. With --output-hook it trains a transcoder instead: features of
+/// the --hook activation (an MLP's input) predicting the --output-hook one (that MLP's output).
 /// </summary>
 public static class TrainSaeCommand
 {
     public static Command Create()
     {
         var model = CliDefaults.ModelOption();
-        var hook = new Option<string>("--hook") { Description = "TransformerLens hook name, e.g. blocks.2.hook_resid_post.", Required = true };
+        var hook = new Option<string>("--hook") { Description = "TransformerLens hook name, e.g. blocks.2.hook_resid_post (a transcoder's input, e.g. blocks.2.ln2.hook_normalized).", Required = true };
+        var outputHook = new Option<string?>("--output-hook")
+        {
+            Description = "Train a transcoder: features of --hook (an MLP's input: hook_resid_mid, hook_mlp_in, ln2.hook_normalized or mlp.hook_in) predict this hook, the same block's MLP output (blocks.L.hook_mlp_out or blocks.L.mlp.hook_out).",
+        };
         var expansion = new Option<int>("--expansion") { Description = "d_sae = expansion × d_in.", DefaultValueFactory = _ => 4 };
         var architecture = new Option<string>("--architecture") { Description = "relu | jumprelu | topk.", DefaultValueFactory = _ => "relu" };
         var k = new Option<int>("--k") { Description = "Active features per token (topk).", DefaultValueFactory = _ => 32 };
@@ -41,7 +46,7 @@ public static class TrainSaeCommand
         var json = JsonOutput.Option("the final metrics");
         var command = new Command("train-sae", "Train a sparse autoencoder on a model's activations at a hook over a text data set.")
         {
-            model, hook, expansion, architecture, k, l1, lr, tokens, batch, context, data, textField, output, seed, resume, force,
+            model, hook, outputHook, expansion, architecture, k, l1, lr, tokens, batch, context, data, textField, output, seed, resume, force,
             checkpointEvery, prependBos, skipBos, separator, shuffle, evalTokens, json,
         };
         command.SetAction((parse, cancel) =>
@@ -49,7 +54,13 @@ public static class TrainSaeCommand
             // Everything the user can get wrong is checked before the model runs.
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
             var hookPoint = bundle.Facts.ParseHook(parse.GetValue(hook)!);
-            var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, bundle.Facts.Width(hookPoint, 1));
+            int width = bundle.Facts.Width(hookPoint, 1);
+            HookPoint? written = parse.GetValue(outputHook) is { } outputName
+                ? Transcoder.Hooks(bundle.Facts, hookPoint.Name, outputName, width, "--output-hook").Output
+                : null;
+            var options = TrainingOptions(parse, expansion, architecture, k, l1, lr, tokens, batch, seed, width);
+            // A transcoder's b_dec is the bias of its output, not subtracted from its input.
+            if (written is not null) options = options with { ApplyBDecToInput = false };
             if (parse.GetValue(checkpointEvery) < 0) throw new RelpSaeException($"--checkpoint-every must be >= 0, got {parse.GetValue(checkpointEvery)}");
             if (parse.GetValue(evalTokens) <= 0) throw new RelpSaeException($"--eval-tokens must be positive, got {parse.GetValue(evalTokens)}");
             int contextLength = parse.GetValue(context) ?? Math.Min(128, bundle.Facts.Context);
@@ -70,17 +81,17 @@ public static class TrainSaeCommand
             string field = bundle.Tokenizer is null && parse.GetResult(textField) is null or { Implicit: true } ? IdsField : parse.GetValue(textField)!;
             var settings = new SaeDataSettings(givenPath, field, packing, bos && parse.GetValue(skipBos));
             var outDir = parse.GetValue(output)!;
-            var record = SaeTrainingFolder.Record(settings, hookPoint, options, parse.GetValue(shuffle), CommandLine(parse));
-            DiskSpace.Ensure(outDir, SaeTrainingFolder.BytesNeeded(options, bundle.Facts.Width(hookPoint, 1)), "the checkpoints and the SAE");
+            var record = SaeTrainingFolder.Record(settings, hookPoint, options, parse.GetValue(shuffle), CommandLine(parse), written);
+            DiskSpace.Ensure(outDir, SaeTrainingFolder.BytesNeeded(options, width), "the checkpoints and the SAE");
             // Held to the end, so that a second run on --out is refused rather than mixing its files with this one's.
             using var folder = SaeTrainingFolder.Open(outDir, parse.GetValue(resume), parse.GetValue(force), record);
-            var training = new SaeTrainingRun(bundle, hookPoint, settings, outDir);
+            var training = new SaeTrainingRun(bundle, hookPoint, settings, outDir, written);
             var checkpoint = training.Checkpoint;
 
             var source = ModelActivationSource.FromText(bundle, hookPoint, dataPath, packing, new ModelActivationOptions
             {
                 ShuffleRows = parse.GetValue(shuffle), SkipFirstPosition = settings.SkipBos, Seed = options.Seed,
-            }, settings.TextField);
+            }, settings.TextField, written);
             var trainer = parse.GetValue(resume) ? SaeTrainer.Resume(checkpoint, source) : SaeTrainer.Start(options, source);
             if (trainer.Options != options)
                 throw new RelpSaeException($"--resume: {checkpoint} was trained with other options than this command's; repeat the original command with --resume");
@@ -98,8 +109,8 @@ public static class TrainSaeCommand
 
             var report = EvalSaeCommand.Evaluate(parse.GetValue(evalTokens), progress => training.Finish(sae, parse.GetValue(evalTokens), progress, cancel));
             var stdout = parse.InvocationConfiguration.Output;
-            stdout.WriteLine($"trained {trainer.Step} steps ({trainer.Step * options.BatchSize} tokens); SAE saved to {outDir}");
-            EvalSaeCommand.Finish(report, JsonOutput.Target(parse, json), stdout);
+            stdout.WriteLine($"trained {trainer.Step} steps ({trainer.Step * options.BatchSize} tokens); {(written is null ? "SAE" : "transcoder")} saved to {outDir}");
+            EvalSaeCommand.Finish(report, JsonOutput.Target(parse, json), stdout, written is null ? "SAE" : "transcoder");
             return Task.FromResult(0);
         });
         return command;

@@ -7,10 +7,14 @@ namespace RelpSae.Sae;
 /// </summary>
 public interface IActivationSource
 {
-    /// <summary>Width of one row (the SAE's d_in).</summary>
+    /// <summary>Width of one row's input (the SAE's d_in).</summary>
     int DIn { get; }
 
-    /// <summary>Fills <paramref name="rows"/> (a multiple of DIn long) with the next rows; returns how many rows
+    /// <summary>A transcoder's target width: each row is its DIn input values followed by the DOut values the
+    /// transcoder must predict from them (its MLP's output at the same position). 0 for an SAE, whose target is its input.</summary>
+    int DOut => 0;
+
+    /// <summary>Fills <paramref name="rows"/> (a multiple of DIn + DOut long) with the next rows; returns how many rows
     /// it wrote, fewer than asked only when the data ends.</summary>
     int Read(Span<float> rows);
 

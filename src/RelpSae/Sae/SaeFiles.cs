@@ -103,7 +103,11 @@ public static class SaeFiles
     }
 
     /// <summary>Writes the SAE (and, if given, its log10 feature densities) into <paramref name="folder"/>.</summary>
-    public static void Save(string folder, SparseAutoencoder sae, IReadOnlyList<float>? logSparsity = null)
+    public static void Save(string folder, SparseAutoencoder sae, IReadOnlyList<float>? logSparsity = null) =>
+        Save(folder, sae, logSparsity, SaeLensConfig.Write(sae.Config));
+
+    /// <summary>As <see cref="Save(string, SparseAutoencoder, IReadOnlyList{float}?)"/> with the cfg.json text given (a transcoder's).</summary>
+    internal static void Save(string folder, SparseAutoencoder sae, IReadOnlyList<float>? logSparsity, string configJson)
     {
         if (logSparsity is not null && logSparsity.Count != sae.DSae)
             throw new ArgumentException($"{logSparsity.Count} sparsity values for d_sae {sae.DSae}", nameof(logSparsity));
@@ -111,7 +115,7 @@ public static class SaeFiles
         SafetensorsWriter.Write(Path.Combine(folder, WeightsFile), sae.ToTensors());
         if (logSparsity is not null)
             SafetensorsWriter.Write(Path.Combine(folder, SparsityFile), [new FloatTensor(SparsityTensor, [sae.DSae], [.. logSparsity])]);
-        AtomicFile.WriteText(Path.Combine(folder, ConfigFile), SaeLensConfig.Write(sae.Config));
+        AtomicFile.WriteText(Path.Combine(folder, ConfigFile), configJson);
     }
 
     internal static string Folder(string path) =>

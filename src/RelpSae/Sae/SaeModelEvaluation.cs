@@ -31,23 +31,46 @@ public sealed record SaeModelReport(SaeMetrics Metrics, double CeClean, double C
 /// Evaluates an SAE inside its model over token contexts (docs/methods.md §7). Positions left out of training (the
 /// first, BOS, when <c>skipFirstPosition</c>) keep their clean activation in the spliced and zeroed runs and
 /// count in no SAE statistic; the cross-entropy covers every next-token prediction of every context.
+/// A transcoder is measured on what it predicts: its MLP's output (the output hook) against the prediction from the
+/// input hook's features, and the cross-entropy with the MLP's output replaced by the prediction, and zeroed.
 /// </summary>
 public static class SaeModelEvaluation
 {
+    /// <summary>What is measured: the dictionary, the hook it reads and the one whose values it must reproduce (the same
+    /// for an SAE; a transcoder's output hook).</summary>
+    private sealed record Site(SparseAutoencoder Dictionary, HookPoint Read, HookPoint Written, Transcoder? Transcoder)
+    {
+        public float[] Predict(float[] x, float[] features) => Transcoder?.Output(features, x) ?? Dictionary.Decode(features);
+    }
+
     /// <param name="maxTokens">Stop at the first whole context that reaches this many evaluated positions.</param>
     /// <param name="tokenText">A token id as display text, for the feature summaries.</param>
     /// <param name="progress">Positions evaluated so far.</param>
     public static SaeModelReport Run(ITransformer model, SparseAutoencoder sae, HookPoint hook, IEnumerable<int[]> contexts,
         long maxTokens, bool skipFirstPosition, Func<int, string> tokenText, int topTokens = 8, int contextsPerForward = 4,
-        IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(model, new Site(sae, hook, hook, null), contexts, maxTokens, skipFirstPosition, tokenText, topTokens, contextsPerForward, progress, cancellationToken);
+
+    /// <summary><see cref="Run(ITransformer, SparseAutoencoder, HookPoint, IEnumerable{int[]}, long, bool, Func{int, string}, int, int, IProgress{long}?, CancellationToken)"/>
+    /// for a transcoder reading <paramref name="input"/> and writing <paramref name="output"/> (<see cref="Transcoder.Hooks(ModelFacts, string)"/>):
+    /// CE with the transcoder is the model's with the MLP's output replaced by the prediction, CE zero-ablated with it zeroed.</summary>
+    public static SaeModelReport Run(ITransformer model, Transcoder transcoder, HookPoint input, HookPoint output, IEnumerable<int[]> contexts,
+        long maxTokens, bool skipFirstPosition, Func<int, string> tokenText, int topTokens = 8, int contextsPerForward = 4,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(model, new Site(transcoder.Dictionary, input, output, transcoder), contexts, maxTokens, skipFirstPosition, tokenText, topTokens, contextsPerForward, progress, cancellationToken);
+
+    private static SaeModelReport Run(ITransformer model, Site site, IEnumerable<int[]> contexts,
+        long maxTokens, bool skipFirstPosition, Func<int, string> tokenText, int topTokens, int contextsPerForward,
+        IProgress<long>? progress, CancellationToken cancellationToken)
     {
+        var (sae, hook) = (site.Dictionary, site.Read);
         int d = sae.DIn, s = sae.DSae, first = skipFirstPosition ? 1 : 0;
         var stats = new SaeEvaluation(d, s);
         var featureSums = new double[s];
         var top = new TopTokenTracker(s, topTokens);
         double ceClean = 0, ceSae = 0, ceZero = 0;
         long predictions = 0;
-        bool splice = model.Facts.IsResidual(hook);
+        bool splice = site.Transcoder is not null || model.Facts.IsResidual(hook);
         var batch = new List<int[]>();
         foreach (var context in contexts.Append(null))
         {
@@ -59,18 +82,20 @@ public static class SaeModelEvaluation
             cancellationToken.ThrowIfCancellationRequested();
             int B = batch.Count, T = batch[0].Length;
             if (T <= first || batch.Any(c => c.Length != T)) throw new RelpSaeException("contexts must all have the same length, longer than the skipped first position");
-            if (model.Facts.Width(hook, T) != d) throw new RelpSaeException($"the SAE's d_in is {d} but {hook} has width {model.Facts.Width(hook, T)}");
+            foreach (var at in new[] { hook, site.Written })
+                if (model.Facts.Width(at, T) != d) throw new RelpSaeException($"the SAE's d_in is {d} but {at} has width {model.Facts.Width(at, T)}");
             var tokens = batch.SelectMany(c => c).ToArray();
             batch.Clear();
 
-            using var clean = model.Forward(tokens, B, new RunOptions { Cache = [hook], Logits = splice ? LogitRows.All : LogitRows.None });
+            using var clean = model.Forward(tokens, B, new RunOptions { Cache = [.. new[] { hook, site.Written }.Distinct()], Logits = splice ? LogitRows.All : LogitRows.None });
             var x = clean.Cached(hook);
             var features = sae.Encode(x);
-            var reconstruction = sae.Decode(features);
+            var reconstruction = site.Predict(x, features);
+            var target = clean.Cached(site.Written);
             for (int b = 0; b < B; b++)
             {
                 int row = b * T + first, n = T - first;
-                stats.Add(x.AsSpan(row * d, n * d), reconstruction.AsSpan(row * d, n * d), features.AsSpan(row * s, n * s));
+                stats.Add(target.AsSpan(row * d, n * d), reconstruction.AsSpan(row * d, n * d), features.AsSpan(row * s, n * s));
                 for (int r = row; r < row + n; r++)
                 {
                     var f = features.AsSpan(r * s, s);
@@ -87,14 +112,28 @@ public static class SaeModelEvaluation
                 var zero = new float[x.Length];
                 for (int b = 0; b < B && first > 0; b++)
                 {
-                    x.AsSpan(b * T * d, d).CopyTo(reconstruction.AsSpan(b * T * d));
-                    x.AsSpan(b * T * d, d).CopyTo(zero.AsSpan(b * T * d));
+                    target.AsSpan(b * T * d, d).CopyTo(reconstruction.AsSpan(b * T * d));
+                    target.AsSpan(b * T * d, d).CopyTo(zero.AsSpan(b * T * d));
                 }
                 var options = new RunOptions { Logits = LogitRows.All };
                 ceClean += CrossEntropySum(clean.Logits, tokens, B, T);
-                using var spliced = model.ForwardFrom(hook, reconstruction, B, T, options);
-                ceSae += CrossEntropySum(spliced.Logits, tokens, B, T);
-                ceZero += CrossEntropySum(spliced.Rerun(zero).Logits, tokens, B, T);
+                if (site.Transcoder is null)
+                {
+                    using var spliced = model.ForwardFrom(hook, reconstruction, B, T, options);
+                    ceSae += CrossEntropySum(spliced.Logits, tokens, B, T);
+                    ceZero += CrossEntropySum(spliced.Rerun(zero).Logits, tokens, B, T);
+                }
+                else
+                {
+                    ceSae += Replaced(reconstruction);
+                    ceZero += Replaced(zero);
+                }
+                // The model run with the transcoder's output hook replaced by values (the MLP's output swapped out).
+                double Replaced(float[] values)
+                {
+                    using var replaced = model.Forward(tokens, B, options with { Rewrite = new HookReplacement(site.Written, values) });
+                    return CrossEntropySum(replaced.Logits, tokens, B, T);
+                }
                 predictions += B * (T - 1);
             }
             progress?.Report(stats.Tokens);
@@ -115,11 +154,19 @@ public static class SaeModelEvaluation
     /// summaries and means the attribution reads written into <paramref name="saeDir"/>.
     /// </summary>
     public static SaeModelReport RunAndSave(ModelFolder model, SparseAutoencoder sae, HookPoint hook, SaeDataSettings data, long maxTokens,
-        string saeDir, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        string saeDir, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAndSave(model, new Site(sae, hook, hook, null), data, maxTokens, saeDir, progress, cancellationToken);
+
+    /// <summary><see cref="RunAndSave(ModelFolder, SparseAutoencoder, HookPoint, SaeDataSettings, long, string, IProgress{long}?, CancellationToken)"/> for a transcoder.</summary>
+    public static SaeModelReport RunAndSave(ModelFolder model, Transcoder transcoder, HookPoint input, HookPoint output, SaeDataSettings data, long maxTokens,
+        string saeDir, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAndSave(model, new Site(transcoder.Dictionary, input, output, transcoder), data, maxTokens, saeDir, progress, cancellationToken);
+
+    private static SaeModelReport RunAndSave(ModelFolder model, Site site, SaeDataSettings data, long maxTokens,
+        string saeDir, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var contexts = new ContextPacker(data.Packing).Pack(Documents.ReadTokens(data.DataPath, data.TextField, model.Tokenizer));
-        var report = Run(model.Transformer, sae, hook, contexts, maxTokens, data.SkipBos, model.TokenText,
-            progress: progress, cancellationToken: cancellationToken);
+        var report = Run(model.Transformer, site, contexts, maxTokens, data.SkipBos, model.TokenText, 8, 4, progress, cancellationToken);
         report.Summaries.Save(saeDir);
         FeatureMeans.Save(saeDir, report.FeatureMeans);
         return report;

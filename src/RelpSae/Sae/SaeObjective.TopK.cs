@@ -103,7 +103,7 @@ internal sealed partial class SaeObjective
         _config.Architecture == SaeArchitecture.TopK && settings.AuxKCoefficient > 0 && dead.Contains(true);
 
     // ê_b from the dead latents' top-k_aux positive pre-activations; returns α·(1/B) Σ‖e − ê‖² and leaves
-    // the residual r = e − ê in _auxRecon.
+    // the residual r = e − ê in _auxRecon (e = target − x̂, the target x for an SAE).
     private double AuxForward(SparseAutoencoder p, ReadOnlySpan<float> x, ObjectiveSettings settings, ReadOnlySpan<bool> dead)
     {
         int b = _b, d = _d, s = _s, k = settings.AuxK;

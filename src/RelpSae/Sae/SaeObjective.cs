@@ -95,12 +95,15 @@ internal sealed partial class SaeObjective
     public ReadOnlySpan<int> AuxIndices => _auxIndices;
 
     /// <summary>Loss of <paramref name="p"/> on batch x [B × d_in]; with <paramref name="grads"/>, also writes
-    /// dL/dparameter into it (same shapes as p). <paramref name="dead"/> marks dead latents (AuxK).</summary>
+    /// dL/dparameter into it (same shapes as p). <paramref name="dead"/> marks dead latents (AuxK). A transcoder's
+    /// <paramref name="target"/> [B × d_in] (its MLP's output) takes x's place as what x̂ must match; an SAE's target is x.</summary>
     public LossTerms Evaluate(SparseAutoencoder p, float[] x, ObjectiveSettings settings,
-        ReadOnlySpan<bool> dead, SparseAutoencoder? grads)
+        ReadOnlySpan<bool> dead, SparseAutoencoder? grads, float[]? target = null)
     {
         int b = _b, d = _d, s = _s;
         if (x.Length != b * d) throw new ArgumentException($"expected {b}×{d} values", nameof(x));
+        var y = target ?? x;
+        if (y.Length != b * d) throw new ArgumentException($"expected {b}×{d} target values", nameof(target));
 
         // Forward: xin = x − b_dec, pre = xin·W_enc + b_enc, f = act(pre), x̂ = f·W_dec + b_dec.
         RowBands.For(b, d, (r0, r1) =>
@@ -122,14 +125,14 @@ internal sealed partial class SaeObjective
         if (_sparse) DecodeActive(p);
         else p.Decode(_f, _xhat);
 
-        // Per row ‖x̂ − x‖², and dL/dx̂ = (2/B)(x̂ − x) for the backward pass.
+        // Per row ‖x̂ − y‖², and dL/dx̂ = (2/B)(x̂ − y) for the backward pass.
         bool backward = grads is not null;
         RowBands.For(b, d, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
             {
                 var xhat = _xhat.AsSpan(r * d, d);
-                var xr = x.AsSpan(r * d, d);
+                var xr = y.AsSpan(r * d, d);
                 RowErrors[r] = SquaredDistance(xhat, xr);
                 if (!backward) continue;
                 var dx = _dxhat.AsSpan(r * d, d);
@@ -146,10 +149,10 @@ internal sealed partial class SaeObjective
             _ => 0,
         };
 
-        double aux = UseAux(settings, dead) ? AuxForward(p, x, settings, dead) : 0;
+        double aux = UseAux(settings, dead) ? AuxForward(p, y, settings, dead) : 0;
         double reconstruction = squaredError / b;
         var terms = new LossTerms(reconstruction + penalty + aux, reconstruction, penalty, aux, (double)active / b,
-            squaredError, TotalVariance(x));
+            squaredError, TotalVariance(y));
         if (grads is not null) Backward(p, settings, dead, grads);
         return terms;
     }

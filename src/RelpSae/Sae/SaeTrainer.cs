@@ -11,6 +11,8 @@ namespace RelpSae.Sae;
 /// E‖x‖ = √d_in (scale estimated from the first batches, which also give b_dec its data-mean start); the
 /// exported SAE has that scale folded in and works on raw activations. Everything is deterministic for a
 /// seed, and a run resumed from a checkpoint ends with the same weights, bit for bit, as one never stopped.
+/// A source with targets (<see cref="IActivationSource.DOut"/>) trains a transcoder: the loss compares x̂ with each row's
+/// target instead of its input, the targets scaled on their own (E‖y‖ = √d) and b_dec started at their mean.
 /// </summary>
 public sealed class SaeTrainer
 {
@@ -22,7 +24,8 @@ public sealed class SaeTrainer
     private readonly DeadLatentTracker _tracker;
     private readonly SaeObjective _objective;
     private readonly DeterministicRandom _rng;
-    private readonly float[] _x;
+    private readonly float[] _x, _rows;
+    private readonly float[]? _y;
     private readonly int _auxK;
     private bool _exhausted;
 
@@ -32,6 +35,10 @@ public sealed class SaeTrainer
     public long Step { get; private set; }
     /// <summary>Raw activations are multiplied by this before they reach the SAE during training.</summary>
     public float InputScale { get; }
+    /// <summary>A transcoder's raw targets are multiplied by this during training (an SAE's by <see cref="InputScale"/>).</summary>
+    public float OutputScale { get; }
+    /// <summary>Whether the source's rows carry targets: a transcoder is trained.</summary>
+    public bool IsTranscoder => _y is not null;
     /// <summary>True when all steps are done or the source ran out.</summary>
     public bool IsComplete => Step >= Options.TotalSteps || _exhausted;
     /// <summary>True if the source ended before <see cref="SaeTrainingOptions.TotalSteps"/>.</summary>
@@ -39,13 +46,15 @@ public sealed class SaeTrainer
     /// <summary>Statistics of the most recent step (null before the first).</summary>
     public SaeTrainingProgress? LastStep { get; private set; }
 
-    private SaeTrainer(SaeTrainingOptions options, IActivationSource source, float inputScale, ulong seed)
+    private SaeTrainer(SaeTrainingOptions options, IActivationSource source, float inputScale, float outputScale, ulong seed)
     {
         options.Validate(source.DIn);
+        CheckTargets(options, source);
         Options = options;
         DIn = source.DIn;
         _source = source;
         InputScale = inputScale;
+        OutputScale = outputScale;
         var config = new SaeConfig
         {
             Architecture = options.Architecture, DIn = DIn, DSae = options.DSae,
@@ -60,14 +69,26 @@ public sealed class SaeTrainer
         _objective = new SaeObjective(config, options.BatchSize, _auxK);
         _rng = new DeterministicRandom(seed);
         _x = new float[options.BatchSize * DIn];
+        _y = source.DOut > 0 ? new float[options.BatchSize * DIn] : null;
+        _rows = _y is null ? _x : new float[options.BatchSize * 2 * DIn];
+    }
+
+    /// <summary>A transcoder's targets must be as wide as its inputs (an MLP's), and its b_dec an output bias.</summary>
+    private static void CheckTargets(SaeTrainingOptions options, IActivationSource source)
+    {
+        if (source.DOut == 0) return;
+        if (source.DOut != source.DIn)
+            throw new RelpSaeException($"activation source: targets of width {source.DOut} for inputs of width {source.DIn}; a transcoder's output must be as wide as its input");
+        if (options.ApplyBDecToInput)
+            throw new RelpSaeException("training option apply_b_dec_to_input must be false for a transcoder (its b_dec is an output bias)");
     }
 
     /// <summary>Starts a run: reads the initialisation batches, then initialises the weights.</summary>
     public static SaeTrainer Start(SaeTrainingOptions options, IActivationSource source)
     {
         options.Validate(source.DIn);
-        var (scale, mean) = EstimateScaleAndMean(options, source);
-        var trainer = new SaeTrainer(options, source, scale, options.Seed);
+        var (scale, outputScale, mean) = EstimateScaleAndMean(options, source);
+        var trainer = new SaeTrainer(options, source, scale, outputScale, options.Seed);
         trainer.Initialize(mean);
         return trainer;
     }
@@ -84,7 +105,11 @@ public sealed class SaeTrainer
             int dIn = header["d_in"]!.GetValue<int>();
             if (dIn != source.DIn)
                 throw new RelpSaeException($"{checkpointPath}: checkpoint was trained on d_in {dIn}, the activation source gives {source.DIn}");
-            var trainer = new SaeTrainer(options, source, header["input_scale"]!.GetValue<float>(), 1);
+            int dOut = header["d_out"]?.GetValue<int>() ?? 0;
+            if (dOut != source.DOut)
+                throw new RelpSaeException($"{checkpointPath}: checkpoint was trained {(dOut == 0 ? "as an SAE" : $"as a transcoder (d_out {dOut})")}, the activation source gives {(source.DOut == 0 ? "no targets" : $"targets of width {source.DOut}")}");
+            float inputScale = header["input_scale"]!.GetValue<float>();
+            var trainer = new SaeTrainer(options, source, inputScale, header["output_scale"]?.GetValue<float>() ?? inputScale, 1);
             trainer.Step = header["step"]!.GetValue<long>();
             trainer._exhausted = header["exhausted"]!.GetValue<bool>();
             trainer._rng.State = [.. header["rng"]!.AsArray().Select(n => n!.GetValue<ulong>())];
@@ -112,10 +137,12 @@ public sealed class SaeTrainer
         {
             ["format"] = 1,
             ["d_in"] = DIn,
+            ["d_out"] = _source.DOut,
             ["options"] = JsonSerializer.SerializeToNode(Options, Json),
             ["step"] = Step,
             ["exhausted"] = _exhausted,
             ["input_scale"] = InputScale,
+            ["output_scale"] = OutputScale,
             ["source_position"] = _source.Position,
             ["rng"] = new JsonArray([.. _rng.State.Select(v => (JsonNode)v)]),
             ["tokens_since_fired"] = new JsonArray([.. _tracker.TokensSinceFired.Select(v => (JsonNode)v)]),
@@ -129,18 +156,20 @@ public sealed class SaeTrainer
     {
         if (IsComplete) return false;
         long position = _source.Position;
-        if (_source.Read(_x) < Options.BatchSize)
+        if (_source.Read(_rows) < Options.BatchSize)
         {
             _source.Seek(position);
             _exhausted = true;
             return false;
         }
+        if (_y is not null) Split(_rows, _x, _y);
         TensorPrimitives.Multiply(_x, InputScale, _x);
+        if (_y is not null) TensorPrimitives.Multiply(_y, OutputScale, _y);
 
         float lr = TrainingSchedule.LearningRate(Options, Step);
         float lambda = TrainingSchedule.Sparsity(Options, Step);
         var settings = new ObjectiveSettings(lambda, Options.JumpReluBandwidth, Options.AuxKCoefficient, _auxK);
-        var terms = _objective.Evaluate(_params, _x, settings, _tracker.Dead, _grads);
+        var terms = _objective.Evaluate(_params, _x, settings, _tracker.Dead, _grads, _y);
         // A diverged step is not taken: the weights (and the checkpoints already written) stay the last good ones.
         if (!double.IsFinite(terms.Loss))
             throw Diverged($"the loss is {terms.Loss}");
@@ -153,7 +182,7 @@ public sealed class SaeTrainer
         Step++;
 
         int resampled = TrainingSchedule.ResampleDue(Options, Step)
-            ? LatentResampler.Resample(_params, _adam, _tracker, _x, _objective.Reconstruction, _objective.RowErrors,
+            ? LatentResampler.Resample(_params, _adam, _tracker, _y ?? _x, _objective.Reconstruction, _objective.RowErrors,
                 _rng, Options.ResampleEncoderScale, Options.JumpReluInitialThreshold)
             : 0;
         LastStep = new SaeTrainingProgress(Step, Options.TotalSteps, Step * Options.BatchSize,
@@ -219,12 +248,13 @@ public sealed class SaeTrainer
             ["tokens"] = Step * Options.BatchSize,
             ["input_scale_folded"] = InputScale,
         };
+        if (IsTranscoder) ((JsonObject)extra["relp_sae_training"]!)["output_scale_folded"] = OutputScale;
         var sae = _params.Clone(_params.Config with
         {
             HookName = provenance?.HookName, ModelName = provenance?.ModelName, ContextSize = provenance?.ContextSize,
             PrependBos = provenance?.PrependBos, DatasetPath = provenance?.DatasetPath, Extra = extra,
         });
-        sae.FoldInputScale(InputScale);
+        sae.FoldScales(InputScale, OutputScale);
         return sae;
     }
 
@@ -242,30 +272,47 @@ public sealed class SaeTrainer
         Array.Fill(_params.Threshold, Options.JumpReluInitialThreshold);
     }
 
-    private static (float Scale, float[] Mean) EstimateScaleAndMean(SaeTrainingOptions options, IActivationSource source)
+    /// <summary>The input scale, the target scale (a transcoder's; else the input's) and the scaled targets' mean, from
+    /// the first batches.</summary>
+    private static (float Scale, float OutputScale, float[] Mean) EstimateScaleAndMean(SaeTrainingOptions options, IActivationSource source)
     {
-        int d = source.DIn;
-        var batch = new float[options.BatchSize * d];
+        int d = source.DIn, width = d + source.DOut;
+        var batch = new float[options.BatchSize * width];
         var sum = new double[d];
-        double normSum = 0;
+        double normSum = 0, targetNormSum = 0;
         long rows = 0;
         for (int n = 0; n < options.InitializationBatches; n++)
         {
             int got = source.Read(batch);
             for (int r = 0; r < got; r++)
             {
-                var row = batch.AsSpan(r * d, d);
-                normSum += TensorPrimitives.Norm(row);
-                for (int j = 0; j < d; j++) sum[j] += row[j];
+                var row = batch.AsSpan(r * width, width);
+                var target = row[(width - d)..];
+                normSum += TensorPrimitives.Norm(row[..d]);
+                targetNormSum += TensorPrimitives.Norm(target);
+                for (int j = 0; j < d; j++) sum[j] += target[j];
             }
             rows += got;
             if (got < options.BatchSize) break;
         }
         if (rows == 0) throw new RelpSaeException("activation source gave no rows to initialise the SAE from");
-        if (!(normSum > 0) || !double.IsFinite(normSum))
-            throw new RelpSaeException($"activation source: the first {rows} rows are all zero or not finite");
-        float scale = options.NormalizeActivations ? (float)(Math.Sqrt(d) / (normSum / rows)) : 1f;
-        return (scale, [.. sum.Select(v => (float)(v / rows * scale))]);
+        foreach (var (norms, what) in new[] { (normSum, "rows"), (targetNormSum, "targets") })
+            if (!(norms > 0) || !double.IsFinite(norms))
+                throw new RelpSaeException($"activation source: the first {rows} {what} are all zero or not finite");
+        float Scale(double norms) => options.NormalizeActivations ? (float)(Math.Sqrt(d) / (norms / rows)) : 1f;
+        float outputScale = Scale(targetNormSum);
+        return (Scale(normSum), outputScale, [.. sum.Select(v => (float)(v / rows * outputScale))]);
+    }
+
+    /// <summary>Rows of [input | target] into the input and target batches.</summary>
+    private void Split(ReadOnlySpan<float> rows, Span<float> x, Span<float> y)
+    {
+        int d = DIn;
+        for (int r = 0; r < Options.BatchSize; r++)
+        {
+            rows.Slice(2 * r * d, d).CopyTo(x.Slice(r * d, d));
+            rows.Slice((2 * r + 1) * d, d).CopyTo(y.Slice(r * d, d));
+        }
     }
 
     private IReadOnlyList<(string Name, float[] Data)> StateArrays()

@@ -18,7 +18,7 @@ public sealed class SaeTrainingFolder : IDisposable
     public const string RunFile = "training_run.json";
 
     /// <summary>The record's keys a resumed run must match (the command line may differ).</summary>
-    private static readonly string[] Matching = ["hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed"];
+    private static readonly string[] Matching = ["hook", "output_hook", "data", "data_path", "context_size", "prepend_bos", "shuffle_rows", "seed"];
 
     private static readonly string[] SaeFileNames = [SaeFiles.WeightsFile, SaeFiles.SparsityFile, FeatureMeans.FileName, FeatureSummaries.FileName];
 
@@ -29,18 +29,25 @@ public sealed class SaeTrainingFolder : IDisposable
 
     private SaeTrainingFolder(FolderLock held, string command) => (this.held, Command) = (held, command);
 
-    /// <summary>What must match between a run and its resumption, plus the <paramref name="command"/> that started it.</summary>
-    public static JsonObject Record(SaeDataSettings settings, HookPoint hook, SaeTrainingOptions options, int shuffleRows, string command) => new()
+    /// <summary>What must match between a run and its resumption, plus the <paramref name="command"/> that started it
+    /// (a transcoder's run also records its <paramref name="outputHook"/>).</summary>
+    public static JsonObject Record(SaeDataSettings settings, HookPoint hook, SaeTrainingOptions options, int shuffleRows, string command,
+        HookPoint? outputHook = null)
     {
-        ["hook"] = hook.Name,
-        ["data"] = settings.Provenance(hook.Name, "").Extra!.DeepClone(),
-        ["data_path"] = settings.DataPath,
-        ["context_size"] = settings.Packing.ContextLength,
-        ["prepend_bos"] = settings.Packing.PrependBos,
-        ["shuffle_rows"] = shuffleRows,
-        ["seed"] = options.Seed,
-        ["command"] = command,
-    };
+        var record = new JsonObject
+        {
+            ["hook"] = hook.Name,
+            ["data"] = settings.Provenance(hook.Name, "").Extra!.DeepClone(),
+            ["data_path"] = settings.DataPath,
+            ["context_size"] = settings.Packing.ContextLength,
+            ["prepend_bos"] = settings.Packing.PrependBos,
+            ["shuffle_rows"] = shuffleRows,
+            ["seed"] = options.Seed,
+            ["command"] = command,
+        };
+        if (outputHook is { } output) record["output_hook"] = output.Name;
+        return record;
+    }
 
     /// <summary>Bytes the run writes at most: the checkpoint (weights and two Adam moments) twice while it is replaced, the SAE once.</summary>
     public static long BytesNeeded(SaeTrainingOptions options, int dIn)
@@ -95,7 +102,7 @@ public sealed class SaeTrainingFolder : IDisposable
         if (!File.Exists(runFile) || Read(runFile) is not JsonObject recorded) return record["command"]!.GetValue<string>();
         foreach (var key in Matching)
             if (!JsonNode.DeepEquals(recorded[key], record[key]))
-                throw new SettingException(name => $"{name(Setting.Resume)}: the run in {dir} was started with {key} {recorded[key]?.ToJsonString()}, this command gives {record[key]?.ToJsonString()}");
+                throw new SettingException(name => $"{name(Setting.Resume)}: the run in {dir} was started with {key} {recorded[key]?.ToJsonString() ?? "none"}, this command gives {record[key]?.ToJsonString() ?? "none"}");
         return recorded["command"]?.GetValue<string>() ?? record["command"]!.GetValue<string>();
     }
 

@@ -6,9 +6,10 @@ namespace RelpSae.Sae;
 /// A training run in its folder, start to finish: training through an atomic checkpoint (every so many
 /// steps, and on cancellation), then the finished SAE saved in SAELens' layout, measured inside its model
 /// (feature summaries and means beside it, each feature's log density in its sparsity file) and the
-/// checkpoint it supersedes deleted: a completed run has nothing left to resume.
+/// checkpoint it supersedes deleted: a completed run has nothing left to resume. With an <paramref name="outputHook"/>
+/// the run trains a transcoder reading <paramref name="hook"/> and writing that hook, saved as a SAELens transcoder folder.
 /// </summary>
-public sealed class SaeTrainingRun(ModelFolder model, HookPoint hook, SaeDataSettings data, string folder)
+public sealed class SaeTrainingRun(ModelFolder model, HookPoint hook, SaeDataSettings data, string folder, HookPoint? outputHook = null)
 {
     public const string CheckpointFile = "checkpoint.safetensors";
 
@@ -25,9 +26,17 @@ public sealed class SaeTrainingRun(ModelFolder model, HookPoint hook, SaeDataSet
     /// <summary>Saves, measures on <paramref name="evalTokens"/> positions of the data and cleans up (see the class).</summary>
     public SaeModelReport Finish(SparseAutoencoder sae, long evalTokens, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        SaeFiles.Save(folder, sae);
-        var report = SaeModelEvaluation.RunAndSave(model, sae, hook, data, evalTokens, folder, progress, cancellationToken);
-        SaeFiles.Save(folder, sae, SaeEvaluation.LogDensity(report.Metrics.FeatureDensity));
+        var transcoder = outputHook is { } output ? new Transcoder(sae, hook.Name, output.Name) : null;
+        void Save(IReadOnlyList<float>? logSparsity)
+        {
+            if (transcoder is null) SaeFiles.Save(folder, sae, logSparsity);
+            else TranscoderFiles.Save(folder, transcoder, logSparsity);
+        }
+        Save(null);
+        var report = transcoder is null
+            ? SaeModelEvaluation.RunAndSave(model, sae, hook, data, evalTokens, folder, progress, cancellationToken)
+            : SaeModelEvaluation.RunAndSave(model, transcoder, hook, outputHook!.Value, data, evalTokens, folder, progress, cancellationToken);
+        Save(SaeEvaluation.LogDensity(report.Metrics.FeatureDensity));
         File.Delete(Checkpoint);
         return report;
     }

@@ -201,12 +201,19 @@ public sealed class SparseAutoencoder
     /// x = x_raw·s, W_enc·s, W_dec/s and b_dec/s give the same features and x̂_raw = x̂/s (SAELens'
     /// fold_activation_norm_scaling_factor).
     /// </summary>
-    public void FoldInputScale(float scale)
+    public void FoldInputScale(float scale) => FoldScales(scale, scale);
+
+    /// <summary>
+    /// <see cref="FoldInputScale"/> for a transcoder trained on inputs scaled by <paramref name="input"/> to predict outputs
+    /// scaled by <paramref name="output"/>: W_enc·s_in gives the same features from raw inputs, W_dec/s_out and b_dec/s_out raw outputs.
+    /// </summary>
+    public void FoldScales(float input, float output)
     {
-        if (!(scale > 0) || !float.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale));
-        TensorPrimitives.Multiply(WEnc, scale, WEnc);
-        TensorPrimitives.Divide(WDec, scale, WDec);
-        TensorPrimitives.Divide(BDec, scale, BDec);
+        if (!(input > 0) || !float.IsFinite(input)) throw new ArgumentOutOfRangeException(nameof(input));
+        if (!(output > 0) || !float.IsFinite(output)) throw new ArgumentOutOfRangeException(nameof(output));
+        TensorPrimitives.Multiply(WEnc, input, WEnc);
+        TensorPrimitives.Divide(WDec, output, WDec);
+        TensorPrimitives.Divide(BDec, output, BDec);
     }
 
     private void Fill(Dictionary<string, FloatTensor> tensors, string name, int[] shape, float[] target, string source)

@@ -55,19 +55,23 @@ public sealed class Transcoder
     /// input that is not that MLP's (hook_resid_mid — resid_pre with parallel attention — hook_mlp_in, ln2.hook_normalized,
     /// mlp.hook_in), or a hook of another width than the transcoder's.
     /// </summary>
-    public (HookPoint Input, HookPoint Output) Hooks(ModelFacts facts, string source)
+    public (HookPoint Input, HookPoint Output) Hooks(ModelFacts facts, string source) => Hooks(facts, InputHook, OutputHook, DIn, source);
+
+    /// <summary>As <see cref="Hooks(ModelFacts, string)"/>, for a transcoder of width <paramref name="width"/> reading
+    /// <paramref name="inputHook"/> and writing <paramref name="outputHook"/> (one about to be trained).</summary>
+    public static (HookPoint Input, HookPoint Output) Hooks(ModelFacts facts, string inputHook, string outputHook, int width, string source)
     {
-        var output = Parse(facts, OutputHook, source);
+        var output = Parse(facts, outputHook, source);
         if (output.Kind is not (HookKind.MlpOut or HookKind.MlpHookOut))
             throw new RelpSaeException($"{source}: the transcoder writes {output}; a transcoder stands in for an MLP and writes its output (blocks.L.hook_mlp_out or blocks.L.mlp.hook_out)");
-        var input = Parse(facts, InputHook, source);
+        var input = Parse(facts, inputHook, source);
         var residual = facts.ParallelResidual ? HookKind.ResidPre : HookKind.ResidMid;
         if (input.Layer != output.Layer || input.Kind != residual && input.Kind is not (HookKind.MlpResidualIn or HookKind.Ln2Normalized or HookKind.MlpHookIn))
             throw new RelpSaeException($"{source}: the transcoder reads {input} but writes {output}: it must read that MLP's input "
                 + $"(blocks.{output.Layer}.hook_resid_{(facts.ParallelResidual ? "pre" : "mid")}, hook_mlp_in, ln2.hook_normalized or mlp.hook_in)");
         foreach (var hook in new[] { input, output })
-            if (facts.Width(hook, 1) != DIn)
-                throw new RelpSaeException($"{source}: the transcoder is {DIn} wide but {hook} holds {facts.Width(hook, 1)} values a position ({facts.WidthKey})");
+            if (facts.Width(hook, 1) != width)
+                throw new RelpSaeException($"{source}: the transcoder is {width} wide but {hook} holds {facts.Width(hook, 1)} values a position ({facts.WidthKey})");
         return (input, output);
     }
 

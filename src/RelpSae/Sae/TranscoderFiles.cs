@@ -22,7 +22,8 @@ namespace RelpSae.Sae;
 /// post-feedforward norm); the affine ones' affine_skip_connection A [d_in, d_out] adds x·A, kept as W_skip = Aᵀ.</item>
 /// <item>SAELens' transcoder folders: cfg.json with architecture transcoder, skip_transcoder or jumprelu_transcoder,
 /// d_in, d_out, d_sae, hook_name and hook_name_out (top level or in metadata), and sae_weights.safetensors: W_enc
-/// [d_in, d_sae], W_dec [d_sae, d_out], b_enc, b_dec [d_out], threshold [d_sae] (jumprelu), W_skip [d_out, d_in] (skip).</item>
+/// [d_in, d_sae], W_dec [d_sae, d_out], b_enc, b_dec [d_out], threshold [d_sae] (jumprelu), W_skip [d_out, d_in] (skip).
+/// A TopK transcoder (SAELens has no architecture of that name) is a transcoder whose activation_fn is topk, with k.</item>
 /// </list>
 /// </summary>
 public static class TranscoderFiles
@@ -105,6 +106,24 @@ public static class TranscoderFiles
                 : throw new RelpSaeException($"{weightsPath}: tensor 'W_skip' has shape [{string.Join(", ", s.Shape)}] but cfg.json (d_in {config.DIn}, d_out {config.DIn}) needs [{config.DIn}, {config.DIn}]");
         }
         return new Transcoder(SparseAutoencoder.FromTensors(config, tensors.Values, weightsPath), input, output, wSkip);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="transcoder"/> into <paramref name="folder"/> as a SAELens transcoder folder (what
+    /// <see cref="Load"/> reads back): the dictionary's weights and cfg.json under the transcoder architecture, with d_out and
+    /// hook_name_out beside hook_name (a TopK one as a transcoder with activation_fn topk), and, if given, its log10 feature
+    /// densities. A skip connection is not written.
+    /// </summary>
+    public static void Save(string folder, Transcoder transcoder, IReadOnlyList<float>? logSparsity = null)
+    {
+        if (transcoder.Skip is not null) throw new ArgumentException("writing a transcoder's skip connection is not supported", nameof(transcoder));
+        var config = transcoder.Dictionary.Config with { HookName = transcoder.InputHook };
+        var root = (JsonObject)JsonNode.Parse(SaeLensConfig.Write(config))!;
+        root["d_out"] = transcoder.DIn;
+        ((JsonObject)root["metadata"]!)["hook_name_out"] = transcoder.OutputHook;
+        root["architecture"] = config.Architecture == SaeArchitecture.JumpRelu ? "jumprelu_transcoder" : "transcoder";
+        if (config.Architecture == SaeArchitecture.TopK) root["activation_fn"] = "topk";
+        SaeFiles.Save(folder, transcoder.Dictionary, logSparsity, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>Whether the name is a circuit-tracer layer file's, layer_N.safetensors, wherever it lies (on disk or in a Hub repository).</summary>

@@ -18,6 +18,24 @@ public class EmbeddedFilesTests
     }
 
     [Fact]
+    public void TheEmbeddedTranscodersTravelWithTheToolOnePerBlockAndAreNeverRewritten()
+    {
+        var root = Path.Combine(AppContext.BaseDirectory, "models", "default", "transcoders");
+        for (int layer = 0; layer < 4; layer++)
+        {
+            var folder = Path.Combine(root, $"blocks.{layer}.ln2.hook_normalized");
+            var transcoder = RelpSae.Sae.TranscoderFiles.Load(folder);
+            Assert.Equal(($"blocks.{layer}.ln2.hook_normalized", $"blocks.{layer}.hook_mlp_out"), (transcoder.InputHook, transcoder.OutputHook));
+            Assert.True(File.Exists(Path.Combine(folder, RelpSae.Sae.FeatureMeans.FileName)));
+        }
+        // Only finished runs travel: no lock or checkpoint of a run that was in progress there.
+        Assert.DoesNotContain(Directory.GetFiles(root, "*", SearchOption.AllDirectories), f => Path.GetFileName(f) is ".lock" or "checkpoint.safetensors");
+        var refused = CliHarness.Run("eval-sae", "--sae", Path.Combine(root, "blocks.1.ln2.hook_normalized"), "--data", TarotText.WriteFile(), "--tokens", "60");
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("pass --out", refused.Error);
+    }
+
+    [Fact]
     public void NoCommandRunWithItsDefaultsWritesIntoTheEmbeddedFiles()
     {
         var before = Hashes();

@@ -28,7 +28,7 @@ public class SaeCommandsTests
         return ["train-sae", .. options.SelectMany(o => o.Value is null ? new[] { o.Key } : [o.Key, o.Value])];
     }
 
-    private static void AssertUserError((int Code, string Out, string Error) result, string expected)
+    internal static void AssertUserError((int Code, string Out, string Error) result, string expected)
     {
         Assert.Equal(2, result.Code);
         var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -24,6 +24,36 @@ public class SaeObjectiveTests
         Assert.True(checkedCount > 100, $"only {checkedCount} entries were away from a kink");
     }
 
+    [Theory]
+    [InlineData(SaeArchitecture.Standard)]
+    [InlineData(SaeArchitecture.JumpRelu)]
+    [InlineData(SaeArchitecture.TopK)]
+    public void ATranscodersLossMeasuresItsTargetAndItsGradientsMatchFiniteDifferences(SaeArchitecture architecture)
+    {
+        // A transcoder: b_dec is an output bias, and x̂ must match the target y (an MLP's output), not the input x.
+        var config = SaeTestData.Config(architecture, DIn, DSae, k: 3, applyBDec: false);
+        var sae = SaeTestData.RandomSae(config, 110, encoderBias: 0.2);
+        var x = SaeTestData.Gaussian(Batch * DIn, 111);
+        var y = SaeTestData.Gaussian(Batch * DIn, 112, scale: 2, mean: 0.5);
+        var settings = new ObjectiveSettings(Sparsity: 0, JumpReluBandwidth: 1e-3f, AuxKCoefficient: 0, AuxK: 2);
+        var terms = new SaeObjective(config, Batch, settings.AuxK).Evaluate(sae, x, settings, [], null, y);
+
+        // Independently: Σ_b ‖decode(encode(x_b)) − y_b‖² / B, and the variance of y about its mean.
+        var prediction = sae.Decode(sae.Encode(x));
+        double error = 0, variance = 0;
+        for (int e = 0; e < y.Length; e++)
+        {
+            error += Math.Pow(prediction[e] - y[e], 2);
+            double mean = Enumerable.Range(0, Batch).Average(r => y[r * DIn + e % DIn]);
+            variance += Math.Pow(y[e] - mean, 2);
+        }
+        Assert.Equal(error / Batch, terms.Reconstruction, 1e-5 * error);
+        Assert.Equal(1 - error / variance, terms.ExplainedVariance, 1e-5);
+
+        int checkedCount = CheckAgainstFiniteDifferences(sae, x, settings with { Sparsity = 0.7f }, [], skipArray: 4, onlyLatents: null, target: y);
+        Assert.True(checkedCount > 100, $"only {checkedCount} entries were away from a kink");
+    }
+
     [Fact]
     public void AuxKGradientOfDeadLatentsMatchesFiniteDifferences()
     {
@@ -141,12 +171,12 @@ public class SaeObjectiveTests
     }
 
     private static int CheckAgainstFiniteDifferences(SparseAutoencoder sae, float[] x, ObjectiveSettings settings,
-        bool[] dead, int skipArray, bool[]? onlyLatents)
+        bool[] dead, int skipArray, bool[]? onlyLatents, float[]? target = null)
     {
         var config = sae.Config;
         var objective = new SaeObjective(config, Batch, settings.AuxK);
         var grads = new SparseAutoencoder(config);
-        objective.Evaluate(sae, x, settings, dead, grads);
+        objective.Evaluate(sae, x, settings, dead, grads, target);
         var pattern = ActivePattern(objective);
 
         const float h = 1e-2f;
@@ -160,10 +190,10 @@ public class SaeObjectiveTests
                 if (onlyLatents is not null && LatentOf(a, e) is var latent && (latent < 0 || !onlyLatents[latent])) continue;
                 float saved = parameters[a][e];
                 parameters[a][e] = saved + h;
-                double plus = objective.Evaluate(sae, x, settings, dead, null).Loss;
+                double plus = objective.Evaluate(sae, x, settings, dead, null, target).Loss;
                 bool same = pattern.SequenceEqual(ActivePattern(objective));
                 parameters[a][e] = saved - h;
-                double minus = objective.Evaluate(sae, x, settings, dead, null).Loss;
+                double minus = objective.Evaluate(sae, x, settings, dead, null, target).Loss;
                 same &= pattern.SequenceEqual(ActivePattern(objective));
                 parameters[a][e] = saved;
                 if (!same) continue; // a feature switched on or off inside the step: no derivative to compare

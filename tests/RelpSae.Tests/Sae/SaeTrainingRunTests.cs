@@ -45,4 +45,24 @@ public class SaeTrainingRunTests
         Assert.DoesNotContain("--", again.Message);
         Assert.Contains("resume: true", again.Message);
     }
+
+    [Fact]
+    public void ATranscodersRunResumesOnlyWithItsOutputHook()
+    {
+        var folder = Directory.CreateTempSubdirectory().FullName;
+        var settings = new SaeDataSettings("corpus.txt", "text", TarotText.Packing(), SkipBos: true);
+        var options = new SaeTrainingOptions { DSae = 8, TotalSteps = 1 };
+        var input = new RelpSae.Model.HookPoint(RelpSae.Model.HookKind.Ln2Normalized, 1);
+        var record = SaeTrainingFolder.Record(settings, input, options, 512, "train", new RelpSae.Model.HookPoint(RelpSae.Model.HookKind.MlpOut, 1));
+        SaeTrainingFolder.Open(folder, resume: false, replace: false, record).Dispose();
+        File.WriteAllText(Path.Combine(folder, SaeTrainingRun.CheckpointFile), "a run in progress");
+
+        SaeTrainingFolder.Open(folder, resume: true, replace: false, record).Dispose();
+        var other = SaeTrainingFolder.Record(settings, input, options, 512, "train", new RelpSae.Model.HookPoint(RelpSae.Model.HookKind.MlpHookOut, 1));
+        Assert.Contains("was started with output_hook \"blocks.1.hook_mlp_out\", this command gives \"blocks.1.mlp.hook_out\"",
+            Assert.Throws<SettingException>(() => SaeTrainingFolder.Open(folder, resume: true, replace: false, other)).Message);
+        var sae = SaeTrainingFolder.Record(settings, input, options, 512, "train");
+        Assert.Contains("was started with output_hook \"blocks.1.hook_mlp_out\", this command gives none",
+            Assert.Throws<SettingException>(() => SaeTrainingFolder.Open(folder, resume: true, replace: false, sae)).Message);
+    }
 }

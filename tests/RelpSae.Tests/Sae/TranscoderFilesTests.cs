@@ -2,6 +2,7 @@ using System.Text.Json;
 using RelpSae.Formats;
 using RelpSae.Model;
 using RelpSae.Sae;
+using RelpSae.Tests.Attribution;
 using RelpSae.Tests.Model;
 
 namespace RelpSae.Tests.Sae;
@@ -179,6 +180,27 @@ public class TranscoderFilesTests
         Assert.Equal((SaeArchitecture.TopK, 3), (topK.Dictionary.Config.Architecture, topK.Dictionary.Config.K));
         var f = topK.Encode(new float[] { 1, -2, 0.5f, 3, -1, 2, 0, 1.5f });
         Assert.Equal(3, f.Count(v => v != 0));
+    }
+
+    [Theory]
+    [InlineData(SaeArchitecture.Standard, "transcoder")]
+    [InlineData(SaeArchitecture.JumpRelu, "jumprelu_transcoder")]
+    [InlineData(SaeArchitecture.TopK, "transcoder")]
+    public void ASavedTranscoderLoadsBackAsTheSameTranscoder(SaeArchitecture architecture, string written)
+    {
+        var saved = TranscoderSpliceTests.RandomTranscoder(8, architecture, "blocks.1.ln2.hook_normalized", "blocks.1.hook_mlp_out", skip: false);
+        var dir = Directory.CreateTempSubdirectory("relp-tc-save-").FullName;
+        TranscoderFiles.Save(dir, saved, [.. Enumerable.Range(0, saved.DSae).Select(i => -1f - i)]);
+
+        var cfg = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, SaeFiles.ConfigFile)))!;
+        Assert.Equal((written, 8), (cfg["architecture"]!.GetValue<string>(), cfg["d_out"]!.GetValue<int>()));
+        Assert.Equal("blocks.1.hook_mlp_out", cfg["metadata"]!["hook_name_out"]!.GetValue<string>());
+        Assert.True(TranscoderFiles.IsTranscoder(dir));
+        var loaded = TranscoderFiles.Load(dir);
+        Assert.Equal((saved.InputHook, saved.OutputHook), (loaded.InputHook, loaded.OutputHook));
+        Assert.Equal((architecture, architecture == SaeArchitecture.TopK ? 4 : 0, false), (loaded.Dictionary.Config.Architecture, loaded.Dictionary.Config.K, loaded.Dictionary.Config.ApplyBDecToInput));
+        for (int p = 0; p < saved.Dictionary.Parameters.Length; p++) Assert.Equal(saved.Dictionary.Parameters[p], loaded.Dictionary.Parameters[p]);
+        Assert.Equal(-3f, SaeFiles.LoadLogSparsity(dir, saved.DSae)![2]);
     }
 
     [Theory]
