@@ -61,6 +61,9 @@ public static class EvalSaeCommand
     internal static (ModelFolder Bundle, string SaePath, SparseAutoencoder Sae, HookPoint Hook) LoadModelAndSae(string? model, string? sae)
     {
         var (bundle, saePath) = LoadModel(model, sae);
+        // A transcoder's features are encoded from its input hook: its dictionary reads there as an SAE reads its own hook.
+        if (TranscoderFiles.IsTranscoder(saePath) && TranscoderFiles.Load(saePath) is { } transcoder)
+            return (bundle, saePath, transcoder.Dictionary, transcoder.Hooks(bundle.Facts, saePath).Input);
         var autoencoder = SaeFiles.Load(saePath);
         return (bundle, saePath, autoencoder, SaeFiles.Hook(autoencoder, bundle.Facts, saePath));
     }

@@ -63,6 +63,35 @@ public class FeaturesCommandTests
         Assert.True(windows > 512, $"only {windows} windows");
     }
 
+    [Fact]
+    public void ATranscodersFeaturesAreReadFromItsInputHook()
+    {
+        var data = TarotText.WriteFile();
+        var outDir = Directory.CreateTempSubdirectory().FullName;
+        string folder = Path.Combine(CliDefaults.EmbeddedTranscoders, "blocks.1.ln2.hook_normalized");
+        var (code, _, error) = CliHarness.Run(Features(data, outDir, "--sae", folder));
+        Assert.True(code == 0, error);
+
+        var model = ModelFolder.Load(CliDefaults.EmbeddedModel);
+        var transcoder = TranscoderFiles.Load(folder);
+        var input = model.Facts.ParseHook(transcoder.InputHook);
+        var packing = SaeDataSettings.FromConfig(transcoder.Dictionary.Config, data, 128, model.Facts.BosTokenId).Packing with { ContextLength = 16 };
+        var contexts = new ContextPacker(packing).Pack(Documents.ReadTokens(data, "text", model.Tokenizer)).ToList();
+        int s = transcoder.DSae, windows = 0;
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, DashboardFile.FileName)));
+        foreach (var feature in doc.RootElement.GetProperty("features").EnumerateArray().Take(64))
+        {
+            int f = feature.GetProperty("feature_index").GetInt32();
+            foreach (var window in feature.GetProperty("activations").EnumerateArray())
+            {
+                var encoded = transcoder.Encode(model.Transformer.ActivationAt(input, contexts[window.GetProperty("context_index").GetInt32()], 1));
+                Assert.Equal(encoded[window.GetProperty("position").GetInt32() * s + f], window.GetProperty("max_value").GetSingle(), 1e-4);
+                windows++;
+            }
+        }
+        Assert.True(windows > 64, $"only {windows} windows");
+    }
+
     public static TheoryData<string, string[]> BadInputs => new()
     {
         { "--data /nonexistent/tarot.txt: file not found", ["--data", "/nonexistent/tarot.txt"] },
