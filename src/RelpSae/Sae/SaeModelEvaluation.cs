@@ -7,7 +7,8 @@ namespace RelpSae.Sae;
 
 /// <summary>What <see cref="SaeModelEvaluation.Run"/> measured: the SAE's metrics on the model's activations, the
 /// model's next-token cross-entropy clean, with the reconstruction spliced in and with the hook zeroed (NaN when the
-/// hook is not a residual one the model can restart from), each feature's mean activation and a summary of it.</summary>
+/// hook is neither a residual one the model can restart from nor an attention or MLP output, patched in the pass from the
+/// tokens), each feature's mean activation and a summary of it.</summary>
 public sealed record SaeModelReport(SaeMetrics Metrics, double CeClean, double CeSae, double CeZero,
     float[] FeatureMeans, FeatureSummaries Summaries)
 {
@@ -47,7 +48,7 @@ public static class SaeModelEvaluation
         var top = new TopTokenTracker(s, topTokens);
         double ceClean = 0, ceSae = 0, ceZero = 0;
         long predictions = 0;
-        bool splice = model.Facts.IsResidual(hook);
+        bool restart = model.Facts.IsResidual(hook), splice = restart || hook.Kind is HookKind.AttnOut or HookKind.MlpOut;
         var batch = new List<int[]>();
         foreach (var context in contexts.Append(null))
         {
@@ -92,9 +93,17 @@ public static class SaeModelEvaluation
                 }
                 var options = new RunOptions { Logits = LogitRows.All };
                 ceClean += CrossEntropySum(clean.Logits, tokens, B, T);
-                using var spliced = model.ForwardFrom(hook, reconstruction, B, T, options);
-                ceSae += CrossEntropySum(spliced.Logits, tokens, B, T);
-                ceZero += CrossEntropySum(spliced.Rerun(zero).Logits, tokens, B, T);
+                if (restart)
+                {
+                    using var spliced = model.ForwardFrom(hook, reconstruction, B, T, options);
+                    ceSae += CrossEntropySum(spliced.Logits, tokens, B, T);
+                    ceZero += CrossEntropySum(spliced.Rerun(zero).Logits, tokens, B, T);
+                }
+                else
+                {
+                    ceSae += PatchedCrossEntropySum(model, tokens, B, T, hook, reconstruction);
+                    ceZero += PatchedCrossEntropySum(model, tokens, B, T, hook, zero);
+                }
                 predictions += B * (T - 1);
             }
             progress?.Report(stats.Tokens);
@@ -123,6 +132,15 @@ public static class SaeModelEvaluation
         report.Summaries.Save(saeDir);
         FeatureMeans.Save(saeDir, report.FeatureMeans);
         return report;
+    }
+
+    /// <summary>The cross-entropy sum of a pass from the tokens with <paramref name="values"/> [B × T × d] written over every row of <paramref name="hook"/>.</summary>
+    private static double PatchedCrossEntropySum(ITransformer model, int[] tokens, int B, int T, HookPoint hook, float[] values)
+    {
+        int d = values.Length / (B * T);
+        var patches = Enumerable.Range(0, B * T).Select(r => new ActivationPatch(hook, r, 0, values.AsMemory(r * d, d))).ToArray();
+        using var run = model.Forward(tokens, B, new RunOptions { Logits = LogitRows.All, Patches = patches });
+        return CrossEntropySum(run.Logits, tokens, B, T);
     }
 
     /// <summary>Σ over positions t &lt; T − 1 of −log softmax(logits[t])[token t + 1], logits [B × T × V].</summary>
