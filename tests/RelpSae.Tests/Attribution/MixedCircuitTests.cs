@@ -191,4 +191,48 @@ public class MixedCircuitTests
         Assert.True(Math.Abs(m[0] - expected) > 1e-4, "the feature moves the metric");
         Assert.True(Math.Abs(m[1] - expected) < 1e-5 * (1 + Math.Abs(expected)), $"{m[1]} vs {expected}");
     }
+
+    /// <summary>
+    /// Other families: Llama's and Gemma's transcoders write mlp.hook_out (on Gemma before the post-feedforward norm, whose
+    /// coefficient the one backward pass does not record: that site takes its own), and GPT-NeoX adds attention's output in
+    /// parallel with the MLP's, into resid_post. The recorded scores equal each site's own backward pass, and keeping every
+    /// node is the model bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData("stories260K-llama", HookKind.ResidMid, HookKind.MlpHookOut)]
+    [InlineData("tiny-gemma2", HookKind.MlpHookIn, HookKind.MlpHookOut)]
+    [InlineData("tiny-neox", HookKind.ResidPre, HookKind.MlpOut)]
+    public void EveryFamilysMixScoresAsEachSiteAloneAndKeepsTheModel(string folder, HookKind input, HookKind output)
+    {
+        var model = Families.Named(folder).Load();
+        var facts = model.Facts;
+        int d = facts.DModel, l = facts.NLayers - 1;
+        var transcoder = TranscoderSpliceTests.RandomTranscoder(d, SaeArchitecture.JumpRelu, new HookPoint(input, l).Name, new HookPoint(output, l).Name, skip: false);
+        var saes = SaeSet.Check(
+        [
+            new HookedSae("attn", AttributionTests.RandomSae(d, 24, seed: 3), new HookPoint(HookKind.AttnOut, 0)),
+            new HookedSae("transcoder", transcoder.Dictionary, new HookPoint(output, l), new HookPoint(input, l)),
+            new HookedSae("resid", AttributionTests.RandomSae(d, 24, seed: 4), new HookPoint(HookKind.ResidPost, 0)),
+        ], facts);
+        var prompt = TranscoderSpliceTests.Prompt;
+        var metric = new Metric(MetricKind.LogProb, Target: 3);
+        var splices = MultiSaeSplice.Create(model, saes, prompt, Baseline.Corrupt([.. prompt.Reverse()]));
+        foreach (var method in new[] { GradientMethod.Gradient, GradientMethod.RelP })
+        {
+            var scores = NodeAttribution.Run(method, model, splices, metric);
+            for (int s = 0; s < saes.Count; s++)
+            {
+                var alone = Attributor.Run(method, splices.Splices[s], metric);
+                double scale = 1 + alone.Scores.Max(Math.Abs);
+                for (int i = 0; i < alone.Scores.Length; i++)
+                    Assert.True(Math.Abs(alone.Scores[i] - scores.Hooks[s].Scores[i]) < 1e-4 * scale, $"{method.Name} {saes[s].Hook} score {i}: {scores.Hooks[s].Scores[i]} vs {alone.Scores[i]}");
+                Assert.Contains(alone.Scores, x => Math.Abs(x) > 1e-6);
+            }
+        }
+        var nodes = new CircuitNodes(saes, prompt.Length, perPosition: false);
+        using var run = model.Forward(prompt, 1, new RunOptions { Logits = LogitRows.None });
+        var m = CircuitAblation.Metrics(model, splices, nodes, [Enumerable.Repeat(true, nodes.Count).ToArray(), new bool[nodes.Count]], metric);
+        Assert.Equal(run.MetricValues(metric)[0], m[0]);
+        Assert.NotEqual(m[0], m[1]);
+    }
 }
