@@ -161,7 +161,8 @@ public class MixedCircuitTests
 
     /// <summary>
     /// Removing one feature node (summed over positions) of the SAE at an attention output, or of the transcoder, is the
-    /// activation patch by hand: the site's clean value minus (f − f′)·W_dec at every position, the rest of the model untouched.
+    /// activation patch by hand: the site's clean value minus (f − f′)·W_dec at every position, the rest of the model
+    /// untouched; and it is that feature's ground-truth effect.
     /// </summary>
     [Theory]
     [InlineData("blocks.0.hook_attn_out")]
@@ -190,6 +191,9 @@ public class MixedCircuitTests
         double expected = byHand.MetricValues(LogitDiff)[0];
         Assert.True(Math.Abs(m[0] - expected) > 1e-4, "the feature moves the metric");
         Assert.True(Math.Abs(m[1] - expected) < 1e-5 * (1 + Math.Abs(expected)), $"{m[1]} vs {expected}");
+        // The single-feature ground truth, run through the model after the site alone, is the same patch.
+        double truth = new GroundTruth().Effects(splice, LogitDiff, [feature])[0];
+        Assert.True(Math.Abs(m[0] - m[1] - truth) < 1e-5 * (1 + Math.Abs(truth)), $"{m[0] - m[1]} vs ground truth {truth}");
     }
 
     /// <summary>
