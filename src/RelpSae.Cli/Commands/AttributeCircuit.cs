@@ -38,7 +38,7 @@ internal static class AttributeCircuit
 
         Console.WriteLine($"prompt    {string.Join(" ", request.Tokens.Select(id => $"\"{bundle.TokenText(id)}\""))} ({request.Tokens.Length} tokens)");
         Console.WriteLine($"metric    {AttributeCommand.Describe(bundle, request.Metric)} = {empty[0]:F4}; every node ablated to its {request.Baseline} value: {empty[1]:F4}");
-        Console.WriteLine($"SAEs      {string.Join(", ", saes.Select(s => s.Hook))}: {nodes.Count} nodes ({(r.PerPosition ? "per position" : "summed over positions")})");
+        Console.WriteLine($"SAEs      {string.Join(", ", saes.Select(s => s.Label))}: {nodes.Count} nodes ({(r.PerPosition ? "per position" : "summed over positions")})");
         var tops = results.Select(s => Top(nodes, s, r.Top)).ToList();
         for (int i = 0; i < results.Count; i++)
         {

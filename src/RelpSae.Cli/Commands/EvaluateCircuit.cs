@@ -9,8 +9,8 @@ using Spectre.Console;
 namespace RelpSae.Cli.Commands;
 
 /// <summary>
-/// <c>relp-sae evaluate circuit</c> (<c>evaluate --circuit</c>): sparse feature circuits (Marks et al.) — SAEs at several hooks at
-/// once, each method's top-n nodes kept and the rest ablated — as faithfulness and completeness curves.
+/// <c>relp-sae evaluate circuit</c> (<c>evaluate --circuit</c>): sparse feature circuits (Marks et al.) — SAEs and transcoders at
+/// several sites at once, each method's top-n nodes kept and the rest ablated — as faithfulness and completeness curves.
 /// </summary>
 internal static class EvaluateCircuit
 {
@@ -50,7 +50,7 @@ internal static class EvaluateCircuit
         });
         var header = RunHeader.Build($"RelP-SAE sparse feature circuits: {saes.Count} SAEs, {records.Count} prompts", r.Parse, bundle.Facts.GatedMlp,
             RunHeader.Model(r.Model),
-            new("SAEs", string.Join(", ", saes.Select(x => $"{x.Hook} ({x.Sae.DSae} features)"))),
+            new("SAEs", string.Join(", ", saes.Select(x => $"{x.Label} ({x.Sae.DSae} features)"))),
             new("nodes", nodes + ", and each hook's error node"),
             RunHeader.Prompts(r.Prompts, r.Task, cases.Count),
             RunHeader.Baseline(r.Baseline),

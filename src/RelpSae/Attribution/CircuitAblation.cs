@@ -3,9 +3,10 @@ using RelpSae.Model;
 namespace RelpSae.Attribution;
 
 /// <summary>
-/// A batched forward pass of one prompt with a different circuit in each sequence. At each SAE's hook,
+/// A batched forward pass of one prompt with a different circuit in each sequence. At each dictionary's site,
 /// wherever a sequence ablates a node, its activation is re-split from the current (already ablated
-/// upstream) value — f = encode(x), ε = x − decode(f) — and rebuilt as decode(f̃) + ε̃, every ablated
+/// upstream) value — f = encode(x), ε = x − decode(f); for a transcoder f = encode of the MLP's current input,
+/// copied as the pass went by it, and ε = y − decode(f) of the MLP's current output y — and rebuilt as decode(f̃) + ε̃, every ablated
 /// feature and error node set to its baseline value (the mean, zero, or the corrupted prompt's), the kept
 /// ones as computed. Positions where nothing is ablated are left exactly as the model computes them, so
 /// keeping every node reproduces the model bit for bit.
@@ -17,6 +18,9 @@ public sealed class CircuitAblation : IActivationRewrite
     private readonly IReadOnlyList<bool[]?> kept;
     private readonly bool reconstructAll;
     private readonly Dictionary<HookPoint, int> hookIndex;
+    /// <summary>The transcoders reading each hook, and the input each last read in this pass.</summary>
+    private readonly ILookup<HookPoint, int> readers;
+    private readonly float[]?[] inputs;
 
     /// <param name="kept">Per sequence, which nodes it keeps (null: the model untouched).</param>
     /// <param name="reconstructAll">Rebuild every position of every sequence from its split, ablated or not (the spliced model).</param>
@@ -24,6 +28,8 @@ public sealed class CircuitAblation : IActivationRewrite
     {
         this.splices = splices; this.nodes = nodes; this.kept = kept; this.reconstructAll = reconstructAll;
         hookIndex = splices.Saes.Select((s, i) => (s.Hook, i)).ToDictionary(p => p.Hook, p => p.i);
+        readers = splices.Saes.Select((s, i) => (s, i)).Where(p => p.s.IsTranscoder).ToLookup(p => p.s.Input, p => p.i);
+        inputs = new float[]?[splices.Saes.Count];
     }
 
     /// <summary>The metric of the prompt under each sequence's circuit, in one batched forward pass.</summary>
@@ -37,9 +43,10 @@ public sealed class CircuitAblation : IActivationRewrite
         var (hook, first) = (splices.Saes[0].Hook, splices.Splices[0]);
         if (hook.IsResidual)
         {
-            // Every sequence is the clean prompt up to the first SAE's hook: start there from the clean
-            // activation (rows do not depend on the batch, so this is the full pass bit for bit), ablate it
-            // here, and let the pass skip that hook's rewrite whether or not it reaches it again.
+            // Every sequence is the clean prompt up to the first site: start there from the clean activation
+            // (rows do not depend on the batch, so this is the full pass bit for bit), ablate it here, and let
+            // the pass skip that hook's rewrite whether or not it reaches it again. A transcoder reads its own
+            // block's MLP input, never before the first site (it writes after it), so its input is read here or later.
             var activation = new float[batch * first.Clean.Length];
             for (int b = 0; b < batch; b++) first.Clean.CopyTo(activation, b * first.Clean.Length);
             rewrite.Apply(hook, activation, batch, T);
@@ -65,11 +72,24 @@ public sealed class CircuitAblation : IActivationRewrite
 
     public void Apply(HookPoint hook, float[] activation, int batch, int tokens)
     {
-        if (!hookIndex.TryGetValue(hook, out int h)) return;
+        if (hookIndex.TryGetValue(hook, out int h)) Resplit(h, activation, batch, tokens);
+        foreach (int reader in readers[hook])
+        {
+            int size = batch * tokens * splices.Splices[reader].Sae.DIn;
+            if (inputs[reader]?.Length != size) inputs[reader] = new float[size];
+            activation.AsSpan(0, size).CopyTo(inputs[reader]);
+        }
+    }
+
+    private void Resplit(int h, float[] activation, int batch, int tokens)
+    {
         var splice = splices.Splices[h];
         var sae = splice.Sae;
         int d = sae.DIn, n = sae.DSae;
-        var features = sae.Encode(activation.AsSpan(0, batch * tokens * d));
+        var encoded = splices.Saes[h].IsTranscoder
+            ? inputs[h] ?? throw new InvalidOperationException($"the pass reached {splices.Saes[h].Hook} before the transcoder's input {splices.Saes[h].Input}")
+            : activation;
+        var features = sae.Encode(encoded.AsSpan(0, batch * tokens * d));
         var reconstruction = new float[d];
         var ablated = new float[n];
         for (int b = 0; b < batch; b++)

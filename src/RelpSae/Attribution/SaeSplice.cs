@@ -53,7 +53,7 @@ public sealed class SaeSplice
 
     /// <summary>
     /// Splices a transcoder in place of its MLP for the prompt (and the corrupted prompt): the activation is the MLP's
-    /// output, which the blocks after it read through <see cref="MlpOutputDownstream"/>; the features are encoded from its
+    /// output, which the blocks after it read through <see cref="BranchOutputDownstream"/>; the features are encoded from its
     /// input. Written at mlp.hook_out on Gemma, the MLP's output passes the post-feedforward norm on its way (Gemma's
     /// <see cref="IMlpPostNorm"/>); <paramref name="source"/> names the transcoder in errors. Interventions at the output hook
     /// change the MLP's output; the rest of the residual stream is the model's.
@@ -62,26 +62,8 @@ public sealed class SaeSplice
         FeatureInterventions? interventions = null)
     {
         var (input, output) = transcoder.Hooks(model.Facts, source);
-        var added = new HookPoint(HookKind.MlpOut, output.Layer);
-        var hooks = new[] { input, output, new HookPoint(HookKind.ResidPost, output.Layer), added };
-        float[][] Activations(int[] ids)
-        {
-            using var run = model.Forward(ids, 1, new RunOptions { Cache = hooks.Distinct().ToArray(), StopAfter = hooks[2], Logits = LogitRows.None });
-            return [.. hooks.Select(run.Cached)];
-        }
-        var clean = Activations(tokens);
-        float[][]? corrupt = null;
-        if (baseline.Kind == BaselineKind.Corrupt)
-        {
-            var ids = baseline.CorruptTokens ?? throw new ArgumentException("a corrupt baseline needs its tokens");
-            CorruptedPrompt.CheckLength(tokens, ids);
-            corrupt = Activations(ids);
-        }
-        var rest = new float[clean[1].Length];
-        System.Numerics.Tensors.TensorPrimitives.Subtract(clean[2], clean[3], rest);
-        var postNorm = output.Kind == HookKind.MlpHookOut && model is IMlpPostNorm norms ? norms.MlpPostNorm(output.Layer) : ((float[], float)?)null;
-        return FromActivations(new MlpOutputDownstream(model, output.Layer, rest, postNorm), transcoder.Dictionary, clean[1], baseline, corrupt?[1],
-            clean[0], corrupt?[0], interventions?.At(output));
+        var hooked = new HookedSae(source, transcoder.Dictionary, output, input);
+        return MultiSaeSplice.Create(model, [hooked], tokens, baseline, baseline.FeatureMeans is { } means ? [means] : null, interventions).Splices[0];
     }
 
     /// <summary>

@@ -7,7 +7,8 @@ namespace RelpSae.Sae;
 
 /// <summary>What <see cref="SaeModelEvaluation.Run"/> measured: the SAE's metrics on the model's activations, the
 /// model's next-token cross-entropy clean, with the reconstruction spliced in and with the hook zeroed (NaN when the
-/// hook is not a residual one the model can restart from), each feature's mean activation and a summary of it.</summary>
+/// hook is neither a residual one the model can restart from nor an attention or MLP output, patched in the pass from the
+/// tokens), each feature's mean activation and a summary of it.</summary>
 public sealed record SaeModelReport(SaeMetrics Metrics, double CeClean, double CeSae, double CeZero,
     float[] FeatureMeans, FeatureSummaries Summaries)
 {
@@ -70,7 +71,9 @@ public static class SaeModelEvaluation
         var top = new TopTokenTracker(s, topTokens);
         double ceClean = 0, ceSae = 0, ceZero = 0;
         long predictions = 0;
-        bool splice = site.Transcoder is not null || model.Facts.IsResidual(hook);
+        // A residual SAE's reconstruction restarts the pass from its hook; an attention or MLP output's, or a transcoder's prediction, replaces that output.
+        bool restart = site.Transcoder is null && model.Facts.IsResidual(hook);
+        bool splice = restart || site.Transcoder is not null || hook.Kind is HookKind.AttnOut or HookKind.MlpOut;
         var batch = new List<int[]>();
         foreach (var context in contexts.Append(null))
         {
@@ -117,7 +120,7 @@ public static class SaeModelEvaluation
                 }
                 var options = new RunOptions { Logits = LogitRows.All };
                 ceClean += CrossEntropySum(clean.Logits, tokens, B, T);
-                if (site.Transcoder is null)
+                if (restart)
                 {
                     using var spliced = model.ForwardFrom(hook, reconstruction, B, T, options);
                     ceSae += CrossEntropySum(spliced.Logits, tokens, B, T);
@@ -128,7 +131,7 @@ public static class SaeModelEvaluation
                     ceSae += Replaced(reconstruction);
                     ceZero += Replaced(zero);
                 }
-                // The model run with the transcoder's output hook replaced by values (the MLP's output swapped out).
+                // The model run with the written hook (a transcoder's output, an attention or MLP output) replaced by values.
                 double Replaced(float[] values)
                 {
                     using var replaced = model.Forward(tokens, B, options with { Rewrite = new HookReplacement(site.Written, values) });

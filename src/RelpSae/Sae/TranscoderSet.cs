@@ -33,7 +33,7 @@ public static class TranscoderSet
     }
 
     /// <summary>The transcoders a set folder holds: circuit-tracer's layer files beside its config.yaml, else its transcoder subfolders.</summary>
-    private static string[] Members(string folder)
+    internal static string[] Members(string folder)
     {
         string[] found = File.Exists(Path.Combine(folder, TranscoderFiles.CircuitTracerConfig))
             ? Directory.GetFiles(folder, "*.safetensors").Where(TranscoderFiles.IsCircuitTracerFileName).ToArray()

@@ -93,14 +93,14 @@ public class CircuitEvaluateTests
         var (a, b) = (CliHarness.RandomSae("blocks.1.hook_resid_post"), CliHarness.RandomSae("blocks.1.hook_resid_post"));
         var outDir = Path.Combine(Directory.CreateTempSubdirectory().FullName, "out");
         BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--saes", $"{a},{b}", "--out", outDir],
-            $"two SAEs at blocks.1.hook_resid_post: {a} and {b}");
+            $"two dictionaries replace blocks.1.hook_resid_post: {a} and {b}; splice at most one per site");
         BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--sae", a, "--out", outDir],
             "--circuit splices the SAEs of --saes");
         BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--saes", a, "--batch", "8", "--out", outDir],
             "--batch sizes feature and component patching");
         var narrow = CliHarness.RandomSae("blocks.0.hook_resid_post", dIn: 64);
         BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--saes", $"{a},{narrow}", "--out", outDir],
-            $"{narrow}: the SAE's d_in is 64 but the model's width (n_embd) is 128");
+            $"{narrow}: the SAE is 64 wide but blocks.0.hook_resid_post holds 128 values a position (n_embd)");
         BadInputTests.AssertUserError(["evaluate", "--circuit", "--model", CliHarness.Tarot, "--saes", outDir, "--out", outDir], "SAE folder not found");
         BadInputTests.AssertUserError(["evaluate", "--saes", a, "--out", outDir], "--saes and --per-position need --circuit");
     }

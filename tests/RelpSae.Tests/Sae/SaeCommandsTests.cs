@@ -101,12 +101,11 @@ public class SaeCommandsTests
         Assert.DoesNotContain("train-sae:", result.Error);
     }
 
-    [Fact]
-    public void EvalOfAnExactDictionaryRecoversEverything()
+    /// <summary>W_enc = [I, −I], W_dec = [I; −I], ReLU: relu(x) − relu(−x) = x exactly, so nothing is lost.</summary>
+    private static (string Folder, SparseAutoencoder Sae) ExactSae(string hook)
     {
-        // W_enc = [I, −I], W_dec = [I; −I], ReLU: relu(x) − relu(−x) = x exactly, so nothing is lost.
         int d = 128;
-        var sae = new SparseAutoencoder(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = d, DSae = 2 * d, HookName = Hook, ContextSize = 16 });
+        var sae = new SparseAutoencoder(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = d, DSae = 2 * d, HookName = hook, ContextSize = 16 });
         for (int j = 0; j < d; j++)
         {
             sae.WEnc[j * 2 * d + j] = 1; sae.WEnc[j * 2 * d + d + j] = -1;
@@ -114,6 +113,30 @@ public class SaeCommandsTests
         }
         var dir = Directory.CreateTempSubdirectory().FullName;
         SaeFiles.Save(dir, sae);
+        return (dir, sae);
+    }
+
+    /// <summary>At an attention or MLP output the reconstruction is patched into the pass from the tokens: the model's CE, and another with the output zeroed.</summary>
+    [Theory]
+    [InlineData("blocks.1.hook_attn_out")]
+    [InlineData("blocks.1.hook_mlp_out")]
+    public void EvalOfAnExactDictionaryAtABranchOutputRecoversEverything(string hook)
+    {
+        var (dir, _) = ExactSae(hook);
+        var json = Path.Combine(dir, "eval.json");
+        var (code, _, error) = CliHarness.Run("eval-sae", "--model", CliHarness.Tarot, "--sae", dir, "--data", TarotText.WriteFile(), "--tokens", "150", "--json", json);
+        Assert.True(code == 0, error);
+        var m = JsonNode.Parse(File.ReadAllText(json))!;
+        Assert.Equal(1.0, m["ce_loss_recovered"]!.GetValue<double>(), 12);
+        Assert.Equal(m["ce_clean"]!.GetValue<double>(), m["ce_sae"]!.GetValue<double>());
+        Assert.True(Math.Abs(m["ce_zero"]!.GetValue<double>() - m["ce_clean"]!.GetValue<double>()) > 0.01, m.ToJsonString());   // the zeroed output does reach the logits
+    }
+
+    [Fact]
+    public void EvalOfAnExactDictionaryRecoversEverything()
+    {
+        var (dir, sae) = ExactSae(Hook);
+        int d = sae.DIn;
         var json = Path.Combine(dir, "eval.json");
         var (code, output, error) = CliHarness.Run("eval-sae", "--model", CliHarness.Tarot, "--sae", dir, "--data", TarotText.WriteFile(), "--tokens", "150", "--json", json);
         Assert.True(code == 0, error);
