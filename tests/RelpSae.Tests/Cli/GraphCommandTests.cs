@@ -102,13 +102,21 @@ public class GraphCommandTests
     }
 
     [Fact]
-    public void WithoutTranscodersAndWithoutTheEmbeddedOnesTheCommandSaysSo()
+    public void OutOfTheBoxTheEmbeddedModelAndItsTranscodersMakeTheGraphWithItsViewerAndMeasuredEdges()
     {
-        // The embedded transcoders come with a later build; until then the command names what is missing.
-        if (Directory.Exists(RelpSae.Cli.CliDefaults.EmbeddedTranscoders)) return;
-        var (code, _, error) = CliHarness.Run("graph", "--prompt", "The tower", "--model", CliHarness.Tarot, "--out", Directory.CreateTempSubdirectory().FullName);
-        Assert.Equal(2, code);
-        Assert.Equal($"error: no transcoders: pass --saes DIR (the embedded default {RelpSae.Cli.CliDefaults.EmbeddedTranscoders} is missing)", error.Trim());
+        var outDir = Directory.CreateTempSubdirectory("relp-graph-").FullName;
+        var (code, output, error) = CliHarness.Run("graph", "--prompt", "The Tower", "--out", outDir);
+        Assert.True(code == 0, error);
+        Assert.Contains("kept edges measured against patching", output);
+        Assert.Equal(["graph-metadata.json", "graph.json", "index.html", "results.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
+        var graph = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "graph.json")))!;
+        var list = graph["metadata"]!["transcoder_list"]!.AsArray().Select(t => (string)t!).ToList();
+        Assert.Equal(4, list.Count);
+        Assert.All(list, t => Assert.StartsWith(Path.GetFullPath(RelpSae.Cli.CliDefaults.EmbeddedTranscoders), t));
+        // The embedded transcoders ship their dashboards: every feature node carries its own.
+        var features = graph["nodes"]!.AsArray().Where(n => (string)n!["feature_type"]! == "cross layer transcoder").ToList();
+        Assert.NotEmpty(features);
+        Assert.All(features, n => Assert.Equal((int)n!["feature"]!, (int)n["dashboard"]!["feature_index"]!));
     }
 
     [Fact]
