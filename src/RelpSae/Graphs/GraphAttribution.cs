@@ -20,7 +20,7 @@ public static class GraphAttribution
         var model = setup.Model;
         int L = setup.Layers, T = setup.Tokens.Length, d = model.Facts.DModel, nFeat = setup.ActiveFeatures, nLogits = setup.Logits.Tokens.Length;
         int errStart = nFeat, tokStart = nFeat + L * T, logitStart = tokStart + T, nAll = logitStart + nLogits;
-        int batch = Math.Clamp(setup.Options.BatchRows / T, 1, Math.Max(1, setup.Targets));
+        int batch = Math.Clamp(Math.Min(setup.Options.BatchRows / T, SequencesThatFit(model.Facts, T, AvailableMemory.Bytes())), 1, Math.Max(1, setup.Targets));
         var repeated = new int[batch * T];
         for (int b = 0; b < batch; b++) setup.Tokens.CopyTo(repeated, b * T);
         using var run = model.Forward(repeated, batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
@@ -116,6 +116,17 @@ public static class GraphAttribution
     }
 
     /// <summary>The graph of the kept features (circuit-tracer's column selection) with every row's bias from all its sources.</summary>
+    /// <summary>
+    /// How many copies of a T-token prompt a pass kept for the backward can hold in half of <paramref name="available"/>:
+    /// per row and block, about eight residual-wide and three MLP-wide vectors and a row of attention weights a head
+    /// (a bound on what the families keep). Without it a 2048-row pass of Gemma-2 2B's shape keeps about 10 GB.
+    /// </summary>
+    internal static int SequencesThatFit(ModelFacts f, int T, long available)
+    {
+        long perRow = sizeof(float) * (long)f.NLayers * (8L * f.DModel + 3L * f.DMlp + (long)f.NHeads * T);
+        return (int)Math.Clamp(available / 2 / (perRow * T), 1, int.MaxValue);
+    }
+
     private static AttributionGraph Assemble(GraphSetup setup, Dictionary<int, float[]> rows, string method, int nAll, int logitStart)
     {
         int L = setup.Layers, T = setup.Tokens.Length, nFeat = setup.ActiveFeatures, nLogits = setup.Logits.Tokens.Length;
