@@ -117,14 +117,15 @@ public static class GraphAttribution
 
     /// <summary>The graph of the kept features (circuit-tracer's column selection) with every row's bias from all its sources.</summary>
     /// <summary>
-    /// How many copies of a T-token prompt a pass kept for the backward can hold in half of <paramref name="available"/>:
+    /// How many copies of a T-token prompt a pass kept for the backward can hold in a quarter of <paramref name="available"/>
+    /// (the rest is for the graph's rows and the pruning's n × n matrices that follow):
     /// per row and block, about eight residual-wide and three MLP-wide vectors and a row of attention weights a head
     /// (a bound on what the families keep). Without it a 2048-row pass of Gemma-2 2B's shape keeps about 10 GB.
     /// </summary>
     internal static int SequencesThatFit(ModelFacts f, int T, long available)
     {
         long perRow = sizeof(float) * (long)f.NLayers * (8L * f.DModel + 3L * f.DMlp + (long)f.NHeads * T);
-        return (int)Math.Clamp(available / 2 / (perRow * T), 1, int.MaxValue);
+        return (int)Math.Clamp(available / 4 / (perRow * T), 1, int.MaxValue);
     }
 
     private static AttributionGraph Assemble(GraphSetup setup, Dictionary<int, float[]> rows, string method, int nAll, int logitStart)
