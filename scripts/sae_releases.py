@@ -7,9 +7,9 @@ SAELens names (conversion_func):
   embedding's are left out), a params.npz per SAE;
 - gemma_2_transcoder: Gemma Scope's transcoders for Gemma-2 2B (gemma-scope-2b-pt-transcoders, layer_N/... ids), a
   params.npz per transcoder;
-- gemma_3: Gemma Scope 2's residual-stream and MLP-output releases for Gemma 3 (resid_post[_all]/layer_N_... and
-  mlp_out[_all]/layer_N_...), a params.safetensors per SAE; the attention (attn.hook_z) and transcoder releases are
-  left out;
+- gemma_3: Gemma Scope 2's residual-stream, MLP-output and transcoder releases for Gemma 3 (resid_post[_all]/layer_N_...,
+  mlp_out[_all]/layer_N_... and transcoder[_all]/layer_N_..., the affine ones with their skip connection), a
+  params.safetensors per SAE; the attention (attn.hook_z) releases are left out;
 - llama_scope: Llama Scope's releases for Llama-3.1 8B (residual, attention-output and MLP-output SAEs), a folder
   per SAE with hyperparams.json and checkpoints/final.safetensors. llama_scope_r1_distill, stored another way,
   is left out.
@@ -29,13 +29,13 @@ import yaml
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "RelpSae", "Hub", "sae-releases.json")
 GEMMA_SCOPE = ["gemma-scope-2b-pt-res", "gemma-scope-2b-pt-res-canonical", "gemma-scope-9b-pt-res", "gemma-scope-9b-pt-res-canonical",
                "gemma-scope-2b-pt-transcoders"]
-GEMMA_SCOPE_2 = re.compile(r"^gemma-scope-2-[0-9]+[mb]-(pt|it)-(res|mlp)(-all)?$")
+GEMMA_SCOPE_2 = re.compile(r"^gemma-scope-2-[0-9]+[mb]-(pt|it)-(res|mlp|transcoders)(-all)?$")
 LLAMA_SCOPE = re.compile(r"^llama_scope_lx[ram]_(8|32)x$")
 # Where each converter's SAEs lie in their repository: what the loader's hook and files are read from.
 PATHS = {
     "gemma_2": re.compile(r"^layer_\d+/width_\w+/average_l0_\d+$"),
     "gemma_2_transcoder": re.compile(r"^layer_\d+/width_\w+/average_l0_\d+$"),
-    "gemma_3": re.compile(r"^(resid_post|mlp_out)(_all)?/layer_\d+_width_\w+$"),
+    "gemma_3": re.compile(r"^(resid_post|mlp_out|transcoder)(_all)?/layer_\d+_width_\w+$"),
     "llama_scope": re.compile(r"^Llama3_1-8B-Base-L\d+[RAM]-(8|32)x$"),
 }
 

@@ -124,4 +124,19 @@ public class TranscoderNamesTests : FakeHubTest
         var e = Assert.Throws<RelpSaeException>(() => SaeFiles.Load(file));
         Assert.Equal($"{file}: a transcoder (it reads blocks.5.mlp.hook_in and writes blocks.5.hook_mlp_out), not an SAE of one hook", e.Message);
     }
+
+    [Fact]
+    public void AGemmaScope2TranscoderByItsSaeLensReleaseNameIsFetchedAndLoadsAsATranscoder()
+    {
+        const int d = 4, n = 6;
+        var affine = new FloatTensor("affine_skip_connection", [d, d], [.. Enumerable.Range(0, d * d).Select(i => 0.05f * i)]);
+        var source = RelpSae.Tests.Sae.ScopeSaeFixtures.GemmaScope2(Path.Combine(root, "release", "params.safetensors"), d, n, extra: affine);
+        hub.Add("google/gemma-scope-2-1b-pt", new() { ["transcoder_all/layer_5_width_16k_l0_small_affine/params.safetensors"] = File.ReadAllBytes(source) });
+        var file = Resolver().ResolveSae(SaeReference.TryParse("gemma-scope-2-1b-pt-transcoders-all/layer_5_width_16k_l0_small_affine")!);
+        var transcoder = TranscoderFiles.Load(file);
+        Assert.Equal(("blocks.5.mlp.hook_in", "blocks.5.hook_mlp_out"), (transcoder.InputHook, transcoder.OutputHook));
+        Assert.Equal(affine.Data[1 * d + 2], transcoder.Skip![2 * d + 1]);   // W_skip = Aᵀ
+        var e = Assert.Throws<RelpSaeException>(() => Resolver().ResolveSae(SaeReference.TryParse("gemma-scope-2-1b-pt-transcoders-all/layer_99_width_16k_l0_small")!));
+        Assert.Contains("has no SAE \"layer_99_width_16k_l0_small\"", e.Message);
+    }
 }
