@@ -37,6 +37,7 @@ MASKS = [
     (re.compile(r"\d+ cores"), "# cores"),
     (re.compile(r"Vector\d+"), "Vector#"),
     (re.compile(r'"seconds": [-\d.eE]+'), '"seconds": #'),
+    (re.compile(r"\b\d+\.\d s;"), "# s;"),
 ]
 TIMING_HEADER = re.compile(r"seconds|\bms\b|s /")
 
