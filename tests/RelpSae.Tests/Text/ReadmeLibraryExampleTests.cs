@@ -5,7 +5,7 @@ using RelpSae.Tests.Cli;
 namespace RelpSae.Tests.Text;
 
 /// <summary>
-/// The README's library example, line for line, on the embedded model and SAE: each method's top feature and
+/// The library example of docs/architecture.md, line for line, on the embedded model and SAE: each method's top feature and
 /// score, and its completeness sum, are those `relp-sae attribute --prompt "The Tower"` prints (the README
 /// shows #93 at 1.6856, 2.8542 and 2.3896), and the evaluation's statistics are what `relp-sae evaluate`
 /// writes to results.json for the same prompts.
