@@ -31,8 +31,8 @@ public sealed record MemoryEstimate(string Dir, long Parameters, long PackedByte
         var matrices = headers.Where(h => h.Shape.Length == 2).ToList();
         long packed = matrices.Sum(h => IsConv1D(h.Name) ? Packed(h.Shape[0], h.Shape[1], h.DType) : Packed(h.Shape[1], h.Shape[0], h.DType));
         // Norms and biases; buffers (GPT-2's [1, 1, P, P] causal masks, stored as float in some files) are never loaded.
-        long other = 4 * headers.Where(h => h.Shape.Length == 1 && h.DType.IsFloat()).Sum(Count);
-        return new MemoryEstimate(dir, headers.Sum(Count), packed, other, holding);
+        var vectors = headers.Where(h => h.Shape.Length == 1 && h.DType.IsFloat()).ToList();
+        return new MemoryEstimate(dir, matrices.Sum(Count) + vectors.Sum(Count), packed, 4 * vectors.Sum(Count), holding);
     }
 
     /// <summary>

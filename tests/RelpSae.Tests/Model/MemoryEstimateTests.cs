@@ -69,7 +69,10 @@ public class MemoryEstimateTests
         return dir;
     }
 
-    /// <summary>A random GPT-2 (as Gpt2Weights.Random draws it) in a model folder, float32, in GPT2Model's names.</summary>
+    /// <summary>
+    /// A random GPT-2 (as Gpt2Weights.Random draws it) in a model folder, float32, in GPT2Model's names, with the float
+    /// causal-mask buffers openai-community/gpt2 ships (h.N.attn.bias [1, 1, P, P]), which are neither loaded nor counted.
+    /// </summary>
     private static string RandomGpt2(int d, int layers, int vocab)
     {
         var dir = Directory.CreateTempSubdirectory("relp-memory-").FullName;
@@ -78,7 +81,9 @@ public class MemoryEstimateTests
             {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": {{vocab}}, "n_embd": {{d}}, "n_layer": {{layers}}, "n_head": 4,
              "n_positions": 64, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "bos_token_id": 0}
             """);
-        RelpSae.Formats.SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), Gpt2Weights.Random(config, seed: 1).ToTensors().Values);
+        var mask = Enumerable.Range(0, 64 * 64).Select(i => i % 64 <= i / 64 ? 1f : 0f).ToArray();
+        var buffers = Enumerable.Range(0, layers).Select(l => new RelpSae.Formats.FloatTensor($"h.{l}.attn.bias", [1, 1, 64, 64], mask));
+        RelpSae.Formats.SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), [.. Gpt2Weights.Random(config, seed: 1).ToTensors().Values, .. buffers]);
         return dir;
     }
 
