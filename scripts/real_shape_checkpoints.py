@@ -12,7 +12,10 @@ layer_N.safetensors, width 16k, bf16): of each layer's features only the first 6
 to fire, so about 32 are active a position, as real transcoders' L0 is tens. The values are small random
 numbers (a 1 MiB random block repeated), so nothing overflows and every check on load passes; they mean nothing.
 
-Usage: /usr/bin/python3 scripts/real_shape_checkpoints.py gemma-2-2b|llama-3.2-1b|llama-3.1-8b OUT [--float32] [--transcoders]
+GPT-2 small (gpt2) is written in GPT2Model's names (wte, wpe, h.N.attn.c_attn, ...; Conv1D weights [in, out]) with its
+causal-mask buffers (h.N.attn.bias), as openai-community/gpt2 ships them; pass --float32 for its shipped width.
+
+Usage: /usr/bin/python3 scripts/real_shape_checkpoints.py gemma-2-2b|llama-3.2-1b|llama-3.1-8b|gpt2 OUT [--float32] [--transcoders]
 Then: scripts/measure_memory.sh OUT   (peak resident memory of attribute, gradient and relp, 32 prompt ids)
 Do not commit the output: it is 2.5 to 16 GB.
 """
@@ -28,11 +31,16 @@ SHAPES = {
     "gemma-2-2b": dict(d=2304, layers=26, heads=8, kv=4, head_dim=256, mlp=9216, vocab=256000, tied=True),
     "llama-3.2-1b": dict(d=2048, layers=16, heads=32, kv=8, head_dim=64, mlp=8192, vocab=128256, tied=True),
     "llama-3.1-8b": dict(d=4096, layers=32, heads=32, kv=8, head_dim=128, mlp=14336, vocab=128256, tied=False),
+    "gpt2": dict(d=768, layers=12, heads=12, kv=12, head_dim=64, mlp=3072, vocab=50257, tied=True, positions=1024),
 }
 SHARD_BYTES = 5_000_000_000
 
 
 def config(name, s):
+    if name == "gpt2":
+        return {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": s["vocab"], "n_embd": s["d"],
+                "n_layer": s["layers"], "n_head": s["heads"], "n_positions": s["positions"], "n_ctx": s["positions"], "n_inner": None,
+                "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "bos_token_id": 50256, "eos_token_id": 50256}
     if name.startswith("gemma"):
         return {"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "vocab_size": s["vocab"], "hidden_size": s["d"],
                 "num_hidden_layers": s["layers"], "num_attention_heads": s["heads"], "num_key_value_heads": s["kv"],
@@ -48,7 +56,24 @@ def config(name, s):
             "tie_word_embeddings": s["tied"], "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu"}
 
 
+def gpt2_tensors(s):
+    d, m = s["d"], s["mlp"]
+    yield "wte.weight", [s["vocab"], d]
+    yield "wpe.weight", [s["positions"], d]
+    for l in range(s["layers"]):
+        p = f"h.{l}."
+        yield p + "attn.bias", [1, 1, s["positions"], s["positions"]]
+        for name, shape in [("ln_1", [d]), ("attn.c_attn", [d, 3 * d]), ("attn.c_proj", [d, d]), ("ln_2", [d]), ("mlp.c_fc", [d, m]), ("mlp.c_proj", [m, d])]:
+            yield p + name + ".weight", shape
+            yield p + name + ".bias", [shape[-1]]
+    yield "ln_f.weight", [d]
+    yield "ln_f.bias", [d]
+
+
 def tensors(name, s):
+    if name == "gpt2":
+        yield from gpt2_tensors(s)
+        return
     d, hd = s["d"], s["head_dim"]
     yield "model.embed_tokens.weight", [s["vocab"], d]
     for l in range(s["layers"]):

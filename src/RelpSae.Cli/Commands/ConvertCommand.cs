@@ -25,18 +25,20 @@ public static class ConvertCommand
             if (Path.GetFullPath(from).TrimEnd('/') == Path.GetFullPath(to).TrimEnd('/'))
                 throw new RelpSaeException("--out must be a different folder from --model");
             Overwrite.CheckFolder(to, parse.GetValue(force), [ShardedCheckpoint.SafetensorsFile, ShardedCheckpoint.PyTorchFile, ShardedCheckpoint.ConfigFile], "a model");
-            var checkpoint = Gpt2Checkpoint.Load(from);
-            DiskSpace.Ensure(to, SpaceNeeded(checkpoint, from), "model.safetensors and the copied files");
+            // Loading checks every tensor against the config; the tensors written are the loaded ones widened back.
+            var weights = Gpt2.Load(from).Weights;
+            var tensors = weights.ToTensors().Values;
+            DiskSpace.Ensure(to, SpaceNeeded(tensors, from), "model.safetensors and the copied files");
             Directory.CreateDirectory(to);
             var copied = Copied(from);
-            checkpoint.SaveSafetensors(to);
+            SafetensorsWriter.Write(Path.Combine(to, ShardedCheckpoint.SafetensorsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
             foreach (var file in copied)
                 File.Copy(Path.Combine(from, file), Path.Combine(to, file), overwrite: true);
 
-            long parameters = checkpoint.Tensors.Values.Sum(t => t.Length);
+            long parameters = tensors.Sum(t => t.Length);
             long bytes = new FileInfo(Path.Combine(to, ShardedCheckpoint.SafetensorsFile)).Length;
-            var c = checkpoint.Config;
-            Console.WriteLine($"GPT-2 n_layer {c.NLayers}, n_embd {c.DModel}, n_head {c.NHeads}, vocab {c.VocabSize}, n_positions {c.NPositions}: {checkpoint.Tensors.Count} tensors, {parameters:N0} parameters");
+            var c = weights.Config;
+            Console.WriteLine($"GPT-2 n_layer {c.NLayers}, n_embd {c.DModel}, n_head {c.NHeads}, vocab {c.VocabSize}, n_positions {c.NPositions}: {tensors.Count} tensors, {parameters:N0} parameters");
             Console.WriteLine($"wrote {Path.Combine(to, ShardedCheckpoint.SafetensorsFile)} ({bytes:N0} bytes); copied {string.Join(", ", copied)}");
             return 0;
         });
@@ -44,8 +46,8 @@ public static class ConvertCommand
     }
 
     /// <summary>Bytes convert writes, at most: float32 tensors, 1 MiB for the safetensors header, and the copied files.</summary>
-    public static long SpaceNeeded(Gpt2Checkpoint checkpoint, string from) =>
-        4 * checkpoint.Tensors.Values.Sum(t => (long)t.Length) + (1 << 20) + Copied(from).Sum(f => new FileInfo(Path.Combine(from, f)).Length);
+    public static long SpaceNeeded(IReadOnlyCollection<FloatTensor> tensors, string from) =>
+        4 * tensors.Sum(t => (long)t.Length) + (1 << 20) + Copied(from).Sum(f => new FileInfo(Path.Combine(from, f)).Length);
 
     static List<string> Copied(string from) => CopiedFiles.Where(f => File.Exists(Path.Combine(from, f))).ToList();
 }

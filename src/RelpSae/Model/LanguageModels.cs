@@ -18,7 +18,9 @@ public static class LanguageModels
 
     private static readonly Family[] Families =
     [
-        new(["GPT2LMHeadModel"], ["gpt2"], (dir, _, center, holding) => Gpt2.Load(dir, center, holding), CentersWritingWeights: true, AlsoReads: ["GPT2Model"]),
+        new(["GPT2LMHeadModel"], ["gpt2"],
+            (dir, config, center, holding) => FromCheckpoint(dir, config, holding, Gpt2Config.Parse, (c, t, by) => Gpt2.FromTensors(c, t, by, center)),
+            CentersWritingWeights: true, AlsoReads: ["GPT2Model"]),
         new(["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"], ["llama", "qwen2", "mistral"],
             (dir, config, _, holding) => FromCheckpoint(dir, config, holding, LlamaConfig.Parse, (c, t, by) => new Llama(LlamaWeights.FromTensors(c, t, by)))),
         new(["Qwen3ForCausalLM"], ["qwen3"],
@@ -54,8 +56,8 @@ public static class LanguageModels
     }
 
     /// <summary>A family read from its parsed config.json and the folder's tensors (model.safetensors, shards or pytorch_model.bin).</summary>
-    private static ITransformer FromCheckpoint<TConfig>(string dir, ConfigJson config, PanelElement? holding, Func<ConfigJson, TConfig> parse,
-        Func<TConfig, CheckpointTensors, string, ITransformer> build)
+    internal static TModel FromCheckpoint<TConfig, TModel>(string dir, ConfigJson config, PanelElement? holding, Func<ConfigJson, TConfig> parse,
+        Func<TConfig, CheckpointTensors, string, TModel> build)
     {
         var parsed = parse(config);
         using var tensors = ShardedCheckpoint.Read(dir);

@@ -6,21 +6,14 @@ namespace RelpSae.Model;
 /// <summary>
 /// What a model folder's weights will hold once loaded, from its files' headers alone (no weight is read): every
 /// weight matrix packed once, in the width it is held in (<see cref="CheckpointTensors.Holding"/>: a bfloat16 file's
-/// stays 16-bit), the forward and the backward reading the same panels; norms, biases and GPT-2's embeddings as
-/// float32. A run holds its activations besides. Checked before loading, so that a model too large stops in one
+/// stays 16-bit), the forward and the backward reading the same panels (an embedding's rows too); norms and biases
+/// as float32. A run holds its activations besides. Checked before loading, so that a model too large stops in one
 /// line rather than dying of memory halfway through.
 /// </summary>
 public sealed record MemoryEstimate(string Dir, long Parameters, long PackedBytes, long OtherBytes, PanelElement? Holding)
 {
     /// <summary>Everything the loaded weights hold.</summary>
     public long TotalBytes => PackedBytes + OtherBytes;
-
-    /// <summary>GPT-2's embeddings are read by rows as float32 arrays (its output head packs a copy of wte).</summary>
-    private static bool IsRowTable(string name) =>
-        name.EndsWith("wte.weight", StringComparison.Ordinal) || name.EndsWith("wpe.weight", StringComparison.Ordinal);
-
-    private static bool IsHead(string name) =>
-        name.EndsWith("lm_head.weight", StringComparison.Ordinal) || name.EndsWith("embed_out.weight", StringComparison.Ordinal);
 
     /// <summary>GPT-2 stores its maps as Conv1D, [in, out]; every other map (embeddings included) is an nn.Linear, [out, in].</summary>
     private static bool IsConv1D(string name) =>
@@ -35,13 +28,11 @@ public sealed record MemoryEstimate(string Dir, long Parameters, long PackedByte
         // Panels of op(B) [k × n] hold n rounded up to whole micro-kernel panels, and 64 bytes to align them (PackedMatrix).
         int panel = GemmPaths.Tile(GemmPath.Best).Cols;
         long Packed(long k, long n, DType stored) => k * ((n + panel - 1) / panel * panel) * tensors.ElementFor(stored).Size() + 64;
-        var matrices = headers.Where(h => h.Shape.Length == 2 && !IsRowTable(h.Name)).ToList();
+        var matrices = headers.Where(h => h.Shape.Length == 2).ToList();
         long packed = matrices.Sum(h => IsConv1D(h.Name) ? Packed(h.Shape[0], h.Shape[1], h.DType) : Packed(h.Shape[1], h.Shape[0], h.DType));
-        // GPT-2 without a head of its own packs its tied wte [V, d] for the logits' product.
-        if (!headers.Any(h => IsHead(h.Name)))
-            packed += headers.Where(h => h.Name.EndsWith("wte.weight", StringComparison.Ordinal)).Sum(h => Packed(h.Shape[1], h.Shape[0], h.DType));
-        long other = 4 * headers.Where(h => !matrices.Contains(h)).Sum(Count);
-        return new MemoryEstimate(dir, headers.Sum(Count), packed, other, holding);
+        // Norms and biases; buffers (GPT-2's [1, 1, P, P] causal masks, stored as float in some files) are never loaded.
+        var vectors = headers.Where(h => h.Shape.Length == 1 && h.DType.IsFloat()).ToList();
+        return new MemoryEstimate(dir, matrices.Sum(Count) + vectors.Sum(Count), packed, 4 * vectors.Sum(Count), holding);
     }
 
     /// <summary>

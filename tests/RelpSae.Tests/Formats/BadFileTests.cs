@@ -142,15 +142,10 @@ public class BadFileTests
     {
         string dir = Path.GetDirectoryName(Temp("config.json"))!;
         File.Copy(Path.Combine(Tarot, "config.json"), Path.Combine(dir, "config.json"));
-        Fails(() => Gpt2Checkpoint.Load(dir), "neither");
+        Fails(() => Gpt2.Load(dir), "none of model.safetensors");
         var tensors = PyTorchBin.Read(Path.Combine(Tarot, "pytorch_model.bin"));
         tensors["transformer.ln_f.bias"] = new FloatTensor("transformer.ln_f.bias", [3], [1, 2, 3]);
         SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors.Values);
-        Fails(() => Gpt2Checkpoint.Load(dir), "'ln_f.bias'", "[3]", "[128]");
-        var lm = tensors["lm_head.weight"];
-        tensors["lm_head.weight"] = lm with { Data = [.. lm.Data.Select(v => v + 1)] };
-        tensors["transformer.ln_f.bias"] = new FloatTensor("transformer.ln_f.bias", [128], new float[128]);
-        SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors.Values);
-        Fails(() => Gpt2Checkpoint.Load(dir), "untied");
+        Fails(() => Gpt2.Load(dir), "model.safetensors: tensor 'transformer.ln_f.bias' has shape [3]", "[128]");
     }
 }

@@ -16,19 +16,73 @@ public class Gpt2CheckpointTests
     }
 
     [Fact]
-    public void TarotBinLoadsEveryGpt2TensorWithItsShape()
+    public void TarotBinLoadsEveryGpt2TensorBitForBit()
     {
-        var ckpt = Gpt2Checkpoint.Load(Tarot);
-        var expected = Gpt2Checkpoint.ExpectedShapes(ckpt.Config).ToList();
-        Assert.Equal(2 + 12 * 4 + 2, expected.Count);
-        Assert.Equal(expected.Select(e => e.Name).Order(), ckpt.Tensors.Keys.Order());
-        foreach (var (name, shape) in expected)
+        // Every weight of the pickle (its "transformer." prefix dropped), held once and read back: the causal-mask
+        // buffers are left out, and so is lm_head, tied to wte.
+        var raw = PyTorchBin.Read(Path.Combine(Tarot, "pytorch_model.bin"));
+        var loaded = Gpt2.Load(Tarot).Weights.ToTensors();
+        var weights = raw.Values.Where(t => !t.Name.Contains(".attn.") || t.Name.Contains(".c_")).Where(t => t.Name != "lm_head.weight").ToList();
+        Assert.Equal(2 + 12 * 4 + 2, weights.Count);
+        Assert.Equal(weights.Select(t => t.Name["transformer.".Length..]).Order(), loaded.Keys.Order());
+        foreach (var t in weights)
         {
-            Assert.Equal(shape, ckpt.Tensors[name].Shape);
-            Assert.Equal(name, ckpt.Tensors[name].Name);
+            var back = loaded[t.Name["transformer.".Length..]];
+            Assert.Equal(t.Shape, back.Shape);
+            Assert.True(t.Data.AsSpan().SequenceEqual(back.Data), t.Name);
         }
-        Assert.Equal([1000, 128], ckpt.Tensors["wte.weight"].Shape);
-        Assert.Equal([64, 128], ckpt.Tensors["wpe.weight"].Shape);
+    }
+
+    /// <summary>
+    /// Conv1D stores W [in, out] and computes x·W + b: input i alone (x = eᵢ) gives row i of the stored matrix plus the
+    /// bias, exactly. A map packed as if it were an nn.Linear's [out, in] gives column i instead (c_proj is square, so
+    /// its shape would not catch it).
+    /// </summary>
+    [Theory]
+    [InlineData("h.1.attn.c_proj")]
+    [InlineData("h.2.mlp.c_fc")]
+    [InlineData("h.3.mlp.c_proj")]
+    public void AConv1DMapsInputIToRowIOfItsStoredWeights(string name)
+    {
+        var raw = PyTorchBin.Read(Path.Combine(Tarot, "pytorch_model.bin"));
+        var (w, b) = (raw["transformer." + name + ".weight"], raw["transformer." + name + ".bias"]);
+        int inputs = w.Shape[0], outputs = w.Shape[1];
+        var layer = Gpt2.Load(Tarot).Weights.Layers[name[2] - '0'];
+        var map = name.EndsWith("attn.c_proj") ? layer.O : name.EndsWith("c_fc") ? layer.Fc : layer.Proj;
+        foreach (int i in new[] { 0, 1, inputs / 2, inputs - 1 })
+        {
+            var x = new float[inputs];
+            x[i] = 1;
+            var y = new float[outputs];
+            map.Apply(x, 1, y, outputs);
+            Assert.Equal(Enumerable.Range(0, outputs).Select(j => w.Data[i * outputs + j] + b.Data[j]), y);
+        }
+    }
+
+    /// <summary>
+    /// GPT2LMHeadModel ties its head to wte unless tie_word_embeddings is false: tied, a stored lm_head is left unread
+    /// (transformers overwrites it with wte too); untied, lm_head is the head.
+    /// </summary>
+    [Fact]
+    public void LmHeadIsTheOutputHeadOnlyWhenTheConfigUntiesIt()
+    {
+        var tensors = PyTorchBin.Read(Path.Combine(Tarot, "pytorch_model.bin"));
+        var lm = tensors["lm_head.weight"];
+        tensors["lm_head.weight"] = lm with { Data = [.. lm.Data.Select(v => v + 1)] };
+        var dir = Directory.CreateTempSubdirectory("relpsae-untied").FullName;
+        SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors.Values);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Tarot, "config.json")))!.AsObject();
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        var tied = Gpt2.Load(dir).Weights;
+        Assert.Same(tied.Embedding, tied.Unembed);
+        Assert.Equal(lm.Data, tied.Unembed.OutIn());
+
+        config["tie_word_embeddings"] = false;
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        var untied = Gpt2.Load(dir).Weights;
+        Assert.Equal(tensors["lm_head.weight"].Data, untied.Unembed.OutIn());
+        Assert.Equal(lm.Data, untied.Embedding.OutIn());
+        Assert.Contains("lm_head.weight", untied.ToTensors().Keys);
     }
 
     [Fact]

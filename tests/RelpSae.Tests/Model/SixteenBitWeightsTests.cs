@@ -30,17 +30,14 @@ public class SixteenBitWeightsTests
         var source = TestPaths.Data(folder);
         var rounded = Rounded(source, narrow);
         string sixteen = Checkpoint(source, rounded, narrow), wide = Checkpoint(source, rounded, DType.F32);
-        bool gpt2 = Families.Named(folder).Architecture == "GPT2LMHeadModel";
-        // GPT-2's files hold float32 as shipped: --dtype picks its width, as it does for any float32 checkpoint.
-        var element = narrow == DType.BF16 ? PanelElement.BFloat16 : PanelElement.Float16;
-        var a = LanguageModels.Load(sixteen, holding: gpt2 ? element : null);
-        var b = LanguageModels.Load(wide, holding: gpt2 ? PanelElement.Float32 : null);
+        var a = LanguageModels.Load(sixteen);
+        var b = LanguageModels.Load(wide);
         AssertSameBits(a, b, folder);
-        Assert.Equal(element, Unembed(a).Element);
+        Assert.Equal(narrow == DType.BF16 ? PanelElement.BFloat16 : PanelElement.Float16, Unembed(a).Element);
         Assert.Equal(PanelElement.Float32, Unembed(b).Element);
     }
 
-    [Theory, MemberData(nameof(BFloat16Cases))]
+    [Theory, MemberData(nameof(AllFamilies))]
     public void RoundingAFloat32CheckpointAtLoadIsItsBFloat16File(string folder)
     {
         var source = TestPaths.Data(folder);
@@ -52,7 +49,7 @@ public class SixteenBitWeightsTests
         Assert.Equal(PanelElement.BFloat16, Unembed(a).Element);
     }
 
-    public static TheoryData<string> BFloat16Cases => Families.Folders(f => f.Architecture != "GPT2LMHeadModel");
+    public static TheoryData<string> AllFamilies => Families.Folders();
 
     private static Linear Unembed(ITransformer model) =>
         (Linear)model.GetType().GetProperty("Unembed", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(model)!;

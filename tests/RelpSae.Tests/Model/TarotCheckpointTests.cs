@@ -22,8 +22,7 @@ public class TarotCheckpointTests
     public void RoundTripThroughSafetensorsGivesTheSameModel()
     {
         var dir = Directory.CreateTempSubdirectory().FullName;
-        var checkpoint = Gpt2Checkpoint.Load(TestPaths.Data("tarot-gpt2"));
-        checkpoint.SaveSafetensors(dir);
+        SafetensorsWriter.Write(Path.Combine(dir, ShardedCheckpoint.SafetensorsFile), Tarot.Value.Weights.ToTensors().Values);
         foreach (var file in new[] { "config.json", "tokenizer.json" })
             File.Copy(TestPaths.Data("tarot-gpt2", file), Path.Combine(dir, file));
         Assert.Equal(["config.json", "model.safetensors", "tokenizer.json"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());

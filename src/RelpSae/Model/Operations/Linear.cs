@@ -40,6 +40,13 @@ public sealed class Linear
         return embedding;
     }
 
+    /// <summary>
+    /// A Conv1D taken from a checkpoint: <paramref name="name"/>.weight [inputs × outputs], packed as it is stored (op(B) = W,
+    /// no transpose), and .bias [outputs]; <paramref name="config"/> names what implies the shapes.
+    /// </summary>
+    public static Linear TakeConv1D(CheckpointTensors tensors, string name, string config, int inputs, int outputs) =>
+        new(tensors.TakePacked(name + ".weight", config, inputs, outputs, transposed: false), tensors.Take(name + ".bias", config, outputs));
+
     /// <summary>A Conv1D (GPT-2): <paramref name="weight"/> [inputs × outputs], held as <paramref name="held"/>.</summary>
     public static Linear Conv1D(float[] weight, float[] bias, int inputs, int outputs, PanelElement held = PanelElement.Float32) =>
         new(new PackedMatrix(Matrix.Of(weight, inputs, outputs), held), bias);
@@ -57,6 +64,14 @@ public sealed class Linear
 
     /// <summary>W as [in × out] (Conv1D's layout), widened.</summary>
     public float[] InOut() => weight.ToArray();
+
+    /// <summary>W as [out × in] (nn.Linear's layout), widened.</summary>
+    public float[] OutIn()
+    {
+        var result = new float[(long)Outputs * Inputs];
+        for (int o = 0; o < Outputs; o++) Row(o, result.AsSpan((int)((long)o * Inputs), Inputs));
+        return result;
+    }
 
     /// <summary>
     /// y[rows × out] = x·W + b, y rows <paramref name="ldy"/> apart (a column slice of a wider buffer),

@@ -20,14 +20,24 @@ public sealed partial class Gpt2 : StackedTransformer<Gpt2Activations>
 
     public Gpt2Weights Weights { get; }
     public Gpt2Config Config => Weights.Config;
-    internal override void EmbeddingRow(int id, Span<float> into) => Weights.Wte.AsSpan(id * Facts.DModel, Facts.DModel).CopyTo(into);
+    internal override void EmbeddingRow(int id, Span<float> into) => Weights.TokenVector(id, into);
     internal override Linear Unembed => Weights.Unembed;
 
-    /// <summary>Loads a Hugging Face checkpoint folder (config.json + model.safetensors or pytorch_model.bin), its maps held as <paramref name="holding"/> (null: float32).</summary>
+    /// <summary>
+    /// Loads a Hugging Face checkpoint folder (config.json + model.safetensors, its shards or pytorch_model.bin), its matrices
+    /// held as <paramref name="holding"/> (null: as stored; see <see cref="CheckpointTensors.Holding"/>).
+    /// </summary>
     public static Gpt2 Load(string dir, bool centerWritingWeights = false, Numerics.PanelElement? holding = null)
     {
-        var checkpoint = Gpt2Checkpoint.Load(dir);
-        var weights = Gpt2Weights.FromTensors(checkpoint.Config, checkpoint.Tensors, holding ?? Numerics.PanelElement.Float32);
+        if (!Directory.Exists(dir)) throw new RelpSaeException($"{dir}: no such model folder");
+        return LanguageModels.FromCheckpoint(dir, ConfigJson.Read(Path.Combine(dir, ShardedCheckpoint.ConfigFile)), holding, Gpt2Config.Parse,
+            (c, t, by) => FromTensors(c, t, by, centerWritingWeights));
+    }
+
+    /// <summary>The model of <paramref name="tensors"/>, its writing weights centred when <paramref name="centerWritingWeights"/>.</summary>
+    internal static Gpt2 FromTensors(Gpt2Config config, CheckpointTensors tensors, string configPath, bool centerWritingWeights)
+    {
+        var weights = Gpt2Weights.FromTensors(config, tensors, configPath);
         if (centerWritingWeights) weights.CenterWritingWeights();
         return new Gpt2(weights);
     }
@@ -37,17 +47,12 @@ public sealed partial class Gpt2 : StackedTransformer<Gpt2Activations>
     /// <summary>The learned position embedding added to the token embedding (with its hook_pos_embed).</summary>
     internal override bool Positions(BlockRun<Gpt2Activations> run)
     {
-        int d = Config.DModel, T = run.Tokens;
-        var x = run.Residual;
+        int d = Config.DModel, T = run.Tokens, n = run.Rows * d;
+        var pos = new float[n];
+        for (int r = 0; r < run.Rows; r++) Weights.PositionVector(r % T, pos.AsSpan(r * d, d));
         var positions = new HookPoint(HookKind.PosEmbed, -1);
-        if (run.Wants(positions))
-        {
-            var pos = new float[run.Rows * d];
-            for (int r = 0; r < run.Rows; r++) Weights.Wpe.AsSpan(r % T * d, d).CopyTo(pos.AsSpan(r * d, d));
-            if (!run.Hook(positions, pos)) return false;
-        }
-        for (int r = 0; r < run.Rows; r++)
-            System.Numerics.Tensors.TensorPrimitives.Add(x.AsSpan(r * d, d), Weights.Wpe.AsSpan(r % T * d, d), x.AsSpan(r * d, d));
+        if (run.Wants(positions) && !run.Hook(positions, pos)) return false;   // read only: hook_pos_embed cannot be patched
+        System.Numerics.Tensors.TensorPrimitives.Add(run.Residual.AsSpan(0, n), pos, run.Residual.AsSpan(0, n));
         return true;
     }
 

@@ -15,7 +15,8 @@ public sealed record Gpt2Config(
     int DMlp,             // n_inner, null → 4·n_embd
     float LayerNormEps,   // layer_norm_epsilon
     string Activation,    // activation_function: only gelu_new (and its alias gelu_pytorch_tanh) is supported
-    int BosTokenId)       // bos_token_id: <|endoftext|>, 50256 for GPT-2
+    int BosTokenId,       // bos_token_id: <|endoftext|>, 50256 for GPT-2
+    bool TiedEmbeddings = true)   // tie_word_embeddings: the output head is wte (as GPT2LMHeadModel ties it), else lm_head
 {
     public int DHead => DModel / NHeads;
 
@@ -48,6 +49,7 @@ public sealed record Gpt2Config(
         json.CheckFits("n_embd", "wpe", nPositions, dModel);
         json.CheckFits("n_embd", "c_attn", dModel, 3L * dModel);
         json.CheckFits(json.Has("n_inner") ? "n_inner" : "n_embd", "c_fc", dModel, dMlp);
-        return new Gpt2Config(vocab, nPositions, dModel, json.Positive("n_layer"), nHeads, (int)dMlp, json.Epsilon("layer_norm_epsilon"), "gelu_new", bos);
+        return new Gpt2Config(vocab, nPositions, dModel, json.Positive("n_layer"), nHeads, (int)dMlp, json.Epsilon("layer_norm_epsilon"), "gelu_new", bos,
+            json.Bool("tie_word_embeddings", true));
     }
 }

@@ -12,64 +12,75 @@ public sealed class Gpt2Layer
     public required Linear Fc, Proj;             // c_fc [d → m], c_proj [m → d]
 }
 
-/// <summary>All parameters of a GPT-2 model, loaded once and shared by every forward and backward pass.</summary>
+/// <summary>
+/// All parameters of a GPT-2 model, loaded once and shared by every forward and backward pass. Every matrix is held once,
+/// packed in its checkpoint's width (<see cref="CheckpointTensors.Holding"/>): the embeddings as nn.Linear-shaped tables
+/// read back a row at a time, the Conv1D maps as they are stored.
+/// </summary>
 public sealed class Gpt2Weights
 {
     public required Gpt2Config Config { get; init; }
-    public required float[] Wte { get; init; }        // [V, d] token embedding
-    public required float[] Wpe { get; init; }        // [P, d] position embedding
+    public required Linear Embedding { get; init; }   // wte [V, d]: row v is token v's vector
+    public required Linear Positions { get; init; }   // wpe [P, d]: row p is position p's vector
     public required Gpt2Layer[] Layers { get; init; }
     public required float[] LnFGamma { get; init; }   // [d]
     public required float[] LnFBeta { get; init; }    // [d]
-
-    /// <summary>The unembedding [V, d]: the tied <see cref="Wte"/>, or its uncentred copy once the writing weights are centred.</summary>
-    public Linear Unembed { get; private set; } = null!;
+    /// <summary>The unembedding [V, d]: the <see cref="Embedding"/> itself when tied (never centred: see <see cref="CenterWritingWeights"/>), else lm_head.</summary>
+    public required Linear Unembed { get; init; }
 
     /// <summary>True once <see cref="CenterWritingWeights"/> has run.</summary>
     public bool WritingWeightsCentered { get; private set; }
 
-    public static Gpt2Weights FromTensors(Gpt2Config config, IReadOnlyDictionary<string, FloatTensor> tensors, Numerics.PanelElement held = Numerics.PanelElement.Float32)
+    /// <summary>Token <paramref name="id"/>'s embedding (centred once the writing weights are).</summary>
+    public void TokenVector(int id, Span<float> into) => Centred(Embedding, id, into);
+
+    /// <summary>Position <paramref name="position"/>'s embedding (centred once the writing weights are).</summary>
+    public void PositionVector(int position, Span<float> into) => Centred(Positions, position, into);
+
+    private void Centred(Linear table, int row, Span<float> into)
     {
-        float[] T(string name, params int[] shape)
-        {
-            if (!tensors.TryGetValue(name, out var t)) throw new RelpSaeException($"checkpoint lacks tensor {name}");
-            if (!t.Shape.SequenceEqual(shape))
-                throw new RelpSaeException($"tensor {name} has shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", shape)}]");
-            return t.Data;
-        }
+        table.Row(row, into);
+        if (WritingWeightsCentered) CenterRows(into, into.Length);
+    }
+
+    /// <summary>
+    /// The weights of a Hugging Face GPT-2 checkpoint (GPT2Model's names, with or without GPT2LMHeadModel's "transformer."),
+    /// each checked against the shape <paramref name="config"/> implies before it is read; the causal-mask buffers are left
+    /// unread, and so is a tied lm_head (GPT2LMHeadModel replaces it by wte as well).
+    /// </summary>
+    public static Gpt2Weights FromTensors(Gpt2Config config, CheckpointTensors t, string configPath)
+    {
+        string by = configPath, top = t.Contains("transformer.wte.weight") ? "transformer." : "";
         int d = config.DModel, m = config.DMlp;
-        Linear Map(string name, int inputs, int outputs) =>
-            Linear.Conv1D(T(name + ".weight", inputs, outputs), T(name + ".bias", outputs), inputs, outputs, held);
-        var layers = new Gpt2Layer[config.NLayers];
-        for (int l = 0; l < layers.Length; l++)
+        Linear Map(string name, int inputs, int outputs) => Linear.TakeConv1D(t, name, by, inputs, outputs);
+        var layers = t.Layers(top + "h.", config.NLayers, "n_layer", by, p => new Gpt2Layer
         {
-            string p = $"h.{l}.";
-            layers[l] = new Gpt2Layer
-            {
-                Ln1Gamma = T(p + "ln_1.weight", d), Ln1Beta = T(p + "ln_1.bias", d),
-                Qkv = Map(p + "attn.c_attn", d, 3 * d), O = Map(p + "attn.c_proj", d, d),
-                Ln2Gamma = T(p + "ln_2.weight", d), Ln2Beta = T(p + "ln_2.bias", d),
-                Fc = Map(p + "mlp.c_fc", d, m), Proj = Map(p + "mlp.c_proj", m, d),
-            };
-        }
+            Ln1Gamma = t.Take(p + "ln_1.weight", by, d), Ln1Beta = t.Take(p + "ln_1.bias", by, d),
+            Qkv = Map(p + "attn.c_attn", d, 3 * d), O = Map(p + "attn.c_proj", d, d),
+            Ln2Gamma = t.Take(p + "ln_2.weight", by, d), Ln2Beta = t.Take(p + "ln_2.bias", by, d),
+            Fc = Map(p + "mlp.c_fc", d, m), Proj = Map(p + "mlp.c_proj", m, d),
+        });
+        var embedding = Linear.Take(t, top + "wte", by, config.VocabSize, d, bias: false);
         var w = new Gpt2Weights
         {
-            Config = config,
-            Wte = T("wte.weight", config.VocabSize, d), Wpe = T("wpe.weight", config.NPositions, d),
-            Layers = layers, LnFGamma = T("ln_f.weight", d), LnFBeta = T("ln_f.bias", d),
+            Config = config, Embedding = embedding, Positions = Linear.Take(t, top + "wpe", by, config.NPositions, d, bias: false),
+            Layers = layers, LnFGamma = t.Take(top + "ln_f.weight", by, d), LnFBeta = t.Take(top + "ln_f.bias", by, d),
+            Unembed = Linear.Head(t, "lm_head", embedding, config.TiedEmbeddings, by),
         };
-        w.Unembed = new Linear(w.Wte, null, d, config.VocabSize, held);
+        // The causal mask (attn.bias) and its fill value (attn.masked_bias) are buffers, not weights.
+        t.CheckAllTaken(by, name => name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal));
         return w;
     }
 
-    /// <summary>The parameters as HF-named tensors (the inverse of <see cref="FromTensors"/>).</summary>
+    /// <summary>The parameters as GPT2Model-named tensors, widened to float32, as loaded (the writing weights uncentred; lm_head when untied).</summary>
     public Dictionary<string, FloatTensor> ToTensors()
     {
+        if (WritingWeightsCentered) throw new InvalidOperationException("the writing weights are centred; the checkpoint's own are gone");
         int d = Config.DModel, m = Config.DMlp;
         var result = new Dictionary<string, FloatTensor>();
         void Add(string name, float[] data, params int[] shape) => result[name] = new FloatTensor(name, shape, data);
-        Add("wte.weight", Wte, Config.VocabSize, d);
-        Add("wpe.weight", Wpe, Config.NPositions, d);
+        Add("wte.weight", Embedding.OutIn(), Config.VocabSize, d);
+        Add("wpe.weight", Positions.OutIn(), Config.NPositions, d);
         for (int l = 0; l < Layers.Length; l++)
         {
             var L = Layers[l];
@@ -82,6 +93,7 @@ public sealed class Gpt2Weights
             Add(p + "mlp.c_proj.weight", L.Proj.InOut(), m, d); Add(p + "mlp.c_proj.bias", L.Proj.Bias!, d);
         }
         Add("ln_f.weight", LnFGamma, d); Add("ln_f.bias", LnFBeta, d);
+        if (Unembed != Embedding) Add("lm_head.weight", Unembed.OutIn(), Config.VocabSize, d);
         return result;
     }
 
@@ -103,35 +115,33 @@ public sealed class Gpt2Weights
         }
         float[] Ones(int n) { var a = new float[n]; Array.Fill(a, 1f); return a; }
         int d = c.DModel, m = c.DMlp;
-        var w = new Gpt2Weights
+        var embedding = new Linear(N(c.VocabSize * d), null, d, c.VocabSize);
+        return new Gpt2Weights
         {
-            Config = c, Wte = N(c.VocabSize * d), Wpe = N(c.NPositions * d),
+            Config = c, Embedding = embedding, Positions = new Linear(N(c.NPositions * d), null, d, c.NPositions),
             Layers = Enumerable.Range(0, c.NLayers).Select(_ => new Gpt2Layer
             {
                 Ln1Gamma = Ones(d), Ln1Beta = new float[d], Qkv = Linear.Conv1D(N(d * 3 * d), N(3 * d), d, 3 * d), O = Linear.Conv1D(N(d * d), N(d), d, d),
                 Ln2Gamma = Ones(d), Ln2Beta = new float[d], Fc = Linear.Conv1D(N(d * m), N(m), d, m), Proj = Linear.Conv1D(N(m * d), N(d), m, d),
             }).ToArray(),
-            LnFGamma = Ones(d), LnFBeta = new float[d],
+            LnFGamma = Ones(d), LnFBeta = new float[d], Unembed = embedding,
         };
-        w.Unembed = new Linear(w.Wte, null, d, c.VocabSize);
-        return w;
     }
 
     /// <summary>
     /// TransformerLens' center_writing_weights: every weight and bias that writes to the residual stream
     /// (token and position embeddings, attention and MLP output projections) has its mean over d_model
     /// removed, so the residual stream is centred. Every read of the residual goes through a LayerNorm,
-    /// which removes the mean anyway, so the model's outputs are unchanged; the unembedding keeps an
-    /// uncentred copy of the tied embedding for that reason (TransformerLens' W_U is likewise a separate copy;
-    /// its center_unembed, which would shift all logits of a position by one constant, is not applied).
+    /// which removes the mean anyway, so the model's outputs are unchanged. The embeddings are centred a row
+    /// at a time as they are read (<see cref="TokenVector"/>), so the tied unembedding, the same panels, stays
+    /// uncentred with no second copy (TransformerLens' W_U is likewise uncentred; its center_unembed, which would
+    /// shift all logits of a position by one constant, is not applied).
     /// SAEs trained this way (the public GPT-2 small residual SAEs) expect these centred activations.
     /// </summary>
     public void CenterWritingWeights()
     {
         if (WritingWeightsCentered) return;
         int d = Config.DModel;
-        CenterRows(Wte, d);   // the unembedding, packed from it at load, keeps it uncentred
-        CenterRows(Wpe, d);
         foreach (var l in Layers)
         {
             l.O = Centered(l.O, d);
@@ -150,11 +160,11 @@ public sealed class Gpt2Weights
         return Linear.Conv1D(weight, bias, map.Inputs, d, map.Element);
     }
 
-    private static void CenterRows(float[] a, int width)
+    private static void CenterRows(Span<float> a, int width)
     {
         for (int r = 0; r < a.Length; r += width)
         {
-            var row = a.AsSpan(r, width);
+            var row = a.Slice(r, width);
             float mean = System.Numerics.Tensors.TensorPrimitives.Sum<float>(row) / width;
             System.Numerics.Tensors.TensorPrimitives.Subtract(row, mean, row);
         }
