@@ -88,8 +88,7 @@ internal static class EvaluateGraphs
             table.AddRow(m.Method, Markup.Escape($"{all.Pearson.Value:F3} [{all.Pearson.Low:F3}, {all.Pearson.High:F3}]"), $"{all.Spearman.Value:F3}", $"{all.SignAgreement.Value:F3}", $"{all.RelativeError.Value:F3}");
         }
         AnsiConsole.Write(table);
-        Console.WriteLine("mean faithfulness (node threshold: feature nodes kept → F):");
-        foreach (var c in summary.Faithfulness) Console.WriteLine($"  {c.Method,-12} {GraphFaithfulnessLine.Of(c)}");
+        GraphFaithfulnessLine.Write(Console.Out, "mean faithfulness", summary.Faithfulness);
         Console.WriteLine($"{prompts} prompts; results.json, CSVs and report.html in {outDir}");
     }
 }

@@ -94,8 +94,7 @@ public static class GraphCommand
             output.WriteLine($"  {m.Method,-12} pearson {all.Pearson.Value:F3} [{all.Pearson.Low:F3}, {all.Pearson.High:F3}]  spearman {all.Spearman.Value:F3}  "
                 + $"sign {all.SignAgreement.Value:F3}  relative error {all.RelativeError.Value:F3}");
         }
-        output.WriteLine($"faithfulness of each method's pruned graph (node threshold: feature nodes kept → F), the rest ablated to zero:");
-        foreach (var c in curves) output.WriteLine($"  {c.Method,-12} {GraphFaithfulnessLine.Of(c)}");
+        GraphFaithfulnessLine.Write(output, "faithfulness", curves);
         output.WriteLine($"written to {path}");
     }
 

@@ -29,15 +29,18 @@ public class GraphEvaluateTests
         Assert.True(code == 0, error);
         var curves = Results(outDir)["faithfulness"]!["methods"]!.AsArray();
         Assert.Equal(["replacement", "gradient"], curves.Select(c => (string)c!["name"]!));
-        foreach (var c in curves)
+        var lines = output.Split('\n');
+        int heading = Array.FindIndex(lines, l => l.StartsWith("faithfulness of the pruned graphs at node thresholds 0.5 0.6 0.7 0.8 0.9 0.95 0.99 1", StringComparison.Ordinal));
+        Assert.True(heading >= 0, output);
+        foreach (var (c, line) in curves.Zip(lines[(heading + 1)..]))
         {
             var points = c!["points"]!.AsArray();
             Assert.Equal(GraphFaithfulness.DefaultThresholds, points.Select(p => (double)p!["node_threshold"]!));
             double model = (double)c["metric_model"]!, none = (double)c["metric_none_kept"]!;
             foreach (var p in points)
                 Assert.Equal(GraphFaithfulness.Ratio((double)p!["metric"]!, model, none), (double)p["faithfulness"]!, 1e-12);
-            var line = output.Split('\n').Single(l => l.TrimStart().StartsWith((string)c["name"]!, StringComparison.Ordinal) && l.Contains(" → "));
-            Assert.Contains($"1: {(int)points[^1]!["feature_nodes"]!} → ", line);
+            Assert.StartsWith($"  {(string)c["name"]!} ", line);
+            Assert.EndsWith($" ({(int)points[^1]!["feature_nodes"]!})", line.TrimEnd());
         }
     }
 
@@ -48,7 +51,7 @@ public class GraphEvaluateTests
         var whole = Path.Combine(dir, "whole");
         var (code, output, error) = CliHarness.Run(Evaluate(whole));
         Assert.True(code == 0, error);
-        Assert.Contains("mean faithfulness", output);
+        Assert.Contains("mean faithfulness of the pruned graphs at node thresholds 0.5 0.6 0.7 0.8 0.9 0.95 0.99 1", output);
         var results = Results(whole);
         var raw = File.ReadAllLines(Path.Combine(whole, "graphs.jsonl"));
         Assert.Equal(3, raw.Length);
