@@ -16,9 +16,15 @@ public static class GraphFiles
     /// <summary>Checks that the records can be summarised together, writes the files and returns the summary.</summary>
     public static GraphSummary WriteAll(string dir, IReadOnlyList<GraphPromptEvaluation> prompts, IReadOnlyList<string> methods, ReportHeader header, GraphRunSettings settings)
     {
+        var thresholds = prompts.FirstOrDefault()?.Faithfulness.FirstOrDefault()?.Points.Select(p => p.Threshold).ToArray() ?? [];
         foreach (var p in prompts)
+        {
             if (methods.FirstOrDefault(m => !p.Edges.Weights.ContainsKey(m) || p.Faithfulness.All(c => c.Method != m)) is { } missing)
                 throw new RelpSaeException($"prompt {p.Index}'s graph record has no method {missing}: shards and resumed runs must use the same --methods");
+            if (p.Faithfulness.FirstOrDefault(c => !c.Points.Select(x => x.Threshold).SequenceEqual(thresholds)) is { } odd)
+                throw new RelpSaeException($"prompt {p.Index}'s graph record has {odd.Method}'s curve at node thresholds {string.Join(",", odd.Points.Select(x => x.Threshold))}, " +
+                    $"not {string.Join(",", thresholds)}: it was not made by this run's version of evaluate graphs");
+        }
         return ProtocolOutput.WriteAll<GraphPromptEvaluation, GraphSummary>(dir, Raw, prompts, methods, header, (ordered, rules) =>
         {
             var summary = GraphSummary.Summarize(ordered, methods);

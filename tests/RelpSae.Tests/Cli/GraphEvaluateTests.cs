@@ -81,6 +81,13 @@ public class GraphEvaluateTests
         var mergedResults = Results(merged);
         foreach (var block in new[] { "edges", "faithfulness" })
             Assert.Equal(results[block]!.ToJsonString(), mergedResults[block]!.ToJsonString());
+
+        // A shard whose record holds a curve of other thresholds cannot be averaged with the rest.
+        var line = JsonNode.Parse(File.ReadAllText(Path.Combine(shards[1], "graphs.jsonl")))!;
+        line["faithfulness"]!["methods"]![0]!["points"]!.AsArray().RemoveAt(0);
+        File.WriteAllText(Path.Combine(shards[1], "graphs.jsonl"), line.ToJsonString() + "\n");
+        BadInputTests.AssertUserError(["merge", .. shards, "--out", Path.Combine(dir, "merged2")],
+            "prompt 1's graph record has replacement's curve at node thresholds 0.6,0.7,0.8,0.9,0.95,0.99,1, not 0.5,0.6,");
     }
 
     [Fact]
