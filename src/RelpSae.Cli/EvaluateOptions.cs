@@ -10,7 +10,8 @@ internal enum EvaluateProtocol { Features, Components, Circuit, Graphs }
 /// The options of one evaluate command: those the attribution protocols read (<see cref="Common"/>), each
 /// protocol's own (<see cref="Of"/>) and all a protocol reads (<see cref="Read"/>). A protocol's command carries its
 /// own set; the `evaluate` that picks the protocol with --level, --circuit or --graphs carries them all (but the graphs'
-/// --methods: its own --methods names them there) and refuses what the picked one does not read.
+/// --saes and --methods: its own --saes and --methods name the transcoders and graph methods there) and refuses what the
+/// picked one does not read.
 /// </summary>
 internal sealed class EvaluateOptions
 {
@@ -36,6 +37,7 @@ internal sealed class EvaluateOptions
     public readonly Option<string?> Components = new("--components") { Description = "With --level components: comma list of types (resid_pre, attn_out, mlp_out, head) or hooks (blocks.L.hook_mlp_out, blocks.L.attn.hook_z, ...). [default: all]" };
     public readonly Option<string?> Saes = SaeSetOptions.SaesOption();
     public readonly Option<bool> PerPosition = SaeSetOptions.PerPositionOption();
+    public readonly Option<string?> Transcoders = GraphCliOptions.Transcoders();
     public readonly Option<string> GraphMethods = GraphCliOptions.Methods("Graph methods (replacement, gradient, a RelP preset or rule list): the first one's graph is pruned and its kept edges measured against patching beside every method's weight for them; each method's graph gets a faithfulness curve.");
     public readonly Option<double> NodeThreshold = GraphCliOptions.NodeThreshold();
     public readonly Option<double> EdgeThreshold = GraphCliOptions.EdgeThreshold();
@@ -49,12 +51,12 @@ internal sealed class EvaluateOptions
         EvaluateProtocol.Features => [Sae, Position, Batch],
         EvaluateProtocol.Components => [Batch, Components],
         EvaluateProtocol.Circuit => [Saes, PerPosition],
-        _ => [Saes, GraphMethods, NodeThreshold, EdgeThreshold, MaxFeatureNodes],
+        _ => [Transcoders, GraphMethods, NodeThreshold, EdgeThreshold, MaxFeatureNodes],
     };
 
     /// <summary>Every option <paramref name="protocol"/> reads, in help's order; graphs read no attribution method's settings.</summary>
     public Option[] Read(EvaluateProtocol protocol) => protocol == EvaluateProtocol.Graphs
-        ? [Prompts, Task, N, Seed, Model, Saes, GraphMethods, NodeThreshold, EdgeThreshold, MaxFeatureNodes, Shard, Output, Resume, Bos, Json]
+        ? [Prompts, Task, N, Seed, Model, Transcoders, GraphMethods, NodeThreshold, EdgeThreshold, MaxFeatureNodes, Shard, Output, Resume, Bos, Json]
         : [.. Common, .. Of(protocol)];
 
     /// <summary>The values every protocol reads.</summary>

@@ -23,7 +23,7 @@ public static class EvaluateCommand
         var o = new EvaluateOptions();
         var level = new Option<string>("--level") { Description = "features: patch single SAE features; components: patch each resid_pre, attn_out, mlp_out and head output at each position with its corrupted-run value.", DefaultValueFactory = _ => "features" };
         var circuit = new Option<bool>("--circuit") { Description = "Sparse feature circuits: splice the SAEs of --saes at once; keep each method's top-n nodes (n = 1, 2, 4, … all) and ablate the rest; faithfulness and completeness curves." };
-        var graphs = new Option<bool>("--graphs") { Description = "Attribution graphs over transcoders (--saes): each prompt's graph per method of --methods (graph methods, default " + GraphCliOptions.DefaultMethods + "), its kept edges measured against patching, and each graph's faithfulness curve." };
+        var graphs = new Option<bool>("--graphs") { Description = "Attribution graphs over transcoders (--saes, default the embedded transcoders): each prompt's graph per method of --methods (graph methods, default " + GraphCliOptions.DefaultMethods + "), its kept edges measured against patching, and each graph's faithfulness curve." };
         var command = new Command("evaluate", "Measure each method's faithfulness against ground truth over a prompt set: patching single SAE features (features), whole components (components), ablating all but a circuit's top nodes (circuit, --circuit), or attribution graphs' edges and pruned graphs (graphs, --graphs).")
         {
             o.Prompts, o.Task, o.N, o.Seed, o.Model, o.Sae, o.Methods, o.IgSteps, o.Metric, o.Baseline, o.Position, o.Batch, level, o.Components,
@@ -32,8 +32,8 @@ public static class EvaluateCommand
         command.SetAction((parse, cancel) =>
         {
             var protocol = Picked(parse, level, circuit, graphs);
-            // With --graphs, --methods names graph methods.
-            Option[] Accepted(EvaluateProtocol p) => p == EvaluateProtocol.Graphs ? [.. o.Read(p), o.Methods] : o.Read(p);
+            // With --graphs, --saes names the transcoders and --methods graph methods.
+            Option[] Accepted(EvaluateProtocol p) => p == EvaluateProtocol.Graphs ? [.. o.Read(p), o.Saes, o.Methods] : o.Read(p);
             foreach (var option in Enum.GetValues<EvaluateProtocol>().SelectMany(Accepted).Distinct().Except(Accepted(protocol)))
                 if (parse.GetResult(option) is { Implicit: false }) throw new RelpSaeException(NotRead(protocol, option.Name));
             return Task.FromResult(Run(protocol, parse, o, cancel));

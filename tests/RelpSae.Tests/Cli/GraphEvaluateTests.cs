@@ -129,9 +129,15 @@ public class GraphEvaluateTests
     public void EvaluateWithGraphsIsTheGraphsProtocol()
     {
         var dir = Directory.CreateTempSubdirectory("relp-graphs-").FullName;
-        string[] args = ["--n", "1", "--methods", "gradient", "--max-feature-nodes", "32"];
+        string[] args = ["--n", "1", "--methods", "gradient", "--max-feature-nodes", "32", "--saes", TestPaths.Data("graph-transcoders")];
         Assert.Equal(0, CliHarness.Run(["evaluate", "graphs", .. args, "--out", Path.Combine(dir, "a")]).Code);
         Assert.Equal(0, CliHarness.Run(["evaluate", "--graphs", .. args, "--out", Path.Combine(dir, "b")]).Code);
         Assert.Equal(Results(Path.Combine(dir, "a"))["edges"]!.ToJsonString(), Results(Path.Combine(dir, "b"))["edges"]!.ToJsonString());
+        foreach (var run in new[] { "a", "b" })
+        {
+            var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, run, "evaluation_settings.json")))!;
+            Assert.Equal("gradient", (string)settings["methods"]!);
+            Assert.Contains("graph-transcoders", (string)settings["sae"]!);
+        }
     }
 }
