@@ -22,7 +22,7 @@ public static class GraphReport
             ({{summary.Edges.SourceNodes}}, each prompt's its own; {{summary.Edges.Resamples}} resamples). Relative error is Σ|w − e| / Σ|e|.</p>
 
             """));
-        sb.Append("<h2>Edges against patching</h2>\n<table id=\"edges\"><tr><th>method</th><th>edges</th><th>edge count</th><th>pearson</th><th>spearman</th><th>sign agreement</th><th>relative error</th></tr>\n");
+        sb.Append("<h2>Edges against patching</h2>\n<table id=\"edges\"><tr><th>method</th><th>edge type</th><th>edges</th><th>pearson</th><th>spearman</th><th>sign agreement</th><th>relative error</th></tr>\n");
         foreach (var m in summary.Edges.Methods)
             foreach (var (type, s) in m.ByType.Where(t => t.Statistics.Edges > 0))
                 sb.Append($"<tr><td>{HtmlReport.Esc(m.Method)}</td><td>{type}</td><td>{s.Edges}</td>{HtmlReport.Cell(s.Pearson)}{HtmlReport.Cell(s.Spearman)}" +
