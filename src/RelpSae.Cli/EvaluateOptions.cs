@@ -3,13 +3,15 @@ using RelpSae.Attribution;
 
 namespace RelpSae.Cli;
 
-/// <summary>The three evaluate protocols: single SAE features, whole components, sparse feature circuits.</summary>
-internal enum EvaluateProtocol { Features, Components, Circuit }
+/// <summary>The four evaluate protocols: single SAE features, whole components, sparse feature circuits, attribution graphs.</summary>
+internal enum EvaluateProtocol { Features, Components, Circuit, Graphs }
 
 /// <summary>
-/// The options of one evaluate command: those every protocol reads (<see cref="Common"/>) and each
-/// protocol's own (<see cref="Of"/>). A protocol's command carries its own set; the `evaluate` that picks
-/// the protocol with --level or --circuit carries them all and refuses what the picked one does not read.
+/// The options of one evaluate command: those the attribution protocols read (<see cref="Common"/>), each
+/// protocol's own (<see cref="Of"/>) and all a protocol reads (<see cref="Read"/>). A protocol's command carries its
+/// own set; the `evaluate` that picks the protocol with --level, --circuit or --graphs carries them all (but the graphs'
+/// --saes and --methods: its own --saes and --methods name the transcoders and graph methods there) and refuses what the
+/// picked one does not read.
 /// </summary>
 internal sealed class EvaluateOptions
 {
@@ -35,6 +37,11 @@ internal sealed class EvaluateOptions
     public readonly Option<string?> Components = new("--components") { Description = "With --level components: comma list of types (resid_pre, attn_out, mlp_out, head) or hooks (blocks.L.hook_mlp_out, blocks.L.attn.hook_z, ...). [default: all]" };
     public readonly Option<string?> Saes = SaeSetOptions.SaesOption();
     public readonly Option<bool> PerPosition = SaeSetOptions.PerPositionOption();
+    public readonly Option<string?> Transcoders = GraphCliOptions.Transcoders();
+    public readonly Option<string> GraphMethods = GraphCliOptions.Methods("Graph methods (replacement, gradient, a RelP preset or rule list): the first one's graph is pruned and its kept edges measured against patching beside every method's weight for them; each method's graph gets a faithfulness curve.");
+    public readonly Option<double> NodeThreshold = GraphCliOptions.NodeThreshold();
+    public readonly Option<double> EdgeThreshold = GraphCliOptions.EdgeThreshold();
+    public readonly Option<int> MaxFeatureNodes = GraphCliOptions.MaxFeatureNodes();
 
     public Option[] Common => [Prompts, Task, N, Seed, Model, Methods, IgSteps, Metric, Baseline, Shard, Output, Resume, Center, Bos, Json];
 
@@ -43,8 +50,14 @@ internal sealed class EvaluateOptions
     {
         EvaluateProtocol.Features => [Sae, Position, Batch],
         EvaluateProtocol.Components => [Batch, Components],
-        _ => [Saes, PerPosition],
+        EvaluateProtocol.Circuit => [Saes, PerPosition],
+        _ => [Transcoders, GraphMethods, NodeThreshold, EdgeThreshold, MaxFeatureNodes],
     };
+
+    /// <summary>Every option <paramref name="protocol"/> reads, in help's order; graphs read no attribution method's settings.</summary>
+    public Option[] Read(EvaluateProtocol protocol) => protocol == EvaluateProtocol.Graphs
+        ? [Prompts, Task, N, Seed, Model, Transcoders, GraphMethods, NodeThreshold, EdgeThreshold, MaxFeatureNodes, Shard, Output, Resume, Bos, Json]
+        : [.. Common, .. Of(protocol)];
 
     /// <summary>The values every protocol reads.</summary>
     public EvaluationRun Bind(ParseResult parse) => new(parse, parse.GetValue(Prompts), parse.GetValue(Task), parse.GetValue(N), parse.GetValue(Seed),

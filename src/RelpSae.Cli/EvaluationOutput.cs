@@ -46,7 +46,7 @@ internal sealed class EvaluationOutput<T> : IDisposable
     private static List<T> StartOrResume(string dir, bool resume, JsonObject settings, RawRecords<T> raw, int promptCount)
     {
         // results.json, the CSVs and report.html share their names across levels: never mix two runs in one folder.
-        foreach (var (file, protocol) in new[] { (EvaluationFiles.Raw.FileName, "--level features"), (ComponentFiles.Raw.FileName, "--level components"), (CircuitFiles.Raw.FileName, "--circuit") })
+        foreach (var (file, protocol) in new[] { (EvaluationFiles.Raw.FileName, "--level features"), (ComponentFiles.Raw.FileName, "--level components"), (CircuitFiles.Raw.FileName, "--circuit"), (GraphFiles.Raw.FileName, "--graphs") })
             if (file != raw.FileName && File.Exists(Path.Combine(dir, file)))
                 throw new RelpSaeException($"{dir} holds results of evaluate {protocol}: choose another --out");
         if (!File.Exists(Path.Combine(dir, raw.FileName)))

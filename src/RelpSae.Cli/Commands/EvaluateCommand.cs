@@ -9,11 +9,12 @@ using RelpSae.Text;
 namespace RelpSae.Cli.Commands;
 
 /// <summary>
-/// <c>relp-sae evaluate</c>: each method against ground-truth patching over a prompt set, by one of three
+/// <c>relp-sae evaluate</c>: each method against ground-truth patching over a prompt set, by one of four
 /// protocols, each a subcommand with its own options: <c>features</c> (single SAE features),
-/// <c>components</c> (whole components, the RelP paper's protocol) and <c>circuit</c> (sparse feature
-/// circuits). <c>evaluate</c> itself takes every option and picks the protocol with <c>--level</c> or
-/// <c>--circuit</c>. Written as results.json, one CSV per method and report.html; resumable and shardable.
+/// <c>components</c> (whole components, the RelP paper's protocol), <c>circuit</c> (sparse feature
+/// circuits) and <c>graphs</c> (attribution graphs). <c>evaluate</c> itself takes every option and picks the protocol
+/// with <c>--level</c>, <c>--circuit</c> or <c>--graphs</c>. Written as results.json, one CSV per method and report.html;
+/// resumable and shardable.
 /// </summary>
 public static class EvaluateCommand
 {
@@ -22,15 +23,18 @@ public static class EvaluateCommand
         var o = new EvaluateOptions();
         var level = new Option<string>("--level") { Description = "features: patch single SAE features; components: patch each resid_pre, attn_out, mlp_out and head output at each position with its corrupted-run value.", DefaultValueFactory = _ => "features" };
         var circuit = new Option<bool>("--circuit") { Description = "Sparse feature circuits: splice the SAEs of --saes at once; keep each method's top-n nodes (n = 1, 2, 4, … all) and ablate the rest; faithfulness and completeness curves." };
-        var command = new Command("evaluate", "Measure each method's faithfulness against ground truth over a prompt set: patching single SAE features (features), whole components (components), or ablating all but a circuit's top nodes (circuit, --circuit).")
+        var graphs = new Option<bool>("--graphs") { Description = "Attribution graphs over transcoders (--saes, default the embedded transcoders): each prompt's graph per method of --methods (graph methods, default " + GraphCliOptions.DefaultMethods + "), its kept edges measured against patching, and each graph's faithfulness curve." };
+        var command = new Command("evaluate", "Measure each method's faithfulness against ground truth over a prompt set: patching single SAE features (features), whole components (components), ablating all but a circuit's top nodes (circuit, --circuit), or attribution graphs' edges and pruned graphs (graphs, --graphs).")
         {
             o.Prompts, o.Task, o.N, o.Seed, o.Model, o.Sae, o.Methods, o.IgSteps, o.Metric, o.Baseline, o.Position, o.Batch, level, o.Components,
-            o.Shard, o.Output, o.Resume, o.Center, o.Bos, circuit, o.Saes, o.PerPosition, o.Json,
+            o.Shard, o.Output, o.Resume, o.Center, o.Bos, circuit, o.Saes, o.PerPosition, graphs, o.NodeThreshold, o.EdgeThreshold, o.MaxFeatureNodes, o.Json,
         };
         command.SetAction((parse, cancel) =>
         {
-            var protocol = Picked(parse, level, circuit);
-            foreach (var option in Enum.GetValues<EvaluateProtocol>().SelectMany(o.Of).Distinct().Except(o.Of(protocol)))
+            var protocol = Picked(parse, level, circuit, graphs);
+            // With --graphs, --saes names the transcoders and --methods graph methods.
+            Option[] Accepted(EvaluateProtocol p) => p == EvaluateProtocol.Graphs ? [.. o.Read(p), o.Saes, o.Methods] : o.Read(p);
+            foreach (var option in Enum.GetValues<EvaluateProtocol>().SelectMany(Accepted).Distinct().Except(Accepted(protocol)))
                 if (parse.GetResult(option) is { Implicit: false }) throw new RelpSaeException(NotRead(protocol, option.Name));
             return Task.FromResult(Run(protocol, parse, o, cancel));
         });
@@ -38,7 +42,7 @@ public static class EvaluateCommand
         return command;
     }
 
-    /// <summary><c>evaluate features|components|circuit</c>: the protocol's options only.</summary>
+    /// <summary><c>evaluate features|components|circuit|graphs</c>: the protocol's options only.</summary>
     private static Command Subcommand(EvaluateProtocol protocol)
     {
         var o = new EvaluateOptions();
@@ -46,9 +50,10 @@ public static class EvaluateCommand
         {
             EvaluateProtocol.Features => "Patch single SAE features: each method's feature scores against their true effects.",
             EvaluateProtocol.Components => "Patch whole components (resid_pre, attn_out, mlp_out, heads) with their corrupted-run values: the RelP paper's protocol.",
-            _ => "Sparse feature circuits: keep each method's top-n nodes of several SAEs and ablate the rest; faithfulness and completeness curves.",
+            EvaluateProtocol.Circuit => "Sparse feature circuits: keep each method's top-n nodes of several SAEs and ablate the rest; faithfulness and completeness curves.",
+            _ => "Attribution graphs over transcoders: each prompt's graph per method, its kept edges measured against patching, and each graph's faithfulness curve over node thresholds.",
         });
-        foreach (var option in o.Common.Concat(o.Of(protocol))) command.Options.Add(option);
+        foreach (var option in o.Read(protocol)) command.Options.Add(option);
         command.SetAction((parse, cancel) =>
         {
             // evaluate's own options before the protocol's name would be silently dropped: refuse them.
@@ -63,13 +68,19 @@ public static class EvaluateCommand
     {
         EvaluateProtocol.Features => EvaluateFeatures.Run(EvaluateFeatures.Bind(parse, o), cancel),
         EvaluateProtocol.Components => EvaluateComponents.Run(EvaluateComponents.Bind(parse, o), cancel),
-        _ => EvaluateCircuit.Run(EvaluateCircuit.Bind(parse, o), cancel),
+        EvaluateProtocol.Circuit => EvaluateCircuit.Run(EvaluateCircuit.Bind(parse, o), cancel),
+        _ => EvaluateGraphs.Run(EvaluateGraphs.Bind(parse, o), cancel),
     };
 
-    /// <summary>The protocol --level and --circuit pick.</summary>
-    private static EvaluateProtocol Picked(ParseResult parse, Option<string> level, Option<bool> circuit)
+    /// <summary>The protocol --level, --circuit and --graphs pick.</summary>
+    private static EvaluateProtocol Picked(ParseResult parse, Option<string> level, Option<bool> circuit, Option<bool> graphs)
     {
         var chosen = parse.GetValue(level)!.ToLowerInvariant();
+        if (parse.GetValue(graphs))
+        {
+            if (parse.GetValue(circuit)) throw new RelpSaeException("give --circuit or --graphs, not both: they are two protocols");
+            return chosen == "features" ? EvaluateProtocol.Graphs : throw new RelpSaeException(NotRead(EvaluateProtocol.Graphs, "--level"));
+        }
         if (parse.GetValue(circuit))
             return chosen == "features" ? EvaluateProtocol.Circuit : throw new RelpSaeException(NotRead(EvaluateProtocol.Circuit, "--level"));
         return chosen switch
@@ -90,7 +101,11 @@ public static class EvaluateCommand
         (EvaluateProtocol.Circuit, "--patch-position") => "--patch-position is for --level features: a circuit ablates nodes at every position (see --per-position)",
         (EvaluateProtocol.Components, "--patch-position") => "--patch-position is for --level features: components are patched at every position, one at a time",
         (EvaluateProtocol.Components, "--sae") => "--level components patches whole components: no SAE is involved, so leave out --sae",
-        (_, "--saes" or "--per-position") => "--saes and --per-position need --circuit (or attribute)",
+        (EvaluateProtocol.Graphs, "--level" or "--components") => "--graphs is its own protocol: leave out --level and --components",
+        (EvaluateProtocol.Graphs, "--sae") => "--graphs reads the transcoders of --saes (a folder of them or a comma list), not --sae",
+        (EvaluateProtocol.Graphs, _) => $"{option} is not read by --graphs: a graph explains its top logits, ablating to zero, and prunes by --node-threshold and --edge-threshold",
+        (_, "--node-threshold" or "--edge-threshold" or "--max-feature-nodes") => $"{option} needs --graphs",
+        (_, "--saes" or "--per-position") => "--saes and --per-position need --circuit (or attribute; --saes also --graphs)",
         _ => $"{option} needs --level components",
     };
 

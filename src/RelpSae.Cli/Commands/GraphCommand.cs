@@ -19,23 +19,17 @@ public static class GraphCommand
         var prompt = new Option<string?>("--prompt") { Description = "The prompt whose next-token logits the graph explains." };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as comma-separated token ids (for a model whose tokenizer is not at hand)." };
         var model = CliDefaults.ModelOption();
-        var saes = new Option<string?>("--saes")
-        {
-            Description = "Transcoders, one per MLP: a folder of them (circuit-tracer's config.yaml beside layer_N.safetensors, or one SAELens transcoder folder per block) or a comma list. [default: the embedded transcoders]",
-        };
+        var saes = GraphCliOptions.Transcoders();
         var method = new Option<string>("--method")
         {
             Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model), gradient (the exact gradient of the spliced model) or a RelP preset or rule list; the MLPs are cut in every one.",
             DefaultValueFactory = _ => GraphMethod.Replacement,
         };
-        var nodeThreshold = new Option<double>("--node-threshold") { Description = "Keep the nodes that carry this share of the influence on the logits, in (0, 1].", DefaultValueFactory = _ => 0.8 };
-        var edgeThreshold = new Option<double>("--edge-threshold") { Description = "Keep the edges that carry this share of the influence, in (0, 1].", DefaultValueFactory = _ => 0.98 };
-        var maxFeatures = new Option<int>("--max-feature-nodes") { Description = "At most this many feature nodes, the most influential (circuit-tracer's default).", DefaultValueFactory = _ => 7500 };
-        var methods = new Option<string>("--methods")
-        {
-            Description = "Methods whose edge weights are measured against patching: each kept edge's true direct effect (attention and norms live, every other node held) beside its weight under each, in results.json; none to skip.",
-            DefaultValueFactory = _ => "replacement,gradient,relp",
-        };
+        var nodeThreshold = GraphCliOptions.NodeThreshold();
+        var edgeThreshold = GraphCliOptions.EdgeThreshold();
+        var maxFeatures = GraphCliOptions.MaxFeatureNodes();
+        var methods = GraphCliOptions.Methods("Methods whose edge weights are measured against patching: each kept edge's true direct effect (attention and norms live, every other node held) beside its weight under each, "
+            + "and whose graphs' faithfulness curves are measured, in results.json; none to skip.");
         var slug = new Option<string>("--slug") { Description = "The graph's name in its metadata.", DefaultValueFactory = _ => "graph" };
         var bos = CliDefaults.PrependBosOption();
         var output = new Option<string>("--out") { Description = $"Folder for {GraphJson.FileName}.", Required = true };
@@ -50,17 +44,14 @@ public static class GraphCommand
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
-            var rules = GraphMethod.Parse(methodName);
-            var compared = MeasuredMethods(parse.GetValue(methods)!, methodName);
+            GraphMethod.Parse(methodName);
+            var compared = GraphCliOptions.MeasuredMethods(parse.GetValue(methods)!, methodName);
             double nodes = parse.GetValue(nodeThreshold), edges = parse.GetValue(edgeThreshold);
-            foreach (var (name, value) in new[] { ("--node-threshold", nodes), ("--edge-threshold", edges) })
-                if (!(value > 0 && value <= 1)) throw new RelpSaeException($"{name} must lie in (0, 1], got {value}");
             int maxNodes = parse.GetValue(maxFeatures);
-            if (maxNodes <= 0) throw new RelpSaeException($"--max-feature-nodes must be positive, got {maxNodes}");
+            GraphCliOptions.Check(nodes, edges, maxNodes);
             var outDir = parse.GetValue(output)!;
             if (CliDefaults.IsEmbedded(outDir)) throw new RelpSaeException($"--out: {outDir} is inside the tool's embedded models; choose another folder");
-            string spec = parse.GetValue(saes) ?? (Directory.Exists(CliDefaults.EmbeddedTranscoders) ? CliDefaults.EmbeddedTranscoders
-                : throw new RelpSaeException($"no transcoders: pass --saes DIR (the embedded default {CliDefaults.EmbeddedTranscoders} is missing)"));
+            string spec = GraphCliOptions.TranscoderSpec(parse.GetValue(saes));
 
             var clock = Stopwatch.StartNew();
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
@@ -68,44 +59,22 @@ public static class GraphCommand
             var tokens = text is not null ? bundle.Encode(text, parse.GetValue(bos)) : CliParsing.TokenIds(ids!, bundle.Facts.VocabSize);
             text ??= string.Concat(tokens.Select(bundle.TokenText));
             var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions { MaxFeatureNodes = maxNodes });
-            var graph = ProgressDisplay.Run("graph", setup.Targets, "rows",
-                update => GraphAttribution.Build(setup, rules, methodName, done => update(done, ""), cancel));
-            var pruning = GraphPruning.Prune(graph, nodes, edges);
-            var scores = GraphScores.Of(graph);
-            var prunedScores = GraphScores.Of(graph, pruning.EdgeMask);
-            MeasuredEdges? measured = null;
-            if (compared.Count > 0)
-            {
-                var graphs = new List<AttributionGraph> { graph };
-                foreach (var other in compared.Where(m => m != methodName))
-                    graphs.Add(ProgressDisplay.Run($"graph ({other})", setup.Targets, "rows",
-                        update => GraphAttribution.Build(setup, GraphMethod.Parse(other), other, done => update(done, ""), cancel)));
-                measured = MeasuredEdges.Measure(setup, graphs, pruning);
-            }
+            var evaluation = GraphEvaluation.Run(setup, methodName, compared, nodes, edges, GraphFaithfulness.DefaultThresholds,
+                m => ProgressDisplay.Run(m == methodName ? "graph" : $"graph ({m})", setup.Targets, "rows",
+                    update => GraphEvaluation.Build(setup, m, done => update(done, ""), cancel)));
+            var (graph, pruning, scores, prunedScores, measured) = (evaluation.Graph, evaluation.Pruning, evaluation.Scores, evaluation.PrunedScores, evaluation.Measured);
             Directory.CreateDirectory(outDir);
             var info = new GraphFileInfo(parse.GetValue(slug)!, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Split(',')[0]))),
                 [.. set.Select(t => Path.GetFullPath(t.Source))], text, Path.GetFullPath(bundle.Dir), nodes, edges, scores, prunedScores);
             GraphJson.Write(outDir, graph, pruning, info, bundle.TokenText, measured is null ? null : measured.Truth, FeatureDashboards(set));
             GraphViewer.Write(outDir, File.ReadAllText(Path.Combine(outDir, GraphJson.FileName)));
-            string? results = measured?.Write(Path.Combine(outDir, MeasuredEdges.FileName), text, methodName);
+            string? results = measured?.Write(Path.Combine(outDir, MeasuredEdges.FileName), text, methodName, evaluation.Faithfulness);
             Finish(graph, pruning, scores, prunedScores, Path.Combine(outDir, GraphJson.FileName), clock.Elapsed.TotalSeconds, JsonOutput.Target(parse, json),
                 parse.InvocationConfiguration.Output);
-            if (measured is not null) Report(results!, measured.Agreement, parse.InvocationConfiguration.Output);
+            if (measured is not null) Report(results!, measured.Agreement, evaluation.Faithfulness, parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
         });
         return command;
-    }
-
-    /// <summary>The methods to measure, the graph's own first; empty for "none".</summary>
-    private static IReadOnlyList<string> MeasuredMethods(string list, string graphMethod)
-    {
-        var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(m => m.ToLowerInvariant()).ToList();
-        if (names is ["none"]) return [];
-        if (names.Count == 0) throw new RelpSaeException("--methods is empty: give a comma list of graph methods, or none");
-        foreach (var name in names)
-            try { GraphMethod.Parse(name); }
-            catch (RelpSaeException e) { throw new RelpSaeException($"--methods: {e.Message}", e); }
-        return [graphMethod, .. names.Where(n => n != graphMethod).Distinct()];
     }
 
     /// <summary>Each transcoder folder's feature dashboards (features.json beside it), for the viewer; none where a folder has none.</summary>
@@ -115,8 +84,8 @@ public static class GraphCommand
         return node => node.Kind == GraphNodeKind.Feature && byLayer.GetValueOrDefault(node.Layer) is { } entries ? entries[node.Index] : null;
     }
 
-    /// <summary>A line per method: its edges' agreement with their true direct effects.</summary>
-    private static void Report(string path, EdgeAgreement agreement, TextWriter output)
+    /// <summary>A line per method: its edges' agreement with their true direct effects; then one per method: its faithfulness curve.</summary>
+    private static void Report(string path, EdgeAgreement agreement, IReadOnlyList<GraphFaithfulness> curves, TextWriter output)
     {
         output.WriteLine($"{agreement.Edges} kept edges measured against patching (attention and norms live, every other node held):");
         foreach (var m in agreement.Methods)
@@ -125,6 +94,7 @@ public static class GraphCommand
             output.WriteLine($"  {m.Method,-12} pearson {all.Pearson.Value:F3} [{all.Pearson.Low:F3}, {all.Pearson.High:F3}]  spearman {all.Spearman.Value:F3}  "
                 + $"sign {all.SignAgreement.Value:F3}  relative error {all.RelativeError.Value:F3}");
         }
+        GraphFaithfulnessLine.Write(output, "faithfulness", curves);
         output.WriteLine($"written to {path}");
     }
 

@@ -24,6 +24,7 @@ public static class MergeCommand
                 throw new RelpSaeException($"merge: --out {outDir} is one of the shards ({shard}); write the merged results to another folder");
             if (dirs.All(d => File.Exists(Path.Combine(d, ComponentFiles.Raw.FileName)))) return MergeComponents(dirs, outDir, settings);
             if (dirs.All(d => File.Exists(Path.Combine(d, CircuitFiles.Raw.FileName)))) return MergeCircuit(dirs, outDir, settings);
+            if (dirs.All(d => File.Exists(Path.Combine(d, GraphFiles.Raw.FileName)))) return MergeGraphs(dirs, outDir, settings);
             var records = dirs.SelectMany(d => EvaluationFiles.Raw.Read(d)).ToList();
             CheckShards(records.Select(r => r.Index));
             var methods = records[0].Scores.Keys.ToList();
@@ -60,6 +61,16 @@ public static class MergeCommand
     private static int MergeCircuit(string[] dirs, string outDir, JsonObject? settings) =>
         Merge(dirs, outDir, settings, CircuitFiles.Raw, "RelP-SAE sparse feature circuits",
             (records, header) => CircuitFiles.WriteAll(outDir, records, records[0].Curves.Keys.ToList(), header));
+
+    /// <summary>Shards of `evaluate --graphs`: their pruning as their settings record it.</summary>
+    private static int MergeGraphs(string[] dirs, string outDir, JsonObject? settings)
+    {
+        var recorded = settings ?? throw new RelpSaeException($"{dirs[0]} records no {EvaluationSettings.FileName}: graph shards need their pruning settings to merge");
+        double Number(string key) => recorded[key]?.GetValue<double>() ?? throw new RelpSaeException($"{dirs[0]}/{EvaluationSettings.FileName} records no {key}");
+        var pruning = new GraphRunSettings(Number("node_threshold"), Number("edge_threshold"), (int)Number("max_feature_nodes"));
+        var methods = GraphCliOptions.MeasuredMethods(recorded["methods"]?.GetValue<string>() ?? "", null);
+        return Merge(dirs, outDir, settings, GraphFiles.Raw, "RelP-SAE attribution graphs", (records, header) => GraphFiles.WriteAll(outDir, records, methods, header, pruning));
+    }
 
     private static int Merge<T>(string[] dirs, string outDir, JsonObject? settings, RawRecords<T> raw, string title, Action<List<T>, ReportHeader> write)
     {

@@ -34,6 +34,10 @@ public sealed class CircuitAblation : IActivationRewrite
 
     /// <summary>The metric of the prompt under each sequence's circuit, in one batched forward pass.</summary>
     public static double[] Metrics(ITransformer model, MultiSaeSplice splices, CircuitNodes nodes, IReadOnlyList<bool[]?> kept, Metric metric,
+        bool reconstructAll = false) => Read(model, splices, nodes, kept, run => run.MetricValues(metric), reconstructAll);
+
+    /// <summary>What <paramref name="read"/> takes from the finished pass (one value a sequence), each sequence ablating as it keeps.</summary>
+    public static double[] Read(ITransformer model, MultiSaeSplice splices, CircuitNodes nodes, IReadOnlyList<bool[]?> kept, Func<ITransformerRun, double[]> read,
         bool reconstructAll = false)
     {
         foreach (var k in kept)
@@ -51,12 +55,12 @@ public sealed class CircuitAblation : IActivationRewrite
             for (int b = 0; b < batch; b++) first.Clean.CopyTo(activation, b * first.Clean.Length);
             rewrite.Apply(hook, activation, batch, T);
             using var fromHook = model.ForwardFrom(hook, activation, batch, T, new RunOptions { Logits = LogitRows.None, Rewrite = rewrite.After(hook) });
-            return fromHook.MetricValues(metric);
+            return read(fromHook);
         }
         var tokens = new int[batch * T];
         for (int b = 0; b < batch; b++) splices.Tokens.CopyTo(tokens, b * T);
         using var run = model.Forward(tokens, batch, new RunOptions { Logits = LogitRows.None, Rewrite = rewrite });
-        return run.MetricValues(metric);
+        return read(run);
     }
 
     /// <summary>This rewrite at every hook but <paramref name="done"/>, already applied.</summary>

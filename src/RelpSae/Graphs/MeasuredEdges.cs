@@ -12,18 +12,22 @@ public sealed class MeasuredEdges
 {
     private readonly Dictionary<(int Target, int Source), double> truth;
 
-    private MeasuredEdges(Dictionary<(int, int), double> truth, EdgeAgreement agreement)
+    private MeasuredEdges(Dictionary<(int, int), double> truth, EdgeSet edges, EdgeAgreement agreement)
     {
         this.truth = truth;
+        Edges = edges;
         Agreement = agreement;
     }
 
     public const string FileName = "results.json";
 
+    /// <summary>The measured edges, their source ids the graph's node numbers.</summary>
+    public EdgeSet Edges { get; }
+
     public EdgeAgreement Agreement { get; }
 
-    /// <summary>Writes results.json (the prompt, the graph's method, the edges block), appearing whole; returns its path.</summary>
-    public string Write(string path, string prompt, string graphMethod)
+    /// <summary>Writes results.json (the prompt, the graph's method, the edges block and the faithfulness curves), appearing whole; returns its path.</summary>
+    public string Write(string path, string prompt, string graphMethod, IReadOnlyList<GraphFaithfulness> faithfulness)
     {
         Formats.AtomicFile.WriteText(path, Reports.ProtocolOutput.Json(w =>
         {
@@ -32,6 +36,7 @@ public sealed class MeasuredEdges
             w.WriteString("graph_method", graphMethod);
             w.WriteNumber("edges_measured", Agreement.Edges);
             EdgeAgreementJson.Write(w, Agreement);
+            GraphFaithfulnessJson.Write(w, faithfulness);
             w.WriteEndObject();
         }));
         return path;
@@ -64,7 +69,7 @@ public sealed class MeasuredEdges
             [.. kept.Select(e => e.Source)],
             [.. kept.Select(e => truth[e])],
             graphs.ToDictionary(g => g.Method, g => kept.Select(e => (double)g.Edge(e.Target, e.Source)).ToArray()));
-        return new MeasuredEdges(truth, EdgeAgreement.Measure(edges, resamples));
+        return new MeasuredEdges(truth, edges, EdgeAgreement.Measure(edges, resamples));
     }
 
     private static EdgeSource Source(GraphNode node) => node.Kind switch

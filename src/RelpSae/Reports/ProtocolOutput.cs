@@ -13,14 +13,16 @@ internal static class ProtocolOutput
 {
     /// <summary>
     /// Puts the records in prompt order, has <paramref name="render"/> summarise them (given each method's rules as the
-    /// outputs list them) into results.json, the CSVs and report.html, writes every file and returns the summaries.
+    /// outputs list them, <paramref name="rulesOf"/> or an attribution method's) into results.json, the CSVs and
+    /// report.html, writes every file and returns the summaries.
     /// </summary>
     public static IReadOnlyList<TSummary> WriteAll<T, TSummary>(string dir, RawRecords<T> raw, IEnumerable<T> records, IEnumerable<string> methods,
         ReportHeader header, Func<List<T>, Dictionary<string, string>, (IReadOnlyList<TSummary> Summaries, string ResultsJson,
-            IEnumerable<(string Method, string Csv)> Csvs, string Report)> render)
+            IEnumerable<(string Method, string Csv)> Csvs, string Report)> render, Func<string, bool, string>? rulesOf = null)
     {
         var ordered = raw.Ordered(records);
-        var (summaries, resultsJson, csvs, report) = render(ordered, methods.Distinct().ToDictionary(m => m, m => EvaluationFiles.RulesOf(m, header.GatedMlp)));
+        rulesOf ??= EvaluationFiles.RulesOf;
+        var (summaries, resultsJson, csvs, report) = render(ordered, methods.Distinct().ToDictionary(m => m, m => rulesOf(m, header.GatedMlp)));
         Directory.CreateDirectory(dir);
         raw.Write(dir, ordered);
         EvaluationFiles.WriteAtomically(Path.Combine(dir, "results.json"), resultsJson);
