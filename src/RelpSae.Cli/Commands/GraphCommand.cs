@@ -21,11 +21,12 @@ public static class GraphCommand
         var model = CliDefaults.ModelOption();
         var saes = new Option<string?>("--saes")
         {
-            Description = "Transcoders, one per MLP: a folder of them (circuit-tracer's config.yaml beside layer_N.safetensors, or one SAELens transcoder folder per block) or a comma list. [default: the embedded transcoders]",
+            Description = "Transcoders, one per MLP: a folder of them (circuit-tracer's config.yaml beside layer_N.safetensors, or one SAELens transcoder folder per block) or a comma list; "
+                + "or residual-stream SAEs, one at every block's hook_resid_post (e.g. models/default/saes), whose graph's edges pass through the MLPs. [default: the embedded transcoders]",
         };
         var method = new Option<string>("--method")
         {
-            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model), gradient (the exact gradient of the spliced model) or a RelP preset or rule list; the MLPs are cut in every one.",
+            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model; over residual-stream SAEs the MLPs' gates too), gradient (the exact gradient of the spliced model) or a RelP preset or rule list; over transcoders the MLPs are cut in every one.",
             DefaultValueFactory = _ => GraphMethod.Replacement,
         };
         var nodeThreshold = new Option<double>("--node-threshold") { Description = "Keep the nodes that carry this share of the influence on the logits, in (0, 1].", DefaultValueFactory = _ => 0.8 };
@@ -40,7 +41,7 @@ public static class GraphCommand
         var bos = CliDefaults.PrependBosOption();
         var output = new Option<string>("--out") { Description = $"Folder for {GraphJson.FileName}.", Required = true };
         var json = JsonOutput.Option("a summary");
-        var command = new Command("graph", "Attribution graph of a prompt over transcoder features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
+        var command = new Command("graph", "Attribution graph of a prompt over transcoder (or residual-stream SAE) features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
         {
             prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
         };
@@ -50,7 +51,7 @@ public static class GraphCommand
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
-            var rules = GraphMethod.Parse(methodName);
+            GraphMethod.Parse(methodName);
             var compared = MeasuredMethods(parse.GetValue(methods)!, methodName);
             double nodes = parse.GetValue(nodeThreshold), edges = parse.GetValue(edgeThreshold);
             foreach (var (name, value) in new[] { ("--node-threshold", nodes), ("--edge-threshold", edges) })
@@ -64,12 +65,12 @@ public static class GraphCommand
 
             var clock = Stopwatch.StartNew();
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
-            var set = TranscoderSet.Load(spec, bundle.Facts);
+            var set = GraphDictionaries.Load(spec, bundle.Facts);
             var tokens = text is not null ? bundle.Encode(text, parse.GetValue(bos)) : CliParsing.TokenIds(ids!, bundle.Facts.VocabSize);
             text ??= string.Concat(tokens.Select(bundle.TokenText));
             var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions { MaxFeatureNodes = maxNodes });
             var graph = ProgressDisplay.Run("graph", setup.Targets, "rows",
-                update => GraphAttribution.Build(setup, rules, methodName, done => update(done, ""), cancel));
+                update => GraphAttribution.Build(setup, GraphMethod.Parse(methodName, setup.ResidualSaes), methodName, done => update(done, ""), cancel));
             var pruning = GraphPruning.Prune(graph, nodes, edges);
             var scores = GraphScores.Of(graph);
             var prunedScores = GraphScores.Of(graph, pruning.EdgeMask);
@@ -79,7 +80,7 @@ public static class GraphCommand
                 var graphs = new List<AttributionGraph> { graph };
                 foreach (var other in compared.Where(m => m != methodName))
                     graphs.Add(ProgressDisplay.Run($"graph ({other})", setup.Targets, "rows",
-                        update => GraphAttribution.Build(setup, GraphMethod.Parse(other), other, done => update(done, ""), cancel)));
+                        update => GraphAttribution.Build(setup, GraphMethod.Parse(other, setup.ResidualSaes), other, done => update(done, ""), cancel)));
                 measured = MeasuredEdges.Measure(setup, graphs, pruning);
             }
             Directory.CreateDirectory(outDir);
