@@ -15,10 +15,8 @@ namespace RelpSae.Tests.Graphs;
 /// </summary>
 public class ResidualSaeGradientEdgeTests
 {
-    public static TheoryData<string> AllFamilies => Families.Folders();
-
     [Theory]
-    [MemberData(nameof(AllFamilies))]
+    [MemberData(nameof(DirectEffectsTests.AllFamilies), MemberType = typeof(DirectEffectsTests))]
     public void EachGradientEdgeIsTheSlopeOfItsTrueDirectEffect(string folder)
     {
         var model = Families.Named(folder).Load();
