@@ -51,7 +51,7 @@ public static class GraphCommand
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
-            GraphMethod.Parse(methodName);
+            GraphMethod.Parse(methodName); // checked now; parsed for the dictionaries (are the MLPs cut?) once they are loaded
             var compared = MeasuredMethods(parse.GetValue(methods)!, methodName);
             double nodes = parse.GetValue(nodeThreshold), edges = parse.GetValue(edgeThreshold);
             foreach (var (name, value) in new[] { ("--node-threshold", nodes), ("--edge-threshold", edges) })
