@@ -2,7 +2,8 @@
 """Checks a graph.json against circuit-tracer's pydantic models (circuit_tracer/frontend/graph_models.py: Metadata, QParams,
 Node, Link, Model), field by field, without circuit-tracer installed: every required field present with its type, the
 optional ones of the right type when present, node ids unique, every link between listed nodes, feature types among
-circuit-tracer's four. Prints "ok: N nodes, M links" or the first fault, exiting 1.
+circuit-tracer's four or the two this tool writes for residual-stream SAEs (graph_models.py takes any string; its
+viewer draws a type holding "error" as an error node, any other as a feature). Prints "ok: N nodes, M links" or the first fault, exiting 1.
 
 Run: /usr/bin/python3 scripts/check_graph_json.py OUT/graph.json
 """
@@ -17,7 +18,8 @@ NODE = [("node_id", str, True), ("feature", int, True), ("layer", str, True), ("
         ("token_prob", float, False), ("is_target_logit", bool, False), ("run_idx", int, False), ("reverse_ctx_idx", int, False),
         ("jsNodeId", str, False), ("clerp", str, False), ("influence", (float, type(None)), False), ("activation", (float, type(None)), False)]
 LINK = [("source", str, True), ("target", str, True), ("weight", float, True)]
-FEATURE_TYPES = {"cross layer transcoder", "mlp reconstruction error", "embedding", "logit"}
+FEATURE_TYPES = {"cross layer transcoder", "mlp reconstruction error", "embedding", "logit",
+                 "residual stream sae", "residual reconstruction error"}
 
 
 def fits(value, kind):

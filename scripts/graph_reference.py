@@ -3,7 +3,8 @@
 
 Writes tests/RelpSae.Tests/TestData/graph-transcoders/ (and graph-transcoders-qwen3/, the same for tiny-qwen3: a gated
 MLP, RMSNorms, QK-norm, grouped-query attention, transcoders reading blocks.N.mlp.hook_in, no BOS in front; and
-graph-transcoders-neox/ for tiny-neox: attention and MLP in parallel, both reading hook_resid_pre):
+graph-transcoders-neox/ for tiny-neox: attention and MLP in parallel, both reading hook_resid_pre; and graph-resid-saes/
+for tarot-gpt2 with residual-stream SAEs, below):
   config.yaml, layer_N.safetensors  one JumpReLU transcoder per block in circuit-tracer's layout, reading
                                     blocks.N.ln2.hook_normalized and writing blocks.N.hook_mlp_out; block 1's has a
                                     skip connection W_skip
@@ -19,6 +20,12 @@ activation, each error vector, each embedding row (hook_embed). Targets: each fe
 salient logit's demeaned value. Edge = source · d(target)/d(source) (autograd); bias = the target with every source
 set to zero, computed by running the frozen model again, not from the edges. The script checks that edges + bias give
 each target back.
+
+graph-resid-saes/: one random JumpReLU SAE at every blocks.N.hook_resid_post in SAELens' folder layout (cfg.json,
+sae_weights.safetensors; b_dec subtracted from the input) and the graph over their features. Each hook's activation is
+replaced by its features (a_s times W_dec) + b_dec + its error node, so a feature's pre-activation (x − b_dec)·W_enc +
+b_enc reads only the hook below through one block, whose attention patterns, LayerNorm scales and GELU gates
+(gelu(h)/h, the Identity-rule) are detached at their clean values; the logits read the last hook through ln_f.
 
 Run: /usr/bin/python3 scripts/graph_reference.py   (from the repository root)
 """
@@ -321,7 +328,79 @@ def tiny_neox():
     graph(folder, tokens, tcs, n_layers, emb, model.t["embed_out.weight"], clean, forward, zero_bos=True)
 
 
+def residual_saes(d, layers, xs, d_sae=D_SAE, seed=37):
+    """Random JumpReLU SAEs, one per hook_resid_post, scaled to each hook's clean activations xs[l] so that about half
+    their features are active; W_enc is [d_in, d_sae] as SAELens stores it."""
+    g = torch.Generator().manual_seed(seed)
+    saes = []
+    for l in range(layers):
+        scale = xs[l].norm(dim=-1).mean()
+        s = {"W_enc": torch.randn(d, d_sae, generator=g) / scale, "W_dec": torch.randn(d_sae, d, generator=g) * scale / d ** 0.5,
+             "b_enc": torch.randn(d_sae, generator=g) * 0.1, "b_dec": torch.randn(d, generator=g) * 0.1 * scale / d ** 0.5,
+             "threshold": torch.rand(d_sae, generator=g) * 0.5}
+        saes.append({k: v.float().double() for k, v in s.items()})
+    return saes
+
+
+def gpt2_residual(w, saes, n_layers, n_heads, emb, frozen=None, sources=None):
+    """GPT-2 on embedding rows emb [T, d]; clean when frozen is None (recording what to freeze), else with patterns,
+    LayerNorm scales and GELU gates frozen and every hook_resid_post made of its sources. Records each hook's computed
+    activation ("mlp": what the SAE splits) and each SAE's pre-activations from it ("pre")."""
+    T, d = emb.shape
+    dh = d // n_heads
+    rec = {"pattern": [], "s1": [], "s2": [], "gate": [], "mlp": [], "pre": [], "xhat": []}
+    x = emb + w["wpe.weight"][:T]
+    for l in range(n_layers):
+        p = f"h.{l}."
+        h, s1 = layer_norm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"], None if frozen is None else frozen["s1"][l])
+        q, k, v = (t.view(T, n_heads, dh).transpose(0, 1) for t in (h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]).split(d, -1))
+        if frozen is None:
+            scores = (q @ k.transpose(-1, -2) / dh ** 0.5).masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf"))
+            pattern = scores.softmax(-1)
+        else:
+            pattern = frozen["pattern"][l]
+        x = x + (pattern @ v).transpose(0, 1).reshape(T, d) @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        h2, s2 = layer_norm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], None if frozen is None else frozen["s2"][l])
+        hidden = h2 @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"]
+        gate = (gelu_new(hidden) / hidden).detach() if frozen is None else frozen["gate"][l]
+        x = x + (hidden * gate) @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+        s = saes[l]
+        for key, value in (("pattern", pattern), ("s1", s1), ("s2", s2), ("gate", gate), ("mlp", x), ("xhat", x),
+                           ("pre", (x - s["b_dec"]) @ s["W_enc"] + s["b_enc"])):
+            rec[key].append(value)
+        if frozen is not None:
+            x = sources["features"][l] @ s["W_dec"] + s["b_dec"] + sources["errors"][l]
+    rec["final"], rec["sf"] = layer_norm(x, w["ln_f.weight"], w["ln_f.bias"], None if frozen is None else frozen["sf"])
+    return rec
+
+
+def tarot_gpt2_residual():
+    """tarot-gpt2 with an SAE at every hook_resid_post: the graph's edges pass through attention and the MLPs."""
+    folder = os.path.join(ROOT, "graph-resid-saes")
+    w = gpt2()
+    d, n_layers, n_heads = 128, 4, 4
+    emb = w["wte.weight"][TOKENS]
+    placeholder = [{"b_dec": torch.zeros(d), "W_enc": torch.zeros(d, D_SAE), "b_enc": torch.zeros(D_SAE)}] * n_layers
+    saes = residual_saes(d, n_layers, gpt2_residual(w, placeholder, n_layers, n_heads, emb)["mlp"])
+    for l, s in enumerate(saes):
+        sub = os.path.join(folder, f"blocks.{l}.hook_resid_post")
+        os.makedirs(sub, exist_ok=True)
+        write_safetensors(os.path.join(sub, "sae_weights.safetensors"), {k: v.float().numpy() for k, v in s.items()})
+        with open(os.path.join(sub, "cfg.json"), "w") as fh:
+            json.dump({"architecture": "jumprelu", "d_in": d, "d_sae": D_SAE, "dtype": "float32", "device": "cpu",
+                       "apply_b_dec_to_input": True, "normalize_activations": "none",
+                       "metadata": {"hook_name": f"blocks.{l}.hook_resid_post", "model_name": "tarot-gpt2"}}, fh, indent=2)
+    clean = gpt2_residual(w, saes, n_layers, n_heads, emb)
+    frozen = {k: [v.detach() for v in clean[k]] for k in ("pattern", "s1", "s2", "gate")}
+    frozen["sf"] = clean["sf"].detach()
+    # graph() reads each SAE as a transcoder: W_enc [d_sae, d_in], the threshold under the transcoders' key.
+    as_transcoders = [dict(s, **{"W_enc": s["W_enc"].T, "activation_function.threshold": s["threshold"]}) for s in saes]
+    graph(folder, TOKENS, as_transcoders, n_layers, emb, w["wte.weight"], clean,
+          lambda e, features, errors: gpt2_residual(w, saes, n_layers, n_heads, e, frozen, {"features": features, "errors": errors}), zero_bos=True)
+
+
 if __name__ == "__main__":
+    tarot_gpt2_residual()
     tarot_gpt2()
     tiny_qwen3()
     tiny_neox()

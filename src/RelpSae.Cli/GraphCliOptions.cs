@@ -13,7 +13,8 @@ internal static class GraphCliOptions
 
     public static Option<string?> Transcoders() => new("--saes")
     {
-        Description = "Transcoders, one per MLP: a folder of them (circuit-tracer's config.yaml beside layer_N.safetensors, or one SAELens transcoder folder per block) or a comma list. [default: the embedded transcoders]",
+        Description = "Transcoders, one per MLP: a folder of them (circuit-tracer's config.yaml beside layer_N.safetensors, or one SAELens transcoder folder per block) or a comma list; "
+            + "or residual-stream SAEs, one at every block's hook_resid_post (e.g. models/default/saes), whose graph's edges pass through the MLPs. [default: the embedded transcoders]",
     };
 
     public static Option<double> NodeThreshold() => new("--node-threshold") { Description = "Keep the nodes that carry this share of the influence on the logits, in (0, 1].", DefaultValueFactory = _ => 0.8 };

@@ -41,6 +41,25 @@ public class GraphViewerTests
     }
 
     [Fact]
+    public async Task AGraphOverResidualSaesIsDrawnWithItsFeaturesAndErrorNodes()
+    {
+        var graph = SampleGraph.Build();
+        foreach (var node in graph["nodes"]!.AsArray().Select(n => n!.AsObject()))
+            node["feature_type"] = (string)node["feature_type"]! switch
+            {
+                "cross layer transcoder" => GraphJson.ResidualFeature,
+                "mlp reconstruction error" => GraphJson.ResidualError,
+                var other => other,
+            };
+        await using var chromium = await OpenAsync(graph);
+        var kinds = await chromium.Page.EvalOnSelectorAllAsync<string[][]>("svg g.node", "gs => gs.map(g => [g.dataset.nodeId, g.getAttribute('class')])");
+        Assert.Equal(graph["nodes"]!.AsArray().Count, kinds.Length);
+        Assert.Equal("node error", kinds.Single(k => k[0] == "0_3_5")[1]);
+        Assert.Equal("node feature", kinds.Single(k => k[0] == "5_123_5")[1]);
+        Assert.Empty(chromium.Errors);
+    }
+
+    [Fact]
     public async Task HoveringANodeShowsItsTooltipAndLightsOnlyItsEdges()
     {
         await using var chromium = await OpenAsync(SampleGraph.Build());

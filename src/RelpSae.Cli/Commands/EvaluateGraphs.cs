@@ -40,17 +40,18 @@ internal static class EvaluateGraphs
         GraphCliOptions.Check(s.NodeThreshold, s.EdgeThreshold, s.MaxFeatureNodes);
         var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(r.Model, "--model"), holding: CliDefaults.Holding);
         var spec = GraphCliOptions.TranscoderSpec(s.Saes);
-        var set = TranscoderSet.Load(spec, bundle.Facts);
+        var set = GraphDictionaries.Load(spec, bundle.Facts);
         var resolver = new PromptResolver(bundle.Transformer, bundle.Tokenizer, MetricKind.Logit, BaselineKind.Zero, prependBos: r.Bos);
 
         var cases = EvaluateCommand.Cases(r.Prompts, r.Task, r.N, r.Seed, bundle);
         var mine = Enumerable.Range(0, cases.Count).Where(i => i % shardCount == shardIndex).ToList();
-        var pruning = new GraphRunSettings(s.NodeThreshold, s.EdgeThreshold, s.MaxFeatureNodes);
+        var pruning = new GraphRunSettings(s.NodeThreshold, s.EdgeThreshold, s.MaxFeatureNodes, GraphDictionaries.AreResidualSaes(set));
         var settings = new EvaluateSettings("graphs", r.Model, string.Join(",", set.Select(t => Path.GetFullPath(t.Source))), null, null, r.Prompts, r.Task,
             r.N, r.Seed, methods, r.IgSteps, "top-logit", "zero", null, false, r.Bos).ToJson();
         settings["node_threshold"] = s.NodeThreshold;
         settings["edge_threshold"] = s.EdgeThreshold;
         settings["max_feature_nodes"] = s.MaxFeatureNodes;
+        settings["residual_saes"] = pruning.ResidualSaes;
         using var held = EvaluationOutput<GraphPromptEvaluation>.Open(r.Output, r.Resume, settings, GraphFiles.Raw, cases.Count);
         var records = held.Records;
         var options = new GraphOptions { MaxFeatureNodes = s.MaxFeatureNodes };
@@ -72,9 +73,9 @@ internal static class EvaluateGraphs
     }
 
     private static ReportHeader Header(EvaluationRun r, bool gatedMlp, string spec, int transcoders, int prompts, IReadOnlyList<string> methods, GraphRunSettings pruning) =>
-        RunHeader.Build($"RelP-SAE attribution graphs: {transcoders} transcoders, {prompts} prompts", r.Parse, gatedMlp,
+        RunHeader.Build($"RelP-SAE attribution graphs: {transcoders} {(pruning.ResidualSaes ? "residual-stream SAEs" : "transcoders")}, {prompts} prompts", r.Parse, gatedMlp,
             RunHeader.Model(r.Model),
-            new("transcoders", RunHeader.Describe(spec, "the embedded transcoders (one per MLP of the embedded model)")),
+            new(pruning.ResidualSaes ? "SAEs" : "transcoders", RunHeader.Describe(spec, "the embedded transcoders (one per MLP of the embedded model)")),
             RunHeader.Prompts(r.Prompts, r.Task, prompts),
             RunHeader.Methods(methods),
             new("pruning", $"node threshold {pruning.NodeThreshold}, edge threshold {pruning.EdgeThreshold}, at most {pruning.MaxFeatureNodes} feature nodes"),

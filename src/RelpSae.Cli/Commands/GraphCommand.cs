@@ -22,7 +22,7 @@ public static class GraphCommand
         var saes = GraphCliOptions.Transcoders();
         var method = new Option<string>("--method")
         {
-            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model), gradient (the exact gradient of the spliced model) or a RelP preset or rule list; the MLPs are cut in every one.",
+            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model; over residual-stream SAEs the MLPs' gates too), gradient (the exact gradient of the spliced model) or a RelP preset or rule list; over transcoders the MLPs are cut in every one.",
             DefaultValueFactory = _ => GraphMethod.Replacement,
         };
         var nodeThreshold = GraphCliOptions.NodeThreshold();
@@ -34,7 +34,7 @@ public static class GraphCommand
         var bos = CliDefaults.PrependBosOption();
         var output = new Option<string>("--out") { Description = $"Folder for {GraphJson.FileName}.", Required = true };
         var json = JsonOutput.Option("a summary");
-        var command = new Command("graph", "Attribution graph of a prompt over transcoder features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
+        var command = new Command("graph", "Attribution graph of a prompt over transcoder (or residual-stream SAE) features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
         {
             prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
         };
@@ -55,7 +55,7 @@ public static class GraphCommand
 
             var clock = Stopwatch.StartNew();
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
-            var set = TranscoderSet.Load(spec, bundle.Facts);
+            var set = GraphDictionaries.Load(spec, bundle.Facts);
             var tokens = text is not null ? bundle.Encode(text, parse.GetValue(bos)) : CliParsing.TokenIds(ids!, bundle.Facts.VocabSize);
             text ??= string.Concat(tokens.Select(bundle.TokenText));
             var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions { MaxFeatureNodes = maxNodes });

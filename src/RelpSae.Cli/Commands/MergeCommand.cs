@@ -67,7 +67,8 @@ public static class MergeCommand
     {
         var recorded = settings ?? throw new RelpSaeException($"{dirs[0]} records no {EvaluationSettings.FileName}: graph shards need their pruning settings to merge");
         double Number(string key) => recorded[key]?.GetValue<double>() ?? throw new RelpSaeException($"{dirs[0]}/{EvaluationSettings.FileName} records no {key}");
-        var pruning = new GraphRunSettings(Number("node_threshold"), Number("edge_threshold"), (int)Number("max_feature_nodes"));
+        var pruning = new GraphRunSettings(Number("node_threshold"), Number("edge_threshold"), (int)Number("max_feature_nodes"),
+            recorded["residual_saes"]?.GetValue<bool>() ?? false);
         var methods = GraphCliOptions.MeasuredMethods(recorded["methods"]?.GetValue<string>() ?? "", null);
         return Merge(dirs, outDir, settings, GraphFiles.Raw, "RelP-SAE attribution graphs", (records, header) => GraphFiles.WriteAll(outDir, records, methods, header, pruning));
     }

@@ -21,6 +21,8 @@ public sealed class AttributionGraph
     /// <summary>Active features of the prompt, of which the graph keeps <see cref="FeatureCount"/>.</summary>
     public required int ActiveFeatures { get; init; }
     public required string Method { get; init; }
+    /// <summary>Features of residual-stream SAEs (an error node is a hook_resid_post's) rather than of transcoders (an MLP's).</summary>
+    public bool ResidualSaes { get; init; }
 
     public int Count => Nodes.Count;
     public int FeatureCount => Nodes.Count(n => n.Kind == GraphNodeKind.Feature);

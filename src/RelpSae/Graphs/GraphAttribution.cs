@@ -9,7 +9,8 @@ namespace RelpSae.Graphs;
 /// The edges of an attribution graph: for each target (a logit, a feature) one backward pass seeded at its input (the
 /// logit's demeaned direction at the final norm's output; the feature's encoder column at its transcoder's input hook),
 /// with the MLPs cut, down to every hook_mlp_out and the embeddings; edge = source value · gradient there (a_s·W_dec[s]·g,
-/// ε·g, embedding·g). Many targets share a pass: the prompt repeated in the batch, each sequence seeded by one target.
+/// ε·g, embedding·g). Over residual-stream SAEs the pass runs through the MLPs and stops at each spliced hook_resid_post
+/// below the target (<see cref="ResidualCut"/>), whose nodes are its sources; embeddings reach block 0's hook alone. Many targets share a pass: the prompt repeated in the batch, each sequence seeded by one target.
 /// With fewer feature nodes kept than are active, features are visited as circuit-tracer does, most influential on the
 /// logits first, the ranking renewed from the rows so far every few batches.
 /// </summary>
@@ -26,6 +27,10 @@ public static class GraphAttribution
         using var run = model.Forward(repeated, batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
         var record = new ComponentGradients(L);
         var skips = setup.Set.Where(t => t.Transcoder.Skip is not null).Select(t => new MlpSkip(t.Layer, t.Input, t.Transcoder.Skip!)).ToList();
+        // Over residual-stream SAEs each spliced hook's nodes stand in for all below it: the pass stops there.
+        var cut = setup.ResidualSaes ? new ResidualCut([.. setup.Set.Select(t => t.Layer)]) : null;
+        if (rules.CutMlp == setup.ResidualSaes)
+            throw new ArgumentException($"a graph over {(setup.ResidualSaes ? "residual-stream SAEs passes through" : "transcoders cuts")} the MLPs: parse its method with {nameof(GraphMethod)}.{nameof(GraphMethod.Parse)}", nameof(rules));
         var buffer = new float[(long)batch * nAll];
 
         // Targets are numbered as nodes: features 0..nFeat-1, logits logitStart...
@@ -37,7 +42,7 @@ public static class GraphAttribution
             {
                 cancel.ThrowIfCancellationRequested();
                 var chunk = targets.Skip(i).Take(batch).ToArray();
-                run.SeededBackward([.. chunk.Select((t, b) => Seed(setup, t, b, logitStart))], rules, record, skips);
+                run.SeededBackward([.. chunk.Select((t, b) => Seed(setup, t, b, logitStart))], rules, record, skips, cut);
                 Contract(setup, record, chunk, buffer, nAll);
                 for (int b = 0; b < chunk.Length; b++) rows[chunk[b]] = buffer.AsSpan(b * nAll, nAll).ToArray();
                 done += chunk.Length;
@@ -163,7 +168,7 @@ public static class GraphAttribution
         return new AttributionGraph
         {
             Tokens = setup.Tokens, Layers = L, Nodes = nodes, Adjacency = adjacency, Bias = bias, Input = input,
-            LogitProbabilities = setup.Logits.Probabilities, ActiveFeatures = nFeat, Method = method,
+            LogitProbabilities = setup.Logits.Probabilities, ActiveFeatures = nFeat, Method = method, ResidualSaes = setup.ResidualSaes,
         };
     }
 }

@@ -16,7 +16,7 @@ public sealed class GraphEvaluation
 
     /// <summary>Builds one method's graph; <paramref name="build"/> of <see cref="Run"/> may wrap it (with progress).</summary>
     public static AttributionGraph Build(GraphSetup setup, string method, Action<int>? progress = null, CancellationToken cancel = default) =>
-        GraphAttribution.Build(setup, GraphMethod.Parse(method), method, progress, cancel);
+        GraphAttribution.Build(setup, GraphMethod.Parse(method, setup.ResidualSaes), method, progress, cancel);
 
     /// <param name="measuredMethods">The methods measured, the graph's own among them (or none).</param>
     /// <param name="build">Builds a method's graph of <paramref name="setup"/> (<see cref="Build"/>, perhaps with progress).</param>

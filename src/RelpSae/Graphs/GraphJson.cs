@@ -24,6 +24,13 @@ public static class GraphJson
     public const string FileName = "graph.json";
     public const string MetadataFileName = "graph-metadata.json";
 
+    /// <summary>
+    /// The feature_type of a residual-stream SAE's feature and of its error node. circuit-tracer knows "cross layer
+    /// transcoder" and "mlp reconstruction error" only; its viewer draws any other feature type as a feature and any type
+    /// that holds "error" as an error node, so these say what the nodes are and still draw.
+    /// </summary>
+    public const string ResidualFeature = "residual stream sae", ResidualError = "residual reconstruction error";
+
     /// <summary>circuit-tracer's process_token: newlines, tabs and carriage returns made visible.</summary>
     public static string ProcessToken(string token) => token.Replace("\n", "⏎").Replace("\t", "→").Replace("\r", "↵");
 
@@ -124,12 +131,12 @@ public static class GraphJson
         switch (node.Kind)
         {
             case GraphNodeKind.Feature:
-                Common(w, node.Index, node.Layer.ToString(), node.Position, "cross layer transcoder", $"{node.Layer}_{node.Index}-0");
+                Common(w, node.Index, node.Layer.ToString(), node.Position, graph.ResidualSaes ? ResidualFeature : "cross layer transcoder", $"{node.Layer}_{node.Index}-0");
                 w.WriteNumberOrNull("influence", influence);
                 w.WriteNumber("activation", node.Activation);
                 break;
             case GraphNodeKind.Error:
-                Common(w, -1, node.Layer.ToString(), node.Position, "mlp reconstruction error", $"{node.Layer}_{node.Position}-0");
+                Common(w, -1, node.Layer.ToString(), node.Position, graph.ResidualSaes ? ResidualError : "mlp reconstruction error", $"{node.Layer}_{node.Position}-0");
                 w.WriteNumberOrNull("influence", influence);
                 w.WriteNull("activation");
                 break;

@@ -6,9 +6,10 @@ using RelpSae.Sae;
 namespace RelpSae.Graphs;
 
 /// <summary>
-/// A prompt's replacement model, ready for attribution: every transcoder spliced in place of its MLP from one forward
-/// pass, the active features (by layer, position, index), the error nodes, the token embeddings and the salient logits,
-/// with the vectors their edges are made of (a_s·W_dec[s], ε, the embedding row; the logits' demeaned directions).
+/// A prompt's replacement model, ready for attribution: every transcoder spliced in place of its MLP (or every
+/// residual-stream SAE at its block's hook_resid_post: <see cref="GraphDictionaries"/>) from one forward pass, the
+/// active features (by layer, position, index), the error nodes, the token embeddings and the salient logits, with the
+/// vectors their edges are made of (a_s·W_dec[s], ε, the embedding row; the logits' demeaned directions).
 /// As circuit-tracer does, when the prompt starts with the model's BOS token its features and error nodes at position 0
 /// are left out (their value stays in the bias of the nodes they reach): they are the same for every prompt.
 /// </summary>
@@ -38,6 +39,9 @@ public sealed class GraphSetup
     public required double[] LogitInputs { get; init; }
 
     public int Layers => Model.Facts.NLayers;
+
+    /// <summary>Whether the features are residual-stream SAEs' (edges pass through the MLPs) rather than transcoders'.</summary>
+    public bool ResidualSaes => GraphDictionaries.AreResidualSaes(Set);
     public int ActiveFeatures => FeatureIndex.Length;
 
     /// <summary>Feature nodes the graph will keep: every active feature, or <see cref="GraphOptions.MaxFeatureNodes"/>.</summary>
@@ -52,9 +56,14 @@ public sealed class GraphSetup
         int L = facts.NLayers, T = tokens.Length, d = facts.DModel;
         if (T == 0) throw new RelpSaeException("the prompt has no tokens");
         if (options.MaxFeatureNodes is < 0) throw new RelpSaeException($"the feature-node limit must not be negative, got {options.MaxFeatureNodes}");
+        bool residual = GraphDictionaries.AreResidualSaes(set);
+        if (set.FirstOrDefault(t => (t.Input == t.Output) != residual) is { } other)
+            throw new RelpSaeException($"{other.Source}: an attribution graph is over transcoders or over residual-stream SAEs, not both ({set[0].Source} is {(residual ? "an SAE" : "a transcoder")})");
         for (int l = 0; l < L; l++)
             if (!set.Any(t => t.Layer == l))
-                throw new RelpSaeException($"an attribution graph needs a transcoder for every MLP: block {l} has none ({set.Count} of {L} given)");
+                throw new RelpSaeException(residual
+                    ? $"an attribution graph over residual-stream SAEs needs one at every block's hook_resid_post: block {l} has none ({set.Count} of {L} given)"
+                    : $"an attribution graph needs a transcoder for every MLP: block {l} has none ({set.Count} of {L} given)");
         foreach (var t in set)
             if (t.Output.Kind == HookKind.MlpHookOut && model is IMlpPostNorm)
                 throw new RelpSaeException($"{t.Source}: writes {t.Output}, before this model's post-MLP norm; an attribution graph needs transcoders that write hook_mlp_out");

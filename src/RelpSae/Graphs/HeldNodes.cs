@@ -49,6 +49,7 @@ internal sealed class HeldNodes : IActivationRewrite
     public void Apply(HookPoint hook, float[] activation, int batch, int tokens)
     {
         if (batch != sequenceSources.Length) throw new ArgumentException($"the pass has {batch} sequences, not the {sequenceSources.Length} begun");
+        // Read, then hold: a residual-stream SAE reads and writes one hook, and its targets see the value computed there.
         if (inputLayer.TryGetValue(hook, out int l))
         {
             readout.ReadFeatures(l, activation, batch, tokens, Values);

@@ -65,9 +65,10 @@ public interface ITransformerRun : IDisposable
     /// <summary>
     /// One backward pass seeded by a vector in each sequence (<see cref="GradientSeed"/>) instead of a metric, down to the
     /// embeddings, recording the coefficient at every component hook into <paramref name="record"/> (reused between passes);
-    /// under <see cref="PropagationRules.CutMlp"/> the <paramref name="skips"/> are the only paths through the MLPs.
+    /// under <see cref="PropagationRules.CutMlp"/> the <paramref name="skips"/> are the only paths through the MLPs; the pass
+    /// stops at the hook_resid_post hooks of <paramref name="cut"/>.
     /// </summary>
-    void SeededBackward(IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips);
+    void SeededBackward(IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips, ResidualCut? cut = null);
     double[] MetricValues(Metric metric) => MetricValues([metric]);
     float[] Backward(Metric metric, HookPoint hook, PropagationRules rules) => Backward([metric], hook, rules);
     /// <summary>Runs again from <see cref="Start"/> with a new activation, reusing every buffer.</summary>

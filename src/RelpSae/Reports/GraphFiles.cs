@@ -30,7 +30,7 @@ public static class GraphFiles
             var summary = GraphSummary.Summarize(ordered, methods);
             return ((IReadOnlyList<GraphSummary>)[summary], ResultsJson(summary, ordered, rules, settings), methods.Select(m => (m, Csv(m, summary, ordered))),
                 GraphReport.Render(header, summary, ordered, rules, settings));
-        }, (method, gated) => GraphMethod.Parse(method).Describe(gated))[0];
+        }, (method, gated) => GraphMethod.Parse(method, settings.ResidualSaes).Describe(gated))[0];
     }
 
     public static string ResultsJson(GraphSummary summary, IReadOnlyList<GraphPromptEvaluation> prompts, IReadOnlyDictionary<string, string> rules, GraphRunSettings settings)

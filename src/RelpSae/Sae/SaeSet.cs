@@ -38,7 +38,7 @@ public static class SaeSet
     }
 
     /// <summary>The dictionaries an entry names: itself, or those its folder holds.</summary>
-    private static string[] Members(string path)
+    internal static string[] Members(string path)
     {
         if (TranscoderFiles.IsTranscoder(path) || SaeFiles.IsCommunityFile(path) || Directory.Exists(path) && SaeFiles.IsSaeFolder(path)) return [path];
         if (!Directory.Exists(path)) throw new RelpSaeException($"SAE folder not found: {path} (nor a Gemma Scope .npz or params.safetensors or dictionary_learning .pt file)");

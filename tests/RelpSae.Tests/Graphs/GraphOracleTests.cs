@@ -10,7 +10,9 @@ namespace RelpSae.Tests.Graphs;
 /// bias by running the frozen model with all sources set to zero: tarot-gpt2 (LayerNorm, transcoders reading
 /// ln2.hook_normalized, BOS in front) and tiny-qwen3 (gated MLP, RMSNorm, QK-norm, grouped-query attention,
 /// transcoders reading mlp.hook_in, no BOS) and tiny-neox (attention and MLP in parallel, both reading hook_resid_pre,
-/// BOS in front), each with random transcoders, one of them with a skip connection.
+/// BOS in front), each with random transcoders, one of them with a skip connection; and tarot-gpt2 with random
+/// residual-stream SAEs at every hook_resid_post (b_dec subtracted from their input), whose edges pass through the MLPs
+/// with their GELU gates frozen too.
 /// </summary>
 public class GraphOracleTests
 {
@@ -22,6 +24,8 @@ public class GraphOracleTests
         { "tiny-qwen3", "graph-transcoders-qwen3", 7 * 3 },
         { "tiny-neox", "graph-transcoders-neox", 2048 },
         { "tiny-neox", "graph-transcoders-neox", 6 * 4 },
+        { "tarot-gpt2", "graph-resid-saes", 2048 },
+        { "tarot-gpt2", "graph-resid-saes", 7 * 5 },
     };
 
     internal static AttributionGraph Build(string method = GraphMethod.Replacement, GraphOptions? options = null, string fixture = "tarot-gpt2",
@@ -31,8 +35,8 @@ public class GraphOracleTests
         var model = Families.Named(fixture).Load();
         using var expected = SafetensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
         int[] tokens = [.. expected.ReadFloat("tokens").Data.Select(t => (int)t)];
-        var setup = GraphSetup.Create(model, TranscoderSet.Load(folder, model.Facts), tokens, options ?? new GraphOptions());
-        return GraphAttribution.Build(setup, GraphMethod.Parse(method), method);
+        var setup = GraphSetup.Create(model, GraphDictionaries.Load(folder, model.Facts), tokens, options ?? new GraphOptions());
+        return GraphAttribution.Build(setup, GraphMethod.Parse(method, setup.ResidualSaes), method);
     }
 
     [Theory]
@@ -68,6 +72,7 @@ public class GraphOracleTests
     [InlineData("tarot-gpt2", "graph-transcoders")]
     [InlineData("tiny-qwen3", "graph-transcoders-qwen3")]
     [InlineData("tiny-neox", "graph-transcoders-neox")]
+    [InlineData("tarot-gpt2", "graph-resid-saes")]
     public void EveryFeaturesIncomingEdgesPlusBiasGiveItsActivation(string fixture, string transcoders)
     {
         var graph = Build(fixture: fixture, transcoders: transcoders);
@@ -79,11 +84,13 @@ public class GraphOracleTests
         }
     }
 
-    [Fact]
-    public void TheExactGradientGivesOtherEdgesThanTheFrozenModel()
+    [Theory]
+    [InlineData("graph-transcoders")]
+    [InlineData("graph-resid-saes")]
+    public void TheExactGradientGivesOtherEdgesThanTheFrozenModel(string dictionaries)
     {
-        var replacement = Build();
-        var gradient = Build("gradient");
+        var replacement = Build(transcoders: dictionaries);
+        var gradient = Build("gradient", transcoders: dictionaries);
         Assert.Equal(replacement.Count, gradient.Count);
         Assert.Contains(Enumerable.Range(0, replacement.Adjacency.Length), e => Math.Abs(replacement.Adjacency[e] - gradient.Adjacency[e]) > 1e-3);
     }

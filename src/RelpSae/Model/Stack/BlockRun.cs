@@ -294,14 +294,14 @@ public sealed class BlockRun<TLayer> : ITransformerRun where TLayer : BlockActiv
     /// One backward pass seeded by vectors, one sequence each (<see cref="GradientSeed"/>), down to the embeddings, recording
     /// into <paramref name="record"/> the coefficient at every component it passes (reused from pass to pass; a block above
     /// the highest seed keeps what an earlier pass left); <paramref name="skips"/>: transcoders' skip connections, the
-    /// only path through an MLP that the rules cut.
+    /// only path through an MLP that the rules cut; <paramref name="cut"/>: the hook_resid_post hooks where the pass stops.
     /// </summary>
-    public void SeededBackward(IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips)
+    public void SeededBackward(IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips, ResidualCut? cut = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!Completed || !Options.KeepForBackward || Start is not null || First > 0)
             throw new InvalidOperationException("a seeded backward pass needs a complete pass from token ids that kept its activations");
-        Model.SeededBackward(this, seeds, rules, record, skips);
+        Model.SeededBackward(this, seeds, rules, record, skips, cut);
     }
 
     /// <summary>

@@ -8,12 +8,13 @@ namespace RelpSae.Model;
 /// A backward pass seeded by vectors instead of a metric (<see cref="GradientSeed"/>): one seed a sequence of a batch of
 /// the same prompt, each entering where its target reads the residual stream, so that one pass gives the gradient of
 /// many targets. It starts at the highest seed's block, records the coefficient at every component it passes, and under
-/// <see cref="PropagationRules.CutMlp"/> a transcoder's skip connection is the only path through its MLP.
+/// <see cref="PropagationRules.CutMlp"/> a transcoder's skip connection is the only path through its MLP; a
+/// <see cref="ResidualCut"/> stops it at hook_resid_post hooks.
 /// </summary>
 internal static class SeededBackward
 {
     public static void Run<TLayer>(StackedTransformer<TLayer> model, BlockRun<TLayer> run, IReadOnlyList<GradientSeed> seeds, PropagationRules rules,
-        ComponentGradients record, IReadOnlyList<MlpSkip> skips) where TLayer : BlockActivations
+        ComponentGradients record, IReadOnlyList<MlpSkip> skips, ResidualCut? cut = null) where TLayer : BlockActivations
     {
         var facts = model.Facts;
         int d = facts.DModel, T = run.Tokens, L = facts.NLayers;
@@ -51,10 +52,25 @@ internal static class SeededBackward
         foreach (var skip in skips) skipOf[skip.Layer] = skip;
         var packed = skips.Count > 0 ? new float[run.Rows * d] : [];
         var through = skips.Count > 0 ? new float[run.Rows * d] : [];
+        var cutAfter = new bool[L];
+        foreach (int l in cut?.Blocks ?? []) cutAfter[l] = true;
 
         BackwardLoop.Run(top + 1, 0, dx, run.Rows, metricRows,
             (l, g, rows) =>
             {
+                // Here dx is the gradient at resid_post (recorded already); g is dx itself, or its copy with parallel attention.
+                if (cutAfter[l])
+                {
+                    Array.Clear(dx);
+                    if (g != dx) Array.Clear(g);
+                }
+                foreach (var s in seeds)
+                    if (s.Hook.Kind == HookKind.ResidPost && s.Hook.Layer == l)
+                    {
+                        int at = (s.Sequence * T + s.Position) * d;
+                        TensorPrimitives.Add(dx.AsSpan(at, d), s.Vector, dx.AsSpan(at, d));
+                        if (g != dx) TensorPrimitives.Add(g.AsSpan(at, d), s.Vector, g.AsSpan(at, d));
+                    }
                 model.MlpBackward(run, l, g, dx, rows, f);
                 if (!f.CutMlp || skipOf[l] is not { } skip) return;
                 // The skip adds x·W_skipᵀ: its input's gradient is g·W_skip, which enters where the transcoder reads.
@@ -66,19 +82,19 @@ internal static class SeededBackward
             l =>
             {
                 foreach (var s in seeds)
-                    if (s.Hook.Kind != HookKind.LnFinal && s.Hook.Layer == l) Inject(s.Hook.Kind, l, s.Sequence * T + s.Position, s.Vector);
+                    if (s.Hook.Kind is not (HookKind.LnFinal or HookKind.ResidPost) && s.Hook.Layer == l) Inject(s.Hook.Kind, l, s.Sequence * T + s.Position, s.Vector);
             });
     }
 
-    /// <summary>The block whose MLP input a seed enters at (the last block for the final norm's output).</summary>
+    /// <summary>The block whose MLP input (or output, at hook_resid_post) a seed enters at (the last block for the final norm's output).</summary>
     private static int Block(ModelFacts facts, GradientSeed s) => s.Hook.Kind == HookKind.LnFinal ? facts.NLayers - 1 : s.Hook.Layer;
 
     private static void Check<TLayer>(ModelFacts facts, BlockRun<TLayer> run, GradientSeed s) where TLayer : BlockActivations
     {
         var residual = facts.ParallelResidual ? HookKind.ResidPre : HookKind.ResidMid;
-        bool mlpInput = s.Hook.Kind == residual || s.Hook.Kind is HookKind.MlpResidualIn or HookKind.Ln2Normalized or HookKind.MlpHookIn;
+        bool mlpInput = s.Hook.Kind == residual || s.Hook.Kind is HookKind.MlpResidualIn or HookKind.Ln2Normalized or HookKind.MlpHookIn or HookKind.ResidPost;
         if (s.Hook.Kind != HookKind.LnFinal && !(mlpInput && s.Hook.Layer >= 0 && s.Hook.Layer < facts.NLayers))
-            throw new ArgumentException($"a seed enters at the final norm's output or at an MLP's input, not at {s.Hook}");
+            throw new ArgumentException($"a seed enters at the final norm's output, at an MLP's input or at hook_resid_post, not at {s.Hook}");
         if (s.Sequence < 0 || s.Sequence >= run.Batch || s.Position < 0 || s.Position >= run.Tokens || s.Vector.Length != facts.DModel)
             throw new ArgumentException($"a seed at sequence {s.Sequence}, position {s.Position} with {s.Vector.Length} values does not fit {run.Batch} sequences of {run.Tokens} tokens of width {facts.DModel}");
     }

@@ -195,8 +195,9 @@ public abstract class StackedTransformer<TLayer> : ITransformer where TLayer : B
         return dx;
     }
 
-    internal void SeededBackward(BlockRun<TLayer> run, IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips) =>
-        Model.SeededBackward.Run(this, run, seeds, rules, record, skips);
+    internal void SeededBackward(BlockRun<TLayer> run, IReadOnlyList<GradientSeed> seeds, PropagationRules rules, ComponentGradients record, IReadOnlyList<MlpSkip> skips,
+        ResidualCut? cut) =>
+        Model.SeededBackward.Run(this, run, seeds, rules, record, skips, cut);
 
     /// <summary>
     /// Position of a hook along the residual stream: resid_pre of block l is 2l, resid_mid (and attn_out,
