@@ -34,7 +34,7 @@ public static class GraphPrediction
     private static double InputChange(AttributionGraph graph, int target, double[] delta, List<int> moved)
     {
         double sum = 0;
-        foreach (var s in moved) sum += graph.Edge(target, s) * delta[s] / (changedNodes(s) ? (double)graph.Nodes[s].Activation : 1);
+        foreach (var s in moved) sum += graph.Edge(target, s) / (double)graph.Nodes[s].Activation * delta[s];
         return sum;
     }
 }
