@@ -219,7 +219,8 @@ public class GraphViewerTests
     }
 
     /// <summary>
-    /// A screenshot of the viewer with the target logit's strongest input clicked. Set RELPSAE_GRAPH_SCREENSHOT to
+    /// A screenshot of the viewer with the target logit's strongest input clicked (and, for a graph with a recorded
+    /// intervention, its nodes coloured by their change under it). Set RELPSAE_GRAPH_SCREENSHOT to
     /// the PNG to write (docs/images/graph-viewer.png) and RELPSAE_GRAPH_JSON to a graph.json to draw instead of
     /// the sample graph; see docs/graphs.md.
     /// </summary>
@@ -237,6 +238,8 @@ public class GraphViewerTests
         string? strongest = graph["links"]!.AsArray().Where(l => (string?)l!["target"] == (string?)target?["node_id"])
             .MaxBy(l => Math.Abs((double)l!["weight"]!))?["source"]?.GetValue<string>();
         if (strongest is not null) await page.ClickAsync(Node(strongest));
+        // A recorded intervention is shown with the nodes coloured by their change.
+        if (graph.ContainsKey("intervention")) await page.ClickAsync("#colour-by-change");
         await page.Mouse.MoveAsync(1, 1);
         await page.ScreenshotAsync(new() { Path = png });
         Assert.True(new FileInfo(png).Length > 10_000, $"{png} is nearly empty");
