@@ -84,6 +84,25 @@ public class IntervenedCircuitTests
     }
 
     [Fact]
+    public void IntegratedGradientsAtEverySiteIsCompleteForTheIntervenedModel()
+    {
+        var (model, saes) = Setup();
+        var tokens = TinyModels.Tokens(1, T);
+        var changes = Interventions(model, saes, FeatureIntervention.Ablate(Hooks[0], 2), FeatureIntervention.Steer(Hooks[1], 7, 1.5f), FeatureIntervention.Steer(Hooks[2], 5, 2));
+        var splices = MultiSaeSplice.Create(model, saes, tokens, Baseline.Corrupt(TinyModels.Tokens(1, T, seed: 99)), interventions: changes);
+        var ig = NodeAttribution.Run(new IntegratedGradients(256), model, splices, LogitDiff);
+        for (int i = 0; i < saes.Count; i++)
+        {
+            var s = splices.Splices[i];
+            double delta = s.MetricAt(s.Clean, LogitDiff) - s.MetricAt(s.BaselineActivation, LogitDiff);
+            Assert.Equal(delta, ig.Hooks[i].Total + ig.Hooks[i].ErrorNode, 2);
+        }
+        // The corrupted prompt runs through the same intervened model: at the first site, its split is of that run.
+        using var corrupt = model.Forward(TinyModels.Tokens(1, T, seed: 99), 1, new RunOptions { Logits = LogitRows.All, Rewrite = changes });
+        Assert.Equal(corrupt.MetricValues(LogitDiff)[0], splices.Splices[0].MetricAt(splices.Splices[0].BaselineActivation, LogitDiff), 4);
+    }
+
+    [Fact]
     public void AClampAfterAnotherSiteIsRefusedInOneLine()
     {
         var (model, saes) = Setup();
