@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots the attribution-graph viewer drawing a graph.json (default: the browser tests' sample graph)
-# into a PNG (default: docs/images/graph-viewer.png), in the headless Chromium the browser tests use.
+# into a PNG (default: docs/images/graph-viewer.png), in the headless Chromium the browser tests use; a graph
+# with a recorded intervention (graph --steer/--clamp/--ablate) is drawn with its nodes coloured by their change.
 # Usage: scripts/graph-screenshot.sh [GRAPH.json] [OUT.png]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -179,6 +179,41 @@ public class GraphViewerTests
         Assert.Empty(reopened.Errors);
     }
 
+    [Fact]
+    public async Task ARecordedInterventionIsListedAndColoursNodesByTheirChange()
+    {
+        await using (var plain = await OpenAsync(SampleGraph.Build()))
+            Assert.False(await plain.Page.IsVisibleAsync("#intervention"));
+        await using var chromium = await OpenAsync(SampleGraph.WithIntervention());
+        var page = chromium.Page;
+
+        Assert.True(await page.IsVisibleAsync("#intervention"));
+        Assert.Equal(["ablate blocks.3.hook_mlp_out:7"], await page.EvalOnSelectorAllAsync<string[]>("#intervention-edits li", "ls => ls.map(l => l.textContent)"));
+        var rows = await page.EvalOnSelectorAllAsync<string[][]>("#intervention-logits tr[data-token]", "rs => rs.map(r => [...r.children].map(d => d.textContent))");
+        Assert.Equal([["“ Paris”", "0.61 → 0.25", "-1.75", "-2.5"], ["“ the”", "0.05 → 0.125", "0.75", "1.25"], ["“ Madrid” *", "0.01 → 0.0625", "1.5", "—"]], rows);
+        // The edited node is outlined; the others are drawn as before until the toggle is on.
+        Assert.Equal(["3_7_4"], await page.EvalOnSelectorAllAsync<string[]>("svg .node.edited", "es => es.map(e => e.dataset.nodeId)"));
+        string Fill(string id) => page.EvalOnSelectorAsync<string>(Node(id) + " > :first-child", "e => e.style.fill").Result;
+        Assert.Equal("", Fill("5_123_5"));
+
+        await page.ClickAsync("#colour-by-change");
+        // The capital-city feature fell most (9.5 → 1.5): the deepest red; the edited one fell 2, the function-word one rose 4.
+        Assert.Equal("rgb(197, 48, 48)", Fill("5_123_5"));
+        Assert.Equal("rgba(197, 48, 48, 0.25)", Fill("3_7_4"));
+        Assert.Equal("rgba(43, 108, 176, 0.5)", Fill("5_77_5"));
+        Assert.Equal("rgba(43, 108, 176, 0)", Fill("0_11_2"));
+        Assert.Equal("rgb(197, 48, 48)", Fill("7_6342_5"));
+        Assert.Equal("", Fill("0_3_5")); // an error node has no activation to change
+
+        await page.HoverAsync(Node("3_7_4"));
+        Assert.Contains("under the intervention: activation 2 → 0 (edited)", await page.InnerTextAsync("#tooltip"));
+        await page.HoverAsync(Node("7_6342_5"));
+        Assert.Contains("under the intervention: logit − mean logit -1.75 (measured)", await page.InnerTextAsync("#tooltip"));
+        await page.ClickAsync("#colour-by-change");
+        Assert.Equal("", Fill("5_123_5"));
+        Assert.Empty(chromium.Errors);
+    }
+
     private static async Task<JsonNode> SaveAsync(IPage page)
     {
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#save"));
@@ -203,7 +238,8 @@ public class GraphViewerTests
     }
 
     /// <summary>
-    /// A screenshot of the viewer with the target logit's strongest input clicked. Set RELPSAE_GRAPH_SCREENSHOT to
+    /// A screenshot of the viewer with the target logit's strongest input clicked (and, for a graph with a recorded
+    /// intervention, its nodes coloured by their change under it). Set RELPSAE_GRAPH_SCREENSHOT to
     /// the PNG to write (docs/images/graph-viewer.png) and RELPSAE_GRAPH_JSON to a graph.json to draw instead of
     /// the sample graph; see docs/graphs.md.
     /// </summary>
@@ -221,6 +257,8 @@ public class GraphViewerTests
         string? strongest = graph["links"]!.AsArray().Where(l => (string?)l!["target"] == (string?)target?["node_id"])
             .MaxBy(l => Math.Abs((double)l!["weight"]!))?["source"]?.GetValue<string>();
         if (strongest is not null) await page.ClickAsync(Node(strongest));
+        // A recorded intervention is shown with the nodes coloured by their change.
+        if (graph.ContainsKey("intervention")) await page.ClickAsync("#colour-by-change");
         await page.Mouse.MoveAsync(1, 1);
         await page.ScreenshotAsync(new() { Path = png });
         Assert.True(new FileInfo(png).Length > 10_000, $"{png} is nearly empty");

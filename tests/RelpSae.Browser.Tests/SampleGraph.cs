@@ -79,4 +79,31 @@ internal static class SampleGraph
             ["links"] = links,
         };
     }
+
+    /// <summary>
+    /// The sample graph with an intervention recorded as graph --ablate records it: feature 7 of layer 3 ablated, each
+    /// feature's activation under it (the capital-city feature falls, the function-word one rises), and the two logits
+    /// and one more token clean and intervened, with the graph's predictions beside the measured changes.
+    /// </summary>
+    public static JsonObject WithIntervention()
+    {
+        var graph = Build();
+        var under = new Dictionary<string, double> { ["0_11_2"] = 3.5, ["0_42_4"] = 6.25, ["3_7_4"] = 0, ["3_9_2"] = 1.5, ["5_123_5"] = 1.5, ["5_77_5"] = 4.75 };
+        foreach (var node in graph["nodes"]!.AsArray())
+            if (under.TryGetValue((string)node!["node_id"]!, out var value)) node["intervened_activation"] = value;
+        JsonObject Logit(int token, string text, bool inGraph, double pClean, double pIntervened, double measured, double? predicted) => new()
+        {
+            ["token"] = token, ["token_str"] = text, ["in_graph"] = inGraph, ["clean_logit"] = 10.0, ["intervened_logit"] = 10.0 + measured,
+            ["clean_prob"] = pClean, ["intervened_prob"] = pIntervened, ["measured_delta"] = measured, ["predicted_delta"] = predicted,
+        };
+        graph["intervention"] = new JsonObject
+        {
+            ["edits"] = new JsonArray(new JsonObject { ["kind"] = "ablate", ["hook"] = "blocks.3.hook_mlp_out", ["feature"] = 7, ["value"] = 0 }),
+            ["predicted"] = true,
+            ["outside_graph"] = new JsonArray(),
+            ["logits"] = new JsonArray(Logit(6342, " Paris", true, 0.61, 0.25, -1.75, -2.5), Logit(262, " the", true, 0.05, 0.125, 0.75, 1.25),
+                Logit(3, " Madrid", false, 0.01, 0.0625, 1.5, null)),
+        };
+        return graph;
+    }
 }

@@ -57,10 +57,9 @@ public static class AttributeCommand
             var promptCase = Case(parse, prompt, promptIds, target, foil, corrupt, corruptIds);
             if (parse.GetValue(saes) is { } saeSet)
             {
-                if (interventions.Count > 0) throw new RelpSaeException("--steer, --clamp and --ablate go with one dictionary (--sae) in attribute; circuits of an intervened model (--saes) are not supported");
                 return AttributeCircuit.Run(new(ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), parse.GetValue(center), CliDefaults.Holding),
                     saeSet, parse.GetValue(perPosition), promptCase, parse.GetValue(baseline), parse.GetValue(metric), parse.GetValue(bos),
-                    parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot)));
+                    parse.GetValue(position), parse.GetValue(truncate), methodList, k, JsonOutput.Target(parse, json), parse.GetValue(dot), interventions));
             }
             if (parse.GetValue(perPosition) || parse.GetValue(dot) is not null) throw new RelpSaeException("--per-position and --dot need --saes");
             string saeName = CliDefaults.SaePath(parse.GetValue(sae));

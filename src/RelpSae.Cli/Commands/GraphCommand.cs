@@ -38,11 +38,14 @@ public static class GraphCommand
         {
             prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
         };
+        var changes = new InterventionOptions();
+        foreach (var option in changes.All) command.Options.Add(option);
         command.SetAction((parse, cancel) =>
         {
             // Everything the user can get wrong is checked before the model runs.
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
+            var edits = changes.Parse(parse);
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
             GraphMethod.Parse(methodName);
             var compared = GraphCliOptions.MeasuredMethods(parse.GetValue(methods)!, methodName);
@@ -56,6 +59,7 @@ public static class GraphCommand
             var clock = Stopwatch.StartNew();
             var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(CliDefaults.ModelPath(parse.GetValue(model)), "--model"), holding: CliDefaults.Holding);
             var set = GraphDictionaries.Load(spec, bundle.Facts);
+            var interventions = edits.Count > 0 ? GraphIntervention.Check(edits, set, bundle.Facts) : null;
             var tokens = text is not null ? bundle.Encode(text, parse.GetValue(bos)) : CliParsing.TokenIds(ids!, bundle.Facts.VocabSize);
             text ??= string.Concat(tokens.Select(bundle.TokenText));
             var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions { MaxFeatureNodes = maxNodes });
@@ -67,10 +71,13 @@ public static class GraphCommand
             var info = new GraphFileInfo(parse.GetValue(slug)!, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Split(',')[0]))),
                 [.. set.Select(t => Path.GetFullPath(t.Source))], text, Path.GetFullPath(bundle.Dir), nodes, edges, scores, prunedScores);
             GraphJson.Write(outDir, graph, pruning, info, bundle.TokenText, measured is null ? null : measured.Truth, FeatureDashboards(set));
+            var recorded = interventions is null ? null : GraphIntervention.Measure(setup, graph, interventions);
+            recorded?.Write(outDir, graph, bundle.TokenText);
             GraphViewer.Write(outDir, File.ReadAllText(Path.Combine(outDir, GraphJson.FileName)));
             string? results = measured?.Write(Path.Combine(outDir, MeasuredEdges.FileName), text, methodName, evaluation.Faithfulness);
             Finish(graph, pruning, scores, prunedScores, Path.Combine(outDir, GraphJson.FileName), clock.Elapsed.TotalSeconds, JsonOutput.Target(parse, json),
                 parse.InvocationConfiguration.Output);
+            foreach (var line in recorded?.Lines(bundle.TokenText) ?? []) parse.InvocationConfiguration.Output.WriteLine(line);
             if (measured is not null) Report(results!, measured.Agreement, evaluation.Faithfulness, parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
         });

@@ -14,9 +14,10 @@ namespace RelpSae.Attribution;
 /// residual = rest + RMSNorm(a)⊙γ, and the gradient goes back through it as through the family's other norms: exactly,
 /// or with the scale frozen under the LN-rule (<see cref="RmsNormRule"/>).
 /// </summary>
-public sealed class BranchOutputDownstream(ITransformer model, HookPoint residualHook, float[] rest, (float[] Gamma, float Eps)? postNorm = null) : IDownstream
+public sealed class BranchOutputDownstream(ITransformer model, HookPoint residualHook, float[] rest, (float[] Gamma, float Eps)? postNorm = null,
+    IActivationRewrite? rewrite = null) : IDownstream
 {
-    private readonly TransformerDownstream after = new(model, residualHook);
+    private readonly TransformerDownstream after = new(model, residualHook, rewrite);
 
     public double[] Metric(float[] activations, int batch, int tokens, Metric metric) =>
         after.Metric(Residual(activations, batch).Residual, batch, tokens, metric);
@@ -62,17 +63,18 @@ public sealed class BranchOutputDownstream(ITransformer model, HookPoint residua
 
     /// <summary>
     /// The model after a site a dictionary replaces, from the prompt's clean activations at <see cref="Needs"/>: the blocks
-    /// after a residual hook, or after a branch's output (hook_attn_out, hook_mlp_out, mlp.hook_out).
+    /// after a residual hook, or after a branch's output (hook_attn_out, hook_mlp_out, mlp.hook_out); with
+    /// <paramref name="interventions"/> in force at the hooks after it.
     /// </summary>
-    public static IDownstream For(ITransformer model, HookPoint site, Func<HookPoint, float[]> clean)
+    public static IDownstream For(ITransformer model, HookPoint site, Func<HookPoint, float[]> clean, Interventions.FeatureInterventions? interventions = null)
     {
-        if (site.IsResidual) return new TransformerDownstream(model, site);
+        if (site.IsResidual) return new TransformerDownstream(model, site, interventions?.After(site, model.Facts));
         var residual = ResidualAfter(model.Facts, site);
         var (after, added) = (clean(residual), clean(Added(site)));
         var rest = new float[after.Length];
         TensorPrimitives.Subtract(after, added, rest);
         var postNorm = site.Kind == HookKind.MlpHookOut && model is IMlpPostNorm norms ? norms.MlpPostNorm(site.Layer) : ((float[], float)?)null;
-        return new BranchOutputDownstream(model, residual, rest, postNorm);
+        return new BranchOutputDownstream(model, residual, rest, postNorm, interventions?.After(residual, model.Facts));
     }
 
     /// <summary>The residual hook a branch's output is added into.</summary>

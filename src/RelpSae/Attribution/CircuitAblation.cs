@@ -9,7 +9,8 @@ namespace RelpSae.Attribution;
 /// copied as the pass went by it, and ε = y − decode(f) of the MLP's current output y — and rebuilt as decode(f̃) + ε̃, every ablated
 /// feature and error node set to its baseline value (the mean, zero, or the corrupted prompt's), the kept
 /// ones as computed. Positions where nothing is ablated are left exactly as the model computes them, so
-/// keeping every node reproduces the model bit for bit.
+/// keeping every node reproduces the model bit for bit. The splices' feature interventions act first at each hook, so the
+/// model kept whole is the intervened one.
 /// </summary>
 public sealed class CircuitAblation : IActivationRewrite
 {
@@ -53,7 +54,7 @@ public sealed class CircuitAblation : IActivationRewrite
             // block's MLP input, never before the first site (it writes after it), so its input is read here or later.
             var activation = new float[batch * first.Clean.Length];
             for (int b = 0; b < batch; b++) first.Clean.CopyTo(activation, b * first.Clean.Length);
-            rewrite.Apply(hook, activation, batch, T);
+            rewrite.Ablate(hook, activation, batch, T); // the first site's clean activation holds its interventions already
             using var fromHook = model.ForwardFrom(hook, activation, batch, T, new RunOptions { Logits = LogitRows.None, Rewrite = rewrite.After(hook) });
             return read(fromHook);
         }
@@ -75,6 +76,12 @@ public sealed class CircuitAblation : IActivationRewrite
     }
 
     public void Apply(HookPoint hook, float[] activation, int batch, int tokens)
+    {
+        splices.Interventions?.Apply(hook, activation, batch, tokens);
+        Ablate(hook, activation, batch, tokens);
+    }
+
+    private void Ablate(HookPoint hook, float[] activation, int batch, int tokens)
     {
         if (hookIndex.TryGetValue(hook, out int h)) Resplit(h, activation, batch, tokens);
         foreach (int reader in readers[hook])

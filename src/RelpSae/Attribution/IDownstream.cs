@@ -26,8 +26,9 @@ public interface IDownstream
 /// <summary>
 /// A model's blocks after a residual hook (any family). Ground truth and integrated gradients run the same
 /// shapes many times, so each shape's pass is kept and re-run on its own buffers (<see cref="ITransformerRun.Rerun"/>).
+/// <paramref name="rewrite"/> acts in every pass (feature interventions at later hooks); its passes compute every row.
 /// </summary>
-public sealed class TransformerDownstream(ITransformer model, HookPoint hook) : IDownstream
+public sealed class TransformerDownstream(ITransformer model, HookPoint hook, IActivationRewrite? rewrite = null) : IDownstream
 {
     private readonly Dictionary<(int Batch, int Tokens, bool Keep, int Position), ITransformerRun> runs = [];
 
@@ -46,7 +47,8 @@ public sealed class TransformerDownstream(ITransformer model, HookPoint hook) : 
     public double[] Metric(float[] activations, int batch, int tokens, Metric metric, float[] cleanActivation, int firstChanged)
     {
         firstChanged = CleanPrefix.Reusable(firstChanged);
-        if (firstChanged == 0) return Metric(activations, batch, tokens, metric);
+        // A pass reusing the clean rows takes no rewrite.
+        if (firstChanged == 0 || rewrite is not null) return Metric(activations, batch, tokens, metric);
         var cleanRun = CleanRun(cleanActivation, tokens);
         if (patched is { } p && p.Shape == (batch, tokens, firstChanged)) return p.Run.Rerun(activations).MetricValues(metric);
         patched?.Run.Dispose();
@@ -73,7 +75,7 @@ public sealed class TransformerDownstream(ITransformer model, HookPoint hook) : 
         var shape = (batch, tokens, keepForBackward, position);
         if (runs.TryGetValue(shape, out var run)) return run.Rerun(activations);
         run = model.ForwardFrom(hook, activations, batch, tokens,
-            new RunOptions { KeepForBackward = keepForBackward, Logits = LogitRows.None, OutputPositions = [position] });
+            new RunOptions { KeepForBackward = keepForBackward, Logits = LogitRows.None, OutputPositions = [position], Rewrite = rewrite });
         runs[shape] = run;
         return run;
     }

@@ -27,7 +27,7 @@ public static class NodeAttribution
 
     private static float[]?[] Recorded(ITransformer model, MultiSaeSplice splices, Metric metric, IAttributionMethod method)
     {
-        using var run = model.Forward(splices.Tokens, 1, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+        using var run = model.Forward(splices.Tokens, 1, new RunOptions { KeepForBackward = true, Logits = LogitRows.None, Rewrite = splices.Interventions });
         var recorded = run.ComponentBackward([metric], method.Rules);
         return splices.Saes.Select(s => CoefficientAt(model, recorded, s.Hook)).ToArray();
     }

@@ -103,6 +103,29 @@
     members.forEach((n, i) => { n.x = left + (i + 0.5) * NODE_GAP; n.y = rowY(rowKey(first)); n.slot = i; });
   });
 
+  // ---- an intervention recorded beside the graph (graph --steer/--clamp/--ablate) ----
+
+  const intervention = graph.intervention && typeof graph.intervention === 'object' ? graph.intervention : null;
+  const edits = intervention && Array.isArray(intervention.edits) ? intervention.edits : [];
+  const changedLogits = intervention && Array.isArray(intervention.logits) ? intervention.logits : [];
+  const logitByToken = new Map(changedLogits.map(l => [Number(l.token), l]));
+  const finite = x => x !== null && x !== undefined && x !== '' && Number.isFinite(Number(x));
+  // A node's change under the intervention: a feature's activation, a logit's value less the mean logit (measured); null: none recorded.
+  function changeOf(n) {
+    if (n.kind === 'feature') return finite(n.raw.intervened_activation) && finite(n.raw.activation) ? Number(n.raw.intervened_activation) - Number(n.raw.activation) : null;
+    const l = n.kind === 'logit' ? logitByToken.get(Number(n.raw.feature)) : undefined;
+    return l && finite(l.measured_delta) ? Number(l.measured_delta) : null;
+  }
+  // The nodes an edit names: its hook's block (blocks.L.…) and feature.
+  const edited = new Set(edits.map(e => { const m = /^blocks\.(\d+)\./.exec(String(e.hook)); return m ? `${m[1]}_${e.feature}` : ''; }));
+  nodes.forEach(n => {
+    n.change = intervention ? changeOf(n) : null;
+    n.edited = n.kind === 'feature' && edited.has(`${n.raw.layer}_${n.raw.feature}`);
+  });
+  const largestChange = kind => nodes.filter(n => n.kind === kind && n.change !== null).reduce((m, n) => Math.max(m, Math.abs(n.change)), 1e-30);
+  const changeScale = { feature: largestChange('feature'), logit: largestChange('logit') };
+  const editText = e => e.kind === 'ablate' ? `ablate ${e.hook}:${e.feature}` : `${e.kind} ${e.hook}:${e.feature}=${e.value}`;
+
   // ---- state: selection, pins, supernodes (circuit-tracer's qParams) ----
 
   const q = graph.qParams || {};
@@ -150,6 +173,7 @@
 
   nodes.forEach(n => {
     const g = make('svg:g', { class: `node ${n.kind}`, 'data-node-id': n.id, transform: `translate(${n.x},${n.y})` });
+    if (n.edited) g.classList.add('edited');
     if (n.kind === 'feature') g.append(make('svg:circle', { r: 7 }));
     else if (n.kind === 'error') g.append(make('svg:rect', { x: -6, y: -6, width: 12, height: 12, transform: 'rotate(45)' }));
     else g.append(make('svg:rect', { x: -9, y: -7, width: 18, height: 14, rx: n.kind === 'logit' ? 4 : 1 }));
@@ -183,6 +207,9 @@
     tooltip.replaceChildren(make('b', {}, n.label), make('br'),
       make('span', { class: 'muted' }, `${n.kind} · ${rowLabel(rowKey(n))} · pos ${n.pos} “${shown(tokens[n.pos])}”`), make('br'),
       make('span', {}, `activation ${number(n.raw.activation)} · influence ${number(n.raw.influence)} · ${n.incoming.length} in, ${n.outgoing.length} out`));
+    if (n.change !== null) tooltip.append(make('br'), make('span', { class: n.change >= 0 ? 'pos' : 'neg' }, n.kind === 'feature'
+      ? `under the intervention: activation ${number(n.raw.activation)} → ${number(n.raw.intervened_activation)}${n.edited ? ' (edited)' : ''}`
+      : `under the intervention: logit − mean logit ${n.change >= 0 ? '+' : ''}${number(n.change)} (measured)`));
     tooltip.style.display = 'block';
     moveTooltip(event);
   }
@@ -225,6 +252,7 @@
     add('activation', n.raw.activation === undefined ? undefined : number(n.raw.activation));
     add('bias', n.raw.bias === undefined ? undefined : number(n.raw.bias));
     add('influence', n.raw.influence === undefined ? undefined : number(n.raw.influence));
+    if (n.kind === 'feature' && n.change !== null) add('under the intervention', number(n.raw.intervened_activation));
     if (n.kind === 'logit') add('probability', number(n.raw.token_prob));
     return dl;
   }
@@ -295,10 +323,9 @@
   function renderPins() {
     const grouped = new Map();
     supernodes.forEach((s, i) => s.members.forEach(id => grouped.set(id, palette[i % palette.length])));
-    nodes.forEach(n => {
-      n.element.classList.toggle('pinned', pinned.includes(n.id));
-      n.element.firstChild.style.fill = grouped.get(n.id) || '';
-    });
+    groupColour = grouped;
+    nodes.forEach(n => n.element.classList.toggle('pinned', pinned.includes(n.id)));
+    paint();
     el('pins').replaceChildren(...pinned.map(id => {
       const li = make('li', { 'data-node-id': id }, `${byId.get(id).label} `);
       const unpin = make('button', { type: 'button', title: 'unpin' }, '×');
@@ -315,6 +342,55 @@
       li.append(remove);
       return li;
     }));
+  }
+
+  // Each node's fill: its change under the intervention when colouring by it is on (blue up, red down, the strongest
+  // of its kind the deepest), else its supernode's colour, else its kind's.
+  let groupColour = new Map(), colourByChange = false;
+  function paint() {
+    nodes.forEach(n => {
+      let fill = groupColour.get(n.id) || '';
+      if (colourByChange && n.change !== null) {
+        const depth = Math.min(1, Math.abs(n.change) / changeScale[n.kind]).toFixed(3);
+        fill = n.change >= 0 ? `rgba(43, 108, 176, ${depth})` : `rgba(197, 48, 48, ${depth})`;
+      }
+      n.element.firstChild.style.fill = fill;
+    });
+  }
+
+  function renderIntervention() {
+    if (!intervention) return;
+    const box = el('intervention');
+    box.hidden = false;
+    const list = make('ul', { id: 'intervention-edits' });
+    edits.forEach(e => list.append(make('li', {}, editText(e))));
+    const predicted = intervention.predicted === true;
+    const table = make('table', { id: 'intervention-logits' });
+    const head = make('tr');
+    head.append(make('th', {}, 'token'), make('th', {}, 'p clean → intervened'),
+      make('th', { title: 'the change of the logit less the mean logit, measured by running the model with the intervention' }, 'Δ measured'),
+      make('th', { title: 'the linear graph\'s prediction of that change' }, 'Δ predicted'));
+    table.append(head);
+    changedLogits.forEach(l => {
+      const row = make('tr', { 'data-token': l.token });
+      row.append(make('td', { title: `token ${l.token}${l.in_graph ? '' : ', not a logit of the graph'}` }, `“${shown(l.token_str)}”${l.in_graph ? '' : ' *'}`),
+        make('td', {}, `${number(l.clean_prob)} → ${number(l.intervened_prob)}`),
+        make('td', { class: Number(l.measured_delta) >= 0 ? 'pos' : 'neg' }, number(l.measured_delta)),
+        make('td', {}, number(l.predicted_delta)));
+      table.append(row);
+    });
+    const toggle = make('input', { id: 'colour-by-change', type: 'checkbox' });
+    toggle.addEventListener('change', () => { colourByChange = toggle.checked; paint(); });
+    const label = make('label');
+    label.append(toggle, ' colour nodes by their change (blue up, red down)');
+    const outside = Array.isArray(intervention.outside_graph) ? intervention.outside_graph : [];
+    box.replaceChildren(make('h3', {}, 'Intervention'),
+      make('p', { class: 'muted' }, 'The graph is of the clean prompt; the model was also run with these edits (edited nodes are outlined):'),
+      list, table,
+      make('p', { class: 'muted' }, (predicted ? 'Predicted: the linear graph\'s change, from the edited nodes\' paths onto each logit.'
+        : 'Steering adds a decoder direction, which is no node\'s change: measured only.') + ' * not a logit of the graph.'),
+      label);
+    if (outside.length) box.append(make('p', { class: 'muted', id: 'outside-graph' }, `${outside.length} change(s) without a node in the graph, left out of the prediction: ${outside.slice(0, 5).join('; ')}${outside.length > 5 ? '; …' : ''}`));
   }
 
   // Groups the pinned nodes that are in no supernode yet under the name typed.
@@ -367,6 +443,7 @@
   el('prompt').textContent = shown(graph.metadata && graph.metadata.prompt);
   document.title = `Attribution graph: ${shown(graph.metadata && (graph.metadata.slug || graph.metadata.prompt))}`;
   applyFilter();
+  renderIntervention();
   renderPins();
   select(selected);
 })();

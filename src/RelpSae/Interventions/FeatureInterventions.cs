@@ -64,6 +64,24 @@ public sealed class FeatureInterventions : IActivationRewrite
         if (inputWidths.TryGetValue(hook, out int width)) inputs[hook] = activation.AsSpan(0, batch * tokens * width).ToArray();
     }
 
+    /// <summary>
+    /// These interventions at the hooks after <paramref name="start"/> only, for a pass that starts there from an activation
+    /// they have already changed (the model downstream of a spliced site).
+    /// </summary>
+    public IActivationRewrite After(HookPoint start, ModelFacts facts)
+    {
+        var later = facts.HookPoints().SkipWhile(h => h != start).Skip(1).ToHashSet();
+        return new Later(this, later);
+    }
+
+    private sealed class Later(FeatureInterventions inner, HashSet<HookPoint> hooks) : IActivationRewrite
+    {
+        public void Apply(HookPoint hook, float[] activation, int batch, int tokens)
+        {
+            if (hooks.Contains(hook)) inner.Apply(hook, activation, batch, tokens);
+        }
+    }
+
     /// <summary>A transcoder's input from this pass (used once, so a later pass cannot read a stale one).</summary>
     private float[] TakeInput(HookPoint input, HookPoint output, int length)
     {

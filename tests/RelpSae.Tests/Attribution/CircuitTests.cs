@@ -9,11 +9,11 @@ namespace RelpSae.Tests.Attribution;
 /// <summary>Several SAEs spliced at once: splicing is exact, node scores match single-SAE scores, circuit ablation and its curves.</summary>
 public class CircuitTests
 {
-    private const int T = 6;
-    private static readonly Metric LogitDiff = new(MetricKind.LogitDiff, 4, 17);
-    private static readonly string[] Hooks = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_mid", "blocks.1.hook_resid_post"];
+    internal const int T = 6;
+    internal static readonly Metric LogitDiff = new(MetricKind.LogitDiff, 4, 17);
+    internal static readonly string[] Hooks = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_mid", "blocks.1.hook_resid_post"];
 
-    private static IReadOnlyList<HookedSae> Saes(Gpt2 model, params string[] hooks) => SaeSet.Check(
+    internal static IReadOnlyList<HookedSae> Saes(Gpt2 model, params string[] hooks) => SaeSet.Check(
         hooks.Select((h, i) => new HookedSae($"sae{i}", AttributionTests.RandomSae(model.Config.DModel, 24, seed: 3 + i), model.Facts.ParseHook(h))).ToList(),
         model.Facts);
 

@@ -31,6 +31,36 @@ public class GraphResidualSaeTests
     }
 
     [Fact]
+    public void AnAblationOfAResidualFeatureIsRecordedAsAttributeSeesIt()
+    {
+        string Run(params string[] extra)
+        {
+            var outDir = Directory.CreateTempSubdirectory("relp-graph-").FullName;
+            var (code, _, error) = CliHarness.Run(["graph", "--prompt", "The tower card means", "--model", CliHarness.Tarot, "--saes", Saes,
+                "--out", outDir, "--methods", "none", .. extra]);
+            Assert.True(code == 0, error);
+            return File.ReadAllText(Path.Combine(outDir, GraphJson.FileName));
+        }
+        List<JsonObject> Features(string json) => [.. JsonNode.Parse(json)!["nodes"]!.AsArray().Select(n => n!.AsObject())
+            .Where(n => (string)n["feature_type"]! == GraphJson.ResidualFeature)];
+        var node = Features(Run()).Where(n => (string)n["layer"]! == "1").MaxBy(n => (double)n["activation"]!)!;
+        string ablate = $"blocks.1.hook_resid_post:{(int)node["feature"]!}";
+        var graph = Run("--ablate", ablate);
+        foreach (var n in Features(graph))
+        {
+            if ((string)n["layer"]! == "0") Assert.Equal((double)n["activation"]!, (double)n["intervened_activation"]!, 5);
+            if ((string)n["layer"]! == "1" && (int)n["feature"]! == (int)node["feature"]!) Assert.Equal(0, (double)n["intervened_activation"]!);
+        }
+        // A spliced SAE with its error node live is the identity, so the four SAEs' intervened model is attribute's with the one ablated.
+        var logit = JsonNode.Parse(graph)!["intervention"]!["logits"]![0]!;
+        var (code, output, error) = CliHarness.Run("attribute", "--model", CliHarness.Tarot, "--sae", Path.Combine(Saes, "blocks.1.hook_resid_post"),
+            "--prompt", "The tower card means", "--target", ((int)logit["token"]!).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--metric", "logit", "--methods", "gradient", "--ablate", ablate, "--json", "-");
+        Assert.True(code == 0, error);
+        Assert.Equal(System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("metric").GetProperty("clean").GetDouble(), (double)logit["intervened_logit"]!, 4);
+    }
+
+    [Fact]
     public void TranscodersAndSaesInOneGraphAreRefused() => BadInputTests.AssertUserError(
         Graph($"{TestPaths.Data("graph-transcoders")},{Path.Combine(Saes, "blocks.0.hook_resid_post")}"),
         "is a transcoder but " + Path.Combine(Saes, "blocks.0.hook_resid_post") + " is an SAE: an attribution graph is over transcoders or over residual-stream SAEs, not both");

@@ -113,12 +113,28 @@ public class InterventionCommandTests
     }
 
     [Fact]
-    public void DictionariesWithoutInterventionsAndCircuitsOfAnIntervenedModelAreRefused()
-    {
+    public void DictionariesWithoutInterventionsAreRefused() =>
         BadInputTests.AssertUserError(["generate", "--prompt", "The Tower", "--sae", CliDefaults.EmbeddedSae],
             "--sae names the dictionaries whose features --steer, --clamp and --ablate change");
-        BadInputTests.AssertUserError(["attribute", "--prompt", "The Tower", "--saes", SaeSetOptions.EmbeddedSaes, "--steer", $"{Hook}:3=1"],
-            "circuits of an intervened model (--saes) are not supported");
+
+    [Fact]
+    public void ACircuitOfAnIntervenedModelExplainsTheModelAttributeOfOneSaeSees()
+    {
+        string[] args = ["attribute", "--prompt", "The Tower", "--methods", "gradient,ig", "--target", "388", "--metric", "logit"];
+        string[] steer = ["--steer", $"{Hook}:17=30"];
+        // The same SAE alone (the set's, not the default --sae) with the same steer: the intervened model's metric, computed on its own path.
+        double single = Json([.. args, "--sae", Path.Combine(SaeSetOptions.EmbeddedSaes, Hook), .. steer]).GetProperty("metric").GetProperty("clean").GetDouble();
+        var plain = Json([.. args, "--saes", SaeSetOptions.EmbeddedSaes]);
+        var circuit = Json([.. args, "--saes", SaeSetOptions.EmbeddedSaes, .. steer]);
+        Assert.Equal(single, circuit.GetProperty("metric_clean").GetDouble(), 4);
+        Assert.NotEqual(plain.GetProperty("metric_clean").GetDouble(), circuit.GetProperty("metric_clean").GetDouble(), 1e-2);
+        Assert.Equal("steer", circuit.GetProperty("interventions")[0].GetProperty("kind").GetString());
+        var (code, output, error) = CliHarness.Run([.. args, "--saes", SaeSetOptions.EmbeddedSaes, .. steer]);
+        Assert.True(code == 0, error);
+        Assert.Contains($"changed   steer {Hook}:17=30 (in the model attributed", output);
+
+        BadInputTests.AssertUserError(["attribute", "--prompt", "The Tower", "--saes", SaeSetOptions.EmbeddedSaes, "--clamp", $"{Hook}:3=1"],
+            $"--clamp {Hook}:3=1: a clamp or an ablation goes at the first spliced site; blocks.0.hook_resid_post comes before it");
     }
 
     [Fact]

@@ -112,6 +112,20 @@ public class FeatureInterventionTests
     }
 
     [Fact]
+    public void ATranscoderInASetOfDictionariesIsEncodedFromItsMlpsInput()
+    {
+        // generate --saes loads a transcoder as a HookedSae (its output hook, and its input); its features come from the input too.
+        var (input, output) = (new HookPoint(HookKind.Ln2Normalized, 1), new HookPoint(HookKind.MlpOut, 1));
+        var transcoder = TranscoderSpliceTests.RandomTranscoder(128, SaeArchitecture.Standard, input.Name, output.Name, skip: false);
+        var f = transcoder.Encode(Model.ActivationAt(input, Prompt, 1));
+        int feature = ActiveFeature(f, Prompt.Length);
+        FeatureIntervention[] clamp = [FeatureIntervention.Clamp(output.Name, feature, 2.5f)];
+        var fromSet = new FeatureInterventions(clamp, [FeatureDictionary.Of(new HookedSae("set", transcoder.Dictionary, output, input))], Model.Facts);
+        var alone = new FeatureInterventions(clamp, [FeatureDictionary.Of(transcoder, Model.Facts, "alone")], Model.Facts);
+        Assert.Equal(Logits(Prompt, new RunOptions { Rewrite = alone }), Logits(Prompt, new RunOptions { Rewrite = fromSet }));
+    }
+
+    [Fact]
     public void TheSpliceIsOfTheIntervenedModel()
     {
         var f = Sae.Value.Encode(Model.ActivationAt(Hook, Prompt, 1));
