@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RelpSae.Attribution;
 using RelpSae.Graphs;
 using RelpSae.Model;
 using RelpSae.Sae;
@@ -25,7 +26,7 @@ public static class GraphCommand
         };
         var method = new Option<string>("--method")
         {
-            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model), gradient (the exact gradient of the spliced model) or a RelP preset or rule list; the MLPs are cut in every one.",
+            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model), gradient (the exact gradient of the spliced model), ig (integrated gradients: the exact gradient averaged along the path that moves every MLP output's nodes from zero to their values) or a RelP preset or rule list; the MLPs are cut in every one.",
             DefaultValueFactory = _ => GraphMethod.Replacement,
         };
         var nodeThreshold = new Option<double>("--node-threshold") { Description = "Keep the nodes that carry this share of the influence on the logits, in (0, 1].", DefaultValueFactory = _ => 0.8 };
@@ -36,13 +37,18 @@ public static class GraphCommand
             Description = "Methods whose edge weights are measured against patching: each kept edge's true direct effect (attention and norms live, every other node held) beside its weight under each, in results.json; none to skip.",
             DefaultValueFactory = _ => "replacement,gradient,relp",
         };
+        var igSteps = new Option<int>("--ig-steps")
+        {
+            Description = $"Integrated-gradients steps of ig (midpoint rule, at most {IntegratedGradients.MaxSteps}); each costs a gradient graph's backward passes.",
+            DefaultValueFactory = _ => 16,
+        };
         var slug = new Option<string>("--slug") { Description = "The graph's name in its metadata.", DefaultValueFactory = _ => "graph" };
         var bos = CliDefaults.PrependBosOption();
         var output = new Option<string>("--out") { Description = $"Folder for {GraphJson.FileName}.", Required = true };
         var json = JsonOutput.Option("a summary");
         var command = new Command("graph", "Attribution graph of a prompt over transcoder features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
         {
-            prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
+            prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, igSteps, slug, bos, output, json,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -50,8 +56,9 @@ public static class GraphCommand
             string? text = parse.GetValue(prompt), ids = parse.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new RelpSaeException("give the prompt as --prompt TEXT or --prompt-ids IDS (one of them)");
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
-            var rules = GraphMethod.Parse(methodName);
+            GraphMethod.Parse(methodName);
             var compared = MeasuredMethods(parse.GetValue(methods)!, methodName);
+            int steps = IntegratedGradients.CheckedSteps(parse.GetValue(igSteps));
             double nodes = parse.GetValue(nodeThreshold), edges = parse.GetValue(edgeThreshold);
             foreach (var (name, value) in new[] { ("--node-threshold", nodes), ("--edge-threshold", edges) })
                 if (!(value > 0 && value <= 1)) throw new RelpSaeException($"{name} must lie in (0, 1], got {value}");
@@ -68,8 +75,7 @@ public static class GraphCommand
             var tokens = text is not null ? bundle.Encode(text, parse.GetValue(bos)) : CliParsing.TokenIds(ids!, bundle.Facts.VocabSize);
             text ??= string.Concat(tokens.Select(bundle.TokenText));
             var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions { MaxFeatureNodes = maxNodes });
-            var graph = ProgressDisplay.Run("graph", setup.Targets, "rows",
-                update => GraphAttribution.Build(setup, rules, methodName, done => update(done, ""), cancel));
+            var graph = Build(setup, methodName, steps, "graph", cancel);
             var pruning = GraphPruning.Prune(graph, nodes, edges);
             var scores = GraphScores.Of(graph);
             var prunedScores = GraphScores.Of(graph, pruning.EdgeMask);
@@ -78,8 +84,7 @@ public static class GraphCommand
             {
                 var graphs = new List<AttributionGraph> { graph };
                 foreach (var other in compared.Where(m => m != methodName))
-                    graphs.Add(ProgressDisplay.Run($"graph ({other})", setup.Targets, "rows",
-                        update => GraphAttribution.Build(setup, GraphMethod.Parse(other), other, done => update(done, ""), cancel)));
+                    graphs.Add(Build(setup, other, steps, $"graph ({other})", cancel));
                 measured = MeasuredEdges.Measure(setup, graphs, pruning);
             }
             Directory.CreateDirectory(outDir);
@@ -95,6 +100,11 @@ public static class GraphCommand
         });
         return command;
     }
+
+    /// <summary>The graph under one method, its progress in backward rows (ig's steps a target).</summary>
+    private static AttributionGraph Build(GraphSetup setup, string method, int igSteps, string title, CancellationToken cancel) =>
+        ProgressDisplay.Run(title, (double)setup.Targets * GraphMethod.RowsPerTarget(method, igSteps), "rows",
+            update => GraphMethod.Build(setup, method, igSteps, done => update(done, ""), cancel));
 
     /// <summary>The methods to measure, the graph's own first; empty for "none".</summary>
     private static IReadOnlyList<string> MeasuredMethods(string list, string graphMethod)

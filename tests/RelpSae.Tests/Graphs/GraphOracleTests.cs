@@ -25,14 +25,16 @@ public class GraphOracleTests
     };
 
     internal static AttributionGraph Build(string method = GraphMethod.Replacement, GraphOptions? options = null, string fixture = "tarot-gpt2",
-        string transcoders = "graph-transcoders")
+        string transcoders = "graph-transcoders", int igSteps = 4)
+        => GraphMethod.Build(Setup(fixture, transcoders, options), method, igSteps);
+
+    internal static GraphSetup Setup(string fixture = "tarot-gpt2", string transcoders = "graph-transcoders", GraphOptions? options = null)
     {
         string folder = TestPaths.Data(transcoders);
         var model = Families.Named(fixture).Load();
         using var expected = SafetensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
         int[] tokens = [.. expected.ReadFloat("tokens").Data.Select(t => (int)t)];
-        var setup = GraphSetup.Create(model, TranscoderSet.Load(folder, model.Facts), tokens, options ?? new GraphOptions());
-        return GraphAttribution.Build(setup, GraphMethod.Parse(method), method);
+        return GraphSetup.Create(model, TranscoderSet.Load(folder, model.Facts), tokens, options ?? new GraphOptions());
     }
 
     [Theory]
@@ -54,8 +56,14 @@ public class GraphOracleTests
         var probabilities = expected.ReadFloat("logit_probabilities").Data;
         for (int k = 0; k < probabilities.Length; k++) Assert.Equal(probabilities[k], graph.LogitProbabilities[k], 1e-4f);
 
-        var adjacency = expected.ReadFloat("adjacency").Data;
-        var bias = expected.ReadFloat("bias").Data;
+        AssertEdges(graph, expected, "adjacency", "bias");
+    }
+
+    /// <summary>The graph's edges and biases are those of the reference's tensors <paramref name="adjacencyKey"/> and <paramref name="biasKey"/>.</summary>
+    internal static void AssertEdges(AttributionGraph graph, SafetensorsFile expected, string adjacencyKey, string biasKey)
+    {
+        var adjacency = expected.ReadFloat(adjacencyKey).Data;
+        var bias = expected.ReadFloat(biasKey).Data;
         int n = graph.Count;
         Assert.Equal(adjacency.Length, n * n);
         double worst = 0;
