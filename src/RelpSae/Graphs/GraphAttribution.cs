@@ -15,7 +15,9 @@ namespace RelpSae.Graphs;
 /// </summary>
 public static class GraphAttribution
 {
-    public static AttributionGraph Build(GraphSetup setup, PropagationRules rules, string method, Action<int>? progress = null, CancellationToken cancel = default)
+    /// <param name="sameFeaturesAs">A graph of the same setup whose feature nodes this one keeps (for comparing methods edge by edge); null: chosen by influence.</param>
+    public static AttributionGraph Build(GraphSetup setup, PropagationRules rules, string method, Action<int>? progress = null, CancellationToken cancel = default,
+        AttributionGraph? sameFeaturesAs = null)
     {
         int batch = Math.Min(SequencesPerPass(setup), Math.Max(1, setup.Targets));
         using var run = setup.Model.Forward(Repeated(setup.Tokens, batch), batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
@@ -27,7 +29,7 @@ public static class GraphAttribution
             run.SeededBackward([.. chunk.Select((t, b) => Seed(setup, t, b))], rules, record, skips);
             Contract(setup, record, chunk, buffer);
             return buffer;
-        }, progress, cancel);
+        }, progress, cancel, sameFeaturesAs);
     }
 
     /// <summary>Sequences of the prompt one backward pass carries: <see cref="GraphOptions.BatchRows"/> rows, fewer where memory is short.</summary>
@@ -56,10 +58,11 @@ public static class GraphAttribution
     /// <summary>
     /// Every target's row of edges, the logits first, then the features in circuit-tracer's order; <paramref name="rowsOf"/>
     /// gives up to <paramref name="targetsPerPass"/> targets' rows at once, [targets × <see cref="Columns"/>] (read before
-    /// its next call). <paramref name="progress"/> hears the targets done.
+    /// its next call). <paramref name="progress"/> hears the targets done. With <paramref name="sameFeaturesAs"/>, its
+    /// feature nodes are the ones visited.
     /// </summary>
     internal static AttributionGraph Visit(GraphSetup setup, string method, int targetsPerPass, Func<int[], float[]> rowsOf, Action<int>? progress,
-        CancellationToken cancel)
+        CancellationToken cancel, AttributionGraph? sameFeaturesAs)
     {
         int nFeat = setup.ActiveFeatures, nAll = Columns(setup), logitStart = LogitStart(setup);
         // Targets are numbered as nodes: features 0..nFeat-1, logits logitStart...
@@ -80,7 +83,8 @@ public static class GraphAttribution
 
         Attribute([.. Enumerable.Range(logitStart, setup.Logits.Tokens.Length)]);
         int kept = setup.KeptFeatures;
-        if (kept == nFeat) Attribute([.. Enumerable.Range(0, nFeat)]);
+        if (sameFeaturesAs is not null) Attribute(FeaturesOf(setup, sameFeaturesAs));
+        else if (kept == nFeat) Attribute([.. Enumerable.Range(0, nFeat)]);
         else
         {
             var visited = new bool[nFeat];
@@ -159,6 +163,15 @@ public static class GraphAttribution
     {
         long perRow = sizeof(float) * (long)f.NLayers * (8L * f.DModel + 3L * f.DMlp + (long)f.NHeads * T);
         return (int)Math.Clamp(available / 4 / (perRow * T), 1, int.MaxValue);
+    }
+
+    /// <summary>The setup's numbers of <paramref name="graph"/>'s feature nodes.</summary>
+    private static int[] FeaturesOf(GraphSetup setup, AttributionGraph graph)
+    {
+        var wanted = graph.Nodes.Where(n => n.Kind == GraphNodeKind.Feature).Select(n => (n.Layer, n.Position, n.Index)).ToHashSet();
+        var features = Enumerable.Range(0, setup.ActiveFeatures).Where(f => wanted.Contains((setup.FeatureLayer[f], setup.FeaturePosition[f], setup.FeatureIndex[f]))).ToArray();
+        if (features.Length != wanted.Count) throw new ArgumentException($"the {graph.Method} graph has feature nodes this prompt's setup does not: it is not of the same setup");
+        return features;
     }
 
     /// <summary>The graph of the kept features (circuit-tracer's column selection) with every row's bias from all its sources.</summary>

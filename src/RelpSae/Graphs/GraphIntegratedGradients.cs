@@ -18,14 +18,17 @@ namespace RelpSae.Graphs;
 public static class GraphIntegratedGradients
 {
     /// <param name="progress">Hears the backward rows done: targets × steps.</param>
-    public static AttributionGraph Build(GraphSetup setup, int steps, Action<int>? progress = null, CancellationToken cancel = default)
+    /// <param name="sameFeaturesAs">A graph of the same setup whose feature nodes this one keeps; null: chosen by influence.</param>
+    public static AttributionGraph Build(GraphSetup setup, int steps, Action<int>? progress = null, CancellationToken cancel = default,
+        AttributionGraph? sameFeaturesAs = null)
     {
         var (alphas, weights) = Quadrature.Create(QuadratureRule.Midpoint, IntegratedGradients.CheckedSteps(steps));
-        return Build(setup, alphas, weights, progress, cancel);
+        return Build(setup, alphas, weights, progress, cancel, sameFeaturesAs);
     }
 
     /// <summary>The graph from the gradients at path points <paramref name="alphas"/>, weighted by <paramref name="weights"/>.</summary>
-    internal static AttributionGraph Build(GraphSetup setup, double[] alphas, double[] weights, Action<int>? progress = null, CancellationToken cancel = default)
+    internal static AttributionGraph Build(GraphSetup setup, double[] alphas, double[] weights, Action<int>? progress = null, CancellationToken cancel = default,
+        AttributionGraph? sameFeaturesAs = null)
     {
         int steps = alphas.Length, L = setup.Layers, size = setup.Tokens.Length * setup.Model.Facts.DModel, capacity = GraphAttribution.SequencesPerPass(setup);
         // Path points a pass, split evenly over the passes a target needs; targets a pass, as many as the rest allows.
@@ -71,7 +74,7 @@ public static class GraphIntegratedGradients
                 }
                 GraphAttribution.Contract(setup, mean, chunk, buffer);
                 return buffer;
-            }, done => progress?.Invoke(done * steps), cancel);
+            }, done => progress?.Invoke(done * steps), cancel, sameFeaturesAs);
         }
         finally { run?.Dispose(); }
     }

@@ -30,11 +30,16 @@ public static class GraphMethod
     /// <summary>Backward rows a target costs under the method: <paramref name="igSteps"/> for ig, one for the rest.</summary>
     public static int RowsPerTarget(string name, int igSteps) => IsIntegratedGradients(name) ? igSteps : 1;
 
-    /// <summary>The graph under the method named; <paramref name="progress"/> hears the backward rows done (<see cref="RowsPerTarget"/> a target).</summary>
-    public static AttributionGraph Build(GraphSetup setup, string name, int igSteps, Action<int>? progress = null, CancellationToken cancel = default) =>
+    /// <summary>
+    /// The graph under the method named; <paramref name="progress"/> hears the backward rows done (<see cref="RowsPerTarget"/>
+    /// a target). With <paramref name="sameFeaturesAs"/> (a graph of the same setup) it keeps that graph's feature nodes, so
+    /// that the two compare edge by edge; otherwise its own most influential ones.
+    /// </summary>
+    public static AttributionGraph Build(GraphSetup setup, string name, int igSteps, Action<int>? progress = null, CancellationToken cancel = default,
+        AttributionGraph? sameFeaturesAs = null) =>
         IsIntegratedGradients(name)
-            ? GraphIntegratedGradients.Build(setup, igSteps, progress, cancel)
-            : GraphAttribution.Build(setup, Parse(name), name, progress, cancel);
+            ? GraphIntegratedGradients.Build(setup, igSteps, progress, cancel, sameFeaturesAs)
+            : GraphAttribution.Build(setup, Parse(name), name, progress, cancel, sameFeaturesAs);
 
     private static bool IsIntegratedGradients(string name) => name.Trim().ToLowerInvariant() == IntegratedGradients;
 }

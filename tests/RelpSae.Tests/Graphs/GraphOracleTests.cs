@@ -87,6 +87,28 @@ public class GraphOracleTests
         }
     }
 
+    [Theory]
+    [InlineData("gradient")]
+    [InlineData("ig")]
+    public void AMethodComparedWithAGraphOfFewerFeaturesThanActiveKeepsItsFeaturesAndItsOwnEdges(string method)
+    {
+        // Each method ranks features by its own influence: left alone, it would keep others than the graph it is compared with.
+        var options = new GraphOptions { MaxFeatureNodes = 40 };
+        var setup = Setup(options: options);
+        var first = GraphMethod.Build(setup, GraphMethod.Replacement, 4);
+        var compared = GraphMethod.Build(setup, method, 4, sameFeaturesAs: first);
+        Assert.Equal(first.Nodes, compared.Nodes);
+        // Its edges are its own: those of its graph of every feature, between the same nodes.
+        var full = GraphMethod.Build(Setup(), method, 4);
+        var index = full.Nodes.Select((node, i) => (node, i)).ToDictionary(p => p.node, p => p.i);
+        for (int t = 0; t < compared.Count; t++)
+        {
+            if (compared.Nodes[t].Kind is not (GraphNodeKind.Feature or GraphNodeKind.Logit)) continue;
+            for (int s = 0; s < compared.Count; s++)
+                Assert.Equal(full.Edge(index[compared.Nodes[t]], index[compared.Nodes[s]]), compared.Edge(t, s), 1e-5f);
+        }
+    }
+
     [Fact]
     public void TheExactGradientGivesOtherEdgesThanTheFrozenModel()
     {
