@@ -9,7 +9,9 @@ graph-transcoders-neox/ for tiny-neox: attention and MLP in parallel, both readi
                                     skip connection W_skip
   expected.safetensors              the graph: tokens, logit_tokens, logit_probabilities, features [n_features × 4]
                                     (layer, position, index, activation), adjacency [n × n] (target × source, nodes in
-                                    circuit-tracer's order: features, errors, embeddings, logits) and bias [n]
+                                    circuit-tracer's order: features, errors, embeddings, logits) and bias [n];
+                                    gradient_adjacency/gradient_bias and ig_adjacency/ig_bias (ig_steps midpoint
+                                    steps): the same nodes' edges by the gradient and integrated-gradients methods
 
 The replacement model is GPT-2 written out here in float64 with the attention patterns and the LayerNorm scales (ln_1,
 ln_2, ln_f) detached at their clean values, each MLP replaced by its transcoder's features (the source a_s times W_dec)
@@ -19,6 +21,12 @@ activation, each error vector, each embedding row (hook_embed). Targets: each fe
 salient logit's demeaned value. Edge = source · d(target)/d(source) (autograd); bias = the target with every source
 set to zero, computed by running the frozen model again, not from the edges. The script checks that edges + bias give
 each target back.
+
+The gradient and integrated-gradients edges are those of the same spliced model with its attention and norms live:
+every node feature and error is α times its value (the embeddings, b_dec, the skip connection's live path and what
+is no node as they are), and edge = source · Σ_j w_j d(target)/d(source) at the points α_j (α = 1 alone for the
+gradient; the midpoint rule for IG, whose bias is input − Σ edges). The script checks that the live model at α = 1
+is the clean run and that IG's edges from the features and errors approach target(1) − target(0) as the steps grow.
 
 Run: /usr/bin/python3 scripts/graph_reference.py   (from the repository root)
 """
