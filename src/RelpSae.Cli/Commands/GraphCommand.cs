@@ -84,7 +84,7 @@ public static class GraphCommand
             {
                 var graphs = new List<AttributionGraph> { graph };
                 foreach (var other in compared.Where(m => m != methodName))
-                    graphs.Add(Build(setup, other, steps, $"graph ({other})", cancel, sameFeaturesAs: graph));
+                    graphs.Add(Build(setup, other, steps, other == GraphMethod.IntegratedGradients ? "graph" : $"graph ({other})", cancel, sameFeaturesAs: graph));
                 measured = MeasuredEdges.Measure(setup, graphs, pruning);
             }
             Directory.CreateDirectory(outDir);
@@ -101,10 +101,13 @@ public static class GraphCommand
         return command;
     }
 
-    /// <summary>The graph under one method, its progress in backward rows (ig's steps a target).</summary>
-    private static AttributionGraph Build(GraphSetup setup, string method, int igSteps, string title, CancellationToken cancel, AttributionGraph? sameFeaturesAs = null) =>
-        ProgressDisplay.Run(title, (double)setup.Targets * GraphMethod.RowsPerTarget(method, igSteps), "rows",
+    /// <summary>The graph under one method, its progress in backward rows (ig's steps a target, named in the title).</summary>
+    private static AttributionGraph Build(GraphSetup setup, string method, int igSteps, string title, CancellationToken cancel, AttributionGraph? sameFeaturesAs = null)
+    {
+        int rows = GraphMethod.RowsPerTarget(method, igSteps);
+        return ProgressDisplay.Run(rows > 1 ? $"{title} ({method}, {rows} steps a target)" : title, (double)setup.Targets * rows, "rows",
             update => GraphMethod.Build(setup, method, igSteps, done => update(done, ""), cancel, sameFeaturesAs));
+    }
 
     /// <summary>The methods to measure, the graph's own first; empty for "none".</summary>
     private static IReadOnlyList<string> MeasuredMethods(string list, string graphMethod)
