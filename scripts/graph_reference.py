@@ -10,7 +10,9 @@ for tarot-gpt2 with residual-stream SAEs, below):
                                     skip connection W_skip
   expected.safetensors              the graph: tokens, logit_tokens, logit_probabilities, features [n_features × 4]
                                     (layer, position, index, activation), adjacency [n × n] (target × source, nodes in
-                                    circuit-tracer's order: features, errors, embeddings, logits) and bias [n]
+                                    circuit-tracer's order: features, errors, embeddings, logits) and bias [n];
+                                    gradient_adjacency/gradient_bias and ig_adjacency/ig_bias (ig_steps midpoint
+                                    steps): the same nodes' edges by the gradient and integrated-gradients methods
 
 The replacement model is GPT-2 written out here in float64 with the attention patterns and the LayerNorm scales (ln_1,
 ln_2, ln_f) detached at their clean values, each MLP replaced by its transcoder's features (the source a_s times W_dec)
@@ -20,6 +22,12 @@ activation, each error vector, each embedding row (hook_embed). Targets: each fe
 salient logit's demeaned value. Edge = source · d(target)/d(source) (autograd); bias = the target with every source
 set to zero, computed by running the frozen model again, not from the edges. The script checks that edges + bias give
 each target back.
+
+The gradient and integrated-gradients edges are those of the same spliced model with its attention and norms live:
+every node feature and error is α times its value (the embeddings, b_dec, the skip connection's live path and what
+is no node as they are), and edge = source · Σ_j w_j d(target)/d(source) at the points α_j (α = 1 alone for the
+gradient; the midpoint rule for IG, whose bias is input − Σ edges). The script checks that the live model at α = 1
+is the clean run and that IG's edges from the features and errors approach target(1) − target(0) as the steps grow.
 
 graph-resid-saes/: one random JumpReLU SAE at every blocks.N.hook_resid_post in SAELens' folder layout (cfg.json,
 sae_weights.safetensors; b_dec subtracted from the input) and the graph over their features. Each hook's activation is
@@ -41,6 +49,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "
 OUT = os.path.join(ROOT, "graph-transcoders")
 TOKENS = [0, 17, 250, 3, 99, 512, 7]
 D_SAE = 32
+IG_STEPS = 4   # midpoint rule
 torch.set_default_dtype(torch.float64)
 
 
@@ -75,8 +84,9 @@ def gelu_new(x):
 
 
 def run(w, tcs, n_layers, n_heads, emb, frozen=None, sources=None):
-    """The model on embedding rows emb [T, d]; clean when frozen is None (recording what to freeze and splice), else the
-    replacement model with frozen patterns and scales and the MLPs made of sources (features, errors)."""
+    """The model on embedding rows emb [T, d]; clean when sources is None (recording what to freeze and splice), else the
+    MLPs made of sources (features, errors), with the patterns and scales frozen (the replacement model) or, when frozen
+    is None, live."""
     T, d = emb.shape
     dh = d // n_heads
     rec = {"pattern": [], "s1": [], "s2": [], "xhat": [], "mlp": [], "pre": []}
@@ -97,7 +107,7 @@ def run(w, tcs, n_layers, n_heads, emb, frozen=None, sources=None):
         xhat, s2 = layer_norm(x, torch.ones(d), torch.zeros(d), None if frozen is None else frozen["s2"][l])
         t = tcs[l]
         pre = xhat @ t["W_enc"].T + t["b_enc"]
-        if frozen is None:
+        if sources is None:
             h2 = xhat * w[p + "ln_2.weight"] + w[p + "ln_2.bias"]
             mlp = gelu_new(h2 @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"]) @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
         else:
@@ -120,11 +130,13 @@ def write_set(folder, tcs, input_hook):
         fh.write(f'feature_input_hook: "{input_hook}"\nfeature_output_hook: "hook_mlp_out"\n')
 
 
-def graph(folder, tokens, tcs, n_layers, emb, unembed, clean, frozen_run, zero_bos):
-    """The graph of the frozen replacement model. clean: the clean run's record (per layer the transcoder's input
-    "xhat", its pre-activations "pre" and the MLP's output "mlp"; "final", the final norm's output); frozen_run(emb,
-    features, errors): the frozen model's record from embedding rows and each layer's features [T, d_sae] and errors
-    [T, d]. zero_bos: position 0's features and errors are no nodes (the prompt starts with BOS)."""
+def graph(folder, tokens, tcs, n_layers, emb, unembed, clean, spliced_run, zero_bos):
+    """The graph of the frozen replacement model, and those of the gradient and integrated-gradients methods. clean: the
+    clean run's record (per layer the transcoder's input "xhat", its pre-activations "pre" and the MLP's output "mlp";
+    "final", the final norm's output); spliced_run(emb, features, errors, frozen): the record of the model with its MLPs
+    made of each layer's features [T, d_sae] and errors [T, d], from embedding rows, its patterns and norm scales frozen
+    at their clean values or (frozen=False) live. zero_bos: position 0's features and errors are no nodes (the prompt
+    starts with BOS)."""
     T = len(tokens)
     feats, errors, node_mask = [], [], []
     for l, t in enumerate(tcs):
@@ -153,7 +165,7 @@ def graph(folder, tokens, tcs, n_layers, emb, unembed, clean, frozen_run, zero_b
     err = torch.stack(errors).clone().requires_grad_(True)
     e = emb.clone().requires_grad_(True)
 
-    def targets(a, err, e):
+    def targets(a, err, e, frozen=True):
         features, k = [], 0
         for l in range(n_layers):
             f = torch.where(node_mask[l], torch.zeros(()), feats[l])
@@ -163,7 +175,7 @@ def graph(folder, tokens, tcs, n_layers, emb, unembed, clean, frozen_run, zero_b
                 k += len(idx)
             features.append(f)
         errs = [torch.cat([errors[l][:first], err[l][first:]]) for l in range(n_layers)]
-        r = frozen_run(e, features, errs)
+        r = spliced_run(e, features, errs, frozen)
         pre = torch.stack([r["pre"][l][p, i] for l, p, i in active])
         return torch.cat([pre, directions @ r["final"][-1]])
 
@@ -187,12 +199,50 @@ def graph(folder, tokens, tcs, n_layers, emb, unembed, clean, frozen_run, zero_b
     rows = torch.cat([torch.arange(n_feat), torch.arange(n - n_logit, n)])
     assert torch.allclose(adjacency[rows].sum(1) + bias[rows], clean_inputs, atol=1e-8), "edges + bias do not give the inputs back"
 
+    def path_edges(alphas, weights):
+        """The live model's edges averaged along the path: source · Σ_j w_j ∂target/∂source at the point α_j, where every
+        node feature and error is α_j times its value (the embeddings, and what is no node, held); bias = input − Σ edges."""
+        adj = torch.zeros(n, n)
+        for alpha, weight in zip(alphas, weights):
+            xa, xerr, xe = (alpha * a.detach()).requires_grad_(True), (alpha * err.detach()).requires_grad_(True), emb.clone().requires_grad_(True)
+            point = targets(xa, xerr, xe, frozen=False)
+            for row in range(n_feat + n_logit):
+                ga, gerr, ge = torch.autograd.grad(point[row], (xa, xerr, xe), retain_graph=True)
+                target = row if row < n_feat else n - n_logit + (row - n_feat)
+                adj[target, :n_feat] += weight * a.detach() * ga
+                adj[target, n_feat:n_feat + n_layers * T] += weight * (err.detach() * gerr).sum(-1).reshape(-1)
+                adj[target, n_feat + n_layers * T:n_feat + n_layers * T + T] += weight * (emb * ge).sum(-1)
+        b = torch.zeros(n)
+        b[rows] = clean_inputs - adj[rows].sum(1)
+        return adj, b
+
+    with torch.no_grad():
+        live_one = targets(a, err, e, frozen=False)
+        live_zero = targets(torch.zeros_like(a), torch.zeros_like(err), e, frozen=False)
+    assert torch.allclose(live_one, clean_inputs, atol=1e-9), "the live spliced model does not reproduce the clean run"
+    gradient, gradient_bias = path_edges([1.0], [1.0])
+
+    def midpoint(steps):
+        return [(k + 0.5) / steps for k in range(steps)], [1 / steps] * steps
+
+    def completeness_gap(adj):
+        """Largest |Σ edges from the MLP outputs − (target(α=1) − target(α=0))| over the targets."""
+        return float((adj[rows, :n_feat + n_layers * T].sum(1) - (live_one - live_zero)).abs().max())
+
+    ig, ig_bias = path_edges(*midpoint(IG_STEPS))
+    gaps = {steps: completeness_gap(path_edges(*midpoint(steps))[0]) for steps in (1, 4, 32)}
+    assert gaps[32] < gaps[4] < gaps[1], f"integrated gradients' completeness does not converge: {gaps}"
+
     features = torch.tensor([[l, p, i, float(feats[l][p, i])] for l, p, i in active])
     write_safetensors(os.path.join(folder, "expected.safetensors"), {
         "tokens": torch.tensor(tokens, dtype=torch.float32).numpy(), "logit_tokens": top_i.float().numpy(),
         "logit_probabilities": top_p.float().numpy(), "features": features.float().numpy(),
-        "adjacency": adjacency.float().numpy(), "bias": bias.float().numpy()})
-    print(f"{folder}: {n_feat} features, {n_logit} logits, {n} nodes; largest edge {adjacency.abs().max():.3f}")
+        "adjacency": adjacency.float().numpy(), "bias": bias.float().numpy(),
+        "gradient_adjacency": gradient.float().numpy(), "gradient_bias": gradient_bias.float().numpy(),
+        "ig_adjacency": ig.float().numpy(), "ig_bias": ig_bias.float().numpy(),
+        "ig_steps": torch.tensor([IG_STEPS], dtype=torch.float32).numpy()})
+    print(f"{folder}: {n_feat} features, {n_logit} logits, {n} nodes; largest edge {adjacency.abs().max():.3f}; "
+          f"IG completeness gap by steps {', '.join(f'{k}: {v:.2e}' for k, v in gaps.items())}")
 
 
 def tarot_gpt2():
@@ -205,39 +255,49 @@ def tarot_gpt2():
     frozen = {k: [v.detach() for v in clean[k]] for k in ("pattern", "s1", "s2")}
     frozen["sf"] = clean["sf"].detach()
     graph(OUT, TOKENS, tcs, n_layers, emb, w["wte.weight"], clean,
-          lambda e, features, errors: run(w, tcs, n_layers, n_heads, e, frozen, {"features": features, "errors": errors}), zero_bos=True)
+          lambda e, features, errors, freeze: run(w, tcs, n_layers, n_heads, e, frozen if freeze else None, {"features": features, "errors": errors}),
+          zero_bos=True)
 
 
 class Recorder:
     """Stands in for llama_neox_reference's rms_norm, layer_norm and attention: on the clean pass it records each
     call's 1/rms (1/σ) and pattern, on a frozen pass it replays them in the same order (the patterns and norm scales detached at
-    their clean values, whatever the inputs)."""
+    their clean values, whatever the inputs), on a live pass it computes them, recording nothing."""
 
     def __init__(self, ref):
-        self.ref, self.scales, self.patterns, self.frozen = ref, [], [], False
+        self.ref, self.scales, self.patterns, self.frozen, self.live = ref, [], [], False, False
         self.i = self.j = 0
 
     def rms_norm(self, x, w, eps, rules):
+        r = torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+        if self.live:
+            return w * (x * r)
         if not self.frozen:
-            self.scales.append(torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps).detach())
+            self.scales.append(r.detach())
         r = self.scales[self.i]
         self.i += 1
         return w * (x * r)
 
     def layer_norm(self, x, w, b, eps, rules):
         xc = x - x.mean(-1, keepdim=True)
+        r = torch.rsqrt(xc.pow(2).mean(-1, keepdim=True) + eps)
+        if self.live:
+            return xc * r * w + b
         if not self.frozen:
-            self.scales.append(torch.rsqrt(xc.pow(2).mean(-1, keepdim=True) + eps).detach())
+            self.scales.append(r.detach())
         r = self.scales[self.i]
         self.i += 1
         return xc * r * w + b
 
     def attention(self, q, k, v, rules, scale=None, softcap=None, window=None):
         B, H, T, dh = q.shape
-        if not self.frozen:
+        if self.live or not self.frozen:
             scores = (q @ k.transpose(-1, -2)) / math.sqrt(dh)
             scores = scores.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf"))
-            self.patterns.append(torch.softmax(scores, dim=-1).detach())
+            pattern = torch.softmax(scores, dim=-1)
+            if self.live:
+                return (pattern @ v).transpose(1, 2).reshape(B, T, H * dh)
+            self.patterns.append(pattern.detach())
         pattern = self.patterns[self.j]
         self.j += 1
         return (pattern @ v).transpose(1, 2).reshape(B, T, H * dh)
@@ -258,8 +318,8 @@ def tiny_qwen3():
     ref.rms_norm, ref.attention = recorder.rms_norm, recorder.attention
     eps = cfg["rms_norm_eps"]
 
-    def forward(emb, features=None, errors=None):
-        recorder.frozen, recorder.i, recorder.j = features is not None, 0, 0
+    def forward(emb, features=None, errors=None, frozen=True):
+        recorder.frozen, recorder.live, recorder.i, recorder.j = features is not None, features is not None and not frozen, 0, 0
         rec = {"xhat": [], "pre": [], "mlp": []}
         x = emb[None]
         for l in range(n_layers):
@@ -301,8 +361,8 @@ def tiny_neox():
     ref.layer_norm, ref.attention = recorder.layer_norm, recorder.attention
     ones, zeros = torch.ones(d), torch.zeros(d)
 
-    def forward(emb, features=None, errors=None):
-        recorder.frozen, recorder.i, recorder.j = features is not None, 0, 0
+    def forward(emb, features=None, errors=None, frozen=True):
+        recorder.frozen, recorder.live, recorder.i, recorder.j = features is not None, features is not None and not frozen, 0, 0
         rec = {"xhat": [], "pre": [], "mlp": []}
         x = emb[None]
         for l in range(n_layers):

@@ -38,6 +38,7 @@ internal static class EvaluateGraphs
         var methods = GraphCliOptions.MeasuredMethods(r.Methods, null);
         if (methods.Count == 0) throw new RelpSaeException("--methods none measures nothing: evaluate graphs needs at least one graph method");
         GraphCliOptions.Check(s.NodeThreshold, s.EdgeThreshold, s.MaxFeatureNodes);
+        int steps = IntegratedGradients.CheckedSteps(r.IgSteps);
         var bundle = ModelFolder.Load(CliDefaults.ExistingFolder(r.Model, "--model"), holding: CliDefaults.Holding);
         var spec = GraphCliOptions.TranscoderSpec(s.Saes);
         var set = GraphDictionaries.Load(spec, bundle.Facts);
@@ -61,7 +62,7 @@ internal static class EvaluateGraphs
             var clock = Stopwatch.StartNew();
             var setup = GraphSetup.Create(bundle.Transformer, set, request.Tokens, options);
             var evaluation = GraphEvaluation.Run(setup, methods[0], methods, s.NodeThreshold, s.EdgeThreshold, GraphFaithfulness.DefaultThresholds,
-                m => GraphEvaluation.Build(setup, m));
+                (m, sameFeaturesAs) => GraphMethod.Build(setup, m, steps, sameFeaturesAs: sameFeaturesAs));
             var record = GraphPromptEvaluation.Of(i, request.Prompt, evaluation, clock.Elapsed.TotalSeconds);
             return (record, $"{record.Edges.Count} edges");
         });

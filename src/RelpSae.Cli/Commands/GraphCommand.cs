@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RelpSae.Attribution;
 using RelpSae.Graphs;
 using RelpSae.Model;
 using RelpSae.Sae;
@@ -22,7 +23,7 @@ public static class GraphCommand
         var saes = GraphCliOptions.Transcoders();
         var method = new Option<string>("--method")
         {
-            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model; over residual-stream SAEs the MLPs' gates too), gradient (the exact gradient of the spliced model) or a RelP preset or rule list; over transcoders the MLPs are cut in every one.",
+            Description = "replacement (attention patterns and norm scales frozen: circuit-tracer's local replacement model; over residual-stream SAEs the MLPs' gates too), gradient (the exact gradient of the spliced model), ig (integrated gradients: the exact gradient averaged along the path that moves every MLP output's nodes from zero to their values; transcoders only) or a RelP preset or rule list; over transcoders the MLPs are cut in every one.",
             DefaultValueFactory = _ => GraphMethod.Replacement,
         };
         var nodeThreshold = GraphCliOptions.NodeThreshold();
@@ -30,13 +31,18 @@ public static class GraphCommand
         var maxFeatures = GraphCliOptions.MaxFeatureNodes();
         var methods = GraphCliOptions.Methods("Methods whose edge weights are measured against patching: each kept edge's true direct effect (attention and norms live, every other node held) beside its weight under each, "
             + "and whose graphs' faithfulness curves are measured, in results.json; none to skip.");
+        var igSteps = new Option<int>("--ig-steps")
+        {
+            Description = $"Integrated-gradients steps of ig (midpoint rule, at most {IntegratedGradients.MaxSteps}); each costs a gradient graph's backward passes.",
+            DefaultValueFactory = _ => 16,
+        };
         var slug = new Option<string>("--slug") { Description = "The graph's name in its metadata.", DefaultValueFactory = _ => "graph" };
         var bos = CliDefaults.PrependBosOption();
         var output = new Option<string>("--out") { Description = $"Folder for {GraphJson.FileName}.", Required = true };
         var json = JsonOutput.Option("a summary");
         var command = new Command("graph", "Attribution graph of a prompt over transcoder (or residual-stream SAE) features, error nodes, token embeddings and the top logits, pruned, in circuit-tracer's graph.json.")
         {
-            prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, slug, bos, output, json,
+            prompt, promptIds, model, saes, method, nodeThreshold, edgeThreshold, maxFeatures, methods, igSteps, slug, bos, output, json,
         };
         var changes = new InterventionOptions();
         foreach (var option in changes.All) command.Options.Add(option);
@@ -49,6 +55,7 @@ public static class GraphCommand
             string methodName = parse.GetValue(method)!.Trim().ToLowerInvariant();
             GraphMethod.Parse(methodName);
             var compared = GraphCliOptions.MeasuredMethods(parse.GetValue(methods)!, methodName);
+            int steps = IntegratedGradients.CheckedSteps(parse.GetValue(igSteps));
             double nodes = parse.GetValue(nodeThreshold), edges = parse.GetValue(edgeThreshold);
             int maxNodes = parse.GetValue(maxFeatures);
             GraphCliOptions.Check(nodes, edges, maxNodes);
@@ -64,8 +71,7 @@ public static class GraphCommand
             text ??= string.Concat(tokens.Select(bundle.TokenText));
             var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions { MaxFeatureNodes = maxNodes });
             var evaluation = GraphEvaluation.Run(setup, methodName, compared, nodes, edges, GraphFaithfulness.DefaultThresholds,
-                m => ProgressDisplay.Run(m == methodName ? "graph" : $"graph ({m})", setup.Targets, "rows",
-                    update => GraphEvaluation.Build(setup, m, done => update(done, ""), cancel)));
+                (m, sameFeaturesAs) => Build(setup, m, steps, m == methodName ? "graph" : $"graph ({m})", cancel, sameFeaturesAs));
             var (graph, pruning, scores, prunedScores, measured) = (evaluation.Graph, evaluation.Pruning, evaluation.Scores, evaluation.PrunedScores, evaluation.Measured);
             Directory.CreateDirectory(outDir);
             var info = new GraphFileInfo(parse.GetValue(slug)!, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Split(',')[0]))),
@@ -82,6 +88,14 @@ public static class GraphCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>The graph under one method, its progress in backward rows (ig's steps a target, named in the title).</summary>
+    private static AttributionGraph Build(GraphSetup setup, string method, int igSteps, string title, CancellationToken cancel, AttributionGraph? sameFeaturesAs = null)
+    {
+        int rows = GraphMethod.RowsPerTarget(method, igSteps);
+        return ProgressDisplay.Run(rows > 1 ? $"{title} ({rows} steps a target)" : title, (double)setup.Targets * rows, "rows",
+            update => GraphMethod.Build(setup, method, igSteps, done => update(done, ""), cancel, sameFeaturesAs));
     }
 
     /// <summary>Each transcoder folder's feature dashboards (features.json beside it), for the viewer; none where a folder has none.</summary>

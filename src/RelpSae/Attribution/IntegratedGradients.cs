@@ -23,7 +23,10 @@ public sealed class IntegratedGradients(int steps = 32, QuadratureRule rule = Qu
     /// products to run near the FMA peak, small enough that GPT-2 small's kept activations stay near 0.5 GB.</summary>
     public const int RowsPerPass = 1024;
 
-    public int Steps { get; } = steps switch
+    public int Steps { get; } = CheckedSteps(steps);
+
+    /// <summary>The number of steps, when it lies in 1..<see cref="MaxSteps"/>.</summary>
+    public static int CheckedSteps(int steps) => steps switch
     {
         <= 0 => throw new SettingException(name => $"{name(Setting.IgSteps)} must be positive, got {steps}"),
         > MaxSteps => throw new SettingException(name => $"{name(Setting.IgSteps)} must be at most {MaxSteps}, got {steps}"),

@@ -16,43 +16,80 @@ namespace RelpSae.Graphs;
 /// </summary>
 public static class GraphAttribution
 {
-    public static AttributionGraph Build(GraphSetup setup, PropagationRules rules, string method, Action<int>? progress = null, CancellationToken cancel = default)
+    /// <param name="sameFeaturesAs">A graph of the same setup whose feature nodes this one keeps (for comparing methods edge by edge); null: chosen by influence.</param>
+    public static AttributionGraph Build(GraphSetup setup, PropagationRules rules, string method, Action<int>? progress = null, CancellationToken cancel = default,
+        AttributionGraph? sameFeaturesAs = null)
     {
-        var model = setup.Model;
-        int L = setup.Layers, T = setup.Tokens.Length, d = model.Facts.DModel, nFeat = setup.ActiveFeatures, nLogits = setup.Logits.Tokens.Length;
-        int errStart = nFeat, tokStart = nFeat + L * T, logitStart = tokStart + T, nAll = logitStart + nLogits;
-        int batch = Math.Clamp(Math.Min(setup.Options.BatchRows / T, SequencesThatFit(model.Facts, T, AvailableMemory.Bytes())), 1, Math.Max(1, setup.Targets));
-        var repeated = new int[batch * T];
-        for (int b = 0; b < batch; b++) setup.Tokens.CopyTo(repeated, b * T);
-        using var run = model.Forward(repeated, batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
-        var record = new ComponentGradients(L);
-        var skips = setup.Set.Where(t => t.Transcoder.Skip is not null).Select(t => new MlpSkip(t.Layer, t.Input, t.Transcoder.Skip!)).ToList();
-        // Over residual-stream SAEs each spliced hook's nodes stand in for all below it: the pass stops there.
-        var cut = setup.ResidualSaes ? new ResidualCut([.. setup.Set.Select(t => t.Layer)]) : null;
         if (rules.CutMlp == setup.ResidualSaes)
             throw new ArgumentException($"a graph over {(setup.ResidualSaes ? "residual-stream SAEs passes through" : "transcoders cuts")} the MLPs: parse its method with {nameof(GraphMethod)}.{nameof(GraphMethod.Parse)}", nameof(rules));
-        var buffer = new float[(long)batch * nAll];
+        int batch = Math.Min(SequencesPerPass(setup), Math.Max(1, setup.Targets));
+        using var run = setup.Model.Forward(Repeated(setup.Tokens, batch), batch, new RunOptions { KeepForBackward = true, Logits = LogitRows.None });
+        var record = new ComponentGradients(setup.Layers);
+        var skips = Skips(setup);
+        // Over residual-stream SAEs each spliced hook's nodes stand in for all below it: the pass stops there.
+        var cut = setup.ResidualSaes ? new ResidualCut([.. setup.Set.Select(t => t.Layer)]) : null;
+        var buffer = new float[(long)batch * Columns(setup)];
+        return Visit(setup, method, batch, chunk =>
+        {
+            run.SeededBackward([.. chunk.Select((t, b) => Seed(setup, t, b))], rules, record, skips, cut);
+            Contract(setup, record, chunk, buffer);
+            return buffer;
+        }, progress, cancel, sameFeaturesAs);
+    }
 
+    /// <summary>Sequences of the prompt one backward pass carries: <see cref="GraphOptions.BatchRows"/> rows, fewer where memory is short.</summary>
+    internal static int SequencesPerPass(GraphSetup setup)
+    {
+        int T = setup.Tokens.Length;
+        return Math.Max(1, Math.Min(setup.Options.BatchRows / T, SequencesThatFit(setup.Model.Facts, T, AvailableMemory.Bytes())));
+    }
+
+    /// <summary>The prompt <paramref name="copies"/> times over, one copy a sequence.</summary>
+    internal static int[] Repeated(int[] tokens, int copies)
+    {
+        var repeated = new int[copies * tokens.Length];
+        for (int b = 0; b < copies; b++) tokens.CopyTo(repeated, b * tokens.Length);
+        return repeated;
+    }
+
+    internal static List<MlpSkip> Skips(GraphSetup setup) =>
+        [.. setup.Set.Where(t => t.Transcoder.Skip is not null).Select(t => new MlpSkip(t.Layer, t.Input, t.Transcoder.Skip!))];
+
+    /// <summary>Nodes in the full layout, every active feature a column: features, errors, embeddings, logits.</summary>
+    internal static int Columns(GraphSetup setup) => LogitStart(setup) + setup.Logits.Tokens.Length;
+
+    private static int LogitStart(GraphSetup setup) => setup.ActiveFeatures + (setup.Layers + 1) * setup.Tokens.Length;
+
+    /// <summary>
+    /// Every target's row of edges, the logits first, then the features in circuit-tracer's order; <paramref name="rowsOf"/>
+    /// gives up to <paramref name="targetsPerPass"/> targets' rows at once, [targets × <see cref="Columns"/>] (read before
+    /// its next call). <paramref name="progress"/> hears the targets done. With <paramref name="sameFeaturesAs"/>, its
+    /// feature nodes are the ones visited.
+    /// </summary>
+    internal static AttributionGraph Visit(GraphSetup setup, string method, int targetsPerPass, Func<int[], float[]> rowsOf, Action<int>? progress,
+        CancellationToken cancel, AttributionGraph? sameFeaturesAs)
+    {
+        int nFeat = setup.ActiveFeatures, nAll = Columns(setup), logitStart = LogitStart(setup);
         // Targets are numbered as nodes: features 0..nFeat-1, logits logitStart...
         var rows = new Dictionary<int, float[]>();
         int done = 0;
         void Attribute(IReadOnlyList<int> targets)
         {
-            for (int i = 0; i < targets.Count; i += batch)
+            for (int i = 0; i < targets.Count; i += targetsPerPass)
             {
                 cancel.ThrowIfCancellationRequested();
-                var chunk = targets.Skip(i).Take(batch).ToArray();
-                run.SeededBackward([.. chunk.Select((t, b) => Seed(setup, t, b, logitStart))], rules, record, skips, cut);
-                Contract(setup, record, chunk, buffer, nAll);
+                var chunk = targets.Skip(i).Take(targetsPerPass).ToArray();
+                var buffer = rowsOf(chunk);
                 for (int b = 0; b < chunk.Length; b++) rows[chunk[b]] = buffer.AsSpan(b * nAll, nAll).ToArray();
                 done += chunk.Length;
                 progress?.Invoke(done);
             }
         }
 
-        Attribute([.. Enumerable.Range(logitStart, nLogits)]);
+        Attribute([.. Enumerable.Range(logitStart, setup.Logits.Tokens.Length)]);
         int kept = setup.KeptFeatures;
-        if (kept == nFeat) Attribute([.. Enumerable.Range(0, nFeat)]);
+        if (sameFeaturesAs is not null) Attribute(FeaturesOf(setup, sameFeaturesAs));
+        else if (kept == nFeat) Attribute([.. Enumerable.Range(0, nFeat)]);
         else
         {
             var visited = new bool[nFeat];
@@ -61,7 +98,7 @@ public static class GraphAttribution
             {
                 var order = rows.Keys.ToArray();
                 var influence = GraphInfluence.Partial([.. order.Select(k => rows[k])], order, setup.Logits.Probabilities, nAll, logitStart);
-                int queue = Math.Min(setup.Options.UpdateInterval * batch, kept - nVisited);
+                int queue = Math.Min(setup.Options.UpdateInterval * targetsPerPass, kept - nVisited);
                 var pending = Enumerable.Range(0, nFeat).Where(f => !visited[f]).OrderByDescending(f => influence[f]).ThenBy(f => f).Take(queue).ToArray();
                 foreach (var f in pending) visited[f] = true;
                 nVisited += pending.Length;
@@ -71,9 +108,10 @@ public static class GraphAttribution
         return Assemble(setup, rows, method, nAll, logitStart);
     }
 
-    private static GradientSeed Seed(GraphSetup setup, int target, int sequence, int logitStart)
+    /// <summary>The seed of target <paramref name="target"/> (numbered as in <see cref="Visit"/>) in sequence <paramref name="sequence"/> of a pass.</summary>
+    internal static GradientSeed Seed(GraphSetup setup, int target, int sequence)
     {
-        int T = setup.Tokens.Length;
+        int T = setup.Tokens.Length, logitStart = LogitStart(setup);
         if (target >= logitStart)
             return new GradientSeed(sequence, new HookPoint(HookKind.LnFinal, setup.Layers), T - 1, setup.Logits.Directions[target - logitStart]);
         var transcoder = setup.Set[setup.FeatureLayer[target]];
@@ -89,9 +127,9 @@ public static class GraphAttribution
     /// each (layer, position)'s features in one product, errors and embeddings by dot products. Sources at or above a feature
     /// target's layer are left at zero (the record holds an earlier pass's values there).
     /// </summary>
-    private static void Contract(GraphSetup setup, ComponentGradients record, int[] chunk, float[] buffer, int nAll)
+    internal static void Contract(GraphSetup setup, ComponentGradients record, int[] chunk, float[] buffer)
     {
-        int L = setup.Layers, T = setup.Tokens.Length, d = setup.Model.Facts.DModel, c = chunk.Length;
+        int L = setup.Layers, T = setup.Tokens.Length, d = setup.Model.Facts.DModel, c = chunk.Length, nAll = Columns(setup);
         int errStart = setup.ActiveFeatures, tokStart = errStart + L * T;
         Array.Clear(buffer, 0, c * nAll);
         int top = chunk.Max(t => t < errStart ? setup.FeatureLayer[t] : L);
@@ -120,7 +158,6 @@ public static class GraphAttribution
         }
     }
 
-    /// <summary>The graph of the kept features (circuit-tracer's column selection) with every row's bias from all its sources.</summary>
     /// <summary>
     /// How many copies of a T-token prompt a pass kept for the backward can hold in a quarter of <paramref name="available"/>
     /// (the rest is for the graph's rows and the pruning's n × n matrices that follow):
@@ -133,6 +170,16 @@ public static class GraphAttribution
         return (int)Math.Clamp(available / 4 / (perRow * T), 1, int.MaxValue);
     }
 
+    /// <summary>The setup's numbers of <paramref name="graph"/>'s feature nodes.</summary>
+    private static int[] FeaturesOf(GraphSetup setup, AttributionGraph graph)
+    {
+        var wanted = graph.Nodes.Where(n => n.Kind == GraphNodeKind.Feature).Select(n => (n.Layer, n.Position, n.Index)).ToHashSet();
+        var features = Enumerable.Range(0, setup.ActiveFeatures).Where(f => wanted.Contains((setup.FeatureLayer[f], setup.FeaturePosition[f], setup.FeatureIndex[f]))).ToArray();
+        if (features.Length != wanted.Count) throw new ArgumentException($"the {graph.Method} graph has feature nodes this prompt's setup does not: it is not of the same setup");
+        return features;
+    }
+
+    /// <summary>The graph of the kept features (circuit-tracer's column selection) with every row's bias from all its sources.</summary>
     private static AttributionGraph Assemble(GraphSetup setup, Dictionary<int, float[]> rows, string method, int nAll, int logitStart)
     {
         int L = setup.Layers, T = setup.Tokens.Length, nFeat = setup.ActiveFeatures, nLogits = setup.Logits.Tokens.Length;

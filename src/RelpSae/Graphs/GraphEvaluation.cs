@@ -14,21 +14,18 @@ public sealed class GraphEvaluation
     public MeasuredEdges? Measured { get; init; }
     public IReadOnlyList<GraphFaithfulness> Faithfulness { get; init; } = [];
 
-    /// <summary>Builds one method's graph; <paramref name="build"/> of <see cref="Run"/> may wrap it (with progress).</summary>
-    public static AttributionGraph Build(GraphSetup setup, string method, Action<int>? progress = null, CancellationToken cancel = default) =>
-        GraphAttribution.Build(setup, GraphMethod.Parse(method, setup.ResidualSaes), method, progress, cancel);
-
     /// <param name="measuredMethods">The methods measured, the graph's own among them (or none).</param>
-    /// <param name="build">Builds a method's graph of <paramref name="setup"/> (<see cref="Build"/>, perhaps with progress).</param>
+    /// <param name="build">Builds a method's graph of <paramref name="setup"/> (<see cref="GraphMethod.Build"/>, perhaps with progress),
+    /// keeping the feature nodes of the graph given (null for the first: its own most influential), so that methods compare edge by edge.</param>
     public static GraphEvaluation Run(GraphSetup setup, string graphMethod, IReadOnlyList<string> measuredMethods, double nodeThreshold, double edgeThreshold,
-        IReadOnlyList<double> curveThresholds, Func<string, AttributionGraph> build)
+        IReadOnlyList<double> curveThresholds, Func<string, AttributionGraph?, AttributionGraph> build)
     {
-        var graph = build(graphMethod);
+        var graph = build(graphMethod, null);
         var pruning = GraphPruning.Prune(graph, nodeThreshold, edgeThreshold);
         if (measuredMethods.Count == 0)
             return new GraphEvaluation { Graph = graph, Pruning = pruning, Scores = GraphScores.Of(graph), PrunedScores = GraphScores.Of(graph, pruning.EdgeMask) };
         var graphs = new List<AttributionGraph> { graph };
-        graphs.AddRange(measuredMethods.Where(m => m != graphMethod).Select(build));
+        graphs.AddRange(measuredMethods.Where(m => m != graphMethod).Select(m => build(m, graph)));
         return new GraphEvaluation
         {
             Graph = graph, Pruning = pruning, Scores = GraphScores.Of(graph), PrunedScores = GraphScores.Of(graph, pruning.EdgeMask),

@@ -1,21 +1,18 @@
 using System.Numerics.Tensors;
 using RelpSae.Attribution;
 using RelpSae.Model;
-using RelpSae.Numerics;
 
 namespace RelpSae.Graphs;
 
 /// <summary>
-/// The rewrite of one measuring pass, each sequence removing at most one source: at every layer's transcoder output
-/// hook the MLP's output is replaced by its clean value — with a skip connection, plus W_skip·(live input − clean
-/// input), the linear path the replacement model keeps — so no effect runs through another feature or error node,
-/// while attention and norms compute from what reaches them; a sequence's source is subtracted (times the scale) at
-/// its hook and position; feature targets are read from each input hook as it passes.
+/// The rewrite of one measuring pass, each sequence removing at most one source: the MLPs cut (<see cref="CutMlps"/>:
+/// held at their clean outputs) so no effect runs through another feature or error node, while attention and norms
+/// compute from what reaches them; a sequence's source is subtracted (times the scale) at its hook and position;
+/// feature targets are read from each input hook as it passes.
 /// </summary>
 internal sealed class HeldNodes : IActivationRewrite
 {
-    private readonly IReadOnlyList<TranscoderSplice> splices;
-    private readonly Dictionary<HookPoint, int> inputLayer, outputLayer;
+    private readonly CutMlps cut;
     private readonly TargetReadout readout;
     private readonly HookPoint[] sourceHooks;
     private readonly int[] sourceRows;
@@ -23,15 +20,13 @@ internal sealed class HeldNodes : IActivationRewrite
     private readonly float scale;
     private readonly int d;
     private int[] sequenceSources = [];
-    private float[] liveInput = [];
 
     /// <param name="sourceVectors">Each source's vector [sources × d], removed at its hook (<paramref name="sourceHooks"/>) and position (<paramref name="sourceRows"/>).</param>
     public HeldNodes(IReadOnlyList<TranscoderSplice> splices, TargetReadout readout, HookPoint[] sourceHooks, int[] sourceRows, float[] sourceVectors, float scale, int d)
     {
-        this.splices = splices; this.readout = readout; this.sourceHooks = sourceHooks; this.sourceRows = sourceRows;
+        cut = new CutMlps(splices, d);
+        this.readout = readout; this.sourceHooks = sourceHooks; this.sourceRows = sourceRows;
         this.sourceVectors = sourceVectors; this.scale = scale; this.d = d;
-        inputLayer = splices.Select((s, l) => (s.InputHook, l)).ToDictionary(p => p.InputHook, p => p.l);
-        outputLayer = splices.Select((s, l) => (s.OutputHook, l)).ToDictionary(p => p.OutputHook, p => p.l);
     }
 
     /// <summary>The targets read by the pass, [sequences × targets]; a layer the pass never reaches keeps what <see cref="Begin"/> put there.</summary>
@@ -50,26 +45,9 @@ internal sealed class HeldNodes : IActivationRewrite
     {
         if (batch != sequenceSources.Length) throw new ArgumentException($"the pass has {batch} sequences, not the {sequenceSources.Length} begun");
         // Read, then hold: a residual-stream SAE reads and writes one hook, and its targets see the value computed there.
-        if (inputLayer.TryGetValue(hook, out int l))
-        {
-            readout.ReadFeatures(l, activation, batch, tokens, Values);
-            if (splices[l].Transcoder.Skip is not null) liveInput = activation[..(batch * tokens * d)];
-        }
-        if (outputLayer.TryGetValue(hook, out l)) Hold(splices[l], activation, batch, tokens);
+        if (cut.IsInput(hook, out int l)) readout.ReadFeatures(l, activation, batch, tokens, Values);
+        cut.Apply(hook, activation, batch, tokens);
         Remove(hook, activation, batch, tokens);
-    }
-
-    private void Hold(TranscoderSplice splice, float[] activation, int batch, int tokens)
-    {
-        int size = tokens * d;
-        for (int b = 0; b < batch; b++) splice.TrueOutput.AsSpan(0, size).CopyTo(activation.AsSpan(b * size, size));
-        if (splice.Transcoder.Skip is not { } skip) return;
-        for (int b = 0; b < batch; b++)
-        {
-            var live = liveInput.AsSpan(b * size, size);
-            TensorPrimitives.Subtract(live, splice.Input, live);
-        }
-        Gemm.Multiply(Matrix.Of(liveInput, batch * tokens, d), Matrix.Of(skip, d, d).T, Matrix.Into(activation.AsSpan(0, batch * size), batch * tokens, d), accumulate: true);
     }
 
     private void Remove(HookPoint hook, float[] activation, int batch, int tokens)

@@ -49,6 +49,10 @@ public sealed class MeasuredEdges
     public static MeasuredEdges Measure(GraphSetup setup, IReadOnlyList<AttributionGraph> graphs, GraphPruning pruning, int resamples = 1000)
     {
         var graph = graphs[0];
+        // Edges are compared by position in the adjacency: every graph must hold the first one's nodes, in its order.
+        foreach (var other in graphs.Skip(1))
+            if (!other.Nodes.SequenceEqual(graph.Nodes))
+                throw new ArgumentException($"the {other.Method} graph has other nodes than the {graph.Method} graph whose edges are measured: build it on the same features");
         int n = graph.Count;
         var kept = new List<(int Target, int Source)>();
         for (int t = 0; t < n; t++)

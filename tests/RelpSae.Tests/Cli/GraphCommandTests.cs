@@ -79,7 +79,8 @@ public class GraphCommandTests
 
     [Theory]
     [InlineData("--method", "banana", "error: unknown graph method \"banana\": use replacement, gradient")]
-    [InlineData("--method", "ig", "error: method ig (integrated gradients) is not available for attribution graphs yet")]
+    [InlineData("--ig-steps", "0", "error: --ig-steps must be positive, got 0")]
+    [InlineData("--ig-steps", "1025", "error: --ig-steps must be at most 1024, got 1025")]
     [InlineData("--node-threshold", "0", "error: --node-threshold must lie in (0, 1], got 0")]
     [InlineData("--edge-threshold", "1.5", "error: --edge-threshold must lie in (0, 1], got 1.5")]
     [InlineData("--max-feature-nodes", "0", "error: --max-feature-nodes must be positive, got 0")]
@@ -90,6 +91,19 @@ public class GraphCommandTests
         Assert.Equal(2, code);
         Assert.StartsWith(expected, error.Trim());
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void IntegratedGradientsIsAGraphMethodAndMeasuredBesideTheOthers()
+    {
+        var outDir = Directory.CreateTempSubdirectory("relp-graph-").FullName;
+        var (code, _, error) = CliHarness.Run("graph", "--prompt", "The tower card means", "--model", CliHarness.Tarot, "--saes", Transcoders,
+            "--out", outDir, "--method", "ig", "--ig-steps", "4", "--methods", "gradient,ig", "--json", Path.Combine(outDir, "s.json"));
+        Assert.True(code == 0, error);
+        Assert.Equal("ig", (string)JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "s.json")))!["method"]!);
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")))!;
+        Assert.Equal("ig", (string)results["graph_method"]!);
+        Assert.Equal(["ig", "gradient"], results["edges"]!["methods"]!.AsArray().Select(m => (string)m!["name"]!));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public class GraphFaithfulnessTests
         var set = TranscoderSet.Load(Transcoders, bundle.Facts);
         var tokens = bundle.Encode("The tower card means", prependBos: bos);
         var setup = GraphSetup.Create(bundle.Transformer, set, tokens, new GraphOptions());
-        var graph = GraphEvaluation.Build(setup, GraphMethod.Replacement);
+        var graph = GraphMethod.Build(setup, GraphMethod.Replacement, igSteps: 1);
         var every = graph.Nodes.Where(n => n.Kind is GraphNodeKind.Feature or GraphNodeKind.Error).ToList();
 
         var m = GraphFaithfulness.Metrics(setup, [null, every, []]);
@@ -39,7 +39,7 @@ public class GraphFaithfulnessTests
     {
         var bundle = ModelFolder.Load(CliHarness.Tarot);
         var setup = GraphSetup.Create(bundle.Transformer, TranscoderSet.Load(Transcoders, bundle.Facts), bundle.Encode("The tower card means"), new GraphOptions());
-        var graph = GraphEvaluation.Build(setup, "gradient");
+        var graph = GraphMethod.Build(setup, "gradient", igSteps: 1);
         var curve = GraphFaithfulness.Measure(setup, graph, [0.5, 0.9, 1.0], 0.98);
         Assert.Equal("gradient", curve.Method);
         Assert.Equal(setup.Logits.Tokens[0], curve.Token);

@@ -29,14 +29,16 @@ public class GraphOracleTests
     };
 
     internal static AttributionGraph Build(string method = GraphMethod.Replacement, GraphOptions? options = null, string fixture = "tarot-gpt2",
-        string transcoders = "graph-transcoders")
+        string transcoders = "graph-transcoders", int igSteps = 4)
+        => GraphMethod.Build(Setup(fixture, transcoders, options), method, igSteps);
+
+    internal static GraphSetup Setup(string fixture = "tarot-gpt2", string transcoders = "graph-transcoders", GraphOptions? options = null)
     {
         string folder = TestPaths.Data(transcoders);
         var model = Families.Named(fixture).Load();
         using var expected = SafetensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
         int[] tokens = [.. expected.ReadFloat("tokens").Data.Select(t => (int)t)];
-        var setup = GraphSetup.Create(model, GraphDictionaries.Load(folder, model.Facts), tokens, options ?? new GraphOptions());
-        return GraphAttribution.Build(setup, GraphMethod.Parse(method, setup.ResidualSaes), method);
+        return GraphSetup.Create(model, GraphDictionaries.Load(folder, model.Facts), tokens, options ?? new GraphOptions());
     }
 
     [Theory]
@@ -58,8 +60,14 @@ public class GraphOracleTests
         var probabilities = expected.ReadFloat("logit_probabilities").Data;
         for (int k = 0; k < probabilities.Length; k++) Assert.Equal(probabilities[k], graph.LogitProbabilities[k], 1e-4f);
 
-        var adjacency = expected.ReadFloat("adjacency").Data;
-        var bias = expected.ReadFloat("bias").Data;
+        AssertEdges(graph, expected, "adjacency", "bias");
+    }
+
+    /// <summary>The graph's edges and biases are those of the reference's tensors <paramref name="adjacencyKey"/> and <paramref name="biasKey"/>.</summary>
+    internal static void AssertEdges(AttributionGraph graph, SafetensorsFile expected, string adjacencyKey, string biasKey)
+    {
+        var adjacency = expected.ReadFloat(adjacencyKey).Data;
+        var bias = expected.ReadFloat(biasKey).Data;
         int n = graph.Count;
         Assert.Equal(adjacency.Length, n * n);
         double worst = 0;
@@ -81,6 +89,28 @@ public class GraphOracleTests
             double sum = graph.Bias[t];
             for (int s = 0; s < graph.Count; s++) sum += graph.Edge(t, s);
             Assert.Equal(graph.Nodes[t].Activation, sum, 1e-4 * (1 + Math.Abs(sum)));
+        }
+    }
+
+    [Theory]
+    [InlineData("gradient")]
+    [InlineData("ig")]
+    public void AMethodComparedWithAGraphOfFewerFeaturesThanActiveKeepsItsFeaturesAndItsOwnEdges(string method)
+    {
+        // Each method ranks features by its own influence: left alone, it would keep others than the graph it is compared with.
+        var options = new GraphOptions { MaxFeatureNodes = 40 };
+        var setup = Setup(options: options);
+        var first = GraphMethod.Build(setup, GraphMethod.Replacement, 4);
+        var compared = GraphMethod.Build(setup, method, 4, sameFeaturesAs: first);
+        Assert.Equal(first.Nodes, compared.Nodes);
+        // Its edges are its own: those of its graph of every feature, between the same nodes.
+        var full = GraphMethod.Build(Setup(), method, 4);
+        var index = full.Nodes.Select((node, i) => (node, i)).ToDictionary(p => p.node, p => p.i);
+        for (int t = 0; t < compared.Count; t++)
+        {
+            if (compared.Nodes[t].Kind is not (GraphNodeKind.Feature or GraphNodeKind.Logit)) continue;
+            for (int s = 0; s < compared.Count; s++)
+                Assert.Equal(full.Edge(index[compared.Nodes[t]], index[compared.Nodes[s]]), compared.Edge(t, s), 1e-5f);
         }
     }
 
