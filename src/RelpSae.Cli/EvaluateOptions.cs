@@ -38,7 +38,7 @@ internal sealed class EvaluateOptions
     public readonly Option<string?> Saes = SaeSetOptions.SaesOption();
     public readonly Option<bool> PerPosition = SaeSetOptions.PerPositionOption();
     public readonly Option<string?> Transcoders = GraphCliOptions.Transcoders();
-    public readonly Option<string> GraphMethods = GraphCliOptions.Methods("Graph methods (replacement, gradient, a RelP preset or rule list): the first one's graph is pruned and its kept edges measured against patching beside every method's weight for them; each method's graph gets a faithfulness curve.");
+    public readonly Option<string> GraphMethods = GraphCliOptions.Methods("Graph methods (replacement, gradient, ig, a RelP preset or rule list): the first one's graph is pruned and its kept edges measured against patching beside every method's weight for them; each method's graph gets a faithfulness curve.");
     public readonly Option<double> NodeThreshold = GraphCliOptions.NodeThreshold();
     public readonly Option<double> EdgeThreshold = GraphCliOptions.EdgeThreshold();
     public readonly Option<int> MaxFeatureNodes = GraphCliOptions.MaxFeatureNodes();
@@ -56,7 +56,7 @@ internal sealed class EvaluateOptions
 
     /// <summary>Every option <paramref name="protocol"/> reads, in help's order; graphs read no attribution method's settings.</summary>
     public Option[] Read(EvaluateProtocol protocol) => protocol == EvaluateProtocol.Graphs
-        ? [Prompts, Task, N, Seed, Model, Transcoders, GraphMethods, NodeThreshold, EdgeThreshold, MaxFeatureNodes, Shard, Output, Resume, Bos, Json]
+        ? [Prompts, Task, N, Seed, Model, Transcoders, GraphMethods, IgSteps, NodeThreshold, EdgeThreshold, MaxFeatureNodes, Shard, Output, Resume, Bos, Json]
         : [.. Common, .. Of(protocol)];
 
     /// <summary>The values every protocol reads.</summary>

@@ -25,7 +25,7 @@ internal static class EvaluateGraphs
         string methods = parse.GetResult(o.GraphMethods) is not null ? parse.GetValue(o.GraphMethods)!
             : parse.GetResult(o.Methods) is { Implicit: false } ? parse.GetValue(o.Methods)! : GraphCliOptions.DefaultMethods;
         var run = new EvaluationRun(parse, parse.GetValue(o.Prompts), parse.GetValue(o.Task), parse.GetValue(o.N), parse.GetValue(o.Seed),
-            CliDefaults.ModelPath(parse.GetValue(o.Model)), methods, 0, null, null, parse.GetValue(o.Shard), parse.GetValue(o.Output)!,
+            CliDefaults.ModelPath(parse.GetValue(o.Model)), methods, parse.GetValue(o.IgSteps), null, null, parse.GetValue(o.Shard), parse.GetValue(o.Output)!,
             parse.GetValue(o.Resume), false, parse.GetValue(o.Bos), JsonOutput.Target(parse, o.Json));
         var transcoders = parse.GetResult(o.Transcoders) is not null ? parse.GetValue(o.Transcoders) : parse.GetValue(o.Saes);
         return new Settings(run, transcoders, parse.GetValue(o.NodeThreshold), parse.GetValue(o.EdgeThreshold), parse.GetValue(o.MaxFeatureNodes));

@@ -122,8 +122,20 @@ public class GraphEvaluateTests
     [InlineData("give --circuit or --graphs, not both", "evaluate", "--graphs", "--circuit")]
     [InlineData("--edge-threshold needs --graphs", "evaluate", "--edge-threshold", "0.5")]
     [InlineData("--graphs reads the transcoders of --saes", "evaluate", "--graphs", "--sae", "x")]
+    [InlineData("--ig-steps must be positive, got 0", "evaluate", "graphs", "--methods", "replacement,ig", "--ig-steps", "0")]
     public void BadOptionsAreOneLineErrors(string expected, params string[] args) =>
         BadInputTests.AssertUserError([.. args, "--n", "1", "--out", Path.Combine(Directory.CreateTempSubdirectory().FullName, "out")], expected);
+
+    [Fact]
+    public void IntegratedGradientsIsEvaluatedWithItsSteps()
+    {
+        var dir = Directory.CreateTempSubdirectory("relp-graphs-").FullName;
+        var (code, _, error) = CliHarness.Run("evaluate", "graphs", "--n", "1", "--methods", "replacement,ig", "--ig-steps", "2", "--max-feature-nodes", "16",
+            "--saes", TestPaths.Data("graph-transcoders"), "--out", dir);
+        Assert.True(code == 0, error);
+        Assert.Equal(2, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "evaluation_settings.json")))!["ig_steps"]!);
+        Assert.Contains(Results(dir)["faithfulness"]!["methods"]!.AsArray(), m => (string)m!["name"]! == "ig");
+    }
 
     [Fact]
     public void EvaluateWithGraphsIsTheGraphsProtocol()

@@ -14,7 +14,17 @@ namespace RelpSae.Tests.Graphs;
 /// </summary>
 public class GraphIntegratedGradientsTests
 {
-    public static TheoryData<string, string, int> Fixtures => GraphOracleTests.Fixtures;
+    /// <summary>The oracle's transcoder fixtures: ig's path moves MLP outputs, which a graph over residual-stream SAEs does not cut.</summary>
+    public static TheoryData<string, string, int> Fixtures
+    {
+        get
+        {
+            var data = new TheoryData<string, string, int>();
+            foreach (var row in GraphOracleTests.Fixtures)
+                if ((string)row[1] != "graph-resid-saes") data.Add((string)row[0], (string)row[1], (int)row[2]);
+            return data;
+        }
+    }
 
     public static TheoryData<string, string> FixtureFolders => new()
     {
