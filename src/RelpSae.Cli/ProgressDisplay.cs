@@ -13,11 +13,15 @@ public static class ProgressDisplay
     /// <summary>Reports progress: units done so far, and a short status (e.g. "loss 0.12 L0 31").</summary>
     public delegate void Report(double done, string status);
 
+    /// <summary>A rate with the digits it needs: a slow job (a graph evaluation, seconds a prompt) would read "0 prompts/s" in whole numbers.</summary>
+    public static string FormatRate(double rate, string unit) =>
+        $"{rate.ToString(rate >= 10 ? "N0" : rate >= 1 ? "N1" : "N2", System.Globalization.CultureInfo.InvariantCulture)} {unit}/s";
+
     public static T Run<T>(string title, double total, string unit, Func<Report, T> work)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         var clock = Stopwatch.StartNew();
-        string Rate(double done) => done <= 0 ? "" : $"{done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} {unit}/s";
+        string Rate(double done) => done <= 0 ? "" : FormatRate(done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), unit);
 
         if (!console.Profile.Capabilities.Interactive)
         {
