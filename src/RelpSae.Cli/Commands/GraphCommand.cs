@@ -82,7 +82,7 @@ public static class GraphCommand
             GraphViewer.Write(outDir, File.ReadAllText(Path.Combine(outDir, GraphJson.FileName)));
             string? results = measured?.Write(Path.Combine(outDir, MeasuredEdges.FileName), text, methodName, evaluation.Faithfulness);
             Finish(graph, pruning, scores, prunedScores, Path.Combine(outDir, GraphJson.FileName), clock.Elapsed.TotalSeconds, JsonOutput.Target(parse, json),
-                parse.InvocationConfiguration.Output);
+                parse.InvocationConfiguration.Output, recorded?.ToJson(bundle.TokenText));
             foreach (var line in recorded?.Lines(bundle.TokenText) ?? []) parse.InvocationConfiguration.Output.WriteLine(line);
             if (measured is not null) Report(results!, measured.Agreement, evaluation.Faithfulness, parse.InvocationConfiguration.Output);
             return Task.FromResult(0);
@@ -119,7 +119,8 @@ public static class GraphCommand
         output.WriteLine($"written to {path}");
     }
 
-    private static void Finish(AttributionGraph g, GraphPruning p, GraphScores scores, GraphScores pruned, string file, double seconds, string? jsonPath, TextWriter output)
+    private static void Finish(AttributionGraph g, GraphPruning p, GraphScores scores, GraphScores pruned, string file, double seconds, string? jsonPath, TextWriter output,
+        JsonObject? intervention)
     {
         output.WriteLine($"graph of {g.Count} nodes ({g.FeatureCount} features of {g.ActiveFeatures} active, {g.Layers * g.Tokens.Length} error nodes, "
             + $"{g.Tokens.Length} embeddings, {g.LogitCount} logits); pruned to {p.Nodes} nodes and {p.Edges} edges");
@@ -134,6 +135,7 @@ public static class GraphCommand
             ["replacement_score"] = Finite(scores.Replacement), ["completeness_score"] = Finite(scores.Completeness),
             ["pruned_replacement_score"] = Finite(pruned.Replacement), ["pruned_completeness_score"] = Finite(pruned.Completeness), ["seconds"] = seconds,
         };
+        if (intervention is not null) summary["intervention"] = intervention;
         JsonOutput.Write(jsonPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

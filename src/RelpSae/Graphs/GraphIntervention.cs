@@ -123,7 +123,13 @@ public sealed class GraphIntervention
         for (int i = 0; i < graph.FeatureCount; i++) byId[GraphJson.NodeId(graph.Nodes[i])] = IntervenedActivation[i];
         foreach (var node in file["nodes"]!.AsArray())
             if (byId.TryGetValue((string)node!["node_id"]!, out var value)) node["intervened_activation"] = float.IsFinite(value) ? value : null;
-        file["intervention"] = new JsonObject
+        file["intervention"] = ToJson(tokenText);
+        AtomicFile.WriteText(path, file.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The record as graph.json's `intervention` (and the --json summary) hold it: the edits, the prediction made, the logits.</summary>
+    public JsonObject ToJson(Func<int, string> tokenText) =>
+        new JsonObject
         {
             ["edits"] = new JsonArray([.. Edits.Select(e => (JsonNode)new JsonObject
             {
@@ -142,8 +148,6 @@ public sealed class GraphIntervention
                 ["measured_delta"] = Finite(l.MeasuredChange), ["predicted_delta"] = l.PredictedChange is { } p ? Finite(p) : null,
             })]),
         };
-        AtomicFile.WriteText(path, file.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-    }
 
     /// <summary>What a report says of the record: the edits, then each logit clean → intervened with its changes.</summary>
     public IEnumerable<string> Lines(Func<int, string> tokenText)

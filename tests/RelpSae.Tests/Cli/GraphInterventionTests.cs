@@ -68,6 +68,19 @@ public class GraphInterventionTests
     }
 
     [Fact]
+    public void TheJsonSummaryCarriesTheRecordedIntervention()
+    {
+        var outDir = Directory.CreateTempSubdirectory("relp-graph-intervene-").FullName;
+        var (code, output, error) = CliHarness.Run("graph", "--prompt-ids", Ids, "--model", CliHarness.Tarot, "--saes", Transcoders, "--out", outDir,
+            "--methods", "none", "--ablate", "blocks.1.hook_mlp_out:3", "--json", "-");
+        Assert.True(code == 0, error);
+        var summary = JsonNode.Parse(output[output.IndexOf('{')..])!;
+        var graph = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "graph.json")))!;
+        Assert.Equal(graph["intervention"]!.ToJsonString(), summary["intervention"]!.ToJsonString());
+        Assert.Equal("ablate", (string)summary["intervention"]!["edits"]![0]!["kind"]!);
+    }
+
+    [Fact]
     public void AClampOfALastLayerFeatureIsPredictedToFirstOrderByTheExactGradientsGraph()
     {
         var clean = Graph("--method", "gradient");
