@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using RelpSae.Graphs;
 
@@ -92,38 +91,33 @@ public static class GraphFiles
     /// <summary>The raw records: each prompt's measured edges (column by column) and curves, one JSON line.</summary>
     public static readonly RawRecords<GraphPromptEvaluation> Raw = new("graphs.jsonl", "graph record", "graph evaluation", p => p.Index, ToJsonLine, FromJson);
 
-    public static string ToJsonLine(GraphPromptEvaluation p)
+    public static string ToJsonLine(GraphPromptEvaluation p) => ProtocolOutput.JsonLine(w =>
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("index", p.Index);
-            w.WriteString("prompt", p.Prompt);
-            w.WriteString("graph_method", p.GraphMethod);
-            w.WriteNumber("tokens", p.Tokens);
-            w.WriteNumber("active_features", p.ActiveFeatures);
-            w.WriteNumber("nodes_kept", p.NodesKept);
-            w.WriteNumber("edges_kept", p.EdgesKept);
-            w.WriteNumber("seconds", p.Seconds);
-            Array("edge_types", p.Edges.Types.Select(t => EdgeTypes.Key(t)), w.WriteStringValue);
-            Array("edge_sources", p.Edges.Sources, w.WriteNumberValue);
-            Array("edge_truth", p.Edges.Truth, w.WriteNumberValue);
-            w.WriteStartObject("edge_weights");
-            foreach (var (method, weights) in p.Edges.Weights) Array(method, weights, w.WriteNumberValue);
-            w.WriteEndObject();
-            GraphFaithfulnessJson.Write(w, p.Faithfulness);
-            w.WriteEndObject();
+        w.WriteStartObject();
+        w.WriteNumber("index", p.Index);
+        w.WriteString("prompt", p.Prompt);
+        w.WriteString("graph_method", p.GraphMethod);
+        w.WriteNumber("tokens", p.Tokens);
+        w.WriteNumber("active_features", p.ActiveFeatures);
+        w.WriteNumber("nodes_kept", p.NodesKept);
+        w.WriteNumber("edges_kept", p.EdgesKept);
+        w.WriteNumber("seconds", p.Seconds);
+        Array("edge_types", p.Edges.Types.Select(t => EdgeTypes.Key(t)), w.WriteStringValue);
+        Array("edge_sources", p.Edges.Sources, w.WriteNumberValue);
+        Array("edge_truth", p.Edges.Truth, w.WriteNumberValue);
+        w.WriteStartObject("edge_weights");
+        foreach (var (method, weights) in p.Edges.Weights) Array(method, weights, w.WriteNumberValue);
+        w.WriteEndObject();
+        GraphFaithfulnessJson.Write(w, p.Faithfulness);
+        w.WriteEndObject();
 
-            void Array<TValue>(string name, IEnumerable<TValue> values, Action<TValue> write)
-            {
-                w.WriteStartArray(name);
-                foreach (var v in values) write(v);
-                w.WriteEndArray();
-            }
+        void Array<TValue>(string name, IEnumerable<TValue> values, Action<TValue> write)
+        {
+            w.WriteStartArray(name);
+            foreach (var v in values) write(v);
+            w.WriteEndArray();
         }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
+    });
 
     private static GraphPromptEvaluation FromJson(JsonElement e)
     {

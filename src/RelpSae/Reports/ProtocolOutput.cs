@@ -32,12 +32,17 @@ internal static class ProtocolOutput
     }
 
     /// <summary>results.json's text: indented, non-ASCII prompts written as themselves, a final newline.</summary>
-    public static string Json(Action<Utf8JsonWriter> write)
+    public static string Json(Action<Utf8JsonWriter> write) => Write(write, indented: true) + "\n";
+
+    /// <summary>A raw record's line: as <see cref="Json"/>, on one line and without its newline.</summary>
+    public static string JsonLine(Action<Utf8JsonWriter> write) => Write(write, indented: false);
+
+    private static string Write(Action<Utf8JsonWriter> write, bool indented)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             write(w);
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        return Encoding.UTF8.GetString(stream.ToArray());
     }
 
     /// <summary>The per_prompt array: each prompt's index, text and metric (where the protocol records one), then what <paramref name="writeRest"/> adds.</summary>
