@@ -41,10 +41,13 @@ public static class GraphMethod
     /// that the two compare edge by edge; otherwise its own most influential ones.
     /// </summary>
     public static AttributionGraph Build(GraphSetup setup, string name, int igSteps, Action<int>? progress = null, CancellationToken cancel = default,
-        AttributionGraph? sameFeaturesAs = null) =>
-        IsIntegratedGradients(name) && !setup.ResidualSaes
+        AttributionGraph? sameFeaturesAs = null)
+    {
+        var rules = Parse(name, setup.ResidualSaes);   // refuses a method the setup's dictionaries cannot take
+        return IsIntegratedGradients(name)
             ? GraphIntegratedGradients.Build(setup, igSteps, progress, cancel, sameFeaturesAs)
-            : GraphAttribution.Build(setup, Parse(name, setup.ResidualSaes), name, progress, cancel, sameFeaturesAs);
+            : GraphAttribution.Build(setup, rules, name, progress, cancel, sameFeaturesAs);
+    }
 
     private static bool IsIntegratedGradients(string name) => name.Trim().ToLowerInvariant() == IntegratedGradients;
 }

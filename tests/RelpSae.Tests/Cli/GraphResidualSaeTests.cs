@@ -76,6 +76,10 @@ public class GraphResidualSaeTests
     }
 
     [Fact]
+    public void IntegratedGradientsIsRefused() => BadInputTests.AssertUserError([.. Graph(Saes), "--method", "ig"],
+        "method ig moves the MLP outputs' nodes along its path, and a graph over residual-stream SAEs has none");
+
+    [Fact]
     public void ABlockWithoutAnSaeIsRefused() => BadInputTests.AssertUserError(
         Graph(string.Join(',', new[] { 0, 1, 3 }.Select(l => Path.Combine(Saes, $"blocks.{l}.hook_resid_post")))),
         "an attribution graph over residual-stream SAEs needs one at every block's hook_resid_post: block 2 has none (3 of 4 given)");
