@@ -1,0 +1,182 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace RelpSae.Numerics;
+
+/// <summary>
+/// Products of few rows with the transpose of packed panels, C = A·Pᵀ (a backward's dy·Wᵀ on the metric rows), read
+/// from P's panels where they lie: each 16×16 piece of a panel (16 of P's rows, 16 lanes) is transposed in registers
+/// and its 16 columns fed to the FMAs in order. The tiled path transposes whole blocks of P into a buffer first and then
+/// runs an 8-row tile mostly empty, which kept a one-row product at a fifth of the memory's read rate.
+/// The sums are <see cref="GemmDriver"/>'s, in its order: per KC block of the depth (P's columns), from zero in order,
+/// then added to C, so a row's gradient does not depend on how many rows share its product.
+/// </summary>
+internal static unsafe class PanelRowsTransposed
+{
+    /// <summary>Rows handled here; measured against the tiled path on GPT-2's and Gemma-2-2B's weights (docs/performance-log.md).</summary>
+    internal const int MaxRows = 4;
+
+    private const int Width = 16, Nr = 3 * Width, Kc = GemmDriver.KC;
+
+    /// <summary>Whether this product is one for this path: few rows, float32 or bfloat16 panels cut for the 512-bit kernel, read transposed.</summary>
+    public static bool Handles(in GemmProblem g) =>
+        g.PanelsTransposed && g.M <= MaxRows && Avx512F.IsSupported && g.Element is PanelElement.Float32 or PanelElement.BFloat16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    public static void Run(in GemmProblem g)
+    {
+        // This problem's columns [0, N) are P's rows [first, first + N); its depth [0, K) is P's columns.
+        int first = g.PanelCol0, end = first + g.N, size = g.Element.Size(), aStep = g.TransA ? g.Lda : 1;
+        var sums = stackalloc Vector512<float>[g.M * (Kc / Width)];
+        var column = stackalloc Vector512<float>[Width];
+        for (int b0 = first / Kc * Kc; b0 < end; b0 += Kc)
+        {
+            // P's rows [b0 + ra, b0 + rb) of the block at b0 (kcP deep), in groups of 16 that are lanes of a sum.
+            int kcP = Math.Min(Kc, g.PanelRows - b0), ra = Math.Max(first, b0) - b0, rb = Math.Min(end, b0 + kcP) - b0;
+            int groups = (rb - ra + Width - 1) / Width;
+            new Span<Vector512<float>>(sums, g.M * groups).Clear();
+            byte* block = g.Panels + (nint)b0 * g.PanelCols * size;
+            // The panels are read a lane of 16 at a time, every third line: the next panel's lines (the next block's first,
+            // after the last) are pulled into L2 in order, a tile's share at each tile.
+            long span = (long)(rb - ra) * Nr * size;
+            int share = (int)((span / 64 + 3 * groups - 1) / (3 * groups));
+            for (int pp = 0; pp < g.K; pp += Nr)
+            {
+                byte* panel = block + (nint)pp * kcP * size;
+                byte* ahead = pp + Nr < g.K ? panel + (nint)kcP * Nr * size + (nint)ra * Nr * size
+                    : block + (nint)Kc * g.PanelCols * size;
+                for (int lane = 0; lane < Nr && pp + lane < g.K; lane += Width)
+                {
+                    int q = pp + lane, valid = Math.Min(Width, g.K - q);
+                    if (q % Kc == 0 && q > 0) Flush(g, sums, groups, q / Kc - 1, b0 + ra - first, rb - ra);
+                    // Group by group: each group's sums are a chain of FMAs, and the next group's is independent of it.
+                    for (int gi = 0; gi < groups; gi++)
+                    {
+                        int r0 = ra + gi * Width;
+                        for (int l = 0; l < share; l++, ahead += 64) Sse.Prefetch1(ahead);
+                        Transpose(panel + ((nint)r0 * Nr + lane) * size, size, kcP - r0, out var w0, out var w1, out var w2, out var w3,
+                            out var w4, out var w5, out var w6, out var w7, out var w8, out var w9, out var w10, out var w11,
+                            out var w12, out var w13, out var w14, out var w15);
+                        for (int r = 0; r < g.M; r++)
+                        {
+                            float* a = g.AAt(r, q);
+                            // A local, not a reference into sums: a chain through memory would wait on a store at each step.
+                            var s = sums[r * groups + gi];
+                            if (valid == Width)
+                            {
+                                // In order of the depth, as the micro-kernel sums: one FMA per column.
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w0, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w1, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w2, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w3, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w4, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w5, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w6, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w7, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w8, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w9, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w10, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w11, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w12, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w13, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w14, s); a += aStep;
+                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w15, s);
+                            }
+                            else
+                            {
+                                // The depth's ragged end: only the columns that exist (A has no values past it).
+                                column[0] = w0; column[1] = w1; column[2] = w2; column[3] = w3; column[4] = w4; column[5] = w5; column[6] = w6; column[7] = w7;
+                                column[8] = w8; column[9] = w9; column[10] = w10; column[11] = w11; column[12] = w12; column[13] = w13; column[14] = w14; column[15] = w15;
+                                for (int l = 0; l < valid; l++) s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[(nint)l * aStep]), column[l], s);
+                            }
+                            sums[r * groups + gi] = s;
+                        }
+                    }
+                }
+            }
+            Flush(g, sums, groups, (g.K - 1) / Kc, b0 + ra - first, rb - ra);
+        }
+    }
+
+    /// <summary>
+    /// The sums over depth block <paramref name="chunk"/> into C's columns [j, j + count) of every row, as the micro-kernel
+    /// writes a tile: stored over the first block unless accumulating, else added to C; then cleared for the next block.
+    /// </summary>
+    private static void Flush(in GemmProblem g, Vector512<float>* sums, int groups, int chunk, int j, int count)
+    {
+        bool add = g.Accumulate || chunk > 0;
+        float* lanes = stackalloc float[Width];
+        for (int r = 0; r < g.M; r++)
+            for (int gi = 0; gi < groups; gi++)
+            {
+                ref var s = ref sums[r * groups + gi];
+                float* c = g.CAt(r, j + gi * Width);
+                int n = Math.Min(Width, count - gi * Width);
+                if (n == Width) (add ? s + Vector512.Load(c) : s).Store(c);
+                else
+                {
+                    s.Store(lanes);
+                    for (int q = 0; q < n; q++) c[q] = add ? lanes[q] + c[q] : lanes[q];
+                }
+                s = default;
+            }
+    }
+
+    /// <summary>
+    /// The 16×16 piece at <paramref name="piece"/> (rows Nr elements apart, of which <paramref name="rows"/> exist: the rest
+    /// read as zeros) transposed: wL holds lane L of the 16 rows, row i in lane i. Four rounds of shuffles, 64 in all.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose(byte* piece, int size, int rows,
+        out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> w2, out Vector512<float> w3,
+        out Vector512<float> w4, out Vector512<float> w5, out Vector512<float> w6, out Vector512<float> w7,
+        out Vector512<float> w8, out Vector512<float> w9, out Vector512<float> w10, out Vector512<float> w11,
+        out Vector512<float> w12, out Vector512<float> w13, out Vector512<float> w14, out Vector512<float> w15)
+    {
+        Vector512<float> r0 = Row(piece, 0, size, rows), r1 = Row(piece, 1, size, rows), r2 = Row(piece, 2, size, rows), r3 = Row(piece, 3, size, rows);
+        Vector512<float> r4 = Row(piece, 4, size, rows), r5 = Row(piece, 5, size, rows), r6 = Row(piece, 6, size, rows), r7 = Row(piece, 7, size, rows);
+        Vector512<float> r8 = Row(piece, 8, size, rows), r9 = Row(piece, 9, size, rows), r10 = Row(piece, 10, size, rows), r11 = Row(piece, 11, size, rows);
+        Vector512<float> r12 = Row(piece, 12, size, rows), r13 = Row(piece, 13, size, rows), r14 = Row(piece, 14, size, rows), r15 = Row(piece, 15, size, rows);
+        // Within each 128-bit lane k: pairs of rows interleaved, then quads: uC of rows 4g..4g+3 holds their column 4k + C.
+        var (u0, u1, u2, u3) = Quad(r0, r1, r2, r3);
+        var (u4, u5, u6, u7) = Quad(r4, r5, r6, r7);
+        var (u8, u9, u10, u11) = Quad(r8, r9, r10, r11);
+        var (u12, u13, u14, u15) = Quad(r12, r13, r14, r15);
+        // Column 4k + C gathers 128-bit lane k of uC, uC+4, uC+8, uC+12: a 4×4 transpose of 128-bit lanes.
+        (w0, w4, w8, w12) = Lanes(u0, u4, u8, u12);
+        (w1, w5, w9, w13) = Lanes(u1, u5, u9, u13);
+        (w2, w6, w10, w14) = Lanes(u2, u6, u10, u14);
+        (w3, w7, w11, w15) = Lanes(u3, u7, u11, u15);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Row(byte* piece, int i, int size, int rows)
+    {
+        if (i >= rows) return default;
+        byte* at = piece + (nint)i * Nr * size;
+        // bfloat16 is the upper half of a float32.
+        return size == sizeof(float) ? Vector512.Load((float*)at)
+            : Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)at)), 16).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Quad(
+        Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        Vector512<double> ab0 = Avx512F.UnpackLow(a, b).AsDouble(), ab1 = Avx512F.UnpackHigh(a, b).AsDouble();
+        Vector512<double> cd0 = Avx512F.UnpackLow(c, d).AsDouble(), cd1 = Avx512F.UnpackHigh(c, d).AsDouble();
+        return (Avx512F.UnpackLow(ab0, cd0).AsSingle(), Avx512F.UnpackHigh(ab0, cd0).AsSingle(),
+            Avx512F.UnpackLow(ab1, cd1).AsSingle(), Avx512F.UnpackHigh(ab1, cd1).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Lanes(
+        Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        Vector512<float> ab0 = Avx512F.Shuffle4x128(a, b, 0x44), ab1 = Avx512F.Shuffle4x128(a, b, 0xEE);
+        Vector512<float> cd0 = Avx512F.Shuffle4x128(c, d, 0x44), cd1 = Avx512F.Shuffle4x128(c, d, 0xEE);
+        return (Avx512F.Shuffle4x128(ab0, cd0, 0x88), Avx512F.Shuffle4x128(ab0, cd0, 0xDD),
+            Avx512F.Shuffle4x128(ab1, cd1, 0x88), Avx512F.Shuffle4x128(ab1, cd1, 0xDD));
+    }
+}
