@@ -91,14 +91,27 @@ internal static unsafe class Packing
     }
 
     /// <summary>
-    /// dst[p·nr + q] = src[q·ld + p] for q &lt; rows, p &lt; cols, nothing else written. By 8×8 blocks in AVX
-    /// registers where it can (the packing of Bᵀ otherwise costs as much as the product for few rows),
-    /// element by element elsewhere.
+    /// dst[p·nr + q] = src[q·ld + p] for q &lt; rows, p &lt; cols, nothing else written. By 16×16 blocks in AVX-512
+    /// registers where it can, then 8×8 in AVX (the packing of Bᵀ otherwise costs as much as the product for few
+    /// rows), element by element elsewhere.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void TransposeInto(float* src, int ld, int rows, int cols, float* dst, int nr)
     {
         int q0 = 0;
+        // 16×16 blocks: GPT-2's backward products spent 5–10 % of their time here in 8×8 ones (docs/performance-log.md).
+        if (Avx512F.IsSupported)
+            for (; q0 + 16 <= rows; q0 += 16)
+            {
+                int p0 = 0;
+                for (; p0 + 16 <= cols; p0 += 16) Transpose16x16.Copy(src + (nint)q0 * ld + p0, ld, dst + p0 * nr + q0, nr);
+                for (; p0 + 8 <= cols; p0 += 8)
+                {
+                    Transpose8x8(src + (nint)q0 * ld + p0, ld, dst + p0 * nr + q0, nr);
+                    Transpose8x8(src + (nint)(q0 + 8) * ld + p0, ld, dst + p0 * nr + q0 + 8, nr);
+                }
+                TransposeScalar(src + (nint)q0 * ld, ld, q0, q0 + 16, p0, cols, dst, nr);
+            }
         if (Avx.IsSupported)
             for (; q0 + 8 <= rows; q0 += 8)
             {

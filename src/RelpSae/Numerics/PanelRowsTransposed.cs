@@ -125,7 +125,7 @@ internal static unsafe class PanelRowsTransposed
 
     /// <summary>
     /// The 16×16 piece at <paramref name="piece"/> (rows Nr elements apart, of which <paramref name="rows"/> exist: the rest
-    /// read as zeros) transposed: wL holds lane L of the 16 rows, row i in lane i. Four rounds of shuffles, 64 in all.
+    /// read as zeros) transposed: wL holds lane L of the 16 rows, row i in lane i.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose(byte* piece, int size, int rows,
@@ -138,16 +138,8 @@ internal static unsafe class PanelRowsTransposed
         Vector512<float> r4 = Row(piece, 4, size, rows), r5 = Row(piece, 5, size, rows), r6 = Row(piece, 6, size, rows), r7 = Row(piece, 7, size, rows);
         Vector512<float> r8 = Row(piece, 8, size, rows), r9 = Row(piece, 9, size, rows), r10 = Row(piece, 10, size, rows), r11 = Row(piece, 11, size, rows);
         Vector512<float> r12 = Row(piece, 12, size, rows), r13 = Row(piece, 13, size, rows), r14 = Row(piece, 14, size, rows), r15 = Row(piece, 15, size, rows);
-        // Within each 128-bit lane k: pairs of rows interleaved, then quads: uC of rows 4g..4g+3 holds their column 4k + C.
-        var (u0, u1, u2, u3) = Quad(r0, r1, r2, r3);
-        var (u4, u5, u6, u7) = Quad(r4, r5, r6, r7);
-        var (u8, u9, u10, u11) = Quad(r8, r9, r10, r11);
-        var (u12, u13, u14, u15) = Quad(r12, r13, r14, r15);
-        // Column 4k + C gathers 128-bit lane k of uC, uC+4, uC+8, uC+12: a 4×4 transpose of 128-bit lanes.
-        (w0, w4, w8, w12) = Lanes(u0, u4, u8, u12);
-        (w1, w5, w9, w13) = Lanes(u1, u5, u9, u13);
-        (w2, w6, w10, w14) = Lanes(u2, u6, u10, u14);
-        (w3, w7, w11, w15) = Lanes(u3, u7, u11, u15);
+        Transpose16x16.Run(r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15,
+            out w0, out w1, out w2, out w3, out w4, out w5, out w6, out w7, out w8, out w9, out w10, out w11, out w12, out w13, out w14, out w15);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -158,25 +150,5 @@ internal static unsafe class PanelRowsTransposed
         // bfloat16 is the upper half of a float32.
         return size == sizeof(float) ? Vector512.Load((float*)at)
             : Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)at)), 16).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Quad(
-        Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
-    {
-        Vector512<double> ab0 = Avx512F.UnpackLow(a, b).AsDouble(), ab1 = Avx512F.UnpackHigh(a, b).AsDouble();
-        Vector512<double> cd0 = Avx512F.UnpackLow(c, d).AsDouble(), cd1 = Avx512F.UnpackHigh(c, d).AsDouble();
-        return (Avx512F.UnpackLow(ab0, cd0).AsSingle(), Avx512F.UnpackHigh(ab0, cd0).AsSingle(),
-            Avx512F.UnpackLow(ab1, cd1).AsSingle(), Avx512F.UnpackHigh(ab1, cd1).AsSingle());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Lanes(
-        Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
-    {
-        Vector512<float> ab0 = Avx512F.Shuffle4x128(a, b, 0x44), ab1 = Avx512F.Shuffle4x128(a, b, 0xEE);
-        Vector512<float> cd0 = Avx512F.Shuffle4x128(c, d, 0x44), cd1 = Avx512F.Shuffle4x128(c, d, 0xEE);
-        return (Avx512F.Shuffle4x128(ab0, cd0, 0x88), Avx512F.Shuffle4x128(ab0, cd0, 0xDD),
-            Avx512F.Shuffle4x128(ab1, cd1, 0x88), Avx512F.Shuffle4x128(ab1, cd1, 0xDD));
     }
 }
