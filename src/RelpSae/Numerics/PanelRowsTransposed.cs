@@ -23,11 +23,18 @@ internal static unsafe class PanelRowsTransposed
     public static bool Handles(in GemmProblem g) =>
         g.PanelsTransposed && g.M <= MaxRows && Avx512F.IsSupported && g.Element is PanelElement.Float32 or PanelElement.BFloat16;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     public static void Run(in GemmProblem g)
     {
+        if (g.Element == PanelElement.BFloat16) Run<BFloat16Panel>(g);
+        else Run<Float32Panel>(g);
+    }
+
+    /// <summary>Generic over the panels' element, so that a piece's sixteen loads are at constant offsets.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    private static void Run<E>(in GemmProblem g) where E : struct, IPanelLoad
+    {
         // This problem's columns [0, N) are P's rows [first, first + N); its depth [0, K) is P's columns.
-        int first = g.PanelCol0, end = first + g.N, size = g.Element.Size(), aStep = g.TransA ? g.Lda : 1;
+        int first = g.PanelCol0, end = first + g.N, size = E.Size, aStep = g.TransA ? g.Lda : 1;
         var sums = stackalloc Vector512<float>[g.M * (Kc / Width)];
         var column = stackalloc Vector512<float>[Width];
         for (int b0 = first / Kc * Kc; b0 < end; b0 += Kc)
@@ -55,7 +62,7 @@ internal static unsafe class PanelRowsTransposed
                     {
                         int r0 = ra + gi * Width;
                         for (int l = 0; l < share; l++, ahead += 64) Sse.Prefetch1(ahead);
-                        Transpose(panel + ((nint)r0 * Nr + lane) * size, size, kcP - r0, out var w0, out var w1, out var w2, out var w3,
+                        Transpose<E>(panel + ((nint)r0 * Nr + lane) * size, kcP - r0, out var w0, out var w1, out var w2, out var w3,
                             out var w4, out var w5, out var w6, out var w7, out var w8, out var w9, out var w10, out var w11,
                             out var w12, out var w13, out var w14, out var w15);
                         for (int r = 0; r < g.M; r++)
@@ -63,26 +70,8 @@ internal static unsafe class PanelRowsTransposed
                             float* a = g.AAt(r, q);
                             // A local, not a reference into sums: a chain through memory would wait on a store at each step.
                             var s = sums[r * groups + gi];
-                            if (valid == Width)
-                            {
-                                // In order of the depth, as the micro-kernel sums: one FMA per column.
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w0, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w1, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w2, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w3, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w4, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w5, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w6, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w7, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w8, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w9, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w10, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w11, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w12, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w13, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w14, s); a += aStep;
-                                s = Avx512F.FusedMultiplyAdd(Vector512.Create(*a), w15, s);
-                            }
+                            if (valid == Width) s = aStep == 1 ? Chain(a, 1, s, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15)
+                                : Chain(a, aStep, s, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
                             else
                             {
                                 // The depth's ragged end: only the columns that exist (A has no values past it).
@@ -128,27 +117,79 @@ internal static unsafe class PanelRowsTransposed
     /// read as zeros) transposed: wL holds lane L of the 16 rows, row i in lane i.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(byte* piece, int size, int rows,
+    private static void Transpose<E>(byte* piece, int rows,
         out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> w2, out Vector512<float> w3,
         out Vector512<float> w4, out Vector512<float> w5, out Vector512<float> w6, out Vector512<float> w7,
         out Vector512<float> w8, out Vector512<float> w9, out Vector512<float> w10, out Vector512<float> w11,
-        out Vector512<float> w12, out Vector512<float> w13, out Vector512<float> w14, out Vector512<float> w15)
+        out Vector512<float> w12, out Vector512<float> w13, out Vector512<float> w14, out Vector512<float> w15) where E : struct, IPanelLoad
     {
-        Vector512<float> r0 = Row(piece, 0, size, rows), r1 = Row(piece, 1, size, rows), r2 = Row(piece, 2, size, rows), r3 = Row(piece, 3, size, rows);
-        Vector512<float> r4 = Row(piece, 4, size, rows), r5 = Row(piece, 5, size, rows), r6 = Row(piece, 6, size, rows), r7 = Row(piece, 7, size, rows);
-        Vector512<float> r8 = Row(piece, 8, size, rows), r9 = Row(piece, 9, size, rows), r10 = Row(piece, 10, size, rows), r11 = Row(piece, 11, size, rows);
-        Vector512<float> r12 = Row(piece, 12, size, rows), r13 = Row(piece, 13, size, rows), r14 = Row(piece, 14, size, rows), r15 = Row(piece, 15, size, rows);
-        Transpose16x16.Run(r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15,
-            out w0, out w1, out w2, out w3, out w4, out w5, out w6, out w7, out w8, out w9, out w10, out w11, out w12, out w13, out w14, out w15);
+        const int row = Nr;   // elements from one of P's rows to the next within a panel
+        if (rows >= Width)
+            Transpose16x16.Run(E.Load(piece, 0), E.Load(piece, row), E.Load(piece, 2 * row), E.Load(piece, 3 * row),
+                E.Load(piece, 4 * row), E.Load(piece, 5 * row), E.Load(piece, 6 * row), E.Load(piece, 7 * row),
+                E.Load(piece, 8 * row), E.Load(piece, 9 * row), E.Load(piece, 10 * row), E.Load(piece, 11 * row),
+                E.Load(piece, 12 * row), E.Load(piece, 13 * row), E.Load(piece, 14 * row), E.Load(piece, 15 * row),
+                out w0, out w1, out w2, out w3, out w4, out w5, out w6, out w7, out w8, out w9, out w10, out w11, out w12, out w13, out w14, out w15);
+        else
+            Transpose16x16.Run(Row<E>(piece, 0, rows), Row<E>(piece, 1, rows), Row<E>(piece, 2, rows), Row<E>(piece, 3, rows),
+                Row<E>(piece, 4, rows), Row<E>(piece, 5, rows), Row<E>(piece, 6, rows), Row<E>(piece, 7, rows),
+                Row<E>(piece, 8, rows), Row<E>(piece, 9, rows), Row<E>(piece, 10, rows), Row<E>(piece, 11, rows),
+                Row<E>(piece, 12, rows), Row<E>(piece, 13, rows), Row<E>(piece, 14, rows), Row<E>(piece, 15, rows),
+                out w0, out w1, out w2, out w3, out w4, out w5, out w6, out w7, out w8, out w9, out w10, out w11, out w12, out w13, out w14, out w15);
     }
 
+    /// <summary>Row <paramref name="i"/> of a piece of which <paramref name="rows"/> exist, zeros past them (the panel may end there).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Row(byte* piece, int i, int size, int rows)
+    private static Vector512<float> Row<E>(byte* piece, int i, int rows) where E : struct, IPanelLoad =>
+        i < rows ? E.Load(piece, i * Nr) : default;
+
+    /// <summary>s plus a[0]·w0, then a[step]·w1, … a[15·step]·w15, in that order: the micro-kernel's order along the depth.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Chain(float* a, nint step, Vector512<float> s,
+        Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3,
+        Vector512<float> w4, Vector512<float> w5, Vector512<float> w6, Vector512<float> w7,
+        Vector512<float> w8, Vector512<float> w9, Vector512<float> w10, Vector512<float> w11,
+        Vector512<float> w12, Vector512<float> w13, Vector512<float> w14, Vector512<float> w15)
     {
-        if (i >= rows) return default;
-        byte* at = piece + (nint)i * Nr * size;
-        // bfloat16 is the upper half of a float32.
-        return size == sizeof(float) ? Vector512.Load((float*)at)
-            : Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)at)), 16).AsSingle();
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), w0, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[step]), w1, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2 * step]), w2, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3 * step]), w3, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4 * step]), w4, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5 * step]), w5, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[6 * step]), w6, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[7 * step]), w7, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[8 * step]), w8, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[9 * step]), w9, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[10 * step]), w10, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[11 * step]), w11, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[12 * step]), w12, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[13 * step]), w13, s);
+        s = Avx512F.FusedMultiplyAdd(Vector512.Create(a[14 * step]), w14, s);
+        return Avx512F.FusedMultiplyAdd(Vector512.Create(a[15 * step]), w15, s);
+    }
+
+    /// <summary>How a panel's element is read: 16 of them at once, as float32.</summary>
+    private interface IPanelLoad
+    {
+        static abstract int Size { get; }
+        /// <summary>The 16 elements from <paramref name="element"/> elements past <paramref name="at"/>, widened.</summary>
+        static abstract Vector512<float> Load(byte* at, int element);
+    }
+
+    private readonly struct Float32Panel : IPanelLoad
+    {
+        public static int Size => sizeof(float);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* at, int element) => Vector512.Load((float*)at + element);
+    }
+
+    /// <summary>bfloat16 is the upper half of a float32.</summary>
+    private readonly struct BFloat16Panel : IPanelLoad
+    {
+        public static int Size => sizeof(ushort);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* at, int element) =>
+            Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)at + element)), 16).AsSingle();
     }
 }
