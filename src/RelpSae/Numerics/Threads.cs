@@ -6,9 +6,10 @@ public static class Threads
     private static int count = Environment.ProcessorCount;
 
     /// <summary>
-    /// Threads one large product is split over (default: the processor count; 1 = single-threaded).
-    /// Small products always run on the calling thread, and a product started while another one
-    /// holds the worker threads (e.g. from inside a Parallel.For body) runs on its calling thread alone.
+    /// Threads one large product, and the attention heads and row bands between products, are split over
+    /// (default: the processor count; 1 = single-threaded). Small products always run on the calling thread,
+    /// and work started while other work holds the worker threads (a product inside an attention head's body)
+    /// runs on its calling thread alone.
     /// </summary>
     public static int Count
     {

@@ -15,7 +15,7 @@ internal static class AttentionHeads
         AttentionScores? scores = null)
     {
         int T = tokens, width = heads * headDim;
-        Parallel.For(0, batch * heads, Parallelism, bh =>
+        WorkerTeam.For(batch * heads, bh =>
         {
             int b = bh / heads, h = bh % heads;
             Attention.Forward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), z.AsSpan(b * T * width), T, h, width, headDim, fromRow, scores);
@@ -26,7 +26,7 @@ internal static class AttentionHeads
         AttentionScores? scores = null)
     {
         int T = tokens, width = heads * headDim;
-        Parallel.For(0, batch * heads, Parallelism, bh =>
+        WorkerTeam.For(batch * heads, bh =>
         {
             int b = bh / heads, h = bh % heads;
             Attention.Backward(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * width),
@@ -48,14 +48,11 @@ internal static class AttentionHeads
         }
         if (rows.Count != batch) throw new ArgumentException($"{rows.Count} query rows for {batch} sequences");
         int T = tokens, width = heads * headDim;
-        Parallel.For(0, batch * heads, Parallelism, bh =>
+        WorkerTeam.For(batch * heads, bh =>
         {
             int b = bh / heads, h = bh % heads;
             Attention.BackwardRow(qkv.AsSpan(b * T * 3 * width), pattern.AsSpan(bh * T * T, T * T), dz.AsSpan(b * T * width),
                 dqkv.AsSpan(b * T * 3 * width), T, rows[b] - b * T, h, width, headDim, shares, scores);
         });
     }
-
-    /// <summary>(Sequence, head) pairs run in parallel on at most <see cref="Threads.Count"/> cores.</summary>
-    private static ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = Threads.Count };
 }

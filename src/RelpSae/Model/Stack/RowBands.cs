@@ -20,7 +20,6 @@ internal static class RowBands
             band(0, rows);
             return;
         }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-            p => band((int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts)));
+        WorkerTeam.For(parts, p => band((int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts)));
     }
 }
