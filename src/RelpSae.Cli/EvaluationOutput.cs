@@ -59,6 +59,8 @@ internal sealed class EvaluationOutput<T> : IDisposable
             ?? throw new RelpSaeException($"--resume: {dir} records no {EvaluationSettings.FileName} (an older run), so its settings cannot be checked; start the run in another folder");
         if (EvaluationSettings.FirstDifference(recorded, settings) is var (name, was, now))
             throw new RelpSaeException($"--resume: the run in {dir} was made with {name} {EvaluationSettings.Show(was)}, this command gives {EvaluationSettings.Show(now)}; repeat the original options or choose another --out");
+        if (raw.DropUnfinishedLine(dir))
+            Console.Error.WriteLine($"note: {Path.Combine(dir, raw.FileName)} ended in a record cut short by the interruption: removed, its prompt is evaluated again");
         // A record the run cannot have written (a prompt twice, one beyond the task) is refused before anything is rewritten.
         return [.. raw.Read(dir, promptCount)];
     }

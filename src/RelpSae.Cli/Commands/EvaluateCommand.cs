@@ -140,7 +140,7 @@ public static class EvaluateCommand
                 var (record, status) = evaluate(i);
                 records.Add(record);
                 // Every finished prompt is on disk, so an interruption loses at most the prompt in progress.
-                raw.Write(dir, records);
+                raw.Append(dir, record);
                 report(++count, status);
             }
             return false;

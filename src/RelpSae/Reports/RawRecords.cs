@@ -4,7 +4,8 @@ namespace RelpSae.Reports;
 
 /// <summary>
 /// A protocol's raw per-prompt records, one JSON object a line (what `merge` and a resumed run read back): the file's
-/// name, how a record is written and read, and reading it back checked. A line that does not parse, a prompt recorded
+/// name, how a record is written (appended as each prompt finishes, rewritten in prompt order at the end) and read,
+/// and reading it back checked. A line that does not parse, a prompt recorded
 /// twice or one beyond the task is an error naming the file and line, so no record is counted twice or summarised
 /// with a prompt set it was not made from.
 /// </summary>
@@ -22,6 +23,48 @@ public sealed class RawRecords<T>(string fileName, string what, string protocol,
     /// <summary>Writes the records in prompt order, atomically: an interruption leaves the previous file whole.</summary>
     public void Write(string dir, IEnumerable<T> records) =>
         EvaluationFiles.WriteAtomically(Path.Combine(dir, fileName), string.Concat(Ordered(records).Select(r => toLine(r) + "\n")));
+
+    /// <summary>
+    /// Adds one finished record at the end of the file, on the disk before it returns: a run's cost per prompt stays
+    /// one line however many came before (rewriting the whole file after each prompt made a long run's I/O grow with
+    /// the square of its prompts). An interruption during the write can leave the last line cut short, which
+    /// <see cref="DropUnfinishedLine"/> removes before a resumed run reads the file.
+    /// </summary>
+    public void Append(string dir, T record)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(toLine(record) + "\n");
+        using var stream = new FileStream(Path.Combine(dir, fileName), FileMode.Append, FileAccess.Write, FileShare.Read);
+        stream.Write(bytes);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
+    /// Cuts what follows the file's last newline — a record whose writing was interrupted — and says whether there was
+    /// any. Every whole record ends with its newline, so nothing finished is lost; its prompt is evaluated again.
+    /// </summary>
+    public bool DropUnfinishedLine(string dir)
+    {
+        using var stream = new FileStream(Path.Combine(dir, fileName), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        long end = stream.Length;
+        var buffer = new byte[4096];
+        while (end > 0)
+        {
+            int n = (int)Math.Min(buffer.Length, end);
+            stream.Position = end - n;
+            stream.ReadExactly(buffer, 0, n);
+            int newline = Array.LastIndexOf(buffer, (byte)'\n', n - 1, n);
+            if (newline >= 0)
+            {
+                end -= n - newline - 1;
+                break;
+            }
+            end -= n;
+        }
+        if (end == stream.Length) return false;
+        stream.SetLength(end);
+        stream.Flush(flushToDisk: true);
+        return true;
+    }
 
     /// <summary>The records in <paramref name="dir"/>, each a prompt of the task's <paramref name="promptCount"/> at most once.</summary>
     public IReadOnlyList<T> Read(string dir, int promptCount = int.MaxValue)

@@ -98,10 +98,12 @@ public class GraphEvaluateTests
         var path = Path.Combine(dir, "graphs.jsonl");
         var full = File.ReadAllLines(path);
         BadInputTests.AssertUserError(Evaluate(dir), "already holds results: pass --resume");
-        // An interrupted run: its last prompt never reached the disk, and a finished one is marked to show it is not redone.
+        // An interrupted run: its last prompt reached the disk only in part, and a finished one is marked to show it is not redone.
         var marked = full[0].Replace("\"seconds\":", "\"seconds\":1e6,\"was\":", StringComparison.Ordinal);
-        File.WriteAllLines(path, [marked, full[1]]);
-        Assert.Equal(0, CliHarness.Run(Evaluate(dir, "--resume")).Code);
+        File.WriteAllText(path, $"{marked}\n{full[1]}\n{full[2][..(full[2].Length / 2)]}");
+        var (code, _, error) = CliHarness.Run(Evaluate(dir, "--resume"));
+        Assert.Equal(0, code);
+        Assert.Contains("ended in a record cut short by the interruption: removed, its prompt is evaluated again", error);
         var resumed = File.ReadAllLines(path);
         Assert.Equal(3, resumed.Length);
         Assert.Equal(1e6, JsonDocument.Parse(resumed[0]).RootElement.GetProperty("seconds").GetDouble());

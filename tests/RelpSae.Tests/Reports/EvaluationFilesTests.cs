@@ -82,4 +82,36 @@ public class EvaluationFilesTests
         File.WriteAllText(Path.Combine(dir, EvaluationFiles.Raw.FileName), "{\"index\":1}\n");
         Assert.Contains(":1: not a valid evaluation record", Assert.Throws<RelpSaeException>(() => EvaluationFiles.Raw.Read(dir)).Message);
     }
+
+    [Fact]
+    public void AppendedRecordsReadBackAndACutLastLineIsDroppedWhole()
+    {
+        var prompts = Synthetic(4);
+        var raw = EvaluationFiles.Raw;
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var path = Path.Combine(dir, raw.FileName);
+        foreach (var p in new[] { prompts[2], prompts[0], prompts[1] }) raw.Append(dir, p);
+        // Appended as they finish: the earlier lines stay as they were written, not re-sorted.
+        Assert.Equal(new[] { 2, 0, 1 }, File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("index").GetInt32()));
+        Assert.False(raw.DropUnfinishedLine(dir));
+        var whole = File.ReadAllBytes(path);
+
+        // An interruption in the middle of the fourth record's write: its first half is on the disk, without a newline.
+        var fourth = System.Text.Encoding.UTF8.GetBytes(raw.ToLine(prompts[3]));
+        File.WriteAllBytes(path, [.. whole, .. fourth[..(fourth.Length / 2)]]);
+        Assert.Contains(":4: not a valid evaluation record", Assert.Throws<RelpSaeException>(() => raw.Read(dir)).Message);
+        Assert.True(raw.DropUnfinishedLine(dir));
+        Assert.Equal(whole, File.ReadAllBytes(path));
+        Assert.Equal(new[] { 2, 0, 1 }, raw.Read(dir).Select(raw.Index));
+
+        // A record longer than the reader's 4 KB steps, cut, after the first line.
+        var first = File.ReadLines(path).First() + "\n";
+        File.WriteAllText(path, first + new string(' ', 10_000) + "{\"index\":");
+        Assert.True(raw.DropUnfinishedLine(dir));
+        Assert.Equal(first, File.ReadAllText(path));
+        // Nothing but a cut record: the file is left empty.
+        File.WriteAllText(path, new string('x', 9000));
+        Assert.True(raw.DropUnfinishedLine(dir));
+        Assert.Equal(0, new FileInfo(path).Length);
+    }
 }
