@@ -38,6 +38,15 @@ public sealed class RawRecords<T>(string fileName, string what, string protocol,
         stream.Flush(flushToDisk: true);
     }
 
+    /// <summary>Whether line <paramref name="line"/> is the file's last and ends without a newline: a write that was interrupted.</summary>
+    private static bool IsCutLastLine(string path, int line)
+    {
+        using var stream = File.OpenRead(path);
+        if (stream.Length == 0) return false;
+        stream.Position = stream.Length - 1;
+        return stream.ReadByte() != '\n' && File.ReadLines(path).Count() == line;
+    }
+
     /// <summary>
     /// Cuts what follows the file's last newline — a record whose writing was interrupted — and says whether there was
     /// any. Every whole record ends with its newline, so nothing finished is lost; its prompt is evaluated again.
@@ -86,6 +95,8 @@ public sealed class RawRecords<T>(string fileName, string what, string protocol,
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
+                if (IsCutLastLine(path, line))
+                    throw new RelpSaeException($"{path}:{line}: the last record is cut short: its run was interrupted; continue it with --resume first");
                 throw new RelpSaeException($"{path}:{line}: not a valid {what} ({e.Message.Split('\n')[0]})");
             }
             int i = index(record);
