@@ -115,6 +115,7 @@ public static unsafe class Gemm
         if (g.Panels == null && g.M < SkinnyRows(g.TransB)) SkinnyGemm.Run<T, O>(g);
         else if (typeof(T) == typeof(Vector512<float>) && PanelRows.Handles(g)) PanelRows.Run(g);
         else if (typeof(T) == typeof(Vector512<float>) && PanelRowsTransposed.Handles(g)) PanelRowsTransposed.Run(g);
+        else if (typeof(T) == typeof(Vector512<float>) && PanelsBroadcast.Handles(g)) PanelsBroadcast.Run(g);
         else GemmDriver.Run<T, O>(g);
     }
 

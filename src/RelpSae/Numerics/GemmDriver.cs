@@ -70,7 +70,7 @@ internal static unsafe class GemmDriver
                             float* add = addToC ? c : g.Bias == null ? null : g.Bias + j0 + j;
                             int ldAdd = addToC ? g.Ldc : 0;
                             if (rows == mr && cols == nr)
-                                MicroKernel.Run<T, O, AllVectors>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, add, ldAdd, pf, pfLines);
+                                MicroKernel.Run<T, O, AllVectors, PackedA>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, add, ldAdd, pf, pfLines);
                             else
                                 Edge<T, O>(kc, ap + i * kc, bp + j * kc, c, g.Ldc, rows, cols, add, ldAdd, edge, pf, pfLines);
                         }
@@ -133,9 +133,9 @@ internal static unsafe class GemmDriver
         float* dst = direct ? c : tile;
         int ld = direct ? ldc : nr;
         float* kernelAdd = direct ? add : null;
-        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
-        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
-        else MicroKernel.Run<T, O, AllVectors>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
+        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector, PackedA>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
+        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors, PackedA>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
+        else MicroKernel.Run<T, O, AllVectors, PackedA>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
         if (!direct) WriteEdge(tile, nr, c, ldc, rows, cols, add, ldAdd);
     }
 

@@ -13,14 +13,18 @@ namespace RelpSae.Numerics;
 /// bias row shared by every row (<c>ldAdd</c> = 0).
 /// <c>ahead</c>: cache lines of the next block of B to pull into L2, one per step, so the stream from
 /// memory runs evenly beside the arithmetic (a burst per tile stalled the tile's own loads).
+/// <typeparamref name="A"/> says where the A values lie: packed (MR side by side a step), or in a packed matrix's
+/// panels (<see cref="PanelA"/>: <c>panelLeft</c> steps to the end of the first panel, then <c>panelJump</c> to the next).
 /// </summary>
 internal static class MicroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Run<T, O, V>(int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd, byte* ahead, int aheadLines)
-        where T : struct where O : IKernelOps<T> where V : IVectorCount
+    public static unsafe void Run<T, O, V, A>(int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd, byte* ahead, int aheadLines,
+        int panelLeft = 0, nint panelJump = 0)
+        where T : struct where O : IKernelOps<T> where V : IVectorCount where A : IAOperand
     {
         int w = O.Width, rows = O.Rows, vecs = Math.Min(O.Vecs, V.Count), stride = O.Vecs * w;
+        int aRow = A.InPanels ? stride : 1, aStep = A.InPanels ? 1 : rows;
         T c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         T c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         T c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
@@ -32,15 +36,20 @@ internal static class MicroKernel
             T b1 = vecs > 1 ? O.Load(b + w) : default;
             T b2 = vecs > 2 ? O.Load(b + 2 * w) : default;
             Step<T, O>(vecs, a[0], b0, b1, b2, ref c00, ref c01, ref c02);
-            if (rows > 1) Step<T, O>(vecs, a[1], b0, b1, b2, ref c10, ref c11, ref c12);
-            if (rows > 2) Step<T, O>(vecs, a[2], b0, b1, b2, ref c20, ref c21, ref c22);
-            if (rows > 3) Step<T, O>(vecs, a[3], b0, b1, b2, ref c30, ref c31, ref c32);
-            if (rows > 4) Step<T, O>(vecs, a[4], b0, b1, b2, ref c40, ref c41, ref c42);
-            if (rows > 5) Step<T, O>(vecs, a[5], b0, b1, b2, ref c50, ref c51, ref c52);
-            if (rows > 6) Step<T, O>(vecs, a[6], b0, b1, b2, ref c60, ref c61, ref c62);
-            if (rows > 7) Step<T, O>(vecs, a[7], b0, b1, b2, ref c70, ref c71, ref c72);
-            a += rows;
+            if (rows > 1) Step<T, O>(vecs, a[1 * aRow], b0, b1, b2, ref c10, ref c11, ref c12);
+            if (rows > 2) Step<T, O>(vecs, a[2 * aRow], b0, b1, b2, ref c20, ref c21, ref c22);
+            if (rows > 3) Step<T, O>(vecs, a[3 * aRow], b0, b1, b2, ref c30, ref c31, ref c32);
+            if (rows > 4) Step<T, O>(vecs, a[4 * aRow], b0, b1, b2, ref c40, ref c41, ref c42);
+            if (rows > 5) Step<T, O>(vecs, a[5 * aRow], b0, b1, b2, ref c50, ref c51, ref c52);
+            if (rows > 6) Step<T, O>(vecs, a[6 * aRow], b0, b1, b2, ref c60, ref c61, ref c62);
+            if (rows > 7) Step<T, O>(vecs, a[7 * aRow], b0, b1, b2, ref c70, ref c71, ref c72);
+            a += aStep;
             b += stride;
+            if (A.InPanels && --panelLeft == 0)
+            {
+                a += panelJump;
+                panelLeft = stride;
+            }
         }
         Write<T, O>(vecs, c, add == null ? null : add, c00, c01, c02);
         if (rows > 1) Write<T, O>(vecs, c + ldc, add == null ? null : add + ldAdd, c10, c11, c12);
@@ -78,6 +87,19 @@ internal static class MicroKernel
         if (vecs > 2) O.Store(c + 2 * w, v2);
     }
 }
+
+/// <summary>Where the kernel's A values lie (a JIT-time constant).</summary>
+internal interface IAOperand
+{
+    /// <summary>In a packed matrix's panels: a row's values one apart, rows a panel's width apart.</summary>
+    static abstract bool InPanels { get; }
+}
+
+/// <summary>Packed for the kernel: a step's MR values side by side.</summary>
+internal readonly struct PackedA : IAOperand { public static bool InPanels => false; }
+
+/// <summary>Read from a packed matrix's panels where they lie (<see cref="PanelsBroadcast"/>).</summary>
+internal readonly struct PanelA : IAOperand { public static bool InPanels => true; }
 
 /// <summary>How many of a panel's vectors a kernel instance computes (a JIT-time constant).</summary>
 internal interface IVectorCount

@@ -7,8 +7,9 @@ namespace RelpSae.Model;
 /// A linear map y = x·W + b of a checkpoint, whichever way it stores W: nn.Linear keeps W [out, in] (y = x·Wᵀ),
 /// GPT-2's Conv1D keeps it [in, out]. W is held once, packed for the forward product's micro-kernel (both layouts
 /// pack to the same panels, so their products are the same sums), in 16 bits when the checkpoint's weights are
-/// (<see cref="PanelElement"/>). The backward product dy·Wᵀ reads the same panels transposed a block at a time,
-/// and a row of W (an embedding's token vector, an unembedding's logit direction) is read back from them.
+/// (<see cref="PanelElement"/>). The backward product dy·Wᵀ reads the same panels (transposed a block at a time, or
+/// where they lie as (dy·Wᵀ)ᵀ = W·dyᵀ is formed), and a row of W (an embedding's token vector, an unembedding's logit
+/// direction) is read back from them.
 /// </summary>
 public sealed class Linear
 {

@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace RelpSae.Numerics;
+
+/// <summary>
+/// C (+)= op(A)·Pᵀ with P packed (a backward's dy·Wᵀ), computed as Cᵀ = P·op(A)ᵀ: P's panels are then the micro-kernel's
+/// broadcast operand, read where they lie (a row's values side by side, its rows a panel's width apart), and op(A)ᵀ is
+/// packed as the kernel's B. The tiled path instead transposes every block of P into a buffer on every call, a pass over
+/// the whole weight; this one moves op(A) and C (into Cᵀ and back), less work while A has fewer rows than P has columns.
+/// The sums are the tiled path's, in its order: per KC block of the depth from zero, then added to C.
+/// </summary>
+internal static unsafe class PanelsBroadcast
+{
+    private const int Mr = 8, Nr = 48, Width = 16, Kc = GemmDriver.KC;
+
+    /// <summary>Rows of A up to which op(A)ᵀ's block (KC × rows) stays in L2 beside Cᵀ's band.</summary>
+    internal const int MaxRows = 512;
+
+    /// <summary>Floats of op(A)ᵀ packed at once (16 MB), every block of its depth.</summary>
+    private const long PackedFloats = 4L << 20;
+
+    /// <summary>
+    /// Whether this product is one for this path: float32 panels cut for the 512-bit kernel, P's rows in whole groups of
+    /// eight, more rows than the few-row path takes, and a depth at least four times the rows (eight times when C is
+    /// accumulated into, which moves C twice). Against the tiled path on GPT-2's four maps (results/bench/panels-broadcast):
+    /// 32–128 rows 8–27 % faster on 2 threads and 5–31 % on 1; 256–512 rows at a depth of 2304 or 3072 4–24 % faster on
+    /// 2 threads, 0–5 % on 1; 256–512 rows at a depth of 768 no faster (0.93–1.06), so they stay tiled.
+    /// </summary>
+    public static bool Handles(in GemmProblem g) =>
+        g.PanelsTransposed && g.Element == PanelElement.Float32 && Avx512F.IsSupported
+        && g.M > PanelRowsTransposed.MaxRows && g.M <= MaxRows && 4 * g.M * (g.Accumulate ? 2 : 1) <= g.K
+        && (long)g.K * RoundUp(g.M, Nr) <= PackedFloats && g.N % Mr == 0 && g.PanelCol0 % Mr == 0;
+
+    /// <summary>Floats of Cᵀ computed at once (384 KB): with op(A)ᵀ's block beside it, within the 1 MB L2.</summary>
+    private const int CtFloats = 96 * 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(in GemmProblem g)
+    {
+        // This problem's columns [0, N) are P's rows [first, first + N): Cᵀ's rows, eight at a time within P's KC-row blocks,
+        // a band of them at a time so that Cᵀ's band stays in L2 while every block of the depth is added to it. op(A)ᵀ is
+        // packed once, every block of its depth, for all the bands to read.
+        int ldt = RoundUp(g.M, Width), mp = RoundUp(g.M, Nr), band = Math.Min(g.N, Math.Max(Mr, CtFloats / ldt / Mr * Mr));
+        var buffers = PackBuffers.ForThisThread;
+        float* ct = buffers.A(band * ldt), bp = buffers.B(g.K * mp);
+        for (int p0 = 0; p0 < g.K; p0 += Kc)
+            Packing.PackB(g.AAt(0, p0), g.Lda, !g.TransA, Math.Min(Kc, g.K - p0), g.M, Nr, bp + (nint)p0 * mp);
+        for (int q0 = 0; q0 < g.N; q0 += band)
+        {
+            int rows = Math.Min(band, g.N - q0);
+            float* c = g.CAt(0, q0);
+            if (g.Accumulate) Packing.TransposeInto(c, g.Ldc, g.M, rows, ct, ldt);
+            for (int p0 = 0; p0 < g.K; p0 += Kc)
+                Band(g, g.PanelCol0 + q0, rows, p0, Math.Min(Kc, g.K - p0), bp + (nint)p0 * mp, ct, ldt, add: g.Accumulate || p0 > 0);
+            Packing.TransposeInto(ct, ldt, rows, g.M, c, g.Ldc);
+        }
+    }
+
+    /// <summary>Cᵀ's rows for P's rows [first, first + rows) (+)= their block of P at depth p0 times op(A)ᵀ's block packed in bp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Band(in GemmProblem g, int first, int rows, int p0, int kc, float* bp, float* ct, int ldt, bool add)
+    {
+        for (int q = 0; q < rows; q += Mr)
+        {
+            // P's rows [row, row + 8) at depth p0: panel p0 / Nr of the KC-row block at b0, p0 % Nr steps into it.
+            int row = first + q, b0 = row / Kc * Kc, kcP = Math.Min(Kc, g.PanelRows - b0), into = p0 % Nr;
+            float* a = (float*)g.Panels + (nint)b0 * g.PanelCols + (nint)(p0 - into) * kcP + (row - b0) * Nr + into;
+            nint jump = (nint)Nr * kcP - Nr;
+            for (int j = 0; j < g.M; j += Nr)
+            {
+                float* c = ct + (nint)q * ldt + j, addTo = add ? c : null, b = bp + (nint)j * kc;
+                switch ((Math.Min(Nr, g.M - j) + Width - 1) / Width)
+                {
+                    case 1: MicroKernel.Run<Vector512<float>, Vector512Ops, OneVector, PanelA>(kc, a, b, c, ldt, addTo, ldt, null, 0, Nr - into, jump); break;
+                    case 2: MicroKernel.Run<Vector512<float>, Vector512Ops, TwoVectors, PanelA>(kc, a, b, c, ldt, addTo, ldt, null, 0, Nr - into, jump); break;
+                    default: MicroKernel.Run<Vector512<float>, Vector512Ops, AllVectors, PanelA>(kc, a, b, c, ldt, addTo, ldt, null, 0, Nr - into, jump); break;
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}
