@@ -20,7 +20,7 @@ internal sealed unsafe class PackBuffers
 
     public float* B(int floats) => Aligned(ref b, floats);
 
-    /// <summary>16-bit panels widened before they are transposed (<see cref="PanelTranspose"/>).</summary>
+    /// <summary>16-bit panels widened before they are transposed (<see cref="PanelTranspose"/>) or broadcast (<see cref="PanelsBroadcast"/>).</summary>
     public float* Scratch(int floats) => Aligned(ref scratch, floats);
 
     private static float* Aligned(ref float[] buffer, int floats)

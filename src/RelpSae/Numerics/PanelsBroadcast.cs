@@ -9,6 +9,7 @@ namespace RelpSae.Numerics;
 /// broadcast operand, read where they lie (a row's values side by side, its rows a panel's width apart), and op(A)ᵀ is
 /// packed as the kernel's B. The tiled path instead transposes every block of P into a buffer on every call, a pass over
 /// the whole weight; this one moves op(A) and C (into Cᵀ and back), less work while A has fewer rows than P has columns.
+/// 16-bit panels are widened eight rows at a time into a piece that stays in L1, with no transposition.
 /// The sums are the tiled path's, in its order: per KC block of the depth from zero, then added to C.
 /// </summary>
 internal static unsafe class PanelsBroadcast
@@ -22,14 +23,15 @@ internal static unsafe class PanelsBroadcast
     private const long PackedFloats = 4L << 20;
 
     /// <summary>
-    /// Whether this product is one for this path: float32 panels cut for the 512-bit kernel, P's rows in whole groups of
+    /// Whether this product is one for this path: panels cut for the 512-bit kernel, P's rows in whole groups of
     /// eight, more rows than the few-row path takes, and a depth at least four times the rows (eight times when C is
     /// accumulated into, which moves C twice). Against the tiled path on GPT-2's four maps (results/bench/panels-broadcast):
     /// 32–128 rows 8–27 % faster on 2 threads and 5–31 % on 1; 256–512 rows at a depth of 2304 or 3072 4–24 % faster on
-    /// 2 threads, 0–5 % on 1; 256–512 rows at a depth of 768 no faster (0.93–1.06), so they stay tiled.
+    /// 2 threads, 0–5 % on 1; 256–512 rows at a depth of 768 no faster (0.93–1.06), so they stay tiled. On Gemma-2-2B's
+    /// maps in bfloat16: 17–26 % faster at 32 rows, 3–11 % at 128.
     /// </summary>
     public static bool Handles(in GemmProblem g) =>
-        g.PanelsTransposed && g.Element == PanelElement.Float32 && Avx512F.IsSupported
+        g.PanelsTransposed && Avx512F.IsSupported
         && g.M > PanelRowsTransposed.MaxRows && g.M <= MaxRows && 4 * g.M * (g.Accumulate ? 2 : 1) <= g.K
         && (long)g.K * RoundUp(g.M, Nr) <= PackedFloats && g.N % Mr == 0 && g.PanelCol0 % Mr == 0;
 
@@ -45,6 +47,7 @@ internal static unsafe class PanelsBroadcast
         int ldt = RoundUp(g.M, Width), mp = RoundUp(g.M, Nr), band = Math.Min(g.N, Math.Max(Mr, CtFloats / ldt / Mr * Mr));
         var buffers = PackBuffers.ForThisThread;
         float* ct = buffers.A(band * ldt), bp = buffers.B(g.K * mp);
+        float* widened = g.Element == PanelElement.Float32 ? null : buffers.Scratch(MaxPanels * Mr * Nr);
         for (int p0 = 0; p0 < g.K; p0 += Kc)
             Packing.PackB(g.AAt(0, p0), g.Lda, !g.TransA, Math.Min(Kc, g.K - p0), g.M, Nr, bp + (nint)p0 * mp);
         for (int q0 = 0; q0 < g.N; q0 += band)
@@ -53,21 +56,37 @@ internal static unsafe class PanelsBroadcast
             float* c = g.CAt(0, q0);
             if (g.Accumulate) Packing.TransposeInto(c, g.Ldc, g.M, rows, ct, ldt);
             for (int p0 = 0; p0 < g.K; p0 += Kc)
-                Band(g, g.PanelCol0 + q0, rows, p0, Math.Min(Kc, g.K - p0), bp + (nint)p0 * mp, ct, ldt, add: g.Accumulate || p0 > 0);
+                Band(g, g.PanelCol0 + q0, rows, p0, Math.Min(Kc, g.K - p0), bp + (nint)p0 * mp, ct, ldt, add: g.Accumulate || p0 > 0, widened);
             Packing.TransposeInto(ct, ldt, rows, g.M, c, g.Ldc);
         }
     }
 
-    /// <summary>Cᵀ's rows for P's rows [first, first + rows) (+)= their block of P at depth p0 times op(A)ᵀ's block packed in bp.</summary>
+    /// <summary>Panels a KC block of the depth touches at most: 256 steps from anywhere inside a panel of 48.</summary>
+    private const int MaxPanels = (Nr - 1 + Kc + Nr - 1) / Nr;
+
+    /// <summary>
+    /// Cᵀ's rows for P's rows [first, first + rows) (+)= their block of P at depth p0 times op(A)ᵀ's block packed in bp;
+    /// 16-bit panels widened into <paramref name="widened"/> (null for float32, read where they lie).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Band(in GemmProblem g, int first, int rows, int p0, int kc, float* bp, float* ct, int ldt, bool add)
+    private static void Band(in GemmProblem g, int first, int rows, int p0, int kc, float* bp, float* ct, int ldt, bool add, float* widened)
     {
+        int size = g.Element.Size(), into = p0 % Nr, panels = (into + kc + Nr - 1) / Nr;
         for (int q = 0; q < rows; q += Mr)
         {
-            // P's rows [row, row + 8) at depth p0: panel p0 / Nr of the KC-row block at b0, p0 % Nr steps into it.
-            int row = first + q, b0 = row / Kc * Kc, kcP = Math.Min(Kc, g.PanelRows - b0), into = p0 % Nr;
-            float* a = (float*)g.Panels + (nint)b0 * g.PanelCols + (nint)(p0 - into) * kcP + (row - b0) * Nr + into;
+            // P's rows [row, row + 8) at depth p0: `into` steps into panel p0 / Nr of the KC-row block at b0; the next panel
+            // is kcP rows of Nr further on.
+            int row = first + q, b0 = row / Kc * Kc, kcP = Math.Min(Kc, g.PanelRows - b0);
+            byte* piece = g.Panels + ((nint)b0 * g.PanelCols + (nint)(p0 - into) * kcP + (nint)(row - b0) * Nr) * size;
+            float* a = (float*)piece + into;
             nint jump = (nint)Nr * kcP - Nr;
+            if (widened != null)
+            {
+                // The eight rows lie side by side in each panel: widened a panel's piece after another, they read the same way.
+                for (int t = 0; t < panels; t++) PanelElements.Widen(g.Element, piece + (nint)t * Nr * kcP * size, Mr * Nr, widened + t * Mr * Nr);
+                a = widened + into;
+                jump = (nint)Nr * Mr - Nr;
+            }
             for (int j = 0; j < g.M; j += Nr)
             {
                 float* c = ct + (nint)q * ldt + j, addTo = add ? c : null, b = bp + (nint)j * kc;

@@ -11,17 +11,20 @@ public class PanelsBroadcastTests
     // accumulated), so the depth's KC blocks start inside panels (256 is 5⅓ panels of 48), and the last panel is ragged.
     private const int PRows = 760, PCols = 4100;
 
-    public static TheoryData<int, bool> Cases() => new()
+    public static TheoryData<int, bool, PanelElement> Cases() => new()
     {
-        { PanelRowsTransposed.MaxRows + 1, false }, { 20, true }, { 37, false }, { 100, true }, { 128, false }, { PanelsBroadcast.MaxRows, true },
+        { PanelRowsTransposed.MaxRows + 1, false, PanelElement.Float32 }, { 20, true, PanelElement.Float32 }, { 37, false, PanelElement.Float32 },
+        { 100, true, PanelElement.Float32 }, { 128, false, PanelElement.Float32 }, { PanelsBroadcast.MaxRows, true, PanelElement.Float32 },
+        { 37, true, PanelElement.BFloat16 }, { 128, false, PanelElement.BFloat16 }, { 20, false, PanelElement.Float16 },
     };
 
     [Theory, MemberData(nameof(Cases))]
-    public unsafe void GivesTheTiledPathsBits(int m, bool transA)
+    public unsafe void GivesTheTiledPathsBits(int m, bool transA, PanelElement element)
     {
         if (!Avx512F.IsSupported) return;   // the path exists for the 512-bit kernel alone
         var weight = new GemmCase(PRows, 1, PCols, transA: false, transB: false, seed: 5).A;
-        var packed = new PackedMatrix(Matrix.Of(weight, PRows, PCols), PanelElement.Float32);
+        var packed = new PackedMatrix(Matrix.Of(weight, PRows, PCols), element);
+        var p = packed.ToArray();   // P's values as held (rounded to 16 bits where they are)
         var g = new GemmCase(m, PRows, PCols, transA, transB: false, seed: 22);
         foreach (var accumulate in new[] { false, true })
         {
@@ -47,12 +50,12 @@ public class PanelsBroadcastTests
                 }
             }
             finally { Threads.Count = saved; }
-            // And they are the product's sums: against a double-precision sum over the panels' values.
+            // And they are the product's sums: against a double-precision sum over P's values.
             for (int i = 0; i < m; i += 7)
                 for (int j = 0; j < PRows; j += 37)
                 {
                     double sum = accumulate ? g.C0[i * PRows + j] : 0;
-                    for (int q = 0; q < PCols; q++) sum += (double)g.OpA(i, q) * weight[j * PCols + q];
+                    for (int q = 0; q < PCols; q++) sum += (double)g.OpA(i, q) * p[j * PCols + q];
                     Assert.Equal(sum, broadcast[i * PRows + j], 1e-3);
                 }
         }
