@@ -26,9 +26,9 @@ internal static unsafe class PanelsBroadcast
     /// Whether this product is one for this path: panels cut for the 512-bit kernel, P's rows in whole groups of
     /// eight, more rows than the few-row path takes, and a depth at least four times the rows (eight times when C is
     /// accumulated into, which moves C twice). Against the tiled path on GPT-2's four maps (results/bench/panels-broadcast):
-    /// 32–128 rows 8–27 % faster on 2 threads and 5–31 % on 1; 256–512 rows at a depth of 2304 or 3072 4–24 % faster on
-    /// 2 threads, 0–5 % on 1; 256–512 rows at a depth of 768 no faster (0.93–1.06), so they stay tiled. On Gemma-2-2B's
-    /// maps in bfloat16: 17–26 % faster at 32 rows, 3–11 % at 128.
+    /// 32–128 rows took 12–27 % less time on 2 threads and 5–31 % less on 1; 256–512 rows at a depth of 2304 or 3072
+    /// 0–13 % less on 2 threads and 0–5 % on 1; 256–512 rows at a depth of 768 no less (0.93–1.06), so they stay tiled.
+    /// On Gemma-2-2B's maps in bfloat16: 17–26 % less at 32 rows, 3–11 % at 128.
     /// </summary>
     public static bool Handles(in GemmProblem g) =>
         g.PanelsTransposed && Avx512F.IsSupported
