@@ -133,9 +133,7 @@ internal static unsafe class GemmDriver
         float* dst = direct ? c : tile;
         int ld = direct ? ldc : nr;
         float* kernelAdd = direct ? add : null;
-        if (vecs == 1 && O.Vecs > 1) MicroKernel.Run<T, O, OneVector, PackedA>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
-        else if (vecs == 2 && O.Vecs > 2) MicroKernel.Run<T, O, TwoVectors, PackedA>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
-        else MicroKernel.Run<T, O, AllVectors, PackedA>(kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
+        MicroKernel.RunVectors<T, O, PackedA>(vecs, kc, a, b, dst, ld, kernelAdd, ldAdd, ahead, aheadLines);
         if (!direct) WriteEdge(tile, nr, c, ldc, rows, cols, add, ldAdd);
     }
 

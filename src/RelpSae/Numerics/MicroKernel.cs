@@ -61,6 +61,16 @@ internal static class MicroKernel
         if (rows > 7) Write<T, O>(vecs, c + 7 * ldc, add == null ? null : add + 7 * ldAdd, c70, c71, c72);
     }
 
+    /// <summary>The tile for the first <paramref name="vecs"/> vectors of a panel (a ragged last panel computes only those it has).</summary>
+    public static unsafe void RunVectors<T, O, A>(int vecs, int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd,
+        byte* ahead, int aheadLines, int panelLeft = 0, nint panelJump = 0)
+        where T : struct where O : IKernelOps<T> where A : IAOperand
+    {
+        if (vecs == 1 && O.Vecs > 1) Run<T, O, OneVector, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump);
+        else if (vecs == 2 && O.Vecs > 2) Run<T, O, TwoVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump);
+        else Run<T, O, AllVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<T, O>(int vecs, float a, T b0, T b1, T b2, ref T c0, ref T c1, ref T c2)
         where T : struct where O : IKernelOps<T>

@@ -14,7 +14,7 @@ namespace RelpSae.Numerics;
 /// </summary>
 internal static unsafe class PanelsBroadcast
 {
-    private const int Mr = 8, Nr = 48, Width = 16, Kc = GemmDriver.KC;
+    private const int Mr = 8, Width = 16, Nr = 3 * Width, Kc = GemmDriver.KC;
 
     /// <summary>Rows of A up to which op(A)ᵀ's block (KC × rows) stays in L2 beside Cᵀ's band.</summary>
     internal const int MaxRows = 512;
@@ -71,7 +71,7 @@ internal static unsafe class PanelsBroadcast
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Band(in GemmProblem g, int first, int rows, int p0, int kc, float* bp, float* ct, int ldt, bool add, float* widened)
     {
-        int size = g.Element.Size(), into = p0 % Nr, panels = (into + kc + Nr - 1) / Nr;
+        int size = g.Element.Size(), into = p0 % Nr;
         for (int q = 0; q < rows; q += Mr)
         {
             // P's rows [row, row + 8) at depth p0: `into` steps into panel p0 / Nr of the KC-row block at b0; the next panel
@@ -83,19 +83,16 @@ internal static unsafe class PanelsBroadcast
             if (widened != null)
             {
                 // The eight rows lie side by side in each panel: widened a panel's piece after another, they read the same way.
-                for (int t = 0; t < panels; t++) PanelElements.Widen(g.Element, piece + (nint)t * Nr * kcP * size, Mr * Nr, widened + t * Mr * Nr);
+                for (int t = 0, panels = (into + kc + Nr - 1) / Nr; t < panels; t++)
+                    PanelElements.Widen(g.Element, piece + (nint)t * Nr * kcP * size, Mr * Nr, widened + t * Mr * Nr);
                 a = widened + into;
                 jump = (nint)Nr * Mr - Nr;
             }
             for (int j = 0; j < g.M; j += Nr)
             {
-                float* c = ct + (nint)q * ldt + j, addTo = add ? c : null, b = bp + (nint)j * kc;
-                switch ((Math.Min(Nr, g.M - j) + Width - 1) / Width)
-                {
-                    case 1: MicroKernel.Run<Vector512<float>, Vector512Ops, OneVector, PanelA>(kc, a, b, c, ldt, addTo, ldt, null, 0, Nr - into, jump); break;
-                    case 2: MicroKernel.Run<Vector512<float>, Vector512Ops, TwoVectors, PanelA>(kc, a, b, c, ldt, addTo, ldt, null, 0, Nr - into, jump); break;
-                    default: MicroKernel.Run<Vector512<float>, Vector512Ops, AllVectors, PanelA>(kc, a, b, c, ldt, addTo, ldt, null, 0, Nr - into, jump); break;
-                }
+                float* c = ct + (nint)q * ldt + j;
+                MicroKernel.RunVectors<Vector512<float>, Vector512Ops, PanelA>((Math.Min(Nr, g.M - j) + Width - 1) / Width,
+                    kc, a, bp + (nint)j * kc, c, ldt, add ? c : null, ldt, null, 0, Nr - into, jump);
             }
         }
     }

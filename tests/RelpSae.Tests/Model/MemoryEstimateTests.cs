@@ -38,11 +38,17 @@ public class MemoryEstimateTests
             run.Backward(new Metric(MetricKind.Logit, 5), new HookPoint(HookKind.ResidPre, 0), PropagationRules.Gradient);
         }
         Pass(LanguageModels.Load(dir, holding: holding));   // once, so the GEMM's per-thread buffers and the JIT's code exist before measuring
-        long before = GC.GetTotalMemory(forceFullCollection: true);
-        var model = LanguageModels.Load(dir, holding: holding);
-        Pass(model);
-        long held = GC.GetTotalMemory(forceFullCollection: true) - before - 4 * Pooled(model);
-        GC.KeepAlive(model);
+        // The heap is the process's: a thread that ends meanwhile (a pool thread retiring) frees its GEMM buffers, which can only
+        // make the growth smaller, so a growth below the range is measured again; a growth above it fails at once.
+        long held = 0;
+        for (int attempt = 0; attempt < 3 && held < 0.97 * estimate.TotalBytes; attempt++)
+        {
+            long before = GC.GetTotalMemory(forceFullCollection: true);
+            var model = LanguageModels.Load(dir, holding: holding);
+            Pass(model);
+            held = GC.GetTotalMemory(forceFullCollection: true) - before - 4 * Pooled(model);
+            GC.KeepAlive(model);
+        }
         Assert.InRange(held, 0.97 * estimate.TotalBytes, 1.03 * estimate.TotalBytes);
     }
 
