@@ -47,13 +47,17 @@ public sealed partial class Gpt2 : StackedTransformer<Gpt2Activations>
     /// <summary>The learned position embedding added to the token embedding (with its hook_pos_embed).</summary>
     internal override bool Positions(BlockRun<Gpt2Activations> run)
     {
-        int d = Config.DModel, T = run.Tokens, n = run.Rows * d;
-        var pos = new float[n];
-        for (int r = 0; r < run.Rows; r++) Weights.PositionVector(r % T, pos.AsSpan(r * d, d));
+        int d = Config.DModel, T = run.Tokens, rows = run.Rows;
+        var pos = Pool.Rent(rows * d);
+        RowSet.All(rows).For(d, (first, _, count) =>
+        {
+            for (int r = first; r < first + count; r++) Weights.PositionVector(r % T, pos.AsSpan(r * d, d));
+        });
         var positions = new HookPoint(HookKind.PosEmbed, -1);
-        if (run.Wants(positions) && !run.Hook(positions, pos)) return false;   // read only: hook_pos_embed cannot be patched
-        System.Numerics.Tensors.TensorPrimitives.Add(run.Residual.AsSpan(0, n), pos, run.Residual.AsSpan(0, n));
-        return true;
+        bool go = !run.Wants(positions) || run.Hook(positions, pos);   // read only: hook_pos_embed cannot be patched
+        if (go) RowSteps.Add(RowSet.All(rows), d, run.Residual, pos);
+        Pool.Return(pos);
+        return go;
     }
 
     internal override bool Attention(BlockRun<Gpt2Activations> run, int l)
