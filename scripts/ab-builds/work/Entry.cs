@@ -2,9 +2,13 @@ using RelpSae.Benchmarks;
 using RelpSae.Lrp;
 using RelpSae.Model;
 using RelpSae.Numerics;
+/// <summary>
+/// The workloads: gemm THREADS M K N [T] | attn TOKENS [forward] | pass THREADS BATCH TOKENS forward|backward|relp.
+/// `pass` restates the bench's model workload (ModelBenchmark.Run: its hook, metric and run options) from public members
+/// that older builds have too, so that a build from before any new helper can still be side A.
+/// </summary>
 public static class Entry
 {
-    // attn T | pass THREADS BATCH TOKENS forward|backward|relp
     public static Action Create(string[] a)
     {
         if (a[0] == "gemm")
