@@ -113,6 +113,7 @@ public static unsafe class Gemm
     {
         // A packed B is read where it lies by the driver: the skinny path's reason to exist is gone.
         if (g.Panels == null && g.M < SkinnyRows(g.TransB)) SkinnyGemm.Run<T, O>(g);
+        else if (NarrowGemm.Handles(g, O.Width, O.Rows)) NarrowGemm.Run<T, O>(g);
         else if (typeof(T) == typeof(Vector512<float>) && PanelRows.Handles(g)) PanelRows.Run(g);
         else if (typeof(T) == typeof(Vector512<float>) && PanelRowsTransposed.Handles(g)) PanelRowsTransposed.Run(g);
         else if (typeof(T) == typeof(Vector512<float>) && PanelsBroadcast.Handles(g)) PanelsBroadcast.Run(g);

@@ -13,18 +13,21 @@ namespace RelpSae.Numerics;
 /// bias row shared by every row (<c>ldAdd</c> = 0).
 /// <c>ahead</c>: cache lines of the next block of B to pull into L2, one per step, so the stream from
 /// memory runs evenly beside the arithmetic (a burst per tile stalled the tile's own loads).
-/// <typeparamref name="A"/> says where the A values lie: packed (MR side by side a step), or in a packed matrix's
-/// panels (<see cref="PanelA"/>: <c>panelLeft</c> steps to the end of the first panel, then <c>panelJump</c> to the next).
+/// <typeparamref name="A"/> says where the A values lie: packed (MR side by side a step), in a packed matrix's
+/// panels (<see cref="PanelA"/>: <c>panelLeft</c> steps to the end of the first panel, then <c>panelJump</c> to the next),
+/// or where a stored matrix holds them (<see cref="StridedA"/>: rows <c>aRowStride</c> apart, steps <c>aStepStride</c>).
+/// B's rows lie <c>bStride</c> apart when it is given (B read where it lies), else NR (packed).
 /// </summary>
 internal static class MicroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Run<T, O, V, A>(int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd, byte* ahead, int aheadLines,
-        int panelLeft = 0, nint panelJump = 0)
+        int panelLeft = 0, nint panelJump = 0, nint aRowStride = 0, nint aStepStride = 0, nint bStride = 0)
         where T : struct where O : IKernelOps<T> where V : IVectorCount where A : IAOperand
     {
         int w = O.Width, rows = O.Rows, vecs = Math.Min(O.Vecs, V.Count), stride = O.Vecs * w;
-        int aRow = A.InPanels ? stride : 1, aStep = A.InPanels ? 1 : rows;
+        nint aRow = A.Strided ? aRowStride : A.InPanels ? stride : 1, aStep = A.Strided ? aStepStride : A.InPanels ? 1 : rows;
+        nint bStep = bStride != 0 ? bStride : stride;
         T c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         T c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         T c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
@@ -44,7 +47,7 @@ internal static class MicroKernel
             if (rows > 6) Step<T, O>(vecs, a[6 * aRow], b0, b1, b2, ref c60, ref c61, ref c62);
             if (rows > 7) Step<T, O>(vecs, a[7 * aRow], b0, b1, b2, ref c70, ref c71, ref c72);
             a += aStep;
-            b += stride;
+            b += bStep;
             if (A.InPanels && --panelLeft == 0)
             {
                 a += panelJump;
@@ -63,12 +66,12 @@ internal static class MicroKernel
 
     /// <summary>The tile for the first <paramref name="vecs"/> vectors of a panel (a ragged last panel computes only those it has).</summary>
     public static unsafe void RunVectors<T, O, A>(int vecs, int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd,
-        byte* ahead, int aheadLines, int panelLeft = 0, nint panelJump = 0)
+        byte* ahead, int aheadLines, int panelLeft = 0, nint panelJump = 0, nint aRowStride = 0, nint aStepStride = 0, nint bStride = 0)
         where T : struct where O : IKernelOps<T> where A : IAOperand
     {
-        if (vecs == 1 && O.Vecs > 1) Run<T, O, OneVector, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump);
-        else if (vecs == 2 && O.Vecs > 2) Run<T, O, TwoVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump);
-        else Run<T, O, AllVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump);
+        if (vecs == 1 && O.Vecs > 1) Run<T, O, OneVector, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride);
+        else if (vecs == 2 && O.Vecs > 2) Run<T, O, TwoVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride);
+        else Run<T, O, AllVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -103,13 +106,18 @@ internal interface IAOperand
 {
     /// <summary>In a packed matrix's panels: a row's values one apart, rows a panel's width apart.</summary>
     static abstract bool InPanels { get; }
+    /// <summary>In a stored matrix, at the strides the caller gives.</summary>
+    static abstract bool Strided { get; }
 }
 
 /// <summary>Packed for the kernel: a step's MR values side by side.</summary>
-internal readonly struct PackedA : IAOperand { public static bool InPanels => false; }
+internal readonly struct PackedA : IAOperand { public static bool InPanels => false; public static bool Strided => false; }
 
 /// <summary>Read from a packed matrix's panels where they lie (<see cref="PanelsBroadcast"/>).</summary>
-internal readonly struct PanelA : IAOperand { public static bool InPanels => true; }
+internal readonly struct PanelA : IAOperand { public static bool InPanels => true; public static bool Strided => false; }
+
+/// <summary>Read from a stored matrix where it lies (<see cref="NarrowGemm"/>).</summary>
+internal readonly struct StridedA : IAOperand { public static bool InPanels => false; public static bool Strided => true; }
 
 /// <summary>How many of a panel's vectors a kernel instance computes (a JIT-time constant).</summary>
 internal interface IVectorCount
