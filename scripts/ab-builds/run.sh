@@ -1,7 +1,7 @@
 #!/bin/bash
 # Times two commits of the library against each other in one process, runs alternating A B B A.
 # usage: scripts/ab-builds/run.sh REV_A REV_B SECONDS WORKLOAD...
-#   WORKLOAD: gemm THREADS M K N [T] | attn TOKENS [forward] | pass THREADS BATCH TOKENS forward|backward|relp
+#   WORKLOAD: gemm THREADS M K N [T] [bf16] | attn TOKENS [forward] | pass THREADS BATCH TOKENS forward|backward|relp
 # Builds each revision (git worktree) into $AB_DIR (default /tmp/relp-ab); prints the medians and the paired ratio B/A.
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 REV_A REV_B SECONDS WORKLOAD..." >&2; exit 2; }

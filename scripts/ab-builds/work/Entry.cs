@@ -3,7 +3,7 @@ using RelpSae.Lrp;
 using RelpSae.Model;
 using RelpSae.Numerics;
 /// <summary>
-/// The workloads: gemm THREADS M K N [T] | attn TOKENS [forward] | pass THREADS BATCH TOKENS forward|backward|relp.
+/// The workloads: gemm THREADS M K N [T] [bf16] | attn TOKENS [forward] | pass THREADS BATCH TOKENS forward|backward|relp.
 /// `pass` restates the bench's model workload (ModelBenchmark.Run: its hook, metric and run options) from public members
 /// that older builds have too, so that a build from before any new helper can still be side A.
 /// </summary>
@@ -16,10 +16,10 @@ public static class Entry
             int threads = int.Parse(a[1]), M = int.Parse(a[2]), K = int.Parse(a[3]), N = int.Parse(a[4]);
             Threads.Count = threads; var rng = new Random(0);
             var b = new float[(long)K * N]; for (long i = 0; i < b.Length; i++) b[i] = rng.NextSingle() - 0.5f;
-            var w = new PackedMatrix(Matrix.Of(b, K, N), PanelElement.Float32);
+            var w = new PackedMatrix(Matrix.Of(b, K, N), a.Contains("bf16") ? PanelElement.BFloat16 : PanelElement.Float32);
             var x = new float[M * K]; for (int i = 0; i < x.Length; i++) x[i] = rng.NextSingle();
             var c = new float[M * N];
-            bool t = a.Length > 5 && a[5] == "T";
+            bool t = a.Contains("T");
             var dy = new float[M * N]; for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextSingle();
             var dx = new float[M * K];
             return t ? () => Gemm.Multiply(Matrix.Of(dy, M, N), w.T, Matrix.Into(dx, M, K)) : () => Gemm.Multiply(Matrix.Of(x, M, K), w, Matrix.Into(c, M, N));

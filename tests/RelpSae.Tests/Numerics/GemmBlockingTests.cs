@@ -11,9 +11,9 @@ public class GemmBlockingTests
     [Fact]
     public void ColumnBlocksAreEvenWholePanelsWithinTheLimit()
     {
-        Assert.Equal(384, GemmDriver.ColumnBlock(32, 768, 48));     // not 720 + 48
-        Assert.Equal(720, GemmDriver.ColumnBlock(8, 768, 48));      // bound by memory: full blocks
-        Assert.Equal(720, GemmDriver.ColumnBlock(32, 50257, 48));
+        Assert.Equal(192, GemmDriver.ColumnBlock(32, 768, 48));     // 4 × 192, not 3 × 240 + 48
+        Assert.Equal(240, GemmDriver.ColumnBlock(8, 768, 48));      // bound by memory: full blocks
+        Assert.Equal(240, GemmDriver.ColumnBlock(32, 50257, 48));
         foreach (int n in Enumerable.Range(1, 5000).Concat([32000, 50257, 128256, 151936, 262144]))
             foreach (int nr in new[] { 48, 16, 3 })
             {
