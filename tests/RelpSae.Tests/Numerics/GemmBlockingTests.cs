@@ -78,4 +78,29 @@ public class GemmBlockingTests
             }
         }
     }
+
+    // A backward's dy·Wᵀ, W 768 × 3072 (the depth): column bands below 257 rows; row bands on the broadcast path from 257 rows,
+    // each band one it takes (256 × 4 ≤ 3072); row bands anyway with more rows than W's 768 (two tiled bands of 512).
+    [Theory]
+    [InlineData(128, true)]
+    [InlineData(256, true)]
+    [InlineData(512, false)]
+    [InlineData(1024, false)]
+    public void ProductsWithWTransposedTakeRowBandsWhereTheBroadcastPathKeepsThemInL2(int m, bool byColumns)
+    {
+        var w = new GemmCase(768, 1, 3072, transA: false, transB: false, seed: 2).A;
+        var packed = new PackedMatrix(Matrix.Of(w, 768, 3072));
+        var dy = new float[m * 3072];
+        var dx = new float[m * 768];
+        unsafe
+        {
+            fixed (float* a = dy, c = dx)
+            {
+                var problem = GemmProblem.WithPackedTranspose(m, a, 3072, transA: false, packed, c, 768, accumulate: false);
+                var plan = ParallelGemm.Plan(problem, packed.Path, threads: 2);
+                Assert.Equal(2, plan.Parts);
+                Assert.Equal(byColumns, plan.ByColumns);
+            }
+        }
+    }
 }
