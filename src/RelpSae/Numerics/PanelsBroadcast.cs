@@ -74,8 +74,8 @@ internal static unsafe class PanelsBroadcast
         int size = g.Element.Size(), into = p0 % Nr, panels = (into + kc + Nr - 1) / Nr;
         for (int q = 0; q < rows; q += Mr)
         {
-            byte* piece = Piece(g, first + q, p0, into, out int kcP);
-            if (q + Mr < rows) PrefetchPiece(Piece(g, first + q + Mr, p0, into, out int nextKcP), panels, (nint)Nr * nextKcP * size, Mr * Nr * size);
+            byte* piece = Piece(g, first + q, p0, into, size, out int kcP);
+            if (q + Mr < rows) PrefetchPiece(Piece(g, first + q + Mr, p0, into, size, out int nextKcP), panels, (nint)Nr * nextKcP * size, Mr * Nr * size);
             float* a = (float*)piece + into;
             nint jump = (nint)Nr * kcP - Nr;
             if (widened != null)
@@ -99,11 +99,11 @@ internal static unsafe class PanelsBroadcast
     /// Where P's rows [row, row + 8) start at depth p0: <paramref name="into"/> steps into panel p0 / Nr of the KC-row
     /// block at b0; the next panel is <paramref name="kcP"/> rows of Nr further on.
     /// </summary>
-    private static byte* Piece(in GemmProblem g, int row, int p0, int into, out int kcP)
+    private static byte* Piece(in GemmProblem g, int row, int p0, int into, int size, out int kcP)
     {
         int b0 = row / Kc * Kc;
         kcP = Math.Min(Kc, g.PanelRows - b0);
-        return g.Panels + ((nint)b0 * g.PanelCols + (nint)(p0 - into) * kcP + (nint)(row - b0) * Nr) * (nint)g.Element.Size();
+        return g.Panels + ((nint)b0 * g.PanelCols + (nint)(p0 - into) * kcP + (nint)(row - b0) * Nr) * size;
     }
 
     /// <summary>

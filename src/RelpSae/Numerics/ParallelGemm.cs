@@ -39,7 +39,7 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
         int colTiles = (g.N + nr - 1) / nr, rowTiles = (g.M + mr - 1) / mr;
         bool byRows = g.ReadsPanels
             ? rowTiles >= SharedBRowTilesPerThread * threads && (long)g.K * g.N <= SharedPackedB
-            : rowTiles >= 2 * threads && (g.M > g.N || BroadcastRowBands(g, (rowTiles + threads - 1) / threads * mr));
+            : rowTiles >= 2 * threads && (g.M > g.N || BroadcastRowBands(g, path, (rowTiles + threads - 1) / threads * mr));
         bool byColumns = !byRows && (colTiles >= 4 * threads || colTiles >= rowTiles);
         int parts = Math.Min(threads, byColumns ? colTiles : rowTiles);
         // Column bands of a B packed per call (or transposed from panels) may start at any whole vector: 1024 columns then split
@@ -56,8 +56,8 @@ internal readonly unsafe struct ParallelGemm(GemmProblem problem, GemmPath path,
     /// maps 0.953 and 0.958 of the time against column bands (320 rows: 0.989), the 3072 → 768 map (the tiled path)
     /// 0.994; the 1×512 backward passes, whose products these are a fifth of, 0.990 and 0.995.
     /// </summary>
-    private static bool BroadcastRowBands(in GemmProblem g, int bandRows) =>
-        g.PanelsTransposed && g.M > PanelsBroadcast.MaxRows / 2 && PanelsBroadcast.Handles(g.Rows(0, bandRows));
+    private static bool BroadcastRowBands(in GemmProblem g, GemmPath path, int bandRows) =>
+        path == GemmPath.Vector512 && g.PanelsTransposed && g.M > PanelsBroadcast.MaxRows / 2 && PanelsBroadcast.Handles(g.Rows(0, bandRows));
 
     public static void RunPart(void* state, int part)
     {

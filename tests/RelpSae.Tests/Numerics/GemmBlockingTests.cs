@@ -80,7 +80,7 @@ public class GemmBlockingTests
     }
 
     // A backward's dy·Wᵀ, W 768 × 3072 (the depth): column bands below 257 rows; row bands on the broadcast path from 257 rows,
-    // each band one it takes (256 × 4 ≤ 3072); row bands anyway with more rows than W's 768 (two tiled bands of 512).
+    // each band one it takes (256 × 4 ≤ 3072); row bands anyway with more rows than W's 768 (two bands of 512, each also on the broadcast path).
     [Theory]
     [InlineData(128, true)]
     [InlineData(256, true)]
