@@ -12,7 +12,9 @@ namespace RelpSae.Numerics;
 /// The tile is stored plus an addend when there is one: C itself (accumulating, <c>ldAdd</c> = ldc) or a
 /// bias row shared by every row (<c>ldAdd</c> = 0).
 /// <c>ahead</c>: cache lines of the next block of B to pull into L2, one per step, so the stream from
-/// memory runs evenly beside the arithmetic (a burst per tile stalled the tile's own loads).
+/// memory runs evenly beside the arithmetic (a burst per tile stalled the tile's own loads). With A in panels
+/// (<see cref="PanelsBroadcast"/>) the lines come in runs of <c>aheadRun</c>, <c>aheadJump</c> bytes apart: the
+/// next piece of each panel it reads.
 /// <typeparamref name="A"/> says where the A values lie: packed (MR side by side a step), in a packed matrix's
 /// panels (<see cref="PanelA"/>: <c>panelLeft</c> steps to the end of the first panel, then <c>panelJump</c> to the next),
 /// or where a stored matrix holds them (<see cref="StridedA"/>: rows <c>aRowStride</c> apart, steps <c>aStepStride</c>).
@@ -22,7 +24,7 @@ internal static class MicroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Run<T, O, V, A>(int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd, byte* ahead, int aheadLines,
-        int panelLeft = 0, nint panelJump = 0, nint aRowStride = 0, nint aStepStride = 0, nint bStride = 0)
+        int panelLeft = 0, nint panelJump = 0, nint aRowStride = 0, nint aStepStride = 0, nint bStride = 0, int aheadRun = 0, nint aheadJump = 0)
         where T : struct where O : IKernelOps<T> where V : IVectorCount where A : IAOperand
     {
         int w = O.Width, rows = O.Rows, vecs = Math.Min(O.Vecs, V.Count), stride = O.Vecs * w;
@@ -32,9 +34,19 @@ internal static class MicroKernel
         T c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         T c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
         T c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+        int runLeft = aheadRun;
         for (int p = 0; p < kc; p++)
         {
-            if (p < aheadLines && Sse.IsSupported) Sse.Prefetch1(ahead + ((nint)p << 6));
+            if (p < aheadLines && Sse.IsSupported)
+            {
+                if (A.InPanels)
+                {
+                    Sse.Prefetch1(ahead);
+                    ahead += 64;
+                    if (--runLeft == 0) { ahead += aheadJump; runLeft = aheadRun; }
+                }
+                else Sse.Prefetch1(ahead + ((nint)p << 6));
+            }
             T b0 = O.Load(b);
             T b1 = vecs > 1 ? O.Load(b + w) : default;
             T b2 = vecs > 2 ? O.Load(b + 2 * w) : default;
@@ -66,12 +78,13 @@ internal static class MicroKernel
 
     /// <summary>The tile for the first <paramref name="vecs"/> vectors of a panel (a ragged last panel computes only those it has).</summary>
     public static unsafe void RunVectors<T, O, A>(int vecs, int kc, float* a, float* b, float* c, int ldc, float* add, int ldAdd,
-        byte* ahead, int aheadLines, int panelLeft = 0, nint panelJump = 0, nint aRowStride = 0, nint aStepStride = 0, nint bStride = 0)
+        byte* ahead, int aheadLines, int panelLeft = 0, nint panelJump = 0, nint aRowStride = 0, nint aStepStride = 0, nint bStride = 0,
+        int aheadRun = 0, nint aheadJump = 0)
         where T : struct where O : IKernelOps<T> where A : IAOperand
     {
-        if (vecs == 1 && O.Vecs > 1) Run<T, O, OneVector, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride);
-        else if (vecs == 2 && O.Vecs > 2) Run<T, O, TwoVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride);
-        else Run<T, O, AllVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride);
+        if (vecs == 1 && O.Vecs > 1) Run<T, O, OneVector, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride, aheadRun, aheadJump);
+        else if (vecs == 2 && O.Vecs > 2) Run<T, O, TwoVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride, aheadRun, aheadJump);
+        else Run<T, O, AllVectors, A>(kc, a, b, c, ldc, add, ldAdd, ahead, aheadLines, panelLeft, panelJump, aRowStride, aStepStride, bStride, aheadRun, aheadJump);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -72,10 +72,23 @@ internal static unsafe class PanelsBroadcast
     private static void Band(in GemmProblem g, int first, int rows, int p0, int kc, float* bp, float* ct, int ldt, bool add, float* widened)
     {
         int size = g.Element.Size(), into = p0 % Nr, panels = (into + kc + Nr - 1) / Nr;
+        int tiles = (g.M + Nr - 1) / Nr, run = Mr * Nr * size / 64;
         for (int q = 0; q < rows; q += Mr)
         {
             byte* piece = Piece(g, first + q, p0, into, size, out int kcP);
-            if (q + Mr < rows) PrefetchPiece(Piece(g, first + q + Mr, p0, into, size, out int nextKcP), panels, (nint)Nr * nextKcP * size, Mr * Nr * size);
+            // The next eight rows' piece of every panel is pulled into L2 while this one is multiplied, a line per kernel step,
+            // each tile a share of the panels. A piece is 24 lines in a row per panel, the panels 48 KB apart: the hardware
+            // prefetcher does not follow that, and where the rows are few (one column tile) nothing else hid the wait on memory.
+            // Pulled all at once before the tiles instead, on a Xeon (Emerald Rapids), 12 layers of GPT-2's weights streamed
+            // from memory, 2 threads: 1.31× the time at 32 rows, 1.20× at 64, 1.11× at 128, 1.03× at 256 (1 thread: 1.33×,
+            // 1.14× at 128). Every other line only (the pair brought by the adjacent-line prefetcher): 1.48× at 32 rows.
+            byte* next = null;
+            nint nextPanel = 0;
+            if (q + Mr < rows)
+            {
+                next = Piece(g, first + q + Mr, p0, into, size, out int nextKcP);
+                nextPanel = (nint)Nr * nextKcP * size;
+            }
             float* a = (float*)piece + into;
             nint jump = (nint)Nr * kcP - Nr;
             if (widened != null)
@@ -86,11 +99,13 @@ internal static unsafe class PanelsBroadcast
                 a = widened + into;
                 jump = (nint)Nr * Mr - Nr;
             }
-            for (int j = 0; j < g.M; j += Nr)
+            for (int j = 0, tile = 0; j < g.M; j += Nr, tile++)
             {
                 float* c = ct + (nint)q * ldt + j;
+                int from = panels * tile / tiles, to = panels * (tile + 1) / tiles;
                 MicroKernel.RunVectors<Vector512<float>, Vector512Ops, PanelA>((Math.Min(Nr, g.M - j) + Width - 1) / Width,
-                    kc, a, bp + (nint)j * kc, c, ldt, add ? c : null, ldt, null, 0, Nr - into, jump);
+                    kc, a, bp + (nint)j * kc, c, ldt, add ? c : null, ldt, next + from * nextPanel, next == null ? 0 : (to - from) * run,
+                    Nr - into, jump, aheadRun: run, aheadJump: nextPanel - run * 64);
             }
         }
     }
@@ -104,19 +119,6 @@ internal static unsafe class PanelsBroadcast
         int b0 = row / Kc * Kc;
         kcP = Math.Min(Kc, g.PanelRows - b0);
         return g.Panels + ((nint)b0 * g.PanelCols + (nint)(p0 - into) * kcP + (nint)(row - b0) * Nr) * size;
-    }
-
-    /// <summary>
-    /// Pulls the next eight rows' piece of every panel into L2 while this piece is multiplied. A piece is 24 lines in a row
-    /// per panel, the panels 48 KB apart: the hardware prefetcher does not follow that, and where the rows are few (one
-    /// column tile) nothing hid the wait on memory. Both builds in one process: GPT-2's 1×32 backward 0.805 of the time on
-    /// 2 threads and 0.785 on 1, 1×128 0.947, 1×512 and 8×128 1.001 and 0.988; Gemma-2-2B's 2304×9216 map at 32 rows 0.50
-    /// in float32, 0.82 (1 thread) and 0.94 (2) in bfloat16. Pulling the piece two ahead instead gained nothing more.
-    /// </summary>
-    private static void PrefetchPiece(byte* piece, int panels, nint panelBytes, int pieceBytes)
-    {
-        for (int t = 0; t < panels; t++, piece += panelBytes)
-            for (int at = 0; at < pieceBytes; at += 64) Sse.Prefetch1(piece + at);
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
