@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace RelpSae.Benchmarks;
 
@@ -45,22 +45,33 @@ public static class ReadBandwidth
         return floats * sizeof(float) / best / 1e9;
     }
 
-    /// <summary>The floats [<paramref name="first"/>, first + count) summed, four vectors a step (count a multiple of the vector width).</summary>
+    /// <summary>
+    /// The floats [<paramref name="first"/>, first + count) summed, four vectors a step (count a multiple of the vector
+    /// width), each step pulling the lines 4 KB ahead into L2 as the weights' one-row products do (<c>PanelRows</c>): on a
+    /// Xeon (Emerald Rapids) the sweep read 14.6–14.7 GB/s on one thread with them, 13.3–13.9 without.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Sum(float[] buffer, long first, long count)
+    private static unsafe float Sum(float[] buffer, long first, long count)
     {
-        ref float at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer), (nint)first);
-        int w = Vector<float>.Count;
+        int w = Vector<float>.Count, stepBytes = 4 * w * sizeof(float);
         Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        nuint i = 0, n = (nuint)count, step = (nuint)(4 * w);
-        for (; i + step <= n; i += step)
+        fixed (float* start = buffer)
         {
-            s0 += Vector.LoadUnsafe(ref at, i);
-            s1 += Vector.LoadUnsafe(ref at, i + (nuint)w);
-            s2 += Vector.LoadUnsafe(ref at, i + (nuint)(2 * w));
-            s3 += Vector.LoadUnsafe(ref at, i + (nuint)(3 * w));
+            float* at = start + first;
+            long i = 0;
+            for (; i + 4 * w <= count; i += 4 * w)
+            {
+                if (Sse.IsSupported)
+                    for (int line = 0; line < stepBytes; line += 64) Sse.Prefetch1((byte*)(at + i) + Ahead + line);
+                s0 += Vector.Load(at + i);
+                s1 += Vector.Load(at + i + w);
+                s2 += Vector.Load(at + i + 2 * w);
+                s3 += Vector.Load(at + i + 3 * w);
+            }
+            for (; i < count; i += w) s0 += Vector.Load(at + i);
         }
-        for (; i < n; i += (nuint)w) s0 += Vector.LoadUnsafe(ref at, i);
         return Vector.Sum(s0 + s1 + s2 + s3);
     }
+
+    private const int Ahead = 4096;
 }
