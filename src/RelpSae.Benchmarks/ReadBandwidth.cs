@@ -73,5 +73,6 @@ public static class ReadBandwidth
         return Vector.Sum(s0 + s1 + s2 + s3);
     }
 
+    /// <summary>Bytes ahead at which each step pulls its lines: the distance the one-row products use.</summary>
     private const int Ahead = 4096;
 }

@@ -67,6 +67,12 @@ internal static unsafe class PanelsBroadcast
     /// <summary>
     /// Cᵀ's rows for P's rows [first, first + rows) (+)= their block of P at depth p0 times op(A)ᵀ's block packed in bp;
     /// 16-bit panels widened into <paramref name="widened"/> (null for float32, read where they lie).
+    /// The next eight rows' piece of every panel is pulled into L2 while this one is multiplied, a line per kernel step,
+    /// each tile a share of the panels. A piece is 24 lines in a row per panel, the panels 48 KB apart: the hardware
+    /// prefetcher does not follow that, and where the rows are few (one column tile) nothing else hid the wait on memory.
+    /// Pulled all at once before the tiles instead, on a Xeon (Emerald Rapids), 12 layers of GPT-2's weights streamed from
+    /// memory, 2 threads: 1.31× the time at 32 rows, 1.20× at 64, 1.11× at 128, 1.03× at 256 (1 thread: 1.33×, 1.14× at
+    /// 128). Every other line only (the pair brought by the adjacent-line prefetcher): 1.48× at 32 rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Band(in GemmProblem g, int first, int rows, int p0, int kc, float* bp, float* ct, int ldt, bool add, float* widened)
@@ -76,12 +82,6 @@ internal static unsafe class PanelsBroadcast
         for (int q = 0; q < rows; q += Mr)
         {
             byte* piece = Piece(g, first + q, p0, into, size, out int kcP);
-            // The next eight rows' piece of every panel is pulled into L2 while this one is multiplied, a line per kernel step,
-            // each tile a share of the panels. A piece is 24 lines in a row per panel, the panels 48 KB apart: the hardware
-            // prefetcher does not follow that, and where the rows are few (one column tile) nothing else hid the wait on memory.
-            // Pulled all at once before the tiles instead, on a Xeon (Emerald Rapids), 12 layers of GPT-2's weights streamed
-            // from memory, 2 threads: 1.31× the time at 32 rows, 1.20× at 64, 1.11× at 128, 1.03× at 256 (1 thread: 1.33×,
-            // 1.14× at 128). Every other line only (the pair brought by the adjacent-line prefetcher): 1.48× at 32 rows.
             byte* next = null;
             nint nextPanel = 0;
             if (q + Mr < rows)
