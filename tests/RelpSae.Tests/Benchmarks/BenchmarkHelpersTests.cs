@@ -19,6 +19,7 @@ public class BenchmarkHelpersTests
     public void BadArgumentsAreRejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeak.MeasureGflops(0, TimeSpan.FromMilliseconds(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeak.MeasureGflops(1, TimeSpan.FromMilliseconds(1), trials: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => GemmBenchmark.MeasureGflops(0, 1, 1, 1));
         Assert.Throws<RelpSaeException>(() => Threads.Count = 0);
     }
