@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using RelpSae.Formats;
 using RelpSae.Interventions;
 using RelpSae.Model;
+using RelpSae.Numerics;
 using RelpSae.Sae;
 
 namespace RelpSae.Graphs;
@@ -107,7 +108,7 @@ public sealed class GraphIntervention
     private static float[] Probabilities(float[] logits)
     {
         var p = new float[logits.Length];
-        TensorPrimitives.SoftMax(logits, p);
+        Softmax.Apply(logits, p);
         return p;
     }
 

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using RelpSae.Model;
+using RelpSae.Numerics;
 
 namespace RelpSae.Graphs;
 
@@ -14,7 +15,7 @@ public sealed record SalientLogits(int[] Tokens, float[] Probabilities, float[][
     public static SalientLogits Select(ITransformer model, ReadOnlySpan<float> lastLogits, int maxLogits, double desiredProbability)
     {
         var p = new float[lastLogits.Length];
-        TensorPrimitives.SoftMax(lastLogits, p);
+        Softmax.Apply(lastLogits, p);
         var order = Enumerable.Range(0, p.Length).OrderByDescending(v => p[v]).ThenBy(v => v).Take(maxLogits).ToArray();
         int count = 0;
         double cumulative = 0;

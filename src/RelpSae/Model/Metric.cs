@@ -58,7 +58,7 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
         {
             // d log p_t / d logit_v = [v = t] − p_v: subtract the probability-weighted unembedding.
             var p = Logits(h, unembed);
-            TensorPrimitives.SoftMax(p, p);
+            Softmax.Apply(p, p);
             unembed.Transpose(p, p.Length, 1, dh, accumulate: false);
             TensorPrimitives.Subtract(Row(unembed, Target), dh, dh);
         }
@@ -86,7 +86,7 @@ public sealed record Metric(MetricKind Kind, int Target, int Foil = -1, int Posi
         var g = new float[raw.Length];
         if (Kind == MetricKind.LogProb)
         {
-            TensorPrimitives.SoftMax(capped, g);
+            Softmax.Apply(capped, g);
             TensorPrimitives.Negate(g, g);
             g[Target] += 1;
         }

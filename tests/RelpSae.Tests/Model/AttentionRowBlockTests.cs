@@ -58,7 +58,7 @@ public class AttentionRowBlockTests
             var row = pattern.AsSpan(i * T, T);
             var visible = row[..(i + 1)];
             TensorPrimitives.Multiply(visible, 1f / MathF.Sqrt(dh), visible);
-            TensorPrimitives.SoftMax(visible, visible);
+            Softmax.Apply(visible, visible);
             row[(i + 1)..].Clear();
         }
         Gemm.Multiply(Matrix.Of(pattern, T, T), Matrix.Of(qkv.AsSpan(2 * d + head * dh), T, dh, 3 * d), Matrix.Into(z.AsSpan(head * dh), T, dh, d), accumulate: false, threads: 1);

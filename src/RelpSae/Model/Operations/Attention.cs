@@ -67,7 +67,7 @@ public static class Attention
             var visible = row[seen..(i + 1)];
             TensorPrimitives.Multiply(visible, scores.Scale, visible);
             scores.Cap.Apply(visible);
-            TensorPrimitives.SoftMax(visible, visible);
+            Softmax.Apply(visible, visible);
             row[..seen].Clear();
             row[(i + 1)..].Clear();
         }
