@@ -26,7 +26,7 @@ internal static unsafe class PanelRows
     /// weights' bytes at the read bandwidth) and 64 → 43 ms on 2; float32 176 → 152 and 92 → 78.5 ms. 2 KB ahead: 96 ms
     /// in bfloat16; 8 KB: 84.
     /// </summary>
-    private const int Ahead = 4096;
+    internal const int Ahead = 4096;
 
     /// <summary>Whether this product is one for this path: few rows, float32 or bfloat16 panels cut for the 512-bit kernel.</summary>
     public static bool Handles(in GemmProblem g) =>
