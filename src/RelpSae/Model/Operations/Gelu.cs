@@ -71,6 +71,6 @@ public static class Gelu
             (((v * v * v) * A + v) * C).CopyTo(t[q..]);
         }
         for (; q < x.Length; q++) t[q] = ((x[q] * x[q] * x[q]) * A + x[q]) * C;
-        TensorPrimitives.Tanh(t, t);
+        Numerics.Tanh.Apply(t);
     }
 }

@@ -17,7 +17,7 @@ public readonly record struct Softcap(float Cap)
     {
         if (!IsSet) return;
         TensorPrimitives.Divide(s, Cap, s);
-        TensorPrimitives.Tanh(s, s);
+        Numerics.Tanh.Apply(s);
         TensorPrimitives.Multiply(s, Cap, s);
     }
 
