@@ -8,7 +8,7 @@ public class RowBandsTests
     [Theory]
     [InlineData(128, 3072, 2)]   // split: one band per thread
     [InlineData(7, 3072, 3)]     // uneven rows
-    [InlineData(32, 768, 2)]     // a 32-token LayerNorm: split
+    [InlineData(32, 768, 2)]     // a 32-token LayerNorm: over the threshold
     [InlineData(4, 16, 2)]       // too little work: one band
     public void BandsCoverEveryRowOnce(int rows, int width, int threads)
     {
