@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace RelpSae.Numerics;
 
@@ -8,7 +9,8 @@ namespace RelpSae.Numerics;
 /// to 0 / 0. Such a row is shifted by its maximum first (softmax(x) = softmax(x − max), PyTorch's form). Rows that
 /// cannot overflow or lose their largest term (max from −64 to 88 − ln n) keep the unshifted form, so every result
 /// computed before stays as it was, bit for bit (the embedded SAE, trained on the forward's activations, retrains
-/// identically; the small Llama fixture has rows whose maximum passes 64).
+/// identically; the small Llama fixture has rows whose maximum passes 64). e^x of a row of a vector or more is
+/// <see cref="VectorMap"/>'s (the same values, its slots on cache lines), its sum and quotients TensorPrimitives'.
 /// </summary>
 public static class Softmax
 {
@@ -19,14 +21,29 @@ public static class Softmax
     public static void Apply(ReadOnlySpan<float> x, Span<float> destination)
     {
         float max = TensorPrimitives.Max(x);
-        if (max >= LowestUnshifted && max <= 88 - MathF.Log(x.Length))
+        bool unshifted = max >= LowestUnshifted && max <= 88 - MathF.Log(x.Length);
+        var y = destination[..x.Length];
+        if (x.Length < Vector512<float>.Count || !Vector512.IsHardwareAccelerated)
         {
-            TensorPrimitives.SoftMax(x, destination);
-            return;
+            if (unshifted)
+            {
+                TensorPrimitives.SoftMax(x, y);
+                return;
+            }
+            TensorPrimitives.Subtract(x, max, y);
+            TensorPrimitives.Exp(y, y);
         }
-        var shifted = destination[..x.Length];
-        TensorPrimitives.Subtract(x, max, shifted);
-        TensorPrimitives.Exp(shifted, shifted);
-        TensorPrimitives.Divide(shifted, TensorPrimitives.Sum(shifted), shifted);
+        else if (unshifted) VectorMap.Apply<ExpFunction>(x, y);
+        else
+        {
+            TensorPrimitives.Subtract(x, max, y);
+            VectorMap.Apply<ExpFunction>(y, y);
+        }
+        TensorPrimitives.Divide(y, TensorPrimitives.Sum(y), y);
+    }
+
+    private struct ExpFunction : IVectorFunction
+    {
+        public static Vector512<float> Of(Vector512<float> x) => Vector512.Exp(x);
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using RelpSae.Model;
 using RelpSae.Numerics;
 
@@ -34,6 +35,41 @@ public class SoftmaxTests
         var p = new float[n];
         Softmax.Apply(x, p);
         Assert.Equal(expected, p);
+    }
+
+    [Fact]
+    public void EveryLengthHasTensorPrimitivesBitsInPlaceOrNotFromEveryStackDepth()
+    {
+        // e^x runs in a frame moved until its slots lie on cache lines: from four stack depths 16 bytes apart, every way in
+        // must give TensorPrimitives' softmax (unshifted rows) and its shifted composition (rows past the range), bit for bit.
+        for (int bytes = 16; bytes <= 64; bytes += 16)
+            foreach (int n in Enumerable.Range(1, 70).Concat([127, 128, 129, 512, 1000]))
+            {
+                var x = Row(n, n % 3 == 0 ? 0f : 120f, 20f, n + bytes);
+                var expected = new float[n];
+                if (n % 3 == 0) TensorPrimitives.SoftMax(x, expected);
+                else
+                {
+                    TensorPrimitives.Subtract(x, TensorPrimitives.Max(x), expected);
+                    TensorPrimitives.Exp(expected, expected);
+                    TensorPrimitives.Divide(expected, TensorPrimitives.Sum(expected), expected);
+                }
+                var outOfPlace = new float[n];
+                var inPlace = (float[])x.Clone();
+                Below(bytes, x, outOfPlace, inPlace);
+                Assert.Equal(expected, outOfPlace);
+                Assert.Equal(expected, inPlace);
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Below(int bytes, float[] x, float[] outOfPlace, float[] inPlace)
+    {
+        byte* pad = stackalloc byte[bytes];
+        pad[0] = 1;
+        Softmax.Apply(x, outOfPlace);
+        Softmax.Apply(inPlace, inPlace);
+        Assert.Equal(1, pad[0]);
     }
 
     [Theory]
