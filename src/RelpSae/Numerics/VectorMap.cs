@@ -19,8 +19,8 @@ internal interface IVectorFunction
 /// aligned. A slot 16 bytes off a line splits its 256-bit halves across lines, and Zen 4 does not forward such a store to
 /// the load that follows: GELU's forward of 16 × 3072 values took 125 µs instead of 54 on the one thread of two whose
 /// call chain left it so (the other waited for it), and TensorPrimitives' softmax of 512 values 0.91 µs instead of 0.38.
-/// So a first call finds where both kinds of slot fall (a 512-bit local of its own, and one of a function it calls) and,
-/// off lines, returns by how much; the second runs from a stack moved that much.
+/// So a call finds where both kinds of slot fall (a 512-bit local of its own, and one of a function it calls) and, off
+/// lines, returns by how much, to be called again from a stack moved that much; each thread starts where its last call ran.
 /// </para>
 /// </summary>
 internal static class VectorMap
@@ -28,10 +28,21 @@ internal static class VectorMap
     /// <summary>y = f(x); x holds at least one vector and y at least as many values.</summary>
     public static void Apply<F>(ReadOnlySpan<float> x, Span<float> y) where F : struct, IVectorFunction
     {
-        var off = Moved<F>(x, y, 0, 0);
-        if (off.Frame == 0 && off.Call == 0) return;
-        off = Moved<F>(x, y, off.Frame, (off.Call - off.Frame) & 63);
-        if (off.Frame != 0 || off.Call != 0) Vectors<F>(x, y);   // a JIT that lays frames out otherwise: the same values
+        // Moved as the last call on this thread had to be: most calls come down the same chain.
+        ref var moves = ref LastMoves<F>.OnThisThread;
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            var off = Moved<F>(x, y, moves.Frame, moves.Call);
+            if (off == default) return;
+            int frame = (moves.Frame + off.Frame) & 63;
+            moves = new Offsets(frame, (moves.Frame + moves.Call + off.Call - frame) & 63);
+        }
+        Vectors<F>(x, y);   // a JIT that lays frames out otherwise: the same values
+    }
+
+    private static class LastMoves<F>
+    {
+        [ThreadStatic] public static Offsets OnThisThread;
     }
 
     /// <summary>Bytes past a line: of the frame's slots, and of the stack pointer at its calls.</summary>
