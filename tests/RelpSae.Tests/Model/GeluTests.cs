@@ -1,0 +1,46 @@
+using System.Numerics.Tensors;
+using RelpSae.Model;
+
+namespace RelpSae.Tests.Model;
+
+public class GeluTests
+{
+    /// <summary>
+    /// gelu_new as the chunks compute it: t = C(u + A·u³) a value at a time, TensorPrimitives' tanh over each chunk of 512
+    /// (narrower vectors, or none, for a chunk shorter than a 512-bit vector), then ½u(1 + t).
+    /// </summary>
+    private static float[] Chunked(float[] u)
+    {
+        var y = new float[u.Length];
+        for (int i = 0; i < u.Length; i += 512)
+        {
+            int n = Math.Min(512, u.Length - i);
+            var t = new float[n];
+            for (int q = 0; q < n; q++)
+            {
+                float x = u[i + q];
+                t[q] = (x * x * x * 0.044715f + x) * 0.7978845608028654f;
+            }
+            TensorPrimitives.Tanh(t, t);
+            for (int q = 0; q < n; q++) y[i + q] = (t[q] + 1f) * u[i + q] * 0.5f;
+        }
+        return y;
+    }
+
+    [Fact]
+    public void ForwardHasTheChunkedBitsAtEveryLength()
+    {
+        // One pass over whole vectors, chunks only for a last one shorter than a vector: the same values either way.
+        var rng = new Random(3);
+        foreach (int n in Enumerable.Range(1, 40).Concat([511, 512, 513, 515, 527, 1000, 1024 + 3, 3 * 3072, 16 * 3072 + 2]))
+        {
+            var u = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 12 - 6)).ToArray();
+            var post = new float[n];
+            Gelu.Forward(u, post);
+            var expected = Chunked(u);
+            for (int i = 0; i < n; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(post[i]) == BitConverter.SingleToInt32Bits(expected[i]),
+                    $"gelu({u[i]:R}) at {i} of {n}: {post[i]:R}, chunked {expected[i]:R}");
+        }
+    }
+}
