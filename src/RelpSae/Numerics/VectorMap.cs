@@ -63,7 +63,7 @@ internal static class VectorMap
     private static unsafe Offsets OnLines<F>(ReadOnlySpan<float> x, Span<float> y, int call) where F : struct, IVectorFunction
     {
         Vector512<float> probe = default;
-        byte* pad = stackalloc byte[16 + call];
+        byte* pad = stackalloc byte[16 + call];   // moves the stack pointer, where the argument slot is, below the frame's slots
         var off = new Offsets((int)((nint)Unsafe.AsPointer(ref probe) & 63), (int)(SlotOfCaller() & 63));
         if (off.Frame == 0 && off.Call == 0) Vectors<F>(x, y);
         pad[0] = 0;

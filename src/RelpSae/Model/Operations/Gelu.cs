@@ -18,7 +18,7 @@ public static class Gelu
     {
         // Whole vectors in one pass of 512-bit vectors (the same operations on each value as the chunks below); a last
         // chunk of under a vector goes through the chunks, whose tanh there is TensorPrimitives' narrower one.
-        int tail = u.Length % Chunk, done = tail is > 0 and < 16 ? u.Length - tail : u.Length;
+        int tail = u.Length % Chunk, done = tail > 0 && tail < Vector512<float>.Count ? u.Length - tail : u.Length;
         if (done >= Vector512<float>.Count && Vector512.IsHardwareAccelerated) VectorMap.Apply<Fused>(u[..done], post);
         else done = 0;
         // post = ½u(1 + tanh(C(u + A·u³))), a chunk at a time.
