@@ -43,4 +43,48 @@ public class GeluTests
                     $"gelu({u[i]:R}) at {i} of {n}: {post[i]:R}, chunked {expected[i]:R}");
         }
     }
+    /// <summary>The exact gradient as the chunks computed it: tanh as in <see cref="Chunked"/>, then g·(½(1 + t) + w) a value at a time.</summary>
+    private static float[] ChunkedGradient(float[] u, float[] g)
+    {
+        var du = new float[u.Length];
+        for (int i = 0; i < u.Length; i += 512)
+        {
+            int n = Math.Min(512, u.Length - i);
+            var t = new float[n];
+            for (int q = 0; q < n; q++)
+            {
+                float x = u[i + q];
+                t[q] = (x * x * x * 0.044715f + x) * 0.7978845608028654f;
+            }
+            TensorPrimitives.Tanh(t, t);
+            for (int q = 0; q < n; q++)
+            {
+                float x = u[i + q], w = (1f - t[q] * t[q]) * ((x * x) * (3 * 0.044715f) + 1f) * x * (0.5f * 0.7978845608028654f);
+                du[i + q] = ((t[q] + 1f) * 0.5f + w) * g[i + q];
+            }
+        }
+        return du;
+    }
+
+    [Fact]
+    public void GradientHasTheChunkedBitsAtEveryLengthInPlaceToo()
+    {
+        var rng = new Random(4);
+        foreach (int n in Enumerable.Range(1, 40).Concat([511, 512, 513, 515, 527, 1000, 1024 + 3, 3 * 3072, 16 * 3072 + 2]))
+        {
+            var u = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 12 - 6)).ToArray();
+            var g = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            var expected = ChunkedGradient(u, g);
+            var du = new float[n];
+            Gelu.Gradient(u, new float[n], g, du);
+            var inPlace = (float[])g.Clone();
+            Gelu.Gradient(u, new float[n], inPlace, inPlace);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(du[i]) == BitConverter.SingleToInt32Bits(expected[i]),
+                    $"gelu'({u[i]:R})·{g[i]:R} at {i} of {n}: {du[i]:R}, chunked {expected[i]:R}");
+                Assert.True(BitConverter.SingleToInt32Bits(inPlace[i]) == BitConverter.SingleToInt32Bits(expected[i]), $"in place at {i} of {n}");
+            }
+        }
+    }
 }

@@ -45,28 +45,46 @@ public static class Gelu
     /// <summary>The exact derivative (an <see cref="Lrp.ElementwiseBackward"/>): du = g·(½(1 + t) + ½u(1 − t²)·C(1 + 3A·u²)), t = tanh(C(u + A·u³)).</summary>
     public static void Gradient(ReadOnlySpan<float> u, ReadOnlySpan<float> post, ReadOnlySpan<float> g, Span<float> du)
     {
-        Span<float> t = stackalloc float[Chunk];
+        // g and du may be one buffer: the slope goes to a chunk on the stack, then du = slope·g. Whole vectors of the slope
+        // in one 512-bit pass (as the forward); a chunk of under a vector through the chunked operations.
+        Span<float> s = stackalloc float[Chunk];
         for (int i = 0; i < u.Length; i += Chunk)
         {
             int n = Math.Min(Chunk, u.Length - i);
             var x = u.Slice(i, n);
-            var gi = g.Slice(i, n);
-            var di = du.Slice(i, n);
-            Span<float> tn = t[..n];
-            InnerTanh(x, tn);
-            int q = 0;
-            for (; q + Vector<float>.Count <= n; q += Vector<float>.Count)
-            {
-                Vector<float> v = new(x[q..]), th = new(tn[q..]);
-                // w = ½u(1 − t²)·C(1 + 3A·u²); du = g·(½(1 + t) + w)
-                var w = (Vector<float>.One - th * th) * ((v * v) * (3 * A) + Vector<float>.One) * v * (0.5f * C);
-                (((th + Vector<float>.One) * 0.5f + w) * new Vector<float>(gi[q..])).CopyTo(di[q..]);
-            }
-            for (; q < n; q++)
-            {
-                float w = (1f - tn[q] * tn[q]) * ((x[q] * x[q]) * (3 * A) + 1f) * x[q] * (0.5f * C);
-                di[q] = ((tn[q] + 1f) * 0.5f + w) * gi[q];
-            }
+            Span<float> sn = s[..n];
+            if (n >= Vector512<float>.Count && Vector512.IsHardwareAccelerated) VectorMap.Apply<Slope>(x, sn);
+            else ChunkedSlope(x, sn);
+            TensorPrimitives.Multiply(sn, g.Slice(i, n), du.Slice(i, n));
+        }
+    }
+
+    /// <summary>The slope on one vector: <see cref="InnerTanh"/>'s operations, tanh, then <see cref="ChunkedSlope"/>'s.</summary>
+    private struct Slope : IVectorFunction
+    {
+        public static Vector512<float> Of(Vector512<float> u)
+        {
+            var t = Tanh.Of((u * u * u * A + u) * C);
+            var w = (Vector512<float>.One - t * t) * ((u * u) * (3 * A) + Vector512<float>.One) * u * (0.5f * C);
+            return (t + Vector512<float>.One) * 0.5f + w;
+        }
+    }
+
+    /// <summary>½(1 + t) + w, w = ½u(1 − t²)·C(1 + 3A·u²), over a chunk.</summary>
+    private static void ChunkedSlope(ReadOnlySpan<float> x, Span<float> s)
+    {
+        InnerTanh(x, s);
+        int q = 0;
+        for (; q + Vector<float>.Count <= x.Length; q += Vector<float>.Count)
+        {
+            Vector<float> v = new(x[q..]), th = new(s[q..]);
+            var w = (Vector<float>.One - th * th) * ((v * v) * (3 * A) + Vector<float>.One) * v * (0.5f * C);
+            ((th + Vector<float>.One) * 0.5f + w).CopyTo(s[q..]);
+        }
+        for (; q < x.Length; q++)
+        {
+            float w = (1f - s[q] * s[q]) * ((x[q] * x[q]) * (3 * A) + 1f) * x[q] * (0.5f * C);
+            s[q] = (s[q] + 1f) * 0.5f + w;
         }
     }
 
