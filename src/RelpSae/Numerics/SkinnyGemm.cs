@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace RelpSae.Numerics;
 
@@ -55,7 +56,10 @@ internal static unsafe class SkinnyGemm
         return j;
     }
 
-    /// <summary>C[i, j..j+4) (+)= A[i,:]·B[j..j+4, :]ᵀ as four dot products; returns the columns done.</summary>
+    /// <summary>
+    /// C[i, j..j+4) (+)= A[i,:]·B[j..j+4, :]ᵀ as four dot products, for two rows of A at once (they share the loads of B);
+    /// returns the columns done. Each dot's lanes are summed by <see cref="IKernelOps{T}.Sums"/>, four dots in one vector.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Dots<T, O>(in GemmProblem g, float* a, int lda) where T : struct where O : IKernelOps<T>
     {
@@ -63,28 +67,39 @@ internal static unsafe class SkinnyGemm
         for (; j + Group <= g.N; j += Group)
         {
             float* b0 = g.B + (nint)j * g.Ldb, b1 = b0 + g.Ldb, b2 = b1 + g.Ldb, b3 = b2 + g.Ldb;
-            for (int i = 0; i < g.M; i++)
+            for (int i = 0; i < g.M; i += 2)
             {
-                float* ai = a + (nint)i * lda;
-                T d0 = default, d1 = default, d2 = default, d3 = default;
+                // A last row without a partner is taken twice and stored once.
+                float* ai = a + (nint)i * lda, ak = i + 1 < g.M ? ai + lda : ai;
+                T d0 = default, d1 = default, d2 = default, d3 = default, e0 = default, e1 = default, e2 = default, e3 = default;
                 for (int p = 0; p < kv; p += w)
                 {
-                    T x = O.Load(ai + p);
-                    d0 = O.MulAdd(x, O.Load(b0 + p), d0);
-                    d1 = O.MulAdd(x, O.Load(b1 + p), d1);
-                    d2 = O.MulAdd(x, O.Load(b2 + p), d2);
-                    d3 = O.MulAdd(x, O.Load(b3 + p), d3);
+                    T x = O.Load(ai + p), y = O.Load(ak + p), v0 = O.Load(b0 + p), v1 = O.Load(b1 + p), v2 = O.Load(b2 + p), v3 = O.Load(b3 + p);
+                    d0 = O.MulAdd(x, v0, d0); d1 = O.MulAdd(x, v1, d1); d2 = O.MulAdd(x, v2, d2); d3 = O.MulAdd(x, v3, d3);
+                    e0 = O.MulAdd(y, v0, e0); e1 = O.MulAdd(y, v1, e1); e2 = O.MulAdd(y, v2, e2); e3 = O.MulAdd(y, v3, e3);
                 }
-                float s0 = O.Sum(d0), s1 = O.Sum(d1), s2 = O.Sum(d2), s3 = O.Sum(d3);
-                for (int p = kv; p < g.K; p++)
-                {
-                    s0 += ai[p] * b0[p]; s1 += ai[p] * b1[p]; s2 += ai[p] * b2[p]; s3 += ai[p] * b3[p];
-                }
-                float* c = g.CAt(i, j);
-                if (g.Accumulate) { c[0] += s0; c[1] += s1; c[2] += s2; c[3] += s3; }
-                else { c[0] = s0; c[1] = s1; c[2] = s2; c[3] = s3; }
+                Store(g, i, j, ai, kv, b0, b1, b2, b3, O.Sums(d0, d1, d2, d3));
+                if (ak != ai) Store(g, i + 1, j, ak, kv, b0, b1, b2, b3, O.Sums(e0, e1, e2, e3));
             }
         }
         return j;
+    }
+
+    /// <summary>C[i, j..j+4) (+)= the four dots' vector sums <paramref name="s"/> plus their terms past <paramref name="kv"/>, one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(in GemmProblem g, int i, int j, float* ai, int kv, float* b0, float* b1, float* b2, float* b3, Vector128<float> s)
+    {
+        if (kv < g.K)
+        {
+            float s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+            for (int p = kv; p < g.K; p++)
+            {
+                s0 += ai[p] * b0[p]; s1 += ai[p] * b1[p]; s2 += ai[p] * b2[p]; s3 += ai[p] * b3[p];
+            }
+            s = Vector128.Create(s0, s1, s2, s3);
+        }
+        float* c = g.CAt(i, j);
+        if (g.Accumulate) s += Vector128.Load(c);
+        s.Store(c);
     }
 }
