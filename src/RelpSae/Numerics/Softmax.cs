@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -44,6 +45,7 @@ public static class Softmax
 
     private struct ExpFunction : IVectorFunction
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Of(Vector512<float> x) => Vector512.Exp(x);
     }
 }

@@ -3,7 +3,11 @@ using System.Runtime.Intrinsics;
 
 namespace RelpSae.Numerics;
 
-/// <summary>An element-wise function of 512-bit vectors; a struct, so that each map compiles to a loop of its own.</summary>
+/// <summary>
+/// An element-wise function of 512-bit vectors; a struct, so that each map compiles to a loop of its own. Its
+/// <c>Of</c> is marked for inlining: not inlined (GELU's slope was not), its e^x's slots lie in a frame of its own, which
+/// <see cref="VectorMap"/> does not place.
+/// </summary>
 internal interface IVectorFunction
 {
     static abstract Vector512<float> Of(Vector512<float> x);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using RelpSae.Numerics;
 
@@ -38,6 +39,7 @@ public static class Gelu
     /// <summary>The forward on one vector: <see cref="InnerTanh"/>'s operations, tanh, then the chunks' ½u(1 + t).</summary>
     private struct Fused : IVectorFunction
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Of(Vector512<float> u) =>
             (Tanh.Of((u * u * u * A + u) * C) + Vector512<float>.One) * u * 0.5f;
     }
@@ -62,6 +64,7 @@ public static class Gelu
     /// <summary>The slope on one vector: <see cref="InnerTanh"/>'s operations, tanh, then <see cref="ChunkedSlope"/>'s.</summary>
     private struct Slope : IVectorFunction
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Of(Vector512<float> u)
         {
             var t = Tanh.Of((u * u * u * A + u) * C);
