@@ -23,7 +23,7 @@ internal static unsafe class PanelTranspose
         {
             int cols = Math.Min(nr, nc - jb);
             if (cols < nr)
-                for (int p = 0; p < kc; p++) new Span<float>(dst + p * nr + cols, nr - cols).Clear();
+                for (int p = 0; p < kc; p++) Packing.ClearLanes(dst + p * nr, cols, nr);
             for (int qa = q0 + jb, qe = qa + cols; qa < qe;)
             {
                 // P's rows [qa, qb) lie in one of its KC-deep blocks, its panel pp holding columns [pp, pp + nr).
