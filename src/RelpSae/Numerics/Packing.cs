@@ -190,8 +190,8 @@ internal static unsafe class Packing
 
     /// <summary>
     /// dst[from..width) = 0 in whole vectors where they fit: a panel row's padding, too short for a Clear call to pay
-    /// (see <see cref="CopyPadded"/>; a Clear per row of dyᵀ packed for a 32-row backward product, a 48-wide row
-    /// with 16 lanes of padding, took as long as a third of its transposing).
+    /// (see <see cref="CopyPadded"/>). dyᵀ packed for the 1×32 backward's products is 48-wide rows with 16 lanes of
+    /// padding: a Clear call each was 0.31 % of the pass's samples, the stores inline 0.17 %.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ClearLanes(float* dst, int from, int width)
