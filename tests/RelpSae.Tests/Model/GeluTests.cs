@@ -6,25 +6,26 @@ namespace RelpSae.Tests.Model;
 public class GeluTests
 {
     /// <summary>
-    /// gelu_new as the chunks compute it: t = C(u + A·u³) a value at a time, TensorPrimitives' tanh over each chunk of 512
-    /// (narrower vectors, or none, for a chunk shorter than a 512-bit vector), then ½u(1 + t).
+    /// tanh(C(u + A·u³)) as the chunks compute it: the inner value a value at a time, then TensorPrimitives' tanh over each
+    /// chunk of 512 (narrower vectors, or none, for a chunk shorter than a 512-bit vector).
     /// </summary>
-    private static float[] Chunked(float[] u)
+    private static float[] ChunkedTanh(float[] u)
     {
-        var y = new float[u.Length];
+        var t = new float[u.Length];
         for (int i = 0; i < u.Length; i += 512)
         {
             int n = Math.Min(512, u.Length - i);
-            var t = new float[n];
-            for (int q = 0; q < n; q++)
-            {
-                float x = u[i + q];
-                t[q] = (x * x * x * 0.044715f + x) * 0.7978845608028654f;
-            }
-            TensorPrimitives.Tanh(t, t);
-            for (int q = 0; q < n; q++) y[i + q] = (t[q] + 1f) * u[i + q] * 0.5f;
+            for (int q = i; q < i + n; q++) t[q] = (u[q] * u[q] * u[q] * 0.044715f + u[q]) * 0.7978845608028654f;
+            TensorPrimitives.Tanh(t.AsSpan(i, n), t.AsSpan(i, n));
         }
-        return y;
+        return t;
+    }
+
+    /// <summary>gelu_new as the chunks compute it: ½u(1 + t), t from <see cref="ChunkedTanh"/>.</summary>
+    private static float[] Chunked(float[] u)
+    {
+        var t = ChunkedTanh(u);
+        return [.. u.Select((x, q) => (t[q] + 1f) * x * 0.5f)];
     }
 
     [Fact]
@@ -43,27 +44,12 @@ public class GeluTests
                     $"gelu({u[i]:R}) at {i} of {n}: {post[i]:R}, chunked {expected[i]:R}");
         }
     }
-    /// <summary>The exact gradient as the chunks computed it: tanh as in <see cref="Chunked"/>, then g·(½(1 + t) + w) a value at a time.</summary>
+
+    /// <summary>The exact gradient as the chunks computed it: g·(½(1 + t) + w) a value at a time, t from <see cref="ChunkedTanh"/>.</summary>
     private static float[] ChunkedGradient(float[] u, float[] g)
     {
-        var du = new float[u.Length];
-        for (int i = 0; i < u.Length; i += 512)
-        {
-            int n = Math.Min(512, u.Length - i);
-            var t = new float[n];
-            for (int q = 0; q < n; q++)
-            {
-                float x = u[i + q];
-                t[q] = (x * x * x * 0.044715f + x) * 0.7978845608028654f;
-            }
-            TensorPrimitives.Tanh(t, t);
-            for (int q = 0; q < n; q++)
-            {
-                float x = u[i + q], w = (1f - t[q] * t[q]) * ((x * x) * (3 * 0.044715f) + 1f) * x * (0.5f * 0.7978845608028654f);
-                du[i + q] = ((t[q] + 1f) * 0.5f + w) * g[i + q];
-            }
-        }
-        return du;
+        var t = ChunkedTanh(u);
+        return [.. u.Select((x, q) => ((t[q] + 1f) * 0.5f + (1f - t[q] * t[q]) * ((x * x) * (3 * 0.044715f) + 1f) * x * (0.5f * 0.7978845608028654f)) * g[q])];
     }
 
     [Fact]
