@@ -9,9 +9,8 @@ namespace RelpSae.Numerics;
 /// logit above 88.7 gives e^x = ∞ and the row NaN, n terms above 88.7 − ln n sum to ∞, and a row below −103 underflows
 /// to 0 / 0. Such a row is shifted by its maximum first (softmax(x) = softmax(x − max), PyTorch's form). Rows that
 /// cannot overflow or lose their largest term (max from −64 to 88 − ln n) keep the unshifted form, so every result
-/// computed before stays as it was, bit for bit (the embedded SAE, trained on the forward's activations, retrains
-/// identically; the small Llama fixture has rows whose maximum passes 64). e^x of a row of a vector or more is
-/// <see cref="VectorMap"/>'s (the same values, its slots on cache lines), its sum and quotients TensorPrimitives'.
+/// computed before kept its bits (the small Llama fixture has rows whose maximum passes 64). e^x of a row of a vector or
+/// more is <see cref="VectorMap"/>'s (the same values, its slots on cache lines), its sum and quotients TensorPrimitives'.
 /// </summary>
 public static class Softmax
 {

@@ -8,7 +8,7 @@ namespace RelpSae.Numerics;
 /// tanh in place, bit for bit what <c>TensorPrimitives.Tanh</c> computes: tanh x = sign(x)·(−z/(z + 2)) with
 /// z = e^(−2|x|) − 1, over 512-bit vectors. TensorPrimitives' tanh calls its e^x once per vector instead of inlining it
 /// when the JIT does not tier (as the CLI runs); written out over <see cref="Vector512.Exp(Vector512{float})"/>, the same
-/// e^x, it takes 0.77 of the time (32 × 3072 values; GELU's tanh is about 3 % of a GPT-2 pass). The tests hold it to
+/// e^x, it took 0.77 of the time (32 × 3072 values, when GELU's tanh was this one). The tests hold it to
 /// TensorPrimitives' bits; spans shorter than a vector, or a machine without 512-bit vectors, call TensorPrimitives itself.
 /// The loop is <see cref="VectorMap"/>'s, which keeps e^x's 512-bit slots on cache lines.
 /// </summary>

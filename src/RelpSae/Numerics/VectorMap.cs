@@ -5,7 +5,7 @@ namespace RelpSae.Numerics;
 
 /// <summary>
 /// An element-wise function of 512-bit vectors; a struct, so that each map compiles to a loop of its own. Its
-/// <c>Of</c> is marked for inlining: not inlined (GELU's slope was not), its e^x's slots lie in a frame of its own, which
+/// <c>Of</c> is marked for inlining: not inlined (GELU's slope once was not), its e^x's slots lie in a frame of its own, which
 /// <see cref="VectorMap"/> does not place.
 /// </summary>
 internal interface IVectorFunction
@@ -15,23 +15,33 @@ internal interface IVectorFunction
 
 /// <summary>
 /// y = f(x) element by element over 512-bit vectors, the last vector (overlapping the one before it) computed from the
-/// values as given before anything is stored, as TensorPrimitives ends a span; so in place too, and with its bits.
+/// values as given before anything is stored, as TensorPrimitives ends a span; so in place too, and with its bits. A span
+/// shorter than a vector goes through one vector padded with zeros.
 /// <para>
 /// The loop runs where its 512-bit slots lie on cache lines. <see cref="Vector512.Exp(Vector512{float})"/> is not inlined:
 /// each call passes its argument through a slot at the stack pointer and its result through one in the frame, which the
 /// JIT places at multiples of 64 from the stack pointer at the call into the frame; x64 keeps that pointer only 16-byte
 /// aligned. A slot 16 bytes off a line splits its 256-bit halves across lines, and Zen 4 does not forward such a store to
-/// the load that follows: GELU's forward of 16 × 3072 values took 125 µs instead of 54 on the one thread of two whose
-/// call chain left it so (the other waited for it), and TensorPrimitives' softmax of 512 values 0.91 µs instead of 0.38.
+/// the load that follows: GELU's forward of 16 × 3072 values, on that e^x, took 125 µs instead of 54 on the one thread of
+/// two whose call chain left it so (the other waited for it), and TensorPrimitives' softmax of 512 values 0.91 µs instead
+/// of 0.38.
 /// So a call finds where both kinds of slot fall (a 512-bit local of its own, and one of a function it calls) and, off
 /// lines, returns by how much, to be called again from a stack moved that much; each thread starts where its last call ran.
 /// </para>
 /// </summary>
 internal static class VectorMap
 {
-    /// <summary>y = f(x); x holds at least one vector and y at least as many values.</summary>
+    /// <summary>y = f(x), y holding at least as many values as x; a span shorter than a vector through one padded vector.</summary>
     public static void Apply<F>(ReadOnlySpan<float> x, Span<float> y) where F : struct, IVectorFunction
     {
+        if (x.Length < Vector512<float>.Count)
+        {
+            Span<float> padded = stackalloc float[Vector512<float>.Count];
+            x.CopyTo(padded);
+            F.Of(Vector512.Create(padded)).CopyTo(padded);
+            padded[..x.Length].CopyTo(y);
+            return;
+        }
         // Moved as the last call on this thread had to be: most calls come down the same chain.
         ref var moves = ref LastMoves<F>.OnThisThread;
         for (int attempt = 0; attempt < 2; attempt++)
