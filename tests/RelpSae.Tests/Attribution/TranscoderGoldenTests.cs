@@ -50,8 +50,11 @@ public class TranscoderGoldenTests
             for (int k = 0; k < expected.Length; k++)
                 Assert.True(MathF.Abs(expected[k] - result.Scores[k]) <= 1e-5f * scale,
                     $"{method.Name} score {k}: {result.Scores[k]} vs PyTorch's {expected[k]} (largest {scale})");
+            // The error node sums ε·∂m/∂ε over ε = y − reconstruction, which cancels: e^x moved by under an ulp in the
+            // attention rows shorter than a vector moved the skip transcoder's by 1.7·10⁻⁵ of itself, its scores by less
+            // than 10⁻⁵ of the largest. Both sides are float32.
             double error = root.GetProperty("error_node").GetProperty(method.Name).GetDouble();
-            Assert.Equal(error, result.ErrorNode, 1e-5 * Math.Max(1, Math.Abs(error)));
+            Assert.Equal(error, result.ErrorNode, 5e-5 * Math.Max(1, Math.Abs(error)));
         }
     }
 

@@ -36,7 +36,7 @@ public class TranscoderCommandTests
         var transcoder = CircuitTracerLayer(Families.Named(name).Width, 1, inputHook, outputHook, skip);
         var json = Path.Combine(Directory.CreateTempSubdirectory().FullName, "a.json");
         var (code, output, error) = CliHarness.Run("attribute", "--model", TestPaths.Data(name), "--sae", transcoder, "--prompt-ids", "1,22,31,29,8",
-            "--corrupt-ids", "1,22,30,29,8", "--target", "40", "--foil", "41", "--methods", "gradient,ig", "--ig-steps", "64", "--json", json);
+            "--corrupt-ids", "1,22,30,29,17", "--target", "40", "--foil", "41", "--methods", "gradient,ig", "--ig-steps", "64", "--json", json);
         Assert.True(code == 0, error);
         Assert.Contains($"SAE       blocks.1.{inputHook} → blocks.1.{outputHook} (transcoder)", output);
         var root = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
